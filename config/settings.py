@@ -1,0 +1,246 @@
+"""Settings, read from the environment (SPEC §13) with safe defaults.
+
+The embedded default is a SQLite file under ``var/`` and the django-q2 ORM broker; set
+``DATABASE_URL`` (PostgreSQL) and ``Q_BROKER`` (a ``redis://`` URL) to scale out.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PHOTOLIB_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
+            "(set DJANGO_DEBUG=1 for a local trial)."
+        )
+    SECRET_KEY = "insecure-debug-only-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "django_q",
+    "projects",
+    "photos",
+    "jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# SQLite is shared by the web process, both clusters and the scheduler: WAL lets readers run
+# beside the writer, IMMEDIATE takes the write lock at BEGIN so two writers queue on the busy
+# timeout instead of failing on lock upgrade.
+SQLITE_PATH = VAR_DIR / "photolib.sqlite3"
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # Worker processes started by tests must open the same file: never an in-memory test db.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get(
+            "SQLITE_TEST_PATH", str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))
+        )
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+LOGIN_URL = "admin:login"
+
+# --- Photos ---------------------------------------------------------------------------------
+PHOTOS_ROOT = Path(os.environ.get("PHOTOS_ROOT", VAR_DIR / "photos")).resolve()
+PHOTOS_MAX_UPLOAD_BYTES = env_int("PHOTOS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("PHOTOS_MAX_UPLOAD_FILES", 500)
+
+# --- Pipeline knobs (SPEC §7, §8, §13) ------------------------------------------------------
+PIPELINE_PRIORITY_THRESHOLD = env_int("PIPELINE_PRIORITY_THRESHOLD", 90)
+PIPELINE_PRIORITY_WORKERS = env_int("PIPELINE_PRIORITY_WORKERS", 1)
+PIPELINE_DEFAULT_WORKERS = env_int("PIPELINE_DEFAULT_WORKERS", 1)
+PIPELINE_HEARTBEAT_SECONDS = env_int("PIPELINE_HEARTBEAT_SECONDS", 5)
+PIPELINE_STALE_SECONDS = env_int("PIPELINE_STALE_SECONDS", 60)
+PIPELINE_WAKE_RESEND_SECONDS = env_int("PIPELINE_WAKE_RESEND_SECONDS", 30)
+PIPELINE_MAX_ATTEMPTS = env_int("PIPELINE_MAX_ATTEMPTS", 3)
+PIPELINE_RETRY_BASE_SECONDS = env_int("PIPELINE_RETRY_BASE_SECONDS", 10)
+PIPELINE_RETRY_MAX_SECONDS = env_int("PIPELINE_RETRY_MAX_SECONDS", 3600)
+# A django-q2 task keeps claiming jobs of its lane for up to this long, then hands over.
+PIPELINE_WORKER_BATCH_SECONDS = env_int("PIPELINE_WORKER_BATCH_SECONDS", 60)
+# django-q2 kills a task after this long; it must exceed the longest single job.
+PIPELINE_TASK_TIMEOUT_SECONDS = env_int("PIPELINE_TASK_TIMEOUT_SECONDS", 6 * 3600)
+PIPELINE_TRASH_TTL_SECONDS = env_int("PIPELINE_TRASH_TTL_SECONDS", 24 * 3600)
+PIPELINE_EVENT_RETENTION_DAYS = env_int("PIPELINE_EVENT_RETENTION_DAYS", 30)
+PIPELINE_JOB_RETENTION_DAYS = env_int("PIPELINE_JOB_RETENTION_DAYS", 30)
+PIPELINE_MANIFEST_CHUNK = env_int("PIPELINE_MANIFEST_CHUNK", 2000)
+PIPELINE_THUMB_SIZE = env_int("PIPELINE_THUMB_SIZE", 800)
+PIPELINE_THUMB_QUALITY = env_int("PIPELINE_THUMB_QUALITY", 50)
+PIPELINE_PREVIEW_SIZE = env_int("PIPELINE_PREVIEW_SIZE", 5000)
+PIPELINE_PREVIEW_QUALITY = env_int("PIPELINE_PREVIEW_QUALITY", 60)
+PIPELINE_MAINTENANCE_INTERVAL_MINUTES = env_int("PIPELINE_MAINTENANCE_INTERVAL_MINUTES", 60)
+PIPELINE_SCAVENGE_INTERVAL_MINUTES = env_int("PIPELINE_SCAVENGE_INTERVAL_MINUTES", 60)
+PIPELINE_DISCOVERY_INTERVAL_MINUTES = env_int("PIPELINE_DISCOVERY_INTERVAL_MINUTES", 5)
+PIPELINE_SWEEP_INTERVAL_MINUTES = env_int("PIPELINE_SWEEP_INTERVAL_MINUTES", 1)
+PIPELINE_PRUNE_INTERVAL_MINUTES = env_int("PIPELINE_PRUNE_INTERVAL_MINUTES", 24 * 60)
+# Modules whose import registers job handlers; extra ones (tests, plugins) come from the env.
+PIPELINE_HANDLER_MODULES = [
+    "jobs.handlers",
+    *env_list("PIPELINE_EXTRA_HANDLER_MODULES"),
+]
+
+# --- django-q2 ------------------------------------------------------------------------------
+# Two clusters, one per lane. The main cluster is the `default` lane and also runs schedules;
+# `qcluster --name priority` (Q_CLUSTER_NAME=priority) runs the priority lane.
+Q_BROKER = os.environ.get("Q_BROKER", "orm")
+Q_CLUSTER: dict = {
+    "name": "photolib",
+    "cluster_name": "default",
+    "workers": PIPELINE_DEFAULT_WORKERS,
+    "recycle": 500,
+    "timeout": PIPELINE_TASK_TIMEOUT_SECONDS,
+    "retry": PIPELINE_TASK_TIMEOUT_SECONDS + 60,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 200,
+    "poll": 0.2,
+    "label": "Task queue",
+    "ALT_CLUSTERS": {
+        "priority": {
+            "workers": PIPELINE_PRIORITY_WORKERS,
+            "timeout": PIPELINE_TASK_TIMEOUT_SECONDS,
+            "retry": PIPELINE_TASK_TIMEOUT_SECONDS + 60,
+        },
+    },
+}
+if Q_BROKER == "orm":
+    Q_CLUSTER["orm"] = "default"
+elif Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
+    Q_CLUSTER["redis"] = Q_BROKER
+else:
+    raise ImproperlyConfigured(f"Q_BROKER must be 'orm' or a redis:// URL, got {Q_BROKER!r}")
+
+# --- REST framework -------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageSizePagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "commit": os.environ.get("THROTTLE_COMMIT", "10/5min"),
+        "project_write": os.environ.get("THROTTLE_PROJECT_WRITE", "10/5min"),
+        "maintenance": os.environ.get("THROTTLE_MAINTENANCE", "5/10min"),
+        "bulk": os.environ.get("THROTTLE_BULK", "120/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Photo library API",
+    "DESCRIPTION": "Projects, photos and the job pipeline of a self-hosted photo library.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_HTTPONLY = True
+    CSRF_COOKIE_HTTPONLY = False
+    X_FRAME_OPTIONS = "DENY"

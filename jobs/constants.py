@@ -1,0 +1,4 @@
+"""Numbers shared by the repository, the services and the API."""
+
+# One job never carries more photos than this; larger lists are chunked (SPEC §3, §5).
+MAX_ITEMS_PER_JOB = 2000

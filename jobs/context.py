@@ -1,0 +1,250 @@
+"""What a handler gets: its job, scope dispatch helpers, progress, heartbeats and cancellation.
+
+Handlers are written against this object only, so every handler reports progress, honours
+cancel at item boundaries and resumes after a crash the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+
+from projects.models import Project
+
+from .constants import MAX_ITEMS_PER_JOB
+from .exceptions import ItemFailed, ItemSkipped, JobCanceled, JobLost, PayloadTooLarge
+from .models import Job, JobItem, JobItemStatus, Scope
+from .repository import job_heartbeat, job_progress
+
+logger = logging.getLogger(__name__)
+
+FINISHED_ITEM_STATUSES = (JobItemStatus.DONE, JobItemStatus.SKIPPED, JobItemStatus.FAILED)
+
+
+class Heartbeat:
+    """A thread that touches the job's heartbeat and reads its cancel flag."""
+
+    def __init__(self, *, job_id: int, worker_id: str, interval: float) -> None:
+        self.job_id = job_id
+        self.worker_id = worker_id
+        self.interval = interval
+        self.cancel_requested = False
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+    def beat(self) -> None:
+        ours, cancel = job_heartbeat(job_id=self.job_id, worker_id=self.worker_id)
+        self.lost = self.lost or not ours
+        self.cancel_requested = self.cancel_requested or cancel
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.beat()
+                except Exception:  # A dropped connection must not kill the heartbeat for good.
+                    logger.exception("Heartbeat of job %s failed", self.job_id)
+                    close_old_connections()
+                    connection.close()
+        finally:
+            connection.close()
+
+
+class JobContext:
+    def __init__(self, job: Job, *, worker_id: str, heartbeat: Heartbeat | None = None) -> None:
+        self.job = job
+        self.worker_id = worker_id
+        self._heartbeat = heartbeat
+        self._last_cancel_check = 0.0
+        self._done = 0
+
+    # -- identity and payload --------------------------------------------------------------
+
+    @property
+    def tenant(self) -> Any:
+        return self.job.tenant
+
+    @property
+    def project(self) -> Project | None:
+        return self.job.project
+
+    @property
+    def scope(self) -> str:
+        return self.job.scope
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.job.payload or {}
+
+    def log(self, message: str, *args: Any) -> None:
+        logger.info("[job %s %s] " + message, self.job.pk, self.job.type, *args)
+
+    # -- cancellation and progress ---------------------------------------------------------
+
+    def check_cancel(self) -> None:
+        """Raise ``JobCanceled`` (or ``JobLost``) at an item boundary when asked to stop."""
+        hb = self._heartbeat
+        if hb is not None and hb.lost:
+            raise JobLost(f"Job {self.job.pk} was requeued; another worker owns it now.")
+        if hb is not None and hb.cancel_requested:
+            raise JobCanceled()
+        now = time.monotonic()
+        if now - self._last_cancel_check >= 1.0:
+            self._last_cancel_check = now
+            row = (
+                Job.objects.filter(pk=self.job.pk)
+                .values("cancel_requested", "worker_id", "status")
+                .first()
+            )
+            if row is None or row["status"] != "running" or row["worker_id"] != self.worker_id:
+                raise JobLost(f"Job {self.job.pk} is no longer running on this worker.")
+            if row["cancel_requested"]:
+                raise JobCanceled()
+
+    def set_total(self, total: int) -> None:
+        job_progress(job_id=self.job.pk, done=self._done, total=total)
+        self.job.progress_total = max(self.job.progress_total, total)
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        self._done = max(self._done, done)
+        job_progress(job_id=self.job.pk, done=self._done, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        self.progress(self._done + n)
+
+    # -- items -----------------------------------------------------------------------------
+
+    def has_items(self) -> bool:
+        return JobItem.objects.filter(job_id=self.job.pk).exists()
+
+    def pending_items(self, *, batch: int = 500) -> Iterator[JobItem]:
+        """Unfinished items in id order, keyset-paginated; finished ones are skipped (resume)."""
+        last_id = 0
+        while True:
+            page = list(
+                JobItem.objects.filter(job_id=self.job.pk, id__gt=last_id)
+                .exclude(status__in=FINISHED_ITEM_STATUSES)
+                .select_related("photo", "photo__project")
+                .order_by("id")[:batch]
+            )
+            if not page:
+                return
+            yield from page
+            last_id = page[-1].pk
+
+    def each_item(
+        self, fn: Callable[[JobItem], str | None], *, atomic: bool = False
+    ) -> dict[str, int]:
+        """Run ``fn`` on each unfinished item, marking it done, skipped or failed.
+
+        ``fn`` returns an optional message, or raises ``ItemSkipped``/``ItemFailed``. Any other
+        exception fails the attempt (the job is retried and resumes at this item). With
+        ``atomic`` the item's database writes and its status commit together, so a side effect
+        kept in the database happens exactly once.
+        """
+        finished = JobItem.objects.filter(
+            job_id=self.job.pk, status__in=FINISHED_ITEM_STATUSES
+        ).count()
+        total = JobItem.objects.filter(job_id=self.job.pk).count()
+        self._done = finished
+        self.progress(finished, total)
+        counts = {"done": 0, "skipped": 0, "failed": 0}
+        for item in self.pending_items():
+            self.check_cancel()
+            JobItem.objects.filter(pk=item.pk).update(status=JobItemStatus.RUNNING)
+            status, message = JobItemStatus.DONE, ""
+            try:
+                if atomic:
+                    with transaction.atomic():
+                        message = fn(item) or ""
+                        self._finish_item(item, status, message)
+                else:
+                    message = fn(item) or ""
+            except ItemSkipped as exc:
+                status, message = JobItemStatus.SKIPPED, str(exc)
+            except ItemFailed as exc:
+                status, message = JobItemStatus.FAILED, str(exc)
+            if not (atomic and status == JobItemStatus.DONE):
+                self._finish_item(item, status, message)
+            counts[str(status)] += 1
+            self.advance()
+        return counts
+
+    def _finish_item(self, item: JobItem, status: str, message: str) -> None:
+        JobItem.objects.filter(pk=item.pk).update(status=status, message=message[:2000])
+        item.status = status
+        item.message = message
+
+    def photo_ids(self) -> list[int]:
+        return list(
+            JobItem.objects.filter(job_id=self.job.pk, photo__isnull=False)
+            .order_by("id")
+            .values_list("photo_id", flat=True)
+        )
+
+    def items_by_project(self) -> dict[int, list[JobItem]]:
+        """Unfinished items grouped by their photo's project id (photo_set dispatch)."""
+        groups: dict[int, list[JobItem]] = defaultdict(list)
+        for item in self.pending_items():
+            if item.photo is not None:
+                groups[item.photo.project_id].append(item)
+        return dict(groups)
+
+    # -- scope dispatch --------------------------------------------------------------------
+
+    def target_projects(self, *, include_archived: bool = False) -> list[Project]:
+        """The projects this job works on, by scope.
+
+        ``project``: the job's project. ``photo_set``: the projects of its items plus the
+        affected ``project_ids`` carried in the payload. ``global``: every active project of
+        the job's tenant. Always limited to the job's tenant.
+        """
+        tenant_projects = Project.objects.for_tenant(self.job.tenant_id)
+        if not include_archived and self.scope != Scope.PROJECT:
+            tenant_projects = tenant_projects.active()
+        if self.scope == Scope.PROJECT:
+            return [self.job.project] if self.job.project_id else []
+        if self.scope == Scope.GLOBAL:
+            return list(tenant_projects.order_by("id"))
+        ids = set(self.payload.get("project_ids") or [])
+        ids.update(
+            JobItem.objects.filter(job_id=self.job.pk, photo__isnull=False)
+            .values_list("photo__project_id", flat=True)
+            .distinct()
+        )
+        if self.job.project_id:
+            ids.add(self.job.project_id)
+        return list(tenant_projects.filter(Q(pk__in=ids)).order_by("id"))
+
+    def project_path(self, project: Project) -> Path:
+        from photos.storage import project_dir
+
+        return project_dir(project)
+
+    @staticmethod
+    def validate_payload_size(ids: list[Any]) -> None:
+        if len(ids) > MAX_ITEMS_PER_JOB:
+            raise PayloadTooLarge(len(ids))
+
+    @staticmethod
+    def chunk(ids: list[Any], size: int | None = None) -> Iterator[list[Any]]:
+        size = size or settings.PIPELINE_MANIFEST_CHUNK
+        for start in range(0, len(ids), size):
+            yield ids[start : start + size]

@@ -1,0 +1,79 @@
+"""The event outbox (SPEC §10): one function writes every event.
+
+Call it inside the transaction of the change it describes, so an event exists exactly when its
+change was committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .models import Event, Job
+
+
+class EventType:
+    JOB_QUEUED = "job_queued"
+    JOB_STARTED = "job_started"
+    JOB_PROGRESS = "job_progress"
+    JOB_COMPLETED = "job_completed"
+    JOB_FAILED = "job_failed"
+    JOB_CANCELED = "job_canceled"
+    ITEM = "item"
+    ITEM_REMOVED = "item_removed"
+    ITEM_MOVED = "item_moved"
+    MANIFEST_CHANGED = "manifest_changed"
+    FOLDER_RENAMED = "folder_renamed"
+    PROJECT_DISCOVERED = "project_discovered"
+    PROJECT_ARCHIVED = "project_archived"
+    PROJECT_REMOVED = "project_removed"
+    PENDING_CHANGES = "pending_changes"
+
+
+def event_record(
+    *,
+    tenant_id: int,
+    type: str,
+    actor_id: int | None = None,
+    project_id: int | None = None,
+    photo_id: int | None = None,
+    job_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Event:
+    return Event.objects.create(
+        tenant_id=tenant_id,
+        type=type,
+        actor_id=actor_id,
+        project_id=project_id,
+        photo_id=photo_id,
+        job_id=job_id,
+        payload=payload or {},
+    )
+
+
+def events_record_bulk(events: Iterable[Event]) -> list[Event]:
+    """Write many unsaved ``Event`` objects in one query (bulk photo changes)."""
+    return Event.objects.bulk_create(list(events), batch_size=500)
+
+
+def job_event_payload(job: Job, **extra: Any) -> dict[str, Any]:
+    return {
+        "job_id": job.pk,
+        "task_id": str(job.task_id) if job.task_id else None,
+        "type": job.type,
+        "scope": job.scope,
+        "project_id": job.project_id,
+        "status": job.status,
+        "progress": {"done": job.progress_done, "total": job.progress_total},
+        **extra,
+    }
+
+
+def job_event(job: Job, type: str, **extra: Any) -> Event:
+    return event_record(
+        tenant_id=job.tenant_id,
+        type=type,
+        project_id=job.project_id,
+        job_id=job.pk,
+        payload=job_event_payload(job, **extra),
+    )

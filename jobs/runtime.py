@@ -1,0 +1,188 @@
+"""Running jobs on django-q2 (SPEC §7).
+
+A django-q2 message only says "a job may be waiting in lane L". ``run_lane`` claims the best
+job of that lane and runs it, and keeps claiming for up to ``PIPELINE_WORKER_BATCH_SECONDS``;
+with nothing to claim it returns at once, so a duplicated message costs one query and a lost
+one is repaired by the sweeper's re-sent wake-ups.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from .context import Heartbeat, JobContext
+from .exceptions import JobCanceled, JobLost
+from .models import Job, JobItem, JobItemStatus, JobStatus, Lane, LaneState
+from .registry import handler_for
+from .repository import _claimable, job_claim, job_complete, job_fail, job_mark_canceled
+
+logger = logging.getLogger(__name__)
+
+WAKE_FUNC = "jobs.runtime.run_lane"
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def lane_priority_range(lane: str) -> tuple[int | None, int | None]:
+    threshold = settings.PIPELINE_PRIORITY_THRESHOLD
+    if lane == Lane.PRIORITY:
+        return threshold, None
+    if lane == Lane.DEFAULT:
+        return None, threshold - 1
+    raise ValueError(f"Unknown lane '{lane}'.")
+
+
+def lane_paused(lane: str) -> bool:
+    return LaneState.objects.filter(lane=lane, paused=True).exists()
+
+
+def wake_lane(lane: str) -> None:
+    """Send one wake-up message to the lane's django-q2 cluster. Never raises."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task(
+            WAKE_FUNC, lane, cluster=lane, task_name=f"wake {lane}", q_options={"save": False}
+        )
+    except Exception:
+        # A broker outage must not undo the committed job: the sweeper re-sends wake-ups.
+        logger.exception("Could not send a wake-up to lane %s; the sweeper will retry", lane)
+
+
+def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
+    """django-q2 entry point: run jobs of ``lane`` until none is claimable or time is up."""
+    close_old_connections()
+    budget = settings.PIPELINE_WORKER_BATCH_SECONDS if batch_seconds is None else batch_seconds
+    deadline = time.monotonic() + budget
+    low, high = lane_priority_range(lane)
+    ran = 0
+    wid = worker_id()
+    try:
+        while time.monotonic() < deadline:
+            if lane_paused(lane):
+                break
+            job = job_claim(worker_id=wid, min_priority=low, max_priority=high)
+            if job is None:
+                if not _wait_for_backoff(lane, deadline):
+                    break
+                continue
+            run_job(job, worker_id=wid)
+            ran += 1
+        else:
+            # Out of time with work left: hand over to a fresh message instead of hogging.
+            if _claimable(min_priority=low, max_priority=high).exists():
+                wake_lane(lane)
+    finally:
+        close_old_connections()
+    return ran
+
+
+def _wait_for_backoff(lane: str, deadline: float) -> bool:
+    """Sleep until the next backed-off job of the lane becomes claimable, if that is soon."""
+    low, high = lane_priority_range(lane)
+    qs = Job.objects.filter(
+        status=JobStatus.QUEUED, cancel_requested=False, not_before__isnull=False
+    )
+    if low is not None:
+        qs = qs.filter(priority__gte=low)
+    if high is not None:
+        qs = qs.filter(priority__lte=high)
+    next_at = qs.order_by("not_before").values_list("not_before", flat=True).first()
+    if next_at is None:
+        return False
+    wait = (next_at - timezone.now()).total_seconds()
+    if wait > deadline - time.monotonic():
+        return False
+    time.sleep(max(wait, 0) + 0.05)
+    return True
+
+
+def run_job(job: Job, *, worker_id: str) -> Job:
+    """Run a claimed job's handler and record how it ended."""
+    fn = handler_for(job.type)
+    if fn is None:
+        return job_fail(job_id=job.pk, error=f"Unknown job type '{job.type}'.", retry=False)
+
+    job = Job.objects.select_related("tenant", "project", "task").get(pk=job.pk)
+    heartbeat = Heartbeat(
+        job_id=job.pk, worker_id=worker_id, interval=settings.PIPELINE_HEARTBEAT_SECONDS
+    )
+    heartbeat.start()
+    ctx = JobContext(job, worker_id=worker_id, heartbeat=heartbeat)
+    try:
+        fn(ctx)
+    except JobCanceled:
+        return _safely(lambda: job_mark_canceled(job_id=job.pk), job)
+    except JobLost as exc:
+        logger.warning("%s", exc)
+        return job
+    except Exception as exc:
+        logger.exception("Job %s (%s) raised", job.pk, job.type)
+        error = f"{type(exc).__name__}: {exc}"
+        detail = traceback.format_exc(limit=6)
+        return _safely(lambda: job_fail(job_id=job.pk, error=f"{error}\n\n{detail}"), job)
+    finally:
+        heartbeat.stop()
+    failed = JobItem.objects.filter(job_id=job.pk, status=JobItemStatus.FAILED).count()
+    message = f"{failed} item(s) failed; see the job's items." if failed else ""
+    return _safely(lambda: job_complete(job_id=job.pk, message=message), job)
+
+
+def _safely(record, job: Job) -> Job:  # type: ignore[no-untyped-def]
+    """Record a job's end, reconnecting once if the database connection was dropped.
+
+    If even that fails the heartbeat stops, and the sweeper requeues the job.
+    """
+    try:
+        return record()
+    except Exception:
+        logger.exception("Recording the end of job %s failed; reconnecting", job.pk)
+        connection.close()
+        try:
+            return record()
+        except Exception:
+            logger.exception("Job %s is left to the sweeper", job.pk)
+            return job
+
+
+def drain(*, lanes: tuple[str, ...] = (Lane.PRIORITY, Lane.DEFAULT), max_jobs: int = 10_000) -> int:
+    """Run every claimable job in this process until none is left (tests, foreground commands).
+
+    Backed-off jobs are waited for, so a task always ends completed, failed or canceled.
+    """
+    ran = 0
+    wid = worker_id()
+    while ran < max_jobs:
+        job = None
+        for lane in lanes:
+            low, high = lane_priority_range(lane)
+            job = job_claim(worker_id=wid, min_priority=low, max_priority=high)
+            if job is not None:
+                break
+        if job is None:
+            if any(_wait_for_backoff(lane, time.monotonic() + 3600) for lane in lanes):
+                continue
+            return ran
+        run_job(job, worker_id=wid)
+        ran += 1
+    return ran
+
+
+def lane_set_paused(*, lane: str, paused: bool) -> None:
+    """Pause (no new claims) or resume a lane; resuming wakes it."""
+    if lane not in Lane.values:
+        raise ValueError(f"Unknown lane '{lane}'; use one of {', '.join(Lane.values)}.")
+    LaneState.objects.update_or_create(lane=lane, defaults={"paused": paused})
+    if not paused:
+        wake_lane(lane)

@@ -1,0 +1,118 @@
+"""Scheduled maintenance (SPEC §8) on django-q2 ``Schedule`` rows, created by name.
+
+Each scheduled task type runs once per tenant per tick, single-flight: a tick while the same
+task is still queued or running for that tenant adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import Tenant
+
+from .exceptions import TaskAlreadyRunning
+from .models import Event, Job, JobStatus, TaskRun
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    func: str
+    minutes_setting: str
+    args: str = ""
+
+
+SCHEDULES = (
+    ScheduleSpec("pipeline: sweeper", "jobs.sweeper.sweep", "PIPELINE_SWEEP_INTERVAL_MINUTES"),
+    ScheduleSpec(
+        "pipeline: maintenance_global",
+        "jobs.scheduling.scheduled_task_start",
+        "PIPELINE_MAINTENANCE_INTERVAL_MINUTES",
+        "'maintenance_global'",
+    ),
+    ScheduleSpec(
+        "pipeline: project_scavenge_global",
+        "jobs.scheduling.scheduled_task_start",
+        "PIPELINE_SCAVENGE_INTERVAL_MINUTES",
+        "'project_scavenge_global'",
+    ),
+    ScheduleSpec(
+        "pipeline: folder_discovery",
+        "jobs.scheduling.scheduled_task_start",
+        "PIPELINE_DISCOVERY_INTERVAL_MINUTES",
+        "'folder_discovery'",
+    ),
+    ScheduleSpec("pipeline: prune", "jobs.scheduling.prune", "PIPELINE_PRUNE_INTERVAL_MINUTES"),
+)
+
+
+def schedules_setup(*, using: str = "default") -> list[str]:
+    """Create or update every schedule by name; running it twice changes nothing."""
+    from django_q.models import Schedule
+
+    names = []
+    for spec in SCHEDULES:
+        minutes = int(getattr(settings, spec.minutes_setting))
+        schedule = Schedule.objects.using(using).filter(name=spec.name).first()
+        fields = {
+            "func": spec.func,
+            "args": spec.args or None,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": minutes,
+            "repeats": -1,
+        }
+        if schedule is None:
+            Schedule.objects.using(using).create(name=spec.name, next_run=timezone.now(), **fields)
+        else:
+            changed = [k for k, v in fields.items() if getattr(schedule, k) != v]
+            if changed:
+                for key in changed:
+                    setattr(schedule, key, fields[key])
+                schedule.save(update_fields=changed)
+        names.append(spec.name)
+    return names
+
+
+def scheduled_task_start(task_type: str, *, tenant_slug: str | None = None) -> dict[str, str]:
+    """Start ``task_type`` for every tenant (or one) unless one is already queued or running."""
+    from .orchestrator import start_task
+
+    started: dict[str, str] = {}
+    tenants = Tenant.objects.all()
+    if tenant_slug:
+        tenants = tenants.filter(slug=tenant_slug)
+    for tenant in tenants:
+        try:
+            result = start_task(task_type, tenant, source="scheduler", single_flight=True)
+        except TaskAlreadyRunning as exc:
+            logger.info("Skipped %s for %s: %s", task_type, tenant.slug, exc)
+            continue
+        started[tenant.slug] = result["task_id"]
+    return started
+
+
+def prune(*, now=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Delete events and finished jobs (with their task runs) past their retention."""
+    now = now or timezone.now()
+    event_cutoff = now - timedelta(days=settings.PIPELINE_EVENT_RETENTION_DAYS)
+    job_cutoff = now - timedelta(days=settings.PIPELINE_JOB_RETENTION_DAYS)
+    with transaction.atomic():
+        events, _ = Event.objects.filter(created_at__lt=event_cutoff).delete()
+        finished = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
+        tasks, _ = (
+            TaskRun.objects.filter(finished_at__lt=job_cutoff)
+            .exclude(jobs__status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
+            .delete()
+        )
+        jobs, _ = Job.objects.filter(
+            task__isnull=True, status__in=finished, finished_at__lt=job_cutoff
+        ).delete()
+    return {"events": events, "tasks": tasks, "jobs": jobs}

@@ -1,0 +1,13 @@
+"""Keep django-q2 schedules in place after every migrate (SPEC §8)."""
+
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
+
+
+@receiver(post_migrate)
+def schedules_after_migrate(sender, app_config=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    if app_config is None or app_config.label != "jobs":
+        return
+    from .scheduling import schedules_setup
+
+    schedules_setup(using=kwargs.get("using", "default"))

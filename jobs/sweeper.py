@@ -1,0 +1,50 @@
+"""The sweeper (SPEC §7): recover jobs of dead workers and re-send lost wake-ups.
+
+Scheduled every minute and available as ``manage.py sweep``. Safe to run on any number of
+machines at once: requeueing locks each job row and re-checks it.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from django.conf import settings
+
+from .models import Lane
+from .repository import jobs_mark_woken, jobs_requeue_stale, jobs_waiting_too_long
+from .runtime import lane_paused, wake_lane
+
+
+class SweepResult(TypedDict):
+    requeued: list[int]
+    woken: dict[str, int]
+
+
+def sweep(
+    *, stale_seconds: int | None = None, resend_after_seconds: int | None = None
+) -> SweepResult:
+    requeued = jobs_requeue_stale(stale_seconds=stale_seconds)
+    resend_after = (
+        settings.PIPELINE_WAKE_RESEND_SECONDS
+        if resend_after_seconds is None
+        else resend_after_seconds
+    )
+    woken: dict[str, int] = {}
+    for lane in Lane.values:
+        if lane_paused(lane):
+            continue
+        waiting = jobs_waiting_too_long(lane=lane, older_than_seconds=resend_after)
+        if not waiting:
+            continue
+        # One message per waiting job, up to the lane's worker count, is enough: a woken
+        # worker keeps claiming until the lane is empty.
+        workers = (
+            settings.PIPELINE_PRIORITY_WORKERS
+            if lane == Lane.PRIORITY
+            else settings.PIPELINE_DEFAULT_WORKERS
+        )
+        for _ in range(min(len(waiting), max(workers, 1))):
+            wake_lane(lane)
+        jobs_mark_woken(job.pk for job in waiting)
+        woken[lane] = len(waiting)
+    return {"requeued": requeued, "woken": woken}

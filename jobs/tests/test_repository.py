@@ -1,0 +1,263 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from jobs.constants import MAX_ITEMS_PER_JOB
+from jobs.exceptions import JobStateError, PayloadTooLarge, ScopeError
+from jobs.models import Event, Job, JobItem, JobItemStatus, JobStatus, Scope
+from jobs.repository import (
+    job_cancel,
+    job_claim,
+    job_complete,
+    job_enqueue,
+    job_fail,
+    job_progress,
+    job_retry,
+    jobs_requeue_stale,
+)
+from jobs.selectors import job_list
+from photos.models import Photo
+from tests.factories import make_project
+
+
+def enqueue(tenant, priority, **kw):
+    return job_enqueue(tenant=tenant, type="test_noop", priority=priority, **kw)[0]
+
+
+def test_claim_picks_highest_priority(tenant):
+    for p in (10, 90, 50):
+        enqueue(tenant, p)
+    assert job_claim(worker_id="w").priority == 90
+
+
+def test_claim_respects_priority_range(tenant):
+    enqueue(tenant, 30)
+    enqueue(tenant, 80)
+    assert job_claim(worker_id="w", min_priority=70).priority == 80
+    enqueue(tenant, 80)
+    assert job_claim(worker_id="w", max_priority=69).priority == 30
+
+
+def test_empty_queue_claims_nothing(db):
+    assert job_claim(worker_id="w") is None
+
+
+def test_two_claims_get_two_jobs(tenant):
+    enqueue(tenant, 50)
+    enqueue(tenant, 50)
+    first, second = job_claim(worker_id="a"), job_claim(worker_id="b")
+    assert first.pk != second.pk
+    assert job_claim(worker_id="c") is None
+
+
+def test_claim_order(tenant):
+    for p in (50, 10, 90, 70):
+        enqueue(tenant, p)
+    assert [job_claim(worker_id="w").priority for _ in range(4)] == [90, 70, 50, 10]
+
+
+def test_claim_ties_break_by_age(tenant):
+    older = enqueue(tenant, 50)
+    enqueue(tenant, 50)
+    assert job_claim(worker_id="w").pk == older.pk
+
+
+def test_claim_skips_canceled_and_backed_off(tenant):
+    canceled = enqueue(tenant, 90)
+    job_cancel(job_id=canceled.pk)
+    waiting = enqueue(tenant, 80)
+    Job.objects.filter(pk=waiting.pk).update(not_before=timezone.now() + timedelta(minutes=5))
+    ready = enqueue(tenant, 10)
+    assert job_claim(worker_id="w").pk == ready.pk
+    assert job_claim(worker_id="w") is None
+
+
+def test_claim_marks_running_and_counts_attempt(tenant):
+    job = enqueue(tenant, 50)
+    claimed = job_claim(worker_id="worker-1")
+    assert claimed.pk == job.pk
+    assert claimed.status == JobStatus.RUNNING
+    assert claimed.worker_id == "worker-1"
+    assert claimed.attempts == 1
+    assert claimed.started_at is not None
+    assert claimed.heartbeat_at is not None
+    assert Event.objects.filter(job=job, type="job_started").exists()
+
+
+def test_complete_sets_fields(tenant):
+    job = enqueue(tenant, 50)
+    job_claim(worker_id="w")
+    job = job_complete(job_id=job.pk)
+    assert job.status == JobStatus.COMPLETED
+    assert job.finished_at is not None
+    assert Event.objects.filter(job=job, type="job_completed").exists()
+
+
+def test_fail_without_retry_keeps_error(tenant):
+    job = enqueue(tenant, 50)
+    job_claim(worker_id="w")
+    job = job_fail(job_id=job.pk, error="disk full", retry=False)
+    assert job.status == JobStatus.FAILED
+    assert job.error_message == "disk full"
+    assert job.last_error_at is not None
+    assert job.finished_at is not None
+
+
+def test_fail_requeues_with_backoff_until_max_attempts(tenant, settings):
+    settings.PIPELINE_RETRY_BASE_SECONDS = 10
+    job = enqueue(tenant, 50, max_attempts=2)
+    job_claim(worker_id="w")
+    job = job_fail(job_id=job.pk, error="first")
+    assert job.status == JobStatus.QUEUED
+    assert job.not_before > timezone.now() + timedelta(seconds=5)
+    Job.objects.filter(pk=job.pk).update(not_before=None)
+    job_claim(worker_id="w")
+    job = job_fail(job_id=job.pk, error="second")
+    assert job.status == JobStatus.FAILED
+    assert job.attempts == 2
+    assert job.error_message == "second"
+
+
+def test_items_are_listed_in_order(tenant, project):
+    photos = [Photo.objects.create(project=project, basename=f"IMG_{i}") for i in (3, 1, 2)]
+    job = job_enqueue(
+        tenant=tenant, type="test_noop", project=project, items=[p.pk for p in photos]
+    )[0]
+    assert list(job.items.values_list("basename", flat=True)) == ["IMG_3", "IMG_1", "IMG_2"]
+    assert job.progress_total == 3
+
+
+def _photos(project, n):
+    Photo.objects.bulk_create([Photo(project=project, basename=f"P{i:05d}") for i in range(n)])
+    return list(Photo.objects.filter(project=project).order_by("id").values_list("pk", flat=True))
+
+
+def test_auto_chunking_splits_into_2000s(tenant, project):
+    ids = _photos(project, 4500)
+    jobs = job_enqueue(tenant=tenant, type="test_noop", items=ids, auto_chunk=True)
+    assert [j.items.count() for j in jobs] == [2000, 2000, 500]
+    assert [(j.chunk_index, j.total_chunks) for j in jobs] == [(0, 3), (1, 3), (2, 3)]
+    assert all(j.scope == Scope.PHOTO_SET for j in jobs)
+
+
+def test_more_than_max_without_chunking_fails(tenant, project):
+    ids = _photos(project, MAX_ITEMS_PER_JOB + 1)
+    with pytest.raises(
+        PayloadTooLarge, match="Payload contains 2001 items, exceeding maximum of 2000."
+    ):
+        job_enqueue(tenant=tenant, type="test_noop", items=ids)
+    assert not Job.objects.exists()
+
+
+def test_scope_inference_and_validation(tenant, project):
+    assert enqueue(tenant, 50, project=project).scope == Scope.PROJECT
+    assert enqueue(tenant, 50).scope == Scope.GLOBAL
+    photo = Photo.objects.create(project=project, basename="A")
+    assert enqueue(tenant, 50, items=[photo.pk]).scope == Scope.PHOTO_SET
+    assert (
+        enqueue(tenant, 50, items=[photo.pk], project=project, scope="photo_set").scope
+        == Scope.PHOTO_SET
+    )
+    with pytest.raises(ScopeError, match="needs a project"):
+        enqueue(tenant, 50, scope="project")
+    with pytest.raises(ScopeError, match="must not name a project"):
+        enqueue(tenant, 50, scope="global", project=project)
+
+
+def test_items_of_another_tenant_are_refused(tenant, other_tenant):
+    foreign = make_project(other_tenant, "Theirs")
+    photo = Photo.objects.create(project=foreign, basename="X")
+    with pytest.raises(ScopeError, match="not found"):
+        enqueue(tenant, 50, items=[photo.pk])
+
+
+def test_project_of_another_tenant_is_refused(tenant, other_tenant):
+    foreign = make_project(other_tenant, "Theirs")
+    with pytest.raises(ScopeError):
+        enqueue(tenant, 50, project=foreign)
+
+
+def test_job_inserted_without_scope_reads_as_project(tenant, project):
+    table = Job._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, project_id, type, step_index, chunk_index, total_chunks,"
+            " priority, status, payload, progress_done, progress_total, attempts, max_attempts,"
+            " error_message, worker_id, cancel_requested, created_at, updated_at)"
+            " VALUES (%s, %s, 'legacy', 0, 0, 1, 50, 'queued', '{}', 0, 0, 0, 3, '', '', %s, %s, %s)",
+            [tenant.pk, project.pk, False, now, now],
+        )
+    assert Job.objects.get(type="legacy").scope == "project"
+
+
+def test_progress_is_monotonic_and_capped(tenant):
+    job = enqueue(tenant, 50)
+    job_progress(job_id=job.pk, done=5, total=10)
+    job_progress(job_id=job.pk, done=3)
+    job.refresh_from_db()
+    assert (job.progress_done, job.progress_total) == (5, 10)
+    job_progress(job_id=job.pk, done=50)
+    job.refresh_from_db()
+    assert job.progress_done == 10
+
+
+def test_cancel_queued_and_running(tenant):
+    queued = enqueue(tenant, 10)
+    running = enqueue(tenant, 90)
+    job_claim(worker_id="w")
+    assert job_cancel(job_id=queued.pk).status == JobStatus.CANCELED
+    running = job_cancel(job_id=running.pk)
+    assert running.status == JobStatus.RUNNING
+    assert running.cancel_requested
+    assert job_complete(job_id=running.pk).status == JobStatus.CANCELED
+    with pytest.raises(JobStateError):
+        job_cancel(job_id=running.pk)
+
+
+def test_retry_requeues_failed_job(tenant):
+    job = enqueue(tenant, 50)
+    job_claim(worker_id="w")
+    job_fail(job_id=job.pk, error="x", retry=False)
+    job = job_retry(job_id=job.pk)
+    assert job.status == JobStatus.QUEUED
+    assert job.attempts == 0
+    with pytest.raises(JobStateError):
+        job_retry(job_id=job.pk)
+
+
+def test_stale_running_jobs_are_requeued_and_items_reset(tenant, project):
+    photos = [Photo.objects.create(project=project, basename=f"S{i}") for i in range(3)]
+    job = job_enqueue(
+        tenant=tenant, type="test_noop", project=project, items=[p.pk for p in photos]
+    )[0]
+    job_claim(worker_id="dead")
+    items = list(job.items.order_by("id"))
+    JobItem.objects.filter(pk=items[0].pk).update(status=JobItemStatus.DONE)
+    JobItem.objects.filter(pk=items[1].pk).update(status=JobItemStatus.RUNNING)
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    assert jobs_requeue_stale(stale_seconds=60) == [job.pk]
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert "heartbeat" in job.error_message
+    assert list(job.items.order_by("id").values_list("status", flat=True)) == [
+        "done",
+        "pending",
+        "pending",
+    ]
+
+
+def test_fresh_running_jobs_are_not_stale(tenant):
+    enqueue(tenant, 50)
+    job_claim(worker_id="alive")
+    assert jobs_requeue_stale(stale_seconds=60) == []
+
+
+def test_tenant_never_lists_other_tenants_jobs(tenant, other_tenant):
+    mine = enqueue(tenant, 50)
+    enqueue(other_tenant, 50)
+    assert [j.pk for j in job_list(tenant=tenant)] == [mine.pk]
+    assert job_list(tenant=tenant, status="queued", type="test_noop", scope="global").count() == 1
+    assert job_list(tenant=tenant, status="running").count() == 0

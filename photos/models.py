@@ -1,0 +1,109 @@
+"""Photos and tags (SPEC §3). A photo is one base name inside a project."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from projects.models import Project, TenantScopedQuerySet
+
+
+class DerivativeStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    GENERATED = "generated", "Generated"
+    FAILED = "failed", "Failed"
+    MISSING = "missing", "Missing"
+    NOT_SUPPORTED = "not_supported", "Not supported"
+
+
+PENDING_DELETE_Q = Q(jpg_available=True, keep_jpg=False) | Q(raw_available=True, keep_raw=False)
+KEEP_MISMATCH_Q = ~Q(keep_jpg=F("jpg_available")) | ~Q(keep_raw=F("raw_available"))
+
+
+class PhotoQuerySet(TenantScopedQuerySet):
+    tenant_lookup = "project__tenant"
+
+    def pending_delete(self) -> PhotoQuerySet:
+        return self.filter(PENDING_DELETE_Q)
+
+    def keep_mismatch(self) -> PhotoQuerySet:
+        return self.filter(KEEP_MISMATCH_Q)
+
+
+class Photo(models.Model):
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private"
+        PUBLIC = "public", "Public"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="photos")
+    basename = models.CharField(max_length=255)
+    ext = models.CharField(max_length=16, blank=True, default="")
+    jpg_available = models.BooleanField(default=False)
+    raw_available = models.BooleanField(default=False)
+    other_available = models.BooleanField(default=False)
+    keep_jpg = models.BooleanField(default=False)
+    keep_raw = models.BooleanField(default=False)
+    thumbnail_status = models.CharField(
+        max_length=16, choices=DerivativeStatus.choices, null=True, blank=True
+    )
+    preview_status = models.CharField(
+        max_length=16, choices=DerivativeStatus.choices, null=True, blank=True
+    )
+    taken_at = models.DateTimeField(null=True, blank=True)
+    orientation = models.PositiveSmallIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    tags = models.ManyToManyField("Tag", related_name="photos", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project_id", "basename"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "basename"], name="photo_basename_unique_per_project"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "id"], name="photo_project_id"),
+            models.Index(fields=["project", "taken_at"], name="photo_project_taken_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basename} in project {self.project_id}"
+
+    @property
+    def pending_delete(self) -> bool:
+        return (self.jpg_available and not self.keep_jpg) or (
+            self.raw_available and not self.keep_raw
+        )
+
+    @property
+    def keep_mismatch(self) -> bool:
+        return self.keep_jpg != self.jpg_available or self.keep_raw != self.raw_available
+
+
+class TagQuerySet(TenantScopedQuerySet):
+    tenant_lookup = "project__tenant"
+
+
+class Tag(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=100)
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="tag_name_unique_per_project"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,147 @@
+"""Tenants, memberships and projects (SPEC §3).
+
+Tenant scoping lives here: ``Project.objects.for_tenant(tenant)`` / ``.for_user(user)`` and the
+``TenantScopedQuerySet`` that every other tenant-owned model reuses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class TenantScopedQuerySet(models.QuerySet):
+    """A queryset of rows that belong to one tenant through ``tenant_lookup``.
+
+    The one place that turns "who is asking" into "which rows may they see": a superuser sees
+    every tenant, anyone else only the tenant of their membership, an anonymous user nothing.
+    """
+
+    tenant_lookup = "tenant"
+
+    def for_tenant(self, tenant: Tenant | int | None) -> TenantScopedQuerySet:
+        if tenant is None:
+            return self.none()
+        return self.filter(**{self.tenant_lookup: tenant})
+
+    def for_user(self, user: AbstractBaseUser | AnonymousUser | None) -> TenantScopedQuerySet:
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        tenant_id = tenant_id_for_user(user)
+        if tenant_id is None:
+            return self.none()
+        return self.filter(**{f"{self.tenant_lookup}_id": tenant_id})
+
+
+def tenant_id_for_user(user: Any) -> int | None:
+    """The id of the user's tenant, cached on the user object for the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    cached = getattr(user, "_photolib_tenant_id", "unset")
+    if cached != "unset":
+        return cached
+    tenant_id = (
+        Membership.objects.filter(user_id=user.pk).values_list("tenant_id", flat=True).first()
+    )
+    user._photolib_tenant_id = tenant_id
+    return tenant_id
+
+
+class TenantQuerySet(TenantScopedQuerySet):
+    tenant_lookup = "pk"
+
+    def for_user(self, user: Any) -> TenantScopedQuerySet:
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        tenant_id = tenant_id_for_user(user)
+        return self.filter(pk=tenant_id) if tenant_id is not None else self.none()
+
+
+class Tenant(models.Model):
+    slug = models.SlugField(
+        max_length=64,
+        unique=True,
+        validators=[
+            RegexValidator(r"^[a-z0-9][a-z0-9_-]*$", "Use lowercase letters, digits, - and _.")
+        ],
+        help_text="Folder name under PHOTOS_ROOT; lowercase letters, digits, - and _.",
+    )
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name or self.slug
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        STAFF = "staff", "Staff"
+        MEMBER = "member", "Member"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class ProjectQuerySet(TenantScopedQuerySet):
+    def active(self) -> ProjectQuerySet:
+        return self.filter(status=Project.Status.ACTIVE)
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="projects")
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=255)
+    folder = models.CharField(max_length=240)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "folder"], name="project_folder_unique_per_tenant"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="active", archived_at__isnull=True)
+                | models.Q(status="archived"),
+                name="project_archived_at_only_when_archived",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status"], name="project_tenant_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tenant.slug}/{self.folder})"
