@@ -1,0 +1,57 @@
+"""The ``.project.yaml`` manifest that lets a folder be recognised after a database rebuild."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from photos.storage import MANIFEST_NAME
+
+from .models import Project
+
+MANIFEST_VERSION = 1
+
+
+def manifest_data(project: Project) -> dict[str, Any]:
+    return {
+        "uid": str(project.uid),
+        "name": project.name,
+        "id": project.pk,
+        "created_at": project.created_at.isoformat() if project.created_at else None,
+        "version": MANIFEST_VERSION,
+    }
+
+
+def manifest_read(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a folder, or ``None`` when missing or unreadable."""
+    try:
+        data = yaml.safe_load((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def manifest_is_current(folder: Path, project: Project) -> bool:
+    return manifest_read(folder) == manifest_data(project)
+
+
+def manifest_write(folder: Path, project: Project) -> bool:
+    """Write the manifest atomically (temp file + rename). Returns whether it changed."""
+    data = manifest_data(project)
+    if manifest_read(folder) == data:
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    fd, tmp = tempfile.mkstemp(prefix=".project.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, folder / MANIFEST_NAME)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True

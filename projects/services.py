@@ -1,0 +1,109 @@
+"""Write paths for projects: create, rename, archive (SPEC §3, §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from jobs.events import EventType, event_record
+from jobs.exceptions import PipelineError
+from photos.storage import project_dir
+
+from .folders import folder_name_unique
+from .manifest import manifest_write
+from .models import Project, Tenant
+
+
+def project_folder_for(*, tenant: Tenant, name: str, own: Project | None = None) -> str:
+    """The unique folder for ``name`` in the tenant (database rows and folders on disk)."""
+    taken_rows = Project.objects.filter(tenant=tenant)
+    if own is not None:
+        taken_rows = taken_rows.exclude(pk=own.pk)
+    taken = set(taken_rows.values_list("folder", flat=True))
+    from photos.storage import tenant_root
+
+    root = tenant_root(tenant)
+
+    def is_taken(candidate: str) -> bool:
+        if candidate.lower() in {t.lower() for t in taken}:
+            return True
+        return (root / candidate).exists() and (own is None or candidate != own.folder)
+
+    return folder_name_unique(name, taken=is_taken, own_folder=own.folder if own else None)
+
+
+def project_create(*, tenant: Tenant, name: str, actor_id: int | None = None) -> Project:
+    """Create the project row, its folder and its manifest."""
+    name = (name or "").strip()
+    if not name:
+        raise PipelineError("A project needs a name.")
+    for _ in range(5):
+        folder = project_folder_for(tenant=tenant, name=name)
+        try:
+            with transaction.atomic():
+                project = Project.objects.create(tenant=tenant, name=name, folder=folder)
+                path = project_dir(project)
+                path.mkdir(parents=True, exist_ok=False)
+                manifest_write(path, project)
+                event_record(
+                    tenant_id=tenant.pk,
+                    type=EventType.PROJECT_DISCOVERED,
+                    actor_id=actor_id,
+                    project_id=project.pk,
+                    payload={
+                        "project_id": project.pk,
+                        "name": name,
+                        "folder": folder,
+                        "created": True,
+                    },
+                )
+            return project
+        except (IntegrityError, FileExistsError):
+            continue  # Someone took the folder between the check and the create: pick again.
+    raise PipelineError(f"Could not find a free folder for project {name!r}.")
+
+
+def project_rename(*, project: Project, name: str, actor_id: int | None = None) -> Project:
+    """Change the display name; the folder follows in maintenance (``folder_alignment``)."""
+    name = (name or "").strip()
+    if not name:
+        raise PipelineError("A project needs a name.")
+    with transaction.atomic():
+        old = project.name
+        project.name = name
+        project.save(update_fields=["name", "updated_at"])
+        event_record(
+            tenant_id=project.tenant_id,
+            type=EventType.MANIFEST_CHANGED,
+            actor_id=actor_id,
+            project_id=project.pk,
+            payload={"project_id": project.pk, "old_name": old, "name": name},
+        )
+    return project
+
+
+def project_archive(*, project: Project, actor_id: int | None = None, reason: str = "") -> bool:
+    """Mark a project archived (idempotent). Returns whether it changed."""
+    with transaction.atomic():
+        changed = Project.objects.filter(pk=project.pk, status=Project.Status.ACTIVE).update(
+            status=Project.Status.ARCHIVED, archived_at=timezone.now()
+        )
+        if changed:
+            project.refresh_from_db()
+            event_record(
+                tenant_id=project.tenant_id,
+                type=EventType.PROJECT_ARCHIVED,
+                actor_id=actor_id,
+                project_id=project.pk,
+                payload={"project_id": project.pk, "reason": reason},
+            )
+    return bool(changed)
+
+
+def project_counts(project: Project) -> dict[str, Any]:
+    from photos.models import Photo
+
+    photos = Photo.objects.filter(project=project)
+    return {"photo_count": photos.count(), "pending_delete_count": photos.pending_delete().count()}
