@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,6 +132,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The ASGI server serves admin assets through WhiteNoise, straight from the app folders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
 
@@ -217,6 +221,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageSizePagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "commit": os.environ.get("THROTTLE_COMMIT", "10/5min"),
         "project_write": os.environ.get("THROTTLE_PROJECT_WRITE", "10/5min"),
@@ -230,6 +235,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+# Server-Sent Events (GET /api/events/stream): how often a stream polls the outbox, how often
+# it sends a heartbeat comment, and how long one response lasts before the client reconnects
+# with Last-Event-ID (0: no limit).
+EVENTS_STREAM_POLL_SECONDS = float(os.environ.get("EVENTS_STREAM_POLL_SECONDS", "1"))
+EVENTS_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("EVENTS_STREAM_HEARTBEAT_SECONDS", "15"))
+EVENTS_STREAM_MAX_SECONDS = float(os.environ.get("EVENTS_STREAM_MAX_SECONDS", "3600"))
 
 LOGGING = {
     "version": 1,

@@ -42,17 +42,28 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
 
+        self._last_beat = time.monotonic()
+        self._started = False
+
     def start(self) -> None:
+        self._started = True
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.interval + 5)
+        if self._started:
+            self._thread.join(timeout=self.interval + 5)
 
     def beat(self) -> None:
         ours, cancel = job_heartbeat(job_id=self.job_id, worker_id=self.worker_id)
+        self._last_beat = time.monotonic()
         self.lost = self.lost or not ours
         self.cancel_requested = self.cancel_requested or cancel
+
+    def beat_if_due(self) -> None:
+        """Beat from the handler's own thread when the interval has passed (no thread needed)."""
+        if time.monotonic() - self._last_beat >= self.interval:
+            self.beat()
 
     def _run(self) -> None:
         try:
@@ -101,6 +112,8 @@ class JobContext:
     def check_cancel(self) -> None:
         """Raise ``JobCanceled`` (or ``JobLost``) at an item boundary when asked to stop."""
         hb = self._heartbeat
+        if hb is not None:
+            hb.beat_if_due()
         if hb is not None and hb.lost:
             raise JobLost(f"Job {self.job.pk} was requeued; another worker owns it now.")
         if hb is not None and hb.cancel_requested:

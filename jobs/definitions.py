@@ -145,3 +145,11 @@ def task_definitions_public() -> list[dict]:
         }
         for d in _DEFINITIONS
     ]
+
+
+def task_definition_register(definition: TaskDefinition) -> None:
+    """Add a task type (plugins and tests); refuses to replace a built-in one."""
+    existing = TASK_DEFINITIONS.get(definition.type)
+    if existing is not None and existing != definition:
+        raise ValueError(f"Task type '{definition.type}' is already defined.")
+    TASK_DEFINITIONS[definition.type] = definition

@@ -154,7 +154,9 @@ def _wake_on_commit(lane: str) -> None:
 # --- claim --------------------------------------------------------------------------------
 
 
-def _claimable(*, min_priority: int | None, max_priority: int | None) -> Any:
+def _claimable(
+    *, min_priority: int | None, max_priority: int | None, task_id: str | None = None
+) -> Any:
     now = timezone.now()
     qs = Job.objects.filter(status=JobStatus.QUEUED, cancel_requested=False).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now)
@@ -163,18 +165,24 @@ def _claimable(*, min_priority: int | None, max_priority: int | None) -> Any:
         qs = qs.filter(priority__gte=min_priority)
     if max_priority is not None:
         qs = qs.filter(priority__lte=max_priority)
+    if task_id is not None:
+        qs = qs.filter(task_id=task_id)
     return qs.order_by("-priority", "created_at", "id")
 
 
 def job_claim(
-    *, worker_id: str, min_priority: int | None = None, max_priority: int | None = None
+    *,
+    worker_id: str,
+    min_priority: int | None = None,
+    max_priority: int | None = None,
+    task_id: str | None = None,
 ) -> Job | None:
     """Atomically take the best queued job in the priority range, or ``None``.
 
     Never returns a canceled job, one whose backoff has not elapsed, or one another worker
     holds. The attempt is counted here, so a crash before the job ends still counts.
     """
-    candidates = _claimable(min_priority=min_priority, max_priority=max_priority)
+    candidates = _claimable(min_priority=min_priority, max_priority=max_priority, task_id=task_id)
     now = timezone.now()
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -88,12 +89,14 @@ def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
     return ran
 
 
-def _wait_for_backoff(lane: str, deadline: float) -> bool:
+def _wait_for_backoff(lane: str, deadline: float, *, task_id: str | None = None) -> bool:
     """Sleep until the next backed-off job of the lane becomes claimable, if that is soon."""
     low, high = lane_priority_range(lane)
     qs = Job.objects.filter(
         status=JobStatus.QUEUED, cancel_requested=False, not_before__isnull=False
     )
+    if task_id is not None:
+        qs = qs.filter(task_id=task_id)
     if low is not None:
         qs = qs.filter(priority__gte=low)
     if high is not None:
@@ -108,8 +111,12 @@ def _wait_for_backoff(lane: str, deadline: float) -> bool:
     return True
 
 
-def run_job(job: Job, *, worker_id: str) -> Job:
-    """Run a claimed job's handler and record how it ended."""
+def run_job(job: Job, *, worker_id: str, heartbeat_thread: bool = True) -> Job:
+    """Run a claimed job's handler and record how it ended.
+
+    The heartbeat beats from a thread (``heartbeat_thread``) and also from the handler's own
+    thread at every item boundary; foreground runs (``drain``) use the latter alone.
+    """
     fn = handler_for(job.type)
     if fn is None:
         return job_fail(job_id=job.pk, error=f"Unknown job type '{job.type}'.", retry=False)
@@ -118,7 +125,8 @@ def run_job(job: Job, *, worker_id: str) -> Job:
     heartbeat = Heartbeat(
         job_id=job.pk, worker_id=worker_id, interval=settings.PIPELINE_HEARTBEAT_SECONDS
     )
-    heartbeat.start()
+    if heartbeat_thread:
+        heartbeat.start()
     ctx = JobContext(job, worker_id=worker_id, heartbeat=heartbeat)
     try:
         fn(ctx)
@@ -156,10 +164,17 @@ def _safely(record, job: Job) -> Job:  # type: ignore[no-untyped-def]
             return job
 
 
-def drain(*, lanes: tuple[str, ...] = (Lane.PRIORITY, Lane.DEFAULT), max_jobs: int = 10_000) -> int:
-    """Run every claimable job in this process until none is left (tests, foreground commands).
+def drain(
+    *,
+    lanes: tuple[str, ...] = (Lane.PRIORITY, Lane.DEFAULT),
+    task_id: str | None = None,
+    max_jobs: int = 10_000,
+    on_job: Callable[[Job], None] | None = None,
+) -> int:
+    """Run claimable jobs in this process until none is left (tests, foreground commands).
 
-    Backed-off jobs are waited for, so a task always ends completed, failed or canceled.
+    With ``task_id`` only that task's jobs run (a foreground command never runs someone else's
+    work). Backed-off jobs are waited for, so a task always ends completed, failed or canceled.
     """
     ran = 0
     wid = worker_id()
@@ -167,14 +182,18 @@ def drain(*, lanes: tuple[str, ...] = (Lane.PRIORITY, Lane.DEFAULT), max_jobs: i
         job = None
         for lane in lanes:
             low, high = lane_priority_range(lane)
-            job = job_claim(worker_id=wid, min_priority=low, max_priority=high)
+            job = job_claim(worker_id=wid, min_priority=low, max_priority=high, task_id=task_id)
             if job is not None:
                 break
         if job is None:
-            if any(_wait_for_backoff(lane, time.monotonic() + 3600) for lane in lanes):
+            if any(
+                _wait_for_backoff(lane, time.monotonic() + 3600, task_id=task_id) for lane in lanes
+            ):
                 continue
             return ran
-        run_job(job, worker_id=wid)
+        job = run_job(job, worker_id=wid, heartbeat_thread=False)
+        if on_job is not None:
+            on_job(job)
         ran += 1
     return ran
 

@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 from jobs.context import JobContext
+from jobs.definitions import Step, TaskDefinition, task_definition_register
 from jobs.events import event_record
+from jobs.models import Scope
 from jobs.registry import handler
 
 
@@ -58,3 +60,26 @@ def sleep(ctx: JobContext) -> None:
 @handler("test_always_fails")
 def always_fails(ctx: JobContext) -> None:
     raise RuntimeError("boom: the disk is on fire")
+
+
+# Test-only task definitions, visible to worker processes through the same module.
+task_definition_register(
+    TaskDefinition(
+        "test_three_steps",
+        Scope.GLOBAL,
+        (Step("test_noop", 95), Step("test_noop", 50), Step("test_noop", 95)),
+    )
+)
+task_definition_register(
+    TaskDefinition(
+        "test_chunked",
+        Scope.PHOTO_SET,
+        (Step("test_record_items", 50), Step("test_noop", 50)),
+    )
+)
+task_definition_register(
+    TaskDefinition("test_slow", Scope.GLOBAL, (Step("test_sleep", 50), Step("test_noop", 50)))
+)
+task_definition_register(
+    TaskDefinition("test_scheduled", Scope.GLOBAL, (Step("test_noop", 50),), single_flight=True)
+)

@@ -1,0 +1,21 @@
+"""``pause_lane LANE``: no new claims in the lane until it is resumed."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from jobs.models import Lane
+from jobs.runtime import lane_set_paused
+
+
+class Command(BaseCommand):
+    help = "Pause a lane (running jobs finish; nothing new starts)."
+    paused = True
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("lane", help=f"One of: {', '.join(Lane.values)}")
+
+    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+        lane = options["lane"]
+        if lane not in Lane.values:
+            raise CommandError(f"Unknown lane {lane!r}; use one of {', '.join(Lane.values)}.")
+        lane_set_paused(lane=lane, paused=self.paused)
+        self.stdout.write(f"lane {lane} {'paused' if self.paused else 'resumed'}")

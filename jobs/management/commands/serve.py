@@ -1,0 +1,105 @@
+"""``serve``: the ASGI web server and one ``qcluster`` per lane, in one command (SPEC §12)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.db.migrations.executor import MigrationExecutor
+
+from jobs.models import Lane
+
+
+class Command(BaseCommand):
+    help = "Run the web server (ASGI) and one qcluster per lane; Ctrl-C stops them all."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--no-workers", action="store_true", help="Only the web server (workers run elsewhere)."
+        )
+        parser.add_argument("--no-web", action="store_true", help="Only the lane workers.")
+
+    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+        self._check_migrations()
+        children: list[tuple[str, subprocess.Popen]] = []
+        env = os.environ.copy()
+        manage = [sys.executable, os.path.abspath(sys.argv[0])]
+        if not options["no_web"]:
+            cmd = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                options["host"],
+                "--port",
+                str(options["port"]),
+                "--timeout-graceful-shutdown",
+                "3",
+                "--no-access-log",
+            ]
+            children.append(("web", subprocess.Popen(cmd, env=env)))
+        if not options["no_workers"]:
+            for lane in (Lane.PRIORITY, Lane.DEFAULT):
+                lane_env = {**env, "Q_CLUSTER_NAME": lane}
+                children.append(
+                    (f"qcluster:{lane}", subprocess.Popen([*manage, "qcluster"], env=lane_env))
+                )
+        if not children:
+            raise CommandError("Nothing to run: --no-web and --no-workers together.")
+        names = ", ".join(name for name, _ in children)
+        self.stdout.write(
+            f"Serving on http://{options['host']}:{options['port']}/ (admin at /admin/, API at "
+            f"/api/, API docs at /api/docs/) with {names}. Ctrl-C stops all."
+        )
+        self._supervise(children)
+
+    def _check_migrations(self) -> None:
+        connection = connections["default"]
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if plan:
+            raise CommandError(
+                f"{len(plan)} migration(s) not applied; run `python manage.py migrate` first."
+            )
+        connection.close()
+
+    def _supervise(self, children: list[tuple[str, subprocess.Popen]]) -> None:
+        stopping = False
+
+        def stop(signum, frame):  # type: ignore[no-untyped-def]
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        exit_code = 0
+        while not stopping:
+            for name, proc in children:
+                if proc.poll() is not None:
+                    self.stderr.write(f"{name} exited with {proc.returncode}; stopping the rest.")
+                    exit_code = proc.returncode or 1
+                    stopping = True
+                    break
+            time.sleep(0.5)
+        for _, proc in children:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for name, proc in children:
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in time; killing it.")
+                proc.kill()
+                proc.wait()
+        self.stdout.write("Stopped.")
+        if exit_code:
+            sys.exit(exit_code)

@@ -1,0 +1,20 @@
+"""``sweep``: requeue stale jobs and re-send lost wake-ups once, now."""
+
+from django.core.management.base import BaseCommand
+
+from jobs.sweeper import sweep
+
+
+class Command(BaseCommand):
+    help = "Requeue jobs of dead workers and re-send wake-ups for jobs waiting too long."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--stale-seconds", type=int, default=None)
+
+    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+        result = sweep(stale_seconds=options["stale_seconds"])
+        self.stdout.write(
+            f"requeued {len(result['requeued'])} stale job(s)"
+            + (f" ({', '.join(map(str, result['requeued']))})" if result["requeued"] else "")
+            + f"; woke {sum(result['woken'].values())} waiting job(s)"
+        )

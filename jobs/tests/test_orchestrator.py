@@ -1,0 +1,100 @@
+import pytest
+
+from jobs.exceptions import ScopeError, UnknownTaskType
+from jobs.models import Job, JobStatus, TaskRun
+from jobs.orchestrator import start_task
+from jobs.repository import job_cancel, job_claim, job_fail, job_retry
+from jobs.runtime import drain
+from photos.models import Photo
+from tests.factories import make_project
+
+
+def test_start_task_returns_shape_and_creates_first_step(tenant):
+    started = start_task("test_three_steps", tenant)
+    assert set(started) >= {"task_id", "type", "first_job_id", "chunked", "job_count"}
+    assert started["chunked"] is False
+    assert started["job_count"] == 1
+    job = Job.objects.get(pk=started["first_job_id"])
+    assert (job.step_index, job.priority, job.scope) == (0, 95, "global")
+
+
+def test_steps_advance_in_order_to_completion(tenant):
+    started = start_task("test_three_steps", tenant)
+    drain()
+    task = TaskRun.objects.get(pk=started["task_id"])
+    assert task.status == "completed"
+    assert task.finished_at is not None
+    assert list(task.jobs.order_by("step_index").values_list("step_index", "status")) == [
+        (0, "completed"),
+        (1, "completed"),
+        (2, "completed"),
+    ]
+
+
+def test_caller_payload_cannot_overwrite_reserved_keys(tenant):
+    started = start_task(
+        "test_three_steps", tenant, payload={"task_id": "x", "type": "y", "source": "z", "keep": 1}
+    )
+    job = Job.objects.get(pk=started["first_job_id"])
+    assert job.payload["task_id"] == started["task_id"]
+    assert job.payload["type"] == "test_three_steps"
+    assert job.payload["source"] == "user"
+    assert job.payload["keep"] == 1
+
+
+def test_unknown_task_type(tenant):
+    with pytest.raises(UnknownTaskType, match="Unknown task type 'nope'"):
+        start_task("nope", tenant)
+
+
+def test_scope_is_checked_against_definition(tenant, project):
+    with pytest.raises(ScopeError):
+        start_task("test_three_steps", tenant, project=project)
+    with pytest.raises(ScopeError):
+        start_task("maintenance", tenant)  # a project task without a project
+
+
+def test_photo_set_task_carries_affected_projects(tenant):
+    a, b, c = (make_project(tenant, n) for n in ("A", "B", "C"))
+    pa = Photo.objects.create(project=a, basename="x")
+    pb = Photo.objects.create(project=b, basename="y")
+    started = start_task("test_chunked", tenant, items=[pa.pk, pb.pk])
+    drain()
+    second = Job.objects.get(task_id=started["task_id"], step_index=1)
+    assert second.payload["project_ids"] == sorted([a.pk, b.pk])
+    assert second.scope == "photo_set"
+    assert c.pk not in second.payload["project_ids"]
+
+
+def test_failed_step_stops_task_and_retry_resumes_it(tenant):
+    started = start_task("test_three_steps", tenant)
+    job = job_claim(worker_id="w")
+    job_fail(job_id=job.pk, error="broken", retry=False)
+    task = TaskRun.objects.get(pk=started["task_id"])
+    assert task.status == "failed"
+    assert task.jobs.count() == 1
+    job_retry(job_id=job.pk)
+    drain()
+    task.refresh_from_db()
+    assert task.status == "completed"
+    assert task.jobs.count() == 3
+
+
+def test_cancel_queued_job_cancels_task(tenant):
+    started = start_task("test_three_steps", tenant)
+    job_cancel(job_id=started["first_job_id"])
+    drain()
+    task = TaskRun.objects.get(pk=started["task_id"])
+    assert task.status == "canceled"
+    assert task.jobs.get().status == JobStatus.CANCELED
+
+
+def test_chunk_completion_enqueues_next_step_once(tenant, project):
+    Photo.objects.bulk_create([Photo(project=project, basename=f"P{i}") for i in range(4100)])
+    ids = list(Photo.objects.filter(project=project).values_list("pk", flat=True))
+    started = start_task("test_chunked", tenant, items=ids)
+    assert started["job_count"] == 3
+    drain()
+    task = TaskRun.objects.get(pk=started["task_id"])
+    assert task.status == "completed"
+    assert task.jobs.filter(step_index=1).count() == 1

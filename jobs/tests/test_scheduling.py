@@ -1,0 +1,67 @@
+import pytest
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from jobs.exceptions import TaskAlreadyRunning
+from jobs.models import TaskRun
+from jobs.orchestrator import start_task
+from jobs.scheduling import SCHEDULES, prune, scheduled_task_start, schedules_setup
+
+
+def test_setup_schedules_twice_leaves_one_per_name(db):
+    call_command("setup_schedules")
+    call_command("setup_schedules")
+    names = list(Schedule.objects.values_list("name", flat=True))
+    assert sorted(names) == sorted(spec.name for spec in SCHEDULES)
+
+
+def test_schedules_follow_interval_settings(db, settings):
+    settings.PIPELINE_DISCOVERY_INTERVAL_MINUTES = 7
+    schedules_setup()
+    assert Schedule.objects.get(name="pipeline: folder_discovery").minutes == 7
+
+
+def test_two_ticks_while_task_is_queued_enqueue_it_once(tenant, other_tenant):
+    first = scheduled_task_start("test_scheduled")
+    second = scheduled_task_start("test_scheduled")
+    assert set(first) == {"acme", "globex"}
+    assert second == {}
+    assert TaskRun.objects.filter(type="test_scheduled", tenant=tenant).count() == 1
+
+
+def test_single_flight_reports_the_running_task(tenant):
+    started = start_task("test_scheduled", tenant, single_flight=True)
+    with pytest.raises(TaskAlreadyRunning) as excinfo:
+        start_task("test_scheduled", tenant, single_flight=True)
+    assert excinfo.value.task_id == started["task_id"]
+
+
+def test_after_the_task_ends_the_next_tick_starts_it_again(tenant):
+    from jobs.runtime import drain
+
+    scheduled_task_start("test_scheduled", tenant_slug="acme")
+    drain()
+    assert scheduled_task_start("test_scheduled", tenant_slug="acme")
+    assert TaskRun.objects.filter(type="test_scheduled").count() == 2
+
+
+def test_prune_deletes_old_events_and_finished_tasks(tenant, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.events import event_record
+    from jobs.models import Event
+    from jobs.runtime import drain
+
+    started = start_task("test_scheduled", tenant)
+    drain()
+    old = event_record(tenant_id=tenant.pk, type="item")
+    Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
+    TaskRun.objects.filter(pk=started["task_id"]).update(
+        finished_at=timezone.now() - timedelta(days=40)
+    )
+    result = prune()
+    assert result["events"] >= 1
+    assert not Event.objects.filter(pk=old.pk).exists()
+    assert not TaskRun.objects.filter(pk=started["task_id"]).exists()
