@@ -1,0 +1,150 @@
+"""Handlers of the maintenance job types (SPEC §6); thin adapters over the services in
+``photos.reconcile`` and ``projects.maintenance``.
+
+Each handler dispatches on scope through ``ctx.target_projects()`` (the job's project, a photo
+set's affected projects, or every active project of the tenant), reports progress in projects,
+checks for cancellation between projects and between chunks of photos, and leaves the events
+to the services, which write them in the transaction of each change. Re-running any of them is
+safe: the services compare disk and database and only act on differences.
+
+A project that fails (a permission error, a file vanishing mid-rename) is logged and the job
+goes on with the next one, so one bad folder does not stop a tenant's maintenance; the next
+run tries it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from jobs.context import JobContext
+from jobs.exceptions import JobCanceled, JobLost, PipelineError, TaskAlreadyRunning
+from jobs.registry import handler
+from photos import reconcile
+from photos.reconcile import Report
+from projects import maintenance
+from projects.models import Project
+
+logger = logging.getLogger(__name__)
+
+
+def _each_project(
+    ctx: JobContext,
+    work: Callable[[Project, Report], object],
+    *,
+    include_archived: bool = False,
+) -> Report:
+    report = Report()
+    projects = ctx.target_projects(include_archived=include_archived)
+    ctx.set_total(len(projects))
+    for index, project in enumerate(projects):
+        ctx.check_cancel()
+        try:
+            work(project, report)
+        except (JobCanceled, JobLost):
+            raise
+        except (OSError, PipelineError) as exc:
+            logger.exception("%s failed for project %s; going on", ctx.job.type, project.pk)
+            report.add(
+                reconcile.Change(ctx.job.type, "error", reconcile.where(project), "", str(exc))
+            )
+        ctx.progress(index + 1)
+    ctx.log("%s", report.summary())
+    return report
+
+
+@handler("trash_maintenance")
+def trash_maintenance(ctx: JobContext) -> None:
+    def work(project: Project, report: Report) -> None:
+        reconcile.trash_purge(project=project, report=report, checkpoint=ctx.check_cancel)
+
+    _each_project(ctx, work)
+
+
+@handler("orphaned_project_cleanup")
+def orphaned_project_cleanup(ctx: JobContext) -> None:
+    # "A later run" means archived before this job was created, so a retry never removes what
+    # its own first attempt archived.
+    def work(project: Project, report: Report) -> None:
+        maintenance.orphan_cleanup(
+            project=project,
+            report=report,
+            archived_before=ctx.job.created_at,
+            job_id=ctx.job.pk,
+            checkpoint=ctx.check_cancel,
+        )
+
+    _each_project(ctx, work, include_archived=True)
+
+
+@handler("duplicate_resolution")
+def duplicate_resolution(ctx: JobContext) -> None:
+    def work(project: Project, report: Report) -> None:
+        reconcile.duplicates_resolve(project=project, report=report, checkpoint=ctx.check_cancel)
+
+    _each_project(ctx, work)
+
+
+@handler("folder_alignment")
+def folder_alignment(ctx: JobContext) -> None:
+    projects = ctx.target_projects()
+    ctx.set_total(len(projects))
+    report = maintenance.folders_align(
+        projects=projects, job_id=ctx.job.pk, checkpoint=ctx.check_cancel
+    )
+    ctx.progress(len(projects))
+    ctx.log("%s", report.summary())
+
+
+@handler("manifest_check")
+def manifest_check(ctx: JobContext) -> None:
+    def work(project: Project, report: Report) -> None:
+        reconcile.manifest_check(
+            project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
+        )
+
+    _each_project(ctx, work)
+
+
+@handler("folder_check")
+def folder_check(ctx: JobContext) -> None:
+    def work(project: Project, report: Report) -> None:
+        reconcile.folder_check(project=project, report=report, checkpoint=ctx.check_cancel)
+
+    _each_project(ctx, work)
+
+
+@handler("manifest_cleaning")
+def manifest_cleaning(ctx: JobContext) -> None:
+    def work(project: Project, report: Report) -> None:
+        reconcile.manifest_cleaning(
+            project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
+        )
+
+    _each_project(ctx, work)
+
+
+@handler("folder_discovery")
+def folder_discovery(ctx: JobContext) -> None:
+    """Discover folders of the job's tenant, then reconcile each new or returning project."""
+    from jobs.orchestrator import start_task
+
+    ctx.set_total(1)
+    touched = maintenance.folders_discover(
+        tenant=ctx.tenant, job_id=ctx.job.pk, checkpoint=ctx.check_cancel
+    )
+    # A discovered folder's photos are ingested by its own maintenance task, not in this job,
+    # so a tenant root of many new folders is worked through in parallel and resumably.
+    for project in touched:
+        try:
+            start_task(
+                "maintenance",
+                ctx.tenant,
+                project=project,
+                source="maintenance",
+                single_flight=True,
+            )
+        except TaskAlreadyRunning:
+            pass
+    ctx.progress(1)
+    ctx.log("discovered or re-activated %d project(s)", len(touched))

@@ -1,0 +1,835 @@
+"""Reconciling a project's folder with its photo rows (SPEC §6): the per-project maintenance steps.
+
+Services here, one per job type, each for one project:
+
+- ``trash_purge`` (``trash_maintenance``): purge ``.trash/`` entries older than the TTL,
+  counted from the moment they were trashed.
+- ``manifest_check``: write a missing, unreadable or wrong ``.project.yaml``; set availability
+  (and ``ext``) from disk. Never touches keep flags.
+- ``folder_check``: rows for base names found on disk (then ``upload_postprocess``),
+  unaccepted files to ``.trash/``.
+- ``duplicates_resolve`` (``duplicate_resolution``): a new base name that belongs to a photo of
+  another project of the tenant is renamed ``<base>_duplicate<N>`` with all its files, then
+  ingested.
+- ``manifest_cleaning``: delete rows that have no file of any class left.
+
+Every service takes ``dry_run`` and reports what it changes (or would change) to a ``Report``,
+which is how ``manage.py maintenance --dry-run`` prints its plan. Every service is idempotent,
+never creates a missing project folder, and does nothing to a project whose folder is missing
+(that is ``orphaned_project_cleanup``'s business) or whose manifest names another project of the
+tenant (a folder swapped on disk needs an operator; guessing would lose keep flags and tags).
+
+Memory: a folder is scanned once into a compact ``{base name: small int}`` map (``FolderScan``)
+and rows are streamed in keyset-paginated chunks of ``PIPELINE_MANIFEST_CHUNK``, so a project of
+100,000 photos never has its rows in memory at once.
+
+Races with uploads, moves and commits running at the same time: a row changed after the scan
+started (``updated_at``) is left for the next run, and a row is deleted only when a second look
+at the folder confirms that none of its files is there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.events import EventType, event_record, events_record_bulk
+from jobs.models import Event
+from projects.manifest import manifest_data, manifest_read, manifest_write
+from projects.models import Project
+
+from . import storage
+from .models import DerivativeStatus, Photo
+
+logger = logging.getLogger(__name__)
+
+Checkpoint = Callable[[], None]
+
+JPG_BIT, RAW_BIT, OTHER_BIT = 1, 2, 4
+_CLASS_BIT = {
+    storage.FileClass.JPG: JPG_BIT,
+    storage.FileClass.RAW: RAW_BIT,
+    storage.FileClass.OTHER: OTHER_BIT,
+}
+# The class whose extension a row records first (``storage.BaseFiles.ext``): JPG, other, RAW.
+_EXT_RANK = {storage.FileClass.JPG: 0, storage.FileClass.OTHER: 1, storage.FileClass.RAW: 2}
+
+DUPLICATE_SUFFIX = "_duplicate"
+
+
+# --- reporting ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a maintenance step made, or would make in a dry run."""
+
+    step: str
+    action: str
+    where: str
+    target: str = ""
+    detail: str = ""
+
+    def __str__(self) -> str:
+        text = f"[{self.step}] {self.where}: {self.action}"
+        if self.target:
+            text += f" {self.target}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return text
+
+
+# Actions that only describe a situation; they change nothing and are not counted as changes.
+NOTICE_ACTIONS = frozenset(
+    {"skipped_folder_missing", "skipped_manifest_conflict", "alignment_blocked", "error"}
+)
+
+
+@dataclass
+class Report:
+    """Collects changes: counts by action, the first ``keep`` of them, and an optional sink.
+
+    A sink (a dry-run command's ``print``) sees every change as it happens, so a plan for a
+    project of 100,000 photos is streamed, not held in memory.
+    """
+
+    dry_run: bool = False
+    sink: Callable[[Change], None] | None = None
+    keep: int = 500
+    counts: Counter = field(default_factory=Counter)
+    changes: list[Change] = field(default_factory=list)
+
+    def add(self, change: Change) -> None:
+        self.counts[change.action] += 1
+        if len(self.changes) < self.keep:
+            self.changes.append(change)
+        if self.sink is not None:
+            self.sink(change)
+
+    @property
+    def total(self) -> int:
+        """How many real changes (notices excluded)."""
+        return sum(n for action, n in self.counts.items() if action not in NOTICE_ACTIONS)
+
+    def summary(self) -> str:
+        if not self.counts:
+            return "nothing to do"
+        return ", ".join(f"{action}: {n}" for action, n in sorted(self.counts.items()))
+
+
+def where(project: Project) -> str:
+    return f"{project.tenant.slug}/{project.folder} (project {project.pk})"
+
+
+def no_checkpoint() -> None:
+    return None
+
+
+# --- scanning -----------------------------------------------------------------------------
+
+
+class FolderScan:
+    """The originals of a project folder: base name → class bits and best extension.
+
+    One small int per base name (``bits | ext_index << 3``; CPython shares ints below 257), so
+    50,000 base names cost a few megabytes. Hidden entries, directories and symlinks are
+    ignored, exactly as ``storage.scan_originals`` does.
+    """
+
+    __slots__ = ("_entries", "_exts", "_index", "_ranks", "rejected")
+
+    def __init__(self) -> None:
+        self._entries: dict[str, int] = {}
+        self._exts: list[str] = []
+        self._ranks: list[int] = []
+        self._index: dict[str, int] = {}
+        self.rejected: list[str] = []
+
+    @classmethod
+    def of(cls, folder: Path) -> FolderScan:
+        scan = cls()
+        with os.scandir(folder) as it:
+            for entry in it:
+                if storage.is_hidden(entry.name) or not entry.is_file(follow_symlinks=False):
+                    continue
+                if storage.classify(entry.name) is None:
+                    scan.rejected.append(entry.name)
+                    continue
+                scan.add(entry.name)
+        return scan
+
+    def add(self, filename: str) -> None:
+        """Record one original (an accepted file name)."""
+        kind = storage.classify(filename)
+        if kind is None:
+            return
+        base, ext = storage.split_name(filename)
+        index = self._index.get(ext)
+        if index is None:
+            index = self._index[ext] = len(self._exts)
+            self._exts.append(ext)
+            self._ranks.append(_EXT_RANK[kind])
+        bit = _CLASS_BIT[kind]
+        current = self._entries.get(base)
+        if current is None:
+            self._entries[base] = bit | (index << 3)
+            return
+        best = current >> 3
+        rank, best_rank = self._ranks[index], self._ranks[best]
+        if rank < best_rank or (rank == best_rank and self._exts[index] < self._exts[best]):
+            current = (current & 7) | (index << 3)
+        self._entries[base] = current | bit
+
+    def __contains__(self, base: object) -> bool:
+        return base in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def bases(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def bits(self, base: str) -> int:
+        return self._entries.get(base, 0) & 7
+
+    def ext(self, base: str) -> str:
+        """The extension a row records (``storage.BaseFiles.ext``), or "" when no file."""
+        value = self._entries.get(base)
+        return "" if value is None else self._exts[value >> 3].lower()
+
+    def forget(self, base: str) -> None:
+        self._entries.pop(base, None)
+
+
+def collect_files(folder: Path, names: set[str]) -> dict[str, storage.BaseFiles]:
+    """Every original of the given base names, in one pass over the folder."""
+    found: dict[str, storage.BaseFiles] = {}
+    if not names:
+        return found
+    try:
+        it = os.scandir(folder)
+    except FileNotFoundError:
+        return found
+    with it:
+        for entry in it:
+            if storage.is_hidden(entry.name):
+                continue
+            base, _ = storage.split_name(entry.name)
+            if base not in names or not entry.is_file(follow_symlinks=False):
+                continue
+            kind = storage.classify(entry.name)
+            if kind is not None:
+                group = found.setdefault(base, storage.BaseFiles(base))
+                getattr(group, kind.value).append(entry.name)
+    return found
+
+
+def _photo_chunks(project: Project, *fields: str, size: int | None = None) -> Iterator[list[Any]]:
+    """The project's photos as ``values_list`` rows (pk first), keyset-paginated by id."""
+    size = size or settings.PIPELINE_MANIFEST_CHUNK
+    last = 0
+    while True:
+        rows = list(
+            Photo.objects.filter(project_id=project.pk, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", *fields)[:size]
+        )
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+# --- guards -------------------------------------------------------------------------------
+
+
+def project_folder(project: Project) -> Path | None:
+    """The project's folder when it exists on disk (never created here), else ``None``."""
+    try:
+        folder = storage.project_dir(project)
+    except storage.UnsafePath:
+        logger.warning("Project %s has an unsafe folder %r; skipped", project.pk, project.folder)
+        return None
+    return folder if folder.is_dir() else None
+
+
+def manifest_conflict(project: Project, folder: Path) -> str | None:
+    """The uid of another project of the tenant that the folder's manifest names, if any."""
+    uid = manifest_uid(manifest_read(folder))
+    if uid is None or uid == project.uid:
+        return None
+    other = (
+        Project.objects.filter(tenant_id=project.tenant_id, uid=uid).exclude(pk=project.pk).exists()
+    )
+    return str(uid) if other else None
+
+
+def manifest_uid(data: dict[str, Any] | None) -> uuid.UUID | None:
+    """The manifest's uid when it is a valid UUID (a hand-edited manifest may hold anything)."""
+    if not data or not data.get("uid"):
+        return None
+    try:
+        return uuid.UUID(str(data["uid"]))
+    except ValueError:
+        return None
+
+
+def _usable_folder(project: Project, *, step: str, report: Report) -> Path | None:
+    folder = project_folder(project)
+    if folder is None:
+        report.add(Change(step, "skipped_folder_missing", where(project)))
+        return None
+    uid = manifest_conflict(project, folder)
+    if uid is not None:
+        logger.warning(
+            "Folder %s carries the manifest of project %s, not of project %s; left alone",
+            folder,
+            uid,
+            project.pk,
+        )
+        report.add(Change(step, "skipped_manifest_conflict", where(project), detail=f"uid {uid}"))
+        return None
+    return folder
+
+
+# --- trash --------------------------------------------------------------------------------
+
+
+def trash_mark(path: Path) -> None:
+    """Stamp a file just moved into ``.trash/`` with the trash time (its ``st_ctime``).
+
+    A rename sets the inode change time on Linux filesystems (ext4, xfs, btrfs, tmpfs), and a
+    copy across filesystems creates a new inode. For filesystems that keep ctime on rename
+    (some network mounts), a chmod to the same mode moves ctime and keeps mtime. Symlinks are
+    left as they are: changing a link's mode would change its target's.
+    """
+    try:
+        stat = os.lstat(path)
+        if not os.path.islink(path):
+            os.chmod(path, stat.st_mode & 0o7777)
+    except OSError:
+        logger.warning("Could not stamp the trash time of %s", path)
+
+
+def trashed_at(stat: os.stat_result) -> float:
+    """When an entry was trashed: its inode change time.
+
+    Not ``st_mtime``: a photo shot years ago keeps its old mtime through the rename into the
+    trash. ``st_ctime`` is set by the rename (or ``trash_mark``) and any later metadata change
+    only moves it later, so a file is never purged early; at worst it stays a little longer.
+    """
+    return stat.st_ctime
+
+
+def trash_move(folder: Path, name: str) -> str:
+    """Move ``folder/name`` into ``folder/.trash/`` without overwriting; returns the trash name."""
+    trash = folder / storage.TRASH_DIR
+    trash.mkdir(exist_ok=True)
+    target = name
+    n = 1
+    while os.path.lexists(trash / target):
+        target = f"{name}.{n}"
+        n += 1
+    os.rename(folder / storage.check_name(name), trash / target)
+    trash_mark(trash / target)
+    return target
+
+
+def trash_purge(
+    *,
+    project: Project,
+    dry_run: bool = False,
+    report: Report | None = None,
+    now: float | None = None,
+    ttl_seconds: int | None = None,
+    checkpoint: Checkpoint = no_checkpoint,
+) -> Report:
+    """Delete ``.trash/`` entries trashed more than the TTL ago (files, links, emptied folders).
+
+    Never creates the project folder or its trash folder.
+    """
+    report = report or Report(dry_run=dry_run)
+    now = time.time() if now is None else now
+    ttl = settings.PIPELINE_TRASH_TTL_SECONDS if ttl_seconds is None else ttl_seconds
+    folder = project_folder(project)
+    if folder is None:
+        return report
+    trash = folder / storage.TRASH_DIR
+    if not trash.is_dir() or trash.is_symlink():
+        return report
+    label = where(project)
+    for dirpath, dirnames, filenames in os.walk(trash, topdown=False):
+        checkpoint()
+        base = Path(dirpath)
+        for name in filenames + [d for d in dirnames if (base / d).is_symlink()]:
+            path = base / name
+            try:
+                stat = path.lstat()
+            except FileNotFoundError:
+                continue
+            age = now - trashed_at(stat)
+            if age <= ttl:
+                continue
+            report.add(
+                Change(
+                    "trash_maintenance",
+                    "purge",
+                    label,
+                    str(path.relative_to(folder)),
+                    f"trashed {int(age)} s ago",
+                )
+            )
+            if not dry_run:
+                path.unlink(missing_ok=True)
+        if base != trash and not dry_run:
+            try:
+                base.rmdir()  # Only once emptied: a folder with fresh trash in it stays.
+            except OSError:
+                pass
+    return report
+
+
+# --- manifest_check -----------------------------------------------------------------------
+
+
+def manifest_check(
+    *,
+    project: Project,
+    dry_run: bool = False,
+    report: Report | None = None,
+    checkpoint: Checkpoint = no_checkpoint,
+    job_id: int | None = None,
+    chunk_size: int | None = None,
+) -> Report:
+    """Write the manifest if missing, unreadable or wrong; set availability and ext from disk.
+
+    Keep flags are never changed. When a file class disappears its ``*_available`` goes false
+    and ``keep_*`` stays as the user left it (pending-delete and keep-mismatch are computed from
+    both; changing keep here would silently undo a cull). When a class appears on disk for an
+    existing photo, availability goes true and keep stays too.
+    """
+    report = report or Report(dry_run=dry_run)
+    step = "manifest_check"
+    folder = _usable_folder(project, step=step, report=report)
+    if folder is None:
+        return report
+    label = where(project)
+
+    if manifest_read(folder) != manifest_data(project):
+        report.add(Change(step, "write_manifest", label, storage.MANIFEST_NAME))
+        if not dry_run:
+            with transaction.atomic():
+                if manifest_write(folder, project):
+                    event_record(
+                        tenant_id=project.tenant_id,
+                        type=EventType.MANIFEST_CHANGED,
+                        project_id=project.pk,
+                        job_id=job_id,
+                        payload={"project_id": project.pk, "manifest": manifest_data(project)},
+                    )
+
+    started = timezone.now()
+    scan = FolderScan.of(folder)
+    fields = ("basename", "jpg_available", "raw_available", "other_available", "ext", "updated_at")
+    for rows in _photo_chunks(project, *fields, size=chunk_size):
+        checkpoint()
+        updates: list[Photo] = []
+        events: list[Event] = []
+        for pk, base, jpg, raw, other, ext, updated_at in rows:
+            if updated_at >= started:
+                continue  # Changed while we scanned: the next run looks at it with fresh eyes.
+            bits = scan.bits(base)
+            new = {
+                "jpg_available": bool(bits & JPG_BIT),
+                "raw_available": bool(bits & RAW_BIT),
+                "other_available": bool(bits & OTHER_BIT),
+                "ext": scan.ext(base) or ext,
+            }
+            old = {"jpg_available": jpg, "raw_available": raw, "other_available": other, "ext": ext}
+            changed = {k: v for k, v in new.items() if old[k] != v}
+            if not changed:
+                continue
+            report.add(
+                Change(
+                    step,
+                    "update_availability",
+                    label,
+                    base,
+                    ", ".join(f"{k}={v}" for k, v in changed.items()),
+                )
+            )
+            if dry_run:
+                continue
+            updates.append(Photo(pk=pk, **new))
+            events.append(
+                Event(
+                    tenant_id=project.tenant_id,
+                    type=EventType.ITEM,
+                    project_id=project.pk,
+                    photo_id=pk,
+                    job_id=job_id,
+                    payload={"photo_id": pk, "basename": base, "changes": changed, "source": step},
+                )
+            )
+        if updates:
+            now = timezone.now()
+            for photo in updates:
+                photo.updated_at = now
+            with transaction.atomic():
+                Photo.objects.bulk_update(
+                    updates,
+                    ["jpg_available", "raw_available", "other_available", "ext", "updated_at"],
+                    batch_size=500,
+                )
+                events_record_bulk(events)
+    return report
+
+
+# --- folder_check and duplicate_resolution ------------------------------------------------
+
+
+def _new_bases(project: Project, scan: FolderScan) -> set[str]:
+    """Base names on disk that have no row in the project."""
+    new = set(scan.bases())
+    for rows in _photo_chunks(project, "basename"):
+        new.difference_update(base for _, base in rows)
+    return new
+
+
+def _foreign_bases(project: Project, names: set[str]) -> set[str]:
+    """Those of ``names`` that belong to a photo of another project of the same tenant."""
+    foreign: set[str] = set()
+    ordered = sorted(names)
+    size = settings.PIPELINE_MANIFEST_CHUNK
+    for start in range(0, len(ordered), size):
+        foreign.update(
+            Photo.objects.filter(
+                project__tenant_id=project.tenant_id, basename__in=ordered[start : start + size]
+            )
+            .exclude(project_id=project.pk)
+            .values_list("basename", flat=True)
+        )
+    return foreign
+
+
+def duplicate_name(*, project: Project, folder: Path, base: str, scan: FolderScan) -> str:
+    """``<base>_duplicate<N>`` with the smallest N free in the folder and in the tenant's rows."""
+    n = 1
+    while True:
+        candidate = f"{base}{DUPLICATE_SUFFIX}{n}"
+        if (
+            candidate not in scan
+            and not storage.files_for_basename(folder, candidate).all
+            and not Photo.objects.filter(
+                project__tenant_id=project.tenant_id, basename=candidate
+            ).exists()
+        ):
+            return candidate
+        n += 1
+
+
+def _rename_base(folder: Path, files: storage.BaseFiles, new_base: str) -> storage.BaseFiles:
+    """Rename every file of a base name (extension case kept); undo on failure."""
+    renamed = storage.BaseFiles(new_base)
+    done: list[tuple[Path, Path]] = []
+    try:
+        for kind in ("jpg", "raw", "other"):
+            for name in getattr(files, kind):
+                new_name = storage.check_name(new_base + name[len(files.basename) :])
+                source, target = folder / name, folder / new_name
+                if os.path.lexists(target):
+                    raise FileExistsError(f"{target} exists")
+                os.rename(source, target)
+                done.append((source, target))
+                getattr(renamed, kind).append(new_name)
+    except OSError:
+        for source, target in reversed(done):
+            os.rename(target, source)
+        raise
+    return renamed
+
+
+def rows_for_disk(*, project: Project, groups: dict[str, storage.BaseFiles]) -> list[int]:
+    """Create rows for base names found on disk; returns the ids of the rows now present.
+
+    Keep flags default to availability (SPEC §3); derivative statuses start ``pending`` and
+    ``upload_postprocess`` reads EXIF and settles them. A row created meanwhile by an upload
+    is left as it is (``ignore_conflicts``) and its id returned with the others.
+    """
+    ids: list[int] = []
+    names = sorted(groups)
+    size = 500
+    for start in range(0, len(names), size):
+        batch = names[start : start + size]
+        rows = []
+        for base in batch:
+            files = groups[base]
+            has_image = bool(files.jpg or files.other)
+            status = DerivativeStatus.PENDING if has_image else None
+            rows.append(
+                Photo(
+                    project=project,
+                    basename=base,
+                    ext=files.ext,
+                    jpg_available=bool(files.jpg),
+                    raw_available=bool(files.raw),
+                    other_available=bool(files.other),
+                    keep_jpg=bool(files.jpg),
+                    keep_raw=bool(files.raw),
+                    thumbnail_status=status,
+                    preview_status=status,
+                )
+            )
+        with transaction.atomic():
+            Photo.objects.bulk_create(rows, ignore_conflicts=True)
+            created = list(
+                Photo.objects.filter(project=project, basename__in=batch).values_list(
+                    "pk", "basename"
+                )
+            )
+            events_record_bulk(
+                Event(
+                    tenant_id=project.tenant_id,
+                    type=EventType.ITEM,
+                    project_id=project.pk,
+                    photo_id=pk,
+                    payload={"photo_id": pk, "basename": base, "created": True},
+                )
+                for pk, base in created
+            )
+        ids.extend(pk for pk, _ in created)
+    return ids
+
+
+def _ingest(
+    *,
+    project: Project,
+    folder: Path,
+    scan: FolderScan,
+    step: str,
+    report: Report,
+    dry_run: bool,
+    duplicates_only: bool,
+    followup: bool,
+) -> list[int]:
+    """Rename duplicates among the new base names, then create rows (all new, or only those).
+
+    Returns the ids of the rows created (none in a dry run).
+    """
+    label = where(project)
+    new = _new_bases(project, scan)
+    if not new:
+        return []
+    foreign = _foreign_bases(project, new)
+    planned: list[str] = []
+    groups: dict[str, storage.BaseFiles] = {}
+    originals = collect_files(folder, foreign)
+    for base in sorted(foreign):
+        files = originals.get(base)
+        if files is None or not files.all:
+            continue  # Gone since the scan.
+        new_base = duplicate_name(project=project, folder=folder, base=base, scan=scan)
+        report.add(
+            Change(
+                step, "rename_duplicate", label, base, f"to {new_base}; {len(files.all)} file(s)"
+            )
+        )
+        if not dry_run:
+            try:
+                _rename_base(folder, files, new_base)
+            except OSError as exc:
+                logger.warning("Could not rename duplicate %s in %s: %s", base, folder, exc)
+                report.add(Change(step, "error", label, base, str(exc)))
+                continue
+            scan.forget(base)
+        # Record the new name, so the next duplicate of this run takes the next free N.
+        for name in files.all:
+            scan.add(new_base + name[len(base) :])
+        planned.append(new_base)
+        groups[new_base] = storage.BaseFiles(
+            new_base,
+            [new_base + n[len(base) :] for n in files.jpg],
+            [new_base + n[len(base) :] for n in files.raw],
+            [new_base + n[len(base) :] for n in files.other],
+        )
+    if not duplicates_only:
+        others = new - foreign
+        if dry_run:
+            planned.extend(others)
+        else:
+            found = collect_files(folder, others)
+            planned.extend(found)
+            groups.update(found)
+    for base in sorted(planned):
+        report.add(Change(step, "create_row", label, base))
+    if dry_run or not groups:
+        return []
+    ids = rows_for_disk(project=project, groups=groups)
+    if followup and ids:
+        start_postprocess(project=project, photo_ids=ids)
+    return ids
+
+
+def start_postprocess(*, project: Project, photo_ids: list[int]) -> str:
+    """Start ``upload_postprocess`` for ingested rows (auto-chunked past 2,000 items)."""
+    from jobs.orchestrator import start_task
+
+    started = start_task(
+        "upload_postprocess",
+        project.tenant,
+        project=project,
+        items=photo_ids,
+        source="maintenance",
+    )
+    return started["task_id"]
+
+
+def duplicates_resolve(
+    *,
+    project: Project,
+    dry_run: bool = False,
+    report: Report | None = None,
+    checkpoint: Checkpoint = no_checkpoint,
+    followup: bool = True,
+) -> Report:
+    """Rename new base names that belong to another project of the tenant, then ingest them.
+
+    Only base names without a row in this project count: a photo already ingested here is this
+    project's, whatever other projects hold, so two projects never rename each other's files.
+    """
+    report = report or Report(dry_run=dry_run)
+    step = "duplicate_resolution"
+    folder = _usable_folder(project, step=step, report=report)
+    if folder is None:
+        return report
+    checkpoint()
+    _ingest(
+        project=project,
+        folder=folder,
+        scan=FolderScan.of(folder),
+        step=step,
+        report=report,
+        dry_run=dry_run,
+        duplicates_only=True,
+        followup=followup,
+    )
+    return report
+
+
+def folder_check(
+    *,
+    project: Project,
+    dry_run: bool = False,
+    report: Report | None = None,
+    checkpoint: Checkpoint = no_checkpoint,
+    followup: bool = True,
+) -> Report:
+    """Rows for new base names (then ``upload_postprocess``); unaccepted files to ``.trash/``.
+
+    Hidden entries (``.DS_Store``, the manifest, ``.thumb``, ``.preview``, ``.trash``) and
+    sub-folders are left alone. A new base name that belongs to another project of the tenant
+    is renamed to ``<base>_duplicate<N>`` first, as ``duplicate_resolution`` would, so the rule
+    holds whichever task ingests the file.
+    """
+    report = report or Report(dry_run=dry_run)
+    step = "folder_check"
+    folder = _usable_folder(project, step=step, report=report)
+    if folder is None:
+        return report
+    label = where(project)
+    scan = FolderScan.of(folder)
+    for name in sorted(scan.rejected):
+        checkpoint()
+        report.add(Change(step, "trash_unaccepted", label, name))
+        if not dry_run:
+            try:
+                trash_move(folder, name)
+            except FileNotFoundError:
+                continue
+    checkpoint()
+    _ingest(
+        project=project,
+        folder=folder,
+        scan=scan,
+        step=step,
+        report=report,
+        dry_run=dry_run,
+        duplicates_only=False,
+        followup=followup,
+    )
+    return report
+
+
+# --- manifest_cleaning --------------------------------------------------------------------
+
+
+def manifest_cleaning(
+    *,
+    project: Project,
+    dry_run: bool = False,
+    report: Report | None = None,
+    checkpoint: Checkpoint = no_checkpoint,
+    job_id: int | None = None,
+) -> Report:
+    """Delete rows that have no file of any class (JPG, RAW or other) left on disk.
+
+    Judged from the disk, not the availability flags, so a PNG-only photo stays. A row changed
+    after the scan started is left for the next run, and each candidate is confirmed by a
+    second look at the folder just before its deletion.
+    """
+    report = report or Report(dry_run=dry_run)
+    step = "manifest_cleaning"
+    folder = _usable_folder(project, step=step, report=report)
+    if folder is None:
+        return report
+    label = where(project)
+    started = timezone.now()
+    scan = FolderScan.of(folder)
+    for rows in _photo_chunks(project, "basename", "updated_at"):
+        checkpoint()
+        candidates = {
+            pk: base for pk, base, updated_at in rows if base not in scan and updated_at < started
+        }
+        if not candidates:
+            continue
+        present = collect_files(folder, set(candidates.values()))
+        doomed = {pk: base for pk, base in candidates.items() if base not in present}
+        for pk, base in doomed.items():
+            report.add(Change(step, "delete_row", label, base, f"photo {pk}"))
+        if dry_run or not doomed:
+            continue
+        with transaction.atomic():
+            ids = list(
+                Photo.objects.filter(pk__in=list(doomed), updated_at__lt=started).values_list(
+                    "pk", flat=True
+                )
+            )
+            events_record_bulk(
+                Event(
+                    tenant_id=project.tenant_id,
+                    type=EventType.ITEM_REMOVED,
+                    project_id=project.pk,
+                    job_id=job_id,
+                    # The photo FK would be nulled by the delete: the id travels in the payload.
+                    payload={
+                        "photo_id": pk,
+                        "basename": doomed[pk],
+                        "project_id": project.pk,
+                        "reason": "no_files",
+                    },
+                )
+                for pk in ids
+            )
+            Photo.objects.filter(pk__in=ids).delete()
+    return report

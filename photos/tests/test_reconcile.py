@@ -1,0 +1,534 @@
+"""Per-project reconciliation on real folders: trash, manifest, folder check, cleaning, duplicates."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from django.utils import timezone
+
+from jobs.events import EventType
+from jobs.models import Event, Job, TaskRun
+from photos import reconcile, storage
+from photos.models import Photo
+from projects.manifest import manifest_data, manifest_read, manifest_write
+from tests.factories import jpeg_bytes, make_photo, make_project, write_file
+
+DAY = 24 * 3600
+
+
+def folder_of(project) -> Path:
+    return storage.project_dir(project)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def change_events(since: int = 0) -> list[Event]:
+    return list(Event.objects.filter(id__gt=since).exclude(type__startswith="job_"))
+
+
+def last_event_id() -> int:
+    return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+# --- trash ---------------------------------------------------------------------------------
+
+
+def trash_file(project, name: str, *, mtime: float | None = None) -> Path:
+    """Put a file into the project, then move it to the trash the way file_removal does."""
+    folder = folder_of(project)
+    path = write_file(folder / name, jpeg_bytes())
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    trashed = folder / storage.TRASH_DIR / name
+    trashed.parent.mkdir(exist_ok=True)
+    os.rename(path, trashed)
+    return trashed
+
+
+def test_trash_keeps_file_trashed_just_now_even_if_its_mtime_is_old(project):
+    old = time.time() - 30 * DAY
+    trashed = trash_file(project, "IMG_OLD.jpg", mtime=old)
+    assert trashed.stat().st_mtime == pytest.approx(old)
+
+    # A minute after trashing, with the default 24 h TTL.
+    reconcile.trash_purge(project=project, now=time.time() + 60)
+
+    assert trashed.exists()
+
+
+def test_trash_purges_file_trashed_longer_ago_than_the_ttl(project):
+    trashed = trash_file(project, "IMG_1.jpg")
+    kept = trash_file(project, "IMG_2.jpg", mtime=time.time() - 30 * DAY)
+
+    report = reconcile.trash_purge(
+        project=project, now=trashed.stat().st_ctime + DAY + 1, ttl_seconds=DAY
+    )
+
+    assert not trashed.exists()
+    assert not kept.exists()
+    assert report.counts["purge"] == 2
+
+
+def test_trash_purges_by_trash_time_with_a_tiny_ttl(project, settings):
+    settings.PIPELINE_TRASH_TTL_SECONDS = 1
+    trashed = trash_file(project, "IMG_1.jpg", mtime=time.time() - 30 * DAY)
+    reconcile.trash_purge(project=project)
+    assert trashed.exists()
+    time.sleep(1.2)
+    reconcile.trash_purge(project=project)
+    assert not trashed.exists()
+
+
+def test_trash_dry_run_reports_and_keeps(project):
+    trashed = trash_file(project, "IMG_1.jpg")
+    report = reconcile.trash_purge(project=project, now=time.time() + 2 * DAY, dry_run=True)
+    assert trashed.exists()
+    assert [c.action for c in report.changes] == ["purge"]
+
+
+def test_trash_move_stamps_the_trash_time_and_never_overwrites(project):
+    folder = folder_of(project)
+    for _ in range(2):
+        path = write_file(folder / "notes.txt", b"x")
+        os.utime(path, (1_000_000, 1_000_000))
+        reconcile.trash_move(folder, "notes.txt")
+    names = sorted(os.listdir(folder / storage.TRASH_DIR))
+    assert names == ["notes.txt", "notes.txt.1"]
+    for name in names:
+        stat = (folder / storage.TRASH_DIR / name).stat()
+        assert stat.st_mtime == 1_000_000  # The file's own time is kept…
+        assert stat.st_ctime > time.time() - 60  # …and the trash time is now.
+
+
+def test_trash_maintenance_never_creates_a_missing_project_folder(tenant):
+    project = make_project(tenant, "Gone", create_dir=False)
+    reconcile.trash_purge(project=project, now=time.time() + 10 * DAY)
+    assert not folder_of(project).exists()
+
+
+# --- manifest_check ------------------------------------------------------------------------
+
+
+def test_manifest_check_writes_missing_manifest_once(project):
+    since = last_event_id()
+    reconcile.manifest_check(project=project)
+    assert manifest_read(folder_of(project)) == manifest_data(project)
+    assert [e.type for e in change_events(since)] == [EventType.MANIFEST_CHANGED]
+
+    since = last_event_id()
+    report = reconcile.manifest_check(project=project)
+    assert report.total == 0
+    assert change_events(since) == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\x00\xff not yaml: [", b"- just\n- a list\n", b"uid: someone-else\nname: Other\n"],
+)
+def test_manifest_check_rewrites_unreadable_or_wrong_manifest(project, content):
+    (folder_of(project) / storage.MANIFEST_NAME).write_bytes(content)
+    reconcile.manifest_check(project=project)
+    assert yaml.safe_load((folder_of(project) / storage.MANIFEST_NAME).read_text()) == (
+        manifest_data(project)
+    )
+
+
+def test_manifest_check_rewrites_manifest_after_rename(project):
+    manifest_write(folder_of(project), project)
+    project.name = "Iceland, the sequel"
+    project.save()
+    reconcile.manifest_check(project=project)
+    assert manifest_read(folder_of(project))["name"] == "Iceland, the sequel"
+
+
+def test_manifest_check_updates_availability_and_never_keep_flags(project):
+    gone_jpg = make_photo(project, "IMG_1", jpg=True, raw=True)
+    culled = make_photo(project, "IMG_2", jpg=True, raw=True, keep_jpg=False)
+    new_raw = make_photo(project, "IMG_3", jpg=True)
+    folder = folder_of(project)
+    (folder / "IMG_1.jpg").unlink()
+    (folder / "IMG_2.jpg").unlink()
+    write_file(folder / "IMG_3.CR2", b"raw")
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+
+    reconcile.manifest_check(project=project)
+
+    gone_jpg.refresh_from_db()
+    assert (gone_jpg.jpg_available, gone_jpg.raw_available) == (False, True)
+    assert (gone_jpg.keep_jpg, gone_jpg.keep_raw) == (True, True)
+    assert gone_jpg.ext == "cr2"
+    culled.refresh_from_db()
+    assert (culled.jpg_available, culled.keep_jpg, culled.keep_raw) == (False, False, True)
+    new_raw.refresh_from_db()
+    assert (new_raw.jpg_available, new_raw.raw_available) == (True, True)
+    assert (new_raw.keep_jpg, new_raw.keep_raw) == (True, False)
+    item_events = Event.objects.filter(type=EventType.ITEM, photo=gone_jpg)
+    assert item_events.get().payload["changes"] == {"jpg_available": False, "ext": "cr2"}
+
+
+def test_manifest_check_pages_through_rows_in_chunks(project, settings):
+    settings.PIPELINE_MANIFEST_CHUNK = 3
+    photos = [make_photo(project, f"IMG_{i:02d}") for i in range(10)]
+    for photo in photos[::2]:
+        (folder_of(project) / f"{photo.basename}.jpg").unlink()
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+
+    report = reconcile.manifest_check(project=project)
+
+    assert report.counts["update_availability"] == 5
+    assert sorted(Photo.objects.filter(jpg_available=False).values_list("basename", flat=True)) == [
+        p.basename for p in photos[::2]
+    ]
+
+
+def test_manifest_check_leaves_rows_changed_during_the_scan(project, monkeypatch):
+    photo = make_photo(project, "IMG_1")
+    (folder_of(project) / "IMG_1.jpg").unlink()
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+    scan_of = reconcile.FolderScan.of
+
+    def scan_while_a_commit_updates_the_row(folder):
+        scan = scan_of(folder)
+        Photo.objects.filter(pk=photo.pk).update(updated_at=timezone.now())
+        return scan
+
+    monkeypatch.setattr(reconcile.FolderScan, "of", scan_while_a_commit_updates_the_row)
+    reconcile.manifest_check(project=project)
+    photo.refresh_from_db()
+    assert photo.jpg_available  # Left for the next run…
+
+    monkeypatch.setattr(reconcile.FolderScan, "of", scan_of)
+    reconcile.manifest_check(project=project)
+    photo.refresh_from_db()
+    assert not photo.jpg_available  # …which fixes it.
+
+
+def test_manifest_check_dry_run_changes_nothing(project):
+    make_photo(project, "IMG_1")
+    (folder_of(project) / "IMG_1.jpg").unlink()
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+    since = last_event_id()
+
+    report = reconcile.manifest_check(project=project, dry_run=True)
+
+    assert {c.action for c in report.changes} == {"write_manifest", "update_availability"}
+    assert not (folder_of(project) / storage.MANIFEST_NAME).exists()
+    assert Photo.objects.get().jpg_available
+    assert change_events(since) == []
+
+
+def test_reconcile_leaves_a_folder_carrying_another_projects_manifest_alone(tenant):
+    first = make_project(tenant, "First")
+    second = make_project(tenant, "Second")
+    make_photo(second, "IMG_1")
+    manifest_write(folder_of(first), first)
+    # Folders swapped on disk by hand: Second's folder now holds First's manifest.
+    manifest_write(folder_of(second), first)
+    (folder_of(second) / "IMG_1.jpg").unlink()
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+
+    for step in (reconcile.manifest_check, reconcile.folder_check, reconcile.manifest_cleaning):
+        report = step(project=second)
+        assert report.counts["skipped_manifest_conflict"] == 1
+
+    assert manifest_read(folder_of(second))["uid"] == str(first.uid)
+    assert Photo.objects.get(project=second).jpg_available
+
+
+# --- folder_check --------------------------------------------------------------------------
+
+
+def test_folder_check_creates_rows_for_new_files_and_starts_postprocess(project):
+    folder = folder_of(project)
+    make_photo(project, "IMG_0")
+    write_file(folder / "IMG_1.JPG", jpeg_bytes())
+    write_file(folder / "IMG_1.cr2", b"raw")
+    write_file(folder / "IMG_2.nef", b"raw")
+    write_file(folder / "scan.png", b"png")
+
+    reconcile.folder_check(project=project)
+
+    rows = {p.basename: p for p in Photo.objects.filter(project=project)}
+    assert sorted(rows) == ["IMG_0", "IMG_1", "IMG_2", "scan"]
+    one = rows["IMG_1"]
+    assert (one.jpg_available, one.raw_available, one.keep_jpg, one.keep_raw) == (
+        True,
+        True,
+        True,
+        True,
+    )
+    assert one.ext == "jpg"
+    assert (rows["IMG_2"].ext, rows["IMG_2"].keep_jpg, rows["IMG_2"].keep_raw) == (
+        "nef",
+        False,
+        True,
+    )
+    assert rows["scan"].other_available
+    task = TaskRun.objects.get(type="upload_postprocess")
+    assert task.project == project
+    items = set(Job.objects.get(task=task).items.values_list("photo__basename", flat=True))
+    assert items == {"IMG_1", "IMG_2", "scan"}
+
+
+def test_folder_check_trashes_unaccepted_files_and_leaves_hidden_ones(project):
+    folder = folder_of(project)
+    manifest_write(folder, project)
+    write_file(folder / ".DS_Store", b"finder")
+    write_file(folder / "notes.txt", b"keep me for a day")
+    write_file(folder / "IMG_1", b"no extension")
+    write_file(folder / ".thumb" / "IMG_9.webp", b"thumb")
+    write_file(folder / "extras" / "readme.txt", b"a sub-folder is the user's")
+    manifest_before = (folder / storage.MANIFEST_NAME).read_bytes()
+
+    reconcile.folder_check(project=project)
+
+    assert (folder / ".DS_Store").read_bytes() == b"finder"
+    assert (folder / storage.MANIFEST_NAME).read_bytes() == manifest_before
+    assert (folder / ".thumb" / "IMG_9.webp").exists()
+    assert (folder / "extras" / "readme.txt").exists()
+    assert not (folder / "notes.txt").exists()
+    assert (folder / ".trash" / "notes.txt").read_bytes() == b"keep me for a day"
+    assert (folder / ".trash" / "IMG_1").exists()
+    assert not Photo.objects.exists()
+    assert not TaskRun.objects.exists()  # Nothing new: no post-processing started.
+
+
+def test_folder_check_is_idempotent(project):
+    write_file(folder_of(project) / "IMG_1.jpg", jpeg_bytes())
+    write_file(folder_of(project) / "junk.doc", b"x")
+    reconcile.folder_check(project=project)
+    since = last_event_id()
+    report = reconcile.folder_check(project=project)
+    assert report.total == 0
+    assert change_events(since) == []
+    assert TaskRun.objects.count() == 1
+
+
+def test_folder_check_chunks_postprocess_past_2000_photos(project):
+    folder = folder_of(project)
+    for i in range(2001):
+        (folder / f"IMG_{i:05d}.jpg").touch()
+    reconcile.folder_check(project=project)
+    assert Photo.objects.filter(project=project).count() == 2001
+    task = TaskRun.objects.get(type="upload_postprocess")
+    assert sorted(Job.objects.filter(task=task).values_list("total_chunks", flat=True)) == [2, 2]
+    assert sum(job.items.count() for job in Job.objects.filter(task=task)) == 2001
+
+
+def test_folder_check_dry_run_changes_nothing(project):
+    folder = folder_of(project)
+    write_file(folder / "IMG_1.jpg", jpeg_bytes())
+    write_file(folder / "notes.txt", b"x")
+    before = tree(folder)
+    report = reconcile.folder_check(project=project, dry_run=True)
+    assert sorted((c.action, c.target) for c in report.changes) == [
+        ("create_row", "IMG_1"),
+        ("trash_unaccepted", "notes.txt"),
+    ]
+    assert tree(folder) == before
+    assert not Photo.objects.exists()
+    assert not TaskRun.objects.exists()
+
+
+# --- manifest_cleaning ---------------------------------------------------------------------
+
+
+def test_manifest_cleaning_deletes_rows_without_files_and_keeps_png_only_photo(project):
+    folder = folder_of(project)
+    gone = make_photo(project, "IMG_GONE")
+    (folder / "IMG_GONE.jpg").unlink()
+    png = make_photo(project, "PNG_ONLY", jpg=False, write=False, other_available=True)
+    write_file(folder / "PNG_ONLY.png", b"png")
+    raw_only = make_photo(project, "RAW_ONLY", jpg=False, raw=True)
+    keeper = make_photo(project, "IMG_OK")
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+    since = last_event_id()
+
+    reconcile.manifest_cleaning(project=project)
+
+    assert set(Photo.objects.values_list("pk", flat=True)) == {png.pk, raw_only.pk, keeper.pk}
+    removed = Event.objects.get(id__gt=since, type=EventType.ITEM_REMOVED)
+    assert removed.payload["photo_id"] == gone.pk
+    assert removed.payload["basename"] == "IMG_GONE"
+
+
+def test_png_only_photo_survives_manifest_check_then_cleaning(project):
+    make_photo(project, "PNG_ONLY", jpg=False, write=False)  # Flags say nothing is there.
+    write_file(folder_of(project) / "PNG_ONLY.png", b"png")
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+    reconcile.manifest_check(project=project)
+    reconcile.manifest_cleaning(project=project)
+    photo = Photo.objects.get()
+    assert photo.other_available
+    assert (photo.jpg_available, photo.raw_available) == (False, False)
+
+
+def test_manifest_cleaning_keeps_rows_of_a_missing_folder(tenant):
+    project = make_project(tenant, "Unplugged")
+    make_photo(project, "IMG_1", write=False)
+    folder_of(project).rmdir()
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+    report = reconcile.manifest_cleaning(project=project)
+    assert Photo.objects.count() == 1
+    assert report.counts["skipped_folder_missing"] == 1
+
+
+def test_manifest_cleaning_keeps_rows_created_during_the_run(project, monkeypatch):
+    scan_of = reconcile.FolderScan.of
+
+    def scan_while_an_upload_lands(folder):
+        scan = scan_of(folder)
+        # The upload writes its file after our scan, then creates its row.
+        make_photo(project, "IMG_UPLOADING")
+        return scan
+
+    monkeypatch.setattr(reconcile.FolderScan, "of", scan_while_an_upload_lands)
+    reconcile.manifest_cleaning(project=project)
+    assert Photo.objects.get().basename == "IMG_UPLOADING"
+
+
+def test_manifest_cleaning_confirms_a_candidate_before_deleting_it(project, monkeypatch):
+    make_photo(project, "IMG_MOVED_IN", write=False)
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+    scan_of = reconcile.FolderScan.of
+
+    def scan_then_file_arrives(folder):
+        scan = scan_of(folder)
+        write_file(folder / "IMG_MOVED_IN.jpg", jpeg_bytes())
+        return scan
+
+    monkeypatch.setattr(reconcile.FolderScan, "of", scan_then_file_arrives)
+    reconcile.manifest_cleaning(project=project)
+    assert Photo.objects.count() == 1
+
+
+def test_manifest_cleaning_dry_run_changes_nothing(project):
+    make_photo(project, "IMG_GONE", write=False)
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+    report = reconcile.manifest_cleaning(project=project, dry_run=True)
+    assert report.counts["delete_row"] == 1
+    assert Photo.objects.count() == 1
+
+
+# --- duplicate_resolution ------------------------------------------------------------------
+
+
+def test_duplicates_become_duplicate1_then_duplicate2(tenant):
+    first = make_project(tenant, "First")
+    second = make_project(tenant, "Second")
+    make_photo(first, "IMG_1", raw=True)
+    folder = folder_of(second)
+    write_file(folder / "IMG_1.JPG", jpeg_bytes(color=(1, 2, 3)))
+    write_file(folder / "IMG_1.cr2", b"raw one")
+
+    reconcile.duplicates_resolve(project=second)
+
+    assert sorted(os.listdir(folder)) == ["IMG_1_duplicate1.JPG", "IMG_1_duplicate1.cr2"]
+    row = Photo.objects.get(project=second)
+    assert (row.basename, row.jpg_available, row.raw_available) == ("IMG_1_duplicate1", True, True)
+    assert TaskRun.objects.filter(type="upload_postprocess", project=second).count() == 1
+
+    write_file(folder / "IMG_1.jpg", jpeg_bytes(color=(4, 5, 6)))
+    reconcile.duplicates_resolve(project=second)
+
+    assert sorted(os.listdir(folder)) == [
+        "IMG_1_duplicate1.JPG",
+        "IMG_1_duplicate1.cr2",
+        "IMG_1_duplicate2.jpg",
+    ]
+    assert sorted(Photo.objects.filter(project=second).values_list("basename", flat=True)) == [
+        "IMG_1_duplicate1",
+        "IMG_1_duplicate2",
+    ]
+    # The original project is untouched.
+    assert sorted(os.listdir(folder_of(first))) == ["IMG_1.cr2", "IMG_1.jpg"]
+
+
+def test_duplicate_skips_a_free_looking_n_taken_by_a_row_elsewhere(tenant):
+    first = make_project(tenant, "First")
+    second = make_project(tenant, "Second")
+    make_photo(first, "IMG_1")
+    make_photo(first, "IMG_1_duplicate1")
+    write_file(folder_of(second) / "IMG_1.jpg", jpeg_bytes())
+    reconcile.duplicates_resolve(project=second)
+    assert os.listdir(folder_of(second)) == ["IMG_1_duplicate2.jpg"]
+
+
+def test_duplicate_resolution_leaves_ingested_photos_and_other_tenants_alone(tenant, other_tenant):
+    first = make_project(tenant, "First")
+    second = make_project(tenant, "Second")
+    foreign = make_project(other_tenant, "Foreign")
+    make_photo(first, "IMG_1")
+    make_photo(second, "IMG_1")  # Already this project's photo: never renamed.
+    make_photo(foreign, "IMG_2")
+    write_file(folder_of(second) / "IMG_2.jpg", jpeg_bytes())  # Same name, other tenant.
+
+    report = reconcile.duplicates_resolve(project=second)
+
+    assert report.total == 0
+    assert sorted(os.listdir(folder_of(second))) == ["IMG_1.jpg", "IMG_2.jpg"]
+
+
+def test_folder_check_resolves_duplicates_before_ingesting(tenant):
+    first = make_project(tenant, "First")
+    second = make_project(tenant, "Second")
+    make_photo(first, "IMG_1")
+    write_file(folder_of(second) / "IMG_1.jpg", jpeg_bytes())
+    write_file(folder_of(second) / "IMG_2.jpg", jpeg_bytes())
+
+    reconcile.folder_check(project=second)
+
+    assert sorted(Photo.objects.filter(project=second).values_list("basename", flat=True)) == [
+        "IMG_1_duplicate1",
+        "IMG_2",
+    ]
+
+
+def test_duplicate_dry_run_plans_successive_numbers_and_changes_nothing(tenant):
+    first = make_project(tenant, "First")
+    second = make_project(tenant, "Second")
+    make_photo(first, "IMG_1")
+    make_photo(first, "IMG_1_duplicate1")
+    write_file(folder_of(second) / "IMG_1.jpg", jpeg_bytes())
+    before = tree(folder_of(second))
+
+    report = reconcile.duplicates_resolve(project=second, dry_run=True)
+
+    assert [(c.action, c.target) for c in report.changes] == [
+        ("rename_duplicate", "IMG_1"),
+        ("create_row", "IMG_1_duplicate2"),
+    ]
+    assert tree(folder_of(second)) == before
+    assert not Photo.objects.filter(project=second).exists()
+
+
+# --- the scan ------------------------------------------------------------------------------
+
+
+def test_folder_scan_matches_storage_scan(project):
+    folder = folder_of(project)
+    for name in ["A.JPG", "A.jpg", "A.cr2", "B.NEF", "B.png", "C.tif", "D.CR3", "x.txt", ".h.jpg"]:
+        write_file(folder / name, b"x")
+    os.symlink(folder / "A.jpg", folder / "L.jpg")
+    groups, rejected = storage.scan_originals(folder)
+    scan = reconcile.FolderScan.of(folder)
+    assert sorted(scan.bases()) == sorted(groups)
+    assert scan.rejected == rejected
+    for base, files in groups.items():
+        assert scan.ext(base) == files.ext
+        bits = scan.bits(base)
+        assert (bool(bits & 1), bool(bits & 2), bool(bits & 4)) == (
+            bool(files.jpg),
+            bool(files.raw),
+            bool(files.other),
+        )
