@@ -60,6 +60,12 @@ class Heartbeat:
         self.lost = self.lost or not ours
         self.cancel_requested = self.cancel_requested or cancel
 
+    @staticmethod
+    def _sweep_if_due() -> None:
+        from .sweeper import sweep_if_due
+
+        sweep_if_due()
+
     def beat_if_due(self) -> None:
         """Beat from the handler's own thread when the interval has passed (no thread needed)."""
         if time.monotonic() - self._last_beat >= self.interval:
@@ -70,6 +76,7 @@ class Heartbeat:
             while not self._stop.wait(self.interval):
                 try:
                     self.beat()
+                    self._sweep_if_due()
                 except Exception:  # A dropped connection must not kill the heartbeat for good.
                     logger.exception("Heartbeat of job %s failed", self.job_id)
                     close_old_connections()

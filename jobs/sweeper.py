@@ -48,3 +48,26 @@ def sweep(
         jobs_mark_woken(job.pk for job in waiting)
         woken[lane] = len(waiting)
     return {"requeued": requeued, "woken": woken}
+
+
+SWEEPER_SCHEDULE = "pipeline: sweeper"
+
+
+def sweep_if_due() -> SweepResult | None:
+    """Run the sweeper now if its schedule is due, taking the tick from the scheduler.
+
+    Busy workers call this from their heartbeat thread, so stale jobs are recovered even when
+    every lane's workers are in long jobs and the scheduled sweep would wait behind them. The
+    compare-and-set on the schedule's ``next_run`` lets exactly one caller win each tick.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    now = timezone.now()
+    interval = timedelta(minutes=settings.PIPELINE_SWEEP_INTERVAL_MINUTES)
+    won = Schedule.objects.filter(name=SWEEPER_SCHEDULE, next_run__lte=now).update(
+        next_run=now + interval
+    )
+    return sweep() if won else None

@@ -65,3 +65,19 @@ def test_prune_deletes_old_events_and_finished_tasks(tenant, settings):
     assert result["events"] >= 1
     assert not Event.objects.filter(pk=old.pk).exists()
     assert not TaskRun.objects.filter(pk=started["task_id"]).exists()
+
+
+def test_sweep_if_due_takes_the_tick_once(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.sweeper import SWEEPER_SCHEDULE, sweep_if_due
+
+    schedules_setup()
+    Schedule.objects.filter(name=SWEEPER_SCHEDULE).update(
+        next_run=timezone.now() - timedelta(seconds=1)
+    )
+    assert sweep_if_due() is not None
+    assert sweep_if_due() is None
+    assert Schedule.objects.get(name=SWEEPER_SCHEDULE).next_run > timezone.now()
