@@ -1,0 +1,279 @@
+"""Culling write paths: keep flags and tags of many photos at once (SPEC §9).
+
+Each function runs a fixed number of queries whatever the item count (one lookup, grouped
+updates, bulk inserts) and writes its events in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.events import EventType, events_record_bulk
+from jobs.models import Event
+from photos.models import Photo, Tag
+
+from .commit import pending_changes_events
+from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+
+KEEP_FIELDS = ("keep_jpg", "keep_raw")
+TAG_MAX_LENGTH = 100
+_FORBIDDEN_TAG_CATEGORIES = {"Cc", "Zl", "Zp"}
+
+PhotoTag = Photo.tags.through
+
+
+def _reply(
+    updated: int, errors: list[dict[str, Any]], per_item: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    reply: dict[str, Any] = {"updated": updated}
+    if errors:
+        reply["errors"] = errors
+    if per_item is not None:
+        reply["dry_run"] = {"per_item": per_item}
+    return reply
+
+
+# --- keep flags ---------------------------------------------------------------------------
+
+
+def photos_keep_update(*, user: Any, items: list[dict], dry_run: bool = False) -> dict[str, Any]:
+    """Set ``keep_jpg`` / ``keep_raw`` of many photos; a flag left out of an item is unchanged.
+
+    An item with neither flag is ignored. The rows are locked (PostgreSQL) while the change is
+    computed, and only the requested field is written, so two concurrent requests that touch
+    different flags of one photo both win. ``updated`` counts photos that actually changed.
+    """
+    items = items_check(items)
+    errors: list[dict[str, Any]] = []
+    parsed: list[tuple[Any, int, dict[str, bool]]] = []
+    for item in items:
+        try:
+            photo_id = item_photo_id(item)
+            flags: dict[str, bool] = {}
+            for name in KEEP_FIELDS:
+                if name in item:
+                    if not isinstance(item[name], bool):
+                        raise ItemError(f"{name} must be true or false.")
+                    flags[name] = item[name]
+        except ItemError as exc:
+            errors.append(item_error(item, str(exc)))
+            continue
+        if flags:
+            parsed.append((item, photo_id, flags))
+
+    with transaction.atomic():
+        photos = {
+            p.pk: p
+            for p in photos_visible(user, {pid for _, pid, _ in parsed}, for_update=not dry_run)
+            .select_related("project")
+            .only("id", "project_id", "project__tenant_id", "keep_jpg", "keep_raw")
+        }
+        wanted: dict[int, dict[str, bool]] = {}
+        for item, photo_id, flags in parsed:
+            if photo_id not in photos:
+                errors.append(item_error(item, "Photo not found."))
+                continue
+            wanted.setdefault(photo_id, {}).update(flags)
+
+        changes: dict[int, dict[str, bool]] = {}
+        for photo_id, flags in wanted.items():
+            photo = photos[photo_id]
+            diff = {f: v for f, v in flags.items() if getattr(photo, f) != v}
+            if diff:
+                changes[photo_id] = diff
+
+        if dry_run:
+            per_item = [{"photo_id": pid, "would_update": changes.get(pid, {})} for pid in wanted]
+            return _reply(len(changes), errors, per_item)
+
+        # One UPDATE per (field, value): at most four, whatever the item count.
+        groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
+        for photo_id, diff in changes.items():
+            for name, value in diff.items():
+                groups[(name, value)].append(photo_id)
+        now = timezone.now()
+        for (name, value), ids in sorted(groups.items()):
+            Photo.objects.filter(pk__in=ids).update(**{name: value}, updated_at=now)
+
+        events = [
+            Event(
+                tenant_id=photos[pid].project.tenant_id,
+                type=EventType.ITEM,
+                actor_id=getattr(user, "pk", None),
+                project_id=photos[pid].project_id,
+                photo_id=pid,
+                payload={"photo_id": pid, "project_id": photos[pid].project_id, **diff},
+            )
+            for pid, diff in changes.items()
+        ]
+        affected = {photos[pid].project_id: photos[pid].project.tenant_id for pid in changes}
+        events += pending_changes_events(projects=affected, actor_id=getattr(user, "pk", None))
+        if events:
+            events_record_bulk(events)
+    return _reply(len(changes), errors, None)
+
+
+# --- tags ---------------------------------------------------------------------------------
+
+
+def tag_name_clean(value: Any) -> str:
+    """A tag name stripped and checked: 1–100 characters, no control characters."""
+    if not isinstance(value, str):
+        raise ItemError("Tags must be strings.")
+    name = value.strip()
+    if not name:
+        raise ItemError("A tag name cannot be empty.")
+    if len(name) > TAG_MAX_LENGTH:
+        raise ItemError(f"A tag name is at most {TAG_MAX_LENGTH} characters.")
+    if any(unicodedata.category(ch) in _FORBIDDEN_TAG_CATEGORIES for ch in name):
+        raise ItemError("A tag name cannot contain control characters.")
+    return name
+
+
+def _parse_tag_items(
+    user: Any, items: Any, *, lock: bool
+) -> tuple[dict[int, Photo], dict[int, list[str]], list[dict[str, Any]]]:
+    """Photos found, the tag names asked per photo (merged, in order), and item errors."""
+    items = items_check(items)
+    errors: list[dict[str, Any]] = []
+    parsed: list[tuple[Any, int, list[str]]] = []
+    for item in items:
+        try:
+            photo_id = item_photo_id(item)
+            tags = item.get("tags")
+            if not isinstance(tags, list | tuple):
+                raise ItemError("tags must be a list of strings.")
+            names = [tag_name_clean(t) for t in tags]
+        except ItemError as exc:
+            errors.append(item_error(item, str(exc)))
+            continue
+        if names:
+            parsed.append((item, photo_id, names))
+
+    photos = {
+        p.pk: p
+        for p in photos_visible(user, {pid for _, pid, _ in parsed}, for_update=lock)
+        .select_related("project")
+        .only("id", "project_id", "project__tenant_id")
+    }
+    wanted: dict[int, list[str]] = {}
+    for item, photo_id, names in parsed:
+        if photo_id not in photos:
+            errors.append(item_error(item, "Photo not found."))
+            continue
+        merged = wanted.setdefault(photo_id, [])
+        merged.extend(n for n in names if n not in merged)
+    return photos, wanted, errors
+
+
+def _current_tags(photo_ids: list[int]) -> dict[int, dict[str, int]]:
+    """``{photo_id: {tag name: link id}}`` for the photos (one query)."""
+    current: dict[int, dict[str, int]] = defaultdict(dict)
+    for link_id, photo_id, name in PhotoTag.objects.filter(photo_id__in=photo_ids).values_list(
+        "id", "photo_id", "tag__name"
+    ):
+        current[photo_id][name] = link_id
+    return current
+
+
+def _tag_events(
+    *, user: Any, photos: dict[int, Photo], final: dict[int, list[str]], key: str, changed: dict
+) -> list[Event]:
+    return [
+        Event(
+            tenant_id=photos[pid].project.tenant_id,
+            type=EventType.ITEM,
+            actor_id=getattr(user, "pk", None),
+            project_id=photos[pid].project_id,
+            photo_id=pid,
+            payload={
+                "photo_id": pid,
+                "project_id": photos[pid].project_id,
+                "tags": sorted(final[pid]),
+                key: names,
+            },
+        )
+        for pid, names in changed.items()
+    ]
+
+
+def photos_tags_add(*, user: Any, items: list[dict], dry_run: bool = False) -> dict[str, Any]:
+    """Add tags to photos; a tag is created in the photo's project when it does not exist yet.
+
+    Tag rows and links are inserted with ``ignore_conflicts`` so a concurrent request that
+    adds the same tag does not fail this one.
+    """
+    with transaction.atomic():
+        photos, wanted, errors = _parse_tag_items(user, items, lock=not dry_run)
+        current = _current_tags(list(wanted))
+        to_add = {pid: [n for n in names if n not in current[pid]] for pid, names in wanted.items()}
+        changed = {pid: names for pid, names in to_add.items() if names}
+        if dry_run:
+            per_item = [{"photo_id": pid, "would_add": to_add[pid]} for pid in wanted]
+            return _reply(len(changed), errors, per_item)
+        if not changed:
+            return _reply(0, errors, None)
+
+        needed = {(photos[pid].project_id, n) for pid, names in changed.items() for n in names}
+        project_ids = {p for p, _ in needed}
+        names = {n for _, n in needed}
+        tag_ids = _tag_ids(project_ids, names)
+        missing = needed - tag_ids.keys()
+        if missing:
+            Tag.objects.bulk_create(
+                [Tag(project_id=p, name=n) for p, n in sorted(missing)], ignore_conflicts=True
+            )
+            tag_ids = _tag_ids(project_ids, names)
+        PhotoTag.objects.bulk_create(
+            [
+                PhotoTag(photo_id=pid, tag_id=tag_ids[(photos[pid].project_id, n)])
+                for pid, names in changed.items()
+                for n in names
+            ],
+            ignore_conflicts=True,
+        )
+        Photo.objects.filter(pk__in=list(changed)).update(updated_at=timezone.now())
+        final = {pid: [*current[pid], *changed[pid]] for pid in changed}
+        events_record_bulk(
+            _tag_events(user=user, photos=photos, final=final, key="tags_added", changed=changed)
+        )
+    return _reply(len(changed), errors, None)
+
+
+def _tag_ids(project_ids: set[int], names: set[str]) -> dict[tuple[int, str], int]:
+    return {
+        (p, n): i
+        for i, p, n in Tag.objects.filter(project_id__in=project_ids, name__in=names).values_list(
+            "id", "project_id", "name"
+        )
+    }
+
+
+def photos_tags_remove(*, user: Any, items: list[dict], dry_run: bool = False) -> dict[str, Any]:
+    """Remove tags from photos. A name the photo does not carry is not an error.
+
+    The Tag rows stay (a project's vocabulary), only the links go.
+    """
+    with transaction.atomic():
+        photos, wanted, errors = _parse_tag_items(user, items, lock=not dry_run)
+        current = _current_tags(list(wanted))
+        to_remove = {pid: [n for n in names if n in current[pid]] for pid, names in wanted.items()}
+        changed = {pid: names for pid, names in to_remove.items() if names}
+        if dry_run:
+            per_item = [{"photo_id": pid, "would_remove": to_remove[pid]} for pid in wanted]
+            return _reply(len(changed), errors, per_item)
+        if not changed:
+            return _reply(0, errors, None)
+        link_ids = [current[pid][n] for pid, names in changed.items() for n in names]
+        PhotoTag.objects.filter(pk__in=link_ids).delete()
+        Photo.objects.filter(pk__in=list(changed)).update(updated_at=timezone.now())
+        final = {pid: [n for n in current[pid] if n not in set(changed[pid])] for pid in changed}
+        events_record_bulk(
+            _tag_events(user=user, photos=photos, final=final, key="tags_removed", changed=changed)
+        )
+    return _reply(len(changed), errors, None)

@@ -1,0 +1,518 @@
+"""Pending deletes, commit and revert (SPEC §3 "pending delete", §5, §9).
+
+Committing never touches files here: it starts a ``change_commit`` / ``change_commit_all``
+task whose ``file_removal`` step moves the discarded files to ``.trash/`` (jobs/handlers/files.py).
+Reverting is a pure database change: keep flags go back to availability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.http import Http404
+from django.utils import timezone
+
+from jobs.constants import MAX_ITEMS_PER_JOB
+from jobs.events import EventType, event_record, events_record_bulk
+from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
+from jobs.models import Event
+from jobs.orchestrator import start_task
+from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo
+from photos.storage import (
+    UnsafePath,
+    files_for_basename,
+    preview_path,
+    project_dir,
+    thumbnail_path,
+)
+from projects.models import Project, Tenant, tenant_id_for_user
+
+from .files import trash_move, unlink_quietly
+from .items import acting_tenant_id
+
+PENDING_JPG_Q = Q(jpg_available=True, keep_jpg=False)
+PENDING_RAW_Q = Q(raw_available=True, keep_raw=False)
+ROTATED_ORIENTATIONS = (5, 6, 7, 8)
+NOTHING_TO_COMMIT = "Nothing to commit."
+
+
+# --- pending totals and their events ------------------------------------------------------
+
+
+def pending_totals(project_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """``{project_id: {"jpg", "raw", "total", "photos"}}`` in one grouped query.
+
+    ``jpg``/``raw`` count files that a commit would trash, ``total`` is their sum and
+    ``photos`` the number of photos with a pending delete. Projects with nothing pending
+    are present with zeros.
+    """
+    ids = sorted(set(project_ids))
+    totals = {pid: {"jpg": 0, "raw": 0, "total": 0, "photos": 0} for pid in ids}
+    if not ids:
+        return totals
+    rows = (
+        Photo.objects.filter(project_id__in=ids)
+        .filter(PENDING_DELETE_Q)
+        .order_by()
+        .values("project_id")
+        .annotate(
+            jpg=Count("pk", filter=PENDING_JPG_Q),
+            raw=Count("pk", filter=PENDING_RAW_Q),
+            photos=Count("pk"),
+        )
+    )
+    for row in rows:
+        totals[row["project_id"]] = {
+            "jpg": row["jpg"],
+            "raw": row["raw"],
+            "total": row["jpg"] + row["raw"],
+            "photos": row["photos"],
+        }
+    return totals
+
+
+def pending_changes_events(
+    *, projects: dict[int, int], actor_id: int | None = None, job_id: int | None = None
+) -> list[Event]:
+    """Unsaved ``pending_changes`` events, one per project (``{project_id: tenant_id}``)."""
+    totals = pending_totals(projects)
+    return [
+        Event(
+            tenant_id=tenant_id,
+            type=EventType.PENDING_CHANGES,
+            actor_id=actor_id,
+            project_id=project_id,
+            job_id=job_id,
+            payload={"project_id": project_id, **totals[project_id]},
+        )
+        for project_id, tenant_id in sorted(projects.items())
+    ]
+
+
+# --- pending-deletes summary --------------------------------------------------------------
+
+
+def _parse_when(value: Any, *, name: str, end: bool) -> tuple[datetime | None, bool]:
+    """A filter bound and whether it is inclusive.
+
+    A date covers its whole day: as an upper bound it becomes the start of the next day,
+    exclusive. A date-time is taken as given, inclusive; a naive one is in the current zone.
+    """
+    if value in (None, ""):
+        return None, True
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise PipelineError(f"{name} must be an ISO date or date-time.") from None
+    if isinstance(value, datetime):
+        return (value if timezone.is_aware(value) else timezone.make_aware(value)), True
+    if isinstance(value, date):
+        day = value + timedelta(days=1) if end else value
+        return timezone.make_aware(datetime.combine(day, time.min)), not end
+    raise PipelineError(f"{name} must be an ISO date or date-time.")
+
+
+def _orientation_q(orientation: Any) -> Q | None:
+    """``landscape``/``portrait``/``square`` as displayed (EXIF 5–8 swap the sides), or 1–8."""
+    if orientation in (None, "", "any", "all"):
+        return None
+    if isinstance(orientation, int) and not isinstance(orientation, bool):
+        return Q(orientation=orientation)
+    if isinstance(orientation, str) and orientation.isdigit():
+        return Q(orientation=int(orientation))
+    rotated = Q(orientation__in=ROTATED_ORIENTATIONS)
+    upright = ~rotated
+    wide, tall = Q(width__gt=F("height")), Q(height__gt=F("width"))
+    if orientation == "landscape":
+        return (upright & wide) | (rotated & tall)
+    if orientation == "portrait":
+        return (upright & tall) | (rotated & wide)
+    if orientation == "square":
+        return Q(width__isnull=False, width=F("height"))
+    raise PipelineError("orientation must be landscape, portrait, square or an EXIF value 1–8.")
+
+
+def photos_pending_deletes(
+    *,
+    user: Any,
+    date_from: Any = None,
+    date_to: Any = None,
+    file_type: str | None = None,
+    orientation: Any = None,
+) -> dict[str, Any]:
+    """What a commit would trash in the user's active projects, in total and per project.
+
+    ``file_type`` ``jpg`` or ``raw`` counts only that class (``all``/None: both); dates filter
+    ``taken_at`` (a date is its whole day, both ends inclusive).
+    """
+    kind = (file_type or "all").strip().lower() if isinstance(file_type, str | None) else None
+    if kind in ("all", "any", "both"):
+        kinds: tuple[str, ...] = ("jpg", "raw")
+    elif kind in ("jpg", "raw"):
+        kinds = (kind,)
+    else:
+        raise PipelineError("file_type must be jpg, raw or all.")
+    qs = Photo.objects.for_user(user).filter(project__status=Project.Status.ACTIVE)
+    start, _ = _parse_when(date_from, name="date_from", end=False)
+    stop, stop_inclusive = _parse_when(date_to, name="date_to", end=True)
+    if start is not None:
+        qs = qs.filter(taken_at__gte=start)
+    if stop is not None:
+        qs = qs.filter(taken_at__lte=stop) if stop_inclusive else qs.filter(taken_at__lt=stop)
+    orientation_q = _orientation_q(orientation)
+    if orientation_q is not None:
+        qs = qs.filter(orientation_q)
+    pending = Q()
+    if "jpg" in kinds:
+        pending |= PENDING_JPG_Q
+    if "raw" in kinds:
+        pending |= PENDING_RAW_Q
+    rows = (
+        qs.filter(pending)
+        .order_by()
+        .values("project_id", "project__name")
+        .annotate(
+            jpg=Count("pk", filter=PENDING_JPG_Q),
+            raw=Count("pk", filter=PENDING_RAW_Q),
+        )
+    )
+    by_project = []
+    for row in rows:
+        jpg_n = row["jpg"] if "jpg" in kinds else 0
+        raw_n = row["raw"] if "raw" in kinds else 0
+        by_project.append(
+            {
+                "project_id": row["project_id"],
+                "name": row["project__name"],
+                "jpg": jpg_n,
+                "raw": raw_n,
+                "total": jpg_n + raw_n,
+            }
+        )
+    by_project.sort(key=lambda r: (r["name"], r["project_id"]))
+    jpg = sum(r["jpg"] for r in by_project)
+    raw = sum(r["raw"] for r in by_project)
+    return {"jpg": jpg, "raw": raw, "total": jpg + raw, "by_project": by_project}
+
+
+# --- selecting projects -------------------------------------------------------------------
+
+
+def projects_select(
+    *, user: Any, project_ids: list[int] | None
+) -> tuple[Tenant | None, list[Project], list[Any]]:
+    """The active projects a commit or revert acts on, and the ids that name none.
+
+    ``None`` means every active project of the user's tenant; an explicit list is never
+    widened: unknown, foreign, archived or malformed ids go to ``missing``.
+    """
+    visible = Project.objects.for_user(user).active().select_related("tenant")
+    missing: list[Any] = []
+    if project_ids is None:
+        own = tenant_id_for_user(user)
+        if own is not None:
+            visible = visible.filter(tenant_id=own)
+        projects = list(visible.order_by("id"))
+        if own is None and len({p.tenant_id for p in projects}) > 1:
+            raise PipelineError("Name the projects: your account sees several tenants.")
+    else:
+        if not isinstance(project_ids, list | tuple):
+            raise PipelineError("projects must be a list of project ids.")
+        if len(project_ids) > MAX_ITEMS_PER_JOB:
+            raise PipelineError(f"At most {MAX_ITEMS_PER_JOB} projects at once.")
+        ids: list[int] = []
+        for raw in project_ids:
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                value: int | None = raw
+            elif isinstance(raw, str) and raw.strip().isdigit():
+                value = int(raw.strip())
+            else:
+                value = None
+            if value is None:
+                missing.append(raw)
+            elif value not in ids:
+                ids.append(value)
+        found = {p.pk: p for p in visible.filter(pk__in=ids)}
+        tenant_id = acting_tenant_id(user, [found[i].tenant_id for i in ids if i in found])
+        missing += [i for i in ids if i not in found or found[i].tenant_id != tenant_id]
+        projects = [found[i] for i in sorted(found) if found[i].tenant_id == tenant_id]
+    tenant = projects[0].tenant if projects else None
+    return tenant, projects, missing
+
+
+def project_for_user(*, user: Any, project: Project | int) -> Project:
+    """The project re-read through the user's scope: another tenant's is ``Http404``."""
+    pk = project.pk if isinstance(project, Project) else project
+    found = Project.objects.for_user(user).select_related("tenant").filter(pk=pk).first()
+    if found is None:
+        raise Http404("Project not found.")
+    return found
+
+
+def project_require_active(project: Project) -> None:
+    if project.status != Project.Status.ACTIVE:
+        raise PipelineError(f"Project {project.pk} is archived.")
+
+
+# --- commit -------------------------------------------------------------------------------
+
+
+def _pending_rows(projects: list[Project]) -> list[tuple[int, str, int]]:
+    return list(
+        Photo.objects.filter(project__in=[p.pk for p in projects])
+        .pending_delete()
+        .order_by("project_id", "id")
+        .values_list("pk", "basename", "project_id")
+    )
+
+
+def _commit_body(
+    started: dict[str, Any], projects: list[Project], rows: list[tuple[int, str, int]]
+) -> dict[str, Any]:
+    per_project: dict[int, int] = {}
+    for _, _, project_id in rows:
+        per_project[project_id] = per_project.get(project_id, 0) + 1
+    listed = [
+        {"project_id": p.pk, "name": p.name, "pending": per_project[p.pk]}
+        for p in projects
+        if p.pk in per_project
+    ]
+    return {
+        "task_id": started["task_id"],
+        "chunked": started["chunked"],
+        "job_count": started["job_count"],
+        "job_ids": started["job_ids"],
+        "queued_projects": len(listed),
+        "total_pending": len(rows),
+        "projects": listed,
+    }
+
+
+def _nothing(missing: list[Any]) -> tuple[int, dict[str, Any]]:
+    body: dict[str, Any] = {"queued_projects": 0, "projects": [], "detail": NOTHING_TO_COMMIT}
+    if missing:
+        body["missing"] = missing
+    return 200, body
+
+
+def photos_commit(*, user: Any, project_ids: list[int] | None = None) -> tuple[int, dict[str, Any]]:
+    """Start one ``change_commit_all`` task over the pending photos of the given projects.
+
+    Its items are exactly the photos pending at this moment, each once (auto-chunked at
+    2,000). A photo whose keep flags change before ``file_removal`` reaches it is handled as
+    it then is: the handler re-reads the row.
+    """
+    tenant, projects, missing = projects_select(user=user, project_ids=project_ids)
+    with transaction.atomic():
+        rows = _pending_rows(projects)
+        if not rows or tenant is None:
+            return _nothing(missing)
+        started = start_task(
+            "change_commit_all",
+            tenant,
+            scope="photo_set",
+            items=[{"photo_id": pk, "basename": base} for pk, base, _ in rows],
+            source="commit",
+        )
+    body = _commit_body(dict(started), projects, rows)
+    if missing:
+        body["missing"] = missing
+    return 202, body
+
+
+def project_commit(*, user: Any, project: Project | int) -> tuple[int, dict[str, Any]]:
+    """Start a ``change_commit`` task for one project's pending photos (same reply shape)."""
+    project = project_for_user(user=user, project=project)
+    project_require_active(project)
+    with transaction.atomic():
+        rows = _pending_rows([project])
+        if not rows:
+            return _nothing([])
+        started = start_task(
+            "change_commit",
+            project.tenant,
+            project=project,
+            scope="project",
+            items=[{"photo_id": pk, "basename": base} for pk, base, _ in rows],
+            source="commit",
+        )
+    return 202, _commit_body(dict(started), [project], rows)
+
+
+# --- revert -------------------------------------------------------------------------------
+
+
+def _revert_project(*, user: Any, project: Project) -> int:
+    """Keep flags back to availability for one project's mismatched photos; returns the count."""
+    actor_id = getattr(user, "pk", None)
+    with transaction.atomic():
+        rows = list(
+            Photo.objects.filter(project=project)
+            .keep_mismatch()
+            .select_for_update()
+            .order_by("id")
+            .values_list("pk", "jpg_available", "raw_available", "keep_jpg", "keep_raw")
+        )
+        if not rows:
+            return 0
+        now = timezone.now()
+        ids = [r[0] for r in rows]
+        for start in range(0, len(ids), MAX_ITEMS_PER_JOB):
+            Photo.objects.filter(pk__in=ids[start : start + MAX_ITEMS_PER_JOB]).update(
+                keep_jpg=F("jpg_available"), keep_raw=F("raw_available"), updated_at=now
+            )
+        events = []
+        for pk, jpg, raw, keep_jpg, keep_raw in rows:
+            changed = {}
+            if keep_jpg != jpg:
+                changed["keep_jpg"] = jpg
+            if keep_raw != raw:
+                changed["keep_raw"] = raw
+            events.append(
+                Event(
+                    tenant_id=project.tenant_id,
+                    type=EventType.ITEM,
+                    actor_id=actor_id,
+                    project_id=project.pk,
+                    photo_id=pk,
+                    payload={"photo_id": pk, "project_id": project.pk, **changed},
+                )
+            )
+        events += pending_changes_events(
+            projects={project.pk: project.tenant_id}, actor_id=actor_id
+        )
+        events_record_bulk(events)
+    return len(rows)
+
+
+def _revert_body(user: Any, projects: list[Project], missing: list[Any]) -> dict[str, Any]:
+    listed = []
+    for project in projects:
+        updated = _revert_project(user=user, project=project)
+        if updated:
+            listed.append({"project_id": project.pk, "name": project.name, "updated": updated})
+    body: dict[str, Any] = {"updated_projects": len(listed), "projects": listed}
+    if missing:
+        body["missing"] = missing
+    return body
+
+
+def photos_revert(*, user: Any, project_ids: list[int] | None = None) -> dict[str, Any]:
+    """Undo culling in the given projects (None: all active projects of the user's tenant).
+
+    One transaction per project, so a large tenant never holds one long lock. Only projects
+    that changed are listed; unknown ids are reported in ``missing``.
+    """
+    _, projects, missing = projects_select(user=user, project_ids=project_ids)
+    return _revert_body(user, projects, missing)
+
+
+def project_revert(*, user: Any, project: Project | int) -> dict[str, Any]:
+    """Undo culling in one project (same reply shape as ``photos_revert``)."""
+    project = project_for_user(user=user, project=project)
+    project_require_active(project)
+    return _revert_body(user, [project], [])
+
+
+# --- the per-photo work of file_removal ---------------------------------------------------
+
+
+def photo_file_removal(
+    *,
+    tenant_id: int,
+    photo_id: int | None,
+    project_id: int | None = None,
+    job_id: int | None = None,
+) -> tuple[str, int | None]:
+    """Trash one photo's discarded JPG and/or RAW files and update or delete its row.
+
+    Returns ``(message, project_id touched)``. Raises ``ItemSkipped`` when there is nothing to
+    do (the photo is gone, moved out of ``project_id``, archived, or no longer pending).
+
+    Order keeps every original in the folder or in ``.trash/`` at every instant: each file is
+    renamed into the trash, then derivatives are removed, then the row is written (the caller
+    commits it with the item). A rerun after a crash finds the trashed files gone from the
+    folder, counts them as done and finishes the row. The row is re-read here, so a keep flag
+    changed after the commit started is honoured.
+    """
+    photo = (
+        Photo.objects.select_related("project__tenant")
+        .filter(pk=photo_id, project__tenant_id=tenant_id)
+        .first()
+        if photo_id is not None
+        else None
+    )
+    if photo is None:
+        raise ItemSkipped("The photo no longer exists.")
+    if project_id is not None and photo.project_id != project_id:
+        raise ItemSkipped("The photo is no longer in this project.")
+    project = photo.project
+    if project.status != Project.Status.ACTIVE:
+        raise ItemSkipped("The photo's project is archived.")
+    if not photo.pending_delete:
+        raise ItemSkipped("Nothing to remove: no discarded file is pending.")
+
+    drop_jpg = photo.jpg_available and not photo.keep_jpg
+    drop_raw = photo.raw_available and not photo.keep_raw
+    try:
+        folder = project_dir(project)
+        derivatives = [
+            thumbnail_path(project, photo.basename),
+            preview_path(project, photo.basename),
+        ]
+    except UnsafePath as exc:
+        raise ItemFailed(str(exc)) from exc
+    present = files_for_basename(folder, photo.basename)
+    names = (present.jpg if drop_jpg else []) + (present.raw if drop_raw else [])
+    trashed = []
+    for name in sorted(names):
+        target = trash_move(folder, name)
+        if target is not None:
+            trashed.append({"file": name, "trash": target})
+    if drop_jpg:
+        for path in derivatives:
+            unlink_quietly(path)
+
+    left = files_for_basename(folder, photo.basename)
+    base = {"photo_id": photo.pk, "project_id": project.pk, "basename": photo.basename}
+    if not left.all:
+        photo.delete()
+        event_record(
+            tenant_id=tenant_id,
+            type=EventType.ITEM_REMOVED,
+            project_id=project.pk,
+            job_id=job_id,
+            payload={**base, "trashed": trashed},
+        )
+        return f"Trashed {len(trashed)} file(s); no file left, photo removed.", project.pk
+
+    fields: dict[str, Any] = {
+        "jpg_available": bool(left.jpg),
+        "raw_available": bool(left.raw),
+        "other_available": bool(left.other),
+        "keep_jpg": False if drop_jpg else photo.keep_jpg,
+        "keep_raw": False if drop_raw else photo.keep_raw,
+        "ext": left.ext,
+    }
+    if drop_jpg:
+        # The derivatives went with the JPG; another image can make them again, a RAW not.
+        status = DerivativeStatus.MISSING if left.other else DerivativeStatus.NOT_SUPPORTED
+        fields["thumbnail_status"] = status
+        fields["preview_status"] = status
+    changed = {k: v for k, v in fields.items() if getattr(photo, k) != v}
+    Photo.objects.filter(pk=photo.pk).update(**changed, updated_at=timezone.now())
+    event_record(
+        tenant_id=tenant_id,
+        type=EventType.ITEM,
+        project_id=project.pk,
+        photo_id=photo.pk,
+        job_id=job_id,
+        payload={**base, **changed, "trashed": trashed},
+    )
+    return f"Trashed {len(trashed)} file(s).", project.pk

@@ -1,0 +1,265 @@
+"""Move photos to another project of the same tenant (SPEC §6 image_move_files, §9).
+
+``photos_move`` checks the request and starts one ``image_move`` task; ``photo_move_files``
+is the per-photo work of its first step. A photo keeps its row id, tags (re-created by name
+in the destination project), keep flags, visibility and derivatives.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+
+from jobs.events import EventType, event_record
+from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
+from jobs.orchestrator import start_task
+from photos.models import Photo, Tag
+from photos.storage import (
+    UnsafePath,
+    files_for_basename,
+    preview_path,
+    project_dir,
+    scan_originals,
+    thumbnail_path,
+)
+from projects.models import Project
+
+from .files import move_no_replace
+from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+
+logger = logging.getLogger(__name__)
+
+
+def _exists_message(basename: str) -> str:
+    return f"A photo named '{basename}' already exists in the destination project."
+
+
+def photos_move(
+    *, user: Any, items: list[dict], dest_project_id: int
+) -> tuple[int, dict[str, Any]]:
+    """Start one ``image_move`` task moving the valid photos into ``dest_project_id``.
+
+    A destination outside the user's tenant is ``Http404``. Per-item errors: unknown photo,
+    already in the destination, a base name the destination already has (a row or a file on
+    disk), or a base name another item of the same request claims. The task's project is the
+    destination, so its job list shows the move and deleting it stops the move.
+    """
+    if isinstance(dest_project_id, bool) or not isinstance(dest_project_id, int | str):
+        raise Http404("Destination project not found.")
+    try:
+        dest_pk = int(dest_project_id)
+    except ValueError:
+        raise Http404("Destination project not found.") from None
+    dest = Project.objects.for_user(user).select_related("tenant").filter(pk=dest_pk).first()
+    if dest is None:
+        raise Http404("Destination project not found.")
+    if dest.status != Project.Status.ACTIVE:
+        raise PipelineError(f"Destination project {dest.pk} is archived.")
+
+    items = items_check(items)
+    errors: list[dict[str, Any]] = []
+    parsed: list[tuple[Any, int]] = []
+    for item in items:
+        try:
+            parsed.append((item, item_photo_id(item)))
+        except ItemError as exc:
+            errors.append(item_error(item, str(exc)))
+    photos = {
+        p.pk: p
+        for p in photos_visible(user, {pid for _, pid in parsed}).filter(
+            project__tenant_id=dest.tenant_id
+        )
+    }
+    names = {p.basename for p in photos.values()}
+    taken = set(
+        Photo.objects.filter(project=dest, basename__in=names).values_list("basename", flat=True)
+    )
+    on_disk, _ = scan_originals(project_dir(dest))
+    taken |= names & on_disk.keys()
+
+    valid: dict[int, Photo] = {}
+    claimed: set[str] = set()
+    for item, photo_id in parsed:
+        photo = photos.get(photo_id)
+        if photo is None:
+            errors.append(item_error(item, "Photo not found."))
+        elif photo_id in valid:
+            continue
+        elif photo.project_id == dest.pk:
+            errors.append(item_error(item, "The photo is already in the destination project."))
+        elif photo.basename in taken:
+            errors.append(item_error(item, _exists_message(photo.basename)))
+        elif photo.basename in claimed:
+            errors.append(
+                item_error(
+                    item, f"Another photo named '{photo.basename}' is moved in this request."
+                )
+            )
+        else:
+            valid[photo_id] = photo
+            claimed.add(photo.basename)
+    if not valid:
+        return 400, {"detail": "No photos can be moved.", "errors": errors}
+    started = start_task(
+        "image_move",
+        dest.tenant,
+        project=dest,
+        scope="photo_set",
+        items=[{"photo_id": p.pk, "basename": p.basename} for p in valid.values()],
+        payload={"dest_project_id": dest.pk},
+        source="user",
+    )
+    body: dict[str, Any] = {
+        "task_id": started["task_id"],
+        "job_count": started["job_count"],
+        "job_ids": started["job_ids"],
+        "chunked": started["chunked"],
+        "destination_project": dest.pk,
+    }
+    if errors:
+        body["errors"] = errors
+    return 202, body
+
+
+# --- the per-photo work of image_move_files -----------------------------------------------
+
+
+def _derivative_pairs(src: Project, dest: Project, basename: str) -> list[tuple[Path, Path]]:
+    return [
+        (thumbnail_path(src, basename), thumbnail_path(dest, basename)),
+        (preview_path(src, basename), preview_path(dest, basename)),
+    ]
+
+
+def _put_back(moved: list[tuple[Path, Path]]) -> list[str]:
+    """Undo moves newest first; return what could not be put back."""
+    stuck = []
+    for src, dst in reversed(moved):
+        try:
+            os.replace(dst, src)
+        except OSError as exc:
+            logger.error("Could not move %s back to %s: %s", dst, src, exc)
+            stuck.append(str(dst))
+    return stuck
+
+
+def _relink_tags(photo: Photo, dest: Project) -> list[str]:
+    """Point the photo's tags at same-named tags of ``dest`` (created when missing)."""
+    names = sorted(photo.tags.values_list("name", flat=True))
+    if not names:
+        return []
+    Tag.objects.bulk_create([Tag(project=dest, name=name) for name in names], ignore_conflicts=True)
+    photo.tags.set(Tag.objects.filter(project=dest, name__in=names))
+    return names
+
+
+def photo_move_files(
+    *,
+    tenant_id: int,
+    photo_id: int | None,
+    dest_project_id: int,
+    journal: dict[str, Any] | None = None,
+    on_plan: Callable[[dict[str, Any]], None] | None = None,
+    job_id: int | None = None,
+) -> str:
+    """Move one photo's originals and derivatives, then its row, to the destination.
+
+    Safe to rerun: ``on_plan`` durably records the originals about to move before any moves
+    (the handler keeps it in the job item), so a rerun after a crash recognises files already
+    in the destination as its own rather than as a name clash. A photo whose row already
+    points at the destination is done. A failed move puts back what moved and fails the item.
+    """
+    photo = (
+        Photo.objects.select_related("project__tenant")
+        .filter(pk=photo_id, project__tenant_id=tenant_id)
+        .first()
+        if photo_id is not None
+        else None
+    )
+    if photo is None:
+        raise ItemSkipped("The photo no longer exists.")
+    dest = (
+        Project.objects.select_related("tenant")
+        .filter(pk=dest_project_id, tenant_id=tenant_id, status=Project.Status.ACTIVE)
+        .first()
+    )
+    if dest is None:
+        raise ItemFailed("The destination project does not exist or is archived.")
+    if photo.project_id == dest.pk:
+        return "Already in the destination project."
+    src = photo.project
+    if src.status != Project.Status.ACTIVE:
+        raise ItemSkipped("The photo's project is archived.")
+    basename = photo.basename
+    try:
+        src_dir, dest_dir = project_dir(src), project_dir(dest)
+        derivatives = _derivative_pairs(src, dest, basename)
+    except UnsafePath as exc:
+        raise ItemFailed(str(exc)) from exc
+    if not dest_dir.is_dir():
+        raise ItemFailed("The destination project's folder is missing.")
+
+    ours: set[str] = set()
+    if journal and journal.get("photo_id") == photo.pk and journal.get("dest") == dest.pk:
+        ours = set(journal.get("files") or [])
+    to_move = files_for_basename(src_dir, basename).all
+    in_dest = files_for_basename(dest_dir, basename).all
+    clash = [name for name in in_dest if name not in ours]
+    row_clash = Photo.objects.filter(project=dest, basename=basename).exclude(pk=photo.pk)
+    if clash or row_clash.exists():
+        raise ItemFailed(_exists_message(basename))
+    if on_plan is not None:
+        on_plan({"photo_id": photo.pk, "dest": dest.pk, "files": sorted(ours | set(to_move))})
+
+    # Files an interrupted attempt already moved go back too if this one fails.
+    moved: list[tuple[Path, Path]] = [
+        (src_dir / n, dest_dir / n) for n in sorted(ours & set(in_dest))
+    ]
+    try:
+        for name in to_move:
+            pair = (src_dir / name, dest_dir / name)
+            move_no_replace(*pair)
+            moved.append(pair)
+        for old, new in derivatives:
+            if old.exists():
+                new.parent.mkdir(exist_ok=True)
+                # A derivative already there belongs to no photo row of dest: it is stale.
+                os.replace(old, new)
+                moved.append((old, new))
+    except OSError as exc:
+        stuck = _put_back(moved)
+        note = f" Could not put back: {', '.join(stuck)}." if stuck else " Nothing was moved."
+        raise ItemFailed(f"Moving '{basename}' failed: {exc}.{note}") from exc
+
+    try:
+        with transaction.atomic():
+            locked = Photo.objects.select_for_update().get(pk=photo.pk)
+            locked.project = dest
+            locked.save(update_fields=["project", "updated_at"])
+            tags = _relink_tags(locked, dest)
+            event_record(
+                tenant_id=tenant_id,
+                type=EventType.ITEM_MOVED,
+                project_id=dest.pk,
+                photo_id=photo.pk,
+                job_id=job_id,
+                payload={
+                    "photo_id": photo.pk,
+                    "basename": basename,
+                    "from_project_id": src.pk,
+                    "to_project_id": dest.pk,
+                    "files": sorted(ours | set(to_move)),
+                    "tags": tags,
+                },
+            )
+    except IntegrityError as exc:
+        # A same-named row appeared in the destination meanwhile.
+        _put_back(moved)
+        raise ItemFailed(_exists_message(basename)) from exc
+    return f"Moved {len(to_move)} file(s) to project {dest.pk}."
