@@ -74,3 +74,41 @@ def workers(transactional_db, tmp_path):
     yield Workers()
     for cluster in started:
         cluster.stop()
+
+
+@pytest.fixture(autouse=True)
+def throttle_counters_clear():
+    """API throttles count in the cache; every test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _token_client(user):  # type: ignore[no-untyped-def]
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def client_for(db):
+    """``client_for(user)``: an API client authenticated as that user with a token."""
+    return _token_client
+
+
+@pytest.fixture
+def api_client(user):
+    """An API client authenticated as ``user`` (tenant ``acme``) with a token."""
+    return _token_client(user)
+
+
+@pytest.fixture
+def other_client(other_user):
+    """An API client of ``other_user`` in tenant ``globex``."""
+    return _token_client(other_user)

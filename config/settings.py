@@ -234,6 +234,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projects, photos and the job pipeline of a self-hosted photo library.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        # Jobs and task runs share one set of statuses.
+        "RunStatusEnum": "jobs.models.JobStatus",
+        "JobItemStatusEnum": "jobs.models.JobItemStatus",
+        "ProjectStatusEnum": "projects.models.Project.Status",
+        "DerivativeStatusEnum": "photos.models.DerivativeStatus",
+    },
 }
 # Server-Sent Events (GET /api/events/stream): how often a stream polls the outbox, how often
 # it sends a heartbeat comment, and how long one response lasts before the client reconnects

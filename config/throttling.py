@@ -1,0 +1,113 @@
+"""Per-user throttles of the API (SPEC §9): commit/revert, project writes, maintenance, bulk.
+
+Rates live in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` and may carry a multiplier on the
+period (``"10/5min"``, ``"5/10min"``, ``"120/min"``, ``"2/30s"``), which DRF's own parser does
+not understand. They are read on every request, so a changed setting (tests use the
+``settings`` fixture) applies at once. A rate of ``None`` switches that throttle off.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+_PERIOD = re.compile(r"^\s*(\d*)\s*([a-z]+?)s?\s*$")
+
+
+def parse_rate(rate: str | None) -> tuple[int | None, int | None]:
+    """``"10/5min"`` → ``(10, 300)``; ``None`` → ``(None, None)`` (no limit)."""
+    if rate is None:
+        return None, None
+    try:
+        num, period = rate.split("/")
+        count = int(num)
+    except ValueError:
+        raise ImproperlyConfigured(f"Invalid throttle rate {rate!r}; use e.g. '10/5min'.")
+    match = _PERIOD.match(period.lower())
+    unit = _UNITS.get(match.group(2)) if match else None
+    if not match or not unit:
+        raise ImproperlyConfigured(f"Invalid throttle period in {rate!r}; use s, min, h or day.")
+    multiplier = int(match.group(1)) if match.group(1) else 1
+    if count < 0 or multiplier <= 0:
+        raise ImproperlyConfigured(f"Invalid throttle rate {rate!r}.")
+    return count, multiplier * unit
+
+
+class UserScopeThrottle(SimpleRateThrottle):
+    """Count requests per user (per client address for the anonymous) in one scope."""
+
+    scope: str = ""
+
+    def get_rate(self) -> str | None:
+        rates = api_settings.DEFAULT_THROTTLE_RATES or {}
+        try:
+            return rates[self.scope]
+        except KeyError:
+            raise ImproperlyConfigured(f"No throttle rate set for scope '{self.scope}'.")
+
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
+        return parse_rate(rate)
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            ident = f"user-{user.pk}"
+        else:
+            ident = f"addr-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class CommitThrottle(UserScopeThrottle):
+    """Commit and revert, per project or across projects."""
+
+    scope = "commit"
+
+
+class ProjectWriteThrottle(UserScopeThrottle):
+    """Project rename and delete."""
+
+    scope = "project_write"
+
+
+class MaintenanceThrottle(UserScopeThrottle):
+    """Maintenance and discovery triggers."""
+
+    scope = "maintenance"
+
+
+class BulkThrottle(UserScopeThrottle):
+    """Bulk photo endpoints (keep, tags, process, move) and uploads."""
+
+    scope = "bulk"
+
+
+class ActionThrottleMixin:
+    """Throttle only the viewset actions named in ``action_throttles``.
+
+    ``action_throttles = {"destroy": [ProjectWriteThrottle], ...}``; other actions get the
+    view's ordinary ``throttle_classes``.
+    """
+
+    action_throttles: dict[str, list[type[UserScopeThrottle]]] = {}
+
+    def get_throttles(self) -> list[Any]:
+        classes = self.action_throttles.get(getattr(self, "action", None) or "")
+        if classes is None:
+            return super().get_throttles()  # type: ignore[misc]
+        return [throttle() for throttle in classes]

@@ -1,0 +1,210 @@
+"""Serializers of jobs, job items, task runs and task-start bodies (SPEC §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api_payloads import PhotoIdItemField
+from jobs.models import Job, JobItem, JobItemStatus, Scope, TaskRun
+from jobs.orchestrator import task_progress
+
+
+class JobSerializer(serializers.ModelSerializer):
+    lane = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "task",
+            "type",
+            "scope",
+            "project",
+            "status",
+            "priority",
+            "lane",
+            "step_index",
+            "chunk_index",
+            "total_chunks",
+            "progress_done",
+            "progress_total",
+            "attempts",
+            "max_attempts",
+            "error_message",
+            "last_error_at",
+            "cancel_requested",
+            "not_before",
+            "heartbeat_at",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ItemsSummarySerializer(serializers.Serializer):
+    pending = serializers.IntegerField()
+    running = serializers.IntegerField()
+    done = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class JobDetailSerializer(JobSerializer):
+    """A job with the counts of its items per status (``items_summary``)."""
+
+    items_summary = serializers.SerializerMethodField()
+    total_items = serializers.SerializerMethodField()
+    payload = serializers.JSONField(read_only=True)
+
+    class Meta(JobSerializer.Meta):
+        fields = [*JobSerializer.Meta.fields, "payload", "items_summary", "total_items"]
+        read_only_fields = fields
+
+    def _summary(self, job: Job) -> dict[str, int]:
+        cached = getattr(job, "_items_summary", None)
+        if cached is None:
+            from django.db.models import Count
+
+            counts = dict(
+                JobItem.objects.filter(job=job)
+                .order_by()
+                .values("status")
+                .annotate(n=Count("id"))
+                .values_list("status", "n")
+            )
+            cached = {status: counts.get(status, 0) for status in JobItemStatus.values}
+            job._items_summary = cached  # type: ignore[attr-defined]
+        return cached
+
+    @extend_schema_field(ItemsSummarySerializer)
+    def get_items_summary(self, job: Job) -> dict[str, int]:
+        return self._summary(job)
+
+    def get_total_items(self, job: Job) -> int:
+        return sum(self._summary(job).values())
+
+
+class JobItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = JobItem
+        fields = ["id", "job", "photo", "basename", "status", "message", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class TaskProgressSerializer(serializers.Serializer):
+    steps_total = serializers.IntegerField(allow_null=True)
+    current_step = serializers.IntegerField()
+    jobs_total = serializers.IntegerField()
+    jobs_completed = serializers.IntegerField()
+    done = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class TaskRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaskRun
+        fields = [
+            "id",
+            "type",
+            "scope",
+            "project",
+            "source",
+            "status",
+            "current_step",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class TaskRunDetailSerializer(TaskRunSerializer):
+    """One task with its jobs (every step and chunk so far) and aggregate progress."""
+
+    payload = serializers.JSONField(read_only=True)
+    progress = serializers.SerializerMethodField()
+    jobs = serializers.SerializerMethodField()
+
+    class Meta(TaskRunSerializer.Meta):
+        fields = [*TaskRunSerializer.Meta.fields, "payload", "progress", "jobs"]
+        read_only_fields = fields
+
+    @extend_schema_field(TaskProgressSerializer)
+    def get_progress(self, task: TaskRun) -> dict[str, Any]:
+        return task_progress(task)
+
+    @extend_schema_field(JobSerializer(many=True))
+    def get_jobs(self, task: TaskRun) -> list[dict[str, Any]]:
+        jobs = task.jobs.order_by("step_index", "chunk_index", "id")
+        return JobSerializer(jobs, many=True).data
+
+
+class TaskStartSerializer(serializers.Serializer):
+    """``{task_type, project?, scope?, items?, payload?}`` for ``POST /api/tasks/``."""
+
+    task_type = serializers.CharField(max_length=64)
+    project = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    scope = serializers.ChoiceField(choices=Scope.choices, required=False, allow_null=True)
+    items = serializers.ListField(child=PhotoIdItemField(), required=False, allow_empty=True)
+    payload = serializers.DictField(required=False)
+
+
+class ProjectTaskStartSerializer(serializers.Serializer):
+    """``{task_type, items?, payload?}`` for ``POST /api/projects/{id}/jobs/``."""
+
+    task_type = serializers.CharField(max_length=64)
+    items = serializers.ListField(child=PhotoIdItemField(), required=False, allow_empty=True)
+    payload = serializers.DictField(required=False)
+
+
+class StartedTaskSerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()
+    type = serializers.CharField()
+    scope = serializers.CharField()
+    project = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    first_job_id = serializers.IntegerField()
+    chunked = serializers.BooleanField()
+    job_count = serializers.IntegerField()
+    job_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class TaskStartedReplySerializer(serializers.Serializer):
+    task = StartedTaskSerializer()
+
+
+class TaskIdReplySerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()
+
+
+class TaskConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    task_id = serializers.UUIDField()
+
+
+class MaintenanceSerializer(serializers.Serializer):
+    project = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class TaskStepSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    priority = serializers.IntegerField()
+    carry_items = serializers.BooleanField()
+    only_if_needed = serializers.BooleanField()
+
+
+class TaskDefinitionSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    scope = serializers.CharField()
+    allowed_scopes = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    single_flight = serializers.BooleanField()
+    steps = TaskStepSerializer(many=True)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

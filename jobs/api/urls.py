@@ -1,0 +1,19 @@
+from django.urls import re_path
+
+from config.routers import OptionalSlashRouter
+
+from .stream import event_stream
+from .views import JobViewSet, MaintenanceDiscoverView, MaintenanceRunView, TaskViewSet
+
+router = OptionalSlashRouter()
+router.register("jobs", JobViewSet, basename="job")
+router.register("tasks", TaskViewSet, basename="task")
+
+urlpatterns = [
+    re_path(r"^maintenance/run/?$", MaintenanceRunView.as_view(), name="maintenance-run"),
+    re_path(
+        r"^maintenance/discover/?$", MaintenanceDiscoverView.as_view(), name="maintenance-discover"
+    ),
+    re_path(r"^events/stream/?$", event_stream, name="event-stream"),
+    *router.urls,
+]

@@ -1,0 +1,246 @@
+"""Jobs, tasks and maintenance triggers (SPEC §9). Thin over the repository and orchestrator.
+
+Every queryset starts at ``for_user(request.user)``: another tenant's job or task is a 404,
+exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api_payloads import body_validate
+from config.pagination import PageSizePagination
+from config.throttling import MaintenanceThrottle
+from jobs.definitions import task_definitions_public
+from jobs.models import Job, JobItem, TaskRun
+from jobs.orchestrator import start_task, task_definition
+from jobs.repository import job_cancel, job_retry
+from projects.api.access import project_for_user, project_writable, request_tenant
+from projects.models import Project
+
+from .filters import JobFilter, JobItemFilter, TaskRunFilter
+from .schema import JOB_ITEM_PARAMETERS
+from .serializers import (
+    DetailSerializer,
+    JobDetailSerializer,
+    JobItemSerializer,
+    JobSerializer,
+    MaintenanceSerializer,
+    TaskConflictSerializer,
+    TaskDefinitionSerializer,
+    TaskIdReplySerializer,
+    TaskRunDetailSerializer,
+    TaskRunSerializer,
+    TaskStartedReplySerializer,
+    TaskStartSerializer,
+)
+
+# Deleting a project also archives it; the generic task endpoint would skip that.
+TASKS_NOT_STARTABLE = {"project_delete": "Use DELETE /api/projects/{id}/ to delete a project."}
+
+
+def task_start_reply(
+    *,
+    user: Any,
+    task_type: str,
+    project: Project | None = None,
+    scope: str | None = None,
+    items: list[int] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Start a task for the caller and return the ``{"task": {...}}`` reply body.
+
+    Single-flight task types (maintenance, discovery) raise ``TaskAlreadyRunning`` (409) when
+    one is already queued or running for the tenant, as the scheduler's do.
+    """
+    definition = task_definition(task_type)
+    if task_type in TASKS_NOT_STARTABLE:
+        raise ValidationError({"detail": TASKS_NOT_STARTABLE[task_type]})
+    if project is not None:
+        project_writable(project)
+    tenant = project.tenant if project is not None else request_tenant(user)
+    started = start_task(
+        task_type,
+        tenant,
+        project=project,
+        scope=scope,
+        items=items,
+        payload=payload,
+        source="user",
+        single_flight=definition.single_flight,
+    )
+    run = TaskRun.objects.values("scope", "status").get(pk=started["task_id"])
+    return {
+        "task": {
+            **started,
+            "scope": run["scope"],
+            "status": run["status"],
+            "project": project.pk if project is not None else None,
+        }
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List jobs", tags=["jobs"]),
+    retrieve=extend_schema(summary="One job with its item counts", tags=["jobs"]),
+)
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = JobSerializer
+    filterset_class = JobFilter
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Job]:
+        return Job.objects.for_user(self.request.user).order_by("-created_at", "-id")
+
+    def get_serializer_class(self) -> type:
+        return JobDetailSerializer if self.action == "retrieve" else JobSerializer
+
+    @extend_schema(
+        summary="The job's items",
+        tags=["jobs"],
+        responses=JobItemSerializer(many=True),
+        parameters=JOB_ITEM_PARAMETERS,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=PageSizePagination)
+    def items(self, request: Request, pk: str | None = None) -> Response:
+        job = self.get_object()
+        filterset = JobItemFilter(
+            request.query_params, queryset=JobItem.objects.filter(job=job).order_by("id")
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        paginator = PageSizePagination()
+        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(JobItemSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Cancel a job (and the rest of its task)",
+        tags=["jobs"],
+        request=None,
+        responses={202: JobSerializer, 409: DetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        job = job_cancel(job_id=self.get_object().pk)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Re-queue a failed or canceled job",
+        tags=["jobs"],
+        request=None,
+        responses={202: JobSerializer, 409: DetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        job = job_retry(job_id=self.get_object().pk)
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List started tasks", tags=["tasks"]),
+    retrieve=extend_schema(summary="One task with its jobs and progress", tags=["tasks"]),
+)
+class TaskViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = TaskRunSerializer
+    filterset_class = TaskRunFilter
+    lookup_url_kwarg = "task_id"
+    lookup_value_regex = (
+        r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+    )
+
+    def get_queryset(self) -> QuerySet[TaskRun]:
+        return TaskRun.objects.for_user(self.request.user).order_by("-created_at")
+
+    def get_serializer_class(self) -> type:
+        return TaskRunDetailSerializer if self.action == "retrieve" else TaskRunSerializer
+
+    @extend_schema(
+        summary="Start a task",
+        tags=["tasks"],
+        request=TaskStartSerializer,
+        responses={
+            202: TaskStartedReplySerializer,
+            400: DetailSerializer,
+            404: DetailSerializer,
+            409: TaskConflictSerializer,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        data = body_validate(TaskStartSerializer, request.data)
+        reply = task_start_reply(
+            user=request.user,
+            task_type=data["task_type"],
+            project=project_for_user(request.user, data.get("project")),
+            scope=data.get("scope"),
+            items=data.get("items"),
+            payload=data.get("payload"),
+        )
+        return Response(reply, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Task definitions: steps, scopes, priorities",
+        tags=["tasks"],
+        responses=TaskDefinitionSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def definitions(self, request: Request) -> Response:
+        return Response(task_definitions_public())
+
+
+class _MaintenanceTrigger(APIView):
+    throttle_classes = [MaintenanceThrottle]
+    project_task = ""
+    global_task = ""
+
+    def post(self, request: Request) -> Response:
+        data = body_validate(MaintenanceSerializer, request.data or {}, limit_fields=())
+        project = project_for_user(request.user, data.get("project"))
+        task_type = self.project_task if project is not None else self.global_task
+        if not task_type:
+            raise ValidationError({"detail": "This task runs over the whole tenant; omit project."})
+        reply = task_start_reply(user=request.user, task_type=task_type, project=project)
+        return Response({"task_id": reply["task"]["task_id"]}, status=status.HTTP_202_ACCEPTED)
+
+
+_MAINTENANCE_RESPONSES = {
+    202: TaskIdReplySerializer,
+    400: DetailSerializer,
+    404: DetailSerializer,
+    409: OpenApiResponse(TaskConflictSerializer, description="One is already queued or running."),
+}
+
+
+@extend_schema(
+    summary="Run maintenance now: maintenance_global, or maintenance of one project",
+    tags=["maintenance"],
+    request=MaintenanceSerializer,
+    responses=_MAINTENANCE_RESPONSES,
+)
+class MaintenanceRunView(_MaintenanceTrigger):
+    project_task = "maintenance"
+    global_task = "maintenance_global"
+
+
+@extend_schema(
+    summary="Discover new folders under the tenant root (folder_discovery)",
+    tags=["maintenance"],
+    request=MaintenanceSerializer,
+    responses=_MAINTENANCE_RESPONSES,
+)
+class MaintenanceDiscoverView(_MaintenanceTrigger):
+    project_task = ""
+    global_task = "folder_discovery"

@@ -1,0 +1,206 @@
+"""Serializers of photos and of the bulk photo bodies and replies (SPEC §9).
+
+Bulk bodies are checked here only for their outer shape (``items`` a list, ``dry_run`` a
+boolean); each item is checked by the service, which turns a bad item into a per-item error
+while the valid ones still apply. The item serializers below document the shapes in the
+OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from photos.models import Photo
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    tags = serializers.SerializerMethodField()
+    pending_delete = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "project",
+            "basename",
+            "ext",
+            "jpg_available",
+            "raw_available",
+            "other_available",
+            "keep_jpg",
+            "keep_raw",
+            "pending_delete",
+            "thumbnail_status",
+            "preview_status",
+            "taken_at",
+            "orientation",
+            "width",
+            "height",
+            "metadata",
+            "visibility",
+            "tags",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_tags(self, photo: Photo) -> list[str]:
+        # Uses the viewset's prefetch: no query per photo.
+        return sorted(tag.name for tag in photo.tags.all())
+
+
+# --- request bodies as validated at run time (outer shape only) ---------------------------
+
+
+class BulkBodySerializer(serializers.Serializer):
+    items = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class ProcessInputSerializer(serializers.Serializer):
+    items = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+    force = serializers.BooleanField(default=False)
+
+
+class MoveInputSerializer(serializers.Serializer):
+    items = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
+    dest_project = serializers.IntegerField(min_value=1)
+
+
+class ProjectsInputSerializer(serializers.Serializer):
+    projects = serializers.ListField(child=serializers.JSONField(), required=False)
+
+
+# --- request bodies as documented in the schema -------------------------------------------
+
+
+class KeepItemSerializer(serializers.Serializer):
+    photo_id = serializers.IntegerField()
+    keep_jpg = serializers.BooleanField(required=False)
+    keep_raw = serializers.BooleanField(required=False)
+
+
+class KeepBodySerializer(BulkBodySerializer):
+    items = serializers.ListField(child=KeepItemSerializer(), allow_empty=True)
+
+
+class TagsItemSerializer(serializers.Serializer):
+    photo_id = serializers.IntegerField()
+    tags = serializers.ListField(child=serializers.CharField(max_length=100))
+
+
+class TagsBodySerializer(BulkBodySerializer):
+    items = serializers.ListField(child=TagsItemSerializer(), allow_empty=True)
+
+
+class PhotoIdItemSerializer(serializers.Serializer):
+    photo_id = serializers.IntegerField()
+
+
+class ProcessBodySerializer(serializers.Serializer):
+    items = serializers.ListField(child=PhotoIdItemSerializer(), allow_empty=True)
+    force = serializers.BooleanField(default=False)
+
+
+class MoveBodySerializer(serializers.Serializer):
+    items = serializers.ListField(child=PhotoIdItemSerializer(), allow_empty=True)
+    dest_project = serializers.IntegerField(min_value=1)
+
+
+class ProjectsBodySerializer(serializers.Serializer):
+    projects = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+# --- replies --------------------------------------------------------------------------------
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    photo_id = serializers.JSONField(allow_null=True)
+    error = serializers.CharField()
+
+
+class DryRunItemSerializer(serializers.Serializer):
+    photo_id = serializers.IntegerField()
+    would_update = serializers.DictField(child=serializers.BooleanField(), required=False)
+    would_add = serializers.ListField(child=serializers.CharField(), required=False)
+    would_remove = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class DryRunSerializer(serializers.Serializer):
+    per_item = DryRunItemSerializer(many=True)
+
+
+class BulkReplySerializer(serializers.Serializer):
+    updated = serializers.IntegerField()
+    errors = ItemErrorSerializer(many=True, required=False)
+    dry_run = DryRunSerializer(required=False)
+
+
+class ProcessReplySerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()
+    job_count = serializers.IntegerField()
+    job_ids = serializers.ListField(child=serializers.IntegerField())
+    chunked = serializers.BooleanField()
+    errors = ItemErrorSerializer(many=True, required=False)
+
+
+class MoveReplySerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()
+    job_count = serializers.IntegerField()
+    job_ids = serializers.ListField(child=serializers.IntegerField())
+    destination_project = serializers.IntegerField()
+    errors = ItemErrorSerializer(many=True, required=False)
+
+
+class CommitProjectSerializer(serializers.Serializer):
+    project_id = serializers.IntegerField()
+    name = serializers.CharField()
+    pending = serializers.IntegerField()
+
+
+class CommitReplySerializer(serializers.Serializer):
+    task_id = serializers.UUIDField(required=False)
+    chunked = serializers.BooleanField(required=False)
+    job_count = serializers.IntegerField(required=False)
+    job_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    queued_projects = serializers.IntegerField()
+    total_pending = serializers.IntegerField(required=False)
+    projects = CommitProjectSerializer(many=True)
+    missing = serializers.ListField(child=serializers.JSONField(), required=False)
+    detail = serializers.CharField(required=False)
+
+
+class RevertProjectSerializer(serializers.Serializer):
+    project_id = serializers.IntegerField()
+    name = serializers.CharField()
+    updated = serializers.IntegerField()
+
+
+class RevertReplySerializer(serializers.Serializer):
+    updated_projects = serializers.IntegerField()
+    projects = RevertProjectSerializer(many=True)
+    missing = serializers.ListField(child=serializers.JSONField(), required=False)
+
+
+class PendingDeletesQuerySerializer(serializers.Serializer):
+    date_from = serializers.CharField(required=False, help_text="ISO date or date-time")
+    date_to = serializers.CharField(required=False, help_text="ISO date or date-time")
+    file_type = serializers.ChoiceField(choices=["jpg", "raw", "all"], required=False)
+    orientation = serializers.CharField(
+        required=False, help_text="landscape, portrait, square, or an EXIF value 1-8"
+    )
+
+
+class PendingProjectSerializer(serializers.Serializer):
+    project_id = serializers.IntegerField()
+    name = serializers.CharField()
+    jpg = serializers.IntegerField()
+    raw = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class PendingDeletesReplySerializer(serializers.Serializer):
+    jpg = serializers.IntegerField()
+    raw = serializers.IntegerField()
+    total = serializers.IntegerField()
+    by_project = PendingProjectSerializer(many=True)

@@ -1,0 +1,8 @@
+from config.routers import OptionalSlashRouter
+
+from .views import PhotoViewSet
+
+router = OptionalSlashRouter()
+router.register("photos", PhotoViewSet, basename="photo")
+
+urlpatterns = router.urls

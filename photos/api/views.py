@@ -1,0 +1,330 @@
+"""Photos (SPEC §9): list and detail, their files, and the bulk photo endpoints.
+
+The bulk actions check only the outer shape of the body (and the 2,000-item limit, before
+anything else) and hand the items to one service each; per-item problems come back in the
+service's ``errors``. Every photo lookup starts at ``for_user``: another tenant's photo is a
+404 here and a per-item "not found" in bulk replies.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponseBase
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api_payloads import body_validate
+from config.pagination import IdCursorPagination
+from config.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
+from jobs.api.serializers import DetailSerializer
+from jobs.exceptions import PipelineError
+from photos import services as photo_services
+from photos.models import Photo
+from photos.storage import (
+    file_path,
+    files_for_basename,
+    preview_path,
+    project_dir,
+    thumbnail_path,
+)
+from projects.models import Project
+
+from .filters import PhotoFilter
+from .serializers import (
+    BulkBodySerializer,
+    BulkReplySerializer,
+    CommitReplySerializer,
+    KeepBodySerializer,
+    MoveBodySerializer,
+    MoveInputSerializer,
+    MoveReplySerializer,
+    PendingDeletesQuerySerializer,
+    PendingDeletesReplySerializer,
+    PhotoSerializer,
+    ProcessBodySerializer,
+    ProcessInputSerializer,
+    ProcessReplySerializer,
+    ProjectsBodySerializer,
+    ProjectsInputSerializer,
+    RevertReplySerializer,
+    TagsBodySerializer,
+)
+
+FILE_CACHE_CONTROL = "private, max-age=3600, must-revalidate"
+DERIVATIVE_CONTENT_TYPE = "image/webp"
+
+
+class AnyAcceptNegotiation(BaseContentNegotiation):
+    """File endpoints answer with the file whatever ``Accept`` says; errors are JSON."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: Any = None):  # type: ignore[no-untyped-def]
+        return renderers[0], renderers[0].media_type
+
+
+def file_reply(
+    request: Request, path: Path, *, content_type: str | None = None, **kw: Any
+) -> HttpResponseBase:
+    """The file with ``ETag``/``Last-Modified``/``Cache-Control``; 304 when the client has it."""
+    try:
+        stat = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise Http404("File not found.") from None
+    if not path.is_file():
+        raise Http404("File not found.")
+    etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+    conditional = get_conditional_response(
+        request, etag=etag, last_modified=int(stat.st_mtime), response=None
+    )
+    if conditional is None:
+        content_type = content_type or mimetypes.guess_type(path.name)[0]
+        response: HttpResponseBase = FileResponse(
+            path.open("rb"), content_type=content_type or "application/octet-stream", **kw
+        )
+    else:
+        response = conditional
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(stat.st_mtime)
+    response["Cache-Control"] = FILE_CACHE_CONTROL
+    return response
+
+
+_FILE_RESPONSES = {
+    (200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+    304: OpenApiResponse(description="Not modified (ETag or Last-Modified matched)."),
+    404: DetailSerializer,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List photos (cursor pagination)"),
+    retrieve=extend_schema(summary="One photo"),
+)
+class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = PhotoSerializer
+    filterset_class = PhotoFilter
+    pagination_class = IdCursorPagination
+    lookup_value_regex = r"[0-9]+"
+    action_throttles = {
+        "keep": [BulkThrottle],
+        "tags_add": [BulkThrottle],
+        "tags_remove": [BulkThrottle],
+        "process": [BulkThrottle],
+        "move": [BulkThrottle],
+        "commit_changes": [CommitThrottle],
+        "revert_changes": [CommitThrottle],
+    }
+
+    def get_queryset(self) -> QuerySet[Photo]:
+        # Photos of an archived project are on their way out: not found, as in the services.
+        return (
+            Photo.objects.for_user(self.request.user)
+            .filter(project__status=Project.Status.ACTIVE)
+            .prefetch_related("tags")
+            .order_by("id")
+        )
+
+    def _photo(self) -> Photo:
+        photo = (
+            Photo.objects.for_user(self.request.user)
+            .filter(project__status=Project.Status.ACTIVE, pk=self.kwargs["pk"])
+            .select_related("project__tenant")
+            .first()
+        )
+        if photo is None:
+            raise Http404("Photo not found.")
+        return photo
+
+    # --- files ----------------------------------------------------------------------------
+
+    def _derivative(self, request: Request, builder: Any, what: str) -> HttpResponseBase:
+        photo = self._photo()
+        try:
+            path = builder(photo.project, photo.basename)
+        except PipelineError:  # UnsafePath: a row that would point outside its folder.
+            raise Http404(f"No {what} for this photo.") from None
+        if not path.is_file():
+            raise Http404(f"No {what} for this photo.")
+        return file_reply(request, path, content_type=DERIVATIVE_CONTENT_TYPE)
+
+    @extend_schema(summary="The photo's thumbnail (WebP)", responses=_FILE_RESPONSES)
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
+    def thumbnail(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        return self._derivative(request, thumbnail_path, "thumbnail")
+
+    @extend_schema(summary="The photo's preview (WebP)", responses=_FILE_RESPONSES)
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
+    def preview(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        return self._derivative(request, preview_path, "preview")
+
+    @extend_schema(
+        summary="The photo's original file (the JPG, else another image, else the RAW)",
+        parameters=[
+            OpenApiParameter("file_type", str, enum=["jpg", "raw", "other"], required=False),
+            OpenApiParameter("download", bool, required=False),
+        ],
+        responses=_FILE_RESPONSES,
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
+    def original(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        photo = self._photo()
+        wanted = request.query_params.get("file_type")
+        if wanted not in (None, "", "jpg", "raw", "other"):
+            raise ValidationError({"detail": "file_type must be jpg, raw or other."})
+        try:
+            found = files_for_basename(project_dir(photo.project), photo.basename)
+            classes = [wanted] if wanted else ["jpg", "other", "raw"]
+            names = [name for kind in classes for name in sorted(getattr(found, kind))]
+            if not names:
+                raise Http404("No original file for this photo.")
+            path = file_path(photo.project, names[0])
+        except PipelineError:
+            raise Http404("No original file for this photo.") from None
+        download = request.query_params.get("download") in ("1", "true", "yes")
+        return file_reply(request, path, as_attachment=download, filename=path.name)
+
+    # --- bulk -----------------------------------------------------------------------------
+
+    @extend_schema(
+        summary="Set keep flags of many photos",
+        request=KeepBodySerializer,
+        responses={200: BulkReplySerializer, 400: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def keep(self, request: Request) -> Response:
+        data = body_validate(BulkBodySerializer, request.data)
+        return Response(
+            photo_services.photos_keep_update(
+                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            )
+        )
+
+    @extend_schema(
+        summary="Add tags to many photos",
+        request=TagsBodySerializer,
+        responses={200: BulkReplySerializer, 400: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="tags/add", url_name="tags-add")
+    def tags_add(self, request: Request) -> Response:
+        data = body_validate(BulkBodySerializer, request.data)
+        return Response(
+            photo_services.photos_tags_add(
+                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            )
+        )
+
+    @extend_schema(
+        summary="Remove tags from many photos",
+        request=TagsBodySerializer,
+        responses={200: BulkReplySerializer, 400: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="tags/remove", url_name="tags-remove")
+    def tags_remove(self, request: Request) -> Response:
+        data = body_validate(BulkBodySerializer, request.data)
+        return Response(
+            photo_services.photos_tags_remove(
+                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            )
+        )
+
+    @extend_schema(
+        summary="Generate derivatives for a selection (one generate_derivatives task)",
+        request=ProcessBodySerializer,
+        responses={202: ProcessReplySerializer, 400: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def process(self, request: Request) -> Response:
+        data = body_validate(ProcessInputSerializer, request.data)
+        code, body = photo_services.photos_process(
+            user=request.user, items=data["items"], force=data["force"]
+        )
+        return Response(body, status=code)
+
+    @extend_schema(
+        summary="Move photos to another project (one image_move task)",
+        request=MoveBodySerializer,
+        responses={202: MoveReplySerializer, 400: DetailSerializer, 404: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def move(self, request: Request) -> Response:
+        data = body_validate(MoveInputSerializer, request.data)
+        code, body = photo_services.photos_move(
+            user=request.user, items=data["items"], dest_project_id=data["dest_project"]
+        )
+        return Response(body, status=code)
+
+    @extend_schema(
+        summary="Commit pending deletes across projects (one change_commit_all task)",
+        request=ProjectsBodySerializer,
+        responses={
+            202: CommitReplySerializer,
+            200: CommitReplySerializer,
+            400: DetailSerializer,
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="commit-changes")
+    def commit_changes(self, request: Request) -> Response:
+        data = body_validate(
+            ProjectsInputSerializer, request.data or {}, limit_fields=("projects",)
+        )
+        code, body = photo_services.photos_commit(
+            user=request.user, project_ids=data.get("projects")
+        )
+        return Response(body, status=code)
+
+    @extend_schema(
+        summary="Revert keep flags to availability across projects",
+        request=ProjectsBodySerializer,
+        responses={200: RevertReplySerializer, 400: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="revert-changes")
+    def revert_changes(self, request: Request) -> Response:
+        data = body_validate(
+            ProjectsInputSerializer, request.data or {}, limit_fields=("projects",)
+        )
+        body = photo_services.photos_revert(user=request.user, project_ids=data.get("projects"))
+        return Response(body, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="What a commit would trash, in total and per project",
+        parameters=[PendingDeletesQuerySerializer],
+        responses={200: PendingDeletesReplySerializer, 400: DetailSerializer},
+        filters=False,
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="pending-deletes",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def pending_deletes(self, request: Request) -> Response:
+        params = request.query_params
+        return Response(
+            photo_services.photos_pending_deletes(
+                user=request.user,
+                date_from=params.get("date_from"),
+                date_to=params.get("date_to"),
+                file_type=params.get("file_type"),
+                orientation=params.get("orientation"),
+            )
+        )

@@ -1,0 +1,51 @@
+"""Serializers of projects (SPEC §9): id, name, folder, status and counts."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from projects.models import Project
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    # Annotated by the viewset's queryset (one query for a whole page, no N+1).
+    photo_count = serializers.IntegerField(read_only=True)
+    pending_delete_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "uid",
+            "name",
+            "folder",
+            "status",
+            "archived_at",
+            "created_at",
+            "updated_at",
+            "photo_count",
+            "pending_delete_count",
+        ]
+        read_only_fields = [f for f in fields if f != "name"]
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, trim_whitespace=True)
+
+
+class ProjectRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, trim_whitespace=True)
+
+
+class UploadSerializer(serializers.Serializer):
+    files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
+
+
+class UploadReplySerializer(serializers.Serializer):
+    files = serializers.ListField(child=serializers.JSONField())
+    task_id = serializers.UUIDField(allow_null=True)
+    errors = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class ProcessSerializer(serializers.Serializer):
+    force = serializers.BooleanField(default=False)

@@ -1,0 +1,268 @@
+"""Projects (SPEC §9): CRUD, upload, per-project commit/revert/process, the project's jobs.
+
+Thin adapters: each action validates its body, calls one service and returns its reply. The
+queryset starts at ``for_user`` so another tenant's project is a 404 like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api_payloads import body_validate
+from config.pagination import PageSizePagination
+from config.throttling import (
+    ActionThrottleMixin,
+    BulkThrottle,
+    CommitThrottle,
+    ProjectWriteThrottle,
+)
+from jobs.api.filters import JobFilter
+from jobs.api.schema import JOB_LIST_PARAMETERS
+from jobs.api.serializers import (
+    DetailSerializer,
+    JobSerializer,
+    ProjectTaskStartSerializer,
+    TaskIdReplySerializer,
+    TaskStartedReplySerializer,
+)
+from jobs.api.views import task_start_reply
+from jobs.models import Job
+from photos import services as photo_services
+from photos.api.serializers import (
+    CommitReplySerializer,
+    ProcessReplySerializer,
+    RevertReplySerializer,
+)
+from projects.models import Project
+from projects.services import project_create, project_rename
+
+from .access import project_writable, request_tenant
+from .filters import ProjectFilter
+from .serializers import (
+    ProcessSerializer,
+    ProjectCreateSerializer,
+    ProjectRenameSerializer,
+    ProjectSerializer,
+    UploadReplySerializer,
+    UploadSerializer,
+)
+
+PENDING_DELETE_OF_PROJECT = Q(photos__jpg_available=True, photos__keep_jpg=False) | Q(
+    photos__raw_available=True, photos__keep_raw=False
+)
+# Actions that serialize projects need the counts; the others only the row.
+COUNTED_ACTIONS = {"list", "retrieve", "create", "partial_update", None}
+
+
+def projects_with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
+    """Annotate ``photo_count`` and ``pending_delete_count`` (one grouped query per page)."""
+    return queryset.annotate(
+        photo_count=Count("photos"),
+        pending_delete_count=Count("photos", filter=PENDING_DELETE_OF_PROJECT),
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List projects (active ones unless status is given)"),
+    retrieve=extend_schema(summary="One project with its counts"),
+    create=extend_schema(
+        summary="Create a project (its folder and manifest)",
+        request=ProjectCreateSerializer,
+        responses={201: ProjectSerializer, 400: DetailSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Rename a project; its folder follows in maintenance",
+        request=ProjectRenameSerializer,
+        responses={200: ProjectSerializer, 400: DetailSerializer, 404: DetailSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Archive a project and start its project_delete task",
+        responses={202: TaskIdReplySerializer, 404: DetailSerializer},
+    ),
+)
+class ProjectViewSet(
+    ActionThrottleMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilter
+    lookup_value_regex = r"[0-9]+"
+    action_throttles = {
+        "partial_update": [ProjectWriteThrottle],
+        "destroy": [ProjectWriteThrottle],
+        "commit_changes": [CommitThrottle],
+        "revert_changes": [CommitThrottle],
+        "process": [BulkThrottle],
+        "upload": [BulkThrottle],
+    }
+
+    def get_queryset(self) -> QuerySet[Project]:
+        queryset = Project.objects.for_user(self.request.user).select_related("tenant")
+        if self.action == "list" and not self.request.query_params.get("status"):
+            queryset = queryset.filter(status=Project.Status.ACTIVE)
+        if self.action in COUNTED_ACTIONS:
+            queryset = projects_with_counts(queryset)
+        return queryset.order_by("name", "id")
+
+    def _project(self) -> Project:
+        """The project of the URL, without counts, and without list filters applied."""
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def _counted(self, project: Project) -> dict[str, Any]:
+        fresh = projects_with_counts(Project.objects.filter(pk=project.pk)).get()
+        return ProjectSerializer(fresh).data
+
+    def create(self, request: Request) -> Response:
+        data = body_validate(ProjectCreateSerializer, request.data, limit_fields=())
+        project = project_create(
+            tenant=request_tenant(request.user), name=data["name"], actor_id=request.user.pk
+        )
+        return Response(self._counted(project), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        project = project_writable(self._project())
+        data = body_validate(ProjectRenameSerializer, request.data, limit_fields=())
+        project_rename(project=project, name=data["name"], actor_id=request.user.pk)
+        return Response(self._counted(project))
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        from projects.deletion import project_delete
+
+        started = project_delete(user=request.user, project=self._project())
+        return Response({"task_id": started["task_id"]}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Upload files (multipart field 'files', several per request)",
+        request={"multipart/form-data": UploadSerializer},
+        responses={201: UploadReplySerializer, 400: DetailSerializer, 404: DetailSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def upload(self, request: Request, pk: str | None = None) -> Response:
+        project = project_writable(self._project())
+        files = request.FILES.getlist("files")
+        if not files:
+            raise ValidationError(
+                {"detail": "No files were sent; use the multipart field 'files'."}
+            )
+        from photos.ingest import photo_files_save, upload_finish
+
+        saved = photo_files_save(project=project, files=files, actor_id=request.user.pk)
+        body = upload_reply(saved)
+        if not body["files"]:
+            return Response(
+                {"detail": "No file was accepted.", "errors": body["errors"]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        started = upload_finish(
+            project=project, photo_ids=saved_photo_ids(saved), actor_id=request.user.pk
+        )
+        body["task_id"] = started["task_id"] if started else None
+        if not body["errors"]:
+            del body["errors"]
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Commit this project's pending deletes (change_commit)",
+        request=None,
+        responses={
+            202: CommitReplySerializer,
+            200: CommitReplySerializer,
+            400: DetailSerializer,
+            404: DetailSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="commit-changes")
+    def commit_changes(self, request: Request, pk: str | None = None) -> Response:
+        code, body = photo_services.project_commit(user=request.user, project=self._project())
+        return Response(body, status=code)
+
+    @extend_schema(
+        summary="Revert this project's keep flags to availability",
+        request=None,
+        responses={200: RevertReplySerializer, 400: DetailSerializer, 404: DetailSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="revert-changes")
+    def revert_changes(self, request: Request, pk: str | None = None) -> Response:
+        body = photo_services.project_revert(user=request.user, project=self._project())
+        return Response(body, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Generate derivatives for every photo of this project",
+        request=ProcessSerializer,
+        responses={202: ProcessReplySerializer, 400: DetailSerializer, 404: DetailSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
+    def process(self, request: Request, pk: str | None = None) -> Response:
+        project = self._project()
+        data = body_validate(ProcessSerializer, request.data or {}, limit_fields=())
+        code, body = photo_services.project_process(
+            user=request.user, project=project, force=data["force"]
+        )
+        return Response(body, status=code)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The project's jobs",
+        parameters=JOB_LIST_PARAMETERS,
+        responses=JobSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Start a task on this project",
+        request=ProjectTaskStartSerializer,
+        responses={
+            202: TaskStartedReplySerializer,
+            400: DetailSerializer,
+            404: DetailSerializer,
+            409: OpenApiResponse(DetailSerializer, description="A single-flight task is active."),
+        },
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filterset_class=None,
+        pagination_class=PageSizePagination,
+    )
+    def jobs(self, request: Request, pk: str | None = None) -> Response:
+        project = self._project()
+        if request.method == "POST":
+            data = body_validate(ProjectTaskStartSerializer, request.data)
+            reply = task_start_reply(
+                user=request.user,
+                task_type=data["task_type"],
+                project=project,
+                items=data.get("items"),
+                payload=data.get("payload"),
+            )
+            return Response(reply, status=status.HTTP_202_ACCEPTED)
+        queryset = Job.objects.for_user(request.user).filter(project=project)
+        filterset = JobFilter(
+            request.query_params, queryset=queryset.order_by("-created_at", "-id")
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        paginator = PageSizePagination()
+        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(JobSerializer(page, many=True).data)
+
+
+def upload_reply(saved: Any) -> dict[str, Any]:
+    """``{"files": [...], "errors": [...]}`` from the ingest result."""
+    return {"files": list(saved.files), "errors": list(saved.errors)}
+
+
+def saved_photo_ids(saved: Any) -> list[int]:
+    return list(saved.photo_ids)
