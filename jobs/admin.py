@@ -1,0 +1,800 @@
+"""Staff admin of the pipeline (SPEC §11): jobs, task runs, items, events and the dashboard.
+
+Every admin is scoped to the staff user's tenant through ``TenantScopedAdminMixin``. Admin
+actions and buttons are thin adapters: cancel and retry call ``jobs.repository.job_cancel`` /
+``job_retry``, pause and resume ``jobs.runtime.lane_set_paused``; the dashboard reads
+``jobs.dashboard.dashboard_snapshot``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.views.decorators.http import require_POST
+
+from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
+
+from .dashboard import dashboard_snapshot
+from .definitions import TASK_DEFINITIONS
+from .events import EventType
+from .exceptions import JobStateError
+from .models import Event, Job, JobItem, JobStatus, Lane, TaskRun, TaskStatus
+from .orchestrator import task_progress
+from .repository import job_cancel, job_retry
+from .runtime import lane_set_paused
+
+EVENT_STREAM_URL = "/api/events/stream"
+DASHBOARD_POLL_MS = 5000
+ITEMS_PER_PAGE = 50
+EVENTS_ON_JOB_PAGE = 50
+
+STATUS_COLOURS = {
+    "queued": "#6c757d",
+    "running": "#0d6efd",
+    "completed": "#198754",
+    "failed": "#dc3545",
+    "canceled": "#8d6e63",
+    "pending": "#6c757d",
+    "done": "#198754",
+    "skipped": "#8d6e63",
+}
+
+
+# --- rendering helpers ----------------------------------------------------------------------
+
+
+def status_badge(status: str) -> str:
+    return format_html(
+        '<span class="pl-badge" style="background:{}">{}</span>',
+        STATUS_COLOURS.get(status, "#6c757d"),
+        status,
+    )
+
+
+def progress_bar(done: int, total: int) -> str:
+    """An HTML progress bar; a job without a known total shows just its count."""
+    if not total:
+        return format_html('<span class="pl-progress-text">{}</span>', done or "–")
+    percent = min(int(done * 100 / total), 100)
+    return format_html(
+        '<div class="pl-progress" title="{} of {}" role="progressbar" aria-valuenow="{}"'
+        ' aria-valuemin="0" aria-valuemax="100"><div class="pl-progress-fill" style="width:{}%">'
+        '</div></div><span class="pl-progress-text">{}/{} ({}%)</span>',
+        done,
+        total,
+        percent,
+        percent,
+        done,
+        total,
+        percent,
+    )
+
+
+def pretty_json(value: Any) -> str:
+    return format_html(
+        '<pre class="pl-pre">{}</pre>', json.dumps(value, indent=2, sort_keys=True, default=str)
+    )
+
+
+def seconds_human(seconds: int | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+
+
+def admin_link(viewname: str, pk: Any, text: str) -> str:
+    return format_html('<a href="{}">{}</a>', reverse(viewname, args=[pk]), text)
+
+
+class IdSearchMixin:
+    """Search also by exact integer ids and by (a prefix of) UUIDs, e.g. a task id."""
+
+    int_search_lookups: tuple[str, ...] = ("pk",)
+    uuid_search_lookups: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+        results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
+            request, queryset, search_term
+        )
+        term = search_term.strip().lstrip("#")
+        extra = Q()
+        if term.isdigit():
+            for lookup in self.int_search_lookups:
+                extra |= Q(**{lookup: int(term)})
+        hex_part = term.replace("-", "").lower()
+        if len(hex_part) >= 8 and all(c in "0123456789abcdef" for c in hex_part):
+            for lookup in self.uuid_search_lookups:
+                if len(hex_part) == 32:
+                    extra |= Q(**{lookup: uuid.UUID(hex_part)})
+                else:
+                    extra |= Q(**{f"{lookup}__startswith": term.lower()})
+        if extra:
+            results = results | queryset.filter(extra)
+        return results, may_have_duplicates
+
+
+# --- list filters ---------------------------------------------------------------------------
+
+
+class JobTypeFilter(admin.SimpleListFilter):
+    """Job types that occur in the user's own jobs (never another tenant's)."""
+
+    title = "type"
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        types = (
+            model_admin.get_queryset(request)
+            .order_by("type")
+            .values_list("type", flat=True)
+            .distinct()
+        )
+        return [(t, t) for t in types]
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
+class TaskTypeFilter(JobTypeFilter):
+    """Task types from the definitions (data, the same for every tenant)."""
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return [(t, t) for t in sorted(TASK_DEFINITIONS)]
+
+
+class LaneFilter(admin.SimpleListFilter):
+    title = "lane"
+    parameter_name = "lane"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        return Lane.choices
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        if self.value() in Lane.values:
+            return queryset.in_lane(self.value())
+        return queryset
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    title = "type"
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+        names = sorted(v for k, v in vars(EventType).items() if k.isupper())
+        return [(n, n) for n in names]
+
+    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        return queryset.filter(type=self.value()) if self.value() else queryset
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+@admin.register(Job)
+class JobAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "type",
+        "status_column",
+        "scope",
+        "lane_column",
+        "project_column",
+        "task_column",
+        "progress_column",
+        "attempts_column",
+        "age_column",
+    )
+    list_display_links = ("id", "type")
+    list_filter = (
+        "status",
+        "scope",
+        JobTypeFilter,
+        LaneFilter,
+        ("created_at", admin.DateFieldListFilter),
+        "project",
+    )
+    list_select_related = ("project",)
+    list_per_page = 100
+    search_fields = ("type",)
+    search_help_text = "Search by job type, job id or task id (the first 8 characters suffice)."
+    int_search_lookups = ("pk",)
+    uuid_search_lookups = ("task__id",)
+    actions = ("cancel_jobs", "retry_jobs")
+    ordering = ("-created_at", "-id")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("type", "status_column"),
+                    ("scope", "lane_column", "priority"),
+                    ("tenant", "project"),
+                    "task",
+                    ("step_index", "chunk_index", "total_chunks"),
+                )
+            },
+        ),
+        (
+            "Progress",
+            {
+                "fields": (
+                    "progress_column",
+                    ("attempts", "max_attempts"),
+                    ("worker_id", "heartbeat_at", "cancel_requested"),
+                    ("not_before", "woken_at"),
+                    ("created_at", "started_at", "finished_at", "updated_at"),
+                )
+            },
+        ),
+        ("Error", {"fields": ("error_column", "last_error_at")}),
+        ("Payload", {"fields": ("payload_column",)}),
+    )
+
+    # --- columns ---
+
+    @admin.display(description="status", ordering="status")
+    def status_column(self, job: Job) -> str:
+        badge = status_badge(job.status)
+        if job.cancel_requested and not job.is_finished:
+            return format_html('{} <small title="cancel requested">⏹ stopping</small>', badge)
+        return badge
+
+    @admin.display(description="lane", ordering="priority")
+    def lane_column(self, job: Job) -> str:
+        return f"{job.lane} ({job.priority})"
+
+    @admin.display(description="project", ordering="project__name")
+    def project_column(self, job: Job) -> str:
+        if job.project_id is None:
+            return "–"
+        return admin_link("admin:projects_project_change", job.project_id, job.project.name)
+
+    @admin.display(description="task")
+    def task_column(self, job: Job) -> str:
+        if job.task_id is None:
+            return "–"
+        return admin_link("admin:jobs_taskrun_change", job.task_id, str(job.task_id)[:8])
+
+    @admin.display(description="progress")
+    def progress_column(self, job: Job) -> str:
+        return progress_bar(job.progress_done, job.progress_total)
+
+    @admin.display(description="attempts", ordering="attempts")
+    def attempts_column(self, job: Job) -> str:
+        return f"{job.attempts}/{job.max_attempts}"
+
+    @admin.display(description="age", ordering="created_at")
+    def age_column(self, job: Job) -> str:
+        return format_html(
+            '<span title="{}">{}</span>', job.created_at.isoformat(), timesince(job.created_at)
+        )
+
+    @admin.display(description="error")
+    def error_column(self, job: Job) -> str:
+        if not job.error_message:
+            return "–"
+        return format_html('<pre class="pl-pre pl-error">{}</pre>', job.error_message)
+
+    @admin.display(description="payload")
+    def payload_column(self, job: Job) -> str:
+        return pretty_json(job.payload)
+
+    # --- permissions ---
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Jobs are started through tasks (API, commands, schedules), never typed in.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Finished jobs are pruned by the scheduler; deleting a live one would orphan its task.
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = [f.name for f in Job._meta.fields]
+        return [
+            *fields,
+            "status_column",
+            "lane_column",
+            "progress_column",
+            "error_column",
+            "payload_column",
+        ]
+
+    # --- actions ---
+
+    @admin.action(
+        description="Cancel selected jobs (and the rest of their tasks)", permissions=["change"]
+    )
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        self._run_job_action(request, queryset, self._cancel_one, verb="cancel")
+
+    @admin.action(description="Retry selected failed or canceled jobs", permissions=["change"])
+    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        self._run_job_action(request, queryset, self._retry_one, verb="retry")
+
+    @staticmethod
+    def _cancel_one(job_id: int) -> str:
+        job = job_cancel(job_id=job_id)
+        return "canceled" if job.status == JobStatus.CANCELED else "asked to stop"
+
+    @staticmethod
+    def _retry_one(job_id: int) -> str:
+        job_retry(job_id=job_id)
+        return "queued again"
+
+    def _run_job_action(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Job],
+        fn: Callable[[int], str],
+        *,
+        verb: str,
+    ) -> None:
+        outcomes: dict[str, list[int]] = {}
+        refused: list[str] = []
+        for job in queryset.select_related(None).order_by("id").only("pk", "tenant_id"):
+            if not self.has_change_permission(request, job):
+                refused.append(f"#{job.pk}: not allowed")
+                continue
+            try:
+                outcome = fn(job.pk)
+            except JobStateError as exc:
+                refused.append(str(exc))
+                continue
+            outcomes.setdefault(outcome, []).append(job.pk)
+        for outcome, ids in outcomes.items():
+            self.message_user(
+                request,
+                f"{len(ids)} job(s) {outcome}: {', '.join(f'#{i}' for i in ids[:20])}"
+                + ("…" if len(ids) > 20 else ""),
+                messages.SUCCESS,
+            )
+        if refused:
+            self.message_user(
+                request,
+                f"Could not {verb} {len(refused)} job(s): " + " ".join(refused[:10]),
+                messages.WARNING,
+            )
+
+    # --- job page ---
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        job = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        extra_context.update(
+            show_save=False,
+            show_save_and_continue=False,
+            show_save_and_add_another=False,
+        )
+        if job is not None:
+            items = JobItem.objects.filter(job=job).select_related("photo").order_by("id")
+            paginator = Paginator(items, ITEMS_PER_PAGE)
+            page = paginator.get_page(request.GET.get("items_page"))
+            summary = dict(
+                JobItem.objects.filter(job=job)
+                .order_by()
+                .values("status")
+                .annotate(n=Count("id"))
+                .values_list("status", "n")
+            )
+            can_change = self.has_change_permission(request, job)
+            extra_context.update(
+                job=job,
+                items_page=page,
+                items_summary=summary,
+                job_events=list(
+                    Event.objects.filter(job=job)
+                    .select_related("actor")
+                    .order_by("-id")[:EVENTS_ON_JOB_PAGE]
+                ),
+                can_cancel=can_change and not job.is_finished,
+                can_retry=can_change and job.status in (JobStatus.FAILED, JobStatus.CANCELED),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- extra views ---
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        wrap = self.admin_site.admin_view
+        return [
+            path("dashboard/", wrap(self.dashboard_view), name="jobs_job_dashboard"),
+            path(
+                "dashboard/data/",
+                wrap(self.dashboard_data_view),
+                name="jobs_job_dashboard_data",
+            ),
+            path(
+                "dashboard/lanes/<str:lane>/<str:action>/",
+                wrap(require_POST(self.lane_toggle_view)),
+                name="jobs_job_dashboard_lane",
+            ),
+            path(
+                "<path:object_id>/cancel/",
+                wrap(require_POST(self.job_cancel_view)),
+                name="jobs_job_cancel",
+            ),
+            path(
+                "<path:object_id>/retry/",
+                wrap(require_POST(self.job_retry_view)),
+                name="jobs_job_retry",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _job_for_action(self, request: HttpRequest, object_id: str) -> Job:
+        job = self.get_object(request, object_id)
+        if job is None:
+            raise Http404("No such job.")
+        if not self.has_change_permission(request, job):
+            raise PermissionDenied
+        return job
+
+    def _job_page(self, job: Job) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
+
+    def job_cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        job = self._job_for_action(request, object_id)
+        try:
+            outcome = self._cancel_one(job.pk)
+        except JobStateError as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+        else:
+            self.message_user(request, f"Job #{job.pk} {outcome}.", messages.SUCCESS)
+        return self._job_page(job)
+
+    def job_retry_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        job = self._job_for_action(request, object_id)
+        try:
+            outcome = self._retry_one(job.pk)
+        except JobStateError as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+        else:
+            self.message_user(request, f"Job #{job.pk} {outcome}.", messages.SUCCESS)
+        return self._job_page(job)
+
+    def dashboard_context(self, request: HttpRequest) -> dict[str, Any]:
+        """The snapshot with admin links and readable ages added for the page and its JSON."""
+        snapshot: dict[str, Any] = dict(dashboard_snapshot(user=request.user))
+
+        def decorate(job: dict[str, Any] | None) -> None:
+            if job is None:
+                return
+            job["url"] = reverse("admin:jobs_job_change", args=[job["id"]])
+            job["age_display"] = seconds_human(job["age_seconds"])
+            job["heartbeat_age_display"] = seconds_human(job["heartbeat_age_seconds"])
+
+        for lane in snapshot["lanes"]:
+            decorate(lane["oldest_waiting"])
+        for job in snapshot["stale"]["jobs"] + snapshot["failures_24h"]["jobs"]:
+            decorate(job)
+        return snapshot
+
+    def _require_view(self, request: HttpRequest) -> None:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        self._require_view(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Pipeline dashboard",
+            "opts": self.model._meta,
+            "snapshot": self.dashboard_context(request),
+            "can_pause": request.user.has_perm("jobs.change_lanestate"),
+            "data_url": reverse("admin:jobs_job_dashboard_data"),
+            "stream_url": EVENT_STREAM_URL,
+            "poll_ms": DASHBOARD_POLL_MS,
+            "changelist_url": reverse("admin:jobs_job_changelist"),
+        }
+        return TemplateResponse(request, "admin/jobs/dashboard.html", context)
+
+    def dashboard_data_view(self, request: HttpRequest) -> HttpResponse:
+        self._require_view(request)
+        response = JsonResponse(self.dashboard_context(request))
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def lane_toggle_view(self, request: HttpRequest, lane: str, action: str) -> HttpResponse:
+        self._require_view(request)
+        # Lanes are shared by every tenant: pausing needs its own permission.
+        if not request.user.has_perm("jobs.change_lanestate"):
+            raise PermissionDenied
+        if lane not in Lane.values or action not in ("pause", "resume"):
+            raise Http404("No such lane or action.")
+        lane_set_paused(lane=lane, paused=action == "pause")
+        self.message_user(
+            request,
+            f"Lane '{lane}' {'paused: no new jobs start' if action == 'pause' else 'resumed'}.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:jobs_job_dashboard"))
+
+
+# --- task runs ------------------------------------------------------------------------------
+
+
+class TaskJobInline(admin.TabularInline):
+    model = Job
+    fk_name = "task"
+    fields = (
+        "job_link",
+        "type",
+        "status_column",
+        "step_index",
+        "chunk_index",
+        "progress_column",
+        "attempts",
+        "finished_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ("step_index", "chunk_index", "id")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="job")
+    def job_link(self, job: Job) -> str:
+        return admin_link("admin:jobs_job_change", job.pk, f"#{job.pk}")
+
+    @admin.display(description="status")
+    def status_column(self, job: Job) -> str:
+        return status_badge(job.status)
+
+    @admin.display(description="progress")
+    def progress_column(self, job: Job) -> str:
+        return progress_bar(job.progress_done, job.progress_total)
+
+
+@admin.register(TaskRun)
+class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "short_id",
+        "type",
+        "status_column",
+        "scope",
+        "project_column",
+        "source",
+        "jobs_column",
+        "progress_column",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = (
+        "status",
+        TaskTypeFilter,
+        "scope",
+        "source",
+        ("created_at", admin.DateFieldListFilter),
+        "project",
+    )
+    list_select_related = ("project",)
+    list_per_page = 100
+    search_fields = ("type",)
+    search_help_text = "Search by task type or task id (the first 8 characters suffice)."
+    int_search_lookups = ()
+    uuid_search_lookups = ("id",)
+    inlines = (TaskJobInline,)
+    fields = (
+        "id",
+        ("type", "status_column"),
+        ("scope", "source"),
+        ("tenant", "project"),
+        "aggregate_progress",
+        ("current_step", "created_at", "finished_at"),
+        "payload_column",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TaskRun]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                job_count=Count("jobs"),
+                jobs_completed=Count("jobs", filter=Q(jobs__status=JobStatus.COMPLETED)),
+                done_sum=Coalesce(Sum("jobs__progress_done"), 0),
+                total_sum=Coalesce(Sum("jobs__progress_total"), 0),
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [
+            *(f.name for f in TaskRun._meta.fields),
+            "status_column",
+            "aggregate_progress",
+            "payload_column",
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="task", ordering="created_at")
+    def short_id(self, task: TaskRun) -> str:
+        return str(task.pk)[:8]
+
+    @admin.display(description="status", ordering="status")
+    def status_column(self, task: TaskRun) -> str:
+        return status_badge(task.status)
+
+    @admin.display(description="project", ordering="project__name")
+    def project_column(self, task: TaskRun) -> str:
+        if task.project_id is None:
+            return "–"
+        return admin_link("admin:projects_project_change", task.project_id, task.project.name)
+
+    @admin.display(description="jobs", ordering="job_count")
+    def jobs_column(self, task: TaskRun) -> str:
+        url = reverse("admin:jobs_job_changelist") + f"?q={task.pk}"
+        return format_html(
+            '<a href="{}">{} of {} done</a>', url, task.jobs_completed, task.job_count
+        )
+
+    @admin.display(description="progress")
+    def progress_column(self, task: TaskRun) -> str:
+        return progress_bar(task.done_sum, task.total_sum)
+
+    @admin.display(description="aggregate progress")
+    def aggregate_progress(self, task: TaskRun) -> str:
+        progress = task_progress(task)
+        steps_total = progress["steps_total"] or "?"
+        finished = task.status in (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELED)
+        return format_html(
+            "{}<br>step {} of {}{} · {} of {} job(s) completed",
+            progress_bar(progress["done"], progress["total"]),
+            progress["current_step"] + 1,
+            steps_total,
+            " (finished)" if finished else "",
+            progress["jobs_completed"],
+            progress["jobs_total"],
+        )
+
+    @admin.display(description="payload")
+    def payload_column(self, task: TaskRun) -> str:
+        return pretty_json(task.payload)
+
+
+# --- items and events -----------------------------------------------------------------------
+
+
+@admin.register(JobItem)
+class JobItemAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "job_column",
+        "photo_column",
+        "basename",
+        "status_column",
+        "message",
+        "updated_at",
+    )
+    list_filter = ("status", ("updated_at", admin.DateFieldListFilter))
+    list_select_related = ("job", "photo")
+    list_per_page = 100
+    search_fields = ("basename",)
+    search_help_text = "Search by base name or job id."
+    int_search_lookups = ("job_id",)
+
+    @admin.display(description="job", ordering="job_id")
+    def job_column(self, item: JobItem) -> str:
+        return admin_link("admin:jobs_job_change", item.job_id, f"{item.job.type} #{item.job_id}")
+
+    @admin.display(description="photo")
+    def photo_column(self, item: JobItem) -> str:
+        if item.photo_id is None:
+            return "–"
+        return admin_link("admin:photos_photo_change", item.photo_id, item.photo.basename)
+
+    @admin.display(description="status", ordering="status")
+    def status_column(self, item: JobItem) -> str:
+        return status_badge(item.status)
+
+
+@admin.register(Event)
+class EventAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "type",
+        "actor_column",
+        "project_column",
+        "photo_column",
+        "job_column",
+        "payload_summary",
+    )
+    list_filter = (EventTypeFilter, ("created_at", admin.DateFieldListFilter), "project")
+    list_select_related = ("actor", "project", "photo", "job")
+    list_per_page = 100
+    search_fields = ("type", "photo__basename")
+    search_help_text = "Search by event type, photo base name, event id or job id."
+    int_search_lookups = ("pk", "job_id")
+    ordering = ("-id",)
+    fields = (
+        "id",
+        "created_at",
+        "type",
+        "tenant",
+        "actor",
+        "project",
+        "photo",
+        "job",
+        "payload_column",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="actor")
+    def actor_column(self, event: Event) -> str:
+        return event.actor.get_username() if event.actor_id else "system"
+
+    @admin.display(description="project")
+    def project_column(self, event: Event) -> str:
+        if event.project_id is None:
+            return "–"
+        return admin_link("admin:projects_project_change", event.project_id, event.project.name)
+
+    @admin.display(description="photo")
+    def photo_column(self, event: Event) -> str:
+        if event.photo_id is None:
+            return "–"
+        return admin_link("admin:photos_photo_change", event.photo_id, event.photo.basename)
+
+    @admin.display(description="job")
+    def job_column(self, event: Event) -> str:
+        if event.job_id is None:
+            return "–"
+        return admin_link(
+            "admin:jobs_job_change", event.job_id, f"{event.job.type} #{event.job_id}"
+        )
+
+    @admin.display(description="payload")
+    def payload_summary(self, event: Event) -> str:
+        text = json.dumps(event.payload, sort_keys=True, default=str)
+        return text if len(text) <= 120 else text[:117] + "…"
+
+    @admin.display(description="payload")
+    def payload_column(self, event: Event) -> str:
+        return pretty_json(event.payload)
+
+
+admin.site.site_header = "Photo library administration"
+admin.site.site_title = "Photo library admin"
+admin.site.index_title = "Photo library"

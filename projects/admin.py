@@ -1,0 +1,293 @@
+"""Staff admin of tenants, memberships and projects (SPEC §11).
+
+Project actions (commit, revert, process, maintenance) call the same services as the API; the
+photo services are imported inside the actions so this admin loads without them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from config.admin_scoping import TenantScopedAdminMixin
+from jobs.exceptions import PipelineError
+from jobs.models import Job, JobStatus
+from jobs.orchestrator import start_task
+from photos.models import PENDING_DELETE_Q, Photo
+from projects.models import Membership, Project, Tenant, tenant_id_for_user
+from projects.services import project_create, project_rename
+
+
+def _count_subquery(queryset: QuerySet) -> Coalesce:
+    """A correlated ``COUNT(*)`` per project: no join fan-out, however many counts a row has."""
+    counted = (
+        queryset.filter(project=OuterRef("pk")).order_by().values("project").annotate(n=Count("*"))
+    )
+    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
+
+
+def photo_service(name: str) -> Any:
+    """A function of ``photos.services`` (the API's services), looked up when an action runs."""
+    return getattr(import_module("photos.services"), name)
+
+
+@admin.register(Tenant)
+class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("slug", "name", "project_count", "member_count", "created_at")
+    search_fields = ("slug", "name")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                projects_n=Coalesce(
+                    Subquery(
+                        Project.objects.filter(tenant=OuterRef("pk"))
+                        .order_by()
+                        .values("tenant")
+                        .annotate(n=Count("*"))
+                        .values("n"),
+                        output_field=IntegerField(),
+                    ),
+                    0,
+                ),
+                members_n=Coalesce(
+                    Subquery(
+                        Membership.objects.filter(tenant=OuterRef("pk"))
+                        .order_by()
+                        .values("tenant")
+                        .annotate(n=Count("*"))
+                        .values("n"),
+                        output_field=IntegerField(),
+                    ),
+                    0,
+                ),
+            )
+        )
+
+    # Tenants are created by superusers (or the tenant_user command); staff only look.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    @admin.display(description="projects", ordering="projects_n")
+    def project_count(self, tenant: Tenant) -> int:
+        return tenant.projects_n
+
+    @admin.display(description="members", ordering="members_n")
+    def member_count(self, tenant: Tenant) -> int:
+        return tenant.members_n
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "role", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("user", "tenant")
+    search_fields = ("user__username", "user__email")
+    raw_id_fields = ("user",)
+
+    # Who belongs to which tenant decides what they can see: superusers only.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(Project)
+class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "name",
+        "folder",
+        "status",
+        "photos_column",
+        "pending_column",
+        "active_jobs_column",
+        "updated_at",
+    )
+    list_filter = ("status", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("name", "folder")
+    list_per_page = 100
+    actions = ("commit_changes", "revert_changes", "process_photos", "run_maintenance")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                photo_count=_count_subquery(Photo.objects.all()),
+                pending_delete_count=_count_subquery(Photo.objects.filter(PENDING_DELETE_Q)),
+                active_job_count=_count_subquery(
+                    Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+                ),
+            )
+        )
+
+    # --- columns ---
+
+    @admin.display(description="photos", ordering="photo_count")
+    def photos_column(self, project: Project) -> str:
+        url = reverse("admin:photos_photo_changelist") + f"?project__id__exact={project.pk}"
+        return format_html('<a href="{}">{}</a>', url, project.photo_count)
+
+    @admin.display(description="pending deletes", ordering="pending_delete_count")
+    def pending_column(self, project: Project) -> str:
+        if not project.pending_delete_count:
+            return "0"
+        url = (
+            reverse("admin:photos_photo_changelist")
+            + f"?project__id__exact={project.pk}&pending_delete=yes"
+        )
+        return format_html('<a href="{}">{}</a>', url, project.pending_delete_count)
+
+    @admin.display(description="active jobs", ordering="active_job_count")
+    def active_jobs_column(self, project: Project) -> str:
+        url = reverse("admin:jobs_job_changelist") + f"?project__id__exact={project.pk}"
+        return format_html('<a href="{}">{}</a>', url, project.active_job_count)
+
+    @admin.display(description="photos")
+    def photos_summary(self, project: Project) -> str:
+        return f"{project.photo_count} photo(s), {project.pending_delete_count} pending delete"
+
+    # --- forms: creating and renaming go through the project services ---
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["tenant", "name"] if request.user.is_superuser else ["name"]
+        fields = ["name", "folder", "status", "archived_at", "uid", "photos_summary"]
+        fields += ["created_at", "updated_at"]
+        return ["tenant", *fields] if request.user.is_superuser else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return [
+            "tenant",
+            "folder",
+            "status",
+            "archived_at",
+            "uid",
+            "photos_summary",
+            "created_at",
+            "updated_at",
+        ]
+
+    def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
+        if change:
+            if "name" in form.changed_data:
+                project_rename(project=obj, name=obj.name, actor_id=request.user.pk)
+            return
+        tenant = obj.tenant if request.user.is_superuser else self._own_tenant(request)
+        created = project_create(tenant=tenant, name=obj.name, actor_id=request.user.pk)
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    @staticmethod
+    def _own_tenant(request: HttpRequest) -> Tenant:
+        tenant_id = tenant_id_for_user(request.user)
+        if tenant_id is None:
+            raise Http404("You belong to no tenant.")
+        return Tenant.objects.get(pk=tenant_id)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Deleting a project is a task (project_delete: stop jobs, delete files, archive); the
+        # API starts it. A raw row delete here would leave its folder and jobs behind.
+        return False
+
+    # --- actions: the API's services, one project at a time ---
+
+    def _each_project(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Project],
+        run: Callable[[Project, Any], tuple[int, str]],
+        *,
+        service: str | None,
+    ) -> None:
+        fn = None
+        if service is not None:
+            try:
+                fn = photo_service(service)
+            except (ImportError, AttributeError):
+                self.message_user(
+                    request, f"photos.services.{service} is not available.", messages.ERROR
+                )
+                return
+        for project in queryset.select_related("tenant").order_by("name", "id"):
+            if not self.has_change_permission(request, project):
+                self.message_user(request, f"{project.name}: not allowed.", messages.ERROR)
+                continue
+            try:
+                level, text = run(project, fn)
+            except (PipelineError, Http404) as exc:
+                self.message_user(request, f"{project.name}: {exc}", messages.WARNING)
+            else:
+                self.message_user(request, f"{project.name}: {text}", level)
+
+    @admin.action(
+        description="Commit changes (move discarded files to the trash)", permissions=["change"]
+    )
+    def commit_changes(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        def run(project: Project, project_commit: Any) -> tuple[int, str]:
+            _, body = project_commit(user=request.user, project=project)
+            if not body.get("task_id"):
+                return messages.INFO, body.get("detail", "nothing to commit.")
+            return messages.SUCCESS, (
+                f"commit started for {body.get('total_pending', 0)} photo(s), "
+                f"task {body['task_id']}."
+            )
+
+        self._each_project(request, queryset, run, service="project_commit")
+
+    @admin.action(
+        description="Revert changes (keep flags back to the files present)",
+        permissions=["change"],
+    )
+    def revert_changes(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        def run(project: Project, project_revert: Any) -> tuple[int, str]:
+            body = project_revert(user=request.user, project=project)
+            updated = sum(p.get("updated", 0) for p in body.get("projects", []))
+            if not updated:
+                return messages.INFO, "nothing to revert."
+            return messages.SUCCESS, f"reverted {updated} photo(s)."
+
+        self._each_project(request, queryset, run, service="project_revert")
+
+    @admin.action(description="Process photos (thumbnails, previews, EXIF)", permissions=["change"])
+    def process_photos(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        def run(project: Project, project_process: Any) -> tuple[int, str]:
+            _, body = project_process(user=request.user, project=project)
+            return messages.SUCCESS, f"processing started, task {body['task_id']}."
+
+        self._each_project(request, queryset, run, service="project_process")
+
+    @admin.action(description="Run maintenance now", permissions=["change"])
+    def run_maintenance(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
+        def run(project: Project, _: Any) -> tuple[int, str]:
+            if project.status != Project.Status.ACTIVE:
+                return messages.WARNING, "archived; maintenance runs on active projects only."
+            started = start_task(
+                "maintenance", project.tenant, project=project, source="user", single_flight=True
+            )
+            return messages.SUCCESS, f"maintenance started, task {started['task_id']}."
+
+        self._each_project(request, queryset, run, service=None)
