@@ -226,22 +226,22 @@ def projects_select(
             raise PipelineError("projects must be a list of project ids.")
         if len(project_ids) > MAX_ITEMS_PER_JOB:
             raise PipelineError(f"At most {MAX_ITEMS_PER_JOB} projects at once.")
-        ids: list[int] = []
+        parsed: list[tuple[Any, int | None]] = []
         for raw in project_ids:
             if isinstance(raw, int) and not isinstance(raw, bool):
-                value: int | None = raw
+                parsed.append((raw, raw))
             elif isinstance(raw, str) and raw.strip().isdigit():
-                value = int(raw.strip())
+                parsed.append((raw, int(raw.strip())))
             else:
-                value = None
-            if value is None:
-                missing.append(raw)
-            elif value not in ids:
-                ids.append(value)
+                parsed.append((raw, None))
+        ids = [pk for _, pk in parsed if pk is not None]
         found = {p.pk: p for p in visible.filter(pk__in=ids)}
         tenant_id = acting_tenant_id(user, [found[i].tenant_id for i in ids if i in found])
-        missing += [i for i in ids if i not in found or found[i].tenant_id != tenant_id]
-        projects = [found[i] for i in sorted(found) if found[i].tenant_id == tenant_id]
+        chosen = {pk for pk, p in found.items() if p.tenant_id == tenant_id}
+        for raw, pk in parsed:
+            if pk not in chosen and raw not in missing:
+                missing.append(raw)
+        projects = [found[pk] for pk in sorted(chosen)]
     tenant = projects[0].tenant if projects else None
     return tenant, projects, missing
 

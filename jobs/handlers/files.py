@@ -1,0 +1,87 @@
+"""Handlers that move photo files: ``file_removal`` (commit) and ``image_move_files`` (move).
+
+Thin adapters over ``photos.services``; both work only on the photos named by the job's
+items, never on a whole project by fallback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jobs.context import JobContext
+from jobs.events import events_record_bulk
+from jobs.exceptions import PipelineError
+from jobs.models import JobItem, Scope
+from jobs.registry import handler
+from photos.services.commit import pending_changes_events, photo_file_removal
+from photos.services.move import photo_move_files
+
+MOVE_PLAN_PREFIX = "move-plan:"
+
+
+@handler("file_removal")
+def file_removal(ctx: JobContext) -> None:
+    """Trash the discarded files of each item's photo; the item and its row commit together."""
+    if not ctx.has_items():
+        ctx.log("No items: nothing to remove.")
+        return
+    project_id = ctx.job.project_id if ctx.scope == Scope.PROJECT else None
+    touched: set[int] = set()
+
+    def one(item: JobItem) -> str:
+        message, photo_project = photo_file_removal(
+            tenant_id=ctx.job.tenant_id,
+            photo_id=item.photo_id,
+            project_id=project_id,
+            job_id=ctx.job.pk,
+        )
+        if photo_project is not None:
+            touched.add(photo_project)
+        return message
+
+    ctx.each_item(one, atomic=True)
+    if touched:
+        events_record_bulk(
+            pending_changes_events(
+                projects=dict.fromkeys(touched, ctx.job.tenant_id), job_id=ctx.job.pk
+            )
+        )
+
+
+def _move_plan(message: str) -> dict[str, Any] | None:
+    if not message.startswith(MOVE_PLAN_PREFIX):
+        return None
+    try:
+        plan = json.loads(message[len(MOVE_PLAN_PREFIX) :])
+    except ValueError:
+        return None
+    return plan if isinstance(plan, dict) else None
+
+
+@handler("image_move_files")
+def image_move_files(ctx: JobContext) -> None:
+    """Move each item's photo to ``payload["dest_project_id"]``.
+
+    The plan of files about to move is committed to the item's message before any file
+    moves, so a rerun after a crash recognises its own files in the destination.
+    """
+    dest_id = ctx.payload.get("dest_project_id")
+    if not isinstance(dest_id, int) or isinstance(dest_id, bool):
+        raise PipelineError("image_move_files needs an integer payload 'dest_project_id'.")
+
+    def one(item: JobItem) -> str:
+        def record(plan: dict[str, Any]) -> None:
+            text = MOVE_PLAN_PREFIX + json.dumps(plan)
+            JobItem.objects.filter(pk=item.pk).update(message=text)
+
+        return photo_move_files(
+            tenant_id=ctx.job.tenant_id,
+            photo_id=item.photo_id,
+            dest_project_id=dest_id,
+            journal=_move_plan(item.message or ""),
+            on_plan=record,
+            job_id=ctx.job.pk,
+        )
+
+    ctx.each_item(one)
