@@ -124,6 +124,8 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         "updated_at",
     )
     list_filter = ("status", ("created_at", admin.DateFieldListFilter))
+    # str(project) (the row checkbox's label) reads the tenant.
+    list_select_related = ("tenant",)
     search_fields = ("name", "folder")
     list_per_page = 100
     actions = ("commit_changes", "revert_changes", "process_photos", "run_maintenance")
@@ -193,7 +195,11 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Project, form: Any, change: bool) -> None:
         if change:
             if "name" in form.changed_data:
-                project_rename(project=obj, name=obj.name, actor_id=request.user.pk)
+                # The form already set the new name on ``obj``; the service needs the stored
+                # row to record the old name in its event.
+                stored = Project.objects.get(pk=obj.pk)
+                project_rename(project=stored, name=obj.name, actor_id=request.user.pk)
+                obj.refresh_from_db()
             return
         tenant = obj.tenant if request.user.is_superuser else self._own_tenant(request)
         created = project_create(tenant=tenant, name=obj.name, actor_id=request.user.pk)
