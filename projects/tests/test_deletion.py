@@ -1,0 +1,192 @@
+"""Deleting a project end to end, and scavenging leftover folders of archived projects."""
+
+from pathlib import Path
+
+import pytest
+from django.http import Http404
+
+from jobs.exceptions import PipelineError
+from jobs.models import Event, Job, JobStatus, TaskRun
+from jobs.orchestrator import start_task
+from jobs.repository import job_enqueue
+from jobs.runtime import drain
+from photos.models import Photo, Tag
+from photos.services import photos_tags_add
+from projects.deletion import (
+    TOMBSTONE_PREFIX,
+    project_delete,
+    project_folder_remove,
+    project_jobs_stop,
+)
+from projects.manifest import manifest_write
+from projects.models import Project
+from projects.services import project_archive
+from tests.factories import make_photo, make_project, write_file
+
+
+def folder(project) -> Path:
+    from django.conf import settings
+
+    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
+
+
+def task_jobs(task_id) -> list[tuple[str, str]]:
+    return list(
+        Job.objects.filter(task_id=task_id).order_by("step_index").values_list("type", "status")
+    )
+
+
+def test_project_delete_end_to_end(user, tenant, project):
+    keep = make_project(tenant, "Keep me")
+    kept_photo = make_photo(keep, "K")
+    a = make_photo(project, "A", raw=True)
+    make_photo(project, "B")
+    photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["gone"]}])
+    write_file(folder(project) / ".thumb" / "A.webp", b"webp")
+    queued = job_enqueue(tenant=tenant, type="test_noop", project=project)[0]
+
+    reply = project_delete(user=user, project=project)
+    project.refresh_from_db()
+    assert project.status == Project.Status.ARCHIVED  # at once, before any job ran
+    assert Event.objects.filter(type="project_archived", project=project).exists()
+
+    drain()
+    assert task_jobs(reply["task_id"]) == [
+        ("project_stop_processes", "completed"),
+        ("project_delete_files", "completed"),
+        ("project_cleanup_db", "completed"),
+    ]
+    queued.refresh_from_db()
+    assert queued.status == JobStatus.CANCELED
+    assert not folder(project).exists()
+    assert not list(folder(project).parent.glob(f"{TOMBSTONE_PREFIX}*"))
+    assert not Photo.objects.filter(project=project).exists()
+    assert not Tag.objects.filter(project=project).exists()
+    project.refresh_from_db()
+    assert project.status == Project.Status.ARCHIVED
+    removed = Event.objects.get(type="project_removed", project=project)
+    assert removed.payload["photos"] == 2
+    # Another project is untouched.
+    assert Photo.objects.filter(pk=kept_photo.pk).exists()
+    assert (folder(keep) / "K.jpg").exists()
+
+
+def test_project_delete_run_twice_leaves_the_same_state(user, project):
+    make_photo(project, "A")
+    first = project_delete(user=user, project=project)
+    drain()
+    again = start_task("project_delete", project.tenant, project=project)
+    drain()
+    assert first["task_id"] != again["task_id"]
+    assert [s for _, s in task_jobs(again["task_id"])] == ["completed"] * 3
+    assert not folder(project).exists()
+    project.refresh_from_db()
+    assert project.status == Project.Status.ARCHIVED
+    assert Event.objects.filter(type="project_removed", project=project).count() == 1
+
+
+def test_project_delete_while_one_is_running_returns_the_same_task(user, project):
+    first = project_delete(user=user, project=project)
+    second = project_delete(user=user, project=project)
+    assert first == second
+    assert TaskRun.objects.filter(type="project_delete").count() == 1
+
+
+def test_project_delete_of_another_tenant_is_not_found(other_user, project):
+    make_photo(project, "A")
+    with pytest.raises(Http404):
+        project_delete(user=other_user, project=project)
+    project.refresh_from_db()
+    assert project.status == Project.Status.ACTIVE
+    assert (folder(project) / "A.jpg").exists()
+    assert not TaskRun.objects.exists()
+
+
+def test_stop_processes_spares_its_own_task_and_other_projects(tenant, project):
+    other = make_project(tenant, "Other")
+    mine = job_enqueue(tenant=tenant, type="test_noop", project=project)[0]
+    theirs = job_enqueue(tenant=tenant, type="test_noop", project=other)[0]
+    started = start_task("project_delete", tenant, project=project)
+    project_archive(project=project)
+    stopped = project_jobs_stop(project=project, keep_task_id=started["task_id"], wait_seconds=0)
+    assert stopped == [mine.pk]
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == (JobStatus.CANCELED, JobStatus.QUEUED)
+    assert Job.objects.get(pk=started["first_job_id"]).status == JobStatus.QUEUED
+
+
+def test_folder_of_an_active_project_is_never_deleted(project):
+    make_photo(project, "A")
+    with pytest.raises(PipelineError, match="active"):
+        project_folder_remove(project=project)
+    assert (folder(project) / "A.jpg").exists()
+
+
+def test_a_symlinked_project_folder_is_unlinked_not_followed(tenant, photos_root, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.jpg").write_bytes(b"not ours")
+    project = make_project(tenant, "Linked", create_dir=False)
+    folder(project).parent.mkdir(parents=True, exist_ok=True)
+    folder(project).symlink_to(outside, target_is_directory=True)
+    project_archive(project=project)
+    assert project_folder_remove(project=project) is True
+    assert not folder(project).is_symlink()
+    assert (outside / "precious.jpg").read_bytes() == b"not ours"
+
+
+def test_a_folder_carrying_an_active_projects_manifest_is_refused(tenant, project):
+    archived = make_project(tenant, "Old")
+    manifest_write(folder(archived), project)  # a copy of an active project's folder
+    project_archive(project=archived)
+    with pytest.raises(PipelineError, match="manifest of an active project"):
+        project_folder_remove(project=archived)
+    assert folder(archived).is_dir()
+
+
+def test_an_interrupted_delete_leaves_a_tombstone_the_rerun_removes(tenant, project):
+    make_photo(project, "A")
+    project_archive(project=project)
+    tomb = folder(project).parent / f"{TOMBSTONE_PREFIX}{project.uid}-deadbeef"
+    folder(project).rename(tomb)  # killed after the rename, before the delete
+    assert project_folder_remove(project=project) is True
+    assert not tomb.exists()
+
+
+# --- scavenging ---------------------------------------------------------------------------
+
+
+def test_scavenge_global_removes_archived_leftovers_only(tenant, project, other_tenant):
+    old = make_project(tenant, "Old shoot")
+    make_photo(old, "LEFT")
+    project_archive(project=old)
+    make_photo(project, "ACTIVE")
+    theirs = make_project(other_tenant, "Theirs")
+    make_photo(theirs, "T")
+    project_archive(project=theirs)
+
+    started = start_task("project_scavenge_global", tenant)
+    drain()
+    assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
+    assert not folder(old).exists()
+    assert (folder(project) / "ACTIVE.jpg").exists()
+    assert (folder(theirs) / "T.jpg").exists()  # another tenant's job never touches it
+
+    again = start_task("project_scavenge_global", tenant)
+    drain()
+    assert task_jobs(again["task_id"]) == [("project_scavenge", "completed")]
+    assert (folder(project) / "ACTIVE.jpg").exists()
+
+
+def test_scavenge_of_one_project_skips_an_active_one(tenant, project):
+    make_photo(project, "A")
+    started = start_task("project_scavenge", tenant, project=project)
+    drain()
+    assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
+    assert (folder(project) / "A.jpg").exists()
+
+    project_archive(project=project)
+    start_task("project_scavenge", tenant, project=project)
+    drain()
+    assert not folder(project).exists()
