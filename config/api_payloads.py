@@ -64,7 +64,8 @@ class PhotoIdItemField(serializers.Field):
     """An item naming one photo: ``{"photo_id": 12}`` or the bare id ``12``; returns the id."""
 
     default_error_messages = {
-        "invalid": 'Each item must be a photo id or an object {"photo_id": <id>}.',
+        # Doubled braces: DRF formats error messages with str.format.
+        "invalid": 'Each item must be a photo id or an object {{"photo_id": <id>}}.',
     }
 
     def to_internal_value(self, data: Any) -> int:
