@@ -51,6 +51,7 @@ from projects.models import Project
 
 from . import storage
 from .models import DerivativeStatus, Photo
+from .services.files import move_no_replace, trash_move
 
 logger = logging.getLogger(__name__)
 
@@ -306,44 +307,16 @@ def _usable_folder(project: Project, *, step: str, report: Report) -> Path | Non
 # --- trash --------------------------------------------------------------------------------
 
 
-def trash_mark(path: Path) -> None:
-    """Stamp a file just moved into ``.trash/`` with the trash time (its ``st_ctime``).
-
-    A rename sets the inode change time on Linux filesystems (ext4, xfs, btrfs, tmpfs), and a
-    copy across filesystems creates a new inode. For filesystems that keep ctime on rename
-    (some network mounts), a chmod to the same mode moves ctime and keeps mtime. Symlinks are
-    left as they are: changing a link's mode would change its target's.
-    """
-    try:
-        stat = os.lstat(path)
-        if not os.path.islink(path):
-            os.chmod(path, stat.st_mode & 0o7777)
-    except OSError:
-        logger.warning("Could not stamp the trash time of %s", path)
-
-
 def trashed_at(stat: os.stat_result) -> float:
     """When an entry was trashed: its inode change time.
 
-    Not ``st_mtime``: a photo shot years ago keeps its old mtime through the rename into the
-    trash. ``st_ctime`` is set by the rename (or ``trash_mark``) and any later metadata change
-    only moves it later, so a file is never purged early; at worst it stays a little longer.
+    Not ``st_mtime``: a photo shot years ago keeps its old mtime through the move into the
+    trash. ``st_ctime`` is set by the move (a rename or a hard link changes the inode;
+    ``photos.services.files.trash_move`` also stamps it with a same-mode chmod for mounts that
+    do not) and any later metadata change only moves it later, so a file is never purged
+    early; at worst it stays a little longer.
     """
     return stat.st_ctime
-
-
-def trash_move(folder: Path, name: str) -> str:
-    """Move ``folder/name`` into ``folder/.trash/`` without overwriting; returns the trash name."""
-    trash = folder / storage.TRASH_DIR
-    trash.mkdir(exist_ok=True)
-    target = name
-    n = 1
-    while os.path.lexists(trash / target):
-        target = f"{name}.{n}"
-        n += 1
-    os.rename(folder / storage.check_name(name), trash / target)
-    trash_mark(trash / target)
-    return target
 
 
 def trash_purge(
@@ -540,7 +513,8 @@ def duplicate_name(*, project: Project, folder: Path, base: str, scan: FolderSca
 
 
 def _rename_base(folder: Path, files: storage.BaseFiles, new_base: str) -> storage.BaseFiles:
-    """Rename every file of a base name (extension case kept); undo on failure."""
+    """Rename every file of a base name (extension case kept, never over an existing file);
+    undo on failure, so a base name is never left split between two names."""
     renamed = storage.BaseFiles(new_base)
     done: list[tuple[Path, Path]] = []
     try:
@@ -548,14 +522,12 @@ def _rename_base(folder: Path, files: storage.BaseFiles, new_base: str) -> stora
             for name in getattr(files, kind):
                 new_name = storage.check_name(new_base + name[len(files.basename) :])
                 source, target = folder / name, folder / new_name
-                if os.path.lexists(target):
-                    raise FileExistsError(f"{target} exists")
-                os.rename(source, target)
+                move_no_replace(source, target)
                 done.append((source, target))
                 getattr(renamed, kind).append(new_name)
     except OSError:
         for source, target in reversed(done):
-            os.rename(target, source)
+            move_no_replace(target, source)
         raise
     return renamed
 
@@ -753,10 +725,7 @@ def folder_check(
         checkpoint()
         report.add(Change(step, "trash_unaccepted", label, name))
         if not dry_run:
-            try:
-                trash_move(folder, name)
-            except FileNotFoundError:
-                continue
+            trash_move(folder, name)  # Gone meanwhile: returns None, nothing to do.
     checkpoint()
     _ingest(
         project=project,

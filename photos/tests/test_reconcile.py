@@ -96,18 +96,21 @@ def test_trash_dry_run_reports_and_keeps(project):
     assert [c.action for c in report.changes] == ["purge"]
 
 
-def test_trash_move_stamps_the_trash_time_and_never_overwrites(project):
+def test_folder_check_trashes_with_the_trash_time_and_never_overwrites(project):
     folder = folder_of(project)
-    for _ in range(2):
-        path = write_file(folder / "notes.txt", b"x")
+    for content in (b"first", b"second"):
+        path = write_file(folder / "notes.txt", content)
         os.utime(path, (1_000_000, 1_000_000))
-        reconcile.trash_move(folder, "notes.txt")
-    names = sorted(os.listdir(folder / storage.TRASH_DIR))
-    assert names == ["notes.txt", "notes.txt.1"]
-    for name in names:
-        stat = (folder / storage.TRASH_DIR / name).stat()
+        reconcile.folder_check(project=project)
+    trash = folder / storage.TRASH_DIR
+    assert sorted(p.read_bytes() for p in trash.iterdir()) == [b"first", b"second"]
+    for path in trash.iterdir():
+        stat = path.stat()
         assert stat.st_mtime == 1_000_000  # The file's own time is kept…
-        assert stat.st_ctime > time.time() - 60  # …and the trash time is now.
+        assert reconcile.trashed_at(stat) > time.time() - 60  # …and the trash time is now.
+    # Trashed just now, so a purge keeps both although their mtime is decades old.
+    reconcile.trash_purge(project=project)
+    assert len(list(trash.iterdir())) == 2
 
 
 def test_trash_maintenance_never_creates_a_missing_project_folder(tenant):
