@@ -1,0 +1,408 @@
+"""Image processing with Pillow: EXIF reading and WebP derivatives (SPEC §4, §6).
+
+Pure functions over paths: no database, no settings. ``photos.derivatives`` decides what to
+generate and records the outcome.
+
+Speed: a source is opened and decoded once. JPEG DCT scaling (``Image.draft``) decodes at
+1/2, 1/4 or 1/8 size when the largest derivative allows it; the thumbnail is reduced from the
+already-resized preview; orientation is applied after resizing (transposing a small image is
+cheaper). Pillow releases the GIL while it resizes and encodes, so the preview is resized in
+horizontal strips on a few threads and encoded on one thread while the thumbnail is made.
+
+RAW files are not decoded (Pillow has no RAW decoder, and embedded previews vary by camera):
+``make_derivatives`` raises ``FormatNotSupported`` for them, as it does for HEIC when no HEIF
+plugin is installed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+from .storage import RAW_EXTENSIONS, split_name
+
+Tag = ExifTags.Base
+
+# Formats we let Pillow sniff; anything else (EPS, which would run Ghostscript, PSD, ...) is
+# refused even when a file's extension says JPG.
+DECODABLE_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "HEIF")
+DECODABLE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "tif", "tiff", "webp"})
+# WebP cannot hold more than 16383 pixels on a side.
+WEBP_MAX_SIDE = 16383
+# Encoder effort: 0 is several times faster than the default 4 for a few percent more bytes.
+WEBP_METHOD = 0
+# Bicubic (antialiased when shrinking): Lanczos costs about 30% more on a 24-megapixel preview
+# for no difference visible at WebP quality 50-60.
+RESAMPLE = Image.Resampling.BICUBIC
+# Shrink by an integer factor first (a fast box reduce), then resample the rest; a gap of 3.0
+# keeps the result indistinguishable from a plain resample.
+REDUCING_GAP = 3.0
+# Threads per derivative run: strips of the preview resize, then preview and thumbnail at once.
+MAX_WORKERS = 4
+STRIPS_PER_WORKER = 2
+
+# The transposition that makes an image upright, by EXIF orientation (as ImageOps.exif_transpose).
+_TRANSPOSE: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+SWAPPED_ORIENTATIONS = frozenset({5, 6, 7, 8})
+
+_EXIF_DATE = re.compile(r"^\s*(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+_EXIF_OFFSET = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
+
+
+class ImagingError(Exception):
+    """Base of the errors this module raises on purpose; the text is shown to users."""
+
+
+class ImageUnreadable(ImagingError):
+    """The file is not an image Pillow can decode (corrupt, truncated, or not an image)."""
+
+
+class FormatNotSupported(ImagingError):
+    """A file type we do not decode (RAW, HEIC without a HEIF plugin)."""
+
+
+@dataclass(frozen=True)
+class ExifInfo:
+    """What a photo row records from its source file.
+
+    ``width``/``height`` are the displayed size, after orientation; ``taken_at`` is aware UTC.
+    """
+
+    taken_at: datetime | None = None
+    orientation: int = 1
+    width: int | None = None
+    height: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DerivativesResult:
+    exif: ExifInfo
+    thumbnail_size: tuple[int, int]
+    preview_size: tuple[int, int]
+
+
+# --- EXIF ------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    value = value.replace("\x00", "").strip()
+    return value or None
+
+
+def _number(value: Any, *, digits: int = 6) -> float | None:
+    """A finite float from an EXIF rational or number (JSON and PostgreSQL reject NaN)."""
+    if isinstance(value, tuple | list):
+        value = value[0] if value else None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not math.isfinite(number) or number <= 0:
+        return None
+    return round(number, digits)
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, tuple | list):
+        value = value[0] if value else None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def parse_exif_datetime(value: Any, *, offset: Any = None, subsec: Any = None) -> datetime | None:
+    """An EXIF ``YYYY:MM:DD HH:MM:SS`` as aware UTC; without an offset the time is taken as UTC."""
+    text = _text(value)
+    match = _EXIF_DATE.match(text) if text else None
+    if match is None:
+        return None
+    try:
+        moment = datetime(*(int(part) for part in match.groups()))  # noqa: DTZ001
+    except ValueError:  # "0000:00:00 00:00:00" and other placeholders
+        return None
+    digits = re.sub(r"\D", "", _text(subsec) or "")[:6]
+    if digits:
+        moment = moment.replace(microsecond=int(digits.ljust(6, "0")))
+    tz = UTC
+    offset_match = _EXIF_OFFSET.match(_text(offset) or "")
+    if offset_match:
+        sign, hours, minutes = offset_match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        if delta < timedelta(hours=24):
+            tz = timezone(-delta if sign == "-" else delta)
+    return moment.replace(tzinfo=tz).astimezone(UTC)
+
+
+def orientation_of(exif: Image.Exif) -> int:
+    value = _integer(exif.get(Tag.Orientation))
+    return value if value in _TRANSPOSE or value == 1 else 1
+
+
+def exif_info(image: Image.Image) -> ExifInfo:
+    """EXIF of an opened (not necessarily loaded) image; its size is the stored pixel size."""
+    try:
+        exif = image.getexif()
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+    except Exception:  # A broken EXIF block must not make a decodable image unusable.
+        exif, sub = Image.Exif(), {}
+
+    def tag(number: int) -> Any:
+        return sub.get(number, exif.get(number))
+
+    taken_at = None
+    for date_tag, offset_tag, subsec_tag in (
+        (Tag.DateTimeOriginal, Tag.OffsetTimeOriginal, Tag.SubsecTimeOriginal),
+        (Tag.DateTimeDigitized, Tag.OffsetTimeDigitized, Tag.SubsecTimeDigitized),
+        (Tag.DateTime, Tag.OffsetTime, Tag.SubsecTime),
+    ):
+        taken_at = parse_exif_datetime(
+            tag(date_tag), offset=tag(offset_tag), subsec=tag(subsec_tag)
+        )
+        if taken_at is not None:
+            break
+
+    orientation = orientation_of(exif)
+    width, height = image.size
+    if orientation in SWAPPED_ORIENTATIONS:
+        width, height = height, width
+    metadata = {
+        "make": _text(exif.get(Tag.Make)),
+        "model": _text(exif.get(Tag.Model)),
+        "lens": _text(sub.get(Tag.LensModel)),
+        "exposure_time": _number(sub.get(Tag.ExposureTime), digits=8),
+        "f_number": _number(sub.get(Tag.FNumber), digits=2),
+        "iso": _integer(sub.get(Tag.ISOSpeedRatings)),
+        "focal_length": _number(sub.get(Tag.FocalLength), digits=2),
+    }
+    return ExifInfo(
+        taken_at=taken_at, orientation=orientation, width=width, height=height, metadata=metadata
+    )
+
+
+def _formats() -> list[str]:
+    """The decodable formats that are registered (HEIF only with a plugin such as pillow-heif)."""
+    Image.init()
+    return [name for name in DECODABLE_FORMATS if name in Image.OPEN]
+
+
+def can_decode(filename: str) -> bool:
+    """Whether derivatives can be made from a file of this name (by extension)."""
+    ext = split_name(filename)[1].lower()
+    if ext in {"heic", "heif"}:
+        return "HEIF" in _formats()
+    return ext in DECODABLE_EXTENSIONS
+
+
+def _open(path: Path) -> Image.Image:
+    _, ext = split_name(path.name)
+    if ext.lower() in RAW_EXTENSIONS:
+        raise FormatNotSupported(f"{path.name}: RAW files are not decoded.")
+    try:
+        return Image.open(path, formats=_formats())
+    except FileNotFoundError:
+        raise
+    except UnidentifiedImageError:
+        if ext.lower() in {"heic", "heif"}:
+            raise FormatNotSupported(f"{path.name}: HEIC needs a HEIF decoder (not installed).")
+        raise ImageUnreadable(f"{path.name}: not a readable image.")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageUnreadable(f"{path.name}: cannot open the image ({exc}).")
+
+
+def read_exif(path: str | os.PathLike[str]) -> ExifInfo:
+    """Date taken, orientation, displayed size and camera metadata of an image file.
+
+    Reads headers only. Raises ``FileNotFoundError``, ``FormatNotSupported`` or
+    ``ImageUnreadable``.
+    """
+    with _open(Path(path)) as image:
+        return exif_info(image)
+
+
+# --- derivatives -----------------------------------------------------------------------------
+
+
+def fit_within(size: tuple[int, int], box: int) -> tuple[int, int]:
+    """``size`` scaled to fit a ``box``×``box`` square keeping its aspect, never enlarged."""
+    width, height = size
+    box = max(1, min(box, WEBP_MAX_SIDE))
+    if width <= box and height <= box:
+        return width, height
+    scale = box / max(width, height)
+    return max(1, min(box, round(width * scale))), max(1, min(box, round(height * scale)))
+
+
+def _resize(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if image.size == size:
+        return image
+    return image.resize(size, RESAMPLE, reducing_gap=REDUCING_GAP)
+
+
+def _paste_origin(
+    box: tuple[int, int, int, int], size: tuple[int, int], orientation: int
+) -> tuple[int, int]:
+    """Top-left corner in the upright image of the rectangle ``box`` of an image of ``size``."""
+    x0, y0, x1, y1 = box
+    w, h = size
+    return {
+        2: (w - x1, y0),
+        3: (w - x1, h - y1),
+        4: (x0, h - y1),
+        5: (y0, x0),
+        6: (h - y1, x0),
+        7: (h - y1, w - x1),
+        8: (y0, w - x1),
+    }.get(orientation, (x0, y0))
+
+
+def _resize_upright(
+    image: Image.Image,
+    size: tuple[int, int],
+    orientation: int,
+    *,
+    pool: ThreadPoolExecutor,
+    workers: int,
+) -> Image.Image:
+    """``image`` resized to ``size`` and turned upright, in horizontal strips on ``pool``.
+
+    Pillow resizes on one core but releases the GIL, so strips resized with ``box`` (which
+    samples across the strip edges, so there are no seams) use every worker of the pool.
+    """
+    strips = STRIPS_PER_WORKER * workers if workers > 1 and size[0] * size[1] >= 1_000_000 else 1
+    if strips == 1 or image.size == size:
+        return _upright(_resize(image, size), orientation)
+    width, height = size
+    scale_y = image.size[1] / height
+    bounds = [round(height * i / strips) for i in range(strips + 1)]
+
+    def strip(i: int) -> tuple[tuple[int, int], Image.Image]:
+        y0, y1 = bounds[i], bounds[i + 1]
+        box = (0, y0 * scale_y, image.size[0], y1 * scale_y)
+        part = image.resize((width, y1 - y0), RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
+        return _paste_origin((0, y0, width, y1), size, orientation), _upright(part, orientation)
+
+    upright_size = (height, width) if orientation in SWAPPED_ORIENTATIONS else size
+    out = Image.new(image.mode, upright_size)
+    for origin, part in pool.map(strip, range(strips)):
+        out.paste(part, origin)
+    return out
+
+
+def _workers() -> int:
+    """Threads for one run: the cores this process may use (a pinned process gets one)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS))
+
+
+def _webp_ready(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit greyscale: scale to 8 bits rather than clipping everything above 255 to white.
+        return image.point(lambda v: v / 256).convert("L").convert("RGB")
+    if image.has_transparency_data:
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def _write_webp(image: Image.Image, path: Path, *, quality: int, icc_profile: bytes | None) -> None:
+    """Write ``path`` atomically: a temporary file in the same folder, then ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            image.save(
+                fh, "WEBP", quality=quality, method=WEBP_METHOD, icc_profile=icc_profile or ""
+            )
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; derivatives are served like originals
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _TRANSPOSE.get(orientation)
+    return image.transpose(method) if method is not None else image
+
+
+def make_derivatives(
+    source: str | os.PathLike[str],
+    *,
+    thumb_path: str | os.PathLike[str],
+    thumb_size: int,
+    thumb_quality: int,
+    preview_path: str | os.PathLike[str],
+    preview_size: int,
+    preview_quality: int,
+) -> DerivativesResult:
+    """Decode ``source`` once and write its thumbnail and preview as WebP.
+
+    Each derivative fits its ``size``×``size`` square, keeps the aspect ratio, is never
+    enlarged and is turned upright from the EXIF orientation. Files are replaced atomically.
+    The folders of both paths must exist.
+
+    Raises ``FileNotFoundError`` (no source), ``FormatNotSupported`` (RAW, HEIC without a
+    plugin) or ``ImageUnreadable`` (corrupt or truncated source). Errors while writing
+    (a full disk) are raised as the ``OSError`` they are.
+    """
+    source, thumb_path, preview_path = Path(source), Path(thumb_path), Path(preview_path)
+    # Keep the work inside the block: closing a Pillow image drops its decoded pixels.
+    with _open(source) as image:
+        info = exif_info(image)
+        preview_target = fit_within(image.size, preview_size)
+        thumb_target = fit_within(image.size, thumb_size)
+        swapped = info.orientation in SWAPPED_ORIENTATIONS
+        from_preview = preview_target[0] >= thumb_target[0] and preview_target[1] >= thumb_target[1]
+        try:
+            # JPEG only: decode at 1/2, 1/4 or 1/8 scale while that still covers the larger one.
+            image.draft("RGB", preview_target if from_preview else thumb_target)
+            image.load()
+            decoded = _webp_ready(image)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            raise ImageUnreadable(f"{source.name}: cannot decode the image ({exc}).")
+        icc_profile = image.info.get("icc_profile")
+
+        workers = _workers()
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imaging") as pool:
+            preview = _resize_upright(
+                decoded, preview_target, info.orientation, pool=pool, workers=workers
+            )
+            preview_done = pool.submit(
+                _write_webp, preview, preview_path, quality=preview_quality, icc_profile=icc_profile
+            )
+            # Reduce the thumbnail from the already resized preview (the usual case).
+            if from_preview:
+                upright_target = thumb_target[::-1] if swapped else thumb_target
+                thumb = _resize(preview, upright_target)
+            else:
+                thumb = _upright(_resize(decoded, thumb_target), info.orientation)
+            _write_webp(thumb, thumb_path, quality=thumb_quality, icc_profile=icc_profile)
+            preview_done.result()
+    return DerivativesResult(exif=info, thumbnail_size=thumb.size, preview_size=preview.size)
