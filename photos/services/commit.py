@@ -468,16 +468,24 @@ def photo_file_removal(
         ]
     except UnsafePath as exc:
         raise ItemFailed(str(exc)) from exc
+    if not folder.is_dir():
+        # An unmounted share looks like an empty folder: never delete rows on that evidence.
+        raise ItemFailed(f"The folder of project {project.pk} is missing.")
     present = files_for_basename(folder, photo.basename)
     names = (present.jpg if drop_jpg else []) + (present.raw if drop_raw else [])
     trashed = []
-    for name in sorted(names):
-        target = trash_move(folder, name)
-        if target is not None:
-            trashed.append({"file": name, "trash": target})
-    if drop_jpg:
-        for path in derivatives:
-            unlink_quietly(path)
+    try:
+        for name in sorted(names):
+            target = trash_move(folder, name)
+            if target is not None:
+                trashed.append({"file": name, "trash": target})
+        if drop_jpg:
+            for path in derivatives:
+                unlink_quietly(path)
+    except OSError as exc:
+        # One unreadable file fails its photo, not the commit: the photo stays pending, what
+        # was trashed stays trashed, and the next commit finishes it.
+        raise ItemFailed(f"Could not trash the files of '{photo.basename}': {exc}") from exc
 
     left = files_for_basename(folder, photo.basename)
     base = {"photo_id": photo.pk, "project_id": project.pk, "basename": photo.basename}

@@ -204,6 +204,8 @@ def photo_move_files(
         raise ItemFailed(str(exc)) from exc
     if not dest_dir.is_dir():
         raise ItemFailed("The destination project's folder is missing.")
+    if not src_dir.is_dir():
+        raise ItemFailed("The photo's project folder is missing.")
 
     ours: set[str] = set()
     if journal and journal.get("photo_id") == photo.pk and journal.get("dest") == dest.pk:

@@ -469,3 +469,42 @@ def test_project_process_starts_a_project_scoped_task(user, project):
         project.pk,
         False,
     )
+
+
+def test_a_file_that_cannot_be_trashed_fails_its_photo_not_the_commit(user, project, monkeypatch):
+    from photos.services import commit as commit_module
+
+    stuck = make_photo(project, "STUCK", keep_jpg=False)
+    fine = make_photo(project, "FINE", keep_jpg=False, raw=True)
+    real_trash_move = commit_module.trash_move
+
+    def refuses_stuck(where, name):
+        if name.startswith("STUCK"):
+            raise PermissionError(13, "Permission denied", name)
+        return real_trash_move(where, name)
+
+    monkeypatch.setattr(commit_module, "trash_move", refuses_stuck)
+    _, body = project_commit(user=user, project=project)
+    drain()
+    job = file_removal_job(body["task_id"])
+    assert job.status == JobStatus.COMPLETED
+    statuses = dict(job.items.values_list("photo_id", "status"))
+    assert statuses == {stuck.pk: "failed", fine.pk: "done"}
+    assert "Permission denied" in job.items.get(photo_id=stuck.pk).message
+    assert (folder(project) / "STUCK.jpg").exists()
+    stuck.refresh_from_db()
+    assert stuck.pending_delete
+    fine.refresh_from_db()
+    assert fine.jpg_available is False
+
+
+def test_a_missing_project_folder_never_deletes_rows(user, project):
+    import shutil
+
+    photo = make_photo(project, "IMG_1", keep_jpg=False)
+    _, body = project_commit(user=user, project=project)
+    shutil.rmtree(folder(project))  # an unmounted share looks like this
+    drain()
+    item = file_removal_job(body["task_id"]).items.get()
+    assert item.status == "failed"
+    assert Photo.objects.filter(pk=photo.pk).exists()
