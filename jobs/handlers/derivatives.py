@@ -1,0 +1,78 @@
+"""``upload_postprocess`` and ``generate_derivatives``: thumbnails, previews and EXIF (SPEC §6).
+
+A thin adapter over ``photos.derivatives.photo_derivatives_generate``. With items (uploads, a
+selection, moved photos) each item is one photo and ``ctx.each_item`` marks it, so a retried
+job resumes at the first unfinished item. A ``project`` (or ``global``) job without items
+walks every photo of its project(s) in id order; a retry walks them again and skips the ones
+already up to date. Payload ``force``: regenerate even when up to date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from jobs.context import JobContext
+from jobs.exceptions import ItemFailed, ItemSkipped
+from jobs.models import JobItem, Scope
+from jobs.registry import handler
+from photos.derivatives import photo_derivatives_generate
+from photos.models import Photo
+from projects.models import Project
+
+PAGE_SIZE = 500
+
+
+def _photos_in_id_order(project: Project) -> Iterator[Photo]:
+    """Every photo of ``project``, keyset-paginated so memory stays flat on huge projects."""
+    last_id = 0
+    while True:
+        page = list(
+            Photo.objects.filter(project=project, id__gt=last_id)
+            .select_related("project")
+            .order_by("id")[:PAGE_SIZE]
+        )
+        if not page:
+            return
+        yield from page
+        last_id = page[-1].pk
+
+
+@handler("upload_postprocess")
+@handler("generate_derivatives")
+def derivatives_generate(ctx: JobContext) -> None:
+    force = bool(ctx.payload.get("force"))
+    job_id = ctx.job.pk
+
+    if ctx.has_items():
+
+        def one(item: JobItem) -> str:
+            photo = item.photo
+            if photo is None:
+                raise ItemSkipped(f"{item.basename}: the photo no longer exists.")
+            if photo.project.tenant_id != ctx.job.tenant_id:
+                raise ItemFailed(f"{item.basename}: the photo belongs to another tenant.")
+            return photo_derivatives_generate(photo=photo, force=force, job_id=job_id)
+
+        ctx.each_item(one)
+        return
+
+    if ctx.scope == Scope.PHOTO_SET:
+        ctx.log("no items: nothing to do")
+        return
+    projects = ctx.target_projects()
+    ctx.set_total(Photo.objects.filter(project__in=projects).count())
+    done = failed = 0
+    for project in projects:
+        for photo in _photos_in_id_order(project):
+            ctx.check_cancel()
+            try:
+                photo_derivatives_generate(photo=photo, force=force, job_id=job_id)
+            except ItemSkipped:
+                pass
+            except ItemFailed as exc:
+                failed += 1
+                ctx.log("%s", exc)
+            done += 1
+            ctx.progress(done)
+    if failed:
+        ctx.log("%s photo(s) failed; their statuses say why", failed)
