@@ -142,8 +142,8 @@ def _put_back(moved: list[tuple[Path, Path]]) -> list[str]:
     stuck = []
     for src, dst in reversed(moved):
         try:
-            os.replace(dst, src)
-        except OSError as exc:
+            move_no_replace(dst, src)
+        except OSError as exc:  # DestinationExists included: never overwrite on the way back.
             logger.error("Could not move %s back to %s: %s", dst, src, exc)
             stuck.append(str(dst))
     return stuck
