@@ -1,0 +1,433 @@
+"""Files into a project: uploads and rows for files found on disk (SPEC §3, §4, §9).
+
+``photo_files_save`` checks every uploaded file (name, type, size, name clashes) before it
+writes anything, writes each accepted file to a hidden temporary file in the project folder and
+publishes it without ever replacing an existing file, then creates or completes the photo rows
+in one short transaction with their ``item`` events. ``upload_finish`` starts the
+``upload_postprocess`` task for the photos. ``photos_rows_for_disk`` is the row part alone,
+for maintenance steps that find files on disk.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.events import EventType, events_record_bulk
+from jobs.exceptions import PipelineError
+from jobs.models import Event
+from projects.models import Project
+
+from . import storage
+from .models import DerivativeStatus, Photo
+
+# Names longer than this (in bytes) cannot be created on common filesystems.
+MAX_NAME_BYTES = 255
+# Rows are read and written in batches of this many base names.
+BATCH = 500
+CLASSES = ("jpg", "raw", "other")
+
+
+class UploadedFileLike(Protocol):
+    name: str | None
+    size: int | None
+
+    def chunks(self, chunk_size: int | None = None) -> Iterable[bytes]: ...
+
+
+@dataclass
+class IngestResult:
+    """What an upload did: saved file names, per-file errors and the photos touched."""
+
+    files: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    photo_ids: list[int] = field(default_factory=list)
+
+    def refuse(self, name: str, error: str) -> None:
+        self.errors.append({"file": name, "error": error})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def _new_row(project: Project, files: storage.BaseFiles) -> Photo:
+    has_image = bool(files.jpg or files.other)
+    status = DerivativeStatus.PENDING if has_image else None
+    return Photo(
+        project=project,
+        basename=files.basename,
+        ext=files.ext,
+        jpg_available=bool(files.jpg),
+        raw_available=bool(files.raw),
+        other_available=bool(files.other),
+        keep_jpg=bool(files.jpg),
+        keep_raw=bool(files.raw),
+        thumbnail_status=status,
+        preview_status=status,
+    )
+
+
+def _changes(row: Photo, files: storage.BaseFiles, *, keep_arrivals: bool) -> dict[str, Any]:
+    """Field changes that make an existing row match its files on disk."""
+    wanted: dict[str, Any] = {
+        "jpg_available": bool(files.jpg),
+        "raw_available": bool(files.raw),
+        "other_available": bool(files.other),
+        "ext": files.ext or row.ext,
+    }
+    if keep_arrivals:
+        # An uploaded file is one the user wants: keep defaults to availability at ingest.
+        if files.jpg and not row.jpg_available:
+            wanted["keep_jpg"] = True
+        if files.raw and not row.raw_available:
+            wanted["keep_raw"] = True
+    image_arrived = (files.jpg and not row.jpg_available) or (
+        files.other and not row.other_available
+    )
+    if image_arrived:
+        wanted["thumbnail_status"] = DerivativeStatus.PENDING
+        wanted["preview_status"] = DerivativeStatus.PENDING
+    return {k: v for k, v in wanted.items() if getattr(row, k) != v}
+
+
+def _rows_for(project: Project, bases: Sequence[str]) -> dict[str, Photo]:
+    return {p.basename: p for p in Photo.objects.filter(project=project, basename__in=bases)}
+
+
+def _rows_upsert(
+    *,
+    project: Project,
+    groups: dict[str, storage.BaseFiles],
+    keep_arrivals: bool,
+    actor_id: int | None,
+    source: str,
+) -> tuple[dict[str, Photo], set[str]]:
+    """Create or update the rows of ``groups``; the rows by base name and the changed names.
+
+    Five queries per batch of ``BATCH`` base names whatever the batch holds: read, insert the
+    missing (``ignore_conflicts``: a row created meanwhile by another process wins), read
+    again, update, events.
+    """
+    rows: dict[str, Photo] = {}
+    touched: set[str] = set()
+    names = sorted(base for base, files in groups.items() if files.all)
+    for start in range(0, len(names), BATCH):
+        batch = names[start : start + BATCH]
+        with transaction.atomic():
+            before = _rows_for(project, batch)
+            missing = [_new_row(project, groups[base]) for base in batch if base not in before]
+            if missing:
+                Photo.objects.bulk_create(missing, ignore_conflicts=True)
+            now_rows = _rows_for(project, batch) if missing else before
+            updates: list[Photo] = []
+            events: list[Event] = []
+            changed_fields: set[str] = set()
+            now = timezone.now()
+            for base in batch:
+                row = now_rows.get(base)
+                if row is None:
+                    continue  # Deleted between the insert and the read: nothing to do.
+                created = base not in before
+                changes = (
+                    {} if created else _changes(row, groups[base], keep_arrivals=keep_arrivals)
+                )
+                if changes:
+                    for name, value in changes.items():
+                        setattr(row, name, value)
+                    row.updated_at = now
+                    updates.append(row)
+                    changed_fields.update(changes)
+                if created or changes:
+                    touched.add(base)
+                    events.append(
+                        Event(
+                            tenant_id=project.tenant_id,
+                            type=EventType.ITEM,
+                            actor_id=actor_id,
+                            project_id=project.pk,
+                            photo_id=row.pk,
+                            payload={
+                                "photo_id": row.pk,
+                                "project_id": project.pk,
+                                "basename": base,
+                                "created": created,
+                                "changes": _row_state(row) if created else changes,
+                                "files": groups[base].all,
+                                "source": source,
+                            },
+                        )
+                    )
+                rows[base] = row
+            if updates:
+                Photo.objects.bulk_update(updates, [*sorted(changed_fields), "updated_at"])
+            if events:
+                events_record_bulk(events)
+    return rows, touched
+
+
+def _row_state(row: Photo) -> dict[str, Any]:
+    return {
+        "ext": row.ext,
+        "jpg_available": row.jpg_available,
+        "raw_available": row.raw_available,
+        "other_available": row.other_available,
+        "keep_jpg": row.keep_jpg,
+        "keep_raw": row.keep_raw,
+    }
+
+
+def photos_rows_for_disk(*, project: Project, groups: dict[str, storage.BaseFiles]) -> list[Photo]:
+    """Create or update the rows of base names scanned on disk; the rows created or changed.
+
+    ``groups`` holds every original of each base name (``storage.scan_originals`` or
+    ``files_for_basename``); base names with no file are ignored. A new row gets availability
+    from its files, keep flags equal to availability and ``pending`` derivative statuses when
+    it has a JPG or other image (``None`` for RAW only). An existing row gets availability and
+    ext from disk and ``pending`` statuses when a JPG or other image appeared; its keep flags
+    are left alone (a changed keep flag would silently undo a cull), as ``manifest_check`` does.
+
+    A fixed number of queries per batch of 500 base names. Cross-project duplicates are not
+    checked here: ``duplicate_resolution`` renames those first.
+    """
+    rows, touched = _rows_upsert(
+        project=project, groups=groups, keep_arrivals=False, actor_id=None, source="disk"
+    )
+    return [rows[base] for base in sorted(touched)]
+
+
+# --- uploads ---------------------------------------------------------------------------------
+
+
+def _publish(tmp: Path, dest: Path) -> None:
+    """Give ``tmp`` the name ``dest`` unless ``dest`` exists (``FileExistsError``).
+
+    A hard link fails atomically when the name is taken; where links are not supported (some
+    network and FAT filesystems) fall back to a check and ``os.replace``, which leaves a tiny
+    race between two uploads of the very same name.
+    """
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (
+            errno.EPERM,
+            errno.ENOTSUP,
+            errno.EOPNOTSUPP,
+            errno.EXDEV,
+            errno.EMLINK,
+        ):
+            raise
+        if os.path.lexists(dest):
+            raise FileExistsError(errno.EEXIST, "File exists", str(dest))
+        os.replace(tmp, dest)
+        return
+    tmp.unlink()
+
+
+def _store(upload: UploadedFileLike, dest: Path, *, limit: int) -> None:
+    """Stream ``upload`` into a hidden temporary file next to ``dest``, then publish it."""
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=".upload-", suffix=".part")
+    tmp = Path(name)
+    try:
+        written = 0
+        with os.fdopen(fd, "wb") as fh:
+            for chunk in upload.chunks():
+                written += len(chunk)
+                if written > limit:  # The declared size can lie; the bytes cannot.
+                    raise _TooLarge()
+                fh.write(chunk)
+            fh.flush()
+            # Originals are the only copy once the card is wiped: on disk before we say saved.
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        _publish(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _size_text(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+def _name_problem(name: str) -> str | None:
+    try:
+        storage.check_name(name)
+    except storage.UnsafePath as exc:
+        return str(exc)
+    if storage.is_hidden(name):
+        return "Hidden file names (starting with '.') are not accepted."
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"The file name is longer than {MAX_NAME_BYTES} bytes."
+    if storage.classify(name) is None:
+        _, ext = storage.split_name(name)
+        accepted = ", ".join(sorted(storage.ACCEPTED_EXTENSIONS))
+        what = f"'.{ext}' files are" if ext else "Files without an extension are"
+        return f"{what} not accepted (accepted: {accepted})."
+    return None
+
+
+def _size_problem(size: int | None, *, limit: int) -> str | None:
+    if size is not None and size > limit:
+        return f"The file is {_size_text(size)}, over the limit of {_size_text(limit)}."
+    if size == 0:
+        return "The file is empty."
+    return None
+
+
+def photo_files_save(
+    *,
+    project: Project,
+    files: Sequence[UploadedFileLike],
+    actor_id: int | None = None,
+    all_or_nothing: bool = False,
+) -> IngestResult:
+    """Save uploaded originals into the project folder and create or complete their photos.
+
+    Refused per file, with a reason, before anything is written: unsafe or hidden names,
+    unaccepted types (extensions compare case-insensitively), files over
+    ``PHOTOS_MAX_UPLOAD_BYTES`` or empty, a name that exists (in any letter case), a second
+    file of a class the photo already has (``IMG_1.jpeg`` next to ``IMG_1.jpg``), and a base
+    name that belongs to a photo of another project of the tenant. With ``all_or_nothing``
+    one refusal writes nothing at all.
+
+    A file is never replaced: it is streamed to a hidden temporary file in the project folder
+    (fsynced) and published only if its name is still free. Rows are then created, or
+    completed (a RAW after its JPG: ``raw_available`` and ``keep_raw`` go true), with ``item``
+    events, in one short transaction per 500 photos. Raises ``PipelineError`` when the project
+    is archived or its folder is missing.
+    """
+    if project.status != Project.Status.ACTIVE:
+        raise PipelineError("The project is archived; files cannot be added to it.")
+    folder = storage.project_dir(project)
+    if not folder.is_dir():
+        raise PipelineError("The project's folder is missing on disk; run maintenance first.")
+    limit = settings.PHOTOS_MAX_UPLOAD_BYTES
+    result = IngestResult()
+    on_disk, _ = storage.scan_originals(folder)
+    names_taken = {name.lower(): name for group in on_disk.values() for name in group.all}
+    classes_taken: dict[str, dict[str, str]] = {
+        base: {kind: min(names) for kind in CLASSES if (names := getattr(group, kind))}
+        for base, group in on_disk.items()
+    }
+
+    candidates: list[tuple[UploadedFileLike, str, str, str]] = []
+    for upload in files:
+        name = upload.name or ""
+        problem = _name_problem(name) or _size_problem(upload.size, limit=limit)
+        base, _ = storage.split_name(name)
+        kind = str(storage.classify(name) or "")
+        if problem is None:
+            clash = names_taken.get(name.lower())
+            other = classes_taken.get(base, {}).get(kind)
+            if clash is not None:
+                problem = f"A file named {clash!r} already exists in this project."
+            elif other is not None:
+                problem = f"Photo {base!r} already has a {kind.upper()} file ({other!r})."
+        if problem is not None:
+            result.refuse(name, problem)
+            continue
+        names_taken[name.lower()] = name
+        classes_taken.setdefault(base, {})[kind] = name
+        candidates.append((upload, name, base, kind))
+
+    foreign = _foreign_bases(project, {base for _, _, base, _ in candidates})
+    accepted = []
+    for upload, name, base, kind in candidates:
+        if base in foreign:
+            result.refuse(
+                name,
+                f"Photo {base!r} already belongs to project {foreign[base]!r}; "
+                "rename the file or move that photo first.",
+            )
+        else:
+            accepted.append((upload, name, base, kind))
+    if all_or_nothing and result.errors:
+        return result
+
+    saved: dict[str, list[tuple[str, str]]] = {}
+    for upload, name, base, kind in accepted:
+        try:
+            _store(upload, storage.file_path(project, name), limit=limit)
+        except _TooLarge:
+            result.refuse(name, f"The file is over the limit of {_size_text(limit)}.")
+            continue
+        except FileExistsError:
+            result.refuse(name, f"A file named {name!r} already exists in this project.")
+            continue
+        except OSError as exc:
+            result.refuse(name, f"The file could not be saved ({exc.strerror or exc}).")
+            continue
+        result.files.append(name)
+        saved.setdefault(base, []).append((kind, name))
+
+    if saved:
+        groups: dict[str, storage.BaseFiles] = {}
+        for base, new in saved.items():
+            group = on_disk.get(base) or storage.BaseFiles(base)
+            group = storage.BaseFiles(base, list(group.jpg), list(group.raw), list(group.other))
+            for kind, name in new:
+                getattr(group, kind).append(name)
+            groups[base] = group
+        rows, _ = _rows_upsert(
+            project=project, groups=groups, keep_arrivals=True, actor_id=actor_id, source="upload"
+        )
+        result.photo_ids = sorted(rows[base].pk for base in saved if base in rows)
+    return result
+
+
+def _foreign_bases(project: Project, bases: set[str]) -> dict[str, str]:
+    """Base names that belong to a photo of another project of the tenant → that project."""
+    found: dict[str, str] = {}
+    names = sorted(bases)
+    for start in range(0, len(names), BATCH):
+        found.update(
+            Photo.objects.for_tenant(project.tenant_id)
+            .filter(basename__in=names[start : start + BATCH])
+            .exclude(project_id=project.pk)
+            .order_by("project_id")
+            .values_list("basename", "project__name")
+        )
+    return found
+
+
+def upload_finish(
+    *,
+    project: Project,
+    photo_ids: Sequence[int],
+    actor_id: int | None = None,
+    source: str = "upload",
+) -> dict[str, Any] | None:
+    """Start ``upload_postprocess`` for uploaded photos (derivatives, EXIF, then reconcile).
+
+    Returns the started task (``jobs.orchestrator.start_task``), or ``None`` when there are
+    no photos. Past 2,000 photos the first step is split into chunks.
+    """
+    if not photo_ids:
+        return None
+    from jobs.orchestrator import start_task
+
+    payload = {"actor_id": actor_id} if actor_id is not None else None
+    return dict(
+        start_task(
+            "upload_postprocess",
+            project.tenant,
+            project=project,
+            items=list(photo_ids),
+            payload=payload,
+            source=source,
+        )
+    )
