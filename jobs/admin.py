@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -36,8 +37,10 @@ from .orchestrator import task_progress
 from .repository import job_cancel, job_retry
 from .runtime import lane_set_paused
 
-EVENT_STREAM_URL = "/api/events/stream"
-DASHBOARD_POLL_MS = 5000
+# The dashboard listens to the API's event stream and polls as a fallback; both can be set
+# (an empty stream URL turns the stream off, e.g. behind a WSGI server that cannot stream).
+DEFAULT_EVENT_STREAM_URL = "/api/events/stream"
+DEFAULT_POLL_MS = 5000
 ITEMS_PER_PAGE = 50
 EVENTS_ON_JOB_PAGE = 50
 
@@ -87,6 +90,14 @@ def pretty_json(value: Any) -> str:
     return format_html(
         '<pre class="pl-pre">{}</pre>', json.dumps(value, indent=2, sort_keys=True, default=str)
     )
+
+
+def with_payload_text(events: Any) -> list[Event]:
+    """Events with ``payload_text`` (compact JSON) set, for the history tables of a page."""
+    listed = list(events)
+    for event in listed:
+        event.payload_text = json.dumps(event.payload, sort_keys=True, default=str)
+    return listed
 
 
 def seconds_human(seconds: int | None) -> str:
@@ -260,7 +271,9 @@ class JobAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="lane", ordering="priority")
     def lane_column(self, job: Job) -> str:
-        return f"{job.lane} ({job.priority})"
+        return format_html(
+            '{} <small class="pl-muted" title="priority">{}</small>', job.lane, job.priority
+        )
 
     @admin.display(description="project", ordering="project__name")
     def project_column(self, job: Job) -> str:
@@ -401,7 +414,7 @@ class JobAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
                 job=job,
                 items_page=page,
                 items_summary=summary,
-                job_events=list(
+                job_events=with_payload_text(
                     Event.objects.filter(job=job)
                     .select_related("actor")
                     .order_by("-id")[:EVENTS_ON_JOB_PAGE]
@@ -501,8 +514,10 @@ class JobAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
             "snapshot": self.dashboard_context(request),
             "can_pause": request.user.has_perm("jobs.change_lanestate"),
             "data_url": reverse("admin:jobs_job_dashboard_data"),
-            "stream_url": EVENT_STREAM_URL,
-            "poll_ms": DASHBOARD_POLL_MS,
+            "stream_url": getattr(
+                settings, "PIPELINE_DASHBOARD_STREAM_URL", DEFAULT_EVENT_STREAM_URL
+            ),
+            "poll_ms": getattr(settings, "PIPELINE_DASHBOARD_POLL_MS", DEFAULT_POLL_MS),
             "changelist_url": reverse("admin:jobs_job_changelist"),
         }
         return TemplateResponse(request, "admin/jobs/dashboard.html", context)

@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
+from jobs.admin import with_payload_text
 from jobs.models import Event, JobItem
 from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo, Tag
 from photos.storage import UnsafePath, thumbnail_path
@@ -88,8 +89,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         "project_column",
         "files_column",
         "pending_delete_column",
-        "thumbnail_status",
-        "preview_status",
+        "derivatives_column",
         "taken_at",
         "tags_column",
     )
@@ -197,6 +197,10 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             parts.append(photo.ext.upper() or "other")
         return ", ".join(parts) or "none"
 
+    @admin.display(description="thumbnail / preview", ordering="thumbnail_status")
+    def derivatives_column(self, photo: Photo) -> str:
+        return f"{photo.thumbnail_status or '–'} / {photo.preview_status or '–'}"
+
     @admin.display(description="pending delete", boolean=True)
     def pending_delete_column(self, photo: Photo) -> bool:
         return photo.pending_delete
@@ -216,7 +220,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "show_save_and_add_another": False,
         }
         if photo is not None:
-            extra_context["photo_events"] = list(
+            extra_context["photo_events"] = with_payload_text(
                 Event.objects.filter(photo=photo)
                 .select_related("actor", "job")
                 .order_by("-id")[:HISTORY_LIMIT]

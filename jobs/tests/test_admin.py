@@ -141,7 +141,7 @@ def test_job_list_shows_progress_bar_lane_attempts_and_age(staff_client, tenant,
     content = staff_client.get(reverse(CHANGELIST)).content.decode()
     assert 'class="pl-progress"' in content
     assert "3/4 (75%)" in content
-    assert "priority (95)" in content
+    assert 'priority <small class="pl-muted" title="priority">95</small>' in content
     assert "1/3" in content
 
 

@@ -1,0 +1,257 @@
+"""``demo [--tenant SLUG] [--username NAME] [--password P] [--photos N] [--enqueue]`` (SPEC §12).
+
+A tenant, a staff user (password printed) and sample projects of generated JPEGs, ingested
+through the same path as an upload, then culled and tagged through the photo services, so a
+new user sees a living system: thumbnails in the admin, pending deletes, tasks and events.
+Without ``--enqueue`` the upload tasks run here in the foreground; with it they are left to the
+workers (``serve``), and the dashboard shows them queued and running.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from PIL import Image, ImageDraw
+
+from config.admin_scoping import staff_permissions_grant
+from jobs.models import Job, TaskRun
+from jobs.orchestrator import start_task
+from photos.models import Photo
+from photos.storage import project_dir
+from projects.models import Membership, Project, Tenant
+from projects.services import project_create
+
+# Base names are unique across a tenant's projects (SPEC §6 duplicate_resolution): one prefix
+# per project.
+SAMPLE_PROJECTS = (
+    ("Iceland July 2025", "ICE", ((40, 90, 140), (220, 230, 240)), "NIKON CORPORATION", "Z 7II"),
+    ("Studio Portraits", "STU", ((120, 60, 50), (240, 200, 170)), "Canon", "Canon EOS R5"),
+    ("Wedding Anna & Ben", "WED", ((60, 110, 60), (250, 245, 230)), "FUJIFILM", "X-T5"),
+)
+TAGS = ("favourite", "landscape", "portrait", "client-pick")
+
+
+def demo_jpeg(
+    *,
+    index: int,
+    colours: tuple[tuple[int, int, int], tuple[int, int, int]],
+    make: str,
+    model: str,
+    taken_at: datetime,
+    rng: random.Random,
+) -> bytes:
+    """A 1200×800 JPEG: a gradient with a few shapes and real EXIF (date, camera, orientation)."""
+    width, height = 1200, 800
+    top, bottom = colours
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        t = y / (height - 1)
+        draw.line(
+            [(0, y), (width, y)],
+            fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)),
+        )
+    for _ in range(6):
+        x, y = rng.randrange(width), rng.randrange(height)
+        r = rng.randrange(30, 160)
+        fill = tuple(rng.randrange(256) for _ in range(3))
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=fill, outline=(255, 255, 255))
+    draw.rectangle([20, 20, 260, 90], fill=(0, 0, 0))
+    draw.text((35, 40), f"DEMO #{index:03d}", fill=(255, 255, 255))
+    exif = Image.Exif()
+    exif[0x010F] = make
+    exif[0x0110] = model
+    exif[0x0112] = 1
+    exif.get_ifd(0x8769)[0x9003] = taken_at.strftime("%Y:%m:%d %H:%M:%S")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=82, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+class Command(BaseCommand):
+    help = "Create a demo tenant, a staff user and sample projects of generated photos."
+
+    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+        parser.add_argument("--tenant", default="demo", help="Tenant slug (default: demo).")
+        parser.add_argument("--username", default="demo", help="Staff user (default: demo).")
+        parser.add_argument("--password", help="Password (default: a random one, printed).")
+        parser.add_argument(
+            "--photos", type=int, default=8, help="Photos per sample project (default: 8)."
+        )
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Leave the tasks to the workers instead of running them here.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        count = options["photos"]
+        if not 1 <= count <= 500:
+            raise CommandError("--photos must be between 1 and 500.")
+        tenant = self._tenant(options["tenant"])
+        password = options["password"] or secrets.token_urlsafe(12)
+        user = self._staff_user(tenant, options["username"], password)
+
+        rng = random.Random(f"{tenant.slug}-demo")
+        task_ids: list[str] = []
+        for name, prefix, colours, make, model in SAMPLE_PROJECTS:
+            project = Project.objects.filter(tenant=tenant, name=name).first()
+            if project is not None and Photo.objects.filter(project=project).exists():
+                self.stdout.write(f"Project '{name}' already has photos; left as it is.")
+                continue
+            project = project or project_create(tenant=tenant, name=name, actor_id=user.pk)
+            files = [
+                (
+                    f"{prefix}_{i:04d}.jpg",
+                    demo_jpeg(
+                        index=i,
+                        colours=colours,
+                        make=make,
+                        model=model,
+                        taken_at=datetime(2025, 7, 1, 9, 0) + timedelta(minutes=17 * i),  # noqa: DTZ001  (EXIF times are naive)
+                        rng=rng,
+                    ),
+                )
+                for i in range(1, count + 1)
+            ]
+            task_id = self._ingest(project=project, files=files, user=user)
+            if task_id:
+                task_ids.append(task_id)
+            self._cull(project=project, user=user, rng=rng)
+            ingested = Photo.objects.filter(project=project).count()
+            self.stdout.write(
+                f"Project '{project.name}': {ingested} photo(s) in {project_dir(project)}"
+            )
+
+        if options["enqueue"]:
+            self.stdout.write(f"{len(task_ids)} task(s) queued for the workers (run `serve`).")
+        else:
+            self._run_foreground(task_ids)
+        self._summary(tenant, user, password)
+
+    # --- steps ---
+
+    def _tenant(self, slug: str) -> Tenant:
+        try:
+            Tenant._meta.get_field("slug").run_validators(slug)
+        except Exception as exc:
+            raise CommandError(f"Invalid tenant slug {slug!r}: {exc}") from exc
+        tenant, created = Tenant.objects.get_or_create(
+            slug=slug, defaults={"name": f"{slug.title()} Studio"}
+        )
+        self.stdout.write(f"{'Created' if created else 'Using'} tenant '{tenant.slug}'.")
+        return tenant
+
+    def _staff_user(self, tenant: Tenant, username: str, password: str) -> Any:
+        User = get_user_model()
+        with transaction.atomic():
+            user, _ = User.objects.get_or_create(username=username)
+            membership = Membership.objects.filter(user=user).first()
+            if membership is not None and membership.tenant_id != tenant.pk:
+                raise CommandError(
+                    f"User {username} belongs to tenant {membership.tenant.slug}; "
+                    "pick another --username."
+                )
+            if membership is None:
+                Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.STAFF)
+            user.is_staff = True
+            user.set_password(password)
+            user.save()
+            staff_permissions_grant(user=user)
+        return user
+
+    def _ingest(self, *, project: Project, files: list[tuple[str, bytes]], user: Any) -> str | None:
+        """Write the files through the upload path; returns the upload_postprocess task id."""
+        bases = [name.rsplit(".", 1)[0] for name, _ in files]
+        try:
+            from photos.ingest import photo_files_save, upload_finish
+        except ImportError:
+            photo_files_save = upload_finish = None
+        if photo_files_save is not None and upload_finish is not None:
+            uploads = [SimpleUploadedFile(name, data, "image/jpeg") for name, data in files]
+            result = photo_files_save(project=project, files=uploads, actor_id=user.pk)
+            for error in getattr(result, "errors", []):
+                self.stderr.write(f"  not ingested: {error}")
+            photo_ids = self._photo_ids(project, bases)
+            started = upload_finish(project=project, photo_ids=photo_ids, actor_id=user.pk)
+            return started["task_id"] if started else None
+        # Without the ingest service: the files, their rows, then the same follow-up task.
+        folder = project_dir(project)
+        for name, data in files:
+            (folder / name).write_bytes(data)
+        Photo.objects.bulk_create(
+            Photo(
+                project=project,
+                basename=base,
+                ext="jpg",
+                jpg_available=True,
+                keep_jpg=True,
+            )
+            for base in bases
+        )
+        started = start_task(
+            "upload_postprocess",
+            project.tenant,
+            project=project,
+            items=self._photo_ids(project, bases),
+            source="upload",
+        )
+        return started["task_id"]
+
+    @staticmethod
+    def _photo_ids(project: Project, bases: list[str]) -> list[int]:
+        return list(
+            Photo.objects.filter(project=project, basename__in=bases)
+            .order_by("basename")
+            .values_list("pk", flat=True)
+        )
+
+    def _cull(self, *, project: Project, user: Any, rng: random.Random) -> None:
+        """Discard a few JPGs and tag a few photos, through the API's services (events too)."""
+        from photos.services import photos_keep_update, photos_tags_add
+
+        ids = list(
+            Photo.objects.filter(project=project).order_by("id").values_list("pk", flat=True)
+        )
+        if not ids:
+            return
+        discard = rng.sample(ids, k=max(1, len(ids) // 4))
+        photos_keep_update(user=user, items=[{"photo_id": pk, "keep_jpg": False} for pk in discard])
+        tagged = rng.sample(ids, k=max(1, len(ids) // 2))
+        photos_tags_add(
+            user=user,
+            items=[{"photo_id": pk, "tags": rng.sample(TAGS, k=2)} for pk in tagged],
+        )
+
+    def _run_foreground(self, task_ids: list[str]) -> None:
+        from jobs.management.commands._progress import run_task_foreground
+
+        for task_id in task_ids:
+            task = TaskRun.objects.get(pk=task_id)
+            self.stdout.write(
+                f"Running {task.type} for {task.project.name if task.project else '-'}:"
+            )
+            task = run_task_foreground(task_id, out=self.stdout)
+            self.stdout.write(f"  → {task.status}")
+
+    def _summary(self, tenant: Tenant, user: Any, password: str) -> None:
+        photos = Photo.objects.for_tenant(tenant)
+        jobs = Job.objects.for_tenant(tenant)
+        self.stdout.write("")
+        self.stdout.write(
+            f"Tenant '{tenant.slug}': {Project.objects.for_tenant(tenant).count()} project(s), "
+            f"{photos.count()} photo(s), {photos.pending_delete().count()} pending delete, "
+            f"{jobs.count()} job(s)."
+        )
+        self.stdout.write("Admin:     /admin/  (e.g. http://127.0.0.1:8000/admin/ after `serve`)")
+        self.stdout.write("Dashboard: /admin/jobs/job/dashboard/")
+        self.stdout.write(f"Username:  {user.get_username()}")
+        self.stdout.write(f"Password:  {password}")

@@ -1,0 +1,56 @@
+"""Headless Chromium (Debian's ``chromium``) driven by Playwright against pytest-django's live server.
+
+Screenshots go to ``test-artifacts/`` at the repository root (gitignored; CI keeps them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Iterator:  # type: ignore[no-untyped-def]
+    """A fresh Chromium per test.
+
+    Playwright's sync API runs an event loop in this thread, so Django would refuse ORM calls
+    from the test body; allow them for the test (the live server runs in its own thread).
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium package to run browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def artifacts(request) -> Path:  # type: ignore[no-untyped-def]
+    """A folder for this test's screenshots: ``test-artifacts/<test name>/``."""
+    folder = ARTIFACTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
