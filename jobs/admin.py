@@ -13,107 +13,36 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.template.response import TemplateResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
+from config.admin_display import (
+    admin_link,
+    pretty_json,
+    progress_bar,
+    status_badge,
+    with_payload_text,
+)
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
 
-from .dashboard import dashboard_snapshot
+from .admin_dashboard import PipelineDashboardMixin
 from .definitions import TASK_DEFINITIONS
 from .events import EventType
 from .exceptions import JobStateError
 from .models import Event, Job, JobItem, JobStatus, Lane, TaskRun, TaskStatus
 from .orchestrator import task_progress
 from .repository import job_cancel, job_retry
-from .runtime import lane_set_paused
 
-# The dashboard listens to the API's event stream and polls as a fallback; both can be set
-# (an empty stream URL turns the stream off, e.g. behind a WSGI server that cannot stream).
-DEFAULT_EVENT_STREAM_URL = "/api/events/stream"
-DEFAULT_POLL_MS = 5000
 ITEMS_PER_PAGE = 50
 EVENTS_ON_JOB_PAGE = 50
-
-STATUS_COLOURS = {
-    "queued": "#6c757d",
-    "running": "#0d6efd",
-    "completed": "#198754",
-    "failed": "#dc3545",
-    "canceled": "#8d6e63",
-    "pending": "#6c757d",
-    "done": "#198754",
-    "skipped": "#8d6e63",
-}
-
-
-# --- rendering helpers ----------------------------------------------------------------------
-
-
-def status_badge(status: str) -> str:
-    return format_html(
-        '<span class="pl-badge" style="background:{}">{}</span>',
-        STATUS_COLOURS.get(status, "#6c757d"),
-        status,
-    )
-
-
-def progress_bar(done: int, total: int) -> str:
-    """An HTML progress bar; a job without a known total shows just its count."""
-    if not total:
-        return format_html('<span class="pl-progress-text">{}</span>', done or "–")
-    percent = min(int(done * 100 / total), 100)
-    return format_html(
-        '<div class="pl-progress" title="{} of {}" role="progressbar" aria-valuenow="{}"'
-        ' aria-valuemin="0" aria-valuemax="100"><div class="pl-progress-fill" style="width:{}%">'
-        '</div></div><span class="pl-progress-text">{}/{} ({}%)</span>',
-        done,
-        total,
-        percent,
-        percent,
-        done,
-        total,
-        percent,
-    )
-
-
-def pretty_json(value: Any) -> str:
-    return format_html(
-        '<pre class="pl-pre">{}</pre>', json.dumps(value, indent=2, sort_keys=True, default=str)
-    )
-
-
-def with_payload_text(events: Any) -> list[Event]:
-    """Events with ``payload_text`` (compact JSON) set, for the history tables of a page."""
-    listed = list(events)
-    for event in listed:
-        event.payload_text = json.dumps(event.payload, sort_keys=True, default=str)
-    return listed
-
-
-def seconds_human(seconds: int | None) -> str:
-    if seconds is None:
-        return "–"
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m {seconds % 60}s"
-    if seconds < 86400:
-        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
-    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
-
-
-def admin_link(viewname: str, pk: Any, text: str) -> str:
-    return format_html('<a href="{}">{}</a>', reverse(viewname, args=[pk]), text)
 
 
 class IdSearchMixin:
@@ -201,7 +130,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Job)
-class JobAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
+class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "type",
@@ -429,17 +358,7 @@ class JobAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     def get_urls(self):  # type: ignore[no-untyped-def]
         wrap = self.admin_site.admin_view
         return [
-            path("dashboard/", wrap(self.dashboard_view), name="jobs_job_dashboard"),
-            path(
-                "dashboard/data/",
-                wrap(self.dashboard_data_view),
-                name="jobs_job_dashboard_data",
-            ),
-            path(
-                "dashboard/lanes/<str:lane>/<str:action>/",
-                wrap(require_POST(self.lane_toggle_view)),
-                name="jobs_job_dashboard_lane",
-            ),
+            *self.dashboard_urls(),
             path(
                 "<path:object_id>/cancel/",
                 wrap(require_POST(self.job_cancel_view)),
@@ -483,65 +402,6 @@ class JobAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
         else:
             self.message_user(request, f"Job #{job.pk} {outcome}.", messages.SUCCESS)
         return self._job_page(job)
-
-    def dashboard_context(self, request: HttpRequest) -> dict[str, Any]:
-        """The snapshot with admin links and readable ages added for the page and its JSON."""
-        snapshot: dict[str, Any] = dict(dashboard_snapshot(user=request.user))
-
-        def decorate(job: dict[str, Any] | None) -> None:
-            if job is None:
-                return
-            job["url"] = reverse("admin:jobs_job_change", args=[job["id"]])
-            job["age_display"] = seconds_human(job["age_seconds"])
-            job["heartbeat_age_display"] = seconds_human(job["heartbeat_age_seconds"])
-
-        for lane in snapshot["lanes"]:
-            decorate(lane["oldest_waiting"])
-        for job in snapshot["stale"]["jobs"] + snapshot["failures_24h"]["jobs"]:
-            decorate(job)
-        return snapshot
-
-    def _require_view(self, request: HttpRequest) -> None:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-
-    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
-        self._require_view(request)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Pipeline dashboard",
-            "opts": self.model._meta,
-            "snapshot": self.dashboard_context(request),
-            "can_pause": request.user.has_perm("jobs.change_lanestate"),
-            "data_url": reverse("admin:jobs_job_dashboard_data"),
-            "stream_url": getattr(
-                settings, "PIPELINE_DASHBOARD_STREAM_URL", DEFAULT_EVENT_STREAM_URL
-            ),
-            "poll_ms": getattr(settings, "PIPELINE_DASHBOARD_POLL_MS", DEFAULT_POLL_MS),
-            "changelist_url": reverse("admin:jobs_job_changelist"),
-        }
-        return TemplateResponse(request, "admin/jobs/dashboard.html", context)
-
-    def dashboard_data_view(self, request: HttpRequest) -> HttpResponse:
-        self._require_view(request)
-        response = JsonResponse(self.dashboard_context(request))
-        response["Cache-Control"] = "no-store"
-        return response
-
-    def lane_toggle_view(self, request: HttpRequest, lane: str, action: str) -> HttpResponse:
-        self._require_view(request)
-        # Lanes are shared by every tenant: pausing needs its own permission.
-        if not request.user.has_perm("jobs.change_lanestate"):
-            raise PermissionDenied
-        if lane not in Lane.values or action not in ("pause", "resume"):
-            raise Http404("No such lane or action.")
-        lane_set_paused(lane=lane, paused=action == "pause")
-        self.message_user(
-            request,
-            f"Lane '{lane}' {'paused: no new jobs start' if action == 'pause' else 'resumed'}.",
-            messages.SUCCESS,
-        )
-        return HttpResponseRedirect(reverse("admin:jobs_job_dashboard"))
 
 
 # --- task runs ------------------------------------------------------------------------------

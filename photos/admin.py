@@ -17,8 +17,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from config.admin_display import with_payload_text
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
-from jobs.admin import with_payload_text
 from jobs.models import Event, JobItem
 from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo, Tag
 from photos.storage import UnsafePath, thumbnail_path
