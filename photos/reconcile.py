@@ -67,6 +67,10 @@ _CLASS_BIT = {
 _EXT_RANK = {storage.FileClass.JPG: 0, storage.FileClass.OTHER: 1, storage.FileClass.RAW: 2}
 
 DUPLICATE_SUFFIX = "_duplicate"
+_PENDING_STATUSES = {
+    "thumbnail_status": DerivativeStatus.PENDING,
+    "preview_status": DerivativeStatus.PENDING,
+}
 
 
 # --- reporting ----------------------------------------------------------------------------
@@ -384,13 +388,16 @@ def manifest_check(
     checkpoint: Checkpoint = no_checkpoint,
     job_id: int | None = None,
     chunk_size: int | None = None,
+    followup: bool = True,
 ) -> Report:
     """Write the manifest if missing, unreadable or wrong; set availability and ext from disk.
 
     Keep flags are never changed. When a file class disappears its ``*_available`` goes false
     and ``keep_*`` stays as the user left it (pending-delete and keep-mismatch are computed from
     both; changing keep here would silently undo a cull). When a class appears on disk for an
-    existing photo, availability goes true and keep stays too.
+    existing photo, availability goes true and keep stays too; if it is a JPG or another image,
+    the derivative statuses go ``pending`` and ``upload_postprocess`` is started for those
+    photos (with ``followup``).
     """
     report = report or Report(dry_run=dry_run)
     step = "manifest_check"
@@ -414,10 +421,12 @@ def manifest_check(
 
     started = timezone.now()
     scan = FolderScan.of(folder)
+    arrivals: list[int] = []
     fields = ("basename", "jpg_available", "raw_available", "other_available", "ext", "updated_at")
     for rows in _photo_chunks(project, *fields, size=chunk_size):
         checkpoint()
         updates: list[Photo] = []
+        with_status: list[Photo] = []
         events: list[Event] = []
         for pk, base, jpg, raw, other, ext, updated_at in rows:
             if updated_at >= started:
@@ -433,6 +442,12 @@ def manifest_check(
             changed = {k: v for k, v in new.items() if old[k] != v}
             if not changed:
                 continue
+            image_arrived = (new["jpg_available"] and not jpg) or (
+                new["other_available"] and not other
+            )
+            if image_arrived:
+                # A JPG dropped next to its RAW: derivatives can now be made from it.
+                changed["thumbnail_status"] = changed["preview_status"] = DerivativeStatus.PENDING
             report.add(
                 Change(
                     step,
@@ -444,7 +459,11 @@ def manifest_check(
             )
             if dry_run:
                 continue
-            updates.append(Photo(pk=pk, **new))
+            if image_arrived:
+                arrivals.append(pk)
+                with_status.append(Photo(pk=pk, **new, **_PENDING_STATUSES))
+            else:
+                updates.append(Photo(pk=pk, **new))
             events.append(
                 Event(
                     tenant_id=project.tenant_id,
@@ -455,17 +474,18 @@ def manifest_check(
                     payload={"photo_id": pk, "basename": base, "changes": changed, "source": step},
                 )
             )
-        if updates:
+        if events:
             now = timezone.now()
-            for photo in updates:
-                photo.updated_at = now
+            fields = ["jpg_available", "raw_available", "other_available", "ext", "updated_at"]
             with transaction.atomic():
-                Photo.objects.bulk_update(
-                    updates,
-                    ["jpg_available", "raw_available", "other_available", "ext", "updated_at"],
-                    batch_size=500,
-                )
+                for photos, extra in ((updates, []), (with_status, [*_PENDING_STATUSES])):
+                    for photo in photos:
+                        photo.updated_at = now
+                    if photos:
+                        Photo.objects.bulk_update(photos, fields + extra, batch_size=500)
                 events_record_bulk(events)
+    if arrivals and followup:
+        start_postprocess(project=project, photo_ids=arrivals)
     return report
 
 
@@ -501,9 +521,10 @@ def duplicate_name(*, project: Project, folder: Path, base: str, scan: FolderSca
     n = 1
     while True:
         candidate = f"{base}{DUPLICATE_SUFFIX}{n}"
+        # The scan is a snapshot; a file that appears since is never overwritten
+        # (``move_no_replace``), the rename is undone and the next run picks the next N.
         if (
             candidate not in scan
-            and not storage.files_for_basename(folder, candidate).all
             and not Photo.objects.filter(
                 project__tenant_id=project.tenant_id, basename=candidate
             ).exists()
@@ -801,4 +822,16 @@ def manifest_cleaning(
                 for pk in ids
             )
             Photo.objects.filter(pk__in=ids).delete()
+        for pk in ids:
+            _remove_derivatives(project, doomed[pk])
     return report
+
+
+def _remove_derivatives(project: Project, basename: str) -> None:
+    """Drop a deleted row's thumbnail and preview (generated files, never originals), so a new
+    photo of the same name later never shows a stale one."""
+    for path_of in (storage.thumbnail_path, storage.preview_path):
+        try:
+            path_of(project, basename).unlink(missing_ok=True)
+        except (OSError, storage.UnsafePath):
+            logger.warning("Could not remove a derivative of %s in %s", basename, where(project))

@@ -19,7 +19,7 @@ from photos import reconcile, storage
 from photos.models import Photo
 from projects.manifest import manifest_read
 from projects.models import Project
-from projects.services import project_create, project_rename
+from projects.services import project_archive, project_create, project_rename
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 CHANGE_EVENTS = (
@@ -207,6 +207,19 @@ def test_maintenance_task_never_creates_a_missing_project_folder(tenant):
     task = run_task("maintenance", tenant, project=project)
     assert task.status == "completed"
     assert not storage.project_dir(project).exists()
+
+
+def test_maintenance_of_an_archived_project_leaves_its_folder_alone(tenant):
+    project = project_create(tenant=tenant, name="Being deleted")
+    write_file(storage.project_dir(project) / "IMG_1.jpg", jpeg_bytes())
+    write_file(storage.project_dir(project) / "notes.txt", b"x")
+    project_archive(project=project, reason="deleted")
+
+    task = run_task("maintenance", tenant, project=project)
+
+    assert task.status == "completed"
+    assert not Photo.objects.exists()
+    assert (storage.project_dir(project) / "notes.txt").exists()
 
 
 def test_folder_discovery_task_recreates_projects_and_reconciles_them(tenant):

@@ -36,6 +36,10 @@ def _each_project(
 ) -> Report:
     report = Report()
     projects = ctx.target_projects(include_archived=include_archived)
+    if not include_archived:
+        # A project-scoped job names its project whatever its status; an archived project's
+        # folder belongs to project_delete / project_scavenge, not to reconciliation.
+        projects = [p for p in projects if p.status == Project.Status.ACTIVE]
     ctx.set_total(len(projects))
     for index, project in enumerate(projects):
         ctx.check_cancel()
@@ -87,7 +91,7 @@ def duplicate_resolution(ctx: JobContext) -> None:
 
 @handler("folder_alignment")
 def folder_alignment(ctx: JobContext) -> None:
-    projects = ctx.target_projects()
+    projects = [p for p in ctx.target_projects() if p.status == Project.Status.ACTIVE]
     ctx.set_total(len(projects))
     report = maintenance.folders_align(
         projects=projects, job_id=ctx.job.pk, checkpoint=ctx.check_cancel

@@ -179,6 +179,32 @@ def test_manifest_check_updates_availability_and_never_keep_flags(project):
     assert item_events.get().payload["changes"] == {"jpg_available": False, "ext": "cr2"}
 
 
+def test_manifest_check_queues_derivatives_when_an_image_arrives(project):
+    raw_only = make_photo(
+        project,
+        "IMG_1",
+        jpg=False,
+        raw=True,
+        thumbnail_status="not_supported",
+        preview_status="not_supported",
+    )
+    untouched = make_photo(project, "IMG_2", thumbnail_status="generated")
+    write_file(folder_of(project) / "IMG_1.JPG", jpeg_bytes())
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+
+    reconcile.manifest_check(project=project)
+
+    raw_only.refresh_from_db()
+    assert (raw_only.jpg_available, raw_only.keep_jpg, raw_only.ext) == (True, False, "jpg")
+    assert (raw_only.thumbnail_status, raw_only.preview_status) == ("pending", "pending")
+    untouched.refresh_from_db()
+    assert untouched.thumbnail_status == "generated"
+    task = TaskRun.objects.get(type="upload_postprocess")
+    assert list(Job.objects.get(task=task).items.values_list("photo_id", flat=True)) == [
+        raw_only.pk
+    ]
+
+
 def test_manifest_check_pages_through_rows_in_chunks(project, settings):
     settings.PIPELINE_MANIFEST_CHUNK = 3
     photos = [make_photo(project, f"IMG_{i:02d}") for i in range(10)]
@@ -363,6 +389,21 @@ def test_manifest_cleaning_deletes_rows_without_files_and_keeps_png_only_photo(p
     removed = Event.objects.get(id__gt=since, type=EventType.ITEM_REMOVED)
     assert removed.payload["photo_id"] == gone.pk
     assert removed.payload["basename"] == "IMG_GONE"
+
+
+def test_manifest_cleaning_removes_the_derivatives_of_deleted_rows(project):
+    folder = folder_of(project)
+    make_photo(project, "IMG_GONE", write=False)
+    make_photo(project, "IMG_OK")
+    for base in ("IMG_GONE", "IMG_OK"):
+        write_file(storage.thumbnail_path(project, base), b"thumb")
+        write_file(storage.preview_path(project, base), b"preview")
+    Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
+
+    reconcile.manifest_cleaning(project=project)
+
+    assert sorted(os.listdir(folder / ".thumb")) == ["IMG_OK.webp"]
+    assert sorted(os.listdir(folder / ".preview")) == ["IMG_OK.webp"]
 
 
 def test_png_only_photo_survives_manifest_check_then_cleaning(project):
