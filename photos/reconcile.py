@@ -50,6 +50,7 @@ from projects.manifest import manifest_data, manifest_read, manifest_write
 from projects.models import Project
 
 from . import storage
+from .ingest import photos_rows_for_disk
 from .models import DerivativeStatus, Photo
 from .services.files import move_no_replace, trash_move
 
@@ -553,58 +554,6 @@ def _rename_base(folder: Path, files: storage.BaseFiles, new_base: str) -> stora
     return renamed
 
 
-def rows_for_disk(*, project: Project, groups: dict[str, storage.BaseFiles]) -> list[int]:
-    """Create rows for base names found on disk; returns the ids of the rows now present.
-
-    Keep flags default to availability (SPEC §3); derivative statuses start ``pending`` and
-    ``upload_postprocess`` reads EXIF and settles them. A row created meanwhile by an upload
-    is left as it is (``ignore_conflicts``) and its id returned with the others.
-    """
-    ids: list[int] = []
-    names = sorted(groups)
-    size = 500
-    for start in range(0, len(names), size):
-        batch = names[start : start + size]
-        rows = []
-        for base in batch:
-            files = groups[base]
-            has_image = bool(files.jpg or files.other)
-            status = DerivativeStatus.PENDING if has_image else None
-            rows.append(
-                Photo(
-                    project=project,
-                    basename=base,
-                    ext=files.ext,
-                    jpg_available=bool(files.jpg),
-                    raw_available=bool(files.raw),
-                    other_available=bool(files.other),
-                    keep_jpg=bool(files.jpg),
-                    keep_raw=bool(files.raw),
-                    thumbnail_status=status,
-                    preview_status=status,
-                )
-            )
-        with transaction.atomic():
-            Photo.objects.bulk_create(rows, ignore_conflicts=True)
-            created = list(
-                Photo.objects.filter(project=project, basename__in=batch).values_list(
-                    "pk", "basename"
-                )
-            )
-            events_record_bulk(
-                Event(
-                    tenant_id=project.tenant_id,
-                    type=EventType.ITEM,
-                    project_id=project.pk,
-                    photo_id=pk,
-                    payload={"photo_id": pk, "basename": base, "created": True},
-                )
-                for pk, base in created
-            )
-        ids.extend(pk for pk, _ in created)
-    return ids
-
-
 def _ingest(
     *,
     project: Project,
@@ -668,7 +617,7 @@ def _ingest(
         report.add(Change(step, "create_row", label, base))
     if dry_run or not groups:
         return []
-    ids = rows_for_disk(project=project, groups=groups)
+    ids = [photo.pk for photo in photos_rows_for_disk(project=project, groups=groups)]
     if followup and ids:
         start_postprocess(project=project, photo_ids=ids)
     return ids
