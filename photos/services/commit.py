@@ -32,7 +32,7 @@ from photos.storage import (
 from projects.models import Project, Tenant, tenant_id_for_user
 
 from .files import trash_move, unlink_quietly
-from .items import acting_tenant_id
+from .items import acting_tenant_id, id_parse
 
 PENDING_JPG_Q = Q(jpg_available=True, keep_jpg=False)
 PENDING_RAW_Q = Q(raw_available=True, keep_raw=False)
@@ -227,13 +227,7 @@ def projects_select(
         if len(project_ids) > MAX_ITEMS_PER_JOB:
             raise PipelineError(f"At most {MAX_ITEMS_PER_JOB} projects at once.")
         parsed: list[tuple[Any, int | None]] = []
-        for raw in project_ids:
-            if isinstance(raw, int) and not isinstance(raw, bool):
-                parsed.append((raw, raw))
-            elif isinstance(raw, str) and raw.strip().isdigit():
-                parsed.append((raw, int(raw.strip())))
-            else:
-                parsed.append((raw, None))
+        parsed = [(raw, id_parse(raw)) for raw in project_ids]
         ids = [pk for _, pk in parsed if pk is not None]
         found = {p.pk: p for p in visible.filter(pk__in=ids)}
         tenant_id = acting_tenant_id(user, [found[i].tenant_id for i in ids if i in found])

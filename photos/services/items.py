@@ -37,6 +37,23 @@ def item_error(item: Any, message: str) -> dict[str, Any]:
     return {"photo_id": photo_id, "error": message}
 
 
+MAX_ID = 2**63 - 1
+
+
+def id_parse(value: Any) -> int | None:
+    """An id as sent (int or digit string) as an int, or ``None`` when it cannot be a row id.
+
+    Values past 64 bits are ``None`` too: SQLite cannot even bind them.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
 def item_photo_id(item: Any) -> int:
     """The item's ``photo_id`` as an int, or ``ItemError``."""
     if not isinstance(item, dict):
@@ -44,12 +61,15 @@ def item_photo_id(item: Any) -> int:
     if "photo_id" not in item or item["photo_id"] is None:
         raise ItemError("photo_id is required.")
     value = item["photo_id"]
-    if isinstance(value, bool):
-        raise ItemError("photo_id must be an integer.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    parsed = id_parse(value)
+    if parsed is not None:
+        return parsed
+    if isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            int(value)
+        except ValueError:
+            raise ItemError("photo_id must be an integer.") from None
+        raise ItemError(NOT_FOUND)  # zero, negative or beyond 64 bits: no such row
     raise ItemError("photo_id must be an integer.")
 
 

@@ -31,7 +31,14 @@ from photos.storage import (
 from projects.models import Project
 
 from .files import move_no_replace
-from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+from .items import (
+    ItemError,
+    id_parse,
+    item_error,
+    item_photo_id,
+    items_check,
+    photos_visible,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +57,9 @@ def photos_move(
     disk), or a base name another item of the same request claims. The task's project is the
     destination, so its job list shows the move and deleting it stops the move.
     """
-    if isinstance(dest_project_id, bool) or not isinstance(dest_project_id, int | str):
+    dest_pk = id_parse(dest_project_id)
+    if dest_pk is None:
         raise Http404("Destination project not found.")
-    try:
-        dest_pk = int(dest_project_id)
-    except ValueError:
-        raise Http404("Destination project not found.") from None
     dest = Project.objects.for_user(user).select_related("tenant").filter(pk=dest_pk).first()
     if dest is None:
         raise Http404("Destination project not found.")

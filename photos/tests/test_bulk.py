@@ -300,3 +300,22 @@ def test_tags_run_a_fixed_number_of_queries(
         )
     assert reply["updated"] == count
     assert Photo.tags.through.objects.count() == count
+
+
+def test_ids_that_cannot_be_rows_are_not_found_on_every_database(user, project):
+    from django.http import Http404
+
+    from photos.services import photos_commit, photos_move
+
+    huge = 2**70
+    reply = photos_keep_update(
+        user=user,
+        items=[{"photo_id": huge, "keep_jpg": False}, {"photo_id": -5, "keep_jpg": False}],
+    )
+    assert reply["errors"] == [
+        {"photo_id": huge, "error": "Photo not found."},
+        {"photo_id": -5, "error": "Photo not found."},
+    ]
+    assert photos_commit(user=user, project_ids=[huge])[1]["missing"] == [huge]
+    with pytest.raises(Http404):
+        photos_move(user=user, items=[], dest_project_id=huge)
