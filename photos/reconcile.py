@@ -534,24 +534,30 @@ def duplicate_name(*, project: Project, folder: Path, base: str, scan: FolderSca
         n += 1
 
 
-def _rename_base(folder: Path, files: storage.BaseFiles, new_base: str) -> storage.BaseFiles:
-    """Rename every file of a base name (extension case kept, never over an existing file);
-    undo on failure, so a base name is never left split between two names."""
-    renamed = storage.BaseFiles(new_base)
+def _renamed(files: storage.BaseFiles, new_base: str) -> storage.BaseFiles:
+    """The same files under ``new_base`` (each extension and its case kept)."""
+    cut = len(files.basename)
+    return storage.BaseFiles(
+        new_base,
+        [new_base + name[cut:] for name in files.jpg],
+        [new_base + name[cut:] for name in files.raw],
+        [new_base + name[cut:] for name in files.other],
+    )
+
+
+def _rename_base(folder: Path, files: storage.BaseFiles, renamed: storage.BaseFiles) -> None:
+    """Rename every file of a base name, never over an existing file; undo on failure, so a
+    base name is never left split between two names."""
     done: list[tuple[Path, Path]] = []
     try:
-        for kind in ("jpg", "raw", "other"):
-            for name in getattr(files, kind):
-                new_name = storage.check_name(new_base + name[len(files.basename) :])
-                source, target = folder / name, folder / new_name
-                move_no_replace(source, target)
-                done.append((source, target))
-                getattr(renamed, kind).append(new_name)
+        for old, new in zip(files.all, renamed.all, strict=True):
+            source, target = folder / old, folder / storage.check_name(new)
+            move_no_replace(source, target)
+            done.append((source, target))
     except OSError:
         for source, target in reversed(done):
             move_no_replace(target, source)
         raise
-    return renamed
 
 
 def _ingest(
@@ -587,24 +593,20 @@ def _ingest(
                 step, "rename_duplicate", label, base, f"to {new_base}; {len(files.all)} file(s)"
             )
         )
+        renamed = _renamed(files, new_base)
         if not dry_run:
             try:
-                _rename_base(folder, files, new_base)
+                _rename_base(folder, files, renamed)
             except OSError as exc:
                 logger.warning("Could not rename duplicate %s in %s: %s", base, folder, exc)
                 report.add(Change(step, "error", label, base, str(exc)))
                 continue
             scan.forget(base)
         # Record the new name, so the next duplicate of this run takes the next free N.
-        for name in files.all:
-            scan.add(new_base + name[len(base) :])
+        for name in renamed.all:
+            scan.add(name)
         planned.append(new_base)
-        groups[new_base] = storage.BaseFiles(
-            new_base,
-            [new_base + n[len(base) :] for n in files.jpg],
-            [new_base + n[len(base) :] for n in files.raw],
-            [new_base + n[len(base) :] for n in files.other],
-        )
+        groups[new_base] = renamed
     if not duplicates_only:
         others = new - foreign
         if dry_run:

@@ -99,7 +99,9 @@ def orphan_cleanup(
     except Project.DoesNotExist:
         return report
     if not tenant_root_present(project.tenant):
-        report.add(Change(step, "skipped_folder_missing", where(project), "tenant root missing"))
+        report.add(
+            Change(step, "skipped_folder_missing", where(project), detail="tenant root missing")
+        )
         return report
     if _folder_exists(project):
         return report
@@ -119,16 +121,29 @@ def orphan_cleanup(
     return report
 
 
+def _still_orphan(project: Project) -> bool:
+    """Archived, same folder, and that folder still gone (discovery may adopt it meanwhile)."""
+    unchanged = Project.objects.filter(
+        pk=project.pk, status=Project.Status.ARCHIVED, folder=project.folder
+    ).exists()
+    return unchanged and not _folder_exists(project)
+
+
 def project_remove(
     *, project: Project, job_id: int | None = None, checkpoint: Checkpoint = no_checkpoint
-) -> None:
-    """Delete a project's rows from the database: photos in chunks, then the project itself.
+) -> bool:
+    """Delete an orphaned project's rows: photos in chunks, then the project; whether it did.
 
-    Each chunk is its own transaction, so a crash leaves fewer photos and a retry finishes. The
+    Each chunk is its own transaction, so a crash leaves fewer photos and a retry finishes.
+    Before each chunk the project is checked to be still archived with its folder gone, so a
+    folder that comes back (and is adopted by discovery) stops the removal. The
     ``project_removed`` event carries the ids in its payload (its project FK is nulled).
     """
     while True:
         checkpoint()
+        if not _still_orphan(project):
+            logger.info("Project %s is no longer an orphan; not removed", project.pk)
+            return False
         ids = list(
             Photo.objects.filter(project_id=project.pk)
             .order_by("pk")
@@ -151,6 +166,7 @@ def project_remove(
             },
         )
         Project.objects.filter(pk=project.pk).delete()
+    return True
 
 
 def project_restore(*, project: Project, job_id: int | None = None) -> bool:

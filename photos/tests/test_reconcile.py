@@ -498,6 +498,30 @@ def test_duplicates_become_duplicate1_then_duplicate2(tenant):
     assert sorted(os.listdir(folder_of(first))) == ["IMG_1.cr2", "IMG_1.jpg"]
 
 
+def test_a_failed_duplicate_rename_is_undone(tenant, monkeypatch):
+    first = make_project(tenant, "First")
+    second = make_project(tenant, "Second")
+    make_photo(first, "IMG_1")
+    folder = folder_of(second)
+    write_file(folder / "IMG_1.jpg", jpeg_bytes())
+    write_file(folder / "IMG_1.cr2", b"raw")
+    move = reconcile.move_no_replace
+    calls = []
+
+    def second_move_fails(source, target):
+        calls.append(target)
+        if len(calls) == 2:
+            raise FileExistsError(target)  # A file appeared at the target meanwhile.
+        move(source, target)
+
+    monkeypatch.setattr(reconcile, "move_no_replace", second_move_fails)
+    report = reconcile.duplicates_resolve(project=second)
+
+    assert sorted(os.listdir(folder)) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert report.counts["error"] == 1
+    assert not Photo.objects.filter(project=second).exists()
+
+
 def test_duplicate_skips_a_free_looking_n_taken_by_a_row_elsewhere(tenant):
     first = make_project(tenant, "First")
     second = make_project(tenant, "Second")

@@ -63,6 +63,22 @@ def test_orphan_is_archived_first_then_removed_on_a_later_run(tenant):
     assert Project.objects.get(pk=keeper.pk).status == Project.Status.ACTIVE
 
 
+def test_orphan_removal_stops_when_the_folder_comes_back_meanwhile(tenant):
+    project = make_project(tenant, "Gone")
+    make_photo(project, "IMG_1")
+    folder = storage.project_dir(project)
+    shutil.rmtree(folder)
+    maintenance.orphan_cleanup(project=project)
+
+    maintenance.orphan_cleanup(
+        project=project, archived_before=later(), checkpoint=lambda: folder.mkdir(exist_ok=True)
+    )
+
+    assert Project.objects.filter(pk=project.pk).exists()
+    assert Photo.objects.filter(project=project).count() == 1
+    assert events(EventType.PROJECT_REMOVED) == []
+
+
 def test_orphan_rule_never_touches_a_project_whose_folder_exists(tenant):
     active = make_project(tenant, "Active")
     archived = make_project(tenant, "Archived")
