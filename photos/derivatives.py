@@ -123,14 +123,17 @@ def photo_derivatives_generate(
     The row is re-read first: a photo moved to another project since the job was queued is
     processed where it is now.
     """
-    current = Photo.objects.select_related("project").filter(pk=photo.pk).first()
+    current = Photo.objects.select_related("project__tenant").filter(pk=photo.pk).first()
     if current is None:
         raise ItemSkipped(f"{photo.basename}: the photo no longer exists.")
     project = current.project
-    folder = storage.project_dir(project)
+    try:
+        folder = storage.project_dir(project)
+        thumb = storage.thumbnail_path(project, current.basename)
+        preview = storage.preview_path(project, current.basename)
+    except storage.UnsafePath as exc:
+        raise ItemFailed(f"{current.basename}: {exc}")
     files = storage.files_for_basename(folder, current.basename)
-    thumb = storage.thumbnail_path(project, current.basename)
-    preview = storage.preview_path(project, current.basename)
 
     def record(changes: dict[str, Any]) -> list[str]:
         changed = _photo_record(photo=current, changes=changes, job_id=job_id)
@@ -151,7 +154,10 @@ def photo_derivatives_generate(
         raise ItemSkipped(
             f"{current.basename}: no thumbnail or preview for {kinds} files (not supported)."
         )
-    source = storage.file_path(project, source_name)
+    try:
+        source = storage.file_path(project, source_name)
+    except storage.UnsafePath as exc:  # a symlink that leaves the project folder
+        raise ItemFailed(f"{current.basename}: {exc}")
     try:
         source_mtime = source.stat().st_mtime_ns
     except FileNotFoundError:

@@ -28,7 +28,7 @@ def _photos_in_id_order(project: Project) -> Iterator[Photo]:
     while True:
         page = list(
             Photo.objects.filter(project=project, id__gt=last_id)
-            .select_related("project")
+            .only("id", "basename", "project_id")
             .order_by("id")[:PAGE_SIZE]
         )
         if not page:

@@ -312,3 +312,15 @@ def test_project_job_stops_between_photos_when_canceled(tenant, project, monkeyp
     job = Job.objects.get(pk=started["first_job_id"])
     assert job.status == JobStatus.CANCELED
     assert [thumb_of(p).exists() for p in photos] == [True, False, False]
+
+
+def test_a_derivative_folder_that_links_outside_the_project_is_refused(project, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (folder(project) / ".thumb").symlink_to(outside, target_is_directory=True)
+    photo = photo_with_jpeg(project, "IMG_1", jpeg_bytes())
+
+    with pytest.raises(ItemFailed, match="leaves"):
+        photo_derivatives_generate(photo=photo)
+
+    assert list(outside.iterdir()) == []
