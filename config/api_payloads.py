@@ -16,6 +16,9 @@ from rest_framework.exceptions import ValidationError
 from jobs.constants import MAX_ITEMS_PER_JOB
 from jobs.exceptions import PayloadTooLarge
 
+# The largest id a 64-bit primary key holds; larger numbers are refused before any query.
+MAX_DB_ID = 2**63 - 1
+
 
 def body_object(data: Any) -> Mapping[str, Any]:
     """The request body as a mapping; a JSON array, string or number is a 400."""
@@ -71,7 +74,7 @@ class PhotoIdItemField(serializers.Field):
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, Mapping):
             data = data.get("photo_id")
-        if isinstance(data, bool) or not isinstance(data, int) or data < 1:
+        if isinstance(data, bool) or not isinstance(data, int) or not 1 <= data <= MAX_DB_ID:
             self.fail("invalid")
         return data
 

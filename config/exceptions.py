@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -36,6 +41,21 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if isinstance(exc, TaskAlreadyRunning):
             body["task_id"] = exc.task_id
         return Response(body, status=getattr(exc, "status_code", status.HTTP_400_BAD_REQUEST))
+    if isinstance(exc, TooManyFilesSent | TooManyFieldsSent | RequestDataTooBig):
+        # Django's own request limits (DATA_UPLOAD_MAX_*), hit while parsing the body.
+        code = (
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+            if isinstance(exc, RequestDataTooBig)
+            else status.HTTP_400_BAD_REQUEST
+        )
+        return Response({"detail": str(exc)}, status=code)
+    if isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc):
+        # A client-sent id beyond 64 bits reached an ``__in`` lookup; PostgreSQL finds no row.
+        set_rollback()
+        return Response(
+            {"detail": "A number in the request is out of range."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     elif isinstance(exc, ObjectDoesNotExist) and not isinstance(exc, Http404):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from config.filters import IdFilter
 from jobs.models import Job, JobItem, JobItemStatus, JobStatus, Scope, TaskRun, TaskStatus
 
 
@@ -11,7 +12,7 @@ class JobFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
     type = django_filters.CharFilter()
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
-    project = django_filters.NumberFilter(field_name="project_id")
+    project = IdFilter(field_name="project_id")
     task = django_filters.UUIDFilter(field_name="task_id")
 
     class Meta:
@@ -31,7 +32,7 @@ class TaskRunFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices)
     type = django_filters.CharFilter()
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
-    project = django_filters.NumberFilter(field_name="project_id")
+    project = IdFilter(field_name="project_id")
 
     class Meta:
         model = TaskRun

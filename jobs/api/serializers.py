@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api_payloads import PhotoIdItemField
+from config.api_payloads import MAX_DB_ID, PhotoIdItemField
 from jobs.models import Job, JobItem, JobItemStatus, Scope, TaskRun
 from jobs.orchestrator import task_progress
 
@@ -147,7 +147,9 @@ class TaskStartSerializer(serializers.Serializer):
     """``{task_type, project?, scope?, items?, payload?}`` for ``POST /api/tasks/``."""
 
     task_type = serializers.CharField(max_length=64)
-    project = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    project = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_DB_ID
+    )
     scope = serializers.ChoiceField(choices=Scope.choices, required=False, allow_null=True)
     items = serializers.ListField(child=PhotoIdItemField(), required=False, allow_empty=True)
     payload = serializers.DictField(required=False)
@@ -187,7 +189,9 @@ class TaskConflictSerializer(serializers.Serializer):
 
 
 class MaintenanceSerializer(serializers.Serializer):
-    project = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    project = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_DB_ID
+    )
 
 
 class TaskStepSerializer(serializers.Serializer):

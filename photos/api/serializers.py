@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.api_payloads import MAX_DB_ID
 from photos.models import Photo
 
 
@@ -64,7 +65,7 @@ class ProcessInputSerializer(serializers.Serializer):
 
 class MoveInputSerializer(serializers.Serializer):
     items = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
-    dest_project = serializers.IntegerField(min_value=1)
+    dest_project = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
 
 
 class ProjectsInputSerializer(serializers.Serializer):
@@ -104,7 +105,7 @@ class ProcessBodySerializer(serializers.Serializer):
 
 class MoveBodySerializer(serializers.Serializer):
     items = serializers.ListField(child=PhotoIdItemSerializer(), allow_empty=True)
-    dest_project = serializers.IntegerField(min_value=1)
+    dest_project = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
 
 
 class ProjectsBodySerializer(serializers.Serializer):

@@ -39,6 +39,7 @@ class ProjectRenameSerializer(serializers.Serializer):
 
 class UploadSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
+    all_or_nothing = serializers.BooleanField(required=False, default=False)
 
 
 class UploadReplySerializer(serializers.Serializer):

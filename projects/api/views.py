@@ -145,6 +145,10 @@ class ProjectViewSet(
 
     @extend_schema(
         summary="Upload files (multipart field 'files', several per request)",
+        description=(
+            "Each file is accepted or refused on its own (refusals in `errors`); with "
+            "`all_or_nothing=true` one refusal writes nothing. 400 when nothing was accepted."
+        ),
         request={"multipart/form-data": UploadSerializer},
         responses={201: UploadReplySerializer, 400: DetailSerializer, 404: DetailSerializer},
     )
@@ -158,12 +162,21 @@ class ProjectViewSet(
             )
         from photos.ingest import photo_files_save, upload_finish
 
-        saved = photo_files_save(project=project, files=files, actor_id=request.user.pk)
+        strict = _flag(
+            request.data.get("all_or_nothing") or request.query_params.get("all_or_nothing")
+        )
+        saved = photo_files_save(
+            project=project, files=files, actor_id=request.user.pk, all_or_nothing=strict
+        )
         body = upload_reply(saved)
         if not body["files"]:
+            detail = (
+                "A file was refused; nothing was written."
+                if strict and len(body["errors"]) < len(files)
+                else "No file was accepted."
+            )
             return Response(
-                {"detail": "No file was accepted.", "errors": body["errors"]},
-                status=status.HTTP_400_BAD_REQUEST,
+                {"detail": detail, "errors": body["errors"]}, status=status.HTTP_400_BAD_REQUEST
             )
         started = upload_finish(
             project=project, photo_ids=saved_photo_ids(saved), actor_id=request.user.pk
@@ -257,6 +270,10 @@ class ProjectViewSet(
         paginator = PageSizePagination()
         page = paginator.paginate_queryset(filterset.qs, request, view=self)
         return paginator.get_paginated_response(JobSerializer(page, many=True).data)
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
 def upload_reply(saved: Any) -> dict[str, Any]:
