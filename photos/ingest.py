@@ -94,10 +94,11 @@ def _changes(row: Photo, files: storage.BaseFiles, *, keep_arrivals: bool) -> di
             wanted["keep_jpg"] = True
         if files.raw and not row.raw_available:
             wanted["keep_raw"] = True
-    image_arrived = (files.jpg and not row.jpg_available) or (
-        files.other and not row.other_available
+    # Derivatives come from the JPG, else the other image: pending again when that source is new.
+    source_arrived = (files.jpg and not row.jpg_available) or (
+        files.other and not files.jpg and not row.other_available
     )
-    if image_arrived:
+    if source_arrived:
         wanted["thumbnail_status"] = DerivativeStatus.PENDING
         wanted["preview_status"] = DerivativeStatus.PENDING
     return {k: v for k, v in wanted.items() if getattr(row, k) != v}

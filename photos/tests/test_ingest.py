@@ -328,3 +328,18 @@ def test_upload_then_postprocess_generates_derivatives_end_to_end(project, user)
     assert (folder(project) / ".thumb" / "IMG_1.webp").is_file()
     assert (folder(project) / ".preview" / "IMG_2.webp").is_file()
     assert not (folder(project) / ".thumb" / "IMG_3.webp").exists()
+
+
+def test_another_image_next_to_a_jpg_leaves_the_derivative_statuses(project):
+    photo = make_photo(project, "IMG_4", thumbnail_status=DerivativeStatus.GENERATED)
+    raw_only = make_photo(project, "RAW_4", jpg=False, raw=True)
+
+    photo_files_save(
+        project=project, files=[upload("IMG_4.png", b"png"), upload("RAW_4.tif", b"tif")]
+    )
+
+    photo.refresh_from_db()
+    raw_only.refresh_from_db()
+    assert (photo.other_available, photo.thumbnail_status) == (True, DerivativeStatus.GENERATED)
+    assert (raw_only.other_available, raw_only.ext) == (True, "tif")
+    assert raw_only.thumbnail_status == DerivativeStatus.PENDING
