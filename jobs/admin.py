@@ -673,3 +673,5 @@ class EventAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admi
 admin.site.site_header = "Photo library administration"
 admin.site.site_title = "Photo library admin"
 admin.site.index_title = "Photo library"
+# There is no public site at "/": "View site" opens the API documentation.
+admin.site.site_url = "/api/docs/"

@@ -20,6 +20,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
 from config.admin_display import seconds_human
+from projects.models import Tenant, tenant_id_for_user
 
 from .dashboard import dashboard_snapshot
 from .models import Lane
@@ -74,6 +75,14 @@ class PipelineDashboardMixin:
             decorate(job)
         return snapshot
 
+    @staticmethod
+    def counts_scope(request: HttpRequest) -> str:
+        """Whose jobs the counts cover, in words."""
+        if request.user.is_superuser:
+            return "every tenant"
+        tenant = Tenant.objects.filter(pk=tenant_id_for_user(request.user)).first()
+        return f"tenant {tenant}" if tenant else "no tenant"
+
     def _require_view(self, request: HttpRequest) -> None:
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -92,6 +101,7 @@ class PipelineDashboardMixin:
             ),
             "poll_ms": getattr(settings, "PIPELINE_DASHBOARD_POLL_MS", DEFAULT_POLL_MS),
             "changelist_url": reverse("admin:jobs_job_changelist"),
+            "counts_scope": self.counts_scope(request),
         }
         return TemplateResponse(request, "admin/jobs/dashboard.html", context)
 

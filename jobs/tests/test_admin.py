@@ -460,9 +460,11 @@ def test_dashboard_snapshot_runs_a_fixed_number_of_queries(
         dashboard_snapshot(user=staff)
 
 
-def test_dashboard_for_a_superuser_counts_every_tenant(superuser, busy_pipeline):
+def test_dashboard_for_a_superuser_counts_every_tenant(superuser, super_client, busy_pipeline):
     lanes = {lane["lane"]: lane for lane in dashboard_snapshot(user=superuser)["lanes"]}
     assert lanes["priority"]["queued"] == 6
+    page = super_client.get(reverse("admin:jobs_job_dashboard")).content.decode()
+    assert '<strong id="dash-scope">every tenant</strong>' in page
 
 
 def test_dashboard_page_and_json_endpoint(staff_client, busy_pipeline):
@@ -471,6 +473,7 @@ def test_dashboard_page_and_json_endpoint(staff_client, busy_pipeline):
     content = page.content.decode()
     assert 'data-field="queued"' in content
     assert "/api/events/stream" in content
+    assert 'Counts cover <strong id="dash-scope">tenant Acme Studio</strong>' in content
     assert f"#{busy_pipeline['failed'].pk} test_noop" in content
     data = staff_client.get(reverse("admin:jobs_job_dashboard_data")).json()
     lanes = {lane["lane"]: lane for lane in data["lanes"]}
