@@ -114,7 +114,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     def items(self, request: Request, pk: str | None = None) -> Response:
         job = self.get_object()
         filterset = JobItemFilter(
-            request.query_params, queryset=JobItem.objects.filter(job=job).order_by("id")
+            request.query_params,
+            queryset=JobItem.objects.for_user(request.user).filter(job=job).order_by("id"),
         )
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)

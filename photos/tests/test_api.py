@@ -330,6 +330,14 @@ def test_more_than_2000_items_is_400_with_spec_text(api_client, project, url):
     assert not TaskRun.objects.exists()
 
 
+def test_oversized_body_is_413(api_client, project, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    items = [{"photo_id": i, "keep_jpg": False} for i in range(1, 200)]
+    response = api_client.post("/api/photos/keep", {"items": items}, format="json")
+    assert response.status_code == 413
+    assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.json()["detail"]
+
+
 def test_keep_2000_items_runs_fixed_queries(api_client, project, django_assert_max_num_queries):
     photos = many_photos(project, MAX_ITEMS_PER_JOB)
     items = [{"photo_id": p.pk, "keep_jpg": False} for p in photos]

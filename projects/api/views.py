@@ -121,7 +121,8 @@ class ProjectViewSet(
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def _counted(self, project: Project) -> dict[str, Any]:
-        fresh = projects_with_counts(Project.objects.filter(pk=project.pk)).get()
+        scoped = Project.objects.for_user(self.request.user).filter(pk=project.pk)
+        fresh = projects_with_counts(scoped).get()
         return ProjectSerializer(fresh).data
 
     def create(self, request: Request) -> Response:
