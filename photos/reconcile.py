@@ -396,9 +396,9 @@ def manifest_check(
     Keep flags are never changed. When a file class disappears its ``*_available`` goes false
     and ``keep_*`` stays as the user left it (pending-delete and keep-mismatch are computed from
     both; changing keep here would silently undo a cull). When a class appears on disk for an
-    existing photo, availability goes true and keep stays too; if it is a JPG or another image,
-    the derivative statuses go ``pending`` and ``upload_postprocess`` is started for those
-    photos (with ``followup``).
+    existing photo, availability goes true and keep stays too; when that gives the photo a new
+    derivative source (a JPG, else another image), the derivative statuses go ``pending`` and
+    ``upload_postprocess`` is started for those photos (with ``followup``).
     """
     report = report or Report(dry_run=dry_run)
     step = "manifest_check"
@@ -443,11 +443,12 @@ def manifest_check(
             changed = {k: v for k, v in new.items() if old[k] != v}
             if not changed:
                 continue
+            # The derivative source (the JPG, else another image) is new: a JPG dropped next
+            # to its RAW, not a PNG next to a JPG (same rule as photos.ingest).
             image_arrived = (new["jpg_available"] and not jpg) or (
-                new["other_available"] and not other
+                new["other_available"] and not other and not new["jpg_available"]
             )
             if image_arrived:
-                # A JPG dropped next to its RAW: derivatives can now be made from it.
                 changed["thumbnail_status"] = changed["preview_status"] = DerivativeStatus.PENDING
             report.add(
                 Change(

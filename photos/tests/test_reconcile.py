@@ -190,6 +190,7 @@ def test_manifest_check_queues_derivatives_when_an_image_arrives(project):
     )
     untouched = make_photo(project, "IMG_2", thumbnail_status="generated")
     write_file(folder_of(project) / "IMG_1.JPG", jpeg_bytes())
+    write_file(folder_of(project) / "IMG_2.png", b"png")  # The JPG stays the source.
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
 
     reconcile.manifest_check(project=project)
@@ -198,7 +199,7 @@ def test_manifest_check_queues_derivatives_when_an_image_arrives(project):
     assert (raw_only.jpg_available, raw_only.keep_jpg, raw_only.ext) == (True, False, "jpg")
     assert (raw_only.thumbnail_status, raw_only.preview_status) == ("pending", "pending")
     untouched.refresh_from_db()
-    assert untouched.thumbnail_status == "generated"
+    assert (untouched.other_available, untouched.thumbnail_status) == (True, "generated")
     task = TaskRun.objects.get(type="upload_postprocess")
     assert list(Job.objects.get(task=task).items.values_list("photo_id", flat=True)) == [
         raw_only.pk
