@@ -130,6 +130,8 @@ def _refuse_reason(project: Project, root: Path, path: Path) -> str | None:
     """Why ``path`` must not be deleted for ``project``, or ``None`` when it may."""
     if project.status != Project.Status.ARCHIVED:
         return f"project {project.pk} is active"
+    if project.archive_reason != Project.ArchiveReason.DELETED:
+        return f"project {project.pk} was archived ({project.archive_reason or 'no reason'}), not deleted"
     actives = Project.objects.filter(tenant_id=project.tenant_id, status=Project.Status.ACTIVE)
     if any(f.lower() == project.folder.lower() for f in actives.values_list("folder", flat=True)):
         return f"folder '{project.folder}' belongs to an active project"
@@ -145,7 +147,7 @@ def project_folder_remove(*, project: Project) -> bool:
 
     Refuses (``PipelineError``) for an active project or a path outside the tenant root.
     """
-    project.refresh_from_db(fields=["status", "folder"])
+    project.refresh_from_db(fields=["status", "folder", "archive_reason"])
     if project.status != Project.Status.ARCHIVED:
         raise PipelineError(f"Refusing to delete the folder of active project {project.pk}.")
     root = tenant_root(project.tenant)
@@ -230,9 +232,13 @@ def project_rows_delete(
 
 def project_scavenge(*, project: Project) -> bool:
     """Remove the leftover folder of one archived project; an active project is left alone."""
-    project.refresh_from_db(fields=["status", "folder"])
+    project.refresh_from_db(fields=["status", "folder", "archive_reason"])
     if project.status != Project.Status.ARCHIVED:
         logger.info("Project %s is active; its folder is not scavenged", project.pk)
+        return False
+    if project.archive_reason != Project.ArchiveReason.DELETED:
+        # Archived because its folder went missing: a folder that came back is the user's.
+        logger.info("Project %s was not deleted by a user; its folder is kept", project.pk)
         return False
     if not project_folder_exists(project):
         return False
@@ -246,7 +252,9 @@ def project_scavenge(*, project: Project) -> bool:
 def projects_scavenge(*, tenant: Tenant, check: Callable[[], None] | None = None) -> list[int]:
     """Remove leftover folders of every archived project of the tenant; return their ids."""
     removed = []
-    archived = Project.objects.for_tenant(tenant).filter(status=Project.Status.ARCHIVED)
+    archived = Project.objects.for_tenant(tenant).filter(
+        status=Project.Status.ARCHIVED, archive_reason=Project.ArchiveReason.DELETED
+    )
     for project in archived.select_related("tenant").order_by("id"):
         if check is not None:
             check()

@@ -26,7 +26,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs.events import EventType, event_record
-from jobs.models import Event
 from photos import storage
 from photos.models import Photo
 from photos.reconcile import (
@@ -64,16 +63,11 @@ def _folder_exists(project: Project) -> bool:
 
 
 def archived_as_orphan(project: Project) -> bool:
-    """Whether the project's latest archiving was this rule's (its folder was missing)."""
-    if project.status != Project.Status.ARCHIVED:
-        return False
-    latest = (
-        Event.objects.filter(project_id=project.pk, type=EventType.PROJECT_ARCHIVED)
-        .order_by("-id")
-        .values_list("payload", flat=True)
-        .first()
+    """Whether the project was archived by this rule (its folder was missing)."""
+    return (
+        project.status == Project.Status.ARCHIVED
+        and project.archive_reason == Project.ArchiveReason.FOLDER_MISSING
     )
-    return bool(latest) and latest.get("reason") == ORPHAN_REASON
 
 
 def orphan_cleanup(
@@ -173,7 +167,10 @@ def project_restore(*, project: Project, job_id: int | None = None) -> bool:
     """Re-activate a project archived by the orphan rule whose folder is back (idempotent)."""
     with transaction.atomic():
         changed = Project.objects.filter(pk=project.pk, status=Project.Status.ARCHIVED).update(
-            status=Project.Status.ACTIVE, archived_at=None, updated_at=timezone.now()
+            status=Project.Status.ACTIVE,
+            archived_at=None,
+            archive_reason="",
+            updated_at=timezone.now(),
         )
         if changed:
             project.refresh_from_db()

@@ -118,12 +118,22 @@ class Project(models.Model):
         ACTIVE = "active", "Active"
         ARCHIVED = "archived", "Archived"
 
+    class ArchiveReason(models.TextChoices):
+        NONE = "", "-"
+        # The user deleted the project: its folder may be removed (project_delete, scavenger).
+        DELETED = "deleted", "Deleted"
+        # Maintenance found its folder gone: the folder must never be removed if it comes back.
+        FOLDER_MISSING = "folder_missing", "Folder missing"
+
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="projects")
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=255)
     folder = models.CharField(max_length=240)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     archived_at = models.DateTimeField(null=True, blank=True)
+    archive_reason = models.CharField(
+        max_length=32, choices=ArchiveReason.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -136,7 +146,7 @@ class Project(models.Model):
                 fields=["tenant", "folder"], name="project_folder_unique_per_tenant"
             ),
             models.CheckConstraint(
-                condition=models.Q(status="active", archived_at__isnull=True)
+                condition=models.Q(status="active", archived_at__isnull=True, archive_reason="")
                 | models.Q(status="archived"),
                 name="project_archived_at_only_when_archived",
             ),

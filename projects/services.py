@@ -85,11 +85,22 @@ def project_rename(*, project: Project, name: str, actor_id: int | None = None) 
 
 
 def project_archive(*, project: Project, actor_id: int | None = None, reason: str = "") -> bool:
-    """Mark a project archived (idempotent). Returns whether it changed."""
+    """Mark a project archived (idempotent). Returns whether it changed.
+
+    The reason is kept on the row: only a project archived because the user deleted it may
+    lose its folder (``project_delete``, the scavenger). Deleting an already archived project
+    turns its reason into ``deleted``.
+    """
     with transaction.atomic():
         changed = Project.objects.filter(pk=project.pk, status=Project.Status.ACTIVE).update(
-            status=Project.Status.ARCHIVED, archived_at=timezone.now()
+            status=Project.Status.ARCHIVED, archived_at=timezone.now(), archive_reason=reason
         )
+        if not changed and reason == Project.ArchiveReason.DELETED:
+            changed = (
+                Project.objects.filter(pk=project.pk, status=Project.Status.ARCHIVED)
+                .exclude(archive_reason=reason)
+                .update(archive_reason=reason)
+            )
         if changed:
             project.refresh_from_db()
             event_record(

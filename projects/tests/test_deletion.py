@@ -107,7 +107,7 @@ def test_stop_processes_spares_its_own_task_and_other_projects(tenant, project):
     mine = job_enqueue(tenant=tenant, type="test_noop", project=project)[0]
     theirs = job_enqueue(tenant=tenant, type="test_noop", project=other)[0]
     started = start_task("project_delete", tenant, project=project)
-    project_archive(project=project)
+    project_archive(project=project, reason="deleted")
     stopped = project_jobs_stop(project=project, keep_task_id=started["task_id"], wait_seconds=0)
     assert stopped == [mine.pk]
     mine.refresh_from_db()
@@ -130,7 +130,7 @@ def test_a_symlinked_project_folder_is_unlinked_not_followed(tenant, photos_root
     project = make_project(tenant, "Linked", create_dir=False)
     folder(project).parent.mkdir(parents=True, exist_ok=True)
     folder(project).symlink_to(outside, target_is_directory=True)
-    project_archive(project=project)
+    project_archive(project=project, reason="deleted")
     assert project_folder_remove(project=project) is True
     assert not folder(project).is_symlink()
     assert (outside / "precious.jpg").read_bytes() == b"not ours"
@@ -139,7 +139,7 @@ def test_a_symlinked_project_folder_is_unlinked_not_followed(tenant, photos_root
 def test_a_folder_carrying_an_active_projects_manifest_is_refused(tenant, project):
     archived = make_project(tenant, "Old")
     manifest_write(folder(archived), project)  # a copy of an active project's folder
-    project_archive(project=archived)
+    project_archive(project=archived, reason="deleted")
     with pytest.raises(PipelineError, match="manifest of an active project"):
         project_folder_remove(project=archived)
     assert folder(archived).is_dir()
@@ -147,7 +147,7 @@ def test_a_folder_carrying_an_active_projects_manifest_is_refused(tenant, projec
 
 def test_an_interrupted_delete_leaves_a_tombstone_the_rerun_removes(tenant, project):
     make_photo(project, "A")
-    project_archive(project=project)
+    project_archive(project=project, reason="deleted")
     tomb = folder(project).parent / f"{TOMBSTONE_PREFIX}{project.uid}-deadbeef"
     folder(project).rename(tomb)  # killed after the rename, before the delete
     assert project_folder_remove(project=project) is True
@@ -160,11 +160,11 @@ def test_an_interrupted_delete_leaves_a_tombstone_the_rerun_removes(tenant, proj
 def test_scavenge_global_removes_archived_leftovers_only(tenant, project, other_tenant):
     old = make_project(tenant, "Old shoot")
     make_photo(old, "LEFT")
-    project_archive(project=old)
+    project_archive(project=old, reason="deleted")
     make_photo(project, "ACTIVE")
     theirs = make_project(other_tenant, "Theirs")
     make_photo(theirs, "T")
-    project_archive(project=theirs)
+    project_archive(project=theirs, reason="deleted")
 
     started = start_task("project_scavenge_global", tenant)
     drain()
@@ -186,7 +186,27 @@ def test_scavenge_of_one_project_skips_an_active_one(tenant, project):
     assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
     assert (folder(project) / "A.jpg").exists()
 
-    project_archive(project=project)
+    project_archive(project=project, reason="deleted")
     start_task("project_scavenge", tenant, project=project)
     drain()
     assert not folder(project).exists()
+
+
+def test_scavenge_keeps_the_folder_of_a_project_archived_for_a_missing_folder(tenant, project):
+    """A share that was unmounted (folder missing → archived) and came back keeps every file."""
+    make_photo(project, "ONLY_COPY")
+    project_archive(project=project, reason=Project.ArchiveReason.FOLDER_MISSING)
+    started = start_task("project_scavenge_global", tenant)
+    drain()
+    assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
+    assert (folder(project) / "ONLY_COPY.jpg").exists()
+    with pytest.raises(PipelineError, match="not deleted"):
+        project_folder_remove(project=project)
+    assert (folder(project) / "ONLY_COPY.jpg").exists()
+
+
+def test_deleting_an_orphan_archived_project_marks_it_deleted(tenant, project, user):
+    project_archive(project=project, reason=Project.ArchiveReason.FOLDER_MISSING)
+    assert project_archive(project=project, reason=Project.ArchiveReason.DELETED)
+    project.refresh_from_db()
+    assert project.archive_reason == "deleted"
