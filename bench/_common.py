@@ -69,6 +69,20 @@ def machine() -> str:
     )
 
 
+def database_description() -> str:
+    """``PostgreSQL 15.x`` or ``SQLite 3.x`` of Django's default connection."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        version = connection.cursor().connection.info.server_version
+        return f"PostgreSQL {version // 10000}.{version % 10000}"
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}"
+    return connection.vendor
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table (pastes straight into docs/BENCHMARKS.md)."""
     cells = [[str(h) for h in headers], *[[_fmt(c) for c in row] for row in rows]]

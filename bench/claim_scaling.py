@@ -152,7 +152,6 @@ def main() -> None:
     os.environ["Q_BROKER"] = "orm"
     _common.setup_django()
     _common.migrate_quietly()
-    from django.db import connection
 
     from projects.models import Tenant
 
@@ -162,9 +161,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for k in counts:
             figures[k].append(round_with(k, args.n, tenant))
-    server = connection.vendor
-    if server == "postgresql":
-        server = f"PostgreSQL {connection.cursor().connection.info.server_version}"
+    server = _common.database_description()
     print(f"\nMachine: {machine()}")
     print(
         f"{server}; backlog of {args.n} jobs; claim + complete per job; median of {args.rounds} rounds"
