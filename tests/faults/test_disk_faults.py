@@ -1,0 +1,125 @@
+"""A trash folder that cannot be written, and a full disk (SPEC §6 file_removal, derivatives).
+
+Tests run as root, where ``chmod 0o500`` denies nothing, so the faults are injected otherwise:
+``.trash`` is a regular file (creating the folder and renaming into it fail for real), and
+``EACCES`` / ``ENOSPC`` are raised by the system calls themselves (monkeypatched in this
+process; the tasks run through the real handlers with ``drain()``). Each ends with the job
+ended and a clear message, and every original where it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+from PIL import Image
+
+from jobs.models import Job, JobItem, JobStatus
+from jobs.runtime import drain
+from photos.models import DerivativeStatus, Photo
+from photos.services import photos_commit, photos_process
+
+from .disk import add_photos, assert_no_original_lost, folder, originals
+
+pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]
+
+
+def commit(user, project) -> Job:  # type: ignore[no-untyped-def]
+    code, body = photos_commit(user=user, project_ids=[project.pk])
+    assert code == 202
+    drain(task_id=body["task_id"])
+    return Job.objects.get(task_id=body["task_id"], type="file_removal")
+
+
+def refuse_in_trash(monkeypatch, error: int) -> None:  # type: ignore[no-untyped-def]
+    """Every link or rename whose target is inside a ``.trash`` folder fails with ``error``."""
+    real_link, real_replace, real_rename = os.link, os.replace, os.rename
+
+    def guard(real):  # type: ignore[no-untyped-def]
+        def call(src, dst, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if ".trash" in os.fspath(dst).split(os.sep):
+                raise OSError(error, os.strerror(error), os.fspath(dst))
+            return real(src, dst, *args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(os, "link", guard(real_link))
+    monkeypatch.setattr(os, "replace", guard(real_replace))
+    monkeypatch.setattr(os, "rename", guard(real_rename))
+
+
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [
+        ("trash is a file", "File exists"),
+        ("permission denied", "Permission denied"),
+        ("disk full", "No space left on device"),
+    ],
+)
+def test_commit_with_unwritable_trash_fails_items_clearly_and_moves_nothing(
+    user, project, monkeypatch, fault, says
+):
+    photos = add_photos(project, 3, raw=True, keep_raw=False)
+    before = originals(project)
+    if fault == "trash is a file":
+        (folder(project) / ".trash").write_bytes(b"not a folder")
+    else:
+        refuse_in_trash(monkeypatch, errno.EACCES if fault == "permission denied" else errno.ENOSPC)
+
+    job = commit(user, project)
+
+    # The job ends (completed, noting the failed items); each item says what went wrong.
+    assert job.status == JobStatus.COMPLETED
+    assert "3 item(s) failed" in job.error_message
+    for item in JobItem.objects.filter(job=job):
+        assert item.status == "failed"
+        assert item.message.startswith(f"Could not trash the files of '{item.basename}'")
+        assert says in item.message
+    # Nothing moved, nothing lost, and the photos are still pending for the next commit.
+    assert originals(project) == before
+    assert Photo.objects.filter(project=project, raw_available=True, keep_raw=False).count() == 3
+
+    # Once the trash works again, the next commit finishes the job.
+    monkeypatch.undo()
+    if fault == "trash is a file":
+        (folder(project) / ".trash").unlink()
+    job = commit(user, project)
+    assert set(JobItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
+    assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == sorted(
+        f"{p.basename}.cr2" for p in photos
+    )
+    assert_no_original_lost(before, project)
+
+
+def test_derivatives_on_a_full_disk_fail_the_job_with_the_error_and_leave_no_partial_file(
+    user, project, monkeypatch, settings
+):
+    settings.PIPELINE_RETRY_BASE_SECONDS = 0  # retries at once: the test needs no backoff
+    photos = add_photos(project, 2, raw=False, size=(320, 200))
+    before = originals(project)
+    real_save = Image.Image.save
+
+    def save(self, fp, format=None, **params):  # type: ignore[no-untyped-def]
+        if (format or "").upper() == "WEBP":
+            # As a full disk does: part of the file is written, then the write fails.
+            fp.write(b"RIFF\x00\x00")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_save(self, fp, format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", save)
+    code, body = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
+    assert code == 202
+    drain(task_id=body["task_id"])
+
+    job = Job.objects.get(task_id=body["task_id"])
+    assert job.status == JobStatus.FAILED
+    assert job.attempts == job.max_attempts
+    assert "No space left on device" in job.error_message
+    # No torn or temporary derivative is left behind, and no photo claims to have one.
+    for kind in (".thumb", ".preview"):
+        assert [p.name for p in (folder(project) / kind).iterdir()] == []
+    assert not Photo.objects.filter(
+        project=project, thumbnail_status=DerivativeStatus.GENERATED
+    ).exists()
+    assert originals(project) == before
