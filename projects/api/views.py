@@ -43,6 +43,8 @@ from photos.api.serializers import (
     ProcessReplySerializer,
     RevertReplySerializer,
 )
+from photos.ingest import photo_files_save, upload_finish
+from projects.deletion import project_delete
 from projects.models import Project
 from projects.services import project_create, project_rename
 
@@ -139,8 +141,6 @@ class ProjectViewSet(
         return Response(self._counted(project))
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        from projects.deletion import project_delete
-
         started = project_delete(user=request.user, project=self._project())
         return Response({"task_id": started["task_id"]}, status=status.HTTP_202_ACCEPTED)
 
@@ -161,8 +161,6 @@ class ProjectViewSet(
             raise ValidationError(
                 {"detail": "No files were sent; use the multipart field 'files'."}
             )
-        from photos.ingest import photo_files_save, upload_finish
-
         strict = _flag(
             request.data.get("all_or_nothing") or request.query_params.get("all_or_nothing")
         )
