@@ -112,7 +112,7 @@ def run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str
 PG_BASE_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 
 
-def create_database(kind: str, *, name: str = "photolib_bench") -> str:
+def create_database(kind: str, *, name: str = "photolib_bench_pipeline") -> str:
     """Create an empty benchmark database and return its URL (before ``django.setup()``).
 
     ``sqlite``: a new file in a temporary folder; ``postgres``: ``name`` dropped and created

@@ -1,6 +1,6 @@
 """Claim scaling: jobs per second with 1, 2 and 4 worker processes claiming from one database.
 
-A fresh database (``photolib_bench`` on PostgreSQL, or a temporary SQLite file with
+A fresh database (``photolib_bench_claim`` on PostgreSQL, or a temporary SQLite file with
 ``--db sqlite``) gets a backlog of ``-n`` queued jobs; then ``k`` plain processes, started
 together, loop ``jobs.repository.job_claim`` → ``job_complete`` until nothing is left to
 claim. Throughput is ``n`` over the span from the first claim to the last completion. The

@@ -1,7 +1,7 @@
 """Pipeline overhead: no-op jobs through our lanes vs no-op tasks on raw django-q2.
 
 For each configuration (SQLite + ORM broker, PostgreSQL + ORM broker, PostgreSQL + Redis) a
-child process creates its own database (a temporary SQLite file, or ``photolib_bench`` on
+child process creates its own database (a temporary SQLite file, or ``photolib_bench_pipeline`` on
 PostgreSQL), migrates it and starts one real ``qcluster`` for the ``default`` lane with
 ``--workers`` workers. The same cluster runs both sides:
 

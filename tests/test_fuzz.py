@@ -246,13 +246,17 @@ def test_upload_never_5xx_and_never_writes_outside_the_project_folder(
         assert set(os.listdir(tmp_path)) == outside_before
         if response.status_code == 201:
             saved = [f["name"] if isinstance(f, dict) else f for f in response.json()["files"]]
-            for name in saved:
-                assert "/" not in str(name)
-                assert "\\" not in str(name)
-                assert ".." not in str(name)
+            for name in map(str, saved):
+                # A single path component: "IMG..jpg" is a name, "../x.jpg" a traversal.
+                assert "/" not in name
+                assert "\\" not in name
+                assert "\x00" not in name
+                assert name not in {".", ".."}
+                assert not name.startswith(".")
             accepted.extend(map(str, saved))
 
     run()
+    assert accepted, "no upload was ever accepted: the run only exercised refusals"
     # Photos were created only for files that exist in the project folder.
     for photo in Photo.objects.filter(project=project):
         assert any(p.name.startswith(photo.basename + ".") for p in folder.iterdir())
