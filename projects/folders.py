@@ -31,9 +31,9 @@ def folder_name_sanitize(name: str) -> str:
     text = text.translate(_TO_DASH).translate(_TO_UNDERSCORE).replace('"', "'")
     text = _WHITESPACE_RUN.sub(" ", text)
     text = _DASH_RUN.sub("-", text)
-    text = text.strip()
-    # A folder of dots alone ("." or "..") would name a parent, never a project.
-    if not text or set(text) == {"."}:
+    # A leading dot would hide the folder (and "." or ".." name a parent): drop leading dots.
+    text = text.strip().lstrip(".").lstrip()
+    if not text:
         return UNTITLED
     return text[:FOLDER_MAX_LENGTH].rstrip()
 

@@ -51,6 +51,9 @@ def test_non_canonical_names_are_refused(name):
         ("", UNTITLED),
         ("   ", UNTITLED),
         ("..", UNTITLED),
+        (".hidden", "hidden"),
+        (" .profile", "profile"),
+        ("...", UNTITLED),
         ("x" * 300, "x" * 240),
     ],
 )
