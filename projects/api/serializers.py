@@ -39,7 +39,12 @@ class ProjectRenameSerializer(serializers.Serializer):
 
 class UploadSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
-    all_or_nothing = serializers.BooleanField(required=False, default=False)
+    all_or_nothing = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Default true: one refused file refuses the request and nothing is written. "
+        "false: save the accepted files and list the refused ones in `errors`.",
+    )
 
 
 class UploadReplySerializer(serializers.Serializer):

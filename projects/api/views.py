@@ -147,8 +147,9 @@ class ProjectViewSet(
     @extend_schema(
         summary="Upload files (multipart field 'files', several per request)",
         description=(
-            "Each file is accepted or refused on its own (refusals in `errors`); with "
-            "`all_or_nothing=true` one refusal writes nothing. 400 when nothing was accepted."
+            "An unaccepted type or size (or an unsafe or taken name) refuses the request: 400 "
+            "with per-file `errors`, nothing written. With `all_or_nothing=false` the accepted "
+            "files are saved and the refused ones listed in `errors` (400 when none was)."
         ),
         request={"multipart/form-data": UploadSerializer},
         responses={201: UploadReplySerializer, 400: DetailSerializer, 404: DetailSerializer},
@@ -161,9 +162,8 @@ class ProjectViewSet(
             raise ValidationError(
                 {"detail": "No files were sent; use the multipart field 'files'."}
             )
-        strict = _flag(
-            request.data.get("all_or_nothing") or request.query_params.get("all_or_nothing")
-        )
+        raw_strict = request.data.get("all_or_nothing", request.query_params.get("all_or_nothing"))
+        strict = True if raw_strict in (None, "") else _flag(raw_strict)
         saved = photo_files_save(
             project=project, files=files, actor_id=request.user.pk, all_or_nothing=strict
         )

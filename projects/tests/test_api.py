@@ -236,7 +236,9 @@ def test_upload_saves_files_and_starts_postprocess(api_client, project, photos_r
         SimpleUploadedFile("notes.txt", b"hello", content_type="text/plain"),
     ]
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
+        f"/api/projects/{project.pk}/upload",
+        {"files": files, "all_or_nothing": "false"},
+        format="multipart",
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -267,7 +269,9 @@ def test_upload_with_nothing_accepted_is_400_and_writes_nothing(api_client, proj
     assert not TaskRun.objects.exists()
 
 
-def test_upload_all_or_nothing_writes_nothing_on_one_refusal(api_client, project, photos_root):
+def test_upload_with_one_unaccepted_file_is_400_and_writes_nothing(
+    api_client, project, photos_root
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     files = [
@@ -275,14 +279,14 @@ def test_upload_all_or_nothing_writes_nothing_on_one_refusal(api_client, project
         SimpleUploadedFile("notes.txt", b"hello", content_type="text/plain"),
     ]
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload",
-        {"files": files, "all_or_nothing": "true"},
-        format="multipart",
+        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
     )
     assert response.status_code == 400
     assert response.json()["detail"] == "A file was refused; nothing was written."
+    assert [e["file"] for e in response.json()["errors"]] == ["notes.txt"]
     assert not (tenant_dir(photos_root, project) / "IMG_1.jpg").exists()
     assert not Photo.objects.exists()
+    assert not TaskRun.objects.exists()
 
 
 def test_upload_over_the_size_limit_is_refused(api_client, project, photos_root, settings):
