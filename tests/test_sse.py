@@ -262,3 +262,23 @@ def test_other_tenant_user_sees_none_of_ours(server, tenant, other_tenant):
         assert event["data"]["tenant_id"] == other_tenant.pk
     finally:
         stream.close()
+
+
+def test_under_wsgi_the_stream_answers_with_the_backlog_and_ends(db, tenant, user, client):
+    """runserver/WSGI buffers async streams whole: the view ends after one poll there."""
+    from jobs.events import event_record
+
+    first = event_record(tenant_id=tenant.pk, type="item", payload={"n": 1})
+    event_record(tenant_id=tenant.pk, type="item", payload={"n": 2})
+    client.force_login(user)
+    response = client.get("/api/events/stream", HTTP_LAST_EVENT_ID=str(first.pk))
+    assert response.status_code == 200
+    from asgiref.sync import async_to_sync
+
+    async def collect() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    body = async_to_sync(collect)().decode()
+    assert "retry: " in body
+    assert f"id: {first.pk + 1}\n" in body
+    assert f"id: {first.pk}\n" not in body

@@ -107,8 +107,13 @@ def event_format(event: dict[str, Any]) -> str:
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n"
 
 
-async def event_messages(user: Any, after_id: int) -> AsyncIterator[str]:
-    """Poll the outbox forever (or ``EVENTS_STREAM_MAX_SECONDS``) and yield SSE messages."""
+async def event_messages(user: Any, after_id: int, *, once: bool = False) -> AsyncIterator[str]:
+    """Poll the outbox forever (or ``EVENTS_STREAM_MAX_SECONDS``) and yield SSE messages.
+
+    With ``once`` the stream ends after the first poll: under a WSGI server (``runserver``,
+    tests) Django buffers an async stream whole, so an endless one would never answer. The
+    client then reconnects after ``retry`` with its ``Last-Event-ID``, which is long polling.
+    """
     poll = max(float(settings.EVENTS_STREAM_POLL_SECONDS), 0.05)
     heartbeat = max(float(settings.EVENTS_STREAM_HEARTBEAT_SECONDS), 0.1)
     max_seconds = float(settings.EVENTS_STREAM_MAX_SECONDS)
@@ -145,7 +150,7 @@ async def event_messages(user: Any, after_id: int) -> AsyncIterator[str]:
             elif now - last_write >= heartbeat:
                 yield f": heartbeat {int(time.time())}\n\n"
                 last_write = now
-            if max_seconds and now - started >= max_seconds:
+            if once or (max_seconds and now - started >= max_seconds):
                 return
             if len(events) < BATCH:
                 await asyncio.sleep(poll)
@@ -182,8 +187,10 @@ async def event_stream(request: HttpRequest) -> HttpResponse:
         after_id = max(after_id, 0)
     else:
         after_id = await sync_to_async(_latest_id)(user)
+    under_wsgi = "wsgi.version" in request.META
     response = StreamingHttpResponse(
-        event_messages(user, after_id), content_type="text/event-stream; charset=utf-8"
+        event_messages(user, after_id, once=under_wsgi),
+        content_type="text/event-stream; charset=utf-8",
     )
     response["Cache-Control"] = "no-cache, no-transform"
     response["X-Accel-Buffering"] = "no"
