@@ -310,6 +310,8 @@ def main() -> None:
                     "files": [str(f) for f in files],
                     "out": str(out / engine.replace(":", "_")),
                     "repeat": args.repeat,
+                    # sharp: one libvips thread on one core, its default (0: all) otherwise.
+                    "threads": 1 if core is not None else 0,
                     **ENGINES[engine][1],
                 }
                 Path(spec["out"]).mkdir(exist_ok=True)
@@ -400,9 +402,11 @@ def main() -> None:
         "without the noisy neighbours (best wall shows the same)."
     )
     if "ours" in cpu_ms and "sharp" in cpu_ms:
-        r = cpu_ms["ours"] / cpu_ms["sharp"]
+        # One core: CPU time is the figure; all cores: wall time (threads overlap).
+        basis, values = ("CPU", cpu_ms) if core is not None else ("median wall", wall_ms)
+        r = values["ours"] / values["sharp"]
         print(
-            f"Goal ours ≤ 1.1 × sharp (sharp's default effort), CPU: {r:.2f}× — "
+            f"Goal ours ≤ 1.1 × sharp (sharp's default effort), {basis}: {r:.2f}× — "
             f"{'met' if r <= 1.1 else 'NOT met'}"
         )
 

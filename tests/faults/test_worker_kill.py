@@ -66,9 +66,9 @@ def recover(job: Job, task_id: str, *, timeout: float = 120) -> TaskRun:
 
 
 def test_kill_during_derivatives_resumes_and_writes_every_derivative(workers, user, project):
-    photos = add_photos(project, 8, raw=False, size=(1200, 800))
+    photos = add_photos(project, 6, raw=False, size=(1200, 800))
     before = originals(project)
-    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="derivatives:0.5")
+    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="derivatives:0.4")
     code, body = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
     assert code == 202
 
@@ -100,10 +100,10 @@ def test_kill_during_derivatives_resumes_and_writes_every_derivative(workers, us
 def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
     workers, user, project
 ):
-    photos = add_photos(project, 16, raw=True, keep_raw=False)
+    photos = add_photos(project, 10, raw=True, keep_raw=False)
     before = originals(project)
     jpgs = {sha(folder(project) / f"{p.basename}.jpg"): p.basename for p in photos}
-    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="trash:0.4")
+    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="trash:0.3")
     code, body = photos_commit(user=user, project_ids=[project.pk])
     assert code == 202
 
@@ -124,12 +124,12 @@ def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
     for digest, base in jpgs.items():  # the kept JPGs never moved
         assert sha(folder(project) / f"{base}.jpg") == digest
     assert not Photo.objects.filter(project=project, raw_available=True).exists()
-    assert Photo.objects.filter(project=project).count() == 16
+    assert Photo.objects.filter(project=project).count() == 10
 
 
 def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, tenant, project):
     dest = make_project(tenant, "Destination")
-    photos = add_photos(project, 10, raw=True)
+    photos = add_photos(project, 6, raw=True)
     for photo in photos:  # derivatives travel with the photo
         for kind in (".thumb", ".preview"):
             path = folder(project) / kind / f"{photo.basename}.webp"
@@ -139,7 +139,7 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
         thumbnail_status=DerivativeStatus.GENERATED, preview_status=DerivativeStatus.GENERATED
     )
     before = originals(project)
-    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="move:0.3")
+    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="move:0.25")
     code, body = photos_move(
         user=user, items=[{"photo_id": p.pk} for p in photos], dest_project_id=dest.pk
     )
