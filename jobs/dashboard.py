@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Q, Value, When
 from django.utils import timezone
 
-from .models import Job, JobStatus, Lane, LaneState
+from .models import Job, JobQuerySet, JobStatus, Lane, LaneState
 
 FAILURE_WINDOW = timedelta(hours=24)
 LIST_LIMIT = 20
@@ -84,7 +84,7 @@ def job_summary(job: Job, *, now: datetime) -> JobSummary:
         "lane": job.lane,
         "scope": job.scope,
         "project_id": job.project_id,
-        "project": job.project.name if job.project_id else None,
+        "project": job.project.name if job.project is not None else None,
         "task_id": str(job.task_id) if job.task_id else None,
         "attempts": job.attempts,
         "max_attempts": job.max_attempts,
@@ -104,7 +104,7 @@ def lanes_paused() -> dict[str, bool]:
     return {lane: bool(paused.get(lane, False)) for lane in Lane.values}
 
 
-def _jobs(user: Any) -> QuerySet[Job]:
+def _jobs(user: Any) -> JobQuerySet:
     return Job.objects.for_user(user)
 
 

@@ -6,6 +6,7 @@ These tables are the source of truth of the pipeline; django-q2 only carries wak
 from __future__ import annotations
 
 import uuid
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -80,8 +81,8 @@ class JobStatus(models.TextChoices):
 FINISHED_JOB_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
 
 
-class JobQuerySet(TenantScopedQuerySet):
-    def in_lane(self, lane: str) -> JobQuerySet:
+class JobQuerySet(TenantScopedQuerySet["Job"]):
+    def in_lane(self, lane: str) -> Self:
         threshold = settings.PIPELINE_PRIORITY_THRESHOLD
         if lane == Lane.PRIORITY:
             return self.filter(priority__gte=threshold)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Self
+
 from django.db import models
 from django.db.models import F, Q
 
@@ -20,13 +22,13 @@ PENDING_DELETE_Q = Q(jpg_available=True, keep_jpg=False) | Q(raw_available=True,
 KEEP_MISMATCH_Q = ~Q(keep_jpg=F("jpg_available")) | ~Q(keep_raw=F("raw_available"))
 
 
-class PhotoQuerySet(TenantScopedQuerySet):
+class PhotoQuerySet(TenantScopedQuerySet["Photo"]):
     tenant_lookup = "project__tenant"
 
-    def pending_delete(self) -> PhotoQuerySet:
+    def pending_delete(self) -> Self:
         return self.filter(PENDING_DELETE_Q)
 
-    def keep_mismatch(self) -> PhotoQuerySet:
+    def keep_mismatch(self) -> Self:
         return self.filter(KEEP_MISMATCH_Q)
 
 
@@ -57,7 +59,9 @@ class Photo(models.Model):
     visibility = models.CharField(
         max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE
     )
-    tags = models.ManyToManyField("Tag", related_name="photos", blank=True)
+    tags: models.ManyToManyField[Tag, Any] = models.ManyToManyField(
+        "Tag", related_name="photos", blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,7 +93,7 @@ class Photo(models.Model):
         return self.keep_jpg != self.jpg_available or self.keep_raw != self.raw_available
 
 
-class TagQuerySet(TenantScopedQuerySet):
+class TagQuerySet(TenantScopedQuerySet["Tag"]):
     tenant_lookup = "project__tenant"
 
 

@@ -7,7 +7,7 @@ Tenant scoping lives here: ``Project.objects.for_tenant(tenant)`` / ``.for_user(
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -16,8 +16,10 @@ from django.db import models
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+_M = TypeVar("_M", bound=models.Model)
 
-class TenantScopedQuerySet(models.QuerySet):
+
+class TenantScopedQuerySet(models.QuerySet[_M, _M]):
     """A queryset of rows that belong to one tenant through ``tenant_lookup``.
 
     The one place that turns "who is asking" into "which rows may they see": a superuser sees
@@ -26,15 +28,16 @@ class TenantScopedQuerySet(models.QuerySet):
 
     tenant_lookup = "tenant"
 
-    def for_tenant(self, tenant: Tenant | int | None) -> TenantScopedQuerySet:
+    def for_tenant(self, tenant: Tenant | int | None) -> Self:
         if tenant is None:
             return self.none()
         return self.filter(**{self.tenant_lookup: tenant})
 
-    def for_user(self, user: AbstractBaseUser | AnonymousUser | None) -> TenantScopedQuerySet:
+    def for_user(self, user: AbstractBaseUser | AnonymousUser | None) -> Self:
         if user is None or not user.is_authenticated:
             return self.none()
-        if user.is_superuser:
+        # ``is_superuser`` comes from PermissionsMixin, which a user model need not have.
+        if getattr(user, "is_superuser", False):
             return self.all()
         tenant_id = tenant_id_for_user(user)
         if tenant_id is None:
@@ -46,9 +49,8 @@ def tenant_id_for_user(user: Any) -> int | None:
     """The id of the user's tenant, cached on the user object for the request."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    cached = getattr(user, "_photolib_tenant_id", "unset")
-    if cached != "unset":
-        return cached
+    if hasattr(user, "_photolib_tenant_id"):
+        return user._photolib_tenant_id
     tenant_id = (
         Membership.objects.filter(user_id=user.pk).values_list("tenant_id", flat=True).first()
     )
@@ -56,10 +58,10 @@ def tenant_id_for_user(user: Any) -> int | None:
     return tenant_id
 
 
-class TenantQuerySet(TenantScopedQuerySet):
+class TenantQuerySet(TenantScopedQuerySet["Tenant"]):
     tenant_lookup = "pk"
 
-    def for_user(self, user: Any) -> TenantScopedQuerySet:
+    def for_user(self, user: Any) -> Self:
         if user is None or not user.is_authenticated:
             return self.none()
         if user.is_superuser:
@@ -108,8 +110,8 @@ class Membership(models.Model):
         return f"{self.user} in {self.tenant} ({self.role})"
 
 
-class ProjectQuerySet(TenantScopedQuerySet):
-    def active(self) -> ProjectQuerySet:
+class ProjectQuerySet(TenantScopedQuerySet["Project"]):
+    def active(self) -> Self:
         return self.filter(status=Project.Status.ACTIVE)
 
 

@@ -111,7 +111,8 @@ class ProjectViewSet(
     }
 
     def get_queryset(self) -> QuerySet[Project]:
-        queryset = Project.objects.for_user(self.request.user).select_related("tenant")
+        queryset: QuerySet[Project] = Project.objects.for_user(self.request.user)
+        queryset = queryset.select_related("tenant")
         if self.action == "list" and not self.request.query_params.get("status"):
             queryset = queryset.filter(status=Project.Status.ACTIVE)
         if self.action in COUNTED_ACTIONS:
