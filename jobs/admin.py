@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -40,6 +40,19 @@ from .exceptions import JobStateError
 from .models import Event, Job, JobItem, JobStatus, Lane, TaskRun, TaskStatus
 from .orchestrator import task_progress
 from .repository import job_cancel, job_retry
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _TaskRunCounts(TypedDict):
+    """What ``TaskRunAdmin.get_queryset`` annotates on each task."""
+
+    job_count: int
+    jobs_completed: int
+    done_sum: int
+    total_sum: int
+
 
 ITEMS_PER_PAGE = 50
 EVENTS_ON_JOB_PAGE = 50
@@ -206,7 +219,7 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
 
     @admin.display(description="project", ordering="project__name")
     def project_column(self, job: Job) -> str:
-        if job.project_id is None:
+        if job.project is None:
             return "–"
         return admin_link("admin:projects_project_change", job.project_id, job.project.name)
 
@@ -533,19 +546,19 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="project", ordering="project__name")
     def project_column(self, task: TaskRun) -> str:
-        if task.project_id is None:
+        if task.project is None:
             return "–"
         return admin_link("admin:projects_project_change", task.project_id, task.project.name)
 
     @admin.display(description="jobs", ordering="job_count")
-    def jobs_column(self, task: TaskRun) -> str:
+    def jobs_column(self, task: WithAnnotations[TaskRun, _TaskRunCounts]) -> str:
         url = reverse("admin:jobs_job_changelist") + f"?q={task.pk}"
         return format_html(
             '<a href="{}">{} of {} done</a>', url, task.jobs_completed, task.job_count
         )
 
     @admin.display(description="progress")
-    def progress_column(self, task: TaskRun) -> str:
+    def progress_column(self, task: WithAnnotations[TaskRun, _TaskRunCounts]) -> str:
         return progress_bar(task.done_sum, task.total_sum)
 
     @admin.display(description="aggregate progress")
@@ -595,7 +608,7 @@ class JobItemAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, ad
 
     @admin.display(description="photo")
     def photo_column(self, item: JobItem) -> str:
-        if item.photo_id is None:
+        if item.photo is None:
             return "–"
         return admin_link("admin:photos_photo_change", item.photo_id, item.photo.basename)
 
@@ -638,23 +651,23 @@ class EventAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admi
 
     @admin.display(description="actor")
     def actor_column(self, event: Event) -> str:
-        return event.actor.get_username() if event.actor_id else "system"
+        return event.actor.get_username() if event.actor is not None else "system"
 
     @admin.display(description="project")
     def project_column(self, event: Event) -> str:
-        if event.project_id is None:
+        if event.project is None:
             return "–"
         return admin_link("admin:projects_project_change", event.project_id, event.project.name)
 
     @admin.display(description="photo")
     def photo_column(self, event: Event) -> str:
-        if event.photo_id is None:
+        if event.photo is None:
             return "–"
         return admin_link("admin:photos_photo_change", event.photo_id, event.photo.basename)
 
     @admin.display(description="job")
     def job_column(self, event: Event) -> str:
-        if event.job_id is None:
+        if event.job is None:
             return "–"
         return admin_link(
             "admin:jobs_job_change", event.job_id, f"{event.job.type} #{event.job_id}"

@@ -7,13 +7,13 @@ from ``photos.storage.thumbnail_path`` (the photo is looked up through the user'
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -22,6 +22,16 @@ from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from jobs.models import Event, JobItem
 from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo, Tag
 from photos.storage import UnsafePath, thumbnail_path
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _TagCounts(TypedDict):
+    """What ``TagAdmin.get_queryset`` annotates on each tag."""
+
+    photos_n: int
+
 
 HISTORY_LIMIT = 100
 
@@ -244,7 +254,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def thumbnail_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def thumbnail_view(self, request: HttpRequest, object_id: str) -> FileResponse:
         photo = self.get_object(request, object_id)
         if photo is None:
             raise Http404("No such photo.")
@@ -276,7 +286,7 @@ class TagAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         return tag.project.name
 
     @admin.display(description="photos", ordering="photos_n")
-    def photo_count(self, tag: Tag) -> str:
+    def photo_count(self, tag: WithAnnotations[Tag, _TagCounts]) -> str:
         query = urlencode({"project__id__exact": tag.project_id, "tag": tag.name})
         url = reverse("admin:photos_photo_changelist") + "?" + query
         return format_html('<a href="{}">{}</a>', url, tag.photos_n)

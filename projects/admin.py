@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -24,6 +24,24 @@ from jobs.orchestrator import start_task
 from photos.models import PENDING_DELETE_Q, Photo
 from projects.models import Membership, Project, Tenant, tenant_id_for_user
 from projects.services import project_create, project_rename
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _TenantCounts(TypedDict):
+    """What ``TenantAdmin.get_queryset`` annotates on each tenant."""
+
+    projects_n: int
+    members_n: int
+
+
+class _ProjectCounts(TypedDict):
+    """What ``ProjectAdmin.get_queryset`` annotates on each project."""
+
+    photo_count: int
+    pending_delete_count: int
+    active_job_count: int
 
 
 def _count_subquery(queryset: QuerySet) -> Coalesce:
@@ -85,11 +103,11 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         return request.user.is_superuser
 
     @admin.display(description="projects", ordering="projects_n")
-    def project_count(self, tenant: Tenant) -> int:
+    def project_count(self, tenant: WithAnnotations[Tenant, _TenantCounts]) -> int:
         return tenant.projects_n
 
     @admin.display(description="members", ordering="members_n")
-    def member_count(self, tenant: Tenant) -> int:
+    def member_count(self, tenant: WithAnnotations[Tenant, _TenantCounts]) -> int:
         return tenant.members_n
 
 
@@ -146,12 +164,12 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     # --- columns ---
 
     @admin.display(description="photos", ordering="photo_count")
-    def photos_column(self, project: Project) -> str:
+    def photos_column(self, project: WithAnnotations[Project, _ProjectCounts]) -> str:
         url = reverse("admin:photos_photo_changelist") + f"?project__id__exact={project.pk}"
         return format_html('<a href="{}">{}</a>', url, project.photo_count)
 
     @admin.display(description="pending deletes", ordering="pending_delete_count")
-    def pending_column(self, project: Project) -> str:
+    def pending_column(self, project: WithAnnotations[Project, _ProjectCounts]) -> str:
         if not project.pending_delete_count:
             return "0"
         url = (
@@ -161,22 +179,30 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, project.pending_delete_count)
 
     @admin.display(description="active jobs", ordering="active_job_count")
-    def active_jobs_column(self, project: Project) -> str:
+    def active_jobs_column(self, project: WithAnnotations[Project, _ProjectCounts]) -> str:
         url = reverse("admin:jobs_job_changelist") + f"?project__id__exact={project.pk}"
         return format_html('<a href="{}">{}</a>', url, project.active_job_count)
 
     @admin.display(description="photos")
-    def photos_summary(self, project: Project) -> str:
+    def photos_summary(self, project: WithAnnotations[Project, _ProjectCounts]) -> str:
         return f"{project.photo_count} photo(s), {project.pending_delete_count} pending delete"
 
     # --- forms: creating and renaming go through the project services ---
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ["tenant", "name"] if request.user.is_superuser else ["name"]
-        fields = ["name", "folder", "status", "archived_at", "uid", "photos_summary"]
-        fields += ["created_at", "updated_at"]
-        return ["tenant", *fields] if request.user.is_superuser else fields
+            return ("tenant", "name") if request.user.is_superuser else ("name",)
+        fields = (
+            "name",
+            "folder",
+            "status",
+            "archived_at",
+            "uid",
+            "photos_summary",
+            "created_at",
+            "updated_at",
+        )
+        return ("tenant", *fields) if request.user.is_superuser else fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
