@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Protocol
 
 from jobs.models import Job, TaskRun
 from jobs.runtime import drain
 
 
-def run_task_foreground(task_id: str, *, out: TextIO) -> TaskRun:
+class ProgressOutput(Protocol):
+    """Where progress lines go: a text stream or a command's ``OutputWrapper``."""
+
+    def write(self, msg: str, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+
+def run_task_foreground(task_id: str, *, out: ProgressOutput) -> TaskRun:
     """Run every job of the task in this process through the same handlers as the workers."""
     tty = hasattr(out, "isatty") and out.isatty()
 

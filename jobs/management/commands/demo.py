@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw
 
 from config.admin_scoping import staff_permissions_grant
 from jobs.models import Job, TaskRun
-from jobs.orchestrator import start_task
+from photos.ingest import photo_files_save, upload_finish
 from photos.models import Photo
 from photos.storage import project_dir
 from projects.models import Membership, Project, Tenant
@@ -171,40 +171,13 @@ class Command(BaseCommand):
     def _ingest(self, *, project: Project, files: list[tuple[str, bytes]], user: Any) -> str | None:
         """Write the files through the upload path; returns the upload_postprocess task id."""
         bases = [name.rsplit(".", 1)[0] for name, _ in files]
-        try:
-            from photos.ingest import photo_files_save, upload_finish
-        except ImportError:
-            photo_files_save = upload_finish = None
-        if photo_files_save is not None and upload_finish is not None:
-            uploads = [SimpleUploadedFile(name, data, "image/jpeg") for name, data in files]
-            result = photo_files_save(project=project, files=uploads, actor_id=user.pk)
-            for error in getattr(result, "errors", []):
-                self.stderr.write(f"  not ingested: {error}")
-            photo_ids = self._photo_ids(project, bases)
-            started = upload_finish(project=project, photo_ids=photo_ids, actor_id=user.pk)
-            return started["task_id"] if started else None
-        # Without the ingest service: the files, their rows, then the same follow-up task.
-        folder = project_dir(project)
-        for name, data in files:
-            (folder / name).write_bytes(data)
-        Photo.objects.bulk_create(
-            Photo(
-                project=project,
-                basename=base,
-                ext="jpg",
-                jpg_available=True,
-                keep_jpg=True,
-            )
-            for base in bases
-        )
-        started = start_task(
-            "upload_postprocess",
-            project.tenant,
-            project=project,
-            items=self._photo_ids(project, bases),
-            source="upload",
-        )
-        return started["task_id"]
+        uploads = [SimpleUploadedFile(name, data, "image/jpeg") for name, data in files]
+        result = photo_files_save(project=project, files=uploads, actor_id=user.pk)
+        for error in getattr(result, "errors", []):
+            self.stderr.write(f"  not ingested: {error}")
+        photo_ids = self._photo_ids(project, bases)
+        started = upload_finish(project=project, photo_ids=photo_ids, actor_id=user.pk)
+        return started["task_id"] if started else None
 
     @staticmethod
     def _photo_ids(project: Project, bases: list[str]) -> list[int]:
