@@ -80,7 +80,8 @@ class PipelineDashboardMixin:
         """Whose jobs the counts cover, in words."""
         if request.user.is_superuser:
             return "every tenant"
-        tenant = Tenant.objects.filter(pk=tenant_id_for_user(request.user)).first()
+        tenant_id = tenant_id_for_user(request.user)
+        tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id is not None else None
         return f"tenant {tenant}" if tenant else "no tenant"
 
     def _require_view(self, request: HttpRequest) -> None:

@@ -240,7 +240,7 @@ class JobContext:
         if not include_archived and self.scope != Scope.PROJECT:
             tenant_projects = tenant_projects.active()
         if self.scope == Scope.PROJECT:
-            return [self.job.project] if self.job.project_id else []
+            return [self.job.project] if self.job.project is not None else []
         if self.scope == Scope.GLOBAL:
             return list(tenant_projects.order_by("id"))
         ids = set(self.payload.get("project_ids") or [])

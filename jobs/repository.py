@@ -68,7 +68,8 @@ def _normalise_items(*, tenant: Tenant, items: Sequence[ItemSpec]) -> list[tuple
         else:
             raise ScopeError(f"Unsupported job item {item!r}.")
     missing = {pid for pid, base in pairs if pid is not None and base is None}
-    names: dict[int, str] = {}
+    # ``int | None`` keys: a pair with neither id nor name misses below and raises KeyError.
+    names: dict[int | None, str] = {}
     ids = sorted(missing)
     for start in range(0, len(ids), MAX_ITEMS_PER_JOB):
         names.update(
@@ -81,7 +82,7 @@ def _normalise_items(*, tenant: Tenant, items: Sequence[ItemSpec]) -> list[tuple
         raise ScopeError(
             f"Photos not found in tenant '{tenant.slug}': {', '.join(map(str, sorted(unknown)[:20]))}."
         )
-    return [(pid, base if base is not None else names[pid]) for pid, base in pairs]  # type: ignore[misc]
+    return [(pid, base if base is not None else names[pid]) for pid, base in pairs]
 
 
 def job_enqueue(
@@ -166,7 +167,8 @@ def _claimable(
     if max_priority is not None:
         qs = qs.filter(priority__lte=max_priority)
     if task_id is not None:
-        qs = qs.filter(task_id=task_id)
+        # The stubs type an FK's _id lookup by the target's UUID; Django also takes the str form.
+        qs = qs.filter(task_id=task_id)  # type: ignore[misc]
     return qs.order_by("-priority", "created_at", "id")
 
 

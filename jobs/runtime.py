@@ -96,7 +96,8 @@ def _wait_for_backoff(lane: str, deadline: float, *, task_id: str | None = None)
         status=JobStatus.QUEUED, cancel_requested=False, not_before__isnull=False
     )
     if task_id is not None:
-        qs = qs.filter(task_id=task_id)
+        # The stubs type an FK's _id lookup by the target's UUID; Django also takes the str form.
+        qs = qs.filter(task_id=task_id)  # type: ignore[misc]
     if low is not None:
         qs = qs.filter(priority__gte=low)
     if high is not None:

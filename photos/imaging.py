@@ -140,8 +140,9 @@ def parse_exif_datetime(value: Any, *, offset: Any = None, subsec: Any = None) -
     match = _EXIF_DATE.match(text) if text else None
     if match is None:
         return None
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
     try:
-        moment = datetime(*(int(part) for part in match.groups()))  # noqa: DTZ001
+        moment = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001
     except ValueError:  # "0000:00:00 00:00:00" and other placeholders
         return None
     digits = re.sub(r"\D", "", _text(subsec) or "")[:6]

@@ -478,13 +478,13 @@ def manifest_check(
             )
         if events:
             now = timezone.now()
-            fields = ["jpg_available", "raw_available", "other_available", "ext", "updated_at"]
+            columns = ["jpg_available", "raw_available", "other_available", "ext", "updated_at"]
             with transaction.atomic():
                 for photos, extra in ((updates, []), (with_status, [*_PENDING_STATUSES])):
                     for photo in photos:
                         photo.updated_at = now
                     if photos:
-                        Photo.objects.bulk_update(photos, fields + extra, batch_size=500)
+                        Photo.objects.bulk_update(photos, columns + extra, batch_size=500)
                 events_record_bulk(events)
     if arrivals and followup:
         start_postprocess(project=project, photo_ids=arrivals)

@@ -140,7 +140,8 @@ class TaskRunDetailSerializer(TaskRunSerializer):
     @extend_schema_field(JobSerializer(many=True))
     def get_jobs(self, task: TaskRun) -> list[dict[str, Any]]:
         jobs = task.jobs.order_by("step_index", "chunk_index", "id")
-        return JobSerializer(jobs, many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs miss that.
+        return JobSerializer(jobs, many=True).data  # type: ignore[return-value]
 
 
 class TaskStartSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -27,7 +27,13 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import close_old_connections
 from django.db.models import Max, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 
 from jobs.models import Event
 from projects.models import tenant_id_for_user
@@ -73,7 +79,7 @@ def _latest_id(user: Any) -> int:
     return Event.objects.for_user(user).aggregate(m=Max("id"))["m"] or 0
 
 
-def _fetch(user: Any, after_id: int, gap_ids: list[int]) -> list[dict[str, Any]]:
+def _fetch(user: Any, after_id: int, gap_ids: list[int]) -> list[Mapping[str, Any]]:
     condition = Q(id__gt=after_id)
     if gap_ids:
         condition |= Q(id__in=gap_ids)
@@ -102,7 +108,7 @@ def _release_connection() -> None:
     connection.close()
 
 
-def event_format(event: dict[str, Any]) -> str:
+def event_format(event: Mapping[str, Any]) -> str:
     data = json.dumps(event, cls=DjangoJSONEncoder, separators=(",", ":"))
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n"
 
@@ -167,17 +173,19 @@ def _not_authenticated() -> HttpResponse:
     return response
 
 
-async def event_stream(request: HttpRequest) -> HttpResponse:
+async def event_stream(request: HttpRequest) -> HttpResponseBase:
     """Server-Sent Events of the caller's tenant; see the module docstring."""
     if request.method not in ("GET", "HEAD"):
-        response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
-        response["Allow"] = "GET, HEAD"
-        return response
+        not_allowed = JsonResponse(
+            {"detail": f'Method "{request.method}" not allowed.'}, status=405
+        )
+        not_allowed["Allow"] = "GET, HEAD"
+        return not_allowed
     user = await stream_authenticate(request)
     if user is None:
         return _not_authenticated()
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
-    if raw not in (None, ""):
+    if raw:
         try:
             after_id = int(raw.strip())
         except ValueError:

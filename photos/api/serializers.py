@@ -133,7 +133,8 @@ class DryRunSerializer(serializers.Serializer):
 
 class BulkReplySerializer(serializers.Serializer):
     updated = serializers.IntegerField()
-    errors = ItemErrorSerializer(many=True, required=False)
+    # Shadows Serializer.errors only in the stubs: DRF's metaclass pops declared fields.
+    errors = ItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
     dry_run = DryRunSerializer(required=False)
 
 
@@ -142,7 +143,8 @@ class ProcessReplySerializer(serializers.Serializer):
     job_count = serializers.IntegerField()
     job_ids = serializers.ListField(child=serializers.IntegerField())
     chunked = serializers.BooleanField()
-    errors = ItemErrorSerializer(many=True, required=False)
+    # Shadows Serializer.errors only in the stubs: DRF's metaclass pops declared fields.
+    errors = ItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 class MoveReplySerializer(serializers.Serializer):
@@ -150,7 +152,8 @@ class MoveReplySerializer(serializers.Serializer):
     job_count = serializers.IntegerField()
     job_ids = serializers.ListField(child=serializers.IntegerField())
     destination_project = serializers.IntegerField()
-    errors = ItemErrorSerializer(many=True, required=False)
+    # Shadows Serializer.errors only in the stubs: DRF's metaclass pops declared fields.
+    errors = ItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 class CommitProjectSerializer(serializers.Serializer):

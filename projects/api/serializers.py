@@ -50,7 +50,8 @@ class UploadSerializer(serializers.Serializer):
 class UploadReplySerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.JSONField())
     task_id = serializers.UUIDField(allow_null=True)
-    errors = serializers.ListField(child=serializers.DictField(), required=False)
+    # Shadows Serializer.errors only in the stubs: DRF's metaclass pops declared fields.
+    errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]
 
 
 class ProcessSerializer(serializers.Serializer):
