@@ -116,6 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "SQLITE_TEST_PATH", str(Path(DATABASES["default"]["NAME"]).with_suffix(".test.sqlite3"))
         )
     }
+    # SQLite creates the file but not its folder: a fresh clone has no var/ yet.
+    for _sqlite_file in (DATABASES["default"]["NAME"], DATABASES["default"]["TEST"]["NAME"]):
+        Path(_sqlite_file).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

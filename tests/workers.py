@@ -57,12 +57,19 @@ class Cluster:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            # SIGTERM to the cluster's main process only: it stops its workers itself. Sent to
+            # the whole group, the workers die first and the sentinel waits for them in vain.
+            os.kill(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=8)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+                pass
+        # Whatever is left of the group (a stuck worker) is killed.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
         self._log.close()
 
     def log(self) -> str:
