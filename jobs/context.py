@@ -92,6 +92,8 @@ class JobContext:
         self._heartbeat = heartbeat
         self._last_cancel_check = 0.0
         self._done = 0
+        # Whether the handler looked at items; only then can the job have failed items.
+        self.items_seen = False
 
     # -- identity and payload --------------------------------------------------------------
 
@@ -156,6 +158,7 @@ class JobContext:
 
     def pending_items(self, *, batch: int = 500) -> Iterator[JobItem]:
         """Unfinished items in id order, keyset-paginated; finished ones are skipped (resume)."""
+        self.items_seen = True
         last_id = 0
         while True:
             page = list(

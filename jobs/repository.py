@@ -215,7 +215,8 @@ def job_claim(
                     break
             if not claimed:
                 return None
-        job = Job.objects.select_related("task").get(pk=job.pk)
+        # Everything the handler needs, read once.
+        job = Job.objects.select_related("tenant", "project", "task").get(pk=job.pk)
         job_event(job, EventType.JOB_STARTED, attempt=job.attempts)
         if job.task_id:
             TaskRun.objects.filter(pk=job.task_id, status="queued").update(status="running")

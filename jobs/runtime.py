@@ -69,10 +69,14 @@ def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
     low, high = lane_priority_range(lane)
     ran = 0
     wid = worker_id()
+    paused_checked_at = -1.0
     try:
         while time.monotonic() < deadline:
-            if lane_paused(lane):
-                break
+            # Pausing takes effect within a second; no query per job for it.
+            if time.monotonic() - paused_checked_at >= 1.0:
+                if lane_paused(lane):
+                    break
+                paused_checked_at = time.monotonic()
             job = job_claim(worker_id=wid, min_priority=low, max_priority=high)
             if job is None:
                 if not _wait_for_backoff(lane, deadline):
@@ -122,7 +126,6 @@ def run_job(job: Job, *, worker_id: str, heartbeat_thread: bool = True) -> Job:
     if fn is None:
         return job_fail(job_id=job.pk, error=f"Unknown job type '{job.type}'.", retry=False)
 
-    job = Job.objects.select_related("tenant", "project", "task").get(pk=job.pk)
     heartbeat = Heartbeat(
         job_id=job.pk, worker_id=worker_id, interval=settings.PIPELINE_HEARTBEAT_SECONDS
     )
@@ -143,8 +146,10 @@ def run_job(job: Job, *, worker_id: str, heartbeat_thread: bool = True) -> Job:
         return _safely(lambda: job_fail(job_id=job.pk, error=f"{error}\n\n{detail}"), job)
     finally:
         heartbeat.stop()
-    failed = JobItem.objects.filter(job_id=job.pk, status=JobItemStatus.FAILED).count()
-    message = f"{failed} item(s) failed; see the job's items." if failed else ""
+    message = ""
+    if ctx.items_seen:
+        failed = JobItem.objects.filter(job_id=job.pk, status=JobItemStatus.FAILED).count()
+        message = f"{failed} item(s) failed; see the job's items." if failed else ""
     return _safely(lambda: job_complete(job_id=job.pk, message=message), job)
 
 
