@@ -16,7 +16,16 @@ temporary ``PHOTOS_ROOT`` with real JPEG and RAW files. Throttles are off (bench
 The headline is the query count: a bulk endpoint must run a fixed number of queries whatever
 the item count (STYLE.md); ms is the median of ``--rounds``.
 
+Folder scans (``--scan-sizes``, ``--folder-files``): the jobs look up each photo's originals
+by base name. The first table gives the cost of one lookup in a folder of 500, 2,000 and
+20,000 files: ``storage.files_for_basename`` (one ``os.scandir`` of the whole folder per
+call) and, where it exists, a job's ``storage.FolderIndex`` (one scan per job, amortised over
+a lookup of every base name, plus the per-lookup ``stat``/``lstat`` checks). The second runs
+a commit of 2,000 photos (each with a discarded RAW) in a project whose folder holds
+``--folder-files`` files, and reports the ``file_removal`` step alone and the whole task.
+
     .venv/bin/python bench/bulk_api.py [--sizes 1,2000] [--rounds 3] [--db sqlite]
+        [--scan-sizes 500,2000,20000] [--folder-files 20000]
 """
 
 from __future__ import annotations
@@ -84,11 +93,74 @@ def populate(project, n: int, *, prefix: str) -> list[int]:  # type: ignore[no-u
     return [p.pk for p in Photo.objects.bulk_create(rows, batch_size=1000)]
 
 
+def scan_costs(sizes: list[int], *, lookups: int = 200) -> list[list[object]]:
+    """Per-lookup cost of a base name's originals in folders of ``sizes`` files (JPG + RAW)."""
+    rows: list[list[object]] = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="photolib-bench-scan-") as tmp:
+            rows += _scan_cost(Path(tmp), n, lookups=lookups)
+    return rows
+
+
+def _scan_cost(folder: Path, n: int, *, lookups: int) -> list[list[object]]:
+    from photos import storage
+
+    bases = [f"S{i:06d}" for i in range(n // 2)]
+    for base in bases:
+        (folder / f"{base}.jpg").write_bytes(b"J")
+        (folder / f"{base}.cr2").write_bytes(b"R")
+    sample = bases[:: max(1, len(bases) // lookups)][:lookups]
+    start = time.perf_counter()
+    for base in sample:
+        if len(storage.files_for_basename(folder, base).all) != 2:
+            raise RuntimeError(f"files_for_basename missed {base}")
+    per_call = (time.perf_counter() - start) * 1000 / len(sample)
+    rows: list[list[object]] = [["files_for_basename (a scan per call)", n, per_call]]
+    index_class = getattr(storage, "FolderIndex", None)
+    if index_class is not None:
+        start = time.perf_counter()
+        index = index_class()
+        for base in bases:
+            if len(index.files(folder, base).all) != 2:
+                raise RuntimeError(f"FolderIndex missed {base}")
+        per_lookup = (time.perf_counter() - start) * 1000 / len(bases)
+        rows.append([f"FolderIndex (one scan, {len(bases)} lookups)", n, per_lookup])
+    return rows
+
+
+def big_folder_commit(tenant, user_client_post, total_files: int, n: int = 2000):  # type: ignore[no-untyped-def]
+    """A commit of ``n`` photos in a folder of ``total_files`` files; (step ms, task ms)."""
+    from jobs.models import Job
+    from jobs.runtime import drain
+    from photos.models import Photo
+    from tests.factories import make_project
+
+    project = make_project(tenant, f"Big folder {total_files}")
+    ids = populate(project, max(n, total_files // 2), prefix="F")
+    Photo.objects.filter(pk__in=ids[:n]).update(keep_raw=False)
+    reply = user_client_post("/api/photos/commit-changes", {"projects": [project.pk]}, 202)()
+    if reply["total_pending"] != n:
+        raise RuntimeError(f"commit saw {reply['total_pending']} pending of {n}")
+    start = time.perf_counter()
+    drain(task_id=reply["task_id"])
+    task_ms = (time.perf_counter() - start) * 1000
+    job = Job.objects.get(task_id=reply["task_id"], type="file_removal")
+    if job.status != "completed" or job.started_at is None or job.finished_at is None:
+        raise RuntimeError(f"file_removal ended {job.status}")
+    step_ms = (job.finished_at - job.started_at).total_seconds() * 1000
+    left = Photo.objects.filter(project=project, raw_available=False).count()
+    if left != n:
+        raise RuntimeError(f"commit trashed the RAW of {left} of {n} photos")
+    return step_ms, task_ms
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,2000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--scan-sizes", default="500,2000,20000", help="'' to skip")
+    parser.add_argument("--folder-files", type=int, default=20000, help="0 to skip")
     args = parser.parse_args()
 
     os.environ["DATABASE_URL"] = _common.create_database(args.db, name="photolib_bench_api")
@@ -184,6 +256,27 @@ def main() -> None:
     print(f"{server}; median of {args.rounds} rounds; APIClient with token authentication")
     print()
     print(table(["operation", "items", "ms", "ms / item", "SQL queries"], rows))
+
+    if args.scan_sizes:
+        print()
+        print("Originals of one base name: ms per lookup")
+        print()
+        sizes = [int(s) for s in args.scan_sizes.split(",")]
+        print(table(["lookup", "files in the folder", "ms / lookup"], scan_costs(sizes)))
+    if args.folder_files:
+        step_ms, task_ms = big_folder_commit(tenant, post, args.folder_files)
+        print()
+        print(f"Commit of 2000 photos in a folder of {args.folder_files} files (one run)")
+        print()
+        print(
+            table(
+                ["part", "ms", "ms / photo"],
+                [
+                    ["file_removal step", step_ms, step_ms / 2000],
+                    ["commit task run (4 steps)", task_ms, task_ms / 2000],
+                ],
+            )
+        )
 
 
 if __name__ == "__main__":
