@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_q",
     "projects",
     "photos",
@@ -170,6 +171,10 @@ PIPELINE_THUMB_SIZE = env_int("PIPELINE_THUMB_SIZE", 800)
 PIPELINE_THUMB_QUALITY = env_int("PIPELINE_THUMB_QUALITY", 50)
 PIPELINE_PREVIEW_SIZE = env_int("PIPELINE_PREVIEW_SIZE", 5000)
 PIPELINE_PREVIEW_QUALITY = env_int("PIPELINE_PREVIEW_QUALITY", 60)
+# Derivative engine: "auto" (pyvips when it can be imported, else Pillow), "pyvips", "pillow".
+PIPELINE_IMAGE_ENGINE = os.environ.get("PIPELINE_IMAGE_ENGINE", "").strip().lower() or "auto"
+if PIPELINE_IMAGE_ENGINE not in {"auto", "pyvips", "pillow"}:
+    raise ImproperlyConfigured("PIPELINE_IMAGE_ENGINE must be auto, pyvips or pillow")
 PIPELINE_MAINTENANCE_INTERVAL_MINUTES = env_int("PIPELINE_MAINTENANCE_INTERVAL_MINUTES", 60)
 PIPELINE_SCAVENGE_INTERVAL_MINUTES = env_int("PIPELINE_SCAVENGE_INTERVAL_MINUTES", 60)
 PIPELINE_DISCOVERY_INTERVAL_MINUTES = env_int("PIPELINE_DISCOVERY_INTERVAL_MINUTES", 5)
@@ -238,6 +243,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projects, photos and the job pipeline of a self-hosted photo library.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's assets are served by this server, not fetched from a CDN: self-hosted and
+    # offline installs get working API docs.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         # Jobs and task runs share one set of statuses.
         "RunStatusEnum": "jobs.models.JobStatus",

@@ -165,3 +165,17 @@ def test_fuzzing_the_schema_finds_no_server_errors(live_server, tenant, user, se
     assert not failures, "\n".join(failures)
     # The run reached the handlers, not only authentication and 404s.
     assert len(succeeded) >= 20, sorted(succeeded)
+
+
+def test_api_root_lists_where_to_start(client):
+    body = client.get("/api/").json()
+    assert body["projects"].endswith("/api/projects/")
+    assert body["docs"].endswith("/api/docs/") or body["docs"].endswith("/api/docs")
+
+
+def test_api_docs_use_local_assets_not_a_cdn(db, client, django_user_model):
+    user = django_user_model.objects.create_user("docs-reader", password="pw-docs-1")
+    client.force_login(user)
+    html = client.get("/api/docs/").content.decode()
+    assert "cdn.jsdelivr" not in html
+    assert "/static/drf_spectacular_sidecar/" in html

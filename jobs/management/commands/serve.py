@@ -15,6 +15,18 @@ from django.db.migrations.executor import MigrationExecutor
 from jobs.models import Lane
 
 
+def _die_with_parent() -> None:
+    """In a child: get SIGTERM when ``serve`` dies, even by SIGKILL (Linux), never orphaned."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:
+        pass  # Not Linux: Ctrl-C and SIGTERM still stop every child through _supervise.
+
+
 class Command(BaseCommand):
     help = "Run the web server (ASGI) and one qcluster per lane; Ctrl-C stops them all."
 
@@ -45,12 +57,17 @@ class Command(BaseCommand):
                 "3",
                 "--no-access-log",
             ]
-            children.append(("web", subprocess.Popen(cmd, env=env)))
+            children.append(("web", subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)))
         if not options["no_workers"]:
             for lane in (Lane.PRIORITY, Lane.DEFAULT):
                 lane_env = {**env, "Q_CLUSTER_NAME": lane}
                 children.append(
-                    (f"qcluster:{lane}", subprocess.Popen([*manage, "qcluster"], env=lane_env))
+                    (
+                        f"qcluster:{lane}",
+                        subprocess.Popen(
+                            [*manage, "qcluster"], env=lane_env, preexec_fn=_die_with_parent
+                        ),
+                    )
                 )
         if not children:
             raise CommandError("Nothing to run: --no-web and --no-workers together.")
