@@ -190,6 +190,7 @@ def photo_derivatives_generate(
             preview_path=preview,
             preview_size=settings.PIPELINE_PREVIEW_SIZE,
             preview_quality=settings.PIPELINE_PREVIEW_QUALITY,
+            engine=settings.PIPELINE_IMAGE_ENGINE,
         )
     except FileNotFoundError:
         raise missing()

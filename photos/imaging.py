@@ -1,13 +1,30 @@
-"""Image processing with Pillow: EXIF reading and WebP derivatives (SPEC §4, §6).
+"""Image processing: EXIF reading (Pillow) and WebP derivatives (libvips, else Pillow) (SPEC §4, §6).
 
 Pure functions over paths: no database, no settings. ``photos.derivatives`` decides what to
-generate and records the outcome.
+generate, which engine to ask for (``PIPELINE_IMAGE_ENGINE``) and records the outcome.
 
-Speed: a source is opened and decoded once. JPEG DCT scaling (``Image.draft``) decodes at
-1/2, 1/4 or 1/8 size when the largest derivative allows it; the thumbnail is reduced from the
-already-resized preview; orientation is applied after resizing (transposing a small image is
-cheaper). Pillow releases the GIL while it resizes and encodes, so the preview is resized in
-horizontal strips on a few threads and encoded on one thread while the thumbnail is made.
+Every source is first opened with Pillow, which reads the headers only: that is the format
+guard (only JPEG, PNG, TIFF, WebP and, with a HEIF plugin, HEIC are opened; an EPS or PSD file
+named ``.jpg`` is refused before any decoder sees it) and where EXIF comes from.
+
+Engines for the pixels:
+
+* ``pyvips`` (libvips, from the ``pyvips-binary`` wheel): the default when it can be imported.
+  One load with shrink-on-load (``thumbnail_source``) makes the preview; the thumbnail is
+  reduced from the preview in memory. Loaders other than the five allowed formats are blocked
+  in the process, and the loader libvips picks must agree with the format Pillow saw. Decoding
+  fails on errors and truncation (``fail_on="error"``). When libvips declines or fails on a
+  file, the Pillow engine makes the derivatives instead, and its verdict is final (a corrupt
+  file is ``ImageUnreadable`` either way).
+* ``pillow``: a source is decoded once. JPEG DCT scaling (``Image.draft``) decodes at 1/2,
+  1/4 or 1/8 size when the largest derivative allows it; the thumbnail is reduced from the
+  already-resized preview; orientation is applied after resizing (transposing a small image
+  is cheaper). Pillow releases the GIL while it resizes and encodes, so the preview is resized
+  in horizontal strips on a few threads and encoded on one thread while the thumbnail is made.
+
+Both engines turn the image upright from the orientation Pillow read (so the recorded
+orientation and the pixels never disagree), never enlarge, write 8-bit RGB(A) WebP with no
+metadata but an RGB ICC profile when the source has one, and replace files atomically.
 
 RAW files are not decoded (Pillow has no RAW decoder, and embedded previews vary by camera):
 ``make_derivatives`` raises ``FormatNotSupported`` for them, as it does for HEIC when no HEIF
@@ -16,19 +33,27 @@ plugin is installed.
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from .storage import RAW_EXTENSIONS, split_name
+
+if TYPE_CHECKING:
+    import pyvips
+
+logger = logging.getLogger(__name__)
 
 Tag = ExifTags.Base
 
@@ -46,9 +71,45 @@ RESAMPLE = Image.Resampling.BICUBIC
 # Shrink by an integer factor first (a fast box reduce), then resample the rest; a gap of 3.0
 # keeps the result indistinguishable from a plain resample.
 REDUCING_GAP = 3.0
-# Threads per derivative run: strips of the preview resize, then preview and thumbnail at once.
+# Threads per derivative run: strips of the preview resize, then preview and thumbnail at once
+# (Pillow); libvips' thread pool when VIPS_CONCURRENCY is not set.
 MAX_WORKERS = 4
 STRIPS_PER_WORKER = 2
+
+# Derivative engines (``PIPELINE_IMAGE_ENGINE``): "auto" is pyvips when it can be imported,
+# else Pillow; "pyvips" insists on pyvips (an error when it cannot be imported); "pillow".
+ENGINES = ("auto", "pyvips", "pillow")
+# The libvips loaders (of a ``Source``) allowed for each format Pillow identified. An UltraHDR
+# JPEG (a JPEG with a gain map) is read by uhdrload, as its SDR image.
+VIPS_LOADERS: dict[str, frozenset[str]] = {
+    "JPEG": frozenset({"jpegload_source", "uhdrload_source"}),
+    "MPO": frozenset({"jpegload_source", "uhdrload_source"}),
+    "PNG": frozenset({"pngload_source"}),
+    "TIFF": frozenset({"tiffload_source"}),
+    "WEBP": frozenset({"webpload_source"}),
+    "HEIF": frozenset({"heifload_source"}),
+}
+# Every other libvips loader is blocked in the process (operation_block_set), so that not even
+# a header is parsed by one (SVG, GIF, CSV, matrix, raw, .v files, ...). Class names: blocking
+# by nickname does not reach the file and source subclasses.
+_VIPS_UNBLOCKED = (
+    "VipsForeignLoadJpeg",
+    "VipsForeignLoadUhdr",
+    "VipsForeignLoadPng",
+    "VipsForeignLoadTiff",
+    "VipsForeignLoadWebp",
+    "VipsForeignLoadHeif",
+)
+# (rotation clockwise, then mirror left-right) that makes an image upright, by EXIF orientation.
+_VIPS_UPRIGHT: dict[int, tuple[str | None, bool]] = {
+    2: (None, True),
+    3: ("d180", False),
+    4: ("d180", True),
+    5: ("d90", True),
+    6: ("d90", False),
+    7: ("d270", True),
+    8: ("d270", False),
+}
 
 # The transposition that makes an image upright, by EXIF orientation (as ImageOps.exif_transpose).
 _TRANSPOSE: dict[int, Image.Transpose] = {
@@ -97,6 +158,8 @@ class DerivativesResult:
     exif: ExifInfo
     thumbnail_size: tuple[int, int]
     preview_size: tuple[int, int]
+    # The engine that made the files: "pyvips" or "pillow".
+    engine: str = "pillow"
 
 
 # --- EXIF ------------------------------------------------------------------------------------
@@ -333,14 +396,20 @@ def _webp_ready(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _write_webp(image: Image.Image, path: Path, *, quality: int, icc_profile: bytes | None) -> None:
+def _rgb_profile(profile: object) -> bytes | None:
+    """``profile`` when it is an ICC profile for RGB data; a grey or CMYK one would not fit the
+    RGB pixels written (an ICC header names its colour space at bytes 16-20)."""
+    if isinstance(profile, bytes) and len(profile) >= 128 and profile[16:20] == b"RGB ":
+        return profile
+    return None
+
+
+def _write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
     """Write ``path`` atomically: a temporary file in the same folder, then ``os.replace``."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            image.save(
-                fh, "WEBP", quality=quality, method=WEBP_METHOD, icc_profile=icc_profile or ""
-            )
+            write(fh)
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; derivatives are served like originals
         os.replace(tmp, path)
     except BaseException:
@@ -348,9 +417,216 @@ def _write_webp(image: Image.Image, path: Path, *, quality: int, icc_profile: by
         raise
 
 
+def _write_webp(image: Image.Image, path: Path, *, quality: int, icc_profile: bytes | None) -> None:
+    _write_atomic(
+        path,
+        lambda fh: image.save(
+            fh, "WEBP", quality=quality, method=WEBP_METHOD, icc_profile=icc_profile or ""
+        ),
+    )
+
+
 def _upright(image: Image.Image, orientation: int) -> Image.Image:
     method = _TRANSPOSE.get(orientation)
     return image.transpose(method) if method is not None else image
+
+
+# --- engines ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def vips_available() -> bool:
+    """Whether pyvips and its libvips load; configures libvips for this module once.
+
+    The operation cache is off (a path rewritten with a new photo must never give the old
+    pixels), untrusted operations and every loader but the allowed ones are blocked, and the
+    thread pool is the cores this process may use (at most ``MAX_WORKERS``) unless
+    ``VIPS_CONCURRENCY`` says otherwise.
+    """
+    try:
+        import pyvips
+    except (ImportError, OSError) as exc:  # OSError: the libvips shared library did not load
+        logger.info("pyvips is not available (%s); derivatives are made with Pillow.", exc)
+        return False
+    # libvips reports each step of each image at INFO (about 20 lines a photo) through the
+    # "pyvips" logger; keep its warnings unless logging was configured for it.
+    vips_logger = logging.getLogger("pyvips")
+    if vips_logger.level == logging.NOTSET:
+        vips_logger.setLevel(logging.WARNING)
+    pyvips.cache_set_max(0)
+    pyvips.block_untrusted_set(True)
+    pyvips.operation_block_set("VipsForeignLoad", True)
+    for name in _VIPS_UNBLOCKED:
+        pyvips.operation_block_set(name, False)
+    if not os.environ.get("VIPS_CONCURRENCY", "").strip():
+        pyvips.concurrency_set(_workers())
+    return True
+
+
+def resolve_engine(engine: str = "auto") -> str:
+    """The engine an ``engine`` setting means here: "pyvips" or "pillow".
+
+    Raises ``ValueError`` for an unknown name and ``RuntimeError`` for "pyvips" when pyvips
+    cannot be imported.
+    """
+    name = engine.strip().lower()
+    if name not in ENGINES:
+        raise ValueError(f"Unknown image engine {engine!r}; expected one of {', '.join(ENGINES)}.")
+    if name == "pillow":
+        return "pillow"
+    if vips_available():
+        return "pyvips"
+    if name == "pyvips":
+        raise RuntimeError("The image engine is 'pyvips' but pyvips/libvips cannot be imported.")
+    return "pillow"
+
+
+class _VipsDeclined(Exception):
+    """libvips would read the file with another loader than the format Pillow identified."""
+
+
+def _vips_upright(image: pyvips.Image, orientation: int) -> pyvips.Image:
+    angle, mirror = _VIPS_UPRIGHT.get(orientation, (None, False))
+    if angle is not None:
+        image = image.rot(angle)
+    return image.fliphor() if mirror else image
+
+
+def _vips_webp_ready(image: pyvips.Image) -> pyvips.Image:
+    """8-bit sRGB (with its alpha): 16-bit scaled, greyscale as RGB, other spaces converted."""
+    if image.interpretation != "srgb" or image.format != "uchar":
+        image = image.colourspace("srgb")
+    return image if image.format == "uchar" else image.cast("uchar")
+
+
+def _vips_encode(image: pyvips.Image, *, quality: int) -> bytes:
+    import pyvips
+
+    profile = image.get("icc-profile-data") if image.get_typeof("icc-profile-data") else None
+    keep = pyvips.ForeignKeep.ICC if _rgb_profile(profile) else pyvips.ForeignKeep.NONE
+    return image.webpsave_buffer(Q=quality, effort=WEBP_METHOD, keep=keep)
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    thumb: bytes
+    thumb_size: tuple[int, int]
+    preview: bytes
+    preview_size: tuple[int, int]
+
+
+def _vips_encode_derivatives(
+    source: Path,
+    *,
+    pillow_format: str,
+    size: tuple[int, int],
+    orientation: int,
+    thumb_size: int,
+    thumb_quality: int,
+    preview_size: int,
+    preview_quality: int,
+) -> _Encoded:
+    """Both derivatives as WebP bytes, made by libvips; nothing is written.
+
+    ``pillow_format`` and ``size`` are what Pillow saw; libvips must see the same. The sizes
+    are ``fit_within`` of ``size``, as with Pillow (the thumbnail is reduced from the preview,
+    so its own rounding could otherwise differ by a pixel). Raises ``pyvips.Error`` (a decode
+    or encode failure) or ``_VipsDeclined``.
+    """
+    import pyvips
+
+    def opened() -> pyvips.Source:
+        # A Source, not a file name: libvips would read "name[options]" as load options.
+        return pyvips.Source.new_from_file(str(source))
+
+    header = pyvips.Image.new_from_source(opened(), "", access="sequential")
+    loader = header.get("vips-loader") if header.get_typeof("vips-loader") else None
+    if loader not in VIPS_LOADERS.get(pillow_format, frozenset()):
+        raise _VipsDeclined(f"libvips reads it with {loader}, Pillow as {pillow_format}")
+    if (header.width, header.height) != size:
+        raise _VipsDeclined(f"libvips sees {header.width}×{header.height}, Pillow {size}")
+
+    def load(target: tuple[int, int]) -> pyvips.Image:
+        image = pyvips.Image.thumbnail_source(
+            opened(),
+            target[0],
+            height=target[1],
+            size="force",  # exactly fit_within's size: never larger than the source
+            no_rotate=True,  # upright from the orientation Pillow read, below
+            # Corrupt and truncated data is an error, not grey pixels. As a load option: the
+            # fail_on argument of thumbnail_source does not reach the loader (libvips 8.18).
+            option_string="fail_on=error",
+        )
+        # Decode, resize and convert now, into memory: the thumbnail is reduced from this.
+        return _vips_webp_ready(image).copy_memory()
+
+    preview_target = fit_within(size, preview_size)
+    thumb_target = fit_within(size, thumb_size)
+    preview = load(preview_target)
+    if thumb_target == preview_target:
+        thumb = preview
+    elif thumb_target[0] <= preview_target[0] and thumb_target[1] <= preview_target[1]:
+        # From the preview in memory: about a quarter of a second load from the file.
+        thumb = preview.thumbnail_image(
+            thumb_target[0], height=thumb_target[1], size="force", no_rotate=True
+        )
+    else:  # a thumbnail box larger than the preview's
+        thumb = load(thumb_target)
+    preview = _vips_upright(preview, orientation)
+    thumb = _vips_upright(thumb, orientation)
+    return _Encoded(
+        thumb=_vips_encode(thumb, quality=thumb_quality),
+        thumb_size=(thumb.width, thumb.height),
+        preview=_vips_encode(preview, quality=preview_quality),
+        preview_size=(preview.width, preview.height),
+    )
+
+
+def _pillow_derivatives(
+    image: Image.Image,
+    info: ExifInfo,
+    *,
+    name: str,
+    thumb_path: Path,
+    thumb_size: int,
+    thumb_quality: int,
+    preview_path: Path,
+    preview_size: int,
+    preview_quality: int,
+) -> DerivativesResult:
+    """The Pillow engine, on an opened (not yet loaded) image."""
+    preview_target = fit_within(image.size, preview_size)
+    thumb_target = fit_within(image.size, thumb_size)
+    swapped = info.orientation in SWAPPED_ORIENTATIONS
+    from_preview = preview_target[0] >= thumb_target[0] and preview_target[1] >= thumb_target[1]
+    try:
+        # JPEG only: decode at 1/2, 1/4 or 1/8 scale while that still covers the larger one.
+        image.draft("RGB", preview_target if from_preview else thumb_target)
+        image.load()
+        decoded = _webp_ready(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageUnreadable(f"{name}: cannot decode the image ({exc}).")
+    icc_profile = _rgb_profile(image.info.get("icc_profile"))
+
+    workers = _workers()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imaging") as pool:
+        preview = _resize_upright(
+            decoded, preview_target, info.orientation, pool=pool, workers=workers
+        )
+        preview_done = pool.submit(
+            _write_webp, preview, preview_path, quality=preview_quality, icc_profile=icc_profile
+        )
+        # Reduce the thumbnail from the already resized preview (the usual case).
+        if from_preview:
+            upright_target = thumb_target[::-1] if swapped else thumb_target
+            thumb = _resize(preview, upright_target)
+        else:
+            thumb = _upright(_resize(decoded, thumb_target), info.orientation)
+        _write_webp(thumb, thumb_path, quality=thumb_quality, icc_profile=icc_profile)
+        preview_done.result()
+    return DerivativesResult(
+        exif=info, thumbnail_size=thumb.size, preview_size=preview.size, engine="pillow"
+    )
 
 
 def make_derivatives(
@@ -362,48 +638,58 @@ def make_derivatives(
     preview_path: str | os.PathLike[str],
     preview_size: int,
     preview_quality: int,
+    engine: str = "auto",
 ) -> DerivativesResult:
-    """Decode ``source`` once and write its thumbnail and preview as WebP.
+    """Decode ``source`` and write its thumbnail and preview as WebP.
 
     Each derivative fits its ``size``×``size`` square, keeps the aspect ratio, is never
     enlarged and is turned upright from the EXIF orientation. Files are replaced atomically.
-    The folders of both paths must exist.
+    The folders of both paths must exist. ``engine`` is one of ``ENGINES`` (see
+    ``resolve_engine``); a file libvips declines or fails on is made with Pillow.
 
     Raises ``FileNotFoundError`` (no source), ``FormatNotSupported`` (RAW, HEIC without a
     plugin) or ``ImageUnreadable`` (corrupt or truncated source). Errors while writing
     (a full disk) are raised as the ``OSError`` they are.
     """
     source, thumb_path, preview_path = Path(source), Path(thumb_path), Path(preview_path)
+    use_vips = resolve_engine(engine) == "pyvips"
     # Keep the work inside the block: closing a Pillow image drops its decoded pixels.
     with _open(source) as image:
         info = exif_info(image)
-        preview_target = fit_within(image.size, preview_size)
-        thumb_target = fit_within(image.size, thumb_size)
-        swapped = info.orientation in SWAPPED_ORIENTATIONS
-        from_preview = preview_target[0] >= thumb_target[0] and preview_target[1] >= thumb_target[1]
-        try:
-            # JPEG only: decode at 1/2, 1/4 or 1/8 scale while that still covers the larger one.
-            image.draft("RGB", preview_target if from_preview else thumb_target)
-            image.load()
-            decoded = _webp_ready(image)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            raise ImageUnreadable(f"{source.name}: cannot decode the image ({exc}).")
-        icc_profile = image.info.get("icc_profile")
+        if use_vips:
+            import pyvips
 
-        workers = _workers()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imaging") as pool:
-            preview = _resize_upright(
-                decoded, preview_target, info.orientation, pool=pool, workers=workers
-            )
-            preview_done = pool.submit(
-                _write_webp, preview, preview_path, quality=preview_quality, icc_profile=icc_profile
-            )
-            # Reduce the thumbnail from the already resized preview (the usual case).
-            if from_preview:
-                upright_target = thumb_target[::-1] if swapped else thumb_target
-                thumb = _resize(preview, upright_target)
+            try:
+                encoded = _vips_encode_derivatives(
+                    source,
+                    pillow_format=image.format or "",
+                    size=image.size,
+                    orientation=info.orientation,
+                    thumb_size=thumb_size,
+                    thumb_quality=thumb_quality,
+                    preview_size=preview_size,
+                    preview_quality=preview_quality,
+                )
+            except (pyvips.Error, _VipsDeclined) as exc:
+                message = " ".join(str(exc).split())
+                logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
             else:
-                thumb = _upright(_resize(decoded, thumb_target), info.orientation)
-            _write_webp(thumb, thumb_path, quality=thumb_quality, icc_profile=icc_profile)
-            preview_done.result()
-    return DerivativesResult(exif=info, thumbnail_size=thumb.size, preview_size=preview.size)
+                _write_atomic(preview_path, lambda fh: fh.write(encoded.preview))
+                _write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb))
+                return DerivativesResult(
+                    exif=info,
+                    thumbnail_size=encoded.thumb_size,
+                    preview_size=encoded.preview_size,
+                    engine="pyvips",
+                )
+        return _pillow_derivatives(
+            image,
+            info,
+            name=source.name,
+            thumb_path=thumb_path,
+            thumb_size=thumb_size,
+            thumb_quality=thumb_quality,
+            preview_path=preview_path,
+            preview_size=preview_size,
+            preview_quality=preview_quality,
+        )

@@ -1,4 +1,7 @@
-"""Thumbnails, previews and EXIF of photos: the service and the two job handlers."""
+"""Thumbnails, previews and EXIF of photos: the service and the two job handlers.
+
+Every test runs on both image engines (``PIPELINE_IMAGE_ENGINE``): pyvips and Pillow.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,29 @@ from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Event, Job, JobItem, JobStatus
 from jobs.orchestrator import start_task
 from jobs.runtime import drain
+from photos import imaging
 from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 GENERATED = DerivativeStatus.GENERATED
+
+
+@pytest.fixture(autouse=True, params=["pyvips", "pillow"])
+def image_engine(request, settings, monkeypatch):
+    """Run the test with this engine, and check that every derivative was made by it."""
+    settings.PIPELINE_IMAGE_ENGINE = request.param
+    used: list[str] = []
+    make_derivatives = imaging.make_derivatives
+
+    def recording(*args, **kwargs):
+        result = make_derivatives(*args, **kwargs)
+        used.append(result.engine)
+        return result
+
+    monkeypatch.setattr(imaging, "make_derivatives", recording)
+    yield request.param
+    assert set(used) <= {request.param}, used
 
 
 def folder(project) -> Path:

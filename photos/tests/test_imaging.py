@@ -1,4 +1,9 @@
-"""EXIF reading and WebP derivatives on real image files (photos.imaging)."""
+"""EXIF reading and WebP derivatives on real image files (photos.imaging).
+
+Derivative tests run on both engines (the ``engine`` fixture): libvips through pyvips, and
+Pillow. ``derive`` checks that the engine asked for is the one that made the files, so a
+silent fallback to Pillow cannot pass for libvips.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PIL import ExifTags, Image, ImageChops, ImageOps
+import pyvips
+from PIL import ExifTags, Image, ImageChops, ImageCms, ImageOps
 from PIL.TiffImagePlugin import IFDRational
 
 from photos import imaging
@@ -17,6 +23,13 @@ from tests.factories import jpeg_bytes
 
 Tag = ExifTags.Base
 RED, GREEN, BLUE, WHITE = (220, 20, 20), (20, 200, 20), (20, 20, 220), (250, 250, 250)
+ENGINES = ["pyvips", "pillow"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    """The derivative engine a test runs on (``make_derivatives(engine=...)``)."""
+    return request.param
 
 
 @pytest.fixture
@@ -71,8 +84,8 @@ def close_to(actual: tuple[int, int, int], expected: tuple[int, int, int]) -> bo
     return all(abs(a - e) <= 40 for a, e in zip(actual, expected, strict=True))
 
 
-def derive(source: Path, work: Path, *, thumb: int = 800, preview: int = 5000):
-    return imaging.make_derivatives(
+def derive(source: Path, work: Path, engine: str, *, thumb: int = 800, preview: int = 5000):
+    result = imaging.make_derivatives(
         source,
         thumb_path=work / "thumb.webp",
         thumb_size=thumb,
@@ -80,7 +93,10 @@ def derive(source: Path, work: Path, *, thumb: int = 800, preview: int = 5000):
         preview_path=work / "preview.webp",
         preview_size=preview,
         preview_quality=60,
+        engine=engine,
     )
+    assert result.engine == engine
+    return result
 
 
 # --- EXIF ------------------------------------------------------------------------------------
@@ -205,10 +221,10 @@ def test_parse_exif_datetime_rejects_placeholders_and_bad_offsets():
 # --- derivatives -----------------------------------------------------------------------------
 
 
-def test_derivatives_are_webp_oriented_and_fit_their_boxes(work):
+def test_derivatives_are_webp_oriented_and_fit_their_boxes(work, engine):
     source = write(work / "a.jpg", jpeg_bytes(size=(600, 400), orientation=6))
 
-    result = derive(source, work, thumb=300, preview=500)
+    result = derive(source, work, engine, thumb=300, preview=500)
 
     with Image.open(work / "thumb.webp") as thumb, Image.open(work / "preview.webp") as pv:
         assert (thumb.format, pv.format) == ("WEBP", "WEBP")
@@ -229,12 +245,12 @@ def test_derivatives_are_webp_oriented_and_fit_their_boxes(work):
     ],
 )
 @pytest.mark.parametrize("workers", [1, 2])
-def test_derivatives_are_turned_upright(work, monkeypatch, orientation, expected, workers):
+def test_derivatives_are_turned_upright(work, monkeypatch, engine, orientation, expected, workers):
     """Big enough that the preview is resized in strips when there are several workers."""
     monkeypatch.setattr(imaging, "_workers", lambda: workers)
     source = write(work / "q.jpg", quadrants_jpeg((1800, 1200), orientation=orientation))
 
-    derive(source, work, thumb=200, preview=1500)
+    derive(source, work, engine, thumb=200, preview=1500)
 
     for name in ("thumb.webp", "preview.webp"):
         colours = corner_colours(work / name)
@@ -270,10 +286,10 @@ def test_strip_resize_matches_a_plain_resize(orientation):
     assert max(high for _, high in ImageChops.difference(strips, reference).getextrema()) <= 3
 
 
-def test_derivatives_never_enlarge(work):
+def test_derivatives_never_enlarge(work, engine):
     source = write(work / "small.jpg", jpeg_bytes(size=(64, 48)))
 
-    result = derive(source, work)
+    result = derive(source, work, engine)
 
     assert result.thumbnail_size == result.preview_size == (64, 48)
     for name in ("thumb.webp", "preview.webp"):
@@ -281,41 +297,41 @@ def test_derivatives_never_enlarge(work):
             assert image.size == (64, 48)
 
 
-def test_large_source_uses_default_sizes_and_draft_decoding(work):
+def test_large_source_uses_default_sizes_and_draft_decoding(work, engine):
     source = write(work / "big.jpg", jpeg_bytes(size=(2400, 1600)))
 
-    result = derive(source, work, thumb=800, preview=1000)
+    result = derive(source, work, engine, thumb=800, preview=1000)
 
     assert result.thumbnail_size == (800, 533)
     assert result.preview_size == (1000, 667)
 
 
-def test_derivatives_are_written_atomically_and_readable(work):
+def test_derivatives_are_written_atomically_and_readable(work, engine):
     source = write(work / "a.jpg", jpeg_bytes(size=(300, 200)))
     (work / "thumb.webp").write_bytes(b"old thumbnail")
 
-    derive(source, work)
+    derive(source, work, engine)
 
     assert sorted(p.name for p in work.iterdir()) == ["a.jpg", "preview.webp", "thumb.webp"]
     mode = stat.S_IMODE((work / "thumb.webp").stat().st_mode)
     assert mode == 0o644
 
 
-def test_png_with_alpha_keeps_transparency(work):
+def test_png_with_alpha_keeps_transparency(work, engine):
     image = Image.new("RGBA", (100, 50), (10, 20, 30, 0))
     image.save(work / "a.png")
 
-    derive(work / "a.png", work)
+    derive(work / "a.png", work, engine)
 
     with Image.open(work / "thumb.webp") as thumb:
         assert thumb.mode == "RGBA"
         assert thumb.getpixel((5, 5))[3] == 0
 
 
-def test_sixteen_bit_greyscale_is_scaled_not_clipped(work):
+def test_sixteen_bit_greyscale_is_scaled_not_clipped(work, engine):
     Image.new("I;16", (50, 50), 32768).save(work / "grey.png")
 
-    derive(work / "grey.png", work)
+    derive(work / "grey.png", work, engine)
 
     with Image.open(work / "thumb.webp") as thumb:
         assert 100 <= thumb.convert("L").getpixel((25, 25)) <= 156
@@ -330,30 +346,30 @@ def test_sixteen_bit_greyscale_is_scaled_not_clipped(work):
         ("eps.jpg", b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"),
     ],
 )
-def test_unreadable_sources_raise_image_unreadable_and_write_nothing(work, name, data):
+def test_unreadable_sources_raise_image_unreadable_and_write_nothing(work, engine, name, data):
     source = write(work / name, data)
 
     with pytest.raises(imaging.ImageUnreadable, match=name):
-        derive(source, work)
+        derive(source, work, engine)
     assert sorted(p.name for p in work.iterdir()) == [name]
 
 
-def test_raw_and_heic_are_not_supported(work):
+def test_raw_and_heic_are_not_supported(work, engine):
     raw = write(work / "a.CR2", b"II*\x00\x10\x00\x00\x00CR\x02\x00")
     heic = write(work / "b.heic", b"\x00\x00\x00\x18ftypheic")
 
     with pytest.raises(imaging.FormatNotSupported, match="RAW"):
-        derive(raw, work)
+        derive(raw, work, engine)
     if not imaging.can_decode("b.heic"):
         with pytest.raises(imaging.FormatNotSupported, match="HEIC"):
-            derive(heic, work)
+            derive(heic, work, engine)
     assert not imaging.can_decode("a.CR2")
     assert imaging.can_decode("a.JPG")
 
 
-def test_missing_source_raises_file_not_found(work):
+def test_missing_source_raises_file_not_found(work, engine):
     with pytest.raises(FileNotFoundError):
-        derive(work / "nope.jpg", work)
+        derive(work / "nope.jpg", work, engine)
 
 
 def test_fit_within_keeps_aspect_and_never_enlarges():
@@ -361,3 +377,185 @@ def test_fit_within_keeps_aspect_and_never_enlarges():
     assert imaging.fit_within((4000, 6000), 800) == (533, 800)
     assert imaging.fit_within((64, 48), 800) == (64, 48)
     assert imaging.fit_within((10000, 1), 800) == (800, 1)
+
+
+# --- the two engines -------------------------------------------------------------------------
+
+
+def upright_corners(size: tuple[int, int], orientation: int) -> list[tuple[int, int, int]]:
+    """The corner colours of ``quadrants_jpeg`` once turned upright (Pillow's exif_transpose)."""
+    with Image.open(io.BytesIO(quadrants_jpeg(size, orientation=orientation))) as image:
+        upright = ImageOps.exif_transpose(image)
+        path = io.BytesIO()
+        upright.save(path, "PNG")
+    return corner_colours(path)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_engines_agree_on_sizes_and_orientation(tmp_path, orientation):
+    source = write(tmp_path / "q.jpg", quadrants_jpeg((1800, 1200), orientation=orientation))
+    upright = (1200, 1800) if orientation in imaging.SWAPPED_ORIENTATIONS else (1800, 1200)
+    expected = upright_corners((1800, 1200), orientation)
+    results = {}
+    for engine in ENGINES:
+        out = tmp_path / engine
+        out.mkdir()
+        results[engine] = derive(source, out, engine, thumb=300, preview=1500)
+        for name in ("thumb.webp", "preview.webp"):
+            colours = corner_colours(out / name)
+            assert all(close_to(c, e) for c, e in zip(colours, expected, strict=True)), (
+                engine,
+                name,
+                colours,
+                expected,
+            )
+
+    vips, pil = results["pyvips"], results["pillow"]
+    assert vips.preview_size == pil.preview_size == (upright[0] * 5 // 6, upright[1] * 5 // 6)
+    assert vips.thumbnail_size == pil.thumbnail_size
+    assert max(vips.thumbnail_size) == 300
+    assert vips.exif == pil.exif
+    assert (vips.exif.width, vips.exif.height) == upright
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_vips_orientation_table_matches_pillow_exif_transpose(orientation):
+    image = Image.effect_noise((30, 20), 80).convert("RGB")
+    exif = Image.Exif()
+    exif[Tag.Orientation] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", exif=exif.tobytes())
+    with Image.open(buffer) as tagged:
+        expected = ImageOps.exif_transpose(tagged)
+    vips_image = pyvips.Image.new_from_memory(image.tobytes(), 30, 20, 3, "uchar")
+
+    upright = imaging._vips_upright(vips_image, orientation)
+
+    assert (upright.width, upright.height) == expected.size
+    assert upright.write_to_memory() == expected.tobytes()
+
+
+def vips_encode(source: Path, pillow_format: str = "JPEG") -> imaging._Encoded:
+    imaging.vips_available()  # configures libvips as make_derivatives does
+    return imaging._vips_encode_derivatives(
+        source,
+        pillow_format=pillow_format,
+        size=(800, 600) if source.suffix == ".jpg" else (40, 30),
+        orientation=1,
+        thumb_size=100,
+        thumb_quality=50,
+        preview_size=200,
+        preview_quality=60,
+    )
+
+
+def test_libvips_itself_refuses_truncated_data(work):
+    """Not just Pillow after a fallback: libvips would otherwise pad the image with grey."""
+    source = write(work / "truncated.jpg", noise_jpeg()[:30_000])
+
+    with pytest.raises(pyvips.Error, match="premature end"):
+        vips_encode(source)
+
+
+def test_libvips_reads_only_the_format_pillow_identified(work):
+    png = work / "a.png"
+    Image.new("RGB", (40, 30), RED).save(png)
+    gif = work / "a.gif"
+    Image.new("RGB", (40, 30), RED).save(gif)
+
+    assert vips_encode(png, "PNG").preview_size == (40, 30)
+    with pytest.raises(imaging._VipsDeclined, match="pngload"):
+        vips_encode(png, "JPEG")
+    # Loaders of other formats are blocked in the process: GIF is not even recognised.
+    with pytest.raises(pyvips.Error, match="not in a known format"):
+        vips_encode(gif, "GIF")
+
+
+def test_a_file_libvips_fails_on_is_made_with_pillow(work, monkeypatch):
+    def failing(*args, **kwargs):
+        raise pyvips.Error("simulated libvips failure")
+
+    monkeypatch.setattr(imaging, "_vips_encode_derivatives", failing)
+    source = write(work / "a.jpg", jpeg_bytes(size=(300, 200)))
+
+    result = imaging.make_derivatives(
+        source,
+        thumb_path=work / "thumb.webp",
+        thumb_size=100,
+        thumb_quality=50,
+        preview_path=work / "preview.webp",
+        preview_size=200,
+        preview_quality=60,
+        engine="pyvips",
+    )
+
+    assert result.engine == "pillow"
+    assert (result.thumbnail_size, result.preview_size) == ((100, 67), (200, 133))
+    with Image.open(work / "thumb.webp") as thumb:
+        assert thumb.size == (100, 67)
+
+
+def test_engine_setting_resolves_and_falls_back_without_pyvips(monkeypatch):
+    assert imaging.resolve_engine("auto") == "pyvips"
+    assert imaging.resolve_engine(" PyVips ") == "pyvips"
+    assert imaging.resolve_engine("pillow") == "pillow"
+    with pytest.raises(ValueError, match="imagemagick"):
+        imaging.resolve_engine("imagemagick")
+
+    monkeypatch.setattr(imaging, "vips_available", lambda: False)
+
+    assert imaging.resolve_engine("auto") == "pillow"
+    with pytest.raises(RuntimeError, match="pyvips"):
+        imaging.resolve_engine("pyvips")
+
+
+def test_sixteen_bit_rgb_is_scaled_to_eight_bits(work, engine):
+    # Pillow cannot write 16-bit RGB; libvips can.
+    pixels = pyvips.Image.black(60, 40).cast("ushort").new_from_image([65535, 32768, 0])
+    pixels.copy(interpretation="rgb16").pngsave(str(work / "rgb16.png"))
+    assert pyvips.Image.new_from_file(str(work / "rgb16.png")).format == "ushort"
+
+    derive(work / "rgb16.png", work, engine)
+
+    with Image.open(work / "preview.webp") as preview:
+        assert preview.mode == "RGB"
+        assert close_to(preview.getpixel((30, 20)), (255, 128, 0))
+
+
+def test_cmyk_jpeg_is_converted_to_rgb(work, engine):
+    Image.new("CMYK", (120, 80), (0, 255, 255, 0)).save(work / "cmyk.jpg")
+
+    derive(work / "cmyk.jpg", work, engine)
+
+    with Image.open(work / "thumb.webp") as thumb:
+        assert thumb.mode == "RGB"
+        assert close_to(thumb.getpixel((60, 40)), RED)
+
+
+def test_rgb_icc_profile_is_kept_and_exif_is_not(work, engine):
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    path = work / "a.jpg"
+    write(path, jpeg_bytes(size=(300, 200), orientation=6, make="Canon"))
+    with Image.open(path) as image:
+        image.save(path, "JPEG", icc_profile=profile, exif=image.getexif().tobytes())
+
+    derive(path, work, engine)
+
+    for name in ("thumb.webp", "preview.webp"):
+        with Image.open(work / name) as image:
+            assert image.info.get("icc_profile") == profile
+            assert "exif" not in image.info
+            assert not image.getexif()
+
+
+def test_a_grey_icc_profile_is_dropped_with_the_grey(work, engine):
+    """The pixels are written as RGB; a GRAY profile would not describe them."""
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[16:20] = b"GRAY"
+    Image.new("L", (60, 40), 128).save(work / "grey.jpg", icc_profile=bytes(profile))
+
+    derive(work / "grey.jpg", work, engine)
+
+    with Image.open(work / "thumb.webp") as thumb:
+        assert "icc_profile" not in thumb.info
+        assert close_to(thumb.convert("RGB").getpixel((30, 20)), (128, 128, 128))
