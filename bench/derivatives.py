@@ -2,7 +2,9 @@
 
 Engines, on the same files, each in its own process pinned to one core (``--core``):
 
-* ``ours``   — ``photos.imaging.make_derivatives`` (Pillow), what the handler calls;
+* ``ours``   — ``photos.imaging.make_derivatives``, what the handler calls, with its default
+  engine (libvips through pyvips, WebP effort 0); ``ours:pillow`` the same with the Pillow
+  engine (the fallback when pyvips is missing or declines a file);
 * ``sharp``  — sharp (libvips) through node, ``sharp.concurrency(1)``: two pipelines from the
   file, as the original Node.js system made them; at sharp's default WebP effort (4) and at
   effort 0, which is what ours uses (``WEBP_METHOD = 0``);
@@ -19,8 +21,8 @@ beside it.
 
     .venv/bin/python bench/derivatives.py [--images 3] [--rounds 4] [--breakdown] [--core -1]
 
-Needs ``npm install --no-audit --no-fund`` in ``bench/`` for sharp and ``pip install -r
-bench/requirements.txt`` for pyvips; an engine that is not installed is reported as such.
+Needs ``npm install --no-audit --no-fund`` in ``bench/`` for sharp (pyvips and pyvips-binary are
+in requirements.txt); an engine that is not installed is reported as such.
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ def child_ours(spec: dict) -> dict:
     from photos.imaging import make_derivatives
 
     out = Path(spec["out"])
+    engine = spec.get("engine", "auto")
 
     def one(src: str, stem: str) -> dict:
         thumb, preview = out / f"{stem}.thumb.webp", out / f"{stem}.preview.webp"
@@ -129,7 +132,10 @@ def child_ours(spec: dict) -> dict:
             preview_path=preview,
             preview_size=PREVIEW[0],
             preview_quality=PREVIEW[1],
+            engine=engine,
         )
+        if engine != "auto" and result.engine != engine:
+            raise RuntimeError(f"{src}: made by {result.engine}, not {engine}")
         return {
             "thumb": [*result.thumbnail_size, thumb.stat().st_size],
             "preview": [*result.preview_size, preview.stat().st_size],
@@ -199,7 +205,7 @@ def engine_available(engine: str) -> str | None:
             [sys.executable, "-c", "import pyvips; pyvips.version(0)"], capture_output=True
         )
         if probe.returncode:
-            return "pyvips/libvips is not installed (pip install -r bench/requirements.txt)"
+            return "pyvips/libvips is not installed (pip install -r requirements.txt)"
     return None
 
 
@@ -225,16 +231,84 @@ def run_engine(engine: str, spec: dict, *, core: int | None) -> dict:
 
 ENGINES = {
     # name: (label, extra spec)
-    "ours": ("ours: photos.imaging.make_derivatives (Pillow, WebP method 0)", {}),
+    "ours": ("ours: photos.imaging.make_derivatives (pyvips engine, WebP effort 0)", {}),
+    "ours:pillow": ("ours, Pillow engine (fallback), WebP method 0", {"engine": "pillow"}),
     "sharp": ("sharp 2 pipelines, WebP effort 4 (sharp default)", {"effort": 4}),
     "sharp:e0": ("sharp 2 pipelines, WebP effort 0 (ours' setting)", {"effort": 0}),
     "pyvips": ("pyvips thumbnail, WebP effort 0", {"effort": 0}),
 }
 
 
-def breakdown(files: list[Path], *, core: int | None) -> list[tuple[str, float]]:
-    """Where ours' time goes: the same Pillow steps as make_derivatives, timed one by one."""
+def breakdown_vips(files: list[Path], *, core: int | None) -> list[tuple[str, float]]:
+    """Where ours' time goes: the steps of the pyvips engine (``photos.imaging``), one by one."""
+    if core is not None:
+        pin_to_core(core)
+        os.environ["VIPS_CONCURRENCY"] = "1"  # read when libvips starts, as in the children
+    from bench._common import setup_django
+
+    setup_django()
+    import pyvips
+
+    from photos import imaging
+
+    assert imaging.vips_available()
+    steps: dict[str, list[float]] = {}
+
+    def tick(name: str, start: float) -> float:
+        now = time.process_time()
+        steps.setdefault(name, []).append((now - start) * 1000)
+        return now
+
+    def opened() -> pyvips.Source:
+        return pyvips.Source.new_from_file(str(src))
+
+    for src in files * 2:
+        t = time.process_time()
+        with imaging._open(src) as image:
+            info = imaging.exif_info(image)
+            size = image.size
+        t = tick("Pillow: open, format guard, EXIF (headers only)", t)
+        header = pyvips.Image.new_from_source(opened(), "", access="sequential")
+        assert (header.width, header.height) == size
+        t = tick("libvips: header, loader check", t)
+        preview_target = imaging.fit_within(size, PREVIEW[0])
+        preview = pyvips.Image.thumbnail_source(
+            opened(),
+            preview_target[0],
+            height=preview_target[1],
+            size="force",
+            no_rotate=True,
+            option_string="fail_on=error",
+        ).copy_memory()
+        t = tick("decode + resize 6000×4000 → 5000×3333 into memory (thumbnail_source)", t)
+        thumb_target = imaging.fit_within(size, THUMB[0])
+        thumb = preview.thumbnail_image(
+            thumb_target[0], height=thumb_target[1], size="force", no_rotate=True
+        ).copy_memory()
+        t = tick("thumbnail 5000 → 800 from the preview in memory (thumbnail_image)", t)
+        imaging._vips_encode(imaging._vips_upright(preview, info.orientation), quality=PREVIEW[1])
+        t = tick("turn upright (the portrait) + encode preview WebP q60 effort 0", t)
+        imaging._vips_encode(imaging._vips_upright(thumb, info.orientation), quality=THUMB[1])
+        t = tick("turn upright + encode thumbnail WebP q50 effort 0", t)
+        pyvips.Image.thumbnail_source(
+            opened(),
+            thumb_target[0],
+            height=thumb_target[1],
+            size="force",
+            no_rotate=True,
+            option_string="fail_on=error",
+        ).copy_memory()
+        t = tick("not used — thumbnail from the file instead (shrink-on-load 1/4)", t)
+        pyvips.Image.new_from_source(opened(), "", access="sequential").copy_memory()
+        tick("for reference: decode alone at full size", t)
+    return [(name, median(values)) for name, values in steps.items()]
+
+
+def breakdown_pillow(files: list[Path], *, core: int | None) -> list[tuple[str, float]]:
+    """The Pillow engine's steps (the fallback), one by one on one thread."""
     from PIL import Image
+
+    from photos.imaging import REDUCING_GAP, RESAMPLE
 
     if core is not None:
         pin_to_core(core)
@@ -253,19 +327,14 @@ def breakdown(files: list[Path], *, core: int | None) -> list[tuple[str, float]]
                 image.draft("RGB", (5000, 3333))
                 image.load()
                 t = tick("decode JPEG at full size (draft cannot help: 6000→5000)", t)
-                preview = image.resize((5000, 3333), Image.Resampling.LANCZOS, reducing_gap=3.0)
-                t = tick("resize 6000×4000 → 5000×3333 Lanczos", t)
+                preview = image.resize((5000, 3333), RESAMPLE, reducing_gap=REDUCING_GAP)
+                t = tick(f"resize 6000×4000 → 5000×3333 {RESAMPLE.name.title()}", t)
                 preview.save(tmp / "p.webp", "WEBP", quality=60, method=0)
                 t = tick("encode preview WebP q60 method 0 (16.7 MP)", t)
-                thumb = preview.resize((800, 533), Image.Resampling.LANCZOS, reducing_gap=3.0)
-                t = tick("resize 5000 → 800 Lanczos (reducing_gap 3)", t)
+                thumb = preview.resize((800, 533), RESAMPLE, reducing_gap=REDUCING_GAP)
+                t = tick(f"resize 5000 → 800 {RESAMPLE.name.title()} (reducing_gap 3)", t)
                 thumb.save(tmp / "t.webp", "WEBP", quality=50, method=0)
-                t = tick("encode thumbnail WebP q50 method 0", t)
-            with Image.open(src) as image:
-                t = time.process_time()
-                image.draft("RGB", (800, 533))
-                image.load()
-                tick("for reference: decode with draft at 1/4 scale (thumbnail alone)", t)
+                tick("encode thumbnail WebP q50 method 0", t)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return [(name, median(values)) for name, values in steps.items()]
@@ -401,18 +470,21 @@ def main() -> None:
         "\nCPU ms counts every thread of the engine's process; on one core it is the wall time "
         "without the noisy neighbours (best wall shows the same)."
     )
-    if "ours" in cpu_ms and "sharp" in cpu_ms:
-        # One core: CPU time is the figure; all cores: wall time (threads overlap).
-        basis, values = ("CPU", cpu_ms) if core is not None else ("median wall", wall_ms)
-        r = values["ours"] / values["sharp"]
-        print(
-            f"Goal ours ≤ 1.1 × sharp (sharp's default effort), {basis}: {r:.2f}× — "
-            f"{'met' if r <= 1.1 else 'NOT met'}"
-        )
+    # One core: CPU time is the figure; all cores: wall time (threads overlap).
+    basis, values = ("CPU", cpu_ms) if core is not None else ("median wall", wall_ms)
+    for peer, how in (("sharp:e0", "the same WebP effort, 0"), ("sharp", "sharp's default, 4")):
+        if "ours" in values and peer in values:
+            r = values["ours"] / values[peer]
+            print(
+                f"Goal ours ≤ 1.1 × {peer} ({how}), {basis}: {r:.2f}× — "
+                f"{'met' if r <= 1.1 else 'NOT met'}"
+            )
 
     if args.breakdown:
-        print("\nWhere ours' time goes (same Pillow steps, one thread, median CPU ms):\n")
-        print(table(["step", "ms"], breakdown(files, core=core)))
+        print("\nWhere ours' time goes (pyvips engine, one thread, median CPU ms):\n")
+        print(table(["step", "ms"], breakdown_vips(files, core=core)))
+        print("\nThe Pillow engine (fallback), same steps on one thread, median CPU ms:\n")
+        print(table(["step", "ms"], breakdown_pillow(files, core=core)))
 
 
 def _mean_sizes(outputs: dict) -> dict[str, float]:
