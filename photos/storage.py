@@ -10,8 +10,9 @@ outside the tenant root raises ``UnsafePath``.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from collections.abc import Iterator
+import stat
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -186,7 +187,10 @@ def scan_originals(folder: Path) -> tuple[dict[str, BaseFiles], list[str]]:
 
 
 def files_for_basename(folder: Path, basename: str) -> BaseFiles:
-    """Every original of one base name (``IMG_1.jpg``, ``IMG_1.JPG``, ``IMG_1.cr2`` …)."""
+    """Every original of one base name (``IMG_1.jpg``, ``IMG_1.JPG``, ``IMG_1.cr2`` …).
+
+    Scans the whole folder: a job looking up many photos uses a ``FolderIndex`` instead.
+    """
     found = BaseFiles(basename)
     prefix = basename + "."
     try:
@@ -201,6 +205,151 @@ def files_for_basename(folder: Path, basename: str) -> BaseFiles:
     except FileNotFoundError:
         pass
     return found
+
+
+def _folder_mtime(folder: Path) -> int | None:
+    try:
+        return os.stat(folder).st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+@dataclass(slots=True)
+class _Listing:
+    """One folder's originals: base name → file names (every case variant), as scanned."""
+
+    stamp: int | None  # the folder's mtime read just before the scan; None: no folder
+    names: dict[str, tuple[str, ...]]
+
+
+class FolderIndex:
+    """A job's listing of the project folders it works in: each folder scanned once.
+
+    ``files(folder, basename)`` answers what ``files_for_basename`` answers, without a
+    ``os.scandir`` of the whole folder per photo (quadratic over a big project). A folder is
+    scanned on its first lookup (hidden entries, directories and symlinks ignored, as in
+    ``scan_originals``) and then kept current:
+
+    * every lookup ``stat``s the folder: if its mtime moved since the scan, something other
+      than this job added, removed or renamed an entry, and the folder is scanned again. A
+      job that only reads a folder (derivatives) so sees a file that appeared meanwhile, at
+      the cost of one rescan per outside change, never more than one scan per lookup;
+    * the job reports its own changes with ``record(folder, added=, removed=)`` right after
+      making them; that also takes the folder's new mtime as the reference, so its own
+      renames do not trigger rescans;
+    * each listed name is checked with ``os.lstat`` (still a regular file) before it is
+      returned, so a name that vanished is never acted on.
+
+    Limits: an outside change that lands between a lookup and the ``record`` of the job's
+    own change (the few renames of one photo), or within the same filesystem timestamp tick
+    as the last change seen, can be missed by this job; ``manifest_check``, the step that
+    follows every job that moves files, reconciles the rows with the disk. Nothing is ever
+    overwritten on that account: every rename refuses an existing target.
+
+    At most ``max_folders`` listings are kept (least recently used first out), so a job over
+    many projects holds a few folders in memory, not all of them. ``scans`` counts the
+    ``os.scandir`` calls made.
+    """
+
+    def __init__(self, *, max_folders: int = 4) -> None:
+        self.max_folders = max(1, max_folders)
+        self.scans = 0
+        self._listings: OrderedDict[Path, _Listing] = OrderedDict()
+
+    def files(self, folder: Path, basename: str) -> BaseFiles:
+        """Every original of ``basename`` in ``folder`` (every case variant), checked on disk."""
+        listing = self._listing(folder)
+        found = BaseFiles(basename)
+        names = listing.names.get(basename, ())
+        present = tuple(name for name in names if _is_regular_file(folder / name))
+        if present != names:
+            self._store(listing, basename, present)
+        for name in present:
+            kind = classify(name)
+            if kind is not None:
+                getattr(found, kind.value).append(name)
+        return found
+
+    def record(
+        self, folder: Path, *, added: Iterable[str] = (), removed: Iterable[str] = ()
+    ) -> None:
+        """Note files this job has just created in, moved into or moved out of ``folder``.
+
+        ``added`` may name more files than really arrived (lookups check every name on disk);
+        ``removed`` must name only files that are really gone.
+        """
+        listing = self._listings.get(folder)
+        if listing is None:
+            return
+        listing.stamp = _folder_mtime(folder)
+        gone = set(removed)
+        for name in gone:
+            base, _ = split_name(name)
+            names = listing.names.get(base, ())
+            if name in names:
+                self._store(listing, base, tuple(n for n in names if n != name))
+        for name in added:
+            base, _ = split_name(name)
+            names = listing.names.get(base, ())
+            if name in gone or name in names or is_hidden(name) or classify(name) is None:
+                continue
+            self._store(listing, base, (*names, name))
+
+    def forget(self, folder: Path) -> None:
+        """Drop ``folder``'s listing: the next lookup scans it again."""
+        self._listings.pop(folder, None)
+
+    def _listing(self, folder: Path) -> _Listing:
+        listing = self._listings.get(folder)
+        if listing is not None and _folder_mtime(folder) == listing.stamp:
+            self._listings.move_to_end(folder)
+            return listing
+        listing = self._scan(folder)
+        self._listings[folder] = listing
+        self._listings.move_to_end(folder)
+        while len(self._listings) > self.max_folders:
+            self._listings.popitem(last=False)
+        return listing
+
+    def _scan(self, folder: Path) -> _Listing:
+        # The mtime is read before the scan, so a change during the scan moves it on and the
+        # next lookup scans again.
+        stamp = _folder_mtime(folder)
+        grouped: dict[str, list[str]] = {}
+        self.scans += 1
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    if is_hidden(entry.name) or classify(entry.name) is None:
+                        continue
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    base, _ = split_name(entry.name)
+                    grouped.setdefault(base, []).append(entry.name)
+        except FileNotFoundError:
+            return _Listing(stamp=None, names={})
+        return _Listing(stamp=stamp, names={b: tuple(n) for b, n in grouped.items()})
+
+    @staticmethod
+    def _store(listing: _Listing, basename: str, names: tuple[str, ...]) -> None:
+        if names:
+            listing.names[basename] = names
+        else:
+            listing.names.pop(basename, None)
+
+
+def originals(folder: Path, basename: str, *, index: FolderIndex | None = None) -> BaseFiles:
+    """``index.files(folder, basename)`` for a job holding an index, else a fresh scan."""
+    if index is None:
+        return files_for_basename(folder, basename)
+    return index.files(folder, basename)
 
 
 def group_by_class(names: list[str]) -> dict[FileClass, list[str]]:
