@@ -13,10 +13,10 @@ import errno
 import os
 
 import pytest
-from PIL import Image
 
 from jobs.models import Job, JobItem, JobStatus
 from jobs.runtime import drain
+from photos import imaging
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_commit, photos_process
 
@@ -92,22 +92,36 @@ def test_commit_with_unwritable_trash_fails_items_clearly_and_moves_nothing(
     assert_no_original_lost(before, project)
 
 
+@pytest.mark.parametrize("engine", ["pyvips", "pillow"])
 def test_derivatives_on_a_full_disk_fail_the_job_with_the_error_and_leave_no_partial_file(
-    user, project, monkeypatch, settings
+    user, project, monkeypatch, settings, engine
 ):
     settings.PIPELINE_RETRY_BASE_SECONDS = 0  # retries at once: the test needs no backoff
+    settings.PIPELINE_IMAGE_ENGINE = engine
     photos = add_photos(project, 2, raw=False, size=(320, 200))
     before = originals(project)
-    real_save = Image.Image.save
+    # Both engines write a derivative through imaging._write_atomic(path, write), which hands
+    # ``write`` the open temporary file: the fault goes into that write.
+    real_write_atomic = imaging._write_atomic
 
-    def save(self, fp, format=None, **params):  # type: ignore[no-untyped-def]
-        if (format or "").upper() == "WEBP":
+    def write_atomic(path, write):  # type: ignore[no-untyped-def]
+        def full_disk(fh):  # type: ignore[no-untyped-def]
             # As a full disk does: part of the file is written, then the write fails.
-            fp.write(b"RIFF\x00\x00")
+            fh.write(b"RIFF\x00\x00")
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_save(self, fp, format, **params)
 
-    monkeypatch.setattr(Image.Image, "save", save)
+        return real_write_atomic(path, full_disk)
+
+    monkeypatch.setattr(imaging, "_write_atomic", write_atomic)
+    encoded_by_vips: list[bool] = []
+    real_vips_encode = imaging._vips_encode_derivatives
+
+    def vips_encode(*args, **kwargs):  # type: ignore[no-untyped-def]
+        encoded = real_vips_encode(*args, **kwargs)
+        encoded_by_vips.append(True)  # libvips made the bytes; the write is what fails
+        return encoded
+
+    monkeypatch.setattr(imaging, "_vips_encode_derivatives", vips_encode)
     code, body = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
     assert code == 202
     drain(task_id=body["task_id"])
@@ -123,3 +137,4 @@ def test_derivatives_on_a_full_disk_fail_the_job_with_the_error_and_leave_no_par
         project=project, thumbnail_status=DerivativeStatus.GENERATED
     ).exists()
     assert originals(project) == before
+    assert bool(encoded_by_vips) == (engine == "pyvips")  # the engine under test wrote
