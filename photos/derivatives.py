@@ -110,7 +110,11 @@ def _remove_quietly(*paths: Path) -> None:
 
 
 def photo_derivatives_generate(
-    *, photo: Photo, force: bool = False, job_id: int | None = None
+    *,
+    photo: Photo,
+    force: bool = False,
+    job_id: int | None = None,
+    index: storage.FolderIndex | None = None,
 ) -> str:
     """Make the photo's thumbnail and preview, read its EXIF, record statuses; a status message.
 
@@ -121,7 +125,8 @@ def photo_derivatives_generate(
     removed). Other errors (a full disk) propagate, so the job is retried.
 
     The row is re-read first: a photo moved to another project since the job was queued is
-    processed where it is now.
+    processed where it is now. ``index``: the job's ``storage.FolderIndex`` (the folder is
+    listed once per job, not per photo); ``None`` scans the folder for this photo.
     """
     current = Photo.objects.select_related("project__tenant").filter(pk=photo.pk).first()
     if current is None:
@@ -133,7 +138,7 @@ def photo_derivatives_generate(
         preview = storage.preview_path(project, current.basename)
     except storage.UnsafePath as exc:
         raise ItemFailed(f"{current.basename}: {exc}")
-    files = storage.files_for_basename(folder, current.basename)
+    files = storage.originals(folder, current.basename, index=index)
 
     def record(changes: dict[str, Any]) -> list[str]:
         changed = _photo_record(photo=current, changes=changes, job_id=job_id)

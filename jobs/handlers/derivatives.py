@@ -4,7 +4,8 @@ A thin adapter over ``photos.derivatives.photo_derivatives_generate``. With item
 selection, moved photos) each item is one photo and ``ctx.each_item`` marks it, so a retried
 job resumes at the first unfinished item. A ``project`` (or ``global``) job without items
 walks every photo of its project(s) in id order; a retry walks them again and skips the ones
-already up to date. Payload ``force``: regenerate even when up to date.
+already up to date. Payload ``force``: regenerate even when up to date. Each run holds one
+``FolderIndex``, so a project folder is listed once per job, not once per photo.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from jobs.models import JobItem, Scope
 from jobs.registry import handler
 from photos.derivatives import photo_derivatives_generate
 from photos.models import Photo
+from photos.storage import FolderIndex
 from projects.models import Project
 
 PAGE_SIZE = 500
@@ -42,6 +44,7 @@ def _photos_in_id_order(project: Project) -> Iterator[Photo]:
 def derivatives_generate(ctx: JobContext) -> None:
     force = bool(ctx.payload.get("force"))
     job_id = ctx.job.pk
+    index = FolderIndex()
 
     if ctx.has_items():
 
@@ -51,7 +54,7 @@ def derivatives_generate(ctx: JobContext) -> None:
                 raise ItemSkipped(f"{item.basename}: the photo no longer exists.")
             if photo.project.tenant_id != ctx.job.tenant_id:
                 raise ItemFailed(f"{item.basename}: the photo belongs to another tenant.")
-            return photo_derivatives_generate(photo=photo, force=force, job_id=job_id)
+            return photo_derivatives_generate(photo=photo, force=force, job_id=job_id, index=index)
 
         ctx.each_item(one)
         return
@@ -66,7 +69,7 @@ def derivatives_generate(ctx: JobContext) -> None:
         for photo in _photos_in_id_order(project):
             ctx.check_cancel()
             try:
-                photo_derivatives_generate(photo=photo, force=force, job_id=job_id)
+                photo_derivatives_generate(photo=photo, force=force, job_id=job_id, index=index)
             except ItemSkipped:
                 pass
             except ItemFailed as exc:

@@ -1,7 +1,8 @@
 """Handlers that move photo files: ``file_removal`` (commit) and ``image_move_files`` (move).
 
 Thin adapters over ``photos.services``; both work only on the photos named by the job's
-items, never on a whole project by fallback.
+items, never on a whole project by fallback. Each run holds one ``FolderIndex``, so a project
+folder is listed once per job rather than once or twice per photo.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from jobs.models import JobItem, Scope
 from jobs.registry import handler
 from photos.services.commit import pending_changes_events, photo_file_removal
 from photos.services.move import photo_move_files
+from photos.storage import FolderIndex
 
 MOVE_PLAN_PREFIX = "move-plan:"
 
@@ -28,6 +30,7 @@ def file_removal(ctx: JobContext) -> None:
         return
     project_id = ctx.job.project_id if ctx.scope == Scope.PROJECT else None
     touched: set[int] = set()
+    index = FolderIndex()
 
     def one(item: JobItem) -> str:
         message, photo_project = photo_file_removal(
@@ -35,6 +38,7 @@ def file_removal(ctx: JobContext) -> None:
             photo_id=item.photo_id,
             project_id=project_id,
             job_id=ctx.job.pk,
+            index=index,
         )
         if photo_project is not None:
             touched.add(photo_project)
@@ -69,6 +73,7 @@ def image_move_files(ctx: JobContext) -> None:
     dest_id = ctx.payload.get("dest_project_id")
     if not isinstance(dest_id, int) or isinstance(dest_id, bool):
         raise PipelineError("image_move_files needs an integer payload 'dest_project_id'.")
+    index = FolderIndex()
 
     def one(item: JobItem) -> str:
         def record(plan: dict[str, Any]) -> None:
@@ -82,6 +87,7 @@ def image_move_files(ctx: JobContext) -> None:
             journal=_move_plan(item.message or ""),
             on_plan=record,
             job_id=ctx.job.pk,
+            index=index,
         )
 
     ctx.each_item(one)

@@ -23,8 +23,9 @@ from jobs.models import Event
 from jobs.orchestrator import start_task
 from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo
 from photos.storage import (
+    FolderIndex,
     UnsafePath,
-    files_for_basename,
+    originals,
     preview_path,
     project_dir,
     thumbnail_path,
@@ -423,6 +424,7 @@ def photo_file_removal(
     photo_id: int | None,
     project_id: int | None = None,
     job_id: int | None = None,
+    index: FolderIndex | None = None,
 ) -> tuple[str, int | None]:
     """Trash one photo's discarded JPG and/or RAW files and update or delete its row.
 
@@ -434,6 +436,10 @@ def photo_file_removal(
     commits it with the item). A rerun after a crash finds the trashed files gone from the
     folder, counts them as done and finishes the row. The row is re-read here, so a keep flag
     changed after the commit started is honoured.
+
+    ``index`` is the job's ``FolderIndex``: the folder is then listed once per job instead of
+    twice per photo, and the files trashed here are recorded in it. Without one (``None``)
+    each lookup scans the folder.
     """
     photo = (
         Photo.objects.select_related("project__tenant")
@@ -465,12 +471,14 @@ def photo_file_removal(
     if not folder.is_dir():
         # An unmounted share looks like an empty folder: never delete rows on that evidence.
         raise ItemFailed(f"The folder of project {project.pk} is missing.")
-    present = files_for_basename(folder, photo.basename)
+    present = originals(folder, photo.basename, index=index)
     names = (present.jpg if drop_jpg else []) + (present.raw if drop_raw else [])
     trashed = []
+    gone: list[str] = []
     try:
         for name in sorted(names):
             target = trash_move(folder, name)
+            gone.append(name)  # Trashed now, or already gone (None): out of the folder.
             if target is not None:
                 trashed.append({"file": name, "trash": target})
         if drop_jpg:
@@ -480,8 +488,11 @@ def photo_file_removal(
         # One unreadable file fails its photo, not the commit: the photo stays pending, what
         # was trashed stays trashed, and the next commit finishes it.
         raise ItemFailed(f"Could not trash the files of '{photo.basename}': {exc}") from exc
+    finally:
+        if index is not None:
+            index.record(folder, removed=gone)
 
-    left = files_for_basename(folder, photo.basename)
+    left = originals(folder, photo.basename, index=index)
     base = {"photo_id": photo.pk, "project_id": project.pk, "basename": photo.basename}
     if not left.all:
         photo.delete()

@@ -21,8 +21,9 @@ from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.orchestrator import start_task
 from photos.models import Photo, Tag
 from photos.storage import (
+    FolderIndex,
     UnsafePath,
-    files_for_basename,
+    originals,
     preview_path,
     project_dir,
     scan_originals,
@@ -163,6 +164,31 @@ def _relink_tags(photo: Photo, dest: Project) -> list[str]:
     return names
 
 
+def _index_record(
+    index: FolderIndex | None,
+    src_dir: Path,
+    dest_dir: Path,
+    *,
+    moved: list[str],
+    involved: list[str],
+    complete: bool,
+) -> None:
+    """Tell the job's folder index where the photo's originals are now.
+
+    After a complete move ``moved`` left the source and everything ``involved`` is in the
+    destination. After a failure (files put back, or stuck) any of them may be in either
+    folder: both are told they may have them, and lookups check each name on disk.
+    """
+    if index is None:
+        return
+    if complete:
+        index.record(src_dir, removed=moved)
+        index.record(dest_dir, added=involved)
+    else:
+        index.record(src_dir, added=involved)
+        index.record(dest_dir, added=involved)
+
+
 def photo_move_files(
     *,
     tenant_id: int,
@@ -171,6 +197,7 @@ def photo_move_files(
     journal: dict[str, Any] | None = None,
     on_plan: Callable[[dict[str, Any]], None] | None = None,
     job_id: int | None = None,
+    index: FolderIndex | None = None,
 ) -> str:
     """Move one photo's originals and derivatives, then its row, to the destination.
 
@@ -178,6 +205,9 @@ def photo_move_files(
     (the handler keeps it in the job item), so a rerun after a crash recognises files already
     in the destination as its own rather than as a name clash. A photo whose row already
     points at the destination is done. A failed move puts back what moved and fails the item.
+
+    ``index`` is the job's ``FolderIndex`` (source and destination folders listed once per
+    job, not per photo); the moves made here are recorded in it. ``None``: each lookup scans.
     """
     photo = (
         Photo.objects.select_related("project__tenant")
@@ -214,58 +244,64 @@ def photo_move_files(
     ours: set[str] = set()
     if journal and journal.get("photo_id") == photo.pk and journal.get("dest") == dest.pk:
         ours = set(journal.get("files") or [])
-    to_move = files_for_basename(src_dir, basename).all
-    in_dest = files_for_basename(dest_dir, basename).all
+    to_move = originals(src_dir, basename, index=index).all
+    in_dest = originals(dest_dir, basename, index=index).all
     clash = [name for name in in_dest if name not in ours]
     row_clash = Photo.objects.filter(project=dest, basename=basename).exclude(pk=photo.pk)
     if clash or row_clash.exists():
         raise ItemFailed(_exists_message(basename))
+    involved = sorted(ours | set(to_move))
     if on_plan is not None:
-        on_plan({"photo_id": photo.pk, "dest": dest.pk, "files": sorted(ours | set(to_move))})
+        on_plan({"photo_id": photo.pk, "dest": dest.pk, "files": involved})
 
-    # Files an interrupted attempt already moved go back too if this one fails.
-    moved: list[tuple[Path, Path]] = [
-        (src_dir / n, dest_dir / n) for n in sorted(ours & set(in_dest))
-    ]
+    complete = False
     try:
-        for name in to_move:
-            pair = (src_dir / name, dest_dir / name)
-            move_no_replace(*pair)
-            moved.append(pair)
-        for old, new in derivatives:
-            if old.exists():
-                new.parent.mkdir(exist_ok=True)
-                # A derivative already there belongs to no photo row of dest: it is stale.
-                os.replace(old, new)
-                moved.append((old, new))
-    except OSError as exc:
-        stuck = _put_back(moved)
-        note = f" Could not put back: {', '.join(stuck)}." if stuck else " Nothing was moved."
-        raise ItemFailed(f"Moving '{basename}' failed: {exc}.{note}") from exc
+        # Files an interrupted attempt already moved go back too if this one fails.
+        moved: list[tuple[Path, Path]] = [
+            (src_dir / n, dest_dir / n) for n in sorted(ours & set(in_dest))
+        ]
+        try:
+            for name in to_move:
+                pair = (src_dir / name, dest_dir / name)
+                move_no_replace(*pair)
+                moved.append(pair)
+            for old, new in derivatives:
+                if old.exists():
+                    new.parent.mkdir(exist_ok=True)
+                    # A derivative already there belongs to no photo row of dest: it is stale.
+                    os.replace(old, new)
+                    moved.append((old, new))
+        except OSError as exc:
+            stuck = _put_back(moved)
+            note = f" Could not put back: {', '.join(stuck)}." if stuck else " Nothing was moved."
+            raise ItemFailed(f"Moving '{basename}' failed: {exc}.{note}") from exc
 
-    try:
-        with transaction.atomic():
-            locked = Photo.objects.select_for_update().get(pk=photo.pk)
-            locked.project = dest
-            locked.save(update_fields=["project", "updated_at"])
-            tags = _relink_tags(locked, dest)
-            event_record(
-                tenant_id=tenant_id,
-                type=EventType.ITEM_MOVED,
-                project_id=dest.pk,
-                photo_id=photo.pk,
-                job_id=job_id,
-                payload={
-                    "photo_id": photo.pk,
-                    "basename": basename,
-                    "from_project_id": src.pk,
-                    "to_project_id": dest.pk,
-                    "files": sorted(ours | set(to_move)),
-                    "tags": tags,
-                },
-            )
-    except IntegrityError as exc:
-        # A same-named row appeared in the destination meanwhile.
-        _put_back(moved)
-        raise ItemFailed(_exists_message(basename)) from exc
+        try:
+            with transaction.atomic():
+                locked = Photo.objects.select_for_update().get(pk=photo.pk)
+                locked.project = dest
+                locked.save(update_fields=["project", "updated_at"])
+                tags = _relink_tags(locked, dest)
+                event_record(
+                    tenant_id=tenant_id,
+                    type=EventType.ITEM_MOVED,
+                    project_id=dest.pk,
+                    photo_id=photo.pk,
+                    job_id=job_id,
+                    payload={
+                        "photo_id": photo.pk,
+                        "basename": basename,
+                        "from_project_id": src.pk,
+                        "to_project_id": dest.pk,
+                        "files": involved,
+                        "tags": tags,
+                    },
+                )
+        except IntegrityError as exc:
+            # A same-named row appeared in the destination meanwhile.
+            _put_back(moved)
+            raise ItemFailed(_exists_message(basename)) from exc
+        complete = True
+    finally:
+        _index_record(index, src_dir, dest_dir, moved=to_move, involved=involved, complete=complete)
     return f"Moved {len(to_move)} file(s) to project {dest.pk}."

@@ -321,10 +321,10 @@ def test_project_job_stops_between_photos_when_canceled(tenant, project, monkeyp
     photos = [photo_with_jpeg(project, f"C_{i}", jpeg_bytes()) for i in range(3)]
     real = handler_module.photo_derivatives_generate
 
-    def generate_then_cancel(*, photo, force, job_id):
+    def generate_then_cancel(*, photo, force, job_id, **kwargs):
         Job.objects.filter(pk=job_id).update(cancel_requested=True)
         time.sleep(1.1)  # past the context's once-a-second cancel poll
-        return real(photo=photo, force=force, job_id=job_id)
+        return real(photo=photo, force=force, job_id=job_id, **kwargs)
 
     monkeypatch.setattr(handler_module, "photo_derivatives_generate", generate_then_cancel)
     started = start_task("generate_derivatives", tenant, project=project)

@@ -1,4 +1,8 @@
-"""The job's folder index: each project folder listed once per job, not once per photo."""
+"""The job's folder index: each project folder listed once per job, not once per photo.
+
+The index itself (what it lists, when it lists again), each service with and without one, and
+whole tasks over many photos counting the ``os.scandir`` calls on the project folder.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from jobs.exceptions import ItemFailed, ItemSkipped
+from jobs.models import Job, JobStatus
+from jobs.orchestrator import start_task
+from jobs.runtime import drain
 from photos import storage
+from photos.derivatives import photo_derivatives_generate
+from photos.models import DerivativeStatus, Photo
+from photos.services import photo_file_removal, photo_move_files, photos_move, project_commit
 from photos.storage import FolderIndex, files_for_basename
-from tests.factories import write_file
+from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 
 def folder(project) -> Path:
@@ -153,6 +164,178 @@ def test_the_index_keeps_a_few_folders_least_recently_used_out(tmp_path):
     assert index.scans == 3
     index.files(folders[0], "A")  # evicted: listed again
     assert index.scans == 4
+
+
+# --- services with and without an index --------------------------------------------------
+
+
+@pytest.mark.parametrize("with_index", [True, False], ids=["index", "no-index"])
+def test_file_removal_with_and_without_an_index(project, with_index):
+    half = make_photo(project, "HALF", raw=True, keep_jpg=False)
+    gone = make_photo(project, "GONE", raw=True, keep_jpg=False, keep_raw=False)
+    write_file(folder(project) / "GONE.JPG", jpeg_bytes())
+    index = FolderIndex() if with_index else None
+    for photo in (half, gone):
+        photo_file_removal(
+            tenant_id=project.tenant_id, photo_id=photo.pk, project_id=project.pk, index=index
+        )
+    assert visible(folder(project)) == ["HALF.cr2"]
+    assert visible(folder(project) / ".trash") == ["GONE.JPG", "GONE.cr2", "GONE.jpg", "HALF.jpg"]
+    half.refresh_from_db()
+    assert (half.jpg_available, half.raw_available, half.ext) == (False, True, "cr2")
+    assert not Photo.objects.filter(pk=gone.pk).exists()
+    if index is not None:
+        assert index.scans == 1
+        assert index.files(folder(project), "HALF").all == ["HALF.cr2"]
+        assert index.files(folder(project), "GONE").all == []
+
+
+def test_file_removal_finds_a_file_that_arrived_after_the_jobs_scan(project):
+    first = make_photo(project, "FIRST", keep_jpg=False)
+    later = make_photo(project, "LATER", keep_jpg=False, keep_raw=False, write=False)
+    Photo.objects.filter(pk=later.pk).update(raw_available=True)
+    index = FolderIndex()
+    photo_file_removal(tenant_id=project.tenant_id, photo_id=first.pk, index=index)
+    # A concurrent move brings LATER's files into the folder after the index listed it.
+    write_file(folder(project) / "LATER.jpg", jpeg_bytes())
+    write_file(folder(project) / "LATER.nef", b"raw")
+    mark_changed(folder(project))
+    message, _ = photo_file_removal(tenant_id=project.tenant_id, photo_id=later.pk, index=index)
+    assert message.startswith("Trashed 2 file(s)")
+    assert visible(folder(project) / ".trash") == ["FIRST.jpg", "LATER.jpg", "LATER.nef"]
+    assert index.scans == 2
+
+
+@pytest.mark.parametrize("with_index", [True, False], ids=["index", "no-index"])
+def test_move_files_with_and_without_an_index(tenant, project, with_index):
+    dest = make_project(tenant, "Destination")
+    photos = [make_photo(project, f"M_{i}", raw=True) for i in range(3)]
+    index = FolderIndex() if with_index else None
+    for photo in photos:
+        photo_move_files(
+            tenant_id=tenant.pk, photo_id=photo.pk, dest_project_id=dest.pk, index=index
+        )
+    assert visible(folder(project)) == []
+    assert visible(folder(dest)) == sorted(f"M_{i}.{e}" for i in range(3) for e in ("cr2", "jpg"))
+    assert set(Photo.objects.values_list("project_id", flat=True)) == {dest.pk}
+    if index is not None:
+        assert index.scans == 2  # the source and the destination, once each
+        assert sorted(index.files(folder(dest), "M_1").all) == ["M_1.cr2", "M_1.jpg"]
+        assert index.files(folder(project), "M_1").all == []
+
+
+def test_move_with_an_index_refuses_a_clash_that_appeared_after_the_scan(tenant, project):
+    dest = make_project(tenant, "Destination")
+    first = make_photo(project, "IMG_1")
+    second = make_photo(project, "IMG_2", raw=True)
+    index = FolderIndex()
+    photo_move_files(tenant_id=tenant.pk, photo_id=first.pk, dest_project_id=dest.pk, index=index)
+    write_file(folder(dest) / "IMG_2.JPG", b"dropped in meanwhile")
+    mark_changed(folder(dest))
+    with pytest.raises(ItemFailed, match="already exists"):
+        photo_move_files(
+            tenant_id=tenant.pk, photo_id=second.pk, dest_project_id=dest.pk, index=index
+        )
+    assert visible(folder(project)) == ["IMG_2.cr2", "IMG_2.jpg"]
+    assert visible(folder(dest)) == ["IMG_1.jpg", "IMG_2.JPG"]
+    assert (folder(dest) / "IMG_2.JPG").read_bytes() == b"dropped in meanwhile"
+
+
+def test_a_failed_move_leaves_the_index_true_to_the_disk(tenant, project):
+    dest = make_project(tenant, "Destination")
+    photo = make_photo(project, "IMG_1", raw=True)
+    # A directory where the RAW should land makes the second rename fail: the JPG goes back.
+    (folder(dest) / "IMG_1.cr2").mkdir()
+    index = FolderIndex()
+    with pytest.raises(ItemFailed, match="Nothing was moved"):
+        photo_move_files(
+            tenant_id=tenant.pk, photo_id=photo.pk, dest_project_id=dest.pk, index=index
+        )
+    assert sorted(index.files(folder(project), "IMG_1").all) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert index.files(folder(dest), "IMG_1").all == []
+    assert visible(folder(project)) == ["IMG_1.cr2", "IMG_1.jpg"]
+
+
+@pytest.mark.parametrize("with_index", [True, False], ids=["index", "no-index"])
+def test_derivatives_with_and_without_an_index(project, with_index):
+    photos = [make_photo(project, f"D_{i}") for i in range(3)]
+    raw_only = make_photo(project, "R", jpg=False, raw=True)
+    index = FolderIndex() if with_index else None
+    for photo in photos:
+        photo_derivatives_generate(photo=photo, index=index)
+    with pytest.raises(ItemSkipped, match="not supported"):
+        photo_derivatives_generate(photo=raw_only, index=index)
+    assert visible(folder(project) / ".thumb") == ["D_0.webp", "D_1.webp", "D_2.webp"]
+    assert all(
+        p.thumbnail_status == DerivativeStatus.GENERATED
+        for p in Photo.objects.filter(pk__in=[p.pk for p in photos])
+    )
+    if index is not None:
+        # The first photo creates .thumb and .preview in the folder: one more listing.
+        assert index.scans <= 2
+
+
+def test_derivatives_with_an_index_see_a_photo_uploaded_during_the_job(project):
+    first = make_photo(project, "FIRST")
+    index = FolderIndex()
+    photo_derivatives_generate(photo=first, index=index)
+    late = make_photo(project, "LATE")  # after the index listed the folder
+    mark_changed(folder(project))
+    message = photo_derivatives_generate(photo=late, index=index)
+    assert message.startswith("LATE.jpg:")
+    late.refresh_from_db()
+    assert late.thumbnail_status == DerivativeStatus.GENERATED
+
+
+# --- whole tasks: a bounded number of scans ----------------------------------------------
+
+MANY = 300
+
+
+def test_a_commit_over_many_photos_lists_the_folder_a_few_times(user, project, scans):
+    for i in range(MANY):
+        make_photo(project, f"C_{i:04d}", raw=True, keep_raw=False)
+    scans.clear()
+    _, body = project_commit(user=user, project=project)
+    drain(task_id=body["task_id"])
+    job = Job.objects.get(task_id=body["task_id"], type="file_removal")
+    assert job.status == JobStatus.COMPLETED
+    assert len(visible(folder(project) / ".trash")) == MANY
+    assert not Photo.objects.filter(project=project, raw_available=True).exists()
+    # file_removal once, then manifest_check, folder_check and manifest_cleaning: not 2 × 300.
+    assert scans_of(scans, project) <= 5, scans
+
+
+def test_a_move_over_many_photos_lists_each_folder_a_few_times(user, tenant, project, scans):
+    dest = make_project(tenant, "Destination")
+    photos = [make_photo(project, f"M_{i:04d}", raw=True) for i in range(MANY)]
+    scans.clear()
+    status, body = photos_move(
+        user=user, items=[{"photo_id": p.pk} for p in photos], dest_project_id=dest.pk
+    )
+    assert status == 202
+    drain(task_id=body["task_id"])
+    assert Job.objects.get(task_id=body["task_id"], type="image_move_files").status == "completed"
+    assert len(visible(folder(dest))) == 2 * MANY
+    assert visible(folder(project)) == []
+    # The request (destination), image_move_files and manifest_check (both folders), then
+    # generate_derivatives for the moved photos (destination; once more after it creates
+    # .thumb and .preview there): not 300 per folder.
+    assert scans_of(scans, project) <= 3, scans
+    assert scans_of(scans, dest) <= 5, scans
+
+
+def test_derivatives_over_many_photos_list_the_folder_a_few_times(tenant, project, scans):
+    for i in range(MANY):
+        make_photo(project, f"D_{i:04d}", thumbnail_status=DerivativeStatus.PENDING)
+    scans.clear()
+    started = start_task("generate_derivatives", tenant, project=project)
+    drain()
+    job = Job.objects.get(pk=started["first_job_id"])
+    assert job.status == JobStatus.COMPLETED
+    assert job.progress_done == MANY
+    assert len(visible(folder(project) / ".thumb")) == MANY
+    assert scans_of(scans, project) <= 3, scans
 
 
 def test_originals_without_an_index_scans_each_time(tmp_path, scans):
