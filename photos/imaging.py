@@ -90,8 +90,8 @@ VIPS_LOADERS: dict[str, frozenset[str]] = {
     "HEIF": frozenset({"heifload_source"}),
 }
 # Every other libvips loader is blocked in the process (operation_block_set), so that not even
-# a header is parsed by one (SVG, GIF, CSV, matrix, raw, .v files, ...). Class names: blocking
-# by nickname does not reach the file and source subclasses.
+# a header is parsed by one (SVG, GIF, CSV, matrix, raw, .v files, ...). Class names: unblocking
+# by nickname ("jpegload_base") left the file and source loaders blocked (libvips 8.18).
 _VIPS_UNBLOCKED = (
     "VipsForeignLoadJpeg",
     "VipsForeignLoadUhdr",
