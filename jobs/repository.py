@@ -62,6 +62,8 @@ def _normalise_items(*, tenant: Tenant, items: Sequence[ItemSpec]) -> list[tuple
         if isinstance(item, Photo):
             pairs.append((item.pk, item.basename))
         elif isinstance(item, dict):
+            if item.get("photo_id") is None and not item.get("basename"):
+                raise ScopeError(f"A job item needs a photo_id or a basename, got {item!r}.")
             pairs.append((item.get("photo_id"), item.get("basename")))
         elif isinstance(item, int) and not isinstance(item, bool):
             pairs.append((item, None))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -271,6 +272,9 @@ def _name_problem(name: str) -> str | None:
         return str(exc)
     if storage.is_hidden(name):
         return "Hidden file names (starting with '.') are not accepted."
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        # Escape sequences or invisible characters in a name fool terminals and listings.
+        return "File names with control or invisible formatting characters are not accepted."
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return f"The file name is longer than {MAX_NAME_BYTES} bytes."
     if storage.classify(name) is None:

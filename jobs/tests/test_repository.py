@@ -261,3 +261,8 @@ def test_tenant_never_lists_other_tenants_jobs(tenant, other_tenant):
     assert [j.pk for j in job_list(tenant=tenant)] == [mine.pk]
     assert job_list(tenant=tenant, status="queued", type="test_noop", scope="global").count() == 1
     assert job_list(tenant=tenant, status="running").count() == 0
+
+
+def test_item_without_photo_or_basename_is_a_clear_error(tenant):
+    with pytest.raises(ScopeError, match="needs a photo_id or a basename"):
+        job_enqueue(tenant=tenant, type="test_noop", items=[{"note": "x"}])

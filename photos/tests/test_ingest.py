@@ -343,3 +343,13 @@ def test_another_image_next_to_a_jpg_leaves_the_derivative_statuses(project):
     assert (photo.other_available, photo.thumbnail_status) == (True, DerivativeStatus.GENERATED)
     assert (raw_only.other_available, raw_only.ext) == (True, "tif")
     assert raw_only.thumbnail_status == DerivativeStatus.PENDING
+
+
+@pytest.mark.parametrize("name", ["IMG\x1b[31m.jpg", "IMG\u202egpj.jpg", "IMG\x07.jpg"])
+def test_names_with_control_or_invisible_characters_are_refused(project, name):
+    from photos.ingest import photo_files_save
+
+    result = photo_files_save(project=project, files=[upload(name)])
+    assert result.files == []
+    assert "control" in result.errors[0]["error"]
+    assert not Photo.objects.exists()

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from config.admin_scoping import staff_permissions_grant
 from projects.models import Membership, Tenant
 
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                 user.set_unusable_password()
             if options["staff"] or options["superuser"]:
                 user.is_staff = True
-                self._grant_staff_permissions(user)
+                staff_permissions_grant(user=user)
             if options["superuser"]:
                 user.is_superuser = True
             user.save()
@@ -56,12 +57,3 @@ class Command(BaseCommand):
         if user_created:
             self.stderr.write(f"Created user {user.username} in {slug}.")
         self.stdout.write(token.key)
-
-    @staticmethod
-    def _grant_staff_permissions(user) -> None:  # type: ignore[no-untyped-def]
-        from django.contrib.auth.models import Permission
-
-        perms = Permission.objects.filter(
-            content_type__app_label__in=["projects", "photos", "jobs"]
-        ).exclude(content_type__model__in=["tenant", "membership"])
-        user.user_permissions.add(*perms)
