@@ -112,3 +112,41 @@ def api_client(user):
 def other_client(other_user):
     """An API client of ``other_user`` in tenant ``globex``."""
     return _token_client(other_user)
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(tenant):
+    """A staff user of ``tenant`` with the staff permissions ``tenant_user --staff`` grants."""
+    from config.admin_scoping import staff_permissions_grant
+
+    user = factories.make_user(tenant, "stella", staff=True)
+    staff_permissions_grant(user=user)
+    return user
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def superuser(db):
+    return factories.make_user(None, "root", superuser=True)
+
+
+@pytest.fixture
+def super_client(superuser):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def other_project(other_tenant):
+    return factories.make_project(other_tenant, "Globex Secret Shoot")

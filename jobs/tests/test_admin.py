@@ -27,36 +27,6 @@ def enqueue(tenant, *, priority=50, project=None, **kw) -> Job:
     return job_enqueue(tenant=tenant, type="test_noop", priority=priority, project=project, **kw)[0]
 
 
-@pytest.fixture
-def staff(tenant):
-    user = make_user(tenant, "stella", staff=True)
-    staff_permissions_grant(user=user)
-    return user
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
-def superuser(db):
-    return make_user(None, "root", superuser=True)
-
-
-@pytest.fixture
-def super_client(superuser):
-    client = Client()
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
-def other_project(other_tenant):
-    return make_project(other_tenant, "Globex Secret Shoot")
-
-
 def listed_ids(response) -> set[int]:
     return {job.pk for job in response.context["cl"].result_list}
 

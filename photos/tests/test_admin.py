@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from config.admin_scoping import staff_permissions_grant
 from jobs.events import event_record
 from jobs.repository import job_enqueue
 from photos.models import DerivativeStatus, Photo, Tag
@@ -19,24 +17,6 @@ from photos.storage import thumbnail_path
 from tests.factories import make_photo, make_project, make_user
 
 CHANGELIST = "admin:photos_photo_changelist"
-
-
-@pytest.fixture
-def staff(tenant):
-    user = make_user(tenant, "stella", staff=True)
-    staff_permissions_grant(user=user)
-    return user
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
-def other_project(other_tenant):
-    return make_project(other_tenant, "Globex Secret Shoot")
 
 
 def write_thumbnail(photo: Photo) -> bytes:

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from config.admin_scoping import staff_permissions_grant
 from jobs.models import Event, Job, TaskRun
 from photos.models import Photo
 from projects.models import Project, Tenant
 from tests.factories import make_photo, make_project, make_user
 
 CHANGELIST = "admin:projects_project_changelist"
-
-
-@pytest.fixture
-def staff(tenant):
-    user = make_user(tenant, "stella", staff=True)
-    staff_permissions_grant(user=user)
-    return user
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
-@pytest.fixture
-def superuser(db):
-    return make_user(None, "root", superuser=True)
-
-
-@pytest.fixture
-def other_project(other_tenant):
-    return make_project(other_tenant, "Globex Secret Shoot")
 
 
 def post_action(client, action: str, projects: list[Project]):
