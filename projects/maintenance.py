@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -234,17 +235,8 @@ def folder_align(
     renamed = False
     try:
         with transaction.atomic():
-            if not Project.objects.filter(pk=project.pk, folder=old).update(
-                folder=target, updated_at=timezone.now()
-            ):
+            if not _folder_record(project=project, old=old, new=target, job_id=job_id):
                 return False
-            event_record(
-                tenant_id=project.tenant_id,
-                type=EventType.FOLDER_RENAMED,
-                project_id=project.pk,
-                job_id=job_id,
-                payload={"project_id": project.pk, "old_folder": old, "folder": target},
-            )
             _rename_folder(current, new_path)
             renamed = True
     except IntegrityError:
@@ -415,26 +407,34 @@ def folders_discover(
     return touched
 
 
+def _folder_record(
+    *, project: Project, old: str, new: str, job_id: int | None, **extra: Any
+) -> bool:
+    """Point the project at folder ``new`` if it still has ``old`` (compare-and-set), with its
+    ``folder_renamed`` event. Call inside the caller's transaction; a taken folder raises
+    ``IntegrityError``."""
+    if not Project.objects.filter(pk=project.pk, folder=old).update(
+        folder=new, updated_at=timezone.now()
+    ):
+        return False
+    event_record(
+        tenant_id=project.tenant_id,
+        type=EventType.FOLDER_RENAMED,
+        project_id=project.pk,
+        job_id=job_id,
+        payload={"project_id": project.pk, "old_folder": old, "folder": new, **extra},
+    )
+    return True
+
+
 def _adopt(*, project: Project, folder: str, job_id: int | None) -> bool:
     old = project.folder
     try:
         with transaction.atomic():
-            if not Project.objects.filter(pk=project.pk, folder=old).update(
-                folder=folder, updated_at=timezone.now()
+            if not _folder_record(
+                project=project, old=old, new=folder, job_id=job_id, discovered=True
             ):
                 return False
-            event_record(
-                tenant_id=project.tenant_id,
-                type=EventType.FOLDER_RENAMED,
-                project_id=project.pk,
-                job_id=job_id,
-                payload={
-                    "project_id": project.pk,
-                    "old_folder": old,
-                    "folder": folder,
-                    "discovered": True,
-                },
-            )
     except IntegrityError:
         return False
     project.refresh_from_db()
