@@ -259,9 +259,26 @@ def job_progress(
         return
     with transaction.atomic():
         Job.objects.filter(pk=job_id).update(**fields, heartbeat_at=timezone.now())
-        job = Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).first()
+        job = (
+            Job.objects.filter(pk=job_id, status=JobStatus.RUNNING)
+            .only(*PROGRESS_EVENT_FIELDS)
+            .first()
+        )
         if job is not None:
             _progress_event(job)
+
+
+# What a job_progress event needs; never the payload, which can be long.
+PROGRESS_EVENT_FIELDS = (
+    "tenant_id",
+    "project_id",
+    "task_id",
+    "type",
+    "scope",
+    "status",
+    "progress_done",
+    "progress_total",
+)
 
 
 def _progress_event(job: Job) -> None:
