@@ -35,6 +35,11 @@ JPG_EXTENSIONS = frozenset({"jpg", "jpeg"})
 RAW_EXTENSIONS = frozenset({"raw", "cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2"})
 OTHER_EXTENSIONS = frozenset({"png", "tif", "tiff", "heic", "webp"})
 ACCEPTED_EXTENSIONS = JPG_EXTENSIONS | RAW_EXTENSIONS | OTHER_EXTENSIONS
+# Edit files of raw converters and phones: XMP (Lightroom, darktable, Capture One), RawTherapee,
+# DxO, ON1, iOS edits, video thumbnails. They belong to the photo of their base name.
+SIDECAR_EXTENSIONS = frozenset({"xmp", "pp3", "dop", "on1", "aae", "thm"})
+# The folders the system writes into; each must be a real directory inside the project folder.
+SYSTEM_DIRS = (THUMB_DIR, PREVIEW_DIR, TRASH_DIR)
 
 
 class UnsafePath(PipelineError):
@@ -66,6 +71,22 @@ def classify(filename: str) -> FileClass | None:
     if ext in OTHER_EXTENSIONS:
         return FileClass.OTHER
     return None
+
+
+def sidecar_bases(filename: str) -> tuple[str, ...]:
+    """The base names a sidecar can belong to; ``()`` when ``filename`` is not a sidecar.
+
+    Both forms are recognised, case-insensitively: ``<base>.xmp`` (``IMG_1.xmp``) and
+    ``<base>.<ext>.xmp`` where ``<ext>`` is an accepted photo extension (``IMG_1.CR2.xmp``).
+    ``IMG_1.CR2.xmp`` so names ``IMG_1.CR2`` and ``IMG_1``; the photo that exists claims it.
+    """
+    stem, ext = split_name(filename)
+    if not ext or ext.lower() not in SIDECAR_EXTENSIONS or is_hidden(filename):
+        return ()
+    inner, inner_ext = split_name(stem)
+    if inner_ext and inner_ext.lower() in ACCEPTED_EXTENSIONS:
+        return (stem, inner)
+    return (stem,)
 
 
 def is_hidden(filename: str) -> bool:

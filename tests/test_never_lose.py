@@ -1,0 +1,163 @@
+"""A photographer's file is never deleted except by an explicit commit and the trash TTL.
+
+Each test reproduces a path that broke the promise (docs/SECURITY.md, "Files are never lost")
+as an attacker or a careless user would, through the API where one exists; tasks run
+in-process with ``drain``. Files are real, in the temporary ``PHOTOS_ROOT``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+from jobs.models import Event, Job, JobStatus
+from jobs.runtime import drain
+from photos.models import Photo
+from projects.deletion import project_folder_remove, tombstone_name
+from projects.manifest import manifest_write
+from projects.models import Project
+from projects.services import project_archive
+from tests.factories import jpeg_bytes, make_photo, make_project, write_file
+
+
+def tenant_dir(tenant) -> Path:  # type: ignore[no-untyped-def]
+    return Path(settings.PHOTOS_ROOT) / tenant.slug
+
+
+def folder(project: Project) -> Path:
+    return tenant_dir(project.tenant) / project.folder
+
+
+def run_task(client, body: dict) -> str:  # type: ignore[no-untyped-def]
+    reply = client.post("/api/tasks/", body, format="json")
+    assert reply.status_code == 202, reply.content
+    task_id = reply.json()["task"]["task_id"]
+    drain()  # the task and what it starts (discovery starts the new project's maintenance)
+    return task_id
+
+
+# --- 1. a deleted project frees its folder name; the scavenger deletes only its own ----------
+
+
+def _new_wedding_folder(tenant) -> Path:  # type: ignore[no-untyped-def]
+    """The user makes a new folder of the deleted project's name and drops photos in it."""
+    new = tenant_dir(tenant) / "Wedding"
+    new.mkdir()
+    for n in range(3):
+        write_file(new / f"NEW_{n}.jpg", jpeg_bytes(color=(10 * n, 90, 200)))
+    return new
+
+
+def test_a_new_folder_named_like_a_deleted_project_survives_the_scavenger_and_is_discovered(
+    api_client, tenant
+):
+    wedding = make_project(tenant, "Wedding")
+    manifest_write(folder(wedding), wedding)
+    make_photo(wedding, "OLD_1")
+    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    assert reply.status_code == 202
+    drain(task_id=reply.json()["task_id"])
+
+    new = _new_wedding_folder(tenant)
+    run_task(api_client, {"task_type": "project_scavenge_global"})
+    assert sorted(p.name for p in new.iterdir()) == ["NEW_0.jpg", "NEW_1.jpg", "NEW_2.jpg"]
+
+    run_task(api_client, {"task_type": "folder_discovery"})
+    adopted = Project.objects.get(tenant=tenant, folder="Wedding", status="active")
+    assert adopted.pk != wedding.pk
+    assert adopted.uid != wedding.uid
+    assert set(Photo.objects.filter(project=adopted).values_list("basename", flat=True)) == {
+        "NEW_0",
+        "NEW_1",
+        "NEW_2",
+    }
+    # The hourly scavenger, run again, still leaves the adopted folder alone.
+    run_task(api_client, {"task_type": "project_scavenge_global"})
+    assert len(list(new.glob("NEW_*.jpg"))) == 3
+
+
+def test_delete_frees_the_folder_name_before_its_task_runs(api_client, tenant):
+    wedding = make_project(tenant, "Wedding")
+    manifest_write(folder(wedding), wedding)
+    make_photo(wedding, "OLD_1")
+    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    assert reply.status_code == 202
+    wedding.refresh_from_db()
+    assert wedding.folder == tombstone_name(wedding)
+    assert not (tenant_dir(tenant) / "Wedding").exists()
+    assert (tenant_dir(tenant) / tombstone_name(wedding) / "OLD_1.jpg").exists()
+
+    # The name is free at once: a new project or a new folder takes it.
+    created = api_client.post("/api/projects/", {"name": "Wedding"}, format="json")
+    assert created.status_code == 201
+    assert created.json()["folder"] == "Wedding"
+    new = Project.objects.get(pk=created.json()["id"])
+    write_file(folder(new) / "NEW.jpg", jpeg_bytes())
+
+    drain(task_id=reply.json()["task_id"])
+    assert not (tenant_dir(tenant) / tombstone_name(wedding)).exists()
+    assert (folder(new) / "NEW.jpg").exists()
+
+
+def test_a_project_deleted_before_names_were_freed_leaves_a_new_folder_alone(api_client, tenant):
+    """A row archived as deleted that still holds the name (the state today's main leaves)."""
+    wedding = make_project(tenant, "Wedding")
+    manifest_write(folder(wedding), wedding)
+    project_archive(project=wedding, reason="deleted")
+    for path in folder(wedding).iterdir():
+        path.unlink()
+    folder(wedding).rmdir()  # its delete task removed the folder
+    new = _new_wedding_folder(tenant)
+
+    run_task(api_client, {"task_type": "project_scavenge_global"})
+    assert len(list(new.glob("NEW_*.jpg"))) == 3
+    run_task(api_client, {"task_type": "folder_discovery"})
+    adopted = Project.objects.get(tenant=tenant, folder="Wedding", status="active")
+    assert adopted.pk != wedding.pk
+    assert Photo.objects.filter(project=adopted).count() == 3
+    wedding.refresh_from_db()
+    assert wedding.folder == tombstone_name(wedding)
+
+
+def test_the_scavenger_keeps_a_tombstone_holding_files_it_did_not_put_there(api_client, tenant):
+    wedding = make_project(tenant, "Wedding")
+    make_photo(wedding, "OLD_1", raw=True)
+    write_file(folder(wedding) / "OLD_1.xmp", b"<x:xmpmeta/>")
+    write_file(folder(wedding) / ".thumb" / "OLD_1.webp", b"webp")
+    write_file(folder(wedding) / "contract.pdf", b"%PDF client contract")
+    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    drain(task_id=reply.json()["task_id"])
+
+    tomb = tenant_dir(tenant) / tombstone_name(wedding)
+    assert (tomb / "contract.pdf").read_bytes() == b"%PDF client contract"
+    assert (tomb / "OLD_1.jpg").exists()  # the whole folder is kept, not picked apart
+    kept = Event.objects.get(type="project_folder_kept", project=wedding)
+    assert kept.payload["names"] == ["contract.pdf"]
+    run_task(api_client, {"task_type": "project_scavenge_global"})
+    assert (tomb / "contract.pdf").exists()
+
+
+def test_the_scavenger_removes_a_tombstone_of_its_own_files(tenant):
+    wedding = make_project(tenant, "Wedding")
+    make_photo(wedding, "OLD_1", raw=True)
+    write_file(folder(wedding) / "OLD_1.CR2.xmp", b"<x:xmpmeta/>")
+    write_file(folder(wedding) / ".trash" / "OLD_2.jpg", b"trashed")
+    write_file(folder(wedding) / ".preview" / "OLD_1.webp", b"webp")
+    manifest_write(folder(wedding), wedding)
+    project_archive(project=wedding, reason="deleted")
+    assert project_folder_remove(project=wedding) is True
+    assert not (tenant_dir(tenant) / tombstone_name(wedding)).exists()
+    assert not (tenant_dir(tenant) / "Wedding").exists()
+
+
+def test_the_scavenger_never_deletes_a_folder_with_another_manifest(tenant):
+    """A legacy deleted row and a folder of its name with some other project's manifest."""
+    wedding = make_project(tenant, "Wedding")
+    project_archive(project=wedding, reason="deleted")
+    other = make_project(tenant, "Other", create_dir=False)
+    manifest_write(folder(wedding), other)  # the folder carries another uid
+    write_file(folder(wedding) / "IMG_1.jpg", jpeg_bytes())
+    assert project_folder_remove(project=wedding) is False
+    assert (tenant_dir(tenant) / "Wedding" / "IMG_1.jpg").exists()
+    assert not Job.objects.filter(status=JobStatus.FAILED).exists()
