@@ -184,8 +184,11 @@ def photo_derivatives_generate(
             record({**_exif_fields(info), **_statuses(DerivativeStatus.GENERATED)})
             return f"{source_name}: derivatives already up to date; metadata read."
 
-    thumb.parent.mkdir(exist_ok=True)
-    preview.parent.mkdir(exist_ok=True)
+    try:
+        storage.system_dir(folder, storage.THUMB_DIR, create=True)
+        storage.system_dir(folder, storage.PREVIEW_DIR, create=True)
+    except storage.UnsafePath as exc:
+        raise ItemFailed(f"{current.basename}: {exc}")
     try:
         result = imaging.make_derivatives(
             source,

@@ -136,23 +136,65 @@ def file_path(project: Project, filename: str) -> Path:
     return ensure_inside(folder / check_name(filename), folder)
 
 
-def thumbnail_path(project: Project, basename: str) -> Path:
+class SystemFolderUnsafe(UnsafePath):
+    """``.trash``, ``.thumb`` or ``.preview`` is a symlink or not a folder; nothing is moved."""
+
+
+def system_dir(folder: Path, name: str, *, create: bool = False) -> Path:
+    """``folder/name`` for a system folder (``.trash``, ``.thumb``, ``.preview``), checked.
+
+    The one check made before anything is moved or written into a system folder: it must be a
+    real directory inside the project folder. A symlink (wherever it points: another folder of
+    the share, outside ``PHOTOS_ROOT``) or a regular file raises ``SystemFolderUnsafe``, whose
+    message names the folder relative to the project folder and never a server path. A
+    missing one is created with ``create`` (``mkdir`` never follows a link), else returned.
+    """
+    if name not in SYSTEM_DIRS:
+        raise ValueError(f"{name!r} is not a system folder")
+    path = folder / name
+    for _ in range(2):
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            if not create:
+                return path
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                continue  # Made meanwhile (or a link put there): check what it is.
+            return path
+        if stat.S_ISLNK(mode):
+            raise SystemFolderUnsafe(
+                f"'{name}' in the project folder is a symlink; it is never followed. "
+                "Replace it with a real folder."
+            )
+        if not stat.S_ISDIR(mode):
+            raise SystemFolderUnsafe(
+                f"'{name}' in the project folder is not a folder. Move it away and retry."
+            )
+        return path
+    raise SystemFolderUnsafe(f"'{name}' in the project folder keeps changing.")
+
+
+def _derivative_path(project: Project, kind: str, basename: str) -> Path:
     folder = project_dir(project)
-    return ensure_inside(
-        folder / THUMB_DIR / f"{check_name(basename, what='base name')}.{DERIVATIVE_EXT}", folder
-    )
+    name = f"{check_name(basename, what='base name')}.{DERIVATIVE_EXT}"
+    return ensure_inside(system_dir(folder, kind) / name, folder)
+
+
+def thumbnail_path(project: Project, basename: str) -> Path:
+    """``.thumb/<base>.webp``; ``SystemFolderUnsafe`` when ``.thumb`` is a link or a file."""
+    return _derivative_path(project, THUMB_DIR, basename)
 
 
 def preview_path(project: Project, basename: str) -> Path:
-    folder = project_dir(project)
-    return ensure_inside(
-        folder / PREVIEW_DIR / f"{check_name(basename, what='base name')}.{DERIVATIVE_EXT}", folder
-    )
+    """``.preview/<base>.webp``; ``SystemFolderUnsafe`` when ``.preview`` is a link or a file."""
+    return _derivative_path(project, PREVIEW_DIR, basename)
 
 
 def trash_dir(project: Project) -> Path:
     folder = project_dir(project)
-    return ensure_inside(folder / TRASH_DIR, folder)
+    return system_dir(folder, TRASH_DIR)
 
 
 def manifest_path(project: Project) -> Path:

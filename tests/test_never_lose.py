@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from jobs.models import Event, Job, JobStatus
@@ -161,3 +162,107 @@ def test_the_scavenger_never_deletes_a_folder_with_another_manifest(tenant):
     assert project_folder_remove(project=wedding) is False
     assert (tenant_dir(tenant) / "Wedding" / "IMG_1.jpg").exists()
     assert not Job.objects.filter(status=JobStatus.FAILED).exists()
+
+
+# --- 2. .trash, .thumb and .preview are real folders inside the project, never links ----------
+
+
+def originals_everywhere(tenant) -> list[tuple[str, bytes]]:  # type: ignore[no-untyped-def]
+    """Every non-hidden file directly in a project folder of the tenant, with its bytes."""
+    found = []
+    for project_dir in tenant_dir(tenant).iterdir():
+        if project_dir.is_dir() and not project_dir.name.startswith("."):
+            found += [
+                (p.name, p.read_bytes())
+                for p in project_dir.iterdir()
+                if p.is_file() and not p.name.startswith(".")
+            ]
+    return sorted(found)
+
+
+def break_system_folder(project: Project, name: str, how: str, outside: Path) -> None:
+    path = folder(project) / name
+    if path.exists():
+        for child in path.iterdir():
+            child.unlink()
+        path.rmdir()
+    if how == "symlink":
+        path.symlink_to(outside, target_is_directory=True)
+    else:
+        path.write_bytes(b"not a folder")
+
+
+def job_messages(task_id: str) -> list[str]:
+    from jobs.models import JobItem
+
+    items = JobItem.objects.filter(job__task_id=task_id).values_list("message", flat=True)
+    jobs = Job.objects.filter(task_id=task_id).values_list("error_message", flat=True)
+    return [m for m in [*items, *jobs] if m]
+
+
+# Which system folders each operation writes or moves into.
+USES = {
+    "commit": {".trash", ".thumb", ".preview"},
+    "derivatives": {".thumb", ".preview"},
+    "move": {".thumb", ".preview"},
+    "folder_check": set(),
+}
+
+
+@pytest.mark.parametrize("how", ["symlink", "file"])
+@pytest.mark.parametrize("system", [".trash", ".thumb", ".preview"])
+@pytest.mark.parametrize("operation", sorted(USES))
+def test_a_system_folder_that_is_a_link_or_a_file_is_refused_and_nothing_moves(
+    api_client, tenant, tmp_path, operation, system, how
+):
+    outside = tmp_path / "outside"  # outside PHOTOS_ROOT
+    outside.mkdir()
+    project = make_project(tenant, "Shoot")
+    dest = make_project(tenant, "Dest")
+    photo = make_photo(project, "A", raw=True, keep_raw=False)
+    break_system_folder(project, system, how, outside)
+    before = originals_everywhere(tenant)
+
+    if operation == "commit":
+        reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    elif operation == "derivatives":
+        body = {"items": [{"photo_id": photo.pk}], "force": True}
+        reply = api_client.post("/api/photos/process", body, format="json")
+    elif operation == "move":
+        body = {"items": [{"photo_id": photo.pk}], "dest_project": dest.pk}
+        reply = api_client.post("/api/photos/move", body, format="json")
+    else:
+        reply = api_client.post(
+            "/api/tasks/", {"task_type": "maintenance", "project": project.pk}, format="json"
+        )
+    assert reply.status_code == 202, reply.content
+    task_id = reply.json().get("task_id") or reply.json()["task"]["task_id"]
+    drain()
+
+    assert list(outside.iterdir()) == []
+    if system in USES[operation]:
+        assert originals_everywhere(tenant) == before
+        messages = job_messages(task_id)
+        assert any(f"'{system}' in the project folder" in m for m in messages), messages
+        assert not any(str(settings.PHOTOS_ROOT) in m for m in messages), messages
+    else:
+        # The operation does not need that folder: it does its work, and loses nothing.
+        after = originals_everywhere(tenant)
+        assert sorted(name for name, _ in after) == sorted(name for name, _ in before)
+    assert not Job.objects.filter(task_id=task_id, status=JobStatus.FAILED).exists()
+
+
+def test_a_thumb_folder_linked_into_the_project_never_deletes_an_original(api_client, tenant):
+    """``.thumb -> .``: removing ``.thumb/A.webp`` would delete the original ``A.webp``."""
+    project = make_project(tenant, "Shoot")
+    make_photo(project, "A", keep_jpg=False, other_available=True)
+    write_file(folder(project) / "A.webp", b"the only copy of the webp original")
+    (folder(project) / ".thumb").symlink_to(".", target_is_directory=True)
+
+    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    assert reply.status_code == 202
+    drain()
+    assert (folder(project) / "A.webp").read_bytes() == b"the only copy of the webp original"
+    assert (folder(project) / "A.jpg").exists()  # refused before anything moved
+    messages = job_messages(reply.json()["task_id"])
+    assert any("'.thumb' in the project folder is a symlink" in m for m in messages), messages

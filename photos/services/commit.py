@@ -484,9 +484,10 @@ def photo_file_removal(
         if drop_jpg:
             for path in derivatives:
                 unlink_quietly(path)
-    except OSError as exc:
-        # One unreadable file fails its photo, not the commit: the photo stays pending, what
-        # was trashed stays trashed, and the next commit finishes it.
+    except (OSError, UnsafePath) as exc:
+        # One unreadable file (or a .trash that is a link or a file) fails its photo, not the
+        # commit: the photo stays pending, what was trashed stays trashed, and the next commit
+        # finishes it.
         raise ItemFailed(f"Could not trash the files of '{photo.basename}': {exc}") from exc
     finally:
         if index is not None:

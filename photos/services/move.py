@@ -27,6 +27,7 @@ from photos.storage import (
     preview_path,
     project_dir,
     scan_originals,
+    system_dir,
     thumbnail_path,
 )
 from projects.models import Project
@@ -267,11 +268,12 @@ def photo_move_files(
                 moved.append(pair)
             for old, new in derivatives:
                 if old.exists():
-                    new.parent.mkdir(exist_ok=True)
+                    # A .thumb/.preview that became a link or a file since: refuse, put back.
+                    system_dir(dest_dir, new.parent.name, create=True)
                     # A derivative already there belongs to no photo row of dest: it is stale.
                     os.replace(old, new)
                     moved.append((old, new))
-        except OSError as exc:
+        except (OSError, UnsafePath) as exc:
             stuck = _put_back(moved)
             note = f" Could not put back: {', '.join(stuck)}." if stuck else " Nothing was moved."
             raise ItemFailed(f"Moving '{basename}' failed: {exc}.{note}") from exc
