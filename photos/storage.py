@@ -89,6 +89,16 @@ def sidecar_bases(filename: str) -> tuple[str, ...]:
     return (stem,)
 
 
+def photo_bases(filename: str) -> tuple[str, ...]:
+    """The base names whose photo ``filename`` belongs to: an original's base, a sidecar's
+    candidates (``sidecar_bases``), or ``()`` for any other file."""
+    if is_hidden(filename):
+        return ()
+    if classify(filename) is not None:
+        return (split_name(filename)[0],)
+    return sidecar_bases(filename)
+
+
 def is_hidden(filename: str) -> bool:
     return filename.startswith(".")
 
@@ -209,10 +219,26 @@ class BaseFiles:
     jpg: list[str] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
+    # Edit files of this photo (``sidecar_bases``): never originals, never counted in ``all``.
+    sidecars: list[str] = field(default_factory=list)
 
     @property
     def all(self) -> list[str]:
+        """The originals (every class); a photo with none left has no file."""
         return [*self.jpg, *self.raw, *self.other]
+
+    @property
+    def with_sidecars(self) -> list[str]:
+        """The originals and the sidecars: every file that moves or is renamed with the photo."""
+        return [*self.all, *self.sidecars]
+
+    def add(self, filename: str) -> None:
+        """File ``filename`` under its class, or as a sidecar of this base name."""
+        kind = classify(filename)
+        if kind is not None:
+            getattr(self, kind.value).append(filename)
+        elif self.basename in sidecar_bases(filename):
+            self.sidecars.append(filename)
 
     @property
     def ext(self) -> str:
@@ -250,7 +276,8 @@ def scan_originals(folder: Path) -> tuple[dict[str, BaseFiles], list[str]]:
 
 
 def files_for_basename(folder: Path, basename: str) -> BaseFiles:
-    """Every original of one base name (``IMG_1.jpg``, ``IMG_1.JPG``, ``IMG_1.cr2`` …).
+    """Every original of one base name (``IMG_1.jpg``, ``IMG_1.JPG``, ``IMG_1.cr2`` …), and
+    its sidecars (``IMG_1.xmp``, ``IMG_1.CR2.xmp``).
 
     Scans the whole folder: a job looking up many photos uses a ``FolderIndex`` instead.
     """
@@ -261,10 +288,8 @@ def files_for_basename(folder: Path, basename: str) -> BaseFiles:
             for entry in it:
                 if not entry.name.startswith(prefix) or not entry.is_file(follow_symlinks=False):
                     continue
-                base, _ = split_name(entry.name)
-                kind = classify(entry.name)
-                if base == basename and kind is not None:
-                    getattr(found, kind.value).append(entry.name)
+                if basename in photo_bases(entry.name):
+                    found.add(entry.name)
     except FileNotFoundError:
         pass
     return found
@@ -295,7 +320,8 @@ class _Listing:
 class FolderIndex:
     """A job's listing of the project folders it works in: each folder scanned once.
 
-    ``files(folder, basename)`` answers what ``files_for_basename`` answers, without a
+    ``files(folder, basename)`` answers what ``files_for_basename`` answers (originals and
+    sidecars), without a
     ``os.scandir`` of the whole folder per photo (quadratic over a big project). A folder is
     scanned on its first lookup (hidden entries, directories and symlinks ignored, as in
     ``scan_originals``) and then kept current:
@@ -335,9 +361,7 @@ class FolderIndex:
         if present != names:
             self._store(listing, basename, present)
         for name in present:
-            kind = classify(name)
-            if kind is not None:
-                getattr(found, kind.value).append(name)
+            found.add(name)
         return found
 
     def record(
@@ -354,16 +378,17 @@ class FolderIndex:
         listing.stamp = _folder_mtime(folder)
         gone = set(removed)
         for name in gone:
-            base, _ = split_name(name)
-            names = listing.names.get(base, ())
-            if name in names:
-                self._store(listing, base, tuple(n for n in names if n != name))
+            for base in photo_bases(name):
+                names = listing.names.get(base, ())
+                if name in names:
+                    self._store(listing, base, tuple(n for n in names if n != name))
         for name in added:
-            base, _ = split_name(name)
-            names = listing.names.get(base, ())
-            if name in gone or name in names or is_hidden(name) or classify(name) is None:
+            if name in gone:
                 continue
-            self._store(listing, base, (*names, name))
+            for base in photo_bases(name):
+                names = listing.names.get(base, ())
+                if name not in names:
+                    self._store(listing, base, (*names, name))
 
     def forget(self, folder: Path) -> None:
         """Drop ``folder``'s listing: the next lookup scans it again."""
@@ -390,12 +415,11 @@ class FolderIndex:
         try:
             with os.scandir(folder) as it:
                 for entry in it:
-                    if is_hidden(entry.name) or classify(entry.name) is None:
+                    bases = photo_bases(entry.name)
+                    if not bases or not entry.is_file(follow_symlinks=False):
                         continue
-                    if not entry.is_file(follow_symlinks=False):
-                        continue
-                    base, _ = split_name(entry.name)
-                    grouped.setdefault(base, []).append(entry.name)
+                    for base in bases:
+                        grouped.setdefault(base, []).append(entry.name)
         except FileNotFoundError:
             return _Listing(stamp=None, names={})
         return _Listing(stamp=stamp, names={b: tuple(n) for b, n in grouped.items()})

@@ -266,3 +266,115 @@ def test_a_thumb_folder_linked_into_the_project_never_deletes_an_original(api_cl
     assert (folder(project) / "A.jpg").exists()  # refused before anything moved
     messages = job_messages(reply.json()["task_id"])
     assert any("'.thumb' in the project folder is a symlink" in m for m in messages), messages
+
+
+# --- 3. sidecars belong to their photo; any other unaccepted file is never moved --------------
+
+SIDECARS = [
+    "IMG_0001.xmp",
+    "IMG_0001.CR2.xmp",
+    "IMG_0001.pp3",
+    "IMG_0001.CR2.pp3",
+    "IMG_0001.dop",
+    "IMG_0001.on1",
+    "IMG_0001.AAE",
+    "IMG_0001.thm",
+]
+STRAYS = ["clip.mp4", "clip.MOV", "notes.txt"]
+
+
+def test_sidecars_videos_and_notes_survive_folder_check_and_the_trash_purge(
+    api_client, staff_client, tenant, settings
+):
+    settings.PIPELINE_TRASH_TTL_SECONDS = 0  # whatever reaches the trash is purged at once
+    project = make_project(tenant, "Shoot")
+    manifest_write(folder(project), project)
+    write_file(folder(project) / "IMG_0001.jpg", jpeg_bytes())
+    write_file(folder(project) / "IMG_0001.CR2", b"raw")
+    for name in SIDECARS + STRAYS:
+        write_file(folder(project) / name, f"edits of {name}".encode())
+
+    for _ in range(2):  # folder_check, then trash_maintenance of the next run
+        run_task(api_client, {"task_type": "maintenance", "project": project.pk})
+
+    for name in SIDECARS + STRAYS:
+        assert (folder(project) / name).read_bytes() == f"edits of {name}".encode()
+    assert list((folder(project) / ".trash").glob("*")) == []
+    assert Photo.objects.get(project=project).basename == "IMG_0001"
+    # The strays are reported: an event, a count in the API and in the admin list.
+    event = Event.objects.filter(type="unaccepted_files", project=project).latest("id")
+    assert event.payload["count"] == 3
+    assert event.payload["files"] == sorted(STRAYS)
+    reply = api_client.get(f"/api/projects/{project.pk}/")
+    assert reply.json()["unaccepted_files"] == 3
+    page = staff_client.get("/admin/projects/project/")
+    assert page.status_code == 200
+    assert b"column-unaccepted_files" in page.content
+
+
+def test_sidecars_stay_while_an_original_stays_and_go_to_the_trash_with_the_last(
+    api_client, tenant
+):
+    project = make_project(tenant, "Shoot")
+    make_photo(project, "IMG_0001", raw=True, keep_raw=False)
+    for name in SIDECARS:
+        write_file(folder(project) / name, b"edits")
+    write_file(folder(project) / "IMG_0002.jpg.xmp", b"edits of another photo")
+
+    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    assert reply.status_code == 202
+    drain()
+    trash = folder(project) / ".trash"
+    assert sorted(p.name for p in trash.iterdir()) == ["IMG_0001.cr2"]
+    for name in SIDECARS:
+        assert (folder(project) / name).exists()  # the JPG stays: so do its edits
+
+    photo = Photo.objects.get(project=project)
+    api_client.post(
+        "/api/photos/keep", {"items": [{"photo_id": photo.pk, "keep_jpg": False}]}, format="json"
+    )
+    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    assert reply.status_code == 202
+    drain()
+    assert sorted(p.name for p in trash.iterdir()) == sorted(
+        ["IMG_0001.cr2", "IMG_0001.jpg", *SIDECARS]
+    )
+    assert not Photo.objects.filter(project=project).exists()
+    assert (folder(project) / "IMG_0002.jpg.xmp").exists()  # not this photo's
+
+
+def test_sidecars_move_with_their_photo(api_client, tenant):
+    project = make_project(tenant, "Shoot")
+    dest = make_project(tenant, "Dest")
+    photo = make_photo(project, "IMG_0001", raw=True)
+    for name in SIDECARS:
+        write_file(folder(project) / name, b"edits")
+    write_file(folder(project) / "notes.txt", b"stays")
+
+    body = {"items": [{"photo_id": photo.pk}], "dest_project": dest.pk}
+    reply = api_client.post("/api/photos/move", body, format="json")
+    assert reply.status_code == 202
+    drain()
+    assert sorted(p.name for p in folder(dest).iterdir() if p.is_file()) == sorted(
+        ["IMG_0001.cr2", "IMG_0001.jpg", *SIDECARS, ".project.yaml"]
+    )
+    assert sorted(p.name for p in folder(project).iterdir() if not p.name.startswith(".")) == [
+        "notes.txt"
+    ]
+
+
+def test_a_duplicate_rename_takes_the_sidecars_along(api_client, tenant):
+    first = make_project(tenant, "First")
+    make_photo(first, "IMG_0001")
+    second = make_project(tenant, "Second")
+    write_file(folder(second) / "IMG_0001.jpg", jpeg_bytes())
+    write_file(folder(second) / "IMG_0001.JPG.xmp", b"edits")
+    write_file(folder(second) / "IMG_0001.pp3", b"edits")
+
+    run_task(api_client, {"task_type": "maintenance", "project": second.pk})
+    names = sorted(p.name for p in folder(second).iterdir() if not p.name.startswith("."))
+    assert names == [
+        "IMG_0001_duplicate1.JPG.xmp",
+        "IMG_0001_duplicate1.jpg",
+        "IMG_0001_duplicate1.pp3",
+    ]

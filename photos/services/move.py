@@ -200,7 +200,7 @@ def photo_move_files(
     job_id: int | None = None,
     index: FolderIndex | None = None,
 ) -> str:
-    """Move one photo's originals and derivatives, then its row, to the destination.
+    """Move one photo's originals, sidecars and derivatives, then its row, to the destination.
 
     Safe to rerun: ``on_plan`` durably records the originals about to move before any moves
     (the handler keeps it in the job item), so a rerun after a crash recognises files already
@@ -245,8 +245,9 @@ def photo_move_files(
     ours: set[str] = set()
     if journal and journal.get("photo_id") == photo.pk and journal.get("dest") == dest.pk:
         ours = set(journal.get("files") or [])
-    to_move = originals(src_dir, basename, index=index).all
-    in_dest = originals(dest_dir, basename, index=index).all
+    # Sidecars (XMP and other edit files) move with their photo, and clash like originals.
+    to_move = originals(src_dir, basename, index=index).with_sidecars
+    in_dest = originals(dest_dir, basename, index=index).with_sidecars
     clash = [name for name in in_dest if name not in ours]
     row_clash = Photo.objects.filter(project=dest, basename=basename).exclude(pk=photo.pk)
     if clash or row_clash.exists():
