@@ -35,7 +35,7 @@ import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -526,10 +526,16 @@ def _foreign_bases(project: Project, names: set[str]) -> set[str]:
 
 
 def duplicate_name(*, project: Project, folder: Path, base: str, scan: FolderScan) -> str:
-    """``<base>_duplicate<N>`` with the smallest N free in the folder and in the tenant's rows."""
+    """``<base>_duplicate<N>`` with the smallest N free in the folder and in the tenant's rows.
+
+    The base is shortened (whole characters) when the suffix would take the name over
+    ``storage.BASENAME_MAX_BYTES``, so the renamed photo's derived names still fit.
+    """
     n = 1
     while True:
-        candidate = f"{base}{DUPLICATE_SUFFIX}{n}"
+        suffix = f"{DUPLICATE_SUFFIX}{n}"
+        stem = storage.basename_truncate(base, storage.BASENAME_MAX_BYTES - len(suffix))
+        candidate = f"{stem}{suffix}"
         # The scan is a snapshot; a file that appears since is never overwritten
         # (``move_no_replace``), the rename is undone and the next run picks the next N.
         if (
@@ -579,13 +585,20 @@ def _ingest(
     dry_run: bool,
     duplicates_only: bool,
     followup: bool,
+    new: set[str] | None = None,
 ) -> list[int]:
     """Rename duplicates among the new base names, then create rows (all new, or only those).
 
-    Returns the ids of the rows created (none in a dry run).
+    ``new``: the new base names when the caller has them (``new_bases``). A base name over
+    ``storage.BASENAME_MAX_BYTES`` is never ingested or renamed: it is reported (``error``)
+    and its files stay as they are. Returns the ids of the rows created (none in a dry run).
     """
     label = where(project)
-    new = _new_bases(project, scan)
+    if new is None:
+        new = _new_bases(project, scan)
+    for base in sorted(b for b in new if storage.basename_problem(b)):
+        report.add(Change(step, "error", label, base[:40], "base name too long; not ingested"))
+    new = {b for b in new if storage.basename_problem(b) is None}
     if not new:
         return []
     foreign = _foreign_bases(project, new)
@@ -696,14 +709,17 @@ def unaccepted_report(
     report: Report,
     dry_run: bool,
     job_id: int | None = None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     """Report the unaccepted files of a scan; store their count on the project.
+
+    ``extra``: originals that are not ingested either (a base name over the length cap).
 
     The files are never moved or deleted: a client's ``notes.txt`` or a video is the user's.
     An ``unaccepted_files`` event (count and the first names, relative to the project folder)
     is written when the count changes, in the transaction that stores it.
     """
-    names = unaccepted_names(scan)
+    names = sorted([*unaccepted_names(scan), *extra])
     if names:
         shown = ", ".join(names[:UNACCEPTED_SHOWN])
         report.add(
@@ -758,8 +774,18 @@ def folder_check(
     if folder is None:
         return report
     scan = FolderScan.of(folder)
+    new = _new_bases(project, scan)
+    too_long = {b for b in new if storage.basename_problem(b)}
+    long_names = [n for files in collect_files(folder, too_long).values() for n in files.all]
     checkpoint()
-    unaccepted_report(project=project, scan=scan, report=report, dry_run=dry_run, job_id=job_id)
+    unaccepted_report(
+        project=project,
+        scan=scan,
+        report=report,
+        dry_run=dry_run,
+        job_id=job_id,
+        extra=long_names,
+    )
     _ingest(
         project=project,
         folder=folder,
@@ -769,6 +795,7 @@ def folder_check(
         dry_run=dry_run,
         duplicates_only=False,
         followup=followup,
+        new=new,
     )
     return report
 

@@ -38,6 +38,13 @@ ACCEPTED_EXTENSIONS = JPG_EXTENSIONS | RAW_EXTENSIONS | OTHER_EXTENSIONS
 # Edit files of raw converters and phones: XMP (Lightroom, darktable, Capture One), RawTherapee,
 # DxO, ON1, iOS edits, video thumbnails. They belong to the photo of their base name.
 SIDECAR_EXTENSIONS = frozenset({"xmp", "pp3", "dop", "on1", "aae", "thm"})
+# The longest file name common file systems take (ext4, XFS, APFS, NTFS), in bytes.
+NAME_MAX_BYTES = 255
+# The longest base name, in UTF-8 bytes, so that every name derived from it fits NAME_MAX_BYTES.
+# The longest derived name is a derivative's temporary file ``.<base>.webp.<8 random>.tmp``
+# (base + 19 bytes); originals ``<base>.<ext>``, sidecars ``<base>.<ext>.xmp`` and trash names
+# ``<base>~<n>.<ext>`` are shorter. 200 leaves room for all of them and a longer suffix.
+BASENAME_MAX_BYTES = 200
 # The folders the system writes into; each must be a real directory inside the project folder.
 SYSTEM_DIRS = (THUMB_DIR, PREVIEW_DIR, TRASH_DIR)
 
@@ -87,6 +94,34 @@ def sidecar_bases(filename: str) -> tuple[str, ...]:
     if inner_ext and inner_ext.lower() in ACCEPTED_EXTENSIONS:
         return (stem, inner)
     return (stem,)
+
+
+def basename_bytes(base: str) -> int:
+    return len(base.encode("utf-8", "surrogatepass"))
+
+
+def basename_problem(base: str) -> str | None:
+    """Why ``base`` cannot be a photo's base name (over ``BASENAME_MAX_BYTES``), or ``None``.
+
+    Checked everywhere a name enters (upload, discovery, duplicate renames), so a thumbnail,
+    preview, temporary or sidecar name derived from it never exceeds the file system's limit.
+    """
+    size = basename_bytes(base)
+    if size <= BASENAME_MAX_BYTES:
+        return None
+    shown = base if len(base) <= 40 else base[:40] + "…"
+    return (
+        f"The base name '{shown}' is {size} bytes long; at most {BASENAME_MAX_BYTES} are "
+        "allowed, so that its thumbnail and preview names fit the file system."
+    )
+
+
+def basename_truncate(base: str, max_bytes: int) -> str:
+    """The longest prefix of ``base`` that is at most ``max_bytes`` in UTF-8 (whole characters)."""
+    data = base.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return base
+    return data[:max_bytes].decode("utf-8", "ignore")
 
 
 def photo_bases(filename: str) -> tuple[str, ...]:

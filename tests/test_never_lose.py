@@ -378,3 +378,92 @@ def test_a_duplicate_rename_takes_the_sidecars_along(api_client, tenant):
         "IMG_0001_duplicate1.jpg",
         "IMG_0001_duplicate1.pp3",
     ]
+
+
+# --- 4. an overlong name fails its own item, never a whole job --------------------------------
+
+LONG = "L" * 240  # 244 bytes with ".jpg": a legal name, whose ".preview/…webp.tmp" is not
+
+
+def uploads(names: list[str]) -> list:  # type: ignore[type-arg]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return [SimpleUploadedFile(name, jpeg_bytes(), content_type="image/jpeg") for name in names]
+
+
+def test_an_overlong_upload_is_refused_and_the_others_get_their_derivatives(api_client, tenant):
+    project = make_project(tenant, "Shoot")
+    names = ["GOOD_1.jpg", f"{LONG}.jpg", "GOOD_2.jpg", "GOOD_3.jpg"]
+
+    url = f"/api/projects/{project.pk}/upload"
+    refused = api_client.post(url, {"files": uploads(names)}, format="multipart")
+    assert refused.status_code == 400
+    assert [e["file"] for e in refused.json()["errors"]] == [f"{LONG}.jpg"]
+    assert "at most 200" in refused.json()["errors"][0]["error"]
+    assert [p.name for p in folder(project).iterdir()] == []  # all or nothing
+
+    body = {"files": uploads(names), "all_or_nothing": "false"}
+    reply = api_client.post(url, body, format="multipart")
+    assert reply.status_code == 201, reply.content
+    drain()
+    assert not (folder(project) / f"{LONG}.jpg").exists()
+    statuses = dict(Photo.objects.filter(project=project).values_list("basename", "preview_status"))
+    assert statuses == {"GOOD_1": "generated", "GOOD_2": "generated", "GOOD_3": "generated"}
+    assert not Job.objects.filter(status=JobStatus.FAILED).exists()
+
+
+def test_an_overlong_row_fails_its_item_not_the_job(api_client, tenant):
+    """A row from before the cap: the file system refuses its preview's temporary name."""
+    project = make_project(tenant, "Shoot")
+    photos = [make_photo(project, name) for name in ("GOOD_1", LONG, "GOOD_2", "GOOD_3")]
+    body = {"items": [{"photo_id": p.pk} for p in photos]}
+    reply = api_client.post("/api/photos/process", body, format="json")
+    assert reply.status_code == 202
+    drain()
+
+    job = Job.objects.get(task_id=reply.json()["task_id"])
+    assert job.status == JobStatus.COMPLETED
+    assert job.attempts == 1
+    statuses = dict(Photo.objects.filter(project=project).values_list("basename", "preview_status"))
+    assert statuses == {
+        "GOOD_1": "generated",
+        "GOOD_2": "generated",
+        "GOOD_3": "generated",
+        LONG: "failed",
+    }
+    failed = job.items.get(status="failed")
+    assert "File name too long" in failed.message
+    assert failed.message.split(": ", 2)[-1].startswith(".preview/.LLLL")
+    assert str(settings.PHOTOS_ROOT) not in failed.message
+    assert (folder(project) / f"{LONG}.jpg").exists()
+
+
+def test_discovery_leaves_an_overlong_file_alone_and_reports_it(api_client, tenant):
+    project = make_project(tenant, "Shoot")
+    for name in ("GOOD_1.jpg", f"{LONG}.jpg", "GOOD_2.jpg", "GOOD_3.jpg"):
+        write_file(folder(project) / name, jpeg_bytes())
+
+    run_task(api_client, {"task_type": "maintenance", "project": project.pk})
+    statuses = dict(Photo.objects.filter(project=project).values_list("basename", "preview_status"))
+    assert statuses == {"GOOD_1": "generated", "GOOD_2": "generated", "GOOD_3": "generated"}
+    assert (folder(project) / f"{LONG}.jpg").exists()
+    project.refresh_from_db()
+    assert project.unaccepted_files == 1
+    event = Event.objects.filter(type="unaccepted_files", project=project).latest("id")
+    assert event.payload["files"] == [f"{LONG}.jpg"]
+    assert not Job.objects.filter(status=JobStatus.FAILED).exists()
+
+
+def test_a_duplicate_rename_keeps_the_base_name_within_the_cap(api_client, tenant):
+    base = "é" * 99  # 198 bytes: fits, but not with "_duplicate1" added
+    first = make_project(tenant, "First")
+    make_photo(first, base)
+    second = make_project(tenant, "Second")
+    write_file(folder(second) / f"{base}.jpg", jpeg_bytes())
+
+    run_task(api_client, {"task_type": "maintenance", "project": second.pk})
+    photo = Photo.objects.get(project=second)
+    assert photo.basename == "é" * 94 + "_duplicate1"
+    assert len(photo.basename.encode()) <= 200
+    assert photo.preview_status == "generated"
+    assert (folder(second) / f"{photo.basename}.jpg").exists()
