@@ -56,21 +56,26 @@ ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def project_delete(*, user: Any, project: Project | int) -> dict[str, Any]:
-    """Archive the project now and start its ``project_delete`` task; returns ``{task_id}``.
+    """Archive the project, free its folder name and start its ``project_delete`` task, in one
+    transaction; returns ``{task_id}``.
 
     Idempotent: while a delete task of the project is queued or running, its id is returned
-    instead of a second task. Another tenant's project is ``Http404``.
+    instead of a second task. Another tenant's project is ``Http404``. The folder is renamed to
+    its tombstone last, so only the commit itself can fail after the rename.
     """
     project = project_for_user(user=user, project=project)
+    actor_id = getattr(user, "pk", None)
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
-        project_archive(project=project, actor_id=getattr(user, "pk", None), reason="deleted")
-        project_folder_release(project=project, actor_id=getattr(user, "pk", None))
+        project_archive(project=project, actor_id=actor_id, reason="deleted")
         running = task_active(tenant=project.tenant, task_type="project_delete", project=project)
         if running is not None:
-            return {"task_id": str(running.pk)}
-        started = start_task("project_delete", project.tenant, project=project, source="user")
-    return {"task_id": started["task_id"]}
+            task_id = str(running.pk)
+        else:
+            started = start_task("project_delete", project.tenant, project=project, source="user")
+            task_id = started["task_id"]
+        project_folder_release(project=project, actor_id=actor_id)
+    return {"task_id": task_id}
 
 
 # --- step 1: stop the project's other jobs ------------------------------------------------
