@@ -21,7 +21,15 @@ from django.db.models import Q
 from projects.models import Project
 
 from .constants import MAX_ITEMS_PER_JOB
-from .exceptions import ItemFailed, ItemSkipped, JobCanceled, JobLost, PayloadTooLarge
+from .exceptions import (
+    ItemFailed,
+    ItemSkipped,
+    JobCanceled,
+    JobLost,
+    PayloadTooLarge,
+    is_item_os_error,
+    os_error_text,
+)
 from .models import Job, JobItem, JobItemStatus, Scope
 from .repository import job_heartbeat, job_progress
 
@@ -203,8 +211,10 @@ class JobContext:
     ) -> dict[str, int]:
         """Run ``fn`` on each unfinished item, marking it done, skipped or failed.
 
-        ``fn`` returns an optional message, or raises ``ItemSkipped``/``ItemFailed``. Any other
-        exception fails the attempt (the job is retried and resumes at this item). With
+        ``fn`` returns an optional message, or raises ``ItemSkipped``/``ItemFailed``. An
+        ``OSError`` of the item (``is_item_os_error``: not a full or read-only disk) fails that
+        item with a message naming paths relative to the project folder (``os_error_text``).
+        Any other exception fails the attempt (the job is retried and resumes at this item). With
         ``atomic`` the item's database writes and its status commit together, so a side effect
         kept in the database happens exactly once.
         """
@@ -230,6 +240,14 @@ class JobContext:
                 status, message = JobItemStatus.SKIPPED, str(exc)
             except ItemFailed as exc:
                 status, message = JobItemStatus.FAILED, str(exc)
+            except OSError as exc:
+                if not is_item_os_error(exc):
+                    raise  # A full or read-only disk: retry the job, not fail every item.
+                # One item's file problem (a name too long, an unreadable file) fails that item;
+                # its transaction (``atomic``) is rolled back and the others go on.
+                status = JobItemStatus.FAILED
+                message = os_error_text(exc, root=settings.PHOTOS_ROOT)
+                logger.warning("[job %s] item %s failed: %s", self.job.pk, item.pk, message)
             if not (atomic and status == JobItemStatus.DONE):
                 self._finish_item(item, status, message)
             counts[str(status)] += 1

@@ -27,6 +27,8 @@ class EventType:
     PROJECT_DISCOVERED = "project_discovered"
     PROJECT_ARCHIVED = "project_archived"
     PROJECT_REMOVED = "project_removed"
+    PROJECT_FOLDER_KEPT = "project_folder_kept"
+    UNACCEPTED_FILES = "unaccepted_files"
     PENDING_CHANGES = "pending_changes"
 
 

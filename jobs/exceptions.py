@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import os
+from pathlib import PurePath
+
 from .constants import MAX_ITEMS_PER_JOB
+
+# Errors of a whole file system rather than of one item: every other item would hit them too,
+# so the job fails its attempt and is retried later (with backoff) instead of failing items.
+STORAGE_WIDE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.ENOMEM, errno.ESTALE}
+)
 
 
 class PipelineError(Exception):
@@ -58,3 +68,34 @@ class ItemSkipped(Exception):
 
 class ItemFailed(Exception):
     """A handler's per-item outcome: this item failed; the job goes on with the others."""
+
+
+def is_item_os_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is an ``OSError`` of one item (a name too long, a file that cannot be
+    read or renamed), not of the whole storage (``STORAGE_WIDE_ERRNOS``)."""
+    return isinstance(exc, OSError) and exc.errno not in STORAGE_WIDE_ERRNOS
+
+
+def os_error_text(exc: OSError, *, root: str | os.PathLike[str] | None = None) -> str:
+    """``exc`` as a message that names paths relative to their project folder.
+
+    A path under ``root/<tenant>/<project folder>/`` is shown from inside the project folder
+    (``.preview/IMG_1.webp``); any other path by its last component only. Server paths are never
+    shown (SPEC §14).
+    """
+    names = []
+    for value in (exc.filename, exc.filename2):
+        if value is None:
+            continue
+        path = PurePath(os.fsdecode(value))
+        relative = None
+        if root is not None:
+            try:
+                parts = path.relative_to(PurePath(root)).parts
+            except ValueError:
+                parts = ()
+            if len(parts) > 2:
+                relative = str(PurePath(*parts[2:]))
+        names.append(relative or path.name)
+    text = exc.strerror or exc.__class__.__name__
+    return f"{text}: {' -> '.join(names)}" if names else text

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs.events import EventType, event_record
-from jobs.exceptions import ItemFailed, ItemSkipped
+from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
 
 from . import imaging, storage
 from .models import DerivativeStatus, Photo
@@ -121,8 +121,10 @@ def photo_derivatives_generate(
     Per-photo outcomes are raised for ``JobContext.each_item``: ``ItemSkipped`` when the
     derivatives are up to date (unless ``force``) or the photo has no decodable original
     (RAW only: statuses ``not_supported``); ``ItemFailed`` when no original is on disk
-    (statuses ``missing``) or the original is corrupt (statuses ``failed``, stale derivatives
-    removed). Other errors (a full disk) propagate, so the job is retried.
+    (statuses ``missing``), the original is corrupt (statuses ``failed``, stale derivatives
+    removed) or a write fails for this photo alone (``is_item_os_error``, e.g. a name the file
+    system refuses: statuses ``failed``). Errors of the whole disk (full, read-only) propagate,
+    so the job is retried.
 
     The row is re-read first: a photo moved to another project since the job was queued is
     processed where it is now. ``index``: the job's ``storage.FolderIndex`` (the folder is
@@ -184,8 +186,11 @@ def photo_derivatives_generate(
             record({**_exif_fields(info), **_statuses(DerivativeStatus.GENERATED)})
             return f"{source_name}: derivatives already up to date; metadata read."
 
-    thumb.parent.mkdir(exist_ok=True)
-    preview.parent.mkdir(exist_ok=True)
+    try:
+        storage.system_dir(folder, storage.THUMB_DIR, create=True)
+        storage.system_dir(folder, storage.PREVIEW_DIR, create=True)
+    except storage.UnsafePath as exc:
+        raise ItemFailed(f"{current.basename}: {exc}")
     try:
         result = imaging.make_derivatives(
             source,
@@ -207,6 +212,13 @@ def photo_derivatives_generate(
         _remove_quietly(thumb, preview)
         record(_statuses(DerivativeStatus.FAILED))
         raise ItemFailed(str(exc))
+    except OSError as exc:
+        if not is_item_os_error(exc):
+            raise  # A full disk: the job is retried.
+        # This photo's own file problem (a name the file system refuses): it fails alone.
+        record(_statuses(DerivativeStatus.FAILED))
+        text = os_error_text(exc, root=settings.PHOTOS_ROOT)
+        raise ItemFailed(f"{current.basename}: {text}") from exc
 
     record({**_exif_fields(result.exif), **_statuses(DerivativeStatus.GENERATED)})
     (tw, th), (pw, ph) = result.thumbnail_size, result.preview_size

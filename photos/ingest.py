@@ -32,7 +32,7 @@ from . import storage
 from .models import DerivativeStatus, Photo
 
 # Names longer than this (in bytes) cannot be created on common filesystems.
-MAX_NAME_BYTES = 255
+MAX_NAME_BYTES = storage.NAME_MAX_BYTES
 # Rows are read and written in batches of this many base names.
 BATCH = 500
 CLASSES = ("jpg", "raw", "other")
@@ -277,6 +277,9 @@ def _name_problem(name: str) -> str | None:
         return "File names with control or invisible formatting characters are not accepted."
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return f"The file name is longer than {MAX_NAME_BYTES} bytes."
+    too_long = storage.basename_problem(storage.split_name(name)[0])
+    if too_long is not None:
+        return too_long
     if storage.classify(name) is None:
         _, ext = storage.split_name(name)
         accepted = ", ".join(sorted(storage.ACCEPTED_EXTENSIONS))

@@ -6,8 +6,8 @@ Services here, one per job type, each for one project:
   counted from the moment they were trashed.
 - ``manifest_check``: write a missing, unreadable or wrong ``.project.yaml``; set availability
   (and ``ext``) from disk. Never touches keep flags.
-- ``folder_check``: rows for base names found on disk (then ``upload_postprocess``),
-  unaccepted files to ``.trash/``.
+- ``folder_check``: rows for base names found on disk (then ``upload_postprocess``);
+  unaccepted files are reported and counted on the project, never moved.
 - ``duplicates_resolve`` (``duplicate_resolution``): a new base name that belongs to a photo of
   another project of the tenant is renamed ``<base>_duplicate<N>`` with all its files, then
   ingested.
@@ -35,7 +35,7 @@ import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ from projects.models import Project
 from . import storage
 from .ingest import photos_rows_for_disk
 from .models import DerivativeStatus, Photo
-from .services.files import move_no_replace, trash_move
+from .services.files import move_no_replace
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ _CLASS_BIT = {
 _EXT_RANK = {storage.FileClass.JPG: 0, storage.FileClass.OTHER: 1, storage.FileClass.RAW: 2}
 
 DUPLICATE_SUFFIX = "_duplicate"
+# How many unaccepted file names a report or an ``unaccepted_files`` event lists.
+UNACCEPTED_SHOWN = 50
 _PENDING_STATUSES = {
     "thumbnail_status": DerivativeStatus.PENDING,
     "preview_status": DerivativeStatus.PENDING,
@@ -98,7 +100,13 @@ class Change:
 
 # Actions that only describe a situation; they change nothing and are not counted as changes.
 NOTICE_ACTIONS = frozenset(
-    {"skipped_folder_missing", "skipped_manifest_conflict", "alignment_blocked", "error"}
+    {
+        "skipped_folder_missing",
+        "skipped_manifest_conflict",
+        "alignment_blocked",
+        "error",
+        "unaccepted_files",
+    }
 )
 
 
@@ -219,7 +227,10 @@ class FolderScan:
 
 
 def collect_files(folder: Path, names: set[str]) -> dict[str, storage.BaseFiles]:
-    """Every original of the given base names, in one pass over the folder."""
+    """Every original (and sidecar) of the given base names, in one pass over the folder.
+
+    A base name with sidecars but no original is left out: it has no photo.
+    """
     found: dict[str, storage.BaseFiles] = {}
     if not names:
         return found
@@ -229,16 +240,12 @@ def collect_files(folder: Path, names: set[str]) -> dict[str, storage.BaseFiles]
         return found
     with it:
         for entry in it:
-            if storage.is_hidden(entry.name):
+            bases = [b for b in storage.photo_bases(entry.name) if b in names]
+            if not bases or not entry.is_file(follow_symlinks=False):
                 continue
-            base, _ = storage.split_name(entry.name)
-            if base not in names or not entry.is_file(follow_symlinks=False):
-                continue
-            kind = storage.classify(entry.name)
-            if kind is not None:
-                group = found.setdefault(base, storage.BaseFiles(base))
-                getattr(group, kind.value).append(entry.name)
-    return found
+            for base in bases:
+                found.setdefault(base, storage.BaseFiles(base)).add(entry.name)
+    return {base: files for base, files in found.items() if files.all}
 
 
 def _photo_chunks(project: Project, *fields: str, size: int | None = None) -> Iterator[list[Any]]:
@@ -519,10 +526,16 @@ def _foreign_bases(project: Project, names: set[str]) -> set[str]:
 
 
 def duplicate_name(*, project: Project, folder: Path, base: str, scan: FolderScan) -> str:
-    """``<base>_duplicate<N>`` with the smallest N free in the folder and in the tenant's rows."""
+    """``<base>_duplicate<N>`` with the smallest N free in the folder and in the tenant's rows.
+
+    The base is shortened (whole characters) when the suffix would take the name over
+    ``storage.BASENAME_MAX_BYTES``, so the renamed photo's derived names still fit.
+    """
     n = 1
     while True:
-        candidate = f"{base}{DUPLICATE_SUFFIX}{n}"
+        suffix = f"{DUPLICATE_SUFFIX}{n}"
+        stem = storage.basename_truncate(base, storage.BASENAME_MAX_BYTES - len(suffix))
+        candidate = f"{stem}{suffix}"
         # The scan is a snapshot; a file that appears since is never overwritten
         # (``move_no_replace``), the rename is undone and the next run picks the next N.
         if (
@@ -536,13 +549,14 @@ def duplicate_name(*, project: Project, folder: Path, base: str, scan: FolderSca
 
 
 def _renamed(files: storage.BaseFiles, new_base: str) -> storage.BaseFiles:
-    """The same files under ``new_base`` (each extension and its case kept)."""
+    """The same files under ``new_base`` (each extension and its case kept), sidecars too."""
     cut = len(files.basename)
     return storage.BaseFiles(
         new_base,
         [new_base + name[cut:] for name in files.jpg],
         [new_base + name[cut:] for name in files.raw],
         [new_base + name[cut:] for name in files.other],
+        [new_base + name[cut:] for name in files.sidecars],
     )
 
 
@@ -551,7 +565,7 @@ def _rename_base(folder: Path, files: storage.BaseFiles, renamed: storage.BaseFi
     base name is never left split between two names."""
     done: list[tuple[Path, Path]] = []
     try:
-        for old, new in zip(files.all, renamed.all, strict=True):
+        for old, new in zip(files.with_sidecars, renamed.with_sidecars, strict=True):
             source, target = folder / old, folder / storage.check_name(new)
             move_no_replace(source, target)
             done.append((source, target))
@@ -571,13 +585,20 @@ def _ingest(
     dry_run: bool,
     duplicates_only: bool,
     followup: bool,
+    new: set[str] | None = None,
 ) -> list[int]:
     """Rename duplicates among the new base names, then create rows (all new, or only those).
 
-    Returns the ids of the rows created (none in a dry run).
+    ``new``: the new base names when the caller has them (``new_bases``). A base name over
+    ``storage.BASENAME_MAX_BYTES`` is never ingested or renamed: it is reported (``error``)
+    and its files stay as they are. Returns the ids of the rows created (none in a dry run).
     """
     label = where(project)
-    new = _new_bases(project, scan)
+    if new is None:
+        new = _new_bases(project, scan)
+    for base in sorted(b for b in new if storage.basename_problem(b)):
+        report.add(Change(step, "error", label, base[:40], "base name too long; not ingested"))
+    new = {b for b in new if storage.basename_problem(b) is None}
     if not new:
         return []
     foreign = _foreign_bases(project, new)
@@ -672,6 +693,62 @@ def duplicates_resolve(
     return report
 
 
+def unaccepted_names(scan: FolderScan) -> list[str]:
+    """The files of a scan that are neither originals nor sidecars of a photo on disk."""
+    return sorted(
+        name
+        for name in scan.rejected
+        if not any(base in scan for base in storage.sidecar_bases(name))
+    )
+
+
+def unaccepted_report(
+    *,
+    project: Project,
+    scan: FolderScan,
+    report: Report,
+    dry_run: bool,
+    job_id: int | None = None,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """Report the unaccepted files of a scan; store their count on the project.
+
+    ``extra``: originals that are not ingested either (a base name over the length cap).
+
+    The files are never moved or deleted: a client's ``notes.txt`` or a video is the user's.
+    An ``unaccepted_files`` event (count and the first names, relative to the project folder)
+    is written when the count changes, in the transaction that stores it.
+    """
+    names = sorted([*unaccepted_names(scan), *extra])
+    if names:
+        shown = ", ".join(names[:UNACCEPTED_SHOWN])
+        report.add(
+            Change("folder_check", "unaccepted_files", where(project), str(len(names)), shown)
+        )
+    if dry_run:
+        return names
+    with transaction.atomic():
+        changed = (
+            Project.objects.filter(pk=project.pk)
+            .exclude(unaccepted_files=len(names))
+            .update(unaccepted_files=len(names))
+        )
+        if changed:
+            event_record(
+                tenant_id=project.tenant_id,
+                type=EventType.UNACCEPTED_FILES,
+                project_id=project.pk,
+                job_id=job_id,
+                payload={
+                    "project_id": project.pk,
+                    "count": len(names),
+                    "files": names[:UNACCEPTED_SHOWN],
+                },
+            )
+    project.unaccepted_files = len(names)
+    return names
+
+
 def folder_check(
     *,
     project: Project,
@@ -679,8 +756,12 @@ def folder_check(
     report: Report | None = None,
     checkpoint: Checkpoint = no_checkpoint,
     followup: bool = True,
+    job_id: int | None = None,
 ) -> Report:
-    """Rows for new base names (then ``upload_postprocess``); unaccepted files to ``.trash/``.
+    """Rows for new base names (then ``upload_postprocess``); unaccepted files reported.
+
+    Nothing is moved: a file that is neither an original nor a sidecar of a photo (a video, a
+    client's ``notes.txt``) is counted on the project and reported (``unaccepted_report``).
 
     Hidden entries (``.DS_Store``, the manifest, ``.thumb``, ``.preview``, ``.trash``) and
     sub-folders are left alone. A new base name that belongs to another project of the tenant
@@ -692,14 +773,19 @@ def folder_check(
     folder = _usable_folder(project, step=step, report=report)
     if folder is None:
         return report
-    label = where(project)
     scan = FolderScan.of(folder)
-    for name in sorted(scan.rejected):
-        checkpoint()
-        report.add(Change(step, "trash_unaccepted", label, name))
-        if not dry_run:
-            trash_move(folder, name)  # Gone meanwhile: returns None, nothing to do.
+    new = _new_bases(project, scan)
+    too_long = {b for b in new if storage.basename_problem(b)}
+    long_names = [n for files in collect_files(folder, too_long).values() for n in files.all]
     checkpoint()
+    unaccepted_report(
+        project=project,
+        scan=scan,
+        report=report,
+        dry_run=dry_run,
+        job_id=job_id,
+        extra=long_names,
+    )
     _ingest(
         project=project,
         folder=folder,
@@ -709,6 +795,7 @@ def folder_check(
         dry_run=dry_run,
         duplicates_only=False,
         followup=followup,
+        new=new,
     )
     return report
 

@@ -35,6 +35,18 @@ JPG_EXTENSIONS = frozenset({"jpg", "jpeg"})
 RAW_EXTENSIONS = frozenset({"raw", "cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2"})
 OTHER_EXTENSIONS = frozenset({"png", "tif", "tiff", "heic", "webp"})
 ACCEPTED_EXTENSIONS = JPG_EXTENSIONS | RAW_EXTENSIONS | OTHER_EXTENSIONS
+# Edit files of raw converters and phones: XMP (Lightroom, darktable, Capture One), RawTherapee,
+# DxO, ON1, iOS edits, video thumbnails. They belong to the photo of their base name.
+SIDECAR_EXTENSIONS = frozenset({"xmp", "pp3", "dop", "on1", "aae", "thm"})
+# The longest file name common file systems take (ext4, XFS, APFS, NTFS), in bytes.
+NAME_MAX_BYTES = 255
+# The longest base name, in UTF-8 bytes, so that every name derived from it fits NAME_MAX_BYTES.
+# The longest derived name is a derivative's temporary file ``.<base>.webp.<8 random>.tmp``
+# (base + 19 bytes); originals ``<base>.<ext>``, sidecars ``<base>.<ext>.xmp`` and trash names
+# ``<base>~<n>.<ext>`` are shorter. 200 leaves room for all of them and a longer suffix.
+BASENAME_MAX_BYTES = 200
+# The folders the system writes into; each must be a real directory inside the project folder.
+SYSTEM_DIRS = (THUMB_DIR, PREVIEW_DIR, TRASH_DIR)
 
 
 class UnsafePath(PipelineError):
@@ -66,6 +78,60 @@ def classify(filename: str) -> FileClass | None:
     if ext in OTHER_EXTENSIONS:
         return FileClass.OTHER
     return None
+
+
+def sidecar_bases(filename: str) -> tuple[str, ...]:
+    """The base names a sidecar can belong to; ``()`` when ``filename`` is not a sidecar.
+
+    Both forms are recognised, case-insensitively: ``<base>.xmp`` (``IMG_1.xmp``) and
+    ``<base>.<ext>.xmp`` where ``<ext>`` is an accepted photo extension (``IMG_1.CR2.xmp``).
+    ``IMG_1.CR2.xmp`` so names ``IMG_1.CR2`` and ``IMG_1``; the photo that exists claims it.
+    """
+    stem, ext = split_name(filename)
+    if not ext or ext.lower() not in SIDECAR_EXTENSIONS or is_hidden(filename):
+        return ()
+    inner, inner_ext = split_name(stem)
+    if inner_ext and inner_ext.lower() in ACCEPTED_EXTENSIONS:
+        return (stem, inner)
+    return (stem,)
+
+
+def basename_bytes(base: str) -> int:
+    return len(base.encode("utf-8", "surrogatepass"))
+
+
+def basename_problem(base: str) -> str | None:
+    """Why ``base`` cannot be a photo's base name (over ``BASENAME_MAX_BYTES``), or ``None``.
+
+    Checked everywhere a name enters (upload, discovery, duplicate renames), so a thumbnail,
+    preview, temporary or sidecar name derived from it never exceeds the file system's limit.
+    """
+    size = basename_bytes(base)
+    if size <= BASENAME_MAX_BYTES:
+        return None
+    shown = base if len(base) <= 40 else base[:40] + "…"
+    return (
+        f"The base name '{shown}' is {size} bytes long; at most {BASENAME_MAX_BYTES} are "
+        "allowed, so that its thumbnail and preview names fit the file system."
+    )
+
+
+def basename_truncate(base: str, max_bytes: int) -> str:
+    """The longest prefix of ``base`` that is at most ``max_bytes`` in UTF-8 (whole characters)."""
+    data = base.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return base
+    return data[:max_bytes].decode("utf-8", "ignore")
+
+
+def photo_bases(filename: str) -> tuple[str, ...]:
+    """The base names whose photo ``filename`` belongs to: an original's base, a sidecar's
+    candidates (``sidecar_bases``), or ``()`` for any other file."""
+    if is_hidden(filename):
+        return ()
+    if classify(filename) is not None:
+        return (split_name(filename)[0],)
+    return sidecar_bases(filename)
 
 
 def is_hidden(filename: str) -> bool:
@@ -115,23 +181,65 @@ def file_path(project: Project, filename: str) -> Path:
     return ensure_inside(folder / check_name(filename), folder)
 
 
-def thumbnail_path(project: Project, basename: str) -> Path:
+class SystemFolderUnsafe(UnsafePath):
+    """``.trash``, ``.thumb`` or ``.preview`` is a symlink or not a folder; nothing is moved."""
+
+
+def system_dir(folder: Path, name: str, *, create: bool = False) -> Path:
+    """``folder/name`` for a system folder (``.trash``, ``.thumb``, ``.preview``), checked.
+
+    The one check made before anything is moved or written into a system folder: it must be a
+    real directory inside the project folder. A symlink (wherever it points: another folder of
+    the share, outside ``PHOTOS_ROOT``) or a regular file raises ``SystemFolderUnsafe``, whose
+    message names the folder relative to the project folder and never a server path. A
+    missing one is created with ``create`` (``mkdir`` never follows a link), else returned.
+    """
+    if name not in SYSTEM_DIRS:
+        raise ValueError(f"{name!r} is not a system folder")
+    path = folder / name
+    for _ in range(2):
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            if not create:
+                return path
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                continue  # Made meanwhile (or a link put there): check what it is.
+            return path
+        if stat.S_ISLNK(mode):
+            raise SystemFolderUnsafe(
+                f"'{name}' in the project folder is a symlink; it is never followed. "
+                "Replace it with a real folder."
+            )
+        if not stat.S_ISDIR(mode):
+            raise SystemFolderUnsafe(
+                f"'{name}' in the project folder is not a folder. Move it away and retry."
+            )
+        return path
+    raise SystemFolderUnsafe(f"'{name}' in the project folder keeps changing.")
+
+
+def _derivative_path(project: Project, kind: str, basename: str) -> Path:
     folder = project_dir(project)
-    return ensure_inside(
-        folder / THUMB_DIR / f"{check_name(basename, what='base name')}.{DERIVATIVE_EXT}", folder
-    )
+    name = f"{check_name(basename, what='base name')}.{DERIVATIVE_EXT}"
+    return ensure_inside(system_dir(folder, kind) / name, folder)
+
+
+def thumbnail_path(project: Project, basename: str) -> Path:
+    """``.thumb/<base>.webp``; ``SystemFolderUnsafe`` when ``.thumb`` is a link or a file."""
+    return _derivative_path(project, THUMB_DIR, basename)
 
 
 def preview_path(project: Project, basename: str) -> Path:
-    folder = project_dir(project)
-    return ensure_inside(
-        folder / PREVIEW_DIR / f"{check_name(basename, what='base name')}.{DERIVATIVE_EXT}", folder
-    )
+    """``.preview/<base>.webp``; ``SystemFolderUnsafe`` when ``.preview`` is a link or a file."""
+    return _derivative_path(project, PREVIEW_DIR, basename)
 
 
 def trash_dir(project: Project) -> Path:
     folder = project_dir(project)
-    return ensure_inside(folder / TRASH_DIR, folder)
+    return system_dir(folder, TRASH_DIR)
 
 
 def manifest_path(project: Project) -> Path:
@@ -146,10 +254,26 @@ class BaseFiles:
     jpg: list[str] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
+    # Edit files of this photo (``sidecar_bases``): never originals, never counted in ``all``.
+    sidecars: list[str] = field(default_factory=list)
 
     @property
     def all(self) -> list[str]:
+        """The originals (every class); a photo with none left has no file."""
         return [*self.jpg, *self.raw, *self.other]
+
+    @property
+    def with_sidecars(self) -> list[str]:
+        """The originals and the sidecars: every file that moves or is renamed with the photo."""
+        return [*self.all, *self.sidecars]
+
+    def add(self, filename: str) -> None:
+        """File ``filename`` under its class, or as a sidecar of this base name."""
+        kind = classify(filename)
+        if kind is not None:
+            getattr(self, kind.value).append(filename)
+        elif self.basename in sidecar_bases(filename):
+            self.sidecars.append(filename)
 
     @property
     def ext(self) -> str:
@@ -187,7 +311,8 @@ def scan_originals(folder: Path) -> tuple[dict[str, BaseFiles], list[str]]:
 
 
 def files_for_basename(folder: Path, basename: str) -> BaseFiles:
-    """Every original of one base name (``IMG_1.jpg``, ``IMG_1.JPG``, ``IMG_1.cr2`` …).
+    """Every original of one base name (``IMG_1.jpg``, ``IMG_1.JPG``, ``IMG_1.cr2`` …), and
+    its sidecars (``IMG_1.xmp``, ``IMG_1.CR2.xmp``).
 
     Scans the whole folder: a job looking up many photos uses a ``FolderIndex`` instead.
     """
@@ -198,10 +323,8 @@ def files_for_basename(folder: Path, basename: str) -> BaseFiles:
             for entry in it:
                 if not entry.name.startswith(prefix) or not entry.is_file(follow_symlinks=False):
                     continue
-                base, _ = split_name(entry.name)
-                kind = classify(entry.name)
-                if base == basename and kind is not None:
-                    getattr(found, kind.value).append(entry.name)
+                if basename in photo_bases(entry.name):
+                    found.add(entry.name)
     except FileNotFoundError:
         pass
     return found
@@ -232,7 +355,8 @@ class _Listing:
 class FolderIndex:
     """A job's listing of the project folders it works in: each folder scanned once.
 
-    ``files(folder, basename)`` answers what ``files_for_basename`` answers, without a
+    ``files(folder, basename)`` answers what ``files_for_basename`` answers (originals and
+    sidecars), without a
     ``os.scandir`` of the whole folder per photo (quadratic over a big project). A folder is
     scanned on its first lookup (hidden entries, directories and symlinks ignored, as in
     ``scan_originals``) and then kept current:
@@ -272,9 +396,7 @@ class FolderIndex:
         if present != names:
             self._store(listing, basename, present)
         for name in present:
-            kind = classify(name)
-            if kind is not None:
-                getattr(found, kind.value).append(name)
+            found.add(name)
         return found
 
     def record(
@@ -291,16 +413,17 @@ class FolderIndex:
         listing.stamp = _folder_mtime(folder)
         gone = set(removed)
         for name in gone:
-            base, _ = split_name(name)
-            names = listing.names.get(base, ())
-            if name in names:
-                self._store(listing, base, tuple(n for n in names if n != name))
+            for base in photo_bases(name):
+                names = listing.names.get(base, ())
+                if name in names:
+                    self._store(listing, base, tuple(n for n in names if n != name))
         for name in added:
-            base, _ = split_name(name)
-            names = listing.names.get(base, ())
-            if name in gone or name in names or is_hidden(name) or classify(name) is None:
+            if name in gone:
                 continue
-            self._store(listing, base, (*names, name))
+            for base in photo_bases(name):
+                names = listing.names.get(base, ())
+                if name not in names:
+                    self._store(listing, base, (*names, name))
 
     def forget(self, folder: Path) -> None:
         """Drop ``folder``'s listing: the next lookup scans it again."""
@@ -327,12 +450,11 @@ class FolderIndex:
         try:
             with os.scandir(folder) as it:
                 for entry in it:
-                    if is_hidden(entry.name) or classify(entry.name) is None:
+                    bases = photo_bases(entry.name)
+                    if not bases or not entry.is_file(follow_symlinks=False):
                         continue
-                    if not entry.is_file(follow_symlinks=False):
-                        continue
-                    base, _ = split_name(entry.name)
-                    grouped.setdefault(base, []).append(entry.name)
+                    for base in bases:
+                        grouped.setdefault(base, []).append(entry.name)
         except FileNotFoundError:
             return _Listing(stamp=None, names={})
         return _Listing(stamp=stamp, names={b: tuple(n) for b, n in grouped.items()})

@@ -138,6 +138,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         "status",
         "photos_column",
         "pending_column",
+        "unaccepted_files",
         "active_jobs_column",
         "updated_at",
     )
@@ -199,6 +200,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "archived_at",
             "uid",
             "photos_summary",
+            "unaccepted_files",
             "created_at",
             "updated_at",
         )
@@ -214,6 +216,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "archived_at",
             "uid",
             "photos_summary",
+            "unaccepted_files",
             "created_at",
             "updated_at",
         ]

@@ -1,16 +1,20 @@
 """Deleting projects and scavenging leftover folders (SPEC §5 project_delete, §6, §9).
 
-``project_delete`` archives at once (the project disappears from every active list) and
-starts the ``project_delete`` task; its steps call ``project_jobs_stop``,
-``project_folder_remove`` and ``project_rows_delete``. The project row stays, archived, so
-jobs and events that name it keep their reference.
+``project_delete`` archives at once (the project disappears from every active list), frees
+the project's folder name in the same step (the folder is renamed to its hidden tombstone
+``.deleted-<uid>`` and the row points at that name) and starts the ``project_delete`` task;
+its steps call ``project_jobs_stop``, ``project_folder_remove`` and ``project_rows_delete``.
+The project row stays, archived, so jobs and events that name it keep their reference.
 
-A folder is only ever deleted for an archived project, after checking that it stays inside the
-tenant root, is not a symlink out of it (a symlink is unlinked, never followed), is not the
-folder of an active project (case-insensitively) and does not carry an active project's
-manifest. Deletion renames the folder to a hidden tombstone first, so an interrupted delete
-never leaves a half-empty folder that discovery would take for a new project; a rerun (or the
-scavenger) removes tombstones it finds.
+A folder is only ever deleted for a project the user deleted, and only when it is provably
+that project's: its own tombstone (only this module creates one, named by the project's uid),
+or, for a project deleted before tombstones existed, a folder whose manifest carries its uid
+(renamed to the tombstone first). Even then it is deleted only when every entry in it is
+accounted for (``folder_unaccounted``): its manifest, the ``.thumb``/``.preview``/``.trash``
+folders, hidden files, symlinks (unlinked, never followed), and originals and sidecars of the
+project's own photo rows. Anything else keeps the whole folder, with a
+``project_folder_kept`` event naming what was found. A folder named like a deleted project
+that is not provably its own is a new folder: discovery adopts it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import logging
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,9 +34,10 @@ from jobs.exceptions import JobStateError, PipelineError
 from jobs.models import Event, Job, JobStatus
 from jobs.orchestrator import start_task, task_active
 from jobs.repository import job_cancel
+from photos import storage
 from photos.models import Photo, Tag
 from photos.services.commit import project_for_user
-from photos.storage import UnsafePath, check_name, ensure_inside, tenant_root
+from photos.storage import UnsafePath, check_name, tenant_root
 
 from .manifest import manifest_read
 from .models import Project, Tenant
@@ -41,27 +45,37 @@ from .services import project_archive
 
 logger = logging.getLogger(__name__)
 
-TOMBSTONE_PREFIX = ".deleting-"
+TOMBSTONE_PREFIX = ".deleted-"
+# Tombstones of an interrupted delete written before names were freed at once.
+LEGACY_TOMBSTONE_PREFIX = ".deleting-"
+# How many unaccounted names a ``project_folder_kept`` event lists.
+KEPT_NAMES_SHOWN = 50
 STOP_WAIT_SECONDS = 30.0
 ROW_DELETE_BATCH = 2000
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def project_delete(*, user: Any, project: Project | int) -> dict[str, Any]:
-    """Archive the project now and start its ``project_delete`` task; returns ``{task_id}``.
+    """Archive the project, free its folder name and start its ``project_delete`` task, in one
+    transaction; returns ``{task_id}``.
 
     Idempotent: while a delete task of the project is queued or running, its id is returned
-    instead of a second task. Another tenant's project is ``Http404``.
+    instead of a second task. Another tenant's project is ``Http404``. The folder is renamed to
+    its tombstone last, so only the commit itself can fail after the rename.
     """
     project = project_for_user(user=user, project=project)
+    actor_id = getattr(user, "pk", None)
     with transaction.atomic():
         Project.objects.select_for_update().filter(pk=project.pk).first()
-        project_archive(project=project, actor_id=getattr(user, "pk", None), reason="deleted")
+        project_archive(project=project, actor_id=actor_id, reason="deleted")
         running = task_active(tenant=project.tenant, task_type="project_delete", project=project)
         if running is not None:
-            return {"task_id": str(running.pk)}
-        started = start_task("project_delete", project.tenant, project=project, source="user")
-    return {"task_id": started["task_id"]}
+            task_id = str(running.pk)
+        else:
+            started = start_task("project_delete", project.tenant, project=project, source="user")
+            task_id = started["task_id"]
+        project_folder_release(project=project, actor_id=actor_id)
+    return {"task_id": task_id}
 
 
 # --- step 1: stop the project's other jobs ------------------------------------------------
@@ -111,6 +125,11 @@ def project_jobs_stop(
 # --- step 2: the folder -------------------------------------------------------------------
 
 
+def tombstone_name(project: Project) -> str:
+    """The hidden folder name a deleted project's folder takes: discovery never adopts it."""
+    return f"{TOMBSTONE_PREFIX}{project.uid}"
+
+
 def _rmtree(path: Path) -> None:
     def ignore_missing(func: Any, name: str, exc_info: Any) -> None:
         if not isinstance(exc_info[1], FileNotFoundError):
@@ -120,68 +139,200 @@ def _rmtree(path: Path) -> None:
 
 
 def _tombstones(root: Path, project: Project) -> list[Path]:
+    """The project's tombstone and any legacy ``.deleting-<uid>-*`` ones that exist."""
+    found = [root / tombstone_name(project)]
     try:
-        return sorted(root.glob(f"{TOMBSTONE_PREFIX}{project.uid}-*"))
+        found += sorted(root.glob(f"{LEGACY_TOMBSTONE_PREFIX}{project.uid}-*"))
     except OSError:
-        return []
+        pass
+    return [path for path in found if os.path.lexists(path)]
 
 
-def _refuse_reason(project: Project, root: Path, path: Path) -> str | None:
-    """Why ``path`` must not be deleted for ``project``, or ``None`` when it may."""
+def _refuse_reason(project: Project, path: Path) -> str | None:
+    """Why the folder at ``path`` must not be taken for ``project``, or ``None`` when it may."""
     if project.status != Project.Status.ARCHIVED:
         return f"project {project.pk} is active"
     if project.archive_reason != Project.ArchiveReason.DELETED:
         return f"project {project.pk} was archived ({project.archive_reason or 'no reason'}), not deleted"
     actives = Project.objects.filter(tenant_id=project.tenant_id, status=Project.Status.ACTIVE)
-    if any(f.lower() == project.folder.lower() for f in actives.values_list("folder", flat=True)):
-        return f"folder '{project.folder}' belongs to an active project"
+    name = path.name.lower()
+    if any(f.lower() == name for f in actives.values_list("folder", flat=True)):
+        return f"folder '{path.name}' belongs to an active project"
     manifest = manifest_read(path) if path.is_dir() else None
     uid = str(manifest.get("uid")) if manifest and manifest.get("uid") else None
     if uid and uid != str(project.uid) and actives.filter(uid=uid).exists():
-        return f"folder '{project.folder}' carries the manifest of an active project"
+        return f"folder '{path.name}' carries the manifest of an active project"
     return None
 
 
-def project_folder_remove(*, project: Project) -> bool:
-    """Delete an archived project's folder and any tombstone; return whether anything went.
+def _manifest_is_own(path: Path, project: Project) -> bool:
+    manifest = manifest_read(path) if path.is_dir() and not path.is_symlink() else None
+    return manifest is not None and str(manifest.get("uid")) == str(project.uid)
 
-    Refuses (``PipelineError``) for an active project or a path outside the tenant root.
+
+def project_folder_release(
+    *, project: Project, actor_id: int | None = None, proven_only: bool = False
+) -> bool:
+    """Free a deleted project's folder name: rename the folder to its tombstone, point the row
+    at the tombstone name. Returns whether the row changed.
+
+    Called by ``project_delete`` inside its transaction: the folder is the project's (it was
+    active a moment ago) unless it is an active project's or carries another active project's
+    manifest, in which case only the row lets go of the name. With ``proven_only`` (a project
+    deleted before names were freed at once) the folder is taken only when its manifest carries
+    this project's uid: a folder the user made since under the same name stays where it is.
+    If the transaction fails after the rename, the folder is renamed back.
+    """
+    project.refresh_from_db(fields=["status", "folder", "archive_reason"])
+    if project.status != Project.Status.ARCHIVED:
+        raise PipelineError(f"Refusing to release the folder of active project {project.pk}.")
+    tomb = tombstone_name(project)
+    old = project.folder
+    if old == tomb:
+        return False
+    root = tenant_root(project.tenant)
+    try:
+        path: Path | None = root / check_name(old, what="project folder")
+    except UnsafePath:
+        path = None
+    take = (
+        path is not None
+        and os.path.lexists(path)
+        and _refuse_reason(project, path) is None
+        and (not proven_only or path.is_symlink() or _manifest_is_own(path, project))
+        and not os.path.lexists(root / tomb)
+    )
+    renamed = False
+    try:
+        with transaction.atomic():
+            if not Project.objects.filter(pk=project.pk, folder=old).update(folder=tomb):
+                return False
+            event_record(
+                tenant_id=project.tenant_id,
+                type=EventType.FOLDER_RENAMED,
+                actor_id=actor_id,
+                project_id=project.pk,
+                payload={
+                    "project_id": project.pk,
+                    "old_folder": old,
+                    "folder": tomb,
+                    "deleted": True,
+                    "moved_on_disk": bool(take),
+                },
+            )
+            if take:
+                assert path is not None
+                os.rename(path, root / tomb)
+                renamed = True
+    except BaseException:
+        if renamed and path is not None:
+            os.rename(root / tomb, path)
+        raise
+    project.folder = tomb
+    return True
+
+
+def folder_unaccounted(path: Path, basenames: set[str]) -> list[str]:
+    """Entries of a deleted project's folder that the system did not put there, by name.
+
+    Accounted for: the manifest and other hidden files, the ``.thumb``/``.preview``/``.trash``
+    folders (generated files and trashed originals), symlinks (unlinked, never followed), and
+    originals and sidecars whose base name is in ``basenames`` (the project's photo rows).
+    """
+    strays: list[str] = []
+    with os.scandir(path) as it:
+        for entry in it:
+            name = entry.name
+            if entry.is_symlink():
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                if name not in storage.SYSTEM_DIRS:
+                    strays.append(name + "/")
+                continue
+            if storage.is_hidden(name):
+                continue
+            if storage.classify(name) is not None:
+                if storage.split_name(name)[0] in basenames:
+                    continue
+            elif any(base in basenames for base in storage.sidecar_bases(name)):
+                continue
+            strays.append(name)
+    return sorted(strays)
+
+
+def _keep_reported(project: Project, path: Path, strays: list[str], job_id: int | None) -> None:
+    logger.warning(
+        "Kept %s of deleted project %s: %d unaccounted entr(ies)",
+        path.name,
+        project.pk,
+        len(strays),
+    )
+    already = Event.objects.filter(
+        tenant_id=project.tenant_id, project=project, type=EventType.PROJECT_FOLDER_KEPT
+    ).exists()
+    if not already:
+        event_record(
+            tenant_id=project.tenant_id,
+            type=EventType.PROJECT_FOLDER_KEPT,
+            project_id=project.pk,
+            job_id=job_id,
+            payload={
+                "project_id": project.pk,
+                "folder": path.name,
+                "count": len(strays),
+                "names": strays[:KEPT_NAMES_SHOWN],
+            },
+        )
+
+
+def project_folder_remove(*, project: Project, job_id: int | None = None) -> bool:
+    """Delete a deleted project's tombstone(s) when provably its own; return whether any went.
+
+    Refuses (``PipelineError``) for an active project or one archived for another reason. A
+    folder holding anything not accounted for (``folder_unaccounted``) is kept and reported.
     """
     project.refresh_from_db(fields=["status", "folder", "archive_reason"])
     if project.status != Project.Status.ARCHIVED:
         raise PipelineError(f"Refusing to delete the folder of active project {project.pk}.")
+    if project.archive_reason != Project.ArchiveReason.DELETED:
+        raise PipelineError(
+            f"Refusing to delete the folder of project {project.pk}: it was archived "
+            f"({project.archive_reason or 'no reason'}), not deleted."
+        )
+    project_folder_release(project=project, proven_only=True)
     root = tenant_root(project.tenant)
-    path = root / check_name(project.folder, what="project folder")
     removed = False
-    if os.path.lexists(path):
-        reason = _refuse_reason(project, root, path)
-        if reason is not None:
-            raise PipelineError(f"Refusing to delete {path}: {reason}.")
-        if path.is_symlink():
-            path.unlink()  # Never follow a link out of the tenant root.
-            removed = True
-        else:
-            ensure_inside(path, root)
-            tomb = root / f"{TOMBSTONE_PREFIX}{project.uid}-{uuid.uuid4().hex[:8]}"
-            try:
-                os.rename(path, tomb)
-            except FileNotFoundError:
-                pass  # Another run took it first; its tombstone is handled below.
-            removed = True
+    basenames: set[str] | None = None
     for tomb in _tombstones(root, project):
+        if tomb.is_symlink():
+            tomb.unlink()  # Never follow a link out of the tenant root.
+            removed = True
+            continue
+        if not tomb.is_dir():
+            continue
+        if basenames is None:
+            basenames = set(
+                Photo.objects.filter(project=project).values_list("basename", flat=True)
+            )
+        strays = folder_unaccounted(tomb, basenames)
+        if strays:
+            _keep_reported(project, tomb, strays, job_id)
+            continue
         _rmtree(tomb)
         removed = True
     return removed
 
 
 def project_folder_exists(project: Project) -> bool:
-    """Whether an archived project left a folder (or a tombstone) behind."""
+    """Whether a deleted project left a tombstone (or a legacy folder of its own) behind."""
     try:
         root = tenant_root(project.tenant)
         path = root / check_name(project.folder, what="project folder")
     except UnsafePath:
         return False
-    return os.path.lexists(path) or bool(_tombstones(root, project))
+    if _tombstones(root, project):
+        return True
+    return os.path.lexists(path) and (path.is_symlink() or _manifest_is_own(path, project))
 
 
 # --- step 3: the rows ---------------------------------------------------------------------

@@ -38,6 +38,7 @@ from photos.reconcile import (
     where,
 )
 
+from .deletion import project_folder_release
 from .folders import FOLDER_MAX_LENGTH
 from .manifest import manifest_read, manifest_write
 from .models import Project, Tenant
@@ -327,7 +328,8 @@ def folders_discover(
       named after the folder, with a new uid written into the manifest.
 
     A folder owned by a project archived by the orphan rule is back: that project is
-    re-activated. Nothing is ever deleted or renamed on disk; alignment may rename later.
+    re-activated. A folder named like a deleted project that is not provably its leftover (no
+    manifest with its uid) is adopted like any new folder: the deleted row lets go of the name. Nothing is ever deleted or renamed on disk; alignment may rename later.
     Returns the projects created, adopted or re-activated (empty in a dry run).
     """
     report = report or Report(dry_run=dry_run)
@@ -347,6 +349,10 @@ def folders_discover(
         checkpoint()
         label = f"{tenant.slug}/{name}"
         owner = owners.get(name)
+        if owner is not None and _deleted_owner_lets_go(owner, root / name, dry_run=dry_run):
+            report.add(Change(step, "release_name", label, detail=f"deleted project {owner.pk}"))
+            owners.pop(name, None)
+            owner = None
         if owner is not None:
             if owner.status == Project.Status.ARCHIVED and archived_as_orphan(owner):
                 report.add(Change(step, "restore_project", label, detail=f"project {owner.pk}"))
@@ -405,6 +411,25 @@ def folders_discover(
             claimed.add(project.pk)
             touched.append(project)
     return touched
+
+
+def _deleted_owner_lets_go(owner: Project, path: Path, *, dry_run: bool) -> bool:
+    """Whether a deleted project holds the name of a folder that is not provably its own.
+
+    Only a project deleted before names were freed at once still holds its old name. A folder
+    carrying its manifest is its leftover (the scavenger's); any other folder of that name is
+    the user's, so the row lets go of the name (it takes its tombstone name) and discovery
+    adopts the folder like any other.
+    """
+    if owner.status != Project.Status.ARCHIVED:
+        return False
+    if owner.archive_reason != Project.ArchiveReason.DELETED:
+        return False
+    if manifest_uid(manifest_read(path)) == owner.uid:
+        return False
+    if not dry_run:
+        project_folder_release(project=owner, proven_only=True)
+    return True
 
 
 def _folder_record(

@@ -136,6 +136,9 @@ class Project(models.Model):
     archive_reason = models.CharField(
         max_length=32, choices=ArchiveReason.choices, blank=True, default=""
     )
+    # Files in the folder that are neither originals nor sidecars, as folder_check last counted
+    # them: never moved by the system, shown so the user can deal with them.
+    unaccepted_files = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

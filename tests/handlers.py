@@ -86,3 +86,30 @@ task_definition_register(
 task_definition_register(
     TaskDefinition("test_fails", Scope.GLOBAL, (Step("test_always_fails", 50),))
 )
+
+
+@handler("test_item_os_errors")
+def item_os_errors(ctx: JobContext) -> None:
+    """Per item, write an event, then raise the ``OSError`` its basename names (``errno:ENAME``).
+
+    The event is written in the item's transaction, so a failed item leaves none behind.
+    """
+    import errno
+    import os
+
+    from django.conf import settings
+
+    def one(item) -> str:  # type: ignore[no-untyped-def]
+        event_record(
+            tenant_id=ctx.job.tenant_id,
+            type="test_side_effect",
+            job_id=ctx.job.pk,
+            payload={"item_id": item.pk, "basename": item.basename},
+        )
+        if item.basename.startswith("errno:"):
+            code = getattr(errno, item.basename.split(":", 1)[1])
+            path = Path(settings.PHOTOS_ROOT, "acme", "Shoot", ".preview", "X.webp")
+            raise OSError(code, os.strerror(code), os.fspath(path))
+        return "fine"
+
+    ctx.each_item(one, atomic=True)

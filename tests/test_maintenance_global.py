@@ -89,7 +89,7 @@ def messy_tenant(tenant) -> list[Project]:
     write_file(storage.project_dir(paris) / "PNG_ONLY.png", b"png")
     write_file(rome_dir / "IMG_1.jpg", jpeg_bytes())  # Belongs to Iceland: a duplicate.
     write_file(rome_dir / "NEW_1.jpg", jpeg_bytes())  # New: ingested.
-    write_file(rome_dir / "notes.txt", b"x")  # Unaccepted: trashed.
+    write_file(rome_dir / "notes.txt", b"x")  # Unaccepted: reported, never moved.
     write_file(rome_dir / ".DS_Store", b"finder")
     trashed = rome_dir / ".trash" / "OLD.jpg"
     write_file(trashed, b"old")
@@ -131,7 +131,7 @@ def test_maintenance_global_converges_on_a_tenant_with_three_projects(tenant, se
         "NEW_1",
         "ROME_1",
     ]
-    assert (rome_dir / ".trash" / "notes.txt").exists()
+    assert (rome_dir / "notes.txt").exists()
     assert (rome_dir / ".trash" / "OLD.jpg").exists()  # Trashed just now by our own hands.
     assert (rome_dir / ".DS_Store").exists()
     assert Photo.objects.get(project=paris).other_available
@@ -287,7 +287,7 @@ def test_maintenance_command_dry_run_prints_the_plan_and_changes_nothing(tenant)
 
     assert "rename_duplicate IMG_1" in output
     assert "rename_folder Rome- day 1" in output
-    assert "trash_unaccepted notes.txt" in output
+    assert "unaccepted_files 1 (notes.txt)" in output
     assert "nothing was changed" in output
     assert disk(root) == disk_before
     assert db_state() == db_before

@@ -114,7 +114,9 @@ def manifest_check(ctx: JobContext) -> None:
 @handler("folder_check")
 def folder_check(ctx: JobContext) -> None:
     def work(project: Project, report: Report) -> None:
-        reconcile.folder_check(project=project, report=report, checkpoint=ctx.check_cancel)
+        reconcile.folder_check(
+            project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
+        )
 
     _each_project(ctx, work)
 

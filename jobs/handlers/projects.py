@@ -35,7 +35,7 @@ def project_stop_processes(ctx: JobContext) -> None:
 
 @handler("project_delete_files")
 def project_delete_files(ctx: JobContext) -> None:
-    removed = project_folder_remove(project=_project(ctx))
+    removed = project_folder_remove(project=_project(ctx), job_id=ctx.job.pk)
     ctx.log("Folder %s", "deleted" if removed else "already gone")
 
 

@@ -428,6 +428,9 @@ def photo_file_removal(
 ) -> tuple[str, int | None]:
     """Trash one photo's discarded JPG and/or RAW files and update or delete its row.
 
+    Sidecars (``storage.sidecar_bases``) go to the trash only with the photo's last original;
+    while any original stays, they stay.
+
     Returns ``(message, project_id touched)``. Raises ``ItemSkipped`` when there is nothing to
     do (the photo is gone, moved out of ``project_id``, archived, or no longer pending).
 
@@ -484,15 +487,27 @@ def photo_file_removal(
         if drop_jpg:
             for path in derivatives:
                 unlink_quietly(path)
-    except OSError as exc:
-        # One unreadable file fails its photo, not the commit: the photo stays pending, what
-        # was trashed stays trashed, and the next commit finishes it.
+        if index is not None:
+            index.record(folder, removed=gone)  # our own renames: no rescan for the lookup
+        left = originals(folder, photo.basename, index=index)
+        if not left.all:
+            # The last original went: its edit files (XMP, pp3…) follow it into the trash, so
+            # a restore from the trash brings the photo back with its edits.
+            for name in sorted(left.sidecars):
+                target = trash_move(folder, name)
+                gone.append(name)
+                if target is not None:
+                    trashed.append({"file": name, "trash": target})
+    except (OSError, UnsafePath) as exc:
+        # One unreadable file (or a .trash that is a link or a file) fails its photo, not the
+        # commit: the photo stays pending, what was trashed stays trashed, and the next commit
+        # finishes it.
         raise ItemFailed(f"Could not trash the files of '{photo.basename}': {exc}") from exc
     finally:
         if index is not None:
             index.record(folder, removed=gone)
 
-    left = originals(folder, photo.basename, index=index)
+    left = originals(folder, photo.basename, index=index)  # after the recorded removals
     base = {"photo_id": photo.pk, "project_id": project.pk, "basename": photo.basename}
     if not left.all:
         photo.delete()

@@ -11,7 +11,7 @@ import errno
 import os
 from pathlib import Path
 
-from photos.storage import check_name, split_name
+from photos.storage import TRASH_DIR, check_name, split_name, system_dir
 
 # Filesystems without hard links (some network shares) answer with one of these.
 _NO_LINK_ERRNOS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK}
@@ -59,17 +59,16 @@ def unique_name(folder: Path, name: str) -> str:
 def trash_move(folder: Path, name: str) -> str | None:
     """Move ``folder/name`` into ``folder/.trash/`` under a free name; return that name.
 
-    Returns ``None`` when the file is already gone from the folder (a rerun after a crash:
+    Raises ``storage.SystemFolderUnsafe`` when ``.trash`` is a symlink or a file (nothing is
+    moved). Returns ``None`` when the file is already gone from the folder (a rerun after a crash:
     the earlier attempt trashed it). The trash TTL counts from trashing, read from the inode
     change time (``photos.reconcile.trashed_at``); the mtime (capture time) is kept.
     """
-    from photos.storage import TRASH_DIR
-
     src = folder / check_name(name)
     if not os.path.lexists(src):
         return None
-    trash = folder / TRASH_DIR
-    trash.mkdir(exist_ok=True)
+    # Refuse a .trash that is a link or a file before anything moves (SystemFolderUnsafe).
+    trash = system_dir(folder, TRASH_DIR, create=True)
     for _ in range(100):
         target = unique_name(trash, name)
         try:

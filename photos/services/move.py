@@ -27,6 +27,7 @@ from photos.storage import (
     preview_path,
     project_dir,
     scan_originals,
+    system_dir,
     thumbnail_path,
 )
 from projects.models import Project
@@ -208,7 +209,7 @@ def photo_move_files(
     job_id: int | None = None,
     index: FolderIndex | None = None,
 ) -> str:
-    """Move one photo's originals and derivatives, then its row, to the destination.
+    """Move one photo's originals, sidecars and derivatives, then its row, to the destination.
 
     Safe to rerun: ``on_plan`` durably records the originals about to move before any moves
     (the handler keeps it in the job item), so a rerun after a crash recognises files already
@@ -253,8 +254,9 @@ def photo_move_files(
     ours: set[str] = set()
     if journal and journal.get("photo_id") == photo.pk and journal.get("dest") == dest.pk:
         ours = set(journal.get("files") or [])
-    to_move = originals(src_dir, basename, index=index).all
-    in_dest = originals(dest_dir, basename, index=index).all
+    # Sidecars (XMP and other edit files) move with their photo, and clash like originals.
+    to_move = originals(src_dir, basename, index=index).with_sidecars
+    in_dest = originals(dest_dir, basename, index=index).with_sidecars
     clash = [name for name in in_dest if name not in ours]
     row_clash = Photo.objects.filter(project=dest, basename=basename).exclude(pk=photo.pk)
     if clash or row_clash.exists():
@@ -276,11 +278,12 @@ def photo_move_files(
                 moved.append(pair)
             for old, new in derivatives:
                 if old.exists():
-                    new.parent.mkdir(exist_ok=True)
+                    # A .thumb/.preview that became a link or a file since: refuse, put back.
+                    system_dir(dest_dir, new.parent.name, create=True)
                     # A derivative already there belongs to no photo row of dest: it is stale.
                     os.replace(old, new)
                     moved.append((old, new))
-        except OSError as exc:
+        except (OSError, UnsafePath) as exc:
             stuck = _put_back(moved)
             note = f" Could not put back: {', '.join(stuck)}." if stuck else " Nothing was moved."
             raise ItemFailed(f"Moving '{basename}' failed: {exc}.{note}") from exc

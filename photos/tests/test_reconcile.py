@@ -14,6 +14,7 @@ from jobs.events import EventType
 from jobs.models import Event, Job, TaskRun
 from photos import reconcile, storage
 from photos.models import Photo
+from photos.services.files import trash_move
 from projects.manifest import manifest_data, manifest_read, manifest_write
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
@@ -96,12 +97,12 @@ def test_trash_dry_run_reports_and_keeps(project):
     assert [c.action for c in report.changes] == ["purge"]
 
 
-def test_folder_check_trashes_with_the_trash_time_and_never_overwrites(project):
+def test_trash_move_keeps_the_trash_time_and_never_overwrites(project):
     folder = folder_of(project)
     for content in (b"first", b"second"):
-        path = write_file(folder / "notes.txt", content)
+        path = write_file(folder / "IMG_1.cr2", content)
         os.utime(path, (1_000_000, 1_000_000))
-        reconcile.folder_check(project=project)
+        trash_move(folder, "IMG_1.cr2")
     trash = folder / storage.TRASH_DIR
     assert sorted(p.read_bytes() for p in trash.iterdir()) == [b"first", b"second"]
     for path in trash.iterdir():
@@ -310,27 +311,34 @@ def test_folder_check_creates_rows_for_new_files_and_starts_postprocess(project)
     assert items == {"IMG_1", "IMG_2", "scan"}
 
 
-def test_folder_check_trashes_unaccepted_files_and_leaves_hidden_ones(project):
+def test_folder_check_reports_unaccepted_files_and_moves_nothing(project):
     folder = folder_of(project)
     manifest_write(folder, project)
     write_file(folder / ".DS_Store", b"finder")
-    write_file(folder / "notes.txt", b"keep me for a day")
+    write_file(folder / "notes.txt", b"the client's notes")
     write_file(folder / "IMG_1", b"no extension")
     write_file(folder / ".thumb" / "IMG_9.webp", b"thumb")
     write_file(folder / "extras" / "readme.txt", b"a sub-folder is the user's")
-    manifest_before = (folder / storage.MANIFEST_NAME).read_bytes()
+    before = tree(folder)
 
     reconcile.folder_check(project=project)
 
-    assert (folder / ".DS_Store").read_bytes() == b"finder"
-    assert (folder / storage.MANIFEST_NAME).read_bytes() == manifest_before
-    assert (folder / ".thumb" / "IMG_9.webp").exists()
-    assert (folder / "extras" / "readme.txt").exists()
-    assert not (folder / "notes.txt").exists()
-    assert (folder / ".trash" / "notes.txt").read_bytes() == b"keep me for a day"
-    assert (folder / ".trash" / "IMG_1").exists()
+    assert tree(folder) == before
+    assert not (folder / ".trash").exists()
+    project.refresh_from_db()
+    assert project.unaccepted_files == 2
+    event = Event.objects.get(type="unaccepted_files", project=project)
+    assert event.payload == {"project_id": project.pk, "count": 2, "files": ["IMG_1", "notes.txt"]}
     assert not Photo.objects.exists()
     assert not TaskRun.objects.exists()  # Nothing new: no post-processing started.
+
+    # The count follows the folder: once the user tidies up, it goes back to zero.
+    (folder / "notes.txt").unlink()
+    (folder / "IMG_1").unlink()
+    reconcile.folder_check(project=project)
+    project.refresh_from_db()
+    assert project.unaccepted_files == 0
+    assert Event.objects.filter(type="unaccepted_files", project=project).count() == 2
 
 
 def test_folder_check_is_idempotent(project):
@@ -363,7 +371,7 @@ def test_folder_check_dry_run_changes_nothing(project):
     report = reconcile.folder_check(project=project, dry_run=True)
     assert sorted((c.action, c.target) for c in report.changes) == [
         ("create_row", "IMG_1"),
-        ("trash_unaccepted", "notes.txt"),
+        ("unaccepted_files", "1"),
     ]
     assert tree(folder) == before
     assert not Photo.objects.exists()

@@ -25,6 +25,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "updated_at",
             "photo_count",
             "pending_delete_count",
+            "unaccepted_files",
         ]
         read_only_fields = [f for f in fields if f != "name"]
 

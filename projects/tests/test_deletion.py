@@ -13,6 +13,7 @@ from jobs.runtime import drain
 from photos.models import Photo, Tag
 from photos.services import photos_tags_add
 from projects.deletion import (
+    LEGACY_TOMBSTONE_PREFIX,
     TOMBSTONE_PREFIX,
     project_delete,
     project_folder_remove,
@@ -140,15 +141,14 @@ def test_a_folder_carrying_an_active_projects_manifest_is_refused(tenant, projec
     archived = make_project(tenant, "Old")
     manifest_write(folder(archived), project)  # a copy of an active project's folder
     project_archive(project=archived, reason="deleted")
-    with pytest.raises(PipelineError, match="manifest of an active project"):
-        project_folder_remove(project=archived)
-    assert folder(archived).is_dir()
+    assert project_folder_remove(project=archived) is False
+    assert (folder(archived).parent / "Old").is_dir()
 
 
 def test_an_interrupted_delete_leaves_a_tombstone_the_rerun_removes(tenant, project):
     make_photo(project, "A")
     project_archive(project=project, reason="deleted")
-    tomb = folder(project).parent / f"{TOMBSTONE_PREFIX}{project.uid}-deadbeef"
+    tomb = folder(project).parent / f"{LEGACY_TOMBSTONE_PREFIX}{project.uid}-deadbeef"
     folder(project).rename(tomb)  # killed after the rename, before the delete
     assert project_folder_remove(project=project) is True
     assert not tomb.exists()
@@ -159,6 +159,7 @@ def test_an_interrupted_delete_leaves_a_tombstone_the_rerun_removes(tenant, proj
 
 def test_scavenge_global_removes_archived_leftovers_only(tenant, project, other_tenant):
     old = make_project(tenant, "Old shoot")
+    manifest_write(folder(old), old)  # the proof that the folder is the deleted project's
     make_photo(old, "LEFT")
     project_archive(project=old, reason="deleted")
     make_photo(project, "ACTIVE")
@@ -186,10 +187,12 @@ def test_scavenge_of_one_project_skips_an_active_one(tenant, project):
     assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
     assert (folder(project) / "A.jpg").exists()
 
+    manifest_write(folder(project), project)
     project_archive(project=project, reason="deleted")
     start_task("project_scavenge", tenant, project=project)
     drain()
-    assert not folder(project).exists()
+    assert not (folder(project).parent / "Iceland July 2025").exists()
+    assert not list(folder(project).parent.glob(f"{TOMBSTONE_PREFIX}*"))
 
 
 def test_scavenge_keeps_the_folder_of_a_project_archived_for_a_missing_folder(tenant, project):

@@ -398,7 +398,7 @@ def test_maintenance_plan_lists_every_step_and_changes_nothing(tenant):
         "rename_duplicate",
         "rename_folder",
         "write_manifest",
-        "trash_unaccepted",
+        "unaccepted_files",
         "create_row",
     }
     assert tree(root) == disk_before

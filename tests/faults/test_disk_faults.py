@@ -52,7 +52,7 @@ def refuse_in_trash(monkeypatch, error: int) -> None:  # type: ignore[no-untyped
 @pytest.mark.parametrize(
     ("fault", "says"),
     [
-        ("trash is a file", "File exists"),
+        ("trash is a file", "'.trash' in the project folder is not a folder"),
         ("permission denied", "Permission denied"),
         ("disk full", "No space left on device"),
     ],
