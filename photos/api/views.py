@@ -66,6 +66,7 @@ from .serializers import (
     ProcessReplySerializer,
     ProjectsBodySerializer,
     ProjectsInputSerializer,
+    RatingBodySerializer,
     RevertReplySerializer,
     TagsBodySerializer,
 )
@@ -132,6 +133,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = r"[0-9]+"
     action_throttles = {
         "keep": [BulkThrottle],
+        "rating": [BulkThrottle],
         "tags_add": [BulkThrottle],
         "tags_remove": [BulkThrottle],
         "process": [BulkThrottle],
@@ -220,6 +222,20 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
             photo_services.photos_keep_update(
+                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            )
+        )
+
+    @extend_schema(
+        summary="Set ratings (0-5) and colour labels of many photos",
+        request=RatingBodySerializer,
+        responses={200: BulkReplySerializer, 400: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def rating(self, request: Request) -> Response:
+        data = body_validate(BulkBodySerializer, request.data)
+        return Response(
+            photo_services.photos_rating_update(
                 user=request.user, items=data["items"], dry_run=data["dry_run"]
             )
         )
