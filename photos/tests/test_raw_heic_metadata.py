@@ -358,3 +358,21 @@ def test_raw_only_and_heic_uploads_get_derivatives_and_metadata(api_client, proj
     )
     thumbnail = api_client.get(f"/api/photos/{raw.pk}/thumbnail")
     assert thumbnail.status_code == 200
+
+
+def test_raw_derivatives_of_a_rebuilt_database_are_adopted_with_metadata(project, small_sizes):
+    photo = raw_photo(project, "ADOPT", shoot_dng(orientation=6))
+    photo_derivatives_generate(photo=photo)
+    thumb = folder(project) / ".thumb" / "ADOPT.webp"
+    made = thumb.stat().st_mtime_ns
+    Photo.objects.filter(pk=photo.pk).update(
+        thumbnail_status=None, preview_status=None, camera="", iso=None, width=None
+    )
+
+    message = photo_derivatives_generate(photo=photo)
+
+    assert message == "ADOPT.dng: derivatives already up to date; metadata read."
+    assert thumb.stat().st_mtime_ns == made
+    row = Photo.objects.get(pk=photo.pk)
+    assert (row.thumbnail_status, row.camera, row.iso) == (GENERATED, "Testcam TC-1", 800)
+    assert (row.width, row.height, row.orientation) == (300, 400, 6)
