@@ -12,8 +12,9 @@ What ``photos.imaging.make_derivatives`` costs on a RAW-only photo, by the path
 
 Sources: 6000×4000 16-bit RGGB DNGs (12-bit values with noise) written by
 ``tests.raw_fixtures.dng_bytes`` with camera-like JPEG previews (q92), kept in
-``var/bench/raw/``. The figure is CPU time per photo of this process (one core by default),
-median over the rounds.
+``var/bench/raw/``. Each with the pyvips engine (an embedded JPEG through libvips
+shrink-on-load) and the Pillow engine, interleaved. The figure is CPU time per photo of this
+process (one core by default), median over the rounds.
 
     .venv/bin/python bench/raw_previews.py [--rounds 5] [--core 0]
 """
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import VAR, machine, median, pin_to_core, table
 
 WIDTH, HEIGHT = 6000, 4000
+ENGINES = ("pyvips", "pillow")
 THUMB = (800, 50)
 PREVIEW = (5000, 60)
 
@@ -101,12 +103,15 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        times: dict[str, list[float]] = {name: [] for name in files}
+        times: dict[tuple[str, str], list[float]] = {
+            (name, engine): [] for name in files for engine in ENGINES
+        }
         results = {}
         for _ in range(args.rounds):
-            for name, path in files.items():
+            for (name, engine), runs in times.items():
+                path = files[name]
                 start = time.process_time()
-                results[name] = imaging.make_derivatives(
+                results[name, engine] = imaging.make_derivatives(
                     path,
                     thumb_path=out / "t.webp",
                     thumb_size=THUMB[0],
@@ -114,16 +119,19 @@ def main() -> None:
                     preview_path=out / "p.webp",
                     preview_size=PREVIEW[0],
                     preview_quality=PREVIEW[1],
+                    engine=engine,
                 )
-                times[name].append((time.process_time() - start) * 1000)
-        for name, path in files.items():
-            result = results[name]
+                runs.append((time.process_time() - start) * 1000)
+        for (name, engine), runs in times.items():
+            result = results[name, engine]
             rows.append(
                 (
                     name,
-                    f"{path.stat().st_size / 2**20:.1f} MiB",
-                    round(median(times[name])),
-                    round(min(times[name])),
+                    f"{files[name].stat().st_size / 2**20:.1f} MiB",
+                    engine,
+                    result.engine,
+                    round(median(runs)),
+                    round(min(runs)),
                     "×".join(map(str, result.preview_size)),
                     result.exif.metadata.get("derivative_source"),
                 )
@@ -131,7 +139,16 @@ def main() -> None:
     print(machine())
     print(
         table(
-            ["RAW", "file", "CPU ms / photo (median)", "best", "preview", "pixels from"],
+            [
+                "RAW",
+                "file",
+                "engine setting",
+                "made by",
+                "CPU ms / photo (median)",
+                "best",
+                "preview",
+                "pixels from",
+            ],
             rows,
         )
     )
