@@ -177,6 +177,9 @@ PIPELINE_PREVIEW_QUALITY = env_int("PIPELINE_PREVIEW_QUALITY", 60)
 PIPELINE_IMAGE_ENGINE = os.environ.get("PIPELINE_IMAGE_ENGINE", "").strip().lower() or "auto"
 if PIPELINE_IMAGE_ENGINE not in {"auto", "pyvips", "pillow"}:
     raise ImproperlyConfigured("PIPELINE_IMAGE_ENGINE must be auto, pyvips or pillow")
+# Write ratings and colour labels set through the API back to the photos' XMP sidecars
+# (only xmp:Rating and xmp:Label change; the rest of the XMP is kept).
+PIPELINE_WRITE_XMP = env_bool("PIPELINE_WRITE_XMP", False)
 PIPELINE_MAINTENANCE_INTERVAL_MINUTES = env_int("PIPELINE_MAINTENANCE_INTERVAL_MINUTES", 60)
 PIPELINE_SCAVENGE_INTERVAL_MINUTES = env_int("PIPELINE_SCAVENGE_INTERVAL_MINUTES", 60)
 PIPELINE_DISCOVERY_INTERVAL_MINUTES = env_int("PIPELINE_DISCOVERY_INTERVAL_MINUTES", 5)

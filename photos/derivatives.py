@@ -21,7 +21,8 @@ from django.utils import timezone
 from jobs.events import EventType, event_record
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
 
-from . import imaging, storage
+from . import imaging, storage, xmp
+from .metadata import PhotoMetadata, camera_name, read_metadata
 from .models import DerivativeStatus, Photo
 
 logger = logging.getLogger(__name__)
@@ -34,20 +35,30 @@ OWNED_FIELDS = (
     "orientation",
     "width",
     "height",
+    "camera",
+    "lens",
+    "focal_length",
+    "aperture",
+    "shutter",
+    "iso",
     "metadata",
 )
+# Also written, but only when the XMP says something new (see ``_rating_fields``).
+XMP_FIELDS = ("rating", "label")
 
 
 def derivative_source(files: storage.BaseFiles) -> str | None:
-    """The original to make derivatives from: the JPG, else another decodable image.
-
-    RAW files are never used (see ``photos.imaging``); ``None`` when nothing is decodable.
+    """The original to make derivatives from (SPEC §4): the JPG, else another decodable
+    image (HEIC included), else the RAW (its embedded preview or a demosaic, see
+    ``photos.rawfiles``); ``None`` when there is nothing to try.
     """
     for name in sorted(files.jpg):
         return name
     for name in sorted(files.other):
         if imaging.can_decode(name):
             return name
+    for name in sorted(files.raw):
+        return name
     return None
 
 
@@ -58,14 +69,76 @@ def _fresh(path: Path, *, newer_than_ns: int) -> bool:
         return False
 
 
-def _exif_fields(info: imaging.ExifInfo) -> dict[str, Any]:
+def _file_metadata(folder: Path, source_name: str, files: storage.BaseFiles) -> PhotoMetadata:
+    """Metadata of the derivative source, its gaps filled from the photo's other originals
+    (an exported JPG without lens data next to its RAW)."""
+    meta = PhotoMetadata()
+    for name in [source_name, *(n for n in sorted(files.all) if n != source_name)]:
+        try:
+            meta = meta.merged(read_metadata(storage.ensure_inside(folder / name, folder)))
+        except (FileNotFoundError, storage.UnsafePath):
+            continue
+    return meta
+
+
+def _exif_fields(info: imaging.ExifInfo, meta: PhotoMetadata) -> dict[str, Any]:
+    """Row fields of one read: orientation and size from the decoder (they must agree with
+    the pixels), the rest from exiv2, else from what Pillow read."""
+    pillow = info.metadata
+    camera = meta.camera
+    if not camera and (pillow.get("make") or pillow.get("model")):
+        camera = camera_name(pillow.get("make") or "", pillow.get("model") or "")
     return {
-        "taken_at": info.taken_at,
+        "taken_at": meta.taken_at or info.taken_at,
         "orientation": info.orientation,
         "width": info.width,
         "height": info.height,
-        "metadata": info.metadata,
+        "camera": camera,
+        "lens": meta.lens or pillow.get("lens") or "",
+        "focal_length": meta.focal_length or pillow.get("focal_length"),
+        "aperture": meta.aperture or pillow.get("f_number"),
+        "shutter": meta.shutter or pillow.get("exposure_time"),
+        "iso": meta.iso or pillow.get("iso"),
+        "metadata": {**pillow, **meta.extra},
     }
+
+
+def _rating_fields(
+    photo: Photo, folder: Path, files: storage.BaseFiles, meta: PhotoMetadata
+) -> dict[str, Any]:
+    """``rating``/``label`` from the XMP (a sidecar, else embedded), and ``metadata.xmp``.
+
+    The XMP is applied when it says something other than it said at the last read: a shoot
+    pre-rated in Photo Mechanic arrives rated, a sidecar edited later in Lightroom is taken
+    up, but regenerating derivatives never undoes a rating the user set here since.
+    """
+    said = xmp.photo_rating_label(folder, photo.basename, files.all)
+    if said.empty:
+        said = xmp.RatingLabel(rating=meta.rating, label=meta.label)
+    seen = {"rating": said.rating, "label": said.label}
+    last = (photo.metadata or {}).get("xmp") or {}
+    changes: dict[str, Any] = {}
+    for name, value in seen.items():
+        if value is not None and last.get(name) != value:
+            changes[name] = value
+    return {**changes, "xmp": {k: v for k, v in seen.items() if v is not None}}
+
+
+def _read_fields(
+    photo: Photo,
+    info: imaging.ExifInfo,
+    *,
+    folder: Path,
+    source_name: str,
+    files: storage.BaseFiles,
+) -> dict[str, Any]:
+    meta = _file_metadata(folder, source_name, files)
+    fields = _exif_fields(info, meta)
+    rated = _rating_fields(photo, folder, files, meta)
+    seen = rated.pop("xmp")
+    if seen:
+        fields["metadata"]["xmp"] = seen
+    return {**fields, **rated}
 
 
 def _statuses(status: str) -> dict[str, Any]:
@@ -118,13 +191,16 @@ def photo_derivatives_generate(
 ) -> str:
     """Make the photo's thumbnail and preview, read its EXIF, record statuses; a status message.
 
+    Metadata comes from exiv2 (``photos.metadata``) over every original of the photo, the
+    source first; rating and label from its XMP (``_rating_fields``).
+
     Per-photo outcomes are raised for ``JobContext.each_item``: ``ItemSkipped`` when the
-    derivatives are up to date (unless ``force``) or the photo has no decodable original
-    (RAW only: statuses ``not_supported``); ``ItemFailed`` when no original is on disk
-    (statuses ``missing``), the original is corrupt (statuses ``failed``, stale derivatives
-    removed) or a write fails for this photo alone (``is_item_os_error``, e.g. a name the file
-    system refuses: statuses ``failed``). Errors of the whole disk (full, read-only) propagate,
-    so the job is retried.
+    derivatives are up to date (unless ``force``) or no original decodes (a RAW LibRaw does
+    not read: statuses ``not_supported``, the reason in ``metadata.not_supported_reason``);
+    ``ItemFailed`` when no original is on disk (statuses ``missing``), the original is corrupt
+    (statuses ``failed``, stale derivatives removed) or a write fails for this photo alone
+    (``is_item_os_error``, e.g. a name the file system refuses: statuses ``failed``). Errors of
+    the whole disk (full, read-only) propagate, so the job is retried.
 
     The row is re-read first: a photo moved to another project since the job was queued is
     processed where it is now. ``index``: the job's ``storage.FolderIndex`` (the folder is
@@ -154,12 +230,17 @@ def photo_derivatives_generate(
 
     if not files.all:
         raise missing()
+
+    def not_supported(reason: str) -> ItemSkipped:
+        # Keep the reason on the row: the item message is gone once jobs are pruned.
+        metadata = {**(current.metadata or {}), "not_supported_reason": reason}
+        record({**_statuses(DerivativeStatus.NOT_SUPPORTED), "metadata": metadata})
+        return ItemSkipped(reason)
+
     source_name = derivative_source(files)
     if source_name is None:
-        record(_statuses(DerivativeStatus.NOT_SUPPORTED))
-        kinds = "RAW" if files.raw and not files.other else "these"
-        raise ItemSkipped(
-            f"{current.basename}: no thumbnail or preview for {kinds} files (not supported)."
+        raise not_supported(
+            f"{current.basename}: no thumbnail or preview for these files (not supported)."
         )
     try:
         source = storage.file_path(project, source_name)
@@ -183,7 +264,10 @@ def photo_derivatives_generate(
         except imaging.ImagingError:
             info = None
         if info is not None:
-            record({**_exif_fields(info), **_statuses(DerivativeStatus.GENERATED)})
+            fields = _read_fields(
+                current, info, folder=folder, source_name=source_name, files=files
+            )
+            record({**fields, **_statuses(DerivativeStatus.GENERATED)})
             return f"{source_name}: derivatives already up to date; metadata read."
 
     try:
@@ -205,8 +289,7 @@ def photo_derivatives_generate(
     except FileNotFoundError:
         raise missing()
     except imaging.FormatNotSupported as exc:
-        record(_statuses(DerivativeStatus.NOT_SUPPORTED))
-        raise ItemSkipped(str(exc))
+        raise not_supported(str(exc))
     except imaging.ImageUnreadable as exc:
         # Derivatives of an earlier version of the file would show something that is gone.
         _remove_quietly(thumb, preview)
@@ -220,6 +303,7 @@ def photo_derivatives_generate(
         text = os_error_text(exc, root=settings.PHOTOS_ROOT)
         raise ItemFailed(f"{current.basename}: {text}") from exc
 
-    record({**_exif_fields(result.exif), **_statuses(DerivativeStatus.GENERATED)})
+    fields = _read_fields(current, result.exif, folder=folder, source_name=source_name, files=files)
+    record({**fields, **_statuses(DerivativeStatus.GENERATED)})
     (tw, th), (pw, ph) = result.thumbnail_size, result.preview_size
     return f"{source_name}: thumbnail {tw}×{th}, preview {pw}×{ph}."

@@ -26,9 +26,10 @@ Both engines turn the image upright from the orientation Pillow read (so the rec
 orientation and the pixels never disagree), never enlarge, write 8-bit RGB(A) WebP with no
 metadata but an RGB ICC profile when the source has one, and replace files atomically.
 
-RAW files are not decoded (Pillow has no RAW decoder, and embedded previews vary by camera):
-``make_derivatives`` raises ``FormatNotSupported`` for them, as it does for HEIC when no HEIF
-plugin is installed.
+RAW files are read with LibRaw (``photos.rawfiles``): their largest embedded preview, else a
+half-size demosaic, is resized by the Pillow engine. HEIC is decoded by pillow-heif (registered
+here when installed); without it HEIC, like a RAW LibRaw does not read, is
+``FormatNotSupported``.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from . import rawfiles
 from .storage import RAW_EXTENSIONS, split_name
 
 if TYPE_CHECKING:
@@ -56,6 +58,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Tag = ExifTags.Base
+
+try:
+    import pillow_heif
+except ImportError:  # HEIC is then "not supported", as the module docstring says.
+    pass
+else:
+    pillow_heif.register_heif_opener()
 
 # Formats we let Pillow sniff; anything else (EPS, which would run Ghostscript, PSD, ...) is
 # refused even when a file's extension says JPG.
@@ -281,16 +290,19 @@ def can_decode(filename: str) -> bool:
     return ext in DECODABLE_EXTENSIONS
 
 
+def is_raw(filename: str) -> bool:
+    return split_name(filename)[1].lower() in RAW_EXTENSIONS
+
+
 def _open(path: Path) -> Image.Image:
-    _, ext = split_name(path.name)
-    if ext.lower() in RAW_EXTENSIONS:
-        raise FormatNotSupported(f"{path.name}: RAW files are not decoded.")
+    if is_raw(path.name):
+        raise FormatNotSupported(f"{path.name}: RAW files are read with LibRaw, not Pillow.")
     try:
         return Image.open(path, formats=_formats())
     except FileNotFoundError:
         raise
     except UnidentifiedImageError:
-        if ext.lower() in {"heic", "heif"}:
+        if split_name(path.name)[1].lower() in {"heic", "heif"}:
             raise FormatNotSupported(f"{path.name}: HEIC needs a HEIF decoder (not installed).")
         raise ImageUnreadable(f"{path.name}: not a readable image.")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
@@ -300,10 +312,18 @@ def _open(path: Path) -> Image.Image:
 def read_exif(path: str | os.PathLike[str]) -> ExifInfo:
     """Date taken, orientation, displayed size and camera metadata of an image file.
 
-    Reads headers only. Raises ``FileNotFoundError``, ``FormatNotSupported`` or
-    ``ImageUnreadable``.
+    Reads headers only; of a RAW, the size and orientation LibRaw reads (the rest of its
+    metadata comes from ``photos.metadata``). Raises ``FileNotFoundError``,
+    ``FormatNotSupported`` or ``ImageUnreadable``.
     """
-    with _open(Path(path)) as image:
+    path = Path(path)
+    if is_raw(path.name):
+        try:
+            raw = rawfiles.raw_info(path)
+        except rawfiles.RawNotSupported as exc:
+            raise FormatNotSupported(str(exc))
+        return ExifInfo(orientation=raw.orientation, width=raw.width, height=raw.height)
+    with _open(path) as image:
         return exif_info(image)
 
 
@@ -518,6 +538,7 @@ class _Encoded:
 def _vips_encode_derivatives(
     source: Path,
     *,
+    data: bytes | None = None,
     pillow_format: str,
     size: tuple[int, int],
     orientation: int,
@@ -531,11 +552,14 @@ def _vips_encode_derivatives(
     ``pillow_format`` and ``size`` are what Pillow saw; libvips must see the same. The sizes
     are ``fit_within`` of ``size``, as with Pillow (the thumbnail is reduced from the preview,
     so its own rounding could otherwise differ by a pixel). Raises ``pyvips.Error`` (a decode
-    or encode failure) or ``_VipsDeclined``.
+    or encode failure) or ``_VipsDeclined``. ``data``: the image in memory (a RAW's embedded
+    JPEG) instead of the file ``source``.
     """
     import pyvips
 
     def opened() -> pyvips.Source:
+        if data is not None:
+            return pyvips.Source.new_from_memory(data)
         # A Source, not a file name: libvips would read "name[options]" as load options.
         return pyvips.Source.new_from_file(str(source))
 
@@ -647,16 +671,34 @@ def make_derivatives(
     The folders of both paths must exist. ``engine`` is one of ``ENGINES`` (see
     ``resolve_engine``); a file libvips declines or fails on is made with Pillow.
 
-    Raises ``FileNotFoundError`` (no source), ``FormatNotSupported`` (RAW, HEIC without a
-    plugin) or ``ImageUnreadable`` (corrupt or truncated source). Errors while writing
-    (a full disk) are raised as the ``OSError`` they are.
+    A RAW source (by extension) is read with ``photos.rawfiles``: its largest embedded
+    preview that fills the thumbnail (a JPEG: libvips shrink-on-load when the engine allows,
+    as for a JPEG file), else a half-size demosaic (Pillow); the recorded size and orientation
+    are the RAW's.
+
+    Raises ``FileNotFoundError`` (no source), ``FormatNotSupported`` (a RAW LibRaw does not
+    read, HEIC without a plugin) or ``ImageUnreadable`` (corrupt or truncated source). Errors
+    while writing (a full disk) are raised as the ``OSError`` they are.
     """
     source, thumb_path, preview_path = Path(source), Path(thumb_path), Path(preview_path)
+    if is_raw(source.name):
+        return _raw_derivatives(
+            source,
+            engine=engine,
+            thumb_path=thumb_path,
+            thumb_size=thumb_size,
+            thumb_quality=thumb_quality,
+            preview_path=preview_path,
+            preview_size=preview_size,
+            preview_quality=preview_quality,
+        )
     use_vips = resolve_engine(engine) == "pyvips"
     # Keep the work inside the block: closing a Pillow image drops its decoded pixels.
     with _open(source) as image:
         info = exif_info(image)
-        if use_vips:
+        # The libvips of pyvips-binary has no HEVC decoder (patents): HEIC goes to Pillow
+        # (pillow-heif) at once instead of failing in libvips first.
+        if use_vips and image.format != "HEIF":
             import pyvips
 
             try:
@@ -693,3 +735,104 @@ def make_derivatives(
             preview_size=preview_size,
             preview_quality=preview_quality,
         )
+
+
+def _raw_pixels(source: Path, *, min_side: int, embedded: bool = True) -> rawfiles.RawPixels:
+    try:
+        return rawfiles.raw_pixels(source, min_side=min_side, embedded=embedded)
+    except rawfiles.RawNotSupported as exc:
+        raise FormatNotSupported(str(exc))
+
+
+def _raw_encode(
+    source: Path,
+    raw: rawfiles.RawPixels,
+    *,
+    use_vips: bool,
+    thumb_path: Path,
+    thumb_size: int,
+    thumb_quality: int,
+    preview_path: Path,
+    preview_size: int,
+    preview_quality: int,
+) -> tuple[tuple[int, int], tuple[int, int], str]:
+    """Write both derivatives of RAW pixels: an embedded JPEG through libvips when allowed
+    (shrink-on-load, as for a JPEG file), else Pillow. Thumbnail size, preview size, engine."""
+    if use_vips and raw.jpeg is not None:
+        import pyvips
+
+        try:
+            encoded = _vips_encode_derivatives(
+                source,
+                data=raw.jpeg,
+                pillow_format="JPEG",
+                size=raw.image.size,
+                orientation=raw.orientation,
+                thumb_size=thumb_size,
+                thumb_quality=thumb_quality,
+                preview_size=preview_size,
+                preview_quality=preview_quality,
+            )
+        except (pyvips.Error, _VipsDeclined) as exc:
+            message = " ".join(str(exc).split())
+            logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
+        else:
+            _write_atomic(preview_path, lambda fh: fh.write(encoded.preview))
+            _write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb))
+            return encoded.thumb_size, encoded.preview_size, "pyvips"
+    with raw.image as image:
+        result = _pillow_derivatives(
+            image,
+            ExifInfo(orientation=raw.orientation),
+            name=source.name,
+            thumb_path=thumb_path,
+            thumb_size=thumb_size,
+            thumb_quality=thumb_quality,
+            preview_path=preview_path,
+            preview_size=preview_size,
+            preview_quality=preview_quality,
+        )
+    return result.thumbnail_size, result.preview_size, "pillow"
+
+
+def _raw_derivatives(
+    source: Path,
+    *,
+    engine: str,
+    thumb_path: Path,
+    thumb_size: int,
+    thumb_quality: int,
+    preview_path: Path,
+    preview_size: int,
+    preview_quality: int,
+) -> DerivativesResult:
+    """Derivatives of a RAW from the pixels ``rawfiles.raw_pixels`` picks.
+
+    An embedded preview that turns out corrupt when decoded is no usable preview: the RAW is
+    demosaiced instead (a corrupt RAW then fails as ``FormatNotSupported``).
+    """
+    sizes: dict[str, Any] = {
+        "thumb_path": thumb_path,
+        "thumb_size": thumb_size,
+        "thumb_quality": thumb_quality,
+        "preview_path": preview_path,
+        "preview_size": preview_size,
+        "preview_quality": preview_quality,
+    }
+    use_vips = resolve_engine(engine) == "pyvips"
+    raw = _raw_pixels(source, min_side=thumb_size)
+    try:
+        thumb, preview, used = _raw_encode(source, raw, use_vips=use_vips, **sizes)
+    except ImageUnreadable as exc:
+        if raw.source != rawfiles.EMBEDDED_PREVIEW:
+            raise
+        logger.info("%s: the embedded preview does not decode (%s); demosaicing.", source.name, exc)
+        raw = _raw_pixels(source, min_side=thumb_size, embedded=False)
+        thumb, preview, used = _raw_encode(source, raw, use_vips=False, **sizes)
+    info = ExifInfo(
+        orientation=raw.info.orientation,
+        width=raw.info.width,
+        height=raw.info.height,
+        metadata={"derivative_source": raw.source},
+    )
+    return DerivativesResult(exif=info, thumbnail_size=thumb, preview_size=preview, engine=used)

@@ -22,6 +22,20 @@ PENDING_DELETE_Q = Q(jpg_available=True, keep_jpg=False) | Q(raw_available=True,
 KEEP_MISMATCH_Q = ~Q(keep_jpg=F("jpg_available")) | ~Q(keep_raw=F("raw_available"))
 
 
+class Label(models.TextChoices):
+    """Colour labels as culling tools (Photo Mechanic, Lightroom) name them."""
+
+    NONE = "none", "None"
+    RED = "red", "Red"
+    YELLOW = "yellow", "Yellow"
+    GREEN = "green", "Green"
+    BLUE = "blue", "Blue"
+    PURPLE = "purple", "Purple"
+
+
+RATING_MAX = 5
+
+
 class PhotoQuerySet(TenantScopedQuerySet["Photo"]):
     tenant_lookup = "project__tenant"
 
@@ -55,7 +69,16 @@ class Photo(models.Model):
     orientation = models.PositiveSmallIntegerField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # Capture metadata read from the derivative source (or the RAW): filterable and sortable.
+    camera = models.CharField(max_length=255, blank=True, default="")
+    lens = models.CharField(max_length=255, blank=True, default="")
+    focal_length = models.FloatField(null=True, blank=True, help_text="millimetres")
+    aperture = models.FloatField(null=True, blank=True, help_text="f-number")
+    shutter = models.FloatField(null=True, blank=True, help_text="exposure time in seconds")
+    iso = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    rating = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=8, choices=Label.choices, default=Label.NONE)
     visibility = models.CharField(
         max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE
     )
@@ -73,10 +96,21 @@ class Photo(models.Model):
             models.UniqueConstraint(
                 fields=["project", "basename"], name="photo_basename_unique_per_project"
             ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=0, rating__lte=RATING_MAX), name="photo_rating_0_to_5"
+            ),
+            models.CheckConstraint(condition=Q(label__in=Label.values), name="photo_label_known"),
         ]
         indexes = [
             models.Index(fields=["project", "id"], name="photo_project_id"),
-            models.Index(fields=["project", "taken_at"], name="photo_project_taken_at"),
+            # The default list order (``photos.selectors.PHOTO_ORDERING_DEFAULT``): capture
+            # time with missing dates last, then base name, then id. PostgreSQL's ascending
+            # b-tree already puts NULLs last; SQLite refuses NULLS LAST in an index.
+            models.Index(
+                fields=["project", "taken_at", "basename", "id"], name="photo_project_taken_order"
+            ),
+            models.Index(fields=["taken_at", "basename", "id"], name="photo_taken_order"),
+            models.Index(fields=["project", "rating"], name="photo_project_rating"),
         ]
 
     def __str__(self) -> str:

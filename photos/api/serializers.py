@@ -11,7 +11,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from config.api_payloads import MAX_DB_ID
-from photos.models import Photo
+from photos.models import RATING_MAX, Label, Photo
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -37,6 +37,14 @@ class PhotoSerializer(serializers.ModelSerializer):
             "orientation",
             "width",
             "height",
+            "camera",
+            "lens",
+            "focal_length",
+            "aperture",
+            "shutter",
+            "iso",
+            "rating",
+            "label",
             "metadata",
             "visibility",
             "tags",
@@ -85,6 +93,17 @@ class KeepItemSerializer(serializers.Serializer):
 
 class KeepBodySerializer(BulkBodySerializer):
     items = serializers.ListField(child=KeepItemSerializer(), allow_empty=True)
+
+
+class RatingItemSerializer(serializers.Serializer):
+    photo_id = serializers.IntegerField()
+    rating = serializers.IntegerField(min_value=0, max_value=RATING_MAX, required=False)
+    # Shadows Serializer.label only in the stubs: DRF's metaclass pops declared fields.
+    label = serializers.ChoiceField(choices=Label.choices, required=False)  # type: ignore[assignment]
+
+
+class RatingBodySerializer(BulkBodySerializer):
+    items = serializers.ListField(child=RatingItemSerializer(), allow_empty=True)
 
 
 class TagsItemSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from .commit import (
 )
 from .move import photo_move_files, photos_move
 from .process import photos_process, project_process
+from .rating import photos_rating_update
 
 __all__ = [
     "pending_totals",
@@ -25,6 +26,7 @@ __all__ = [
     "photos_move",
     "photos_pending_deletes",
     "photos_process",
+    "photos_rating_update",
     "photos_revert",
     "photos_tags_add",
     "photos_tags_remove",

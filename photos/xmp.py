@@ -1,0 +1,167 @@
+"""XMP ratings and colour labels (SPEC §4): read from sidecars and embedded packets, written
+back to a sidecar when ``PIPELINE_WRITE_XMP`` is on.
+
+exiv2 (``pyexiv2``) parses and writes the XMP: it keeps every property it does not change
+(other namespaces included) and never resolves external entities. A sidecar is rewritten
+atomically (a temporary file in its folder, then ``os.replace``), so a crash leaves the old
+sidecar or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyexiv2
+
+# Quiet exiv2's own stderr warnings: errors reach us as exceptions.
+pyexiv2.set_log_level(4)
+
+RATING_KEY = "Xmp.xmp.Rating"
+LABEL_KEY = "Xmp.xmp.Label"
+# The colour labels of the model (``photos.models.Label``) as Lightroom and Bridge write them.
+LABEL_NAMES = {
+    "red": "Red",
+    "yellow": "Yellow",
+    "green": "Green",
+    "blue": "Blue",
+    "purple": "Purple",
+}
+SIDECAR_SUFFIXES = ("xmp", "XMP", "Xmp")
+# A sidecar larger than this is not an XMP sidecar a culling tool wrote: do not parse it.
+MAX_SIDECAR_BYTES = 8 * 1024 * 1024
+_EMPTY_PACKET = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+    'xmlns:xmp="http://ns.adobe.com/xap/1.0/"/></rdf:RDF></x:xmpmeta>\n'
+    '<?xpacket end="w"?>'
+)
+
+
+class XmpError(Exception):
+    """A sidecar that cannot be parsed or written; the text names the file."""
+
+
+@dataclass(frozen=True)
+class RatingLabel:
+    """``None``: the XMP does not say (or says something outside 0–5 / the known labels)."""
+
+    rating: int | None = None
+    label: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.rating is None and self.label is None
+
+
+def rating_label_parse(values: dict[str, Any]) -> RatingLabel:
+    """Rating and label from exiv2's XMP keys; a rejected (-1) or unknown value is ``None``."""
+    rating: int | None = None
+    raw = values.get(RATING_KEY)
+    try:
+        number = float(str(raw).strip()) if raw is not None else None
+    except ValueError:
+        number = None
+    if number is not None and 0 <= number <= 5:
+        rating = int(number)
+    label: str | None = None
+    text = values.get(LABEL_KEY)
+    if isinstance(text, str):
+        key = text.strip().lower()
+        if key in LABEL_NAMES:
+            label = key
+        elif not key:
+            label = "none"
+    return RatingLabel(rating=rating, label=label)
+
+
+def sidecar_candidates(folder: Path, basename: str, originals: Iterable[str]) -> list[Path]:
+    """The sidecars of a photo that exist: ``<base>.xmp`` first (Lightroom, Photo Mechanic),
+    then ``<base>.<ext>.xmp`` of each original (darktable), in the common spellings."""
+    names = [f"{basename}.{suffix}" for suffix in SIDECAR_SUFFIXES]
+    names += [f"{name}.{suffix}" for name in sorted(originals) for suffix in SIDECAR_SUFFIXES]
+    found = []
+    for name in dict.fromkeys(names):
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            found.append(path)
+    return found
+
+
+def read_sidecar(path: Path) -> RatingLabel:
+    """Rating and label of one XMP sidecar. Raises ``XmpError`` for a file exiv2 refuses."""
+    try:
+        if path.stat().st_size > MAX_SIDECAR_BYTES:
+            raise XmpError(f"{path.name}: larger than {MAX_SIDECAR_BYTES} bytes; not read.")
+        data = path.read_bytes()
+        with pyexiv2.ImageData(data) as image:
+            return rating_label_parse(image.read_xmp())
+    except (RuntimeError, OSError, UnicodeDecodeError) as exc:
+        raise XmpError(f"{path.name}: cannot read the XMP ({exc}).")
+
+
+def photo_rating_label(folder: Path, basename: str, originals: Iterable[str]) -> RatingLabel:
+    """What the sidecars of a photo say, the first sidecar that says anything winning.
+
+    Unreadable sidecars are skipped: a broken sidecar must not stop derivatives.
+    """
+    for path in sidecar_candidates(folder, basename, originals):
+        try:
+            found = read_sidecar(path)
+        except XmpError:
+            continue
+        if not found.empty:
+            return found
+    return RatingLabel()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        except FileNotFoundError:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sidecar_write(path: Path, *, rating: int | None = None, label: str | None = None) -> None:
+    """Set ``xmp:Rating`` and/or ``xmp:Label`` in a sidecar, creating it when missing.
+
+    Every other property is kept. ``label="none"`` removes the label. Raises ``XmpError``.
+    """
+    changes: dict[str, Any] = {}
+    if rating is not None:
+        changes[RATING_KEY] = str(rating)
+    if label is not None:
+        changes[LABEL_KEY] = LABEL_NAMES.get(label)  # None deletes the property
+    if not changes:
+        return
+    try:
+        data = path.read_bytes() if path.exists() else _EMPTY_PACKET.encode()
+        if len(data) > MAX_SIDECAR_BYTES:
+            raise XmpError(f"{path.name}: larger than {MAX_SIDECAR_BYTES} bytes; not rewritten.")
+        with pyexiv2.ImageData(data) as image:
+            image.modify_xmp(changes)
+            updated = image.get_bytes()
+    except (RuntimeError, UnicodeDecodeError) as exc:
+        raise XmpError(f"{path.name}: cannot update the XMP ({exc}).")
+    _write_atomic(path, updated)
+
+
+def sidecar_for_writing(folder: Path, basename: str, originals: Iterable[str]) -> Path:
+    """The sidecar a write-back updates: the first existing one, else a new ``<base>.xmp``."""
+    existing = sidecar_candidates(folder, basename, originals)
+    return existing[0] if existing else folder / f"{basename}.xmp"
