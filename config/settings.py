@@ -148,6 +148,10 @@ PHOTOS_MAX_UPLOAD_BYTES = env_int("PHOTOS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("PHOTOS_MAX_UPLOAD_FILES", 500)
+# Request body caps, enforced by the ASGI app before Django reads the body (413 past them):
+# every request, and authenticated uploads to /api/projects/<id>/upload (config/body_limit.py).
+PIPELINE_MAX_BODY_BYTES = env_int("PIPELINE_MAX_BODY_BYTES", 10 * 1024 * 1024)
+PIPELINE_MAX_UPLOAD_BYTES = env_int("PIPELINE_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024)
 
 # --- Pipeline knobs (SPEC §7, §8, §13) ------------------------------------------------------
 PIPELINE_PRIORITY_THRESHOLD = env_int("PIPELINE_PRIORITY_THRESHOLD", 90)
