@@ -222,6 +222,27 @@ elif Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
 else:
     raise ImproperlyConfigured(f"Q_BROKER must be 'orm' or a redis:// URL, got {Q_BROKER!r}")
 
+# --- Cache ----------------------------------------------------------------------------------
+# API throttle counts live here, so every web process must see the same cache: the database on
+# the embedded default (table created by migration jobs 0003), Redis when the broker is Redis
+# (PIPELINE_CACHE_URL picks another Redis database or server).
+PIPELINE_CACHE_TABLE = "pipeline_cache"
+if Q_BROKER == "orm":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": PIPELINE_CACHE_TABLE,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("PIPELINE_CACHE_URL") or Q_BROKER,
+            "KEY_PREFIX": "photolib",
+        }
+    }
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with ``WWW-Authenticate: Token``.
