@@ -562,3 +562,29 @@ def test_pausing_needs_permission_and_csrf(client, superuser, tenant):
 def test_admin_index_links_to_the_dashboard(staff_client):
     content = staff_client.get(reverse("admin:index")).content.decode()
     assert reverse("admin:jobs_job_dashboard") in content
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    ["admin:jobs_event_changelist", "admin:jobs_jobitem_changelist", "admin:jobs_job_changelist"],
+)
+@pytest.mark.parametrize(
+    "term", ["12345678901234567890", "9223372036854775808", "#99999999999999999999", "²"]
+)
+def test_admin_search_for_huge_numbers_finds_nothing_and_never_fails(
+    super_client, tenant, changelist, term
+):
+    """A number beyond the 64-bit id range overflows the drivers (SQLite and PostgreSQL)."""
+    job_enqueue(tenant=tenant, type="test_noop")
+    response = super_client.get(reverse(changelist), {"q": term})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+
+
+def test_admin_search_by_the_largest_id_still_works(super_client, tenant):
+    job = job_enqueue(tenant=tenant, type="test_noop")[0]
+    page = super_client.get(reverse("admin:jobs_job_changelist"), {"q": str(job.pk)})
+    assert page.status_code == 200
+    assert [row.pk for row in page.context["cl"].result_list] == [job.pk]
+    largest = super_client.get(reverse("admin:jobs_job_changelist"), {"q": str(2**63 - 1)})
+    assert largest.status_code == 200
