@@ -28,7 +28,7 @@ from jobs.exceptions import PipelineError
 from jobs.models import Event
 from projects.models import Project
 
-from . import storage
+from . import signatures, storage
 from .models import DerivativeStatus, Photo
 
 # Names longer than this (in bytes) cannot be created on common filesystems.
@@ -43,6 +43,10 @@ class UploadedFileLike(Protocol):
     size: int | None
 
     def chunks(self, chunk_size: int | None = None) -> Iterable[bytes]: ...
+
+    def read(self, size: int = -1) -> bytes: ...
+
+    def seek(self, offset: int) -> Any: ...
 
 
 @dataclass
@@ -285,6 +289,18 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+def _content_problem(upload: UploadedFileLike, name: str) -> str | None:
+    """Whether the file's first bytes are what its extension says (``photos/signatures.py``)."""
+    try:
+        upload.seek(0)
+        head = upload.read(signatures.HEAD_BYTES)
+        upload.seek(0)
+    except (OSError, ValueError) as exc:
+        return f"The file could not be read ({exc})."
+    _, ext = storage.split_name(name)
+    return signatures.content_problem(ext, head)
+
+
 def _size_problem(size: int | None, *, limit: int) -> str | None:
     if size is not None and size > limit:
         return f"The file is {_size_text(size)}, over the limit of {_size_text(limit)}."
@@ -303,7 +319,8 @@ def photo_files_save(
     """Save uploaded originals into the project folder and create or complete their photos.
 
     Refused per file, with a reason, before anything is written: unsafe or hidden names,
-    unaccepted types (extensions compare case-insensitively), files over
+    unaccepted types (extensions compare case-insensitively), content that does not match the
+    extension (a text file or a PNG named ``.jpg``: ``photos/signatures.py``), files over
     ``PHOTOS_MAX_UPLOAD_BYTES`` or empty, a name that exists (in any letter case), a second
     file of a class the photo already has (``IMG_1.jpeg`` next to ``IMG_1.jpg``), and a base
     name that belongs to a photo of another project of the tenant. With ``all_or_nothing``
@@ -332,7 +349,11 @@ def photo_files_save(
     candidates: list[tuple[UploadedFileLike, str, str, str]] = []
     for upload in files:
         name = upload.name or ""
-        problem = _name_problem(name) or _size_problem(upload.size, limit=limit)
+        problem = (
+            _name_problem(name)
+            or _size_problem(upload.size, limit=limit)
+            or _content_problem(upload, name)
+        )
         base, _ = storage.split_name(name)
         kind = str(storage.classify(name) or "")
         if problem is None:

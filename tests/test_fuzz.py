@@ -451,3 +451,69 @@ def test_list_endpoint_query_parameters_fuzzed_never_answer_5xx(api, listed):
         assert response.status_code < 500, (path, params, response.content[:300])
 
     run()
+
+
+# --- upload content (SPEC §14: uploads checked by content, not only by extension) ------------
+
+UPLOAD_EXTENSIONS = sorted(
+    {"jpg", "JPG", "jpeg", "png", "tif", "webp", "heic", "cr2", "NEF", "dng", "orf", "rw2"}
+    | {"raf", "cr3", "raw"}
+)
+
+
+def test_uploads_are_stored_only_when_their_content_matches_the_extension(api, project):
+    """Real files of one format, signatures of others and random bytes under every accepted
+    extension: a file is stored exactly when its first bytes are what the extension says."""
+    from photos.signatures import EXPECTED, content_kind
+    from tests.factories import image_bytes, raw_bytes
+
+    samples = [
+        jpeg_bytes(),
+        image_bytes("PNG"),
+        image_bytes("WEBP"),
+        raw_bytes(),
+        b"FUJIFILMCCD-RAW 0201" + b"\x00" * 40,
+        b"\x00\x00\x00\x18ftypcrx " + b"\x00" * 40,
+        b"\x00\x00\x00\x18ftypheic" + b"\x00" * 40,
+        b"IIRO\x08\x00\x00\x00" + b"\x00" * 40,
+        b"<?php echo 1; ?>",
+        b"GIF89a" + b"\x00" * 40,
+    ]
+    seq = iter(range(10**9))
+    stored = refused = 0
+
+    @FUZZ
+    @given(
+        ext=st.sampled_from(UPLOAD_EXTENSIONS),
+        content=st.sampled_from(samples) | st.binary(min_size=1, max_size=80),
+    )
+    def run(ext, content):  # type: ignore[no-untyped-def]
+        nonlocal stored, refused
+        name = f"F{next(seq)}.{ext}"
+        response = api.post(
+            f"/api/projects/{project.pk}/upload",
+            data=multipart([(name, content)]),
+            content_type="multipart/form-data; boundary=fuzzBOUNDARYfuzz",
+        )
+        assert response.status_code < 500, (name, response.content[:300])
+        matches = content_kind(content[:64]) in EXPECTED[ext.lower()]
+        folder = storage_dir(project)
+        if matches:
+            assert response.status_code == 201, (name, content[:16], response.json())
+            assert (folder / name).is_file()
+            stored += 1
+        else:
+            assert response.status_code == 400, (name, content[:16])
+            assert "does not match" in response.json()["errors"][0]["error"]
+            assert not (folder / name).exists()
+            refused += 1
+
+    run()
+    assert stored, "no upload was ever stored"
+    assert refused, "no upload was ever refused"
+
+
+def storage_dir(project: Project) -> Path:
+    from photos import storage
+
+    return storage.project_dir(project)
