@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import PipelineError
 from jobs.models import Event
 from projects.models import Project
+from projects.names import forbidden_character
 
 from . import signatures, storage
 from .models import DerivativeStatus, Photo
@@ -276,7 +276,7 @@ def _name_problem(name: str) -> str | None:
         return str(exc)
     if storage.is_hidden(name):
         return "Hidden file names (starting with '.') are not accepted."
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+    if forbidden_character(name) is not None:
         # Escape sequences or invisible characters in a name fool terminals and listings.
         return "File names with control or invisible formatting characters are not accepted."
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
