@@ -111,7 +111,7 @@ def test_staff_sees_own_jobs_cancels_one_and_the_dashboard_follows(
     canceled["done"] = True
     dashboard.wait_for_function(
         """() => document.querySelector('tr[data-lane="priority"] [data-field="queued"]')
-                 .textContent.trim() === "4" """,
+                 .textContent.trim() === "2" """,
         timeout=15_000,
     )
     assert "event stream" in dashboard.inner_text("#dash-live")
