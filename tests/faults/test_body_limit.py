@@ -75,7 +75,14 @@ def call_app(
         sent.append(message)
 
     async def run() -> None:
-        await asyncio.wait_for(application(scope, receive, send), timeout=60)
+        from asgiref.sync import sync_to_async
+        from django.db import close_old_connections
+
+        try:
+            await asyncio.wait_for(application(scope, receive, send), timeout=60)
+        finally:
+            # As Django does at a request's end, in the thread the middleware's query used.
+            await sync_to_async(close_old_connections)()
 
     asyncio.run(run())
     start = next(m for m in sent if m["type"] == "http.response.start")
