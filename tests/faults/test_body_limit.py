@@ -266,3 +266,29 @@ def test_uvicorn_answers_413_to_an_oversized_anonymous_upload(transactional_db, 
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+def test_a_logged_in_session_gets_the_upload_cap(transactional_db, settings):
+    from django.test import Client
+
+    from tests.factories import make_project, make_tenant, make_user
+
+    tenant = make_tenant("acme")
+    project = make_project(tenant, "Session Caps")
+    browser = Client()
+    browser.force_login(make_user(tenant, "admin-user"))
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    settings.PIPELINE_MAX_BODY_BYTES = 1024
+    settings.PIPELINE_MAX_UPLOAD_BYTES = 4 * MiB
+    declared = [(b"content-length", str(2 * MiB).encode())]
+    path = f"/api/projects/{project.pk}/upload"
+
+    receive = CountingBody(2 * MiB)
+    call_app(path, receive, headers=[*declared, (b"cookie", cookie.encode())])
+    # Over the ordinary cap, under the upload cap: the body was read (and Django answered).
+    assert receive.pulled == 2 * MiB
+
+    forged = CountingBody(2 * MiB)
+    status, _ = call_app(path, forged, headers=[*declared, (b"cookie", b"sessionid=not-a-session")])
+    assert status == 413
+    assert forged.pulled == 0
