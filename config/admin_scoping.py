@@ -26,6 +26,9 @@ from projects.models import tenant_id_for_user
 # Models whose rows belong to a tenant; staff get every permission on them (see below).
 STAFF_APPS = ("projects", "photos", "jobs")
 STAFF_EXCLUDED_MODELS = ("tenant", "membership")
+# Lanes are shared by every tenant: one studio pausing them would stop all studios' work, so
+# changing a lane stays with superusers (operators); staff keep the view permission.
+STAFF_EXCLUDED_PERMISSIONS = ("add_lanestate", "change_lanestate", "delete_lanestate")
 
 
 def scoped_choices(model: type[models.Model], user: Any) -> QuerySet | None:
@@ -206,11 +209,20 @@ class ReadOnlyAdminMixin:
 def staff_permissions_grant(*, user: Any) -> None:
     """Give a staff user every permission on the tenant-owned models (scoping limits the rows).
 
-    Tenants and memberships stay with superusers. Mirrors ``tenant_user --staff``.
+    Tenants, memberships and changing the shared lanes stay with superusers. Mirrors
+    ``tenant_user --staff``.
     """
     from django.contrib.auth.models import Permission
 
-    perms = Permission.objects.filter(content_type__app_label__in=STAFF_APPS).exclude(
-        content_type__model__in=STAFF_EXCLUDED_MODELS
+    perms = (
+        Permission.objects.filter(content_type__app_label__in=STAFF_APPS)
+        .exclude(content_type__model__in=STAFF_EXCLUDED_MODELS)
+        .exclude(content_type__app_label="jobs", codename__in=STAFF_EXCLUDED_PERMISSIONS)
     )
     user.user_permissions.add(*perms)
+    # Take back what an earlier grant gave, so re-running ``tenant_user --staff`` converges.
+    user.user_permissions.remove(
+        *Permission.objects.filter(
+            content_type__app_label="jobs", codename__in=STAFF_EXCLUDED_PERMISSIONS
+        )
+    )

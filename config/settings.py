@@ -148,6 +148,10 @@ PHOTOS_MAX_UPLOAD_BYTES = env_int("PHOTOS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("PHOTOS_MAX_UPLOAD_FILES", 500)
+# Request body caps, enforced by the ASGI app before Django reads the body (413 past them):
+# every request, and authenticated uploads to /api/projects/<id>/upload (config/body_limit.py).
+PIPELINE_MAX_BODY_BYTES = env_int("PIPELINE_MAX_BODY_BYTES", 10 * 1024 * 1024)
+PIPELINE_MAX_UPLOAD_BYTES = env_int("PIPELINE_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024)
 
 # --- Pipeline knobs (SPEC §7, §8, §13) ------------------------------------------------------
 PIPELINE_PRIORITY_THRESHOLD = env_int("PIPELINE_PRIORITY_THRESHOLD", 90)
@@ -222,6 +226,27 @@ elif Q_BROKER.startswith(("redis://", "rediss://", "unix://")):
     Q_CLUSTER["redis"] = Q_BROKER
 else:
     raise ImproperlyConfigured(f"Q_BROKER must be 'orm' or a redis:// URL, got {Q_BROKER!r}")
+
+# --- Cache ----------------------------------------------------------------------------------
+# API throttle counts live here, so every web process must see the same cache: the database on
+# the embedded default (table created by migration jobs 0003), Redis when the broker is Redis
+# (PIPELINE_CACHE_URL picks another Redis database or server).
+PIPELINE_CACHE_TABLE = "pipeline_cache"
+if Q_BROKER == "orm":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": PIPELINE_CACHE_TABLE,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("PIPELINE_CACHE_URL") or Q_BROKER,
+            "KEY_PREFIX": "photolib",
+        }
+    }
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,5 +1,10 @@
 """Per-user throttles of the API (SPEC §9): commit/revert, project writes, maintenance, bulk.
 
+Counts live in the default cache, which every web process shares (the database, or Redis with
+the Redis broker: ``CACHES`` in settings). A task started through the generic endpoints
+(``POST /api/tasks/``, ``POST /api/projects/{id}/jobs/``) counts against the throttle of its
+type (``task_throttle_check``), so those endpoints are no way around the dedicated ones.
+
 Rates live in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` and may carry a multiplier on the
 period (``"10/5min"``, ``"5/10min"``, ``"120/min"``, ``"2/30s"``), which DRF's own parser does
 not understand. They are read on every request, so a changed setting (tests use the
@@ -12,6 +17,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -96,6 +102,37 @@ class BulkThrottle(UserScopeThrottle):
     """Bulk photo endpoints (keep, tags, process, move) and uploads."""
 
     scope = "bulk"
+
+
+THROTTLES_BY_SCOPE: dict[str, type[UserScopeThrottle]] = {
+    throttle.scope: throttle
+    for throttle in (CommitThrottle, ProjectWriteThrottle, MaintenanceThrottle, BulkThrottle)
+}
+
+# The throttle scope of each task type started through the generic task endpoints; any other
+# type (upload post-processing, derivatives, moves, plugins' types) counts as bulk work.
+TASK_THROTTLE_SCOPES = {
+    "change_commit": "commit",
+    "change_commit_all": "commit",
+    "project_delete": "project_write",
+    "maintenance": "maintenance",
+    "maintenance_global": "maintenance",
+    "folder_discovery": "maintenance",
+    "project_scavenge": "maintenance",
+    "project_scavenge_global": "maintenance",
+}
+DEFAULT_TASK_THROTTLE_SCOPE = "bulk"
+
+
+def task_throttle_scope(task_type: str) -> str:
+    return TASK_THROTTLE_SCOPES.get(task_type, DEFAULT_TASK_THROTTLE_SCOPE)
+
+
+def task_throttle_check(*, request: Any, view: Any, task_type: str) -> None:
+    """Count one start of ``task_type`` against its scope's throttle; 429 past the rate."""
+    throttle = THROTTLES_BY_SCOPE[task_throttle_scope(task_type)]()
+    if not throttle.allow_request(request, view):
+        raise Throttled(wait=throttle.wait())
 
 
 class ActionThrottleMixin:

@@ -32,6 +32,7 @@ from config.admin_display import (
     with_payload_text,
 )
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
+from config.api_payloads import MAX_DB_ID
 
 from .admin_dashboard import PipelineDashboardMixin
 from .definitions import TASK_DEFINITIONS
@@ -70,7 +71,9 @@ class IdSearchMixin:
         )
         term = search_term.strip().lstrip("#")
         extra = Q()
-        if term.isdigit():
+        # A number past the 64-bit id range matches nothing (the drivers raise on it), and
+        # only ASCII digits are a number (str.isdigit also accepts "²").
+        if term.isascii() and term.isdigit() and int(term) <= MAX_DB_ID:
             for lookup in self.int_search_lookups:
                 extra |= Q(**{lookup: int(term)})
         hex_part = term.replace("-", "").lower()

@@ -2,7 +2,8 @@
 
 Views under ``/admin/jobs/job/dashboard/``: the page, its JSON (the same snapshot, re-read by
 the page's script when the event stream reports job events and every few seconds as a
-fallback) and the pause/resume buttons of each lane (POST, CSRF-checked, permission-checked).
+fallback) and the pause/resume buttons of each lane (POST, CSRF-checked, superusers only: the
+lanes are shared by every tenant, so staff see them read-only).
 Counts come from ``jobs.dashboard.dashboard_snapshot``, scoped to the user's tenant.
 """
 
@@ -84,6 +85,11 @@ class PipelineDashboardMixin:
         tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id is not None else None
         return f"tenant {tenant}" if tenant else "no tenant"
 
+    @staticmethod
+    def can_pause(request: HttpRequest) -> bool:
+        """Only operators pause lanes: a lane runs every tenant's jobs (SPEC §7, §14)."""
+        return bool(request.user.is_active and request.user.is_superuser)
+
     def _require_view(self, request: HttpRequest) -> None:
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -95,7 +101,7 @@ class PipelineDashboardMixin:
             "title": "Pipeline dashboard",
             "opts": self.model._meta,
             "snapshot": self.dashboard_context(request),
-            "can_pause": request.user.has_perm("jobs.change_lanestate"),
+            "can_pause": self.can_pause(request),
             "data_url": reverse("admin:jobs_job_dashboard_data"),
             "stream_url": getattr(
                 settings, "PIPELINE_DASHBOARD_STREAM_URL", DEFAULT_EVENT_STREAM_URL
@@ -114,8 +120,7 @@ class PipelineDashboardMixin:
 
     def lane_toggle_view(self, request: HttpRequest, lane: str, action: str) -> HttpResponse:
         self._require_view(request)
-        # Lanes are shared by every tenant: pausing needs its own permission.
-        if not request.user.has_perm("jobs.change_lanestate"):
+        if not self.can_pause(request):
             raise PermissionDenied
         if lane not in Lane.values or action not in ("pause", "resume"):
             raise Http404("No such lane or action.")

@@ -21,6 +21,7 @@ from django.db.models import Q
 from projects.models import Project
 
 from .constants import MAX_ITEMS_PER_JOB
+from .error_text import error_text_clean
 from .exceptions import (
     ItemFailed,
     ItemSkipped,
@@ -255,6 +256,7 @@ class JobContext:
         return counts
 
     def _finish_item(self, item: JobItem, status: str, message: str) -> None:
+        message = error_text_clean(message)
         JobItem.objects.filter(pk=item.pk).update(status=status, message=message[:2000])
         item.status = status
         item.message = message

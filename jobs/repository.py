@@ -23,6 +23,7 @@ from photos.models import Photo
 from projects.models import Project, Tenant
 
 from .constants import MAX_ITEMS_PER_JOB
+from .error_text import error_text_clean
 from .events import EventType, job_event
 from .exceptions import JobStateError, PayloadTooLarge, ScopeError
 from .models import Job, JobItem, JobItemStatus, JobStatus, Scope, TaskRun, lane_for_priority
@@ -304,7 +305,7 @@ def _finish(job: Job, status: str, *, error: str = "", event_type: str, **extra:
         job.progress_done = job.progress_total
         update.append("progress_done")
     if error:
-        job.error_message = error[:10_000]
+        job.error_message = error_text_clean(error)[:10_000]
         job.last_error_at = now
         update += ["error_message", "last_error_at"]
     job.save(update_fields=update)
@@ -338,7 +339,7 @@ def job_complete(
         if job.cancel_requested:
             return _finish(job, JobStatus.CANCELED, event_type=EventType.JOB_CANCELED)
         if message:
-            job.error_message = message
+            job.error_message = error_text_clean(message)
             job.save(update_fields=["error_message"])
         extra: dict[str, Any] = {"failed_items": failed_items}
         if failed_items:
@@ -384,7 +385,7 @@ def _requeue(job: Job, *, error: str) -> Job:
     now = timezone.now()
     job.status = JobStatus.QUEUED
     job.worker_id = ""
-    job.error_message = error[:10_000]
+    job.error_message = error_text_clean(error)[:10_000]
     job.last_error_at = now
     job.not_before = now + retry_delay(job.attempts)
     job.woken_at = now

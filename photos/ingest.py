@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,9 @@ from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import PipelineError
 from jobs.models import Event
 from projects.models import Project
+from projects.names import forbidden_character
 
-from . import storage
+from . import signatures, storage
 from .models import DerivativeStatus, Photo
 
 # Names longer than this (in bytes) cannot be created on common filesystems.
@@ -43,6 +43,10 @@ class UploadedFileLike(Protocol):
     size: int | None
 
     def chunks(self, chunk_size: int | None = None) -> Iterable[bytes]: ...
+
+    def read(self, size: int = -1) -> bytes: ...
+
+    def seek(self, offset: int) -> Any: ...
 
 
 @dataclass
@@ -275,7 +279,7 @@ def _name_problem(name: str) -> str | None:
         return str(exc)
     if storage.is_hidden(name):
         return "Hidden file names (starting with '.') are not accepted."
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+    if forbidden_character(name) is not None:
         # Escape sequences or invisible characters in a name fool terminals and listings.
         return "File names with control or invisible formatting characters are not accepted."
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
@@ -289,6 +293,18 @@ def _name_problem(name: str) -> str | None:
         what = f"'.{ext}' files are" if ext else "Files without an extension are"
         return f"{what} not accepted (accepted: {accepted})."
     return None
+
+
+def _content_problem(upload: UploadedFileLike, name: str) -> str | None:
+    """Whether the file's first bytes are what its extension says (``photos/signatures.py``)."""
+    try:
+        upload.seek(0)
+        head = upload.read(signatures.HEAD_BYTES)
+        upload.seek(0)
+    except (OSError, ValueError) as exc:
+        return f"The file could not be read ({exc})."
+    _, ext = storage.split_name(name)
+    return signatures.content_problem(ext, head)
 
 
 def _size_problem(size: int | None, *, limit: int) -> str | None:
@@ -309,7 +325,8 @@ def photo_files_save(
     """Save uploaded originals into the project folder and create or complete their photos.
 
     Refused per file, with a reason, before anything is written: unsafe or hidden names,
-    unaccepted types (extensions compare case-insensitively), files over
+    unaccepted types (extensions compare case-insensitively), content that does not match the
+    extension (a text file or a PNG named ``.jpg``: ``photos/signatures.py``), files over
     ``PHOTOS_MAX_UPLOAD_BYTES`` or empty, a name that exists (in any letter case), a second
     file of a class the photo already has (``IMG_1.jpeg`` next to ``IMG_1.jpg``), and a base
     name that belongs to a photo of another project of the tenant. With ``all_or_nothing``
@@ -338,7 +355,11 @@ def photo_files_save(
     candidates: list[tuple[UploadedFileLike, str, str, str]] = []
     for upload in files:
         name = upload.name or ""
-        problem = _name_problem(name) or _size_problem(upload.size, limit=limit)
+        problem = (
+            _name_problem(name)
+            or _size_problem(upload.size, limit=limit)
+            or _content_problem(upload, name)
+        )
         base, _ = storage.split_name(name)
         kind = str(storage.classify(name) or "")
         if problem is None:

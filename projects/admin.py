@@ -10,6 +10,7 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -23,6 +24,7 @@ from jobs.models import Job, JobStatus
 from jobs.orchestrator import start_task
 from photos.models import PENDING_DELETE_Q, Photo
 from projects.models import Membership, Project, Tenant, tenant_id_for_user
+from projects.names import name_characters_problem
 from projects.services import project_create, project_rename
 
 if TYPE_CHECKING:
@@ -130,8 +132,19 @@ class MembershipAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         return request.user.is_superuser
 
 
+class ProjectAdminForm(forms.ModelForm):
+    """Refuse what the project services refuse, as a form error rather than a crash."""
+
+    def clean_name(self) -> str:
+        name = (self.cleaned_data.get("name") or "").strip()
+        if problem := name_characters_problem(name, what="A project name"):
+            raise forms.ValidationError(problem)
+        return name
+
+
 @admin.register(Project)
 class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    form = ProjectAdminForm
     list_display = (
         "name",
         "folder",

@@ -14,6 +14,7 @@ from photos.storage import project_dir
 from .folders import folder_name_unique
 from .manifest import manifest_write
 from .models import Project, Tenant
+from .names import name_characters_problem
 
 
 def project_folder_for(*, tenant: Tenant, name: str, own: Project | None = None) -> str:
@@ -39,6 +40,8 @@ def project_create(*, tenant: Tenant, name: str, actor_id: int | None = None) ->
     name = (name or "").strip()
     if not name:
         raise PipelineError("A project needs a name.")
+    if problem := name_characters_problem(name, what="A project name"):
+        raise PipelineError(problem)
     for _ in range(5):
         folder = project_folder_for(tenant=tenant, name=name)
         try:
@@ -70,6 +73,8 @@ def project_rename(*, project: Project, name: str, actor_id: int | None = None) 
     name = (name or "").strip()
     if not name:
         raise PipelineError("A project needs a name.")
+    if problem := name_characters_problem(name, what="A project name"):
+        raise PipelineError(problem)
     with transaction.atomic():
         old = project.name
         project.name = name

@@ -82,6 +82,26 @@ def jpeg_bytes(
     return buffer.getvalue()
 
 
+def image_bytes(fmt: str, *, size: tuple[int, int] = (32, 24), **options) -> bytes:  # type: ignore[no-untyped-def]
+    """A real image file in Pillow format ``fmt`` ("PNG", "TIFF", "WEBP")."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def raw_bytes(*, make: str = "Canon", model: str = "EOS R5") -> bytes:
+    """A tiny TIFF-based RAW container (as CR2, NEF, ARW and DNG files are), made with Pillow:
+    a TIFF with the DNG version tag and the camera's make and model."""
+    info = Image.Exif()
+    info[0x010F] = make
+    info[0x0110] = model
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), (90, 90, 90)).save(
+        buffer, "TIFF", exif=info, tiffinfo={50706: b"\x01\x04\x00\x00"}
+    )
+    return buffer.getvalue()
+
+
 def write_file(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

@@ -8,6 +8,7 @@ from pathlib import Path
 from jobs.context import JobContext
 from jobs.definitions import Step, TaskDefinition, task_definition_register
 from jobs.events import event_record
+from jobs.exceptions import ItemFailed
 from jobs.models import Scope
 from jobs.registry import handler
 
@@ -60,6 +61,25 @@ def sleep(ctx: JobContext) -> None:
 @handler("test_always_fails")
 def always_fails(ctx: JobContext) -> None:
     raise RuntimeError("boom: the disk is on fire")
+
+
+@handler("test_read_missing")
+def read_missing(ctx: JobContext) -> None:
+    """Per item, read the item's file in the project folder; a missing one fails the item
+    with the real ``OSError`` text. Then open a missing file: the job fails with its path."""
+    from photos.storage import project_dir
+
+    folder = project_dir(ctx.job.project)
+
+    def one(item) -> str:  # type: ignore[no-untyped-def]
+        try:
+            (folder / f"{item.basename}.jpg").read_bytes()
+        except OSError as exc:
+            raise ItemFailed(str(exc)) from exc
+        return "read"
+
+    ctx.each_item(one)
+    (folder / ".trash" / "gone" / "IMG_0000.CR2").open("rb")
 
 
 # Test-only task definitions, visible to worker processes through the same module.

@@ -325,3 +325,195 @@ def test_tags_with_traversal_or_control_characters_touch_no_file(api, world, pho
             assert not any(unicodedata.category(c) in {"Cc", "Cs"} for c in name), repr(name)
 
     run()
+
+
+# --- query parameters of every list endpoint (SPEC §9: edge values are 400s, never 500s) -----
+
+EDGE_VALUES = [
+    "9999-12-31",
+    "0001-01-01",
+    "0000-00-00",
+    "10000-01-01",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "2026-13-45",
+    "2026-01-01T25:00",
+    "99999999999999999999",
+    "-99999999999999999999",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "-1",
+    "0",
+    "1e400",
+    "nan",
+    "inf",
+    "",
+    " ",
+    "\x00",
+    "²",
+    "1" * 500,
+    "true",
+    "../",
+    "\u202e",
+    "not-a-cursor",
+    "cD0yMDI2",
+]
+
+
+def get_endpoints_with_query_parameters() -> list[tuple[str, list[str]]]:
+    """Every GET endpoint of the OpenAPI schema with its query parameters (plus ordering)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    endpoints = []
+    for path, operations in schema["paths"].items():
+        get = operations.get("get")
+        if get is None or path.endswith("/stream/") or path == "/api/schema/":
+            continue
+        names = [p["name"] for p in get.get("parameters", []) if p["in"] == "query"]
+        endpoints.append((path, [*names, "ordering", "page", "page_size", "cursor"]))
+    return endpoints
+
+
+@pytest.fixture
+def listed(world, project):
+    """Real ids for the path parameters of the GET endpoints."""
+    from jobs.repository import job_enqueue
+
+    job = job_enqueue(tenant=project.tenant, type="test_noop", project=project)[0]
+    return {
+        "id": None,
+        "project": project.pk,
+        "photo": world["photo_ids"][0],
+        "job": job.pk,
+        "task_id": str(job.task_id),
+    }
+
+
+def fill_path(path: str, ids: dict) -> str:  # type: ignore[type-arg]
+    if "{task_id}" in path:
+        return path.replace("{task_id}", ids["task_id"])
+    if path.startswith("/api/jobs/{id}"):
+        return path.replace("{id}", str(ids["job"]))
+    if path.startswith("/api/photos/{id}"):
+        return path.replace("{id}", str(ids["photo"]))
+    return path.replace("{id}", str(ids["project"]))
+
+
+def test_list_endpoints_answer_edge_values_without_a_server_error(api, listed):
+    """Each query parameter of each GET endpoint, one edge value at a time."""
+    endpoints = get_endpoints_with_query_parameters()
+    assert any(path == "/api/photos/pending-deletes/" for path, _ in endpoints)
+    failures = []
+    for path, names in endpoints:
+        url = fill_path(path, listed)
+        for name in names:
+            for value in EDGE_VALUES:
+                response = api.get(url, {name: value})
+                if response.status_code >= 500:
+                    failures.append((url, name, value))
+    assert failures == []
+
+
+def test_far_dates_are_a_clear_400(api, listed):
+    response = api.get("/api/photos/pending-deletes", {"date_to": "9999-12-31"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "date_to must be a date or date-time between 0001-01-01 and 9998-12-31."
+    }
+    response = api.get("/api/photos/pending-deletes", {"date_from": "0001-01-01T00:00:00+14:00"})
+    assert response.status_code == 400
+    assert "date_from" in response.json()["detail"]
+    assert api.get("/api/photos/pending-deletes", {"date_to": "9998-12-31"}).status_code == 200
+    response = api.get("/api/photos/", {"taken_at_before": "9999-12-31T23:59:59-14:00"})
+    assert response.status_code == 400
+    assert "between 0001-01-01 and 9998-12-31" in json.dumps(response.json())
+    assert api.get("/api/photos/", {"taken_at_after": "1990-01-01T00:00:00Z"}).status_code == 200
+
+
+query_values = st.sampled_from(EDGE_VALUES) | st.text(max_size=30) | st.integers().map(str)
+
+
+def test_list_endpoint_query_parameters_fuzzed_never_answer_5xx(api, listed):
+    endpoints = get_endpoints_with_query_parameters()
+
+    @hypothesis_settings(FUZZ, max_examples=min(FUZZ.max_examples * 2, 400))
+    @given(
+        endpoint=st.sampled_from(endpoints),
+        data=st.data(),
+    )
+    def run(endpoint, data):  # type: ignore[no-untyped-def]
+        path, names = endpoint
+        params = data.draw(
+            st.dictionaries(st.sampled_from(names), query_values, max_size=4), label="params"
+        )
+        response = api.get(fill_path(path, listed), params)
+        assert response.status_code < 500, (path, params, response.content[:300])
+
+    run()
+
+
+# --- upload content (SPEC §14: uploads checked by content, not only by extension) ------------
+
+UPLOAD_EXTENSIONS = sorted(
+    {"jpg", "JPG", "jpeg", "png", "tif", "webp", "heic", "cr2", "NEF", "dng", "orf", "rw2"}
+    | {"raf", "cr3", "raw"}
+)
+
+
+def test_uploads_are_stored_only_when_their_content_matches_the_extension(api, project):
+    """Real files of one format, signatures of others and random bytes under every accepted
+    extension: a file is stored exactly when its first bytes are what the extension says."""
+    from photos.signatures import EXPECTED, content_kind
+    from tests.factories import image_bytes, raw_bytes
+
+    samples = [
+        jpeg_bytes(),
+        image_bytes("PNG"),
+        image_bytes("WEBP"),
+        raw_bytes(),
+        b"FUJIFILMCCD-RAW 0201" + b"\x00" * 40,
+        b"\x00\x00\x00\x18ftypcrx " + b"\x00" * 40,
+        b"\x00\x00\x00\x18ftypheic" + b"\x00" * 40,
+        b"IIRO\x08\x00\x00\x00" + b"\x00" * 40,
+        b"<?php echo 1; ?>",
+        b"GIF89a" + b"\x00" * 40,
+    ]
+    seq = iter(range(10**9))
+    stored = refused = 0
+
+    @FUZZ
+    @given(
+        ext=st.sampled_from(UPLOAD_EXTENSIONS),
+        content=st.sampled_from(samples) | st.binary(min_size=1, max_size=80),
+    )
+    def run(ext, content):  # type: ignore[no-untyped-def]
+        nonlocal stored, refused
+        name = f"F{next(seq)}.{ext}"
+        response = api.post(
+            f"/api/projects/{project.pk}/upload",
+            data=multipart([(name, content)]),
+            content_type="multipart/form-data; boundary=fuzzBOUNDARYfuzz",
+        )
+        assert response.status_code < 500, (name, response.content[:300])
+        matches = content_kind(content[:64]) in EXPECTED[ext.lower()]
+        folder = storage_dir(project)
+        if matches:
+            assert response.status_code == 201, (name, content[:16], response.json())
+            assert (folder / name).is_file()
+            stored += 1
+        else:
+            assert response.status_code == 400, (name, content[:16])
+            assert "does not match" in response.json()["errors"][0]["error"]
+            assert not (folder / name).exists()
+            refused += 1
+
+    run()
+    assert stored, "no upload was ever stored"
+    assert refused, "no upload was ever refused"
+
+
+def storage_dir(project: Project) -> Path:
+    from photos import storage
+
+    return storage.project_dir(project)

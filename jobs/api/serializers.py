@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api_payloads import MAX_DB_ID, PhotoIdItemField
+from jobs.error_text import error_text_clean
 from jobs.models import Job, JobItem, JobItemStatus, Scope, TaskRun
 from jobs.orchestrator import task_progress
 
@@ -44,6 +45,12 @@ class JobSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # Errors are cleaned when stored; clean again for rows stored before that.
+        data["error_message"] = error_text_clean(data.get("error_message") or "")
+        return data
 
 
 class ItemsSummarySerializer(serializers.Serializer):
@@ -94,6 +101,11 @@ class JobItemSerializer(serializers.ModelSerializer):
         model = JobItem
         fields = ["id", "job", "photo", "basename", "status", "message", "created_at", "updated_at"]
         read_only_fields = fields
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["message"] = error_text_clean(data.get("message") or "")
+        return data
 
 
 class TaskProgressSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from config.api_payloads import body_validate
 from config.pagination import PageSizePagination
-from config.throttling import MaintenanceThrottle
+from config.throttling import MaintenanceThrottle, task_throttle_check
 from jobs.definitions import task_definitions_public
 from jobs.models import Job, JobItem, TaskRun
 from jobs.orchestrator import start_task, task_definition
@@ -181,6 +181,7 @@ class TaskViewSet(
     )
     def create(self, request: Request) -> Response:
         data = body_validate(TaskStartSerializer, request.data)
+        task_throttle_check(request=request, view=self, task_type=data["task_type"])
         reply = task_start_reply(
             user=request.user,
             task_type=data["task_type"],

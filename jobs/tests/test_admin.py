@@ -462,24 +462,86 @@ def test_dashboard_needs_job_view_permission(client, tenant):
     assert anonymous.get(reverse("admin:jobs_job_dashboard")).status_code == 302
 
 
-def test_pause_and_resume_a_lane(staff_client):
+def test_pause_and_resume_a_lane(super_client):
     url = reverse("admin:jobs_job_dashboard_lane", args=["default", "pause"])
-    assert staff_client.get(url).status_code == 405
-    response = staff_client.post(url, follow=True)
+    assert super_client.get(url).status_code == 405
+    response = super_client.post(url, follow=True)
     assert "Lane &#x27;default&#x27; paused" in response.content.decode()
     assert LaneState.objects.get(lane="default").paused is True
-    data = staff_client.get(reverse("admin:jobs_job_dashboard_data")).json()
+    data = super_client.get(reverse("admin:jobs_job_dashboard_data")).json()
     assert {lane["lane"]: lane["paused"] for lane in data["lanes"]} == {
         "priority": False,
         "default": True,
     }
-    staff_client.post(reverse("admin:jobs_job_dashboard_lane", args=["default", "resume"]))
+    super_client.post(reverse("admin:jobs_job_dashboard_lane", args=["default", "resume"]))
     assert LaneState.objects.get(lane="default").paused is False
     unknown = reverse("admin:jobs_job_dashboard_lane", args=["turbo", "pause"])
-    assert staff_client.post(unknown).status_code == 404
+    assert super_client.post(unknown).status_code == 404
 
 
-def test_pausing_needs_permission_and_csrf(client, staff, tenant):
+def test_tenant_staff_see_the_lanes_but_cannot_pause_them(staff_client, staff):
+    """One studio's staff must not stop every studio's work (SPEC §7, §14)."""
+    assert not staff.has_perm("jobs.change_lanestate")
+    page = staff_client.get(reverse("admin:jobs_job_dashboard")).content.decode()
+    assert 'data-lane="priority"' in page
+    assert 'id="pause-priority"' not in page
+    assert 'id="resume-priority"' not in page
+    for action in ("pause", "resume"):
+        url = reverse("admin:jobs_job_dashboard_lane", args=["priority", action])
+        assert staff_client.post(url).status_code == 403
+    assert not LaneState.objects.filter(paused=True).exists()
+    # Even an explicitly granted lane permission does not let staff pause the shared lanes.
+    from django.contrib.auth.models import Permission
+
+    staff.user_permissions.add(Permission.objects.get(codename="change_lanestate"))
+    url = reverse("admin:jobs_job_dashboard_lane", args=["priority", "pause"])
+    assert staff_client.post(url).status_code == 403
+    assert not LaneState.objects.filter(paused=True).exists()
+
+
+def test_superuser_sees_the_pause_buttons(super_client):
+    page = super_client.get(reverse("admin:jobs_job_dashboard")).content.decode()
+    assert 'id="pause-priority"' in page
+    assert 'id="pause-default"' in page
+
+
+def test_migration_takes_the_lane_permission_back_from_staff(tenant):
+    """Staff granted the lane permission before it became superuser-only lose it."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("jobs.migrations.0002_lane_changes_superusers_only")
+    change = Permission.objects.get(codename="change_lanestate")
+    old_staff = make_user(tenant, "oldstaff", staff=True)
+    old_staff.user_permissions.add(change, Permission.objects.get(codename="view_lanestate"))
+    group = Group.objects.create(name="studio staff")
+    group.permissions.add(change)
+    root = make_user(None, "oldroot", superuser=True)
+    root.user_permissions.add(change)
+
+    migration.revoke_lane_permissions(apps, None)
+
+    old_staff = type(old_staff).objects.get(pk=old_staff.pk)
+    assert not old_staff.has_perm("jobs.change_lanestate")
+    assert old_staff.has_perm("jobs.view_lanestate")
+    assert not group.permissions.filter(codename="change_lanestate").exists()
+    assert root.user_permissions.filter(codename="change_lanestate").exists()
+
+
+def test_regranting_staff_takes_back_an_old_lane_permission(tenant):
+    from django.contrib.auth.models import Permission
+
+    user = make_user(tenant, "regrant", staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_lanestate"))
+    staff_permissions_grant(user=user)
+    user = type(user).objects.get(pk=user.pk)
+    assert not user.has_perm("jobs.change_lanestate")
+    assert user.has_perm("jobs.change_job")
+
+
+def test_pausing_needs_permission_and_csrf(client, superuser, tenant):
     viewer = make_user(tenant, "viewer", staff=True)
     from django.contrib.auth.models import Permission
 
@@ -492,7 +554,7 @@ def test_pausing_needs_permission_and_csrf(client, staff, tenant):
         not in client.get(reverse("admin:jobs_job_dashboard")).content.decode()
     )
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(staff)
+    strict.force_login(superuser)
     assert strict.post(url).status_code == 403
     assert not LaneState.objects.filter(paused=True).exists()
 
@@ -500,3 +562,29 @@ def test_pausing_needs_permission_and_csrf(client, staff, tenant):
 def test_admin_index_links_to_the_dashboard(staff_client):
     content = staff_client.get(reverse("admin:index")).content.decode()
     assert reverse("admin:jobs_job_dashboard") in content
+
+
+@pytest.mark.parametrize(
+    "changelist",
+    ["admin:jobs_event_changelist", "admin:jobs_jobitem_changelist", "admin:jobs_job_changelist"],
+)
+@pytest.mark.parametrize(
+    "term", ["12345678901234567890", "9223372036854775808", "#99999999999999999999", "²"]
+)
+def test_admin_search_for_huge_numbers_finds_nothing_and_never_fails(
+    super_client, tenant, changelist, term
+):
+    """A number beyond the 64-bit id range overflows the drivers (SQLite and PostgreSQL)."""
+    job_enqueue(tenant=tenant, type="test_noop")
+    response = super_client.get(reverse(changelist), {"q": term})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+
+
+def test_admin_search_by_the_largest_id_still_works(super_client, tenant):
+    job = job_enqueue(tenant=tenant, type="test_noop")[0]
+    page = super_client.get(reverse("admin:jobs_job_changelist"), {"q": str(job.pk)})
+    assert page.status_code == 200
+    assert [row.pk for row in page.context["cl"].result_list] == [job.pk]
+    largest = super_client.get(reverse("admin:jobs_job_changelist"), {"q": str(2**63 - 1)})
+    assert largest.status_code == 200

@@ -6,7 +6,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
-from config.filters import IdFilter
+from config.filters import BoundedIsoDateTimeFromToRangeFilter, IdFilter
 from photos.models import PENDING_DELETE_Q, RATING_MAX, DerivativeStatus, Label, Photo
 
 FILE_TYPES = [("jpg", "Has a JPG"), ("raw", "Has a RAW"), ("other", "Has another image")]
@@ -15,7 +15,7 @@ MAX_TAGS = 20
 
 class PhotoFilter(django_filters.FilterSet):
     project = IdFilter(field_name="project_id")
-    taken_at = django_filters.IsoDateTimeFromToRangeFilter(
+    taken_at = BoundedIsoDateTimeFromToRangeFilter(
         field_name="taken_at",
         help_text="taken_at_after / taken_at_before: ISO date-times, both ends inclusive",
     )

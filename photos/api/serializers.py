@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from config.api_payloads import MAX_DB_ID
 from photos.models import RATING_MAX, Label, Photo
+from photos.services.bulk import MAX_TAGS_PER_ITEM, TAG_MAX_LENGTH
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -108,7 +109,9 @@ class RatingBodySerializer(BulkBodySerializer):
 
 class TagsItemSerializer(serializers.Serializer):
     photo_id = serializers.IntegerField()
-    tags = serializers.ListField(child=serializers.CharField(max_length=100))
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=TAG_MAX_LENGTH), max_length=MAX_TAGS_PER_ITEM
+    )
 
 
 class TagsBodySerializer(BulkBodySerializer):

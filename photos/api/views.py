@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponseBase
 from django.utils.cache import get_conditional_response
@@ -34,6 +35,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api_payloads import body_validate
+from config.filters import when_param_parse
 from config.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
 from jobs.api.serializers import DetailSerializer
 from jobs.exceptions import PipelineError
@@ -72,6 +74,7 @@ from .serializers import (
     TaskDryRunReplySerializer,
 )
 
+EXIF_VALUES = {str(value) for value in range(1, 9)}
 FILE_CACHE_CONTROL = "private, max-age=3600, must-revalidate"
 DERIVATIVE_CONTENT_TYPE = "image/webp"
 
@@ -355,11 +358,23 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     )
     def pending_deletes(self, request: Request) -> Response:
         params = request.query_params
+        bounds = {}
+        for name in ("date_from", "date_to"):
+            try:
+                bounds[name] = when_param_parse(params.get(name), name=name)
+            except DjangoValidationError as exc:
+                raise ValidationError({"detail": exc.messages[0]}) from None
+        orientation = params.get("orientation")
+        if orientation and orientation.strip().isdigit() and orientation.strip() not in EXIF_VALUES:
+            # Only ASCII 1-8 are EXIF orientations; "²" or a 20-digit number matches no photo.
+            raise ValidationError(
+                {"detail": "orientation must be landscape, portrait, square or an EXIF value 1–8."}
+            )
         return Response(
             photo_services.photos_pending_deletes(
                 user=request.user,
-                date_from=params.get("date_from"),
-                date_to=params.get("date_to"),
+                date_from=bounds["date_from"],
+                date_to=bounds["date_to"],
                 file_type=params.get("file_type"),
                 orientation=params.get("orientation"),
             )

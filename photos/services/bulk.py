@@ -6,7 +6,6 @@ updates, bulk inserts) and writes its events in the same transaction as the chan
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from typing import Any
 
@@ -16,13 +15,17 @@ from django.utils import timezone
 from jobs.events import EventType, events_record_bulk
 from jobs.models import Event
 from photos.models import Photo, Tag
+from projects.names import name_characters_problem
 
 from .commit import pending_changes_events
 from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
 
 KEEP_FIELDS = ("keep_jpg", "keep_raw")
 TAG_MAX_LENGTH = 100
-_FORBIDDEN_TAG_CATEGORIES = {"Cc", "Zl", "Zp"}
+# Tags are for culling, not storage: a photo carries at most this many, and one request item
+# names at most this many (SPEC §14, payload limits).
+MAX_TAGS_PER_PHOTO = 100
+MAX_TAGS_PER_ITEM = 50
 
 PhotoTag = Photo.tags.through
 
@@ -122,7 +125,7 @@ def photos_keep_update(*, user: Any, items: list[dict], dry_run: bool = False) -
 
 
 def tag_name_clean(value: Any) -> str:
-    """A tag name stripped and checked: 1–100 characters, no control characters."""
+    """A tag name stripped and checked: 1–100 characters, no control or invisible characters."""
     if not isinstance(value, str):
         raise ItemError("Tags must be strings.")
     name = value.strip()
@@ -130,8 +133,8 @@ def tag_name_clean(value: Any) -> str:
         raise ItemError("A tag name cannot be empty.")
     if len(name) > TAG_MAX_LENGTH:
         raise ItemError(f"A tag name is at most {TAG_MAX_LENGTH} characters.")
-    if any(unicodedata.category(ch) in _FORBIDDEN_TAG_CATEGORIES for ch in name):
-        raise ItemError("A tag name cannot contain control characters.")
+    if problem := name_characters_problem(name, what="A tag name"):
+        raise ItemError(problem)
     return name
 
 
@@ -148,6 +151,8 @@ def _parse_tag_items(
             tags = item.get("tags")
             if not isinstance(tags, list | tuple):
                 raise ItemError("tags must be a list of strings.")
+            if len(tags) > MAX_TAGS_PER_ITEM:
+                raise ItemError(f"At most {MAX_TAGS_PER_ITEM} tags per item, got {len(tags)}.")
             names = [tag_name_clean(t) for t in tags]
         except ItemError as exc:
             errors.append(item_error(item, str(exc)))
@@ -212,6 +217,16 @@ def photos_tags_add(*, user: Any, items: list[dict], dry_run: bool = False) -> d
         photos, wanted, errors = _parse_tag_items(user, items, lock=not dry_run)
         current = _current_tags(list(wanted))
         to_add = {pid: [n for n in names if n not in current[pid]] for pid, names in wanted.items()}
+        for pid, adding in list(to_add.items()):
+            if len(current[pid]) + len(adding) > MAX_TAGS_PER_PHOTO:
+                errors.append(
+                    {
+                        "photo_id": pid,
+                        "error": f"A photo carries at most {MAX_TAGS_PER_PHOTO} tags; it has "
+                        f"{len(current[pid])} and {len(adding)} more were asked.",
+                    }
+                )
+                del to_add[pid], wanted[pid]
         changed = {pid: names for pid, names in to_add.items() if names}
         if dry_run:
             per_item = [{"photo_id": pid, "would_add": to_add[pid]} for pid in wanted]

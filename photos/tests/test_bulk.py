@@ -208,7 +208,7 @@ def test_tags_add_again_changes_nothing(user, project):
     [
         (["   "], "A tag name cannot be empty."),
         (["x" * 101], "A tag name is at most 100 characters."),
-        (["bad\x07bell"], "A tag name cannot contain control characters."),
+        (["bad\x07bell"], "A tag name cannot contain control or invisible characters (U+0007)."),
         ([7], "Tags must be strings."),
         ("solo", "tags must be a list of strings."),
     ],
@@ -319,3 +319,67 @@ def test_ids_that_cannot_be_rows_are_not_found_on_every_database(user, project):
     assert photos_commit(user=user, project_ids=[huge])[1]["missing"] == [huge]
     with pytest.raises(Http404):
         photos_move(user=user, items=[], dest_project_id=huge)
+
+
+@pytest.mark.parametrize(
+    ("tag", "code"),
+    [
+        ("zero\u200bwidth", "U+200B"),
+        ("gpj\u202eexe", "U+202E"),
+        ("line\u2028break", "U+2028"),
+        ("\u3164", "U+3164"),
+        ("soft\u00adhyphen", "U+00AD"),
+        ("\ufeffbom", "U+FEFF"),
+    ],
+)
+def test_tags_with_invisible_characters_are_refused(user, project, tag, code):
+    a = make_photo(project, "A")
+    reply = photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": [tag]}])
+    assert reply["errors"] == [
+        {
+            "photo_id": a.pk,
+            "error": f"A tag name cannot contain control or invisible characters ({code}).",
+        }
+    ]
+    assert _tags(a) == []
+    assert not Tag.objects.exists()
+
+
+def test_an_item_may_name_at_most_50_tags(user, project):
+    from photos.services.bulk import MAX_TAGS_PER_ITEM
+
+    a, b = make_photo(project, "A"), make_photo(project, "B")
+    too_many = [f"t{i}" for i in range(MAX_TAGS_PER_ITEM + 1)]
+    reply = photos_tags_add(
+        user=user,
+        items=[
+            {"photo_id": a.pk, "tags": too_many},
+            {"photo_id": b.pk, "tags": too_many[:MAX_TAGS_PER_ITEM]},
+        ],
+    )
+    assert reply["errors"] == [{"photo_id": a.pk, "error": "At most 50 tags per item, got 51."}]
+    assert _tags(a) == []
+    assert len(_tags(b)) == MAX_TAGS_PER_ITEM
+
+
+def test_a_photo_carries_at_most_100_tags(user, project):
+    from photos.services.bulk import MAX_TAGS_PER_PHOTO
+
+    a = make_photo(project, "A")
+    for start in (0, 50):
+        items = [{"photo_id": a.pk, "tags": [f"t{i}" for i in range(start, start + 50)]}]
+        assert photos_tags_add(user=user, items=items)["updated"] == 1
+    assert len(_tags(a)) == MAX_TAGS_PER_PHOTO
+    # Tags it already carries are no more tags.
+    assert photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["t1"]}]) == {"updated": 0}
+    reply = photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["one-more", "t2"]}])
+    assert reply["updated"] == 0
+    assert reply["errors"] == [
+        {
+            "photo_id": a.pk,
+            "error": "A photo carries at most 100 tags; it has 100 and 1 more were asked.",
+        }
+    ]
+    assert "one-more" not in _tags(a)
+    dry = photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["one-more"]}], dry_run=True)
+    assert dry["errors"][0]["photo_id"] == a.pk

@@ -14,7 +14,14 @@ from photos import storage
 from photos.ingest import _publish, photo_files_save, photos_rows_for_disk, upload_finish
 from photos.models import DerivativeStatus, Photo
 from projects.models import Project
-from tests.factories import jpeg_bytes, make_photo, make_project, write_file
+from tests.factories import (
+    image_bytes,
+    jpeg_bytes,
+    make_photo,
+    make_project,
+    raw_bytes,
+    write_file,
+)
 
 
 def folder(project) -> Path:
@@ -38,6 +45,13 @@ class RawUpload:
     def chunks(self, chunk_size=None):  # type: ignore[no-untyped-def]
         yield from self._chunks
 
+    def read(self, size: int = -1) -> bytes:
+        data = b"".join(self._chunks)
+        return data if size < 0 else data[:size]
+
+    def seek(self, offset: int) -> int:
+        return offset
+
 
 def names_on_disk(project) -> list[str]:
     return sorted(p.name for p in folder(project).iterdir() if p.is_file())
@@ -53,7 +67,7 @@ def error_for(result, name: str) -> str:
 def test_accepted_types_are_saved_case_insensitively_and_rows_created(project, user):
     result = photo_files_save(
         project=project,
-        files=[upload("IMG_1.JPG"), upload("IMG_2.jpeg"), upload("IMG_3.Cr2", b"raw bytes")],
+        files=[upload("IMG_1.JPG"), upload("IMG_2.jpeg"), upload("IMG_3.Cr2", raw_bytes())],
         actor_id=user.pk,
     )
 
@@ -117,9 +131,9 @@ def test_files_over_the_size_limit_are_refused(project, settings):
     result = photo_files_save(
         project=project,
         files=[
-            upload("BIG.jpg", b"x" * 1001),
+            upload("BIG.jpg", b"\xff\xd8\xff" + b"x" * 998),
             upload("EMPTY.jpg", b""),
-            upload("OK.jpg", b"y" * 1000),
+            upload("OK.jpg", b"\xff\xd8\xff" + b"y" * 997),
         ],
     )
 
@@ -131,7 +145,7 @@ def test_files_over_the_size_limit_are_refused(project, settings):
 
 def test_a_file_larger_than_it_claims_is_refused_while_streaming(project, settings):
     settings.PHOTOS_MAX_UPLOAD_BYTES = 1000
-    liar = RawUpload("LIAR.jpg", [b"a" * 600, b"b" * 600], size=10)
+    liar = RawUpload("LIAR.jpg", [b"\xff\xd8\xff" + b"a" * 597, b"b" * 600], size=10)
 
     result = photo_files_save(project=project, files=[liar])
 
@@ -220,7 +234,7 @@ def test_raw_after_its_jpg_completes_the_same_photo(project):
     photo_id = first.photo_ids[0]
     Photo.objects.filter(pk=photo_id).update(thumbnail_status=DerivativeStatus.GENERATED)
 
-    second = photo_files_save(project=project, files=[upload("IMG_5.NEF", b"raw")])
+    second = photo_files_save(project=project, files=[upload("IMG_5.NEF", raw_bytes(make="Nikon"))])
 
     assert second.photo_ids == [photo_id]
     photo = Photo.objects.get(pk=photo_id)
@@ -240,7 +254,7 @@ def test_raw_after_its_jpg_completes_the_same_photo(project):
 def test_completing_a_photo_keeps_the_users_cull(project):
     photo = make_photo(project, "IMG_6", keep_jpg=False)
 
-    photo_files_save(project=project, files=[upload("IMG_6.arw", b"raw")])
+    photo_files_save(project=project, files=[upload("IMG_6.arw", raw_bytes(make="Sony"))])
 
     photo.refresh_from_db()
     assert (photo.keep_jpg, photo.raw_available, photo.keep_raw) == (False, True, True)
@@ -308,7 +322,7 @@ def test_upload_then_postprocess_generates_derivatives_end_to_end(project, user)
         files=[
             upload("IMG_1.jpg", jpeg_bytes(size=(600, 400), orientation=6)),
             upload("IMG_2.JPG", jpeg_bytes(size=(64, 48))),
-            upload("IMG_3.cr2", b"raw only"),
+            upload("IMG_3.cr2", raw_bytes()),
         ],
         actor_id=user.pk,
     )
@@ -335,7 +349,8 @@ def test_another_image_next_to_a_jpg_leaves_the_derivative_statuses(project):
     raw_only = make_photo(project, "RAW_4", jpg=False, raw=True)
 
     photo_files_save(
-        project=project, files=[upload("IMG_4.png", b"png"), upload("RAW_4.tif", b"tif")]
+        project=project,
+        files=[upload("IMG_4.png", image_bytes("PNG")), upload("RAW_4.tif", image_bytes("TIFF"))],
     )
 
     photo.refresh_from_db()
@@ -353,3 +368,93 @@ def test_names_with_control_or_invisible_characters_are_refused(project, name):
     assert result.files == []
     assert "control" in result.errors[0]["error"]
     assert not Photo.objects.exists()
+
+
+# --- content, not only the extension (SPEC §14) -----------------------------------------------
+
+PHP = b"<?php system($_GET['cmd']); ?>\n"
+
+
+def test_a_script_named_jpg_is_refused_and_nothing_is_written(project):
+    result = photo_files_save(
+        project=project,
+        files=[upload("shell.jpg", PHP), upload("notes.JPG", b"just some text"), upload("OK.jpg")],
+    )
+
+    assert result.files == ["OK.jpg"]
+    assert error_for(result, "shell.jpg") == (
+        "The content does not match the '.jpg' extension: expected a JPEG image, found not a "
+        "recognised image or RAW format."
+    )
+    assert "'.JPG' extension" in error_for(result, "notes.JPG")
+    assert names_on_disk(project) == ["OK.jpg"]
+    assert list(Photo.objects.values_list("basename", flat=True)) == ["OK"]
+
+
+def test_a_png_named_jpg_is_refused(project):
+    """Within the accepted image types too: the file would be served and processed as JPEG."""
+    result = photo_files_save(project=project, files=[upload("IMG_1.jpg", image_bytes("PNG"))])
+
+    assert result.files == []
+    assert "expected a JPEG image, found a PNG image" in error_for(result, "IMG_1.jpg")
+    assert names_on_disk(project) == []
+
+
+def test_a_mismatch_refuses_the_whole_request_when_all_or_nothing(project):
+    result = photo_files_save(
+        project=project, files=[upload("IMG_1.jpg"), upload("IMG_2.cr2", PHP)], all_or_nothing=True
+    )
+
+    assert result.files == []
+    assert "expected a TIFF container" in error_for(result, "IMG_2.cr2")
+    assert names_on_disk(project) == []
+    assert not Photo.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["IMG_1.cr2", "IMG_1.NEF", "IMG_1.arw", "IMG_1.dng", "IMG_1.raw"])
+def test_tiff_based_raw_files_are_accepted(project, name):
+    result = photo_files_save(project=project, files=[upload(name, raw_bytes())])
+
+    assert result.errors == []
+    assert result.files == [name]
+    assert Photo.objects.get().raw_available is True
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("IMG_1.orf", b"IIRO\x08\x00\x00\x00" + b"\x00" * 64),
+        ("IMG_1.rw2", b"IIU\x00\x18\x00\x00\x00" + b"\x00" * 64),
+        ("IMG_1.raf", b"FUJIFILMCCD-RAW 0201FF383501" + b"\x00" * 64),
+        ("IMG_1.cr3", b"\x00\x00\x00\x18ftypcrx \x00\x00\x00\x01crx isom" + b"\x00" * 64),
+        ("IMG_1.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64),
+        ("IMG_1.webp", None),
+        ("IMG_1.tif", None),
+    ],
+)
+def test_other_containers_are_recognised(project, name, data):
+    if data is None:
+        data = image_bytes("WEBP" if name.endswith("webp") else "TIFF")
+
+    result = photo_files_save(project=project, files=[upload(name, data)])
+
+    assert result.errors == []
+    assert result.files == [name]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "found"),
+    [
+        ("IMG_1.cr2", None, "a JPEG image"),
+        ("IMG_1.raf", b"II*\x00" + b"\x00" * 64, "a TIFF container"),
+        ("IMG_1.cr3", b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64, "a HEIC/HEIF image"),
+        ("IMG_1.png", None, "a JPEG image"),
+        ("IMG_1.heic", b"GIF89a" + b"\x00" * 64, "not a recognised image or RAW format"),
+    ],
+)
+def test_a_raw_or_image_extension_with_other_content_is_refused(project, name, data, found):
+    result = photo_files_save(project=project, files=[upload(name, data)])
+
+    assert result.files == []
+    assert f"found {found}." in error_for(result, name)
+    assert names_on_disk(project) == []

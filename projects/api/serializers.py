@@ -5,6 +5,12 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from projects.models import Project
+from projects.names import name_characters_problem
+
+
+def project_name_validate(value: str) -> None:
+    if problem := name_characters_problem(value, what="A project name"):
+        raise serializers.ValidationError(problem)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -29,13 +35,21 @@ class ProjectSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [f for f in fields if f != "name"]
 
+    def validate_name(self, value: str) -> str:
+        project_name_validate(value)
+        return value
+
 
 class ProjectCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255, trim_whitespace=True)
+    name = serializers.CharField(
+        max_length=255, trim_whitespace=True, validators=[project_name_validate]
+    )
 
 
 class ProjectRenameSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255, trim_whitespace=True)
+    name = serializers.CharField(
+        max_length=255, trim_whitespace=True, validators=[project_name_validate]
+    )
 
 
 class UploadSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from config.throttling import (
     BulkThrottle,
     CommitThrottle,
     ProjectWriteThrottle,
+    task_throttle_check,
 )
 from jobs.api.filters import JobFilter
 from jobs.api.schema import JOB_LIST_PARAMETERS
@@ -253,6 +254,7 @@ class ProjectViewSet(
         project = self._project()
         if request.method == "POST":
             data = body_validate(ProjectTaskStartSerializer, request.data)
+            task_throttle_check(request=request, view=self, task_type=data["task_type"])
             reply = task_start_reply(
                 user=request.user,
                 task_type=data["task_type"],

@@ -195,3 +195,18 @@ def test_superuser_sees_every_project_with_a_tenant_filter(superuser, project, o
     filtered = client.get(reverse(CHANGELIST), {"tenant__id__exact": other_project.tenant_id})
     assert [p.pk for p in filtered.context["cl"].result_list] == [other_project.pk]
     assert Photo.objects.count() == 0
+
+
+def test_admin_refuses_project_names_with_invisible_characters(staff_client, tenant, project):
+    add = staff_client.post(reverse("admin:projects_project_add"), {"name": "Wed\u200bding"})
+    assert add.status_code == 200
+    assert "cannot contain control or invisible characters (U+200B)" in add.content.decode()
+    assert not Project.objects.filter(name__contains="Wed").exists()
+
+    change = staff_client.post(
+        reverse("admin:projects_project_change", args=[project.pk]), {"name": "Evil\u202eName"}
+    )
+    assert change.status_code == 200
+    assert "(U+202E)" in change.content.decode()
+    project.refresh_from_db()
+    assert "\u202e" not in project.name

@@ -479,3 +479,59 @@ def test_superuser_sees_every_tenant(client_for, project, other_tenant):
     make_project(other_tenant, "Foreign")
     assert len(admin.get("/api/projects/").json()["results"]) == 2
     assert get_user_model().objects.get(username="root").is_superuser
+
+
+def test_upload_refuses_a_script_named_jpg_by_its_content(api_client, project, photos_root):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = [
+        SimpleUploadedFile("IMG_1.jpg", jpeg_bytes(), content_type="image/jpeg"),
+        SimpleUploadedFile("shell.jpg", b"<?php echo 1; ?>", content_type="image/jpeg"),
+    ]
+    response = api_client.post(
+        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "A file was refused; nothing was written."
+    assert body["errors"] == [
+        {
+            "file": "shell.jpg",
+            "error": "The content does not match the '.jpg' extension: expected a JPEG image, "
+            "found not a recognised image or RAW format.",
+        }
+    ]
+    folder = tenant_dir(photos_root, project)
+    assert not (folder / "shell.jpg").exists()
+    assert not (folder / "IMG_1.jpg").exists()
+    assert not Photo.objects.filter(project=project).exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("Evil\u202egpj.exe", "U+202E"), ("Zero\u200bWidth", "U+200B"), ("Bell\x07", "U+0007")],
+)
+def test_project_names_with_control_or_invisible_characters_are_refused(
+    api_client, project, tenant, name, code
+):
+    detail = f"A project name cannot contain control or invisible characters ({code})."
+    response = api_client.post("/api/projects/", {"name": name}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"name": [detail]}
+    assert Project.objects.count() == 1
+
+    response = api_client.patch(f"/api/projects/{project.pk}/", {"name": name}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"name": [detail]}
+    project.refresh_from_db()
+    assert project.name != name
+
+
+def test_project_services_refuse_invisible_characters(tenant, project):
+    from jobs.exceptions import PipelineError
+    from projects.services import project_create, project_rename
+
+    with pytest.raises(PipelineError, match="U\\+200B"):
+        project_create(tenant=tenant, name="A\u200bB")
+    with pytest.raises(PipelineError, match="U\\+2029"):
+        project_rename(project=project, name="A\u2029B")

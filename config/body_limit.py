@@ -1,0 +1,149 @@
+"""Request bodies capped before Django reads them (SPEC §9, §14).
+
+Django's ASGI handler reads a whole request body into a temporary file before any view or
+authentication runs, so an anonymous client could make every web process buffer any amount of
+data. ``BodyLimitMiddleware`` wraps the ASGI application and answers 413 instead:
+
+- a declared ``Content-Length`` above the cap is refused before a single body byte is read;
+- a body without one (chunked) is counted as it streams in, and refused as soon as it passes
+  the cap, without reading further;
+- the upload path (``/api/projects/<id>/upload``) gets the larger ``PIPELINE_MAX_UPLOAD_BYTES``,
+  but only for a request whose token or session is valid: an anonymous upload gets the
+  ordinary ``PIPELINE_MAX_BODY_BYTES`` and never reaches the 401 with a large body buffered.
+
+Behind a reverse proxy, set the proxy's own limit too (docs/OPERATIONS.md) so oversized bodies
+never reach a web process at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import SimpleCookie
+from typing import Any
+
+from django.conf import settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
+
+UPLOAD_PATH = re.compile(r"^/api/projects/[^/]+/upload/?$")
+
+
+def body_limits() -> tuple[int, int]:
+    """``(ordinary cap, upload cap)`` in bytes, read from settings on every request."""
+    body = int(getattr(settings, "PIPELINE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    upload = int(getattr(settings, "PIPELINE_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+    return body, max(body, upload)
+
+
+async def request_is_authenticated(scope: Scope) -> bool:
+    """Whether the request carries a valid API token or a logged-in session.
+
+    Only decides which cap applies; the view authenticates the request again as usual.
+    """
+    from django.contrib.auth import SESSION_KEY
+    from rest_framework.authtoken.models import Token
+
+    headers = dict(scope.get("headers") or [])
+    auth = headers.get(b"authorization", b"").decode("latin-1").split()
+    if len(auth) == 2 and auth[0].lower() == "token":
+        return await Token.objects.filter(key=auth[1][:40], user__is_active=True).aexists()
+    cookie_header = headers.get(b"cookie", b"").decode("latin-1")
+    if not cookie_header:
+        return False
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(cookie_header)
+    except Exception:
+        return False
+    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+    if morsel is None or not morsel.value:
+        return False
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value[:64])
+    return bool(await store.aget(SESSION_KEY))
+
+
+async def send_error(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def too_large_detail(limit: int) -> str:
+    return f"Request body exceeds the limit of {limit} bytes."
+
+
+class BodyLimitMiddleware:
+    """ASGI middleware: 413 for request bodies over the cap, without reading past it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit, upload_limit = body_limits()
+        if UPLOAD_PATH.match(scope.get("path", "")) and await request_is_authenticated(scope):
+            limit = upload_limit
+
+        declared = None
+        for name, value in scope.get("headers") or []:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared < 0:
+                    await send_error(send, 400, "Invalid Content-Length header.")
+                    return
+        if declared is not None and declared > limit:
+            await send_error(send, 413, too_large_detail(limit))
+            return
+
+        received = 0
+        overflowed = False
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received, overflowed
+            if overflowed:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Make Django give up the request as if the client left; answer below.
+                    overflowed = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, limited_receive, tracking_send)
+        if overflowed and not started:
+            await send_error(send, 413, too_large_detail(limit))

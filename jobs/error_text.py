@@ -1,0 +1,62 @@
+"""Error texts without server paths (SPEC §14: errors never show server paths).
+
+Job and item errors are shown to tenants through the API, the admin and the event stream. An
+``OSError`` or a traceback names absolute paths (``/srv/…/photos/acme/Iceland/IMG_1.jpg``,
+``/srv/app/jobs/runtime.py``) that say where the server keeps its files and code.
+``error_text_clean`` rewrites them before an error is stored, and the API runs it again on
+output for rows stored earlier:
+
+- a path inside a project folder becomes relative to it (``IMG_1.jpg``, ``.trash/IMG_1.jpg``);
+- another path under ``PHOTOS_ROOT`` becomes relative to it (``acme/Iceland``);
+- a source file in a traceback keeps its name under the code base or site-packages only.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+
+# Characters that end a path in a message: quotes, brackets, a line end. Folder names may hold
+# spaces, so a path runs until one of these (or the next slash, for a component).
+_COMPONENT = r"[^/'\"\n\r\]\)>]+"
+_SOURCE_FILE = re.compile(r'File "([^"\n]+)"')
+
+
+@lru_cache(maxsize=8)
+def _root_patterns(root: str) -> tuple[re.Pattern[str], ...]:
+    roots = sorted({root, str(Path(root).resolve())}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(r.rstrip("/")) for r in roots)
+    return (
+        # <root>/<tenant>/<folder>/rest → rest
+        re.compile(rf"(?:{alternatives})/[^/\s'\"]+/{_COMPONENT}/"),
+        # <root>/rest → rest (a tenant or project folder itself, relative to the root)
+        re.compile(rf"(?:{alternatives})/"),
+        # <root> alone
+        re.compile(rf"(?:{alternatives})(?![\w/])"),
+    )
+
+
+def _source_file(match: re.Match[str]) -> str:
+    path = match.group(1)
+    if not path.startswith("/"):
+        return match.group(0)
+    base = str(settings.BASE_DIR).rstrip("/") + "/"
+    if path.startswith(base):
+        return f'File "{path[len(base) :]}"'
+    if "site-packages/" in path:
+        return f'File "{path.rsplit("site-packages/", 1)[1]}"'
+    return f'File "{Path(path).name}"'
+
+
+def error_text_clean(text: str) -> str:
+    """``text`` with paths under ``PHOTOS_ROOT`` made relative and source paths shortened."""
+    if not text or "/" not in text:
+        return text
+    first, rest, alone = _root_patterns(str(settings.PHOTOS_ROOT))
+    text = first.sub("", text)
+    text = rest.sub("", text)
+    text = alone.sub(".", text)
+    return _SOURCE_FILE.sub(_source_file, text)

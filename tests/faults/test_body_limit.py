@@ -1,0 +1,294 @@
+"""Request bodies are capped before Django reads them (SPEC §9, §14; config/body_limit.py).
+
+The ASGI application is called directly with a fake ``receive`` that counts how many body
+bytes were pulled: a refused body must not be read past the cap. One test sends a real HTTP
+request to uvicorn serving the product's ASGI app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from PIL import Image
+
+from config.asgi import application
+
+pytestmark = pytest.mark.fault
+
+MiB = 1024 * 1024
+
+
+class CountingBody:
+    """An ASGI ``receive`` that streams ``total`` bytes in chunks and counts what was pulled."""
+
+    def __init__(self, total: int, chunk: int = MiB, body: bytes | None = None) -> None:
+        self.body = body
+        self.total = len(body) if body is not None else total
+        self.chunk = chunk
+        self.pulled = 0
+        self.calls = 0
+        self.done = False
+
+    async def __call__(self) -> dict:
+        self.calls += 1
+        if self.done:
+            # Wait like a real server for a disconnect that never comes.
+            await asyncio.sleep(3600)
+        size = min(self.chunk, self.total - self.pulled)
+        start = self.pulled
+        data = b"x" * size if self.body is None else self.body[start : start + size]
+        self.pulled += size
+        self.done = self.pulled >= self.total
+        return {"type": "http.request", "body": data, "more_body": not self.done}
+
+
+def call_app(
+    path: str,
+    receive: CountingBody,
+    *,
+    method: str = "POST",
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> tuple[int, bytes]:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *(headers or [])],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        from asgiref.sync import sync_to_async
+        from django.db import close_old_connections
+
+        try:
+            await asyncio.wait_for(application(scope, receive, send), timeout=60)
+        finally:
+            # As Django does at a request's end, in the thread the middleware's query used.
+            await sync_to_async(close_old_connections)()
+
+    asyncio.run(run())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], body
+
+
+def test_declared_oversized_body_is_refused_before_reading_a_byte(db, settings):
+    settings.PIPELINE_MAX_BODY_BYTES = 10 * MiB
+    receive = CountingBody(60 * MiB)
+    status, body = call_app(
+        "/api/photos/keep",
+        receive,
+        headers=[
+            (b"content-length", str(60 * MiB).encode()),
+            (b"content-type", b"application/json"),
+        ],
+    )
+    assert status == 413
+    assert b"exceeds the limit of 10485760 bytes" in body
+    assert receive.pulled == 0
+
+
+def test_anonymous_60_mib_upload_is_refused_before_authentication(db, settings, project):
+    """The upload path's larger cap is for authenticated users only."""
+    settings.PIPELINE_MAX_BODY_BYTES = 10 * MiB
+    settings.PIPELINE_MAX_UPLOAD_BYTES = 500 * MiB
+    receive = CountingBody(60 * MiB)
+    status, _ = call_app(
+        f"/api/projects/{project.pk}/upload",
+        receive,
+        headers=[
+            (b"content-length", str(60 * MiB).encode()),
+            (b"content-type", b"multipart/form-data; boundary=xyz"),
+            (b"authorization", b"Token not-a-real-token"),
+        ],
+    )
+    assert status == 413
+    assert receive.pulled == 0
+
+
+def test_chunked_body_stops_being_read_once_past_the_cap(db, settings):
+    settings.PIPELINE_MAX_BODY_BYTES = 10 * MiB
+    receive = CountingBody(60 * MiB, chunk=MiB)
+    status, _ = call_app(
+        "/api/photos/keep", receive, headers=[(b"content-type", b"application/json")]
+    )
+    assert status == 413
+    # The chunk that crossed the cap is the last one pulled.
+    assert 10 * MiB < receive.pulled <= 11 * MiB
+
+
+def test_invalid_content_length_is_refused(db):
+    receive = CountingBody(10)
+    status, _ = call_app("/api/photos/keep", receive, headers=[(b"content-length", b"-5")])
+    assert status == 400
+    assert receive.pulled == 0
+
+
+def jpeg(seed: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (seed * 40 % 256, 90, 160)).save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+def multipart(files: dict[str, bytes], boundary: str = "pl-boundary") -> bytes:
+    parts = []
+    for name, data in files.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="{name}"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+            + data
+            + b"\r\n"
+        )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
+def test_authenticated_upload_gets_the_upload_cap(transactional_db, settings, photos_root):
+    from rest_framework.authtoken.models import Token
+
+    from tests.factories import make_project, make_tenant, make_user
+
+    tenant = make_tenant("acme")
+    project = make_project(tenant, "Body Caps")
+    token = Token.objects.create(user=make_user(tenant, "uploader"))
+    body = multipart({"IMG_0001.jpg": jpeg(1), "IMG_0002.jpg": jpeg(2)})
+    # The body is over the ordinary cap but under the upload cap: accepted.
+    settings.PIPELINE_MAX_BODY_BYTES = 1024
+    settings.PIPELINE_MAX_UPLOAD_BYTES = len(body) + 1
+    headers = [
+        (b"content-type", b"multipart/form-data; boundary=pl-boundary"),
+        (b"authorization", f"Token {token.key}".encode()),
+    ]
+    receive = CountingBody(0, chunk=4096, body=body)
+    status, reply = call_app(
+        f"/api/projects/{project.pk}/upload",
+        receive,
+        headers=[*headers, (b"content-length", str(len(body)).encode())],
+    )
+    assert status == 201, reply
+    assert receive.pulled == len(body)
+
+    # Over the upload cap, streamed without a length: 413, and nothing written.
+    settings.PIPELINE_MAX_UPLOAD_BYTES = len(body) // 2
+    other = multipart({"IMG_0003.jpg": jpeg(3)})
+    receive = CountingBody(0, chunk=1024, body=other * 2)
+    status, _ = call_app(f"/api/projects/{project.pk}/upload", receive, headers=headers)
+    assert status == 413
+    assert receive.pulled <= len(body) // 2 + 1024
+    assert not (photos_root / "acme" / project.folder / "IMG_0003.jpg").exists()
+
+
+def test_small_requests_pass_through(transactional_db, settings):
+    from rest_framework.authtoken.models import Token
+
+    from tests.factories import make_tenant, make_user
+
+    token = Token.objects.create(user=make_user(make_tenant("acme"), "reader"))
+    receive = CountingBody(0, body=b"")
+    status, body = call_app(
+        "/api/projects/",
+        receive,
+        method="GET",
+        headers=[(b"authorization", f"Token {token.key}".encode())],
+    )
+    assert status == 200, body
+
+
+@pytest.mark.workers
+@pytest.mark.timeout(90)
+def test_uvicorn_answers_413_to_an_oversized_anonymous_upload(transactional_db, tmp_path):
+    """Over real HTTP: the server answers 413 while the client has sent only the headers."""
+    from tests.workers import ROOT, child_env
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(tmp_path / "uvicorn.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=child_env(PIPELINE_MAX_BODY_BYTES=str(MiB)),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError((tmp_path / "uvicorn.log").read_text()) from None
+                time.sleep(0.2)
+        with conn:
+            conn.sendall(
+                b"POST /api/projects/1/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: multipart/form-data; boundary=x\r\n"
+                + f"Content-Length: {60 * MiB}\r\n\r\n".encode()
+            )
+            conn.settimeout(20)
+            reply = b""
+            while b"exceeds" not in reply:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 413"), reply
+        assert b"exceeds the limit of 1048576 bytes" in reply
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def test_a_logged_in_session_gets_the_upload_cap(transactional_db, settings):
+    from django.test import Client
+
+    from tests.factories import make_project, make_tenant, make_user
+
+    tenant = make_tenant("acme")
+    project = make_project(tenant, "Session Caps")
+    browser = Client()
+    browser.force_login(make_user(tenant, "admin-user"))
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    settings.PIPELINE_MAX_BODY_BYTES = 1024
+    settings.PIPELINE_MAX_UPLOAD_BYTES = 4 * MiB
+    declared = [(b"content-length", str(2 * MiB).encode())]
+    path = f"/api/projects/{project.pk}/upload"
+
+    receive = CountingBody(2 * MiB)
+    call_app(path, receive, headers=[*declared, (b"cookie", cookie.encode())])
+    # Over the ordinary cap, under the upload cap: the body was read (and Django answered).
+    assert receive.pulled == 2 * MiB
+
+    forged = CountingBody(2 * MiB)
+    status, _ = call_app(path, forged, headers=[*declared, (b"cookie", b"sessionid=not-a-session")])
+    assert status == 413
+    assert forged.pulled == 0
