@@ -1,6 +1,7 @@
 """The sweeper (SPEC §7): recover jobs of dead workers and re-send lost wake-ups.
 
-Scheduled every minute and available as ``manage.py sweep``. Safe to run on any number of
+Scheduled every minute in the ``priority`` cluster (jobs/scheduling.py), so it runs whether or
+not any job is running, and available as ``manage.py sweep``. Safe to run on any number of
 machines at once: requeueing locks each job row and re-checks it.
 """
 
@@ -56,9 +57,10 @@ SWEEPER_SCHEDULE = "pipeline: sweeper"
 def sweep_if_due() -> SweepResult | None:
     """Run the sweeper now if its schedule is due, taking the tick from the scheduler.
 
-    Busy workers call this from their heartbeat thread, so stale jobs are recovered even when
-    every lane's workers are in long jobs and the scheduled sweep would wait behind them. The
-    compare-and-set on the schedule's ``next_run`` lets exactly one caller win each tick.
+    An extra to the scheduled sweep, not a replacement: busy workers call this from their
+    heartbeat thread, so stale jobs are recovered even when the priority lane's workers are in
+    long jobs and the scheduled sweep waits behind them in the queue. The compare-and-set on
+    the schedule's ``next_run`` lets exactly one caller (this or the scheduler) win each tick.
     """
     from datetime import timedelta
 
