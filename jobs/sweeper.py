@@ -52,15 +52,19 @@ def sweep(
 
 
 SWEEPER_SCHEDULE = "pipeline: sweeper"
+# django-q2's scheduler looks for due schedules every 30 seconds: a sweep due for longer than
+# two looks was not fired (no priority cluster runs) or waits behind long jobs in the queue.
+SWEEP_LATE_SECONDS = 60
 
 
 def sweep_if_due() -> SweepResult | None:
-    """Run the sweeper now if its schedule is due, taking the tick from the scheduler.
+    """Run the sweeper now if its schedule is late, taking the tick from the scheduler.
 
     An extra to the scheduled sweep, not a replacement: busy workers call this from their
     heartbeat thread, so stale jobs are recovered even when the priority lane's workers are in
-    long jobs and the scheduled sweep waits behind them in the queue. The compare-and-set on
-    the schedule's ``next_run`` lets exactly one caller (this or the scheduler) win each tick.
+    long jobs and the scheduled sweep waits behind them in the queue. Only a late tick is taken,
+    so while the scheduler keeps time it does every sweep. The compare-and-set on the
+    schedule's ``next_run`` lets exactly one caller (this or the scheduler) win each tick.
     """
     from datetime import timedelta
 
@@ -69,7 +73,8 @@ def sweep_if_due() -> SweepResult | None:
 
     now = timezone.now()
     interval = timedelta(minutes=settings.PIPELINE_SWEEP_INTERVAL_MINUTES)
-    won = Schedule.objects.filter(name=SWEEPER_SCHEDULE, next_run__lte=now).update(
+    late = now - timedelta(seconds=SWEEP_LATE_SECONDS)
+    won = Schedule.objects.filter(name=SWEEPER_SCHEDULE, next_run__lte=late).update(
         next_run=now + interval
     )
     return sweep() if won else None

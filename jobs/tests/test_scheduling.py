@@ -83,7 +83,21 @@ def test_prune_deletes_old_events_and_finished_tasks(tenant, settings):
     assert not TaskRun.objects.filter(pk=started["task_id"]).exists()
 
 
-def test_sweep_if_due_takes_the_tick_once(db):
+def test_sweep_if_due_leaves_a_punctual_tick_to_the_scheduler(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.sweeper import SWEEPER_SCHEDULE, sweep_if_due
+
+    schedules_setup()
+    due = timezone.now() - timedelta(seconds=5)
+    Schedule.objects.filter(name=SWEEPER_SCHEDULE).update(next_run=due)
+    assert sweep_if_due() is None
+    assert Schedule.objects.get(name=SWEEPER_SCHEDULE).next_run == due
+
+
+def test_sweep_if_due_takes_a_late_tick_once(db):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -92,7 +106,7 @@ def test_sweep_if_due_takes_the_tick_once(db):
 
     schedules_setup()
     Schedule.objects.filter(name=SWEEPER_SCHEDULE).update(
-        next_run=timezone.now() - timedelta(seconds=1)
+        next_run=timezone.now() - timedelta(seconds=61)
     )
     assert sweep_if_due() is not None
     assert sweep_if_due() is None

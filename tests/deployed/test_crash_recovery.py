@@ -21,17 +21,26 @@ SWEEPER = "pipeline: sweeper"
 
 
 def busiest_worker(host, *, sample_seconds: float = 1.0) -> tuple[int, float]:  # type: ignore[no-untyped-def]
-    """The qcluster process below ``serve`` using the most CPU, and its share of one core."""
-    pids = [pid for pid in host.descendants() if "qcluster" in proc_cmdline(pid)]
-    before = {pid: stat[1] for pid in pids if (stat := proc_stat(pid))}
-    time.sleep(sample_seconds)
-    after = {pid: stat[1] for pid in pids if (stat := proc_stat(pid))}
+    """The qcluster process below ``serve`` clearly using the most CPU, and its share of a core.
+
+    On a loaded machine a busy worker may get a small share, so it need only stand out: at
+    least twice the CPU of any other qcluster process over one sample.
+    """
     ticks = os.sysconf("SC_CLK_TCK")
-    used = {
-        pid: (after[pid] - before[pid]) / ticks / sample_seconds for pid in after if pid in before
-    }
-    pid = max(used, key=lambda p: used[p])
-    return pid, used[pid]
+    for _ in range(5):
+        pids = [pid for pid in host.descendants() if "qcluster" in proc_cmdline(pid)]
+        before = {pid: stat[1] for pid in pids if (stat := proc_stat(pid))}
+        time.sleep(sample_seconds)
+        after = {pid: stat[1] for pid in pids if (stat := proc_stat(pid))}
+        used = sorted(
+            ((after[pid] - before[pid]) / ticks / sample_seconds, pid)
+            for pid in after
+            if pid in before
+        )
+        (share, pid), runner_up = used[-1], used[-2][0] if len(used) > 1 else 0.0
+        if share >= 0.05 and share >= 2 * runner_up:
+            return pid, share
+    raise AssertionError(f"no qcluster process stands out by CPU: {used}")
 
 
 def test_worker_killed_mid_job_is_requeued_by_the_scheduled_sweeper(deployment, tenant):
@@ -42,7 +51,7 @@ def test_worker_killed_mid_job_is_requeued_by_the_scheduled_sweeper(deployment, 
     deployment.user(tenant.slug, "ana")
     project = make_project(tenant, "Kill Nine")
     # Large enough that making previews keeps a worker busy for many seconds.
-    photos = add_photos(project, 8, raw=False, size=(2400, 1600))
+    photos = add_photos(project, 16, raw=False, size=(2400, 1600))
     host = deployment.start()
 
     status, body = deployment.api(
@@ -59,13 +68,14 @@ def test_worker_killed_mid_job_is_requeued_by_the_scheduled_sweeper(deployment, 
     job_id = jobs[0]["id"]
     time.sleep(1)  # Let it get into the CPU-heavy part.
 
-    pid, share = busiest_worker(host)
-    assert share > 0.3, f"no busy worker found ({share:.2f} of a core)\n{deployment.logs()}"
+    pid, _ = busiest_worker(host)
     os.kill(pid, signal.SIGKILL)
     killed_at = time.monotonic()
 
     status, job = deployment.api("GET", f"jobs/{job_id}")
     assert job["status"] == "running", job  # killed mid-job, not after it ended
+    # The process found by its CPU use was the job's worker (worker ids are host:pid:thread).
+    assert Job.objects.get(pk=job_id).worker_id.split(":")[1] == str(pid)
     # Nothing else runs: only the scheduled sweeper can bring the job back.
     deployment.wait_api(
         f"tasks/{task_id}",
