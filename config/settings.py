@@ -293,13 +293,24 @@ EVENTS_STREAM_POLL_SECONDS = float(os.environ.get("EVENTS_STREAM_POLL_SECONDS", 
 EVENTS_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("EVENTS_STREAM_HEARTBEAT_SECONDS", "15"))
 EVENTS_STREAM_MAX_SECONDS = float(os.environ.get("EVENTS_STREAM_MAX_SECONDS", "3600"))
 
+# The console shows one line when a job starts, one when it ends, and warnings. django-q2 logs
+# a line per wake-up message at INFO: shown only with PIPELINE_LOG_LEVEL=DEBUG.
+PIPELINE_LOG_LEVEL = os.environ.get("PIPELINE_LOG_LEVEL", "").strip().upper() or "INFO"
+if PIPELINE_LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+    raise ImproperlyConfigured("PIPELINE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "jobs": {"level": PIPELINE_LOG_LEVEL},
+        "photos": {"level": PIPELINE_LOG_LEVEL},
+        "projects": {"level": PIPELINE_LOG_LEVEL},
+        "django-q": {"level": "DEBUG" if PIPELINE_LOG_LEVEL == "DEBUG" else "WARNING"},
+    },
 }
 
 if not DEBUG:

@@ -128,7 +128,9 @@ class JobContext:
         return self.job.payload or {}
 
     def log(self, message: str, *args: Any) -> None:
-        logger.info("[job %s %s] " + message, self.job.pk, self.job.type, *args)
+        # Detail for PIPELINE_LOG_LEVEL=DEBUG: by default a job logs one line as it starts
+        # and one as it ends (jobs.runtime.run_job).
+        logger.debug("[job %s %s] " + message, self.job.pk, self.job.type, *args)
 
     # -- cancellation and progress ---------------------------------------------------------
 

@@ -117,11 +117,40 @@ def _wait_for_backoff(lane: str, deadline: float, *, task_id: str | None = None)
 
 
 def run_job(job: Job, *, worker_id: str, heartbeat_thread: bool = True) -> Job:
-    """Run a claimed job's handler and record how it ended.
+    """Run a claimed job's handler and record how it ended, with one log line each.
 
     The heartbeat beats from a thread (``heartbeat_thread``) and also from the handler's own
     thread at every item boundary; foreground runs (``drain``) use the latter alone.
     """
+    logger.info(
+        "Job %s %s started (attempt %s of %s, task %s)",
+        job.pk,
+        job.type,
+        job.attempts,
+        job.max_attempts,
+        job.task_id or "-",
+    )
+    started = time.monotonic()
+    ended = _run_job(job, worker_id=worker_id, heartbeat_thread=heartbeat_thread)
+    seconds = time.monotonic() - started
+    if ended.status == JobStatus.COMPLETED:
+        logger.info("Job %s %s completed in %.1fs", job.pk, job.type, seconds)
+    else:
+        # Failed, canceled, requeued for a retry, or lost to the sweeper: worth a look.
+        first_line = (ended.error_message or "").strip().splitlines()[:1]
+        outcome = "lost to the sweeper" if ended.status == JobStatus.RUNNING else ended.status
+        logger.warning(
+            "Job %s %s ended %s after %.1fs%s",
+            job.pk,
+            job.type,
+            outcome,
+            seconds,
+            f": {first_line[0]}" if first_line else "",
+        )
+    return ended
+
+
+def _run_job(job: Job, *, worker_id: str, heartbeat_thread: bool) -> Job:
     fn = handler_for(job.type)
     if fn is None:
         return job_fail(job_id=job.pk, error=f"Unknown job type '{job.type}'.", retry=False)

@@ -2,6 +2,13 @@
 
 Each scheduled task type runs once per tenant per tick, single-flight: a tick while the same
 task is still queued or running for that tenant adds nothing.
+
+Every schedule names the cluster that runs it: the ``priority`` lane, which ``serve`` and every
+scale-out worker host start. django-q2 runs a schedule without a cluster only in a cluster whose
+``cluster_name`` equals the site ``name`` (``photolib``), which no lane is, so such a schedule
+would never fire. Several priority clusters may tick at once: the scheduler reads due rows with
+``select_for_update`` (PostgreSQL) or inside an IMMEDIATE transaction (SQLite) and moves
+``next_run`` before it commits, so each tick fires once.
 """
 
 from __future__ import annotations
@@ -17,9 +24,12 @@ from django.utils import timezone
 from projects.models import Tenant
 
 from .exceptions import TaskAlreadyRunning
-from .models import Event, Job, JobStatus, TaskRun
+from .models import Event, Job, JobStatus, Lane, TaskRun
 
 logger = logging.getLogger(__name__)
+
+# Priority-lane jobs are short (commits, deletions), so a tick waits little behind them.
+SCHEDULE_CLUSTER: str = Lane.PRIORITY
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,11 @@ SCHEDULES = (
 
 
 def schedules_setup(*, using: str = "default") -> list[str]:
-    """Create or update every schedule by name; running it twice changes nothing."""
+    """Create or update every schedule by name; running it twice changes nothing.
+
+    Existing rows get the current interval and cluster, so rows made by older code (no
+    cluster, hence never run) are fixed by the next migrate or ``setup_schedules``.
+    """
     from django_q.models import Schedule
 
     names = []
@@ -68,6 +82,7 @@ def schedules_setup(*, using: str = "default") -> list[str]:
             "schedule_type": Schedule.MINUTES,
             "minutes": minutes,
             "repeats": -1,
+            "cluster": SCHEDULE_CLUSTER,
         }
         if schedule is None:
             Schedule.objects.using(using).create(name=spec.name, next_run=timezone.now(), **fields)
@@ -93,7 +108,7 @@ def scheduled_task_start(task_type: str, *, tenant_slug: str | None = None) -> d
         try:
             result = start_task(task_type, tenant, source="scheduler", single_flight=True)
         except TaskAlreadyRunning as exc:
-            logger.info("Skipped %s for %s: %s", task_type, tenant.slug, exc)
+            logger.debug("Skipped %s for %s: %s", task_type, tenant.slug, exc)
             continue
         started[tenant.slug] = result["task_id"]
     return started

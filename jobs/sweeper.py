@@ -1,6 +1,7 @@
 """The sweeper (SPEC §7): recover jobs of dead workers and re-send lost wake-ups.
 
-Scheduled every minute and available as ``manage.py sweep``. Safe to run on any number of
+Scheduled every minute in the ``priority`` cluster (jobs/scheduling.py), so it runs whether or
+not any job is running, and available as ``manage.py sweep``. Safe to run on any number of
 machines at once: requeueing locks each job row and re-checks it.
 """
 
@@ -51,14 +52,19 @@ def sweep(
 
 
 SWEEPER_SCHEDULE = "pipeline: sweeper"
+# django-q2's scheduler looks for due schedules every 30 seconds: a sweep due for longer than
+# two looks was not fired (no priority cluster runs) or waits behind long jobs in the queue.
+SWEEP_LATE_SECONDS = 60
 
 
 def sweep_if_due() -> SweepResult | None:
-    """Run the sweeper now if its schedule is due, taking the tick from the scheduler.
+    """Run the sweeper now if its schedule is late, taking the tick from the scheduler.
 
-    Busy workers call this from their heartbeat thread, so stale jobs are recovered even when
-    every lane's workers are in long jobs and the scheduled sweep would wait behind them. The
-    compare-and-set on the schedule's ``next_run`` lets exactly one caller win each tick.
+    An extra to the scheduled sweep, not a replacement: busy workers call this from their
+    heartbeat thread, so stale jobs are recovered even when the priority lane's workers are in
+    long jobs and the scheduled sweep waits behind them in the queue. Only a late tick is taken,
+    so while the scheduler keeps time it does every sweep. The compare-and-set on the
+    schedule's ``next_run`` lets exactly one caller (this or the scheduler) win each tick.
     """
     from datetime import timedelta
 
@@ -67,7 +73,8 @@ def sweep_if_due() -> SweepResult | None:
 
     now = timezone.now()
     interval = timedelta(minutes=settings.PIPELINE_SWEEP_INTERVAL_MINUTES)
-    won = Schedule.objects.filter(name=SWEEPER_SCHEDULE, next_run__lte=now).update(
+    late = now - timedelta(seconds=SWEEP_LATE_SECONDS)
+    won = Schedule.objects.filter(name=SWEEPER_SCHEDULE, next_run__lte=late).update(
         next_run=now + interval
     )
     return sweep() if won else None

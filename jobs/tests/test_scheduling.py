@@ -21,6 +21,22 @@ def test_schedules_follow_interval_settings(db, settings):
     assert Schedule.objects.get(name="pipeline: folder_discovery").minutes == 7
 
 
+def test_every_schedule_runs_in_the_priority_cluster_that_serve_starts(db):
+    schedules_setup()
+    assert set(Schedule.objects.values_list("cluster", flat=True)) == {"priority"}
+
+
+def test_setup_schedules_gives_old_clusterless_rows_the_priority_cluster(db):
+    # Rows made by older code had no cluster, so django-q2 never ran them (no lane is named
+    # like the site); the next migrate or setup_schedules must fix them in place.
+    schedules_setup()
+    Schedule.objects.update(cluster=None)
+    ids = set(Schedule.objects.values_list("pk", flat=True))
+    call_command("setup_schedules")
+    assert set(Schedule.objects.values_list("cluster", flat=True)) == {"priority"}
+    assert set(Schedule.objects.values_list("pk", flat=True)) == ids
+
+
 def test_two_ticks_while_task_is_queued_enqueue_it_once(tenant, other_tenant):
     first = scheduled_task_start("test_scheduled")
     second = scheduled_task_start("test_scheduled")
@@ -67,7 +83,21 @@ def test_prune_deletes_old_events_and_finished_tasks(tenant, settings):
     assert not TaskRun.objects.filter(pk=started["task_id"]).exists()
 
 
-def test_sweep_if_due_takes_the_tick_once(db):
+def test_sweep_if_due_leaves_a_punctual_tick_to_the_scheduler(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.sweeper import SWEEPER_SCHEDULE, sweep_if_due
+
+    schedules_setup()
+    due = timezone.now() - timedelta(seconds=5)
+    Schedule.objects.filter(name=SWEEPER_SCHEDULE).update(next_run=due)
+    assert sweep_if_due() is None
+    assert Schedule.objects.get(name=SWEEPER_SCHEDULE).next_run == due
+
+
+def test_sweep_if_due_takes_a_late_tick_once(db):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -76,7 +106,7 @@ def test_sweep_if_due_takes_the_tick_once(db):
 
     schedules_setup()
     Schedule.objects.filter(name=SWEEPER_SCHEDULE).update(
-        next_run=timezone.now() - timedelta(seconds=1)
+        next_run=timezone.now() - timedelta(seconds=61)
     )
     assert sweep_if_due() is not None
     assert sweep_if_due() is None
