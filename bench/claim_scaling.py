@@ -2,7 +2,7 @@
 
 A fresh database (``photolib_bench_claim`` on PostgreSQL, or a temporary SQLite file with
 ``--db sqlite``) gets a backlog of ``-n`` queued jobs; then ``k`` plain processes, started
-together, loop ``jobs.repository.job_claim`` → ``job_complete`` until nothing is left to
+together, loop ``jobs.lifecycle.job_claim`` → ``job_complete`` until nothing is left to
 claim. Throughput is ``n`` over the span from the first claim to the last completion. The
 run also checks the guarantee it leans on: every job was started exactly once (one
 ``job_started`` event per job) and ended ``completed``.
@@ -34,7 +34,7 @@ def worker(index: int, gate: Path) -> dict:
     _common.setup_django()
     from django.db import connection
 
-    from jobs.repository import job_claim, job_complete
+    from jobs.lifecycle import job_claim, job_complete
 
     connection.ensure_connection()
     # Start together: report ready, then wait for the driver's "go".

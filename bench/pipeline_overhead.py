@@ -5,7 +5,7 @@ child process creates its own database (a temporary SQLite file, or ``photolib_b
 PostgreSQL), migrates it and starts one real ``qcluster`` for the ``default`` lane with
 ``--workers`` workers. The same cluster runs both sides:
 
-* **ours**: ``jobs.repository.job_enqueue(type="test_noop", priority=50)`` — a Job row, its
+* **ours**: ``jobs.enqueue.job_enqueue(type="test_noop", priority=50)`` — a Job row, its
   ``job_queued`` event and a wake-up message on commit; a worker's ``run_lane`` claims it
   (``job_claim``), runs the handler with its heartbeat and ends it (``job_complete``);
 * **raw**: ``django_q.tasks.async_task("bench._tasks.noop")`` with django-q2's defaults (the
@@ -141,8 +141,8 @@ def child(config: str, args: argparse.Namespace) -> dict:
 def _ours_submit(tenant, n: int) -> dict:  # type: ignore[no-untyped-def]
     from django.db.models import Max, Min
 
+    from jobs.enqueue import job_enqueue
     from jobs.models import Job
-    from jobs.repository import job_enqueue
 
     start = time.perf_counter()
     ids = [job_enqueue(tenant=tenant, type="test_noop", priority=50)[0].pk for _ in range(n)]
@@ -205,8 +205,8 @@ def _drain() -> float:
 
 
 def _ours_one(tenant) -> float:  # type: ignore[no-untyped-def]
+    from jobs.enqueue import job_enqueue
     from jobs.models import Job
-    from jobs.repository import job_enqueue
 
     job = job_enqueue(tenant=tenant, type="test_noop", priority=50)[0]
     done = _common.wait_until(
@@ -236,7 +236,7 @@ def _in_process_loop(tenant, n: int) -> dict:  # type: ignore[no-untyped-def]
     from django.test.utils import CaptureQueriesContext
     from django_q.brokers import get_broker
 
-    from jobs.repository import job_enqueue
+    from jobs.enqueue import job_enqueue
     from jobs.runtime import run_lane
 
     for _ in range(n):

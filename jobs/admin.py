@@ -1,8 +1,8 @@
 """Staff admin of the pipeline (SPEC §11): jobs, task runs, items, events and the dashboard.
 
 Every admin is scoped to the staff user's tenant through ``TenantScopedAdminMixin``. Admin
-actions and buttons are thin adapters: cancel and retry call ``jobs.repository.job_cancel`` /
-``job_retry``, pause and resume ``jobs.runtime.lane_set_paused``; the dashboard reads
+actions and buttons are thin adapters: cancel and retry call ``jobs.lifecycle.job_cancel`` /
+``job_retry``, pause and resume ``jobs.lanes.lane_set_paused``; the dashboard reads
 ``jobs.dashboard.dashboard_snapshot``.
 """
 
@@ -38,9 +38,10 @@ from .admin_dashboard import PipelineDashboardMixin
 from .definitions import TASK_DEFINITIONS
 from .events import EventType
 from .exceptions import JobStateError
+from .lanes import lane_for_priority, lane_q
+from .lifecycle import job_cancel, job_retry
 from .models import Event, Job, JobItem, JobStatus, Lane, TaskRun, TaskStatus
-from .orchestrator import task_progress
-from .repository import job_cancel, job_retry
+from .tasks import task_progress
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -126,7 +127,7 @@ class LaneFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
         if self.value() in Lane.values:
-            return queryset.in_lane(self.value())
+            return queryset.filter(lane_q(self.value()))
         return queryset
 
 
@@ -217,7 +218,9 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
     @admin.display(description="lane", ordering="priority")
     def lane_column(self, job: Job) -> str:
         return format_html(
-            '{} <small class="pl-muted" title="priority">{}</small>', job.lane, job.priority
+            '{} <small class="pl-muted" title="priority">{}</small>',
+            lane_for_priority(job.priority),
+            job.priority,
         )
 
     @admin.display(description="project", ordering="project__name")

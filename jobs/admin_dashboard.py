@@ -24,8 +24,8 @@ from config.admin_display import seconds_human
 from projects.models import Tenant, tenant_id_for_user
 
 from .dashboard import dashboard_snapshot
+from .lanes import lane_set_paused
 from .models import Lane
-from .runtime import lane_set_paused
 
 # The page listens to the API's event stream and polls as a fallback; both can be set (an
 # empty PIPELINE_DASHBOARD_STREAM_URL turns the stream off, e.g. behind a server that cannot

@@ -11,7 +11,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -20,19 +19,11 @@ from django.db.models import Q
 
 from projects.models import Project
 
-from .constants import MAX_ITEMS_PER_JOB
 from .error_text import error_text_clean
-from .exceptions import (
-    ItemFailed,
-    ItemSkipped,
-    JobCanceled,
-    JobLost,
-    PayloadTooLarge,
-    is_item_os_error,
-    os_error_text,
-)
+from .exceptions import ItemFailed, ItemSkipped, JobCanceled, JobLost, is_item_os_error
+from .lifecycle import job_heartbeat, job_progress
 from .models import Job, JobItem, JobItemStatus, Scope
-from .repository import job_heartbeat, job_progress
+from .registry import item_error_text
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +31,24 @@ FINISHED_ITEM_STATUSES = (JobItemStatus.DONE, JobItemStatus.SKIPPED, JobItemStat
 
 
 class Heartbeat:
-    """A thread that touches the job's heartbeat and reads its cancel flag."""
+    """A thread that touches the job's heartbeat and reads its cancel flag.
 
-    def __init__(self, *, job_id: int, worker_id: str, interval: float) -> None:
+    ``on_beat`` runs in the thread after each beat (the runtime passes the sweeper's
+    ``sweep_if_due``, so busy workers take a late sweeper tick).
+    """
+
+    def __init__(
+        self,
+        *,
+        job_id: int,
+        worker_id: str,
+        interval: float,
+        on_beat: Callable[[], object] | None = None,
+    ) -> None:
         self.job_id = job_id
         self.worker_id = worker_id
         self.interval = interval
+        self.on_beat = on_beat
         self.cancel_requested = False
         self.lost = False
         self._stop = threading.Event()
@@ -69,12 +72,6 @@ class Heartbeat:
         self.lost = self.lost or not ours
         self.cancel_requested = self.cancel_requested or cancel
 
-    @staticmethod
-    def _sweep_if_due() -> None:
-        from .sweeper import sweep_if_due
-
-        sweep_if_due()
-
     def beat_if_due(self) -> None:
         """Beat from the handler's own thread when the interval has passed (no thread needed)."""
         if time.monotonic() - self._last_beat >= self.interval:
@@ -85,7 +82,8 @@ class Heartbeat:
             while not self._stop.wait(self.interval):
                 try:
                     self.beat()
-                    self._sweep_if_due()
+                    if self.on_beat is not None:
+                        self.on_beat()
                 except Exception:  # A dropped connection must not kill the heartbeat for good.
                     logger.exception("Heartbeat of job %s failed", self.job_id)
                     close_old_connections()
@@ -216,7 +214,8 @@ class JobContext:
 
         ``fn`` returns an optional message, or raises ``ItemSkipped``/``ItemFailed``. An
         ``OSError`` of the item (``is_item_os_error``: not a full or read-only disk) fails that
-        item with a message naming paths relative to the project folder (``os_error_text``).
+        item with the registered message (``jobs.registry.item_error_text``: paths relative to
+        the project folder).
         Any other exception fails the attempt (the job is retried and resumes at this item). With
         ``atomic`` the item's database writes and its status commit together, so a side effect
         kept in the database happens exactly once.
@@ -249,7 +248,7 @@ class JobContext:
                 # One item's file problem (a name too long, an unreadable file) fails that item;
                 # its transaction (``atomic``) is rolled back and the others go on.
                 status = JobItemStatus.FAILED
-                message = os_error_text(exc, root=settings.PHOTOS_ROOT)
+                message = item_error_text(exc)
                 logger.warning("[job %s] item %s failed: %s", self.job.pk, item.pk, message)
             if not (atomic and status == JobItemStatus.DONE):
                 self._finish_item(item, status, message)
@@ -303,19 +302,3 @@ class JobContext:
         if self.job.project_id:
             ids.add(self.job.project_id)
         return list(tenant_projects.filter(Q(pk__in=ids)).order_by("id"))
-
-    def project_path(self, project: Project) -> Path:
-        from photos.storage import project_dir
-
-        return project_dir(project)
-
-    @staticmethod
-    def validate_payload_size(ids: list[Any]) -> None:
-        if len(ids) > MAX_ITEMS_PER_JOB:
-            raise PayloadTooLarge(len(ids))
-
-    @staticmethod
-    def chunk(ids: list[Any], size: int | None = None) -> Iterator[list[Any]]:
-        size = size or settings.PIPELINE_MANIFEST_CHUNK
-        for start in range(0, len(ids), size):
-            yield ids[start : start + size]

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import Job, JobQuerySet, JobStatus, Lane, LaneState
+from .lanes import lane_expression, lane_for_priority, lane_q, lanes_paused
+from .models import Job, JobQuerySet, JobStatus, Lane
 
 FAILURE_WINDOW = timedelta(hours=24)
 LIST_LIMIT = 20
@@ -59,15 +60,6 @@ class DashboardSnapshot(TypedDict):
     failures_24h: dict[str, Any]
 
 
-def lane_expression() -> Case:
-    """The lane of a job as a SQL expression (the priority threshold splits the lanes)."""
-    return Case(
-        When(priority__gte=settings.PIPELINE_PRIORITY_THRESHOLD, then=Value(Lane.PRIORITY)),
-        default=Value(Lane.DEFAULT),
-        output_field=CharField(),
-    )
-
-
 def stale_q(*, now: datetime) -> Q:
     """Running jobs whose heartbeat is older than ``PIPELINE_STALE_SECONDS`` (as the sweeper)."""
     cutoff = now - timedelta(seconds=settings.PIPELINE_STALE_SECONDS)
@@ -81,7 +73,7 @@ def job_summary(job: Job, *, now: datetime) -> JobSummary:
         "id": job.pk,
         "type": job.type,
         "status": job.status,
-        "lane": job.lane,
+        "lane": lane_for_priority(job.priority),
         "scope": job.scope,
         "project_id": job.project_id,
         "project": job.project.name if job.project is not None else None,
@@ -97,11 +89,6 @@ def job_summary(job: Job, *, now: datetime) -> JobSummary:
         "not_before": job.not_before.isoformat() if job.not_before else None,
         "error": (job.error_message.strip().splitlines() or [""])[0][:300],
     }
-
-
-def lanes_paused() -> dict[str, bool]:
-    paused = dict(LaneState.objects.values_list("lane", "paused"))
-    return {lane: bool(paused.get(lane, False)) for lane in Lane.values}
 
 
 def _jobs(user: Any) -> JobQuerySet:
@@ -142,7 +129,7 @@ def dashboard_snapshot(*, user: Any, now: datetime | None = None) -> DashboardSn
         oldest = (
             _jobs(user)
             .filter(status=JobStatus.QUEUED, cancel_requested=False)
-            .in_lane(lane)
+            .filter(lane_q(lane))
             .select_related("project")
             .order_by("created_at", "id")
             .first()

@@ -6,15 +6,12 @@ These tables are the source of truth of the pipeline; django-q2 only carries wak
 from __future__ import annotations
 
 import uuid
-from typing import Self
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from projects.models import Project, Tenant, TenantScopedQuerySet
-
-from .constants import MAX_ITEMS_PER_JOB  # noqa: F401  (re-exported for convenience)
 
 
 class Scope(models.TextChoices):
@@ -26,11 +23,6 @@ class Scope(models.TextChoices):
 class Lane(models.TextChoices):
     PRIORITY = "priority", "Priority"
     DEFAULT = "default", "Default"
-
-
-def lane_for_priority(priority: int) -> str:
-    threshold = settings.PIPELINE_PRIORITY_THRESHOLD
-    return Lane.PRIORITY if priority >= threshold else Lane.DEFAULT
 
 
 class TaskStatus(models.TextChoices):
@@ -82,11 +74,7 @@ FINISHED_JOB_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCEL
 
 
 class JobQuerySet(TenantScopedQuerySet["Job"]):
-    def in_lane(self, lane: str) -> Self:
-        threshold = settings.PIPELINE_PRIORITY_THRESHOLD
-        if lane == Lane.PRIORITY:
-            return self.filter(priority__gte=threshold)
-        return self.filter(priority__lt=threshold)
+    """Jobs scoped by tenant; filter a lane with ``jobs.lanes.lane_q``."""
 
 
 class Job(models.Model):
@@ -154,10 +142,6 @@ class Job(models.Model):
         return f"{self.type} #{self.pk} ({self.status})"
 
     @property
-    def lane(self) -> str:
-        return lane_for_priority(self.priority)
-
-    @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_JOB_STATUSES
 
@@ -192,6 +176,13 @@ class JobItem(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.basename or self.photo_id} of job {self.job_id} ({self.status})"
+
+
+def item_photo_model() -> type[models.Model]:
+    """The model a ``JobItem`` names (``photos.Photo``), without importing the photos app."""
+    model = JobItem._meta.get_field("photo").related_model
+    assert isinstance(model, type)
+    return model
 
 
 class Event(models.Model):

@@ -3,7 +3,8 @@
 A django-q2 message only says "a job may be waiting in lane L". ``run_lane`` claims the best
 job of that lane and runs it, and keeps claiming for up to ``PIPELINE_WORKER_BATCH_SECONDS``;
 with nothing to claim it returns at once, so a duplicated message costs one query and a lost
-one is repaired by the sweeper's re-sent wake-ups.
+one is repaired by the sweeper's re-sent wake-ups. Wake-up messages name ``run_lane`` by its
+dotted path (``jobs.lanes.WAKE_FUNC``): keep it here under that name.
 """
 
 from __future__ import annotations
@@ -22,43 +23,17 @@ from django.utils import timezone
 
 from .context import Heartbeat, JobContext
 from .exceptions import JobCanceled, JobLost
-from .models import Job, JobItem, JobItemStatus, JobStatus, Lane, LaneState
+from .lanes import lane_paused, lane_priority_range, wake_lane
+from .lifecycle import claimable_jobs, job_claim, job_complete, job_fail, job_mark_canceled
+from .models import Job, JobItem, JobItemStatus, JobStatus, Lane
 from .registry import handler_for
-from .repository import _claimable, job_claim, job_complete, job_fail, job_mark_canceled
+from .sweeper import sweep_if_due
 
 logger = logging.getLogger(__name__)
-
-WAKE_FUNC = "jobs.runtime.run_lane"
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
-
-def lane_priority_range(lane: str) -> tuple[int | None, int | None]:
-    threshold = settings.PIPELINE_PRIORITY_THRESHOLD
-    if lane == Lane.PRIORITY:
-        return threshold, None
-    if lane == Lane.DEFAULT:
-        return None, threshold - 1
-    raise ValueError(f"Unknown lane '{lane}'.")
-
-
-def lane_paused(lane: str) -> bool:
-    return LaneState.objects.filter(lane=lane, paused=True).exists()
-
-
-def wake_lane(lane: str) -> None:
-    """Send one wake-up message to the lane's django-q2 cluster. Never raises."""
-    from django_q.tasks import async_task
-
-    try:
-        async_task(
-            WAKE_FUNC, lane, cluster=lane, task_name=f"wake {lane}", q_options={"save": False}
-        )
-    except Exception:
-        # A broker outage must not undo the committed job: the sweeper re-sends wake-ups.
-        logger.exception("Could not send a wake-up to lane %s; the sweeper will retry", lane)
 
 
 def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
@@ -86,7 +61,7 @@ def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
             ran += 1
         else:
             # Out of time with work left: hand over to a fresh message instead of hogging.
-            if _claimable(min_priority=low, max_priority=high).exists():
+            if claimable_jobs(min_priority=low, max_priority=high).exists():
                 wake_lane(lane)
     finally:
         close_old_connections()
@@ -156,7 +131,10 @@ def _run_job(job: Job, *, worker_id: str, heartbeat_thread: bool) -> Job:
         return job_fail(job_id=job.pk, error=f"Unknown job type '{job.type}'.", retry=False)
 
     heartbeat = Heartbeat(
-        job_id=job.pk, worker_id=worker_id, interval=settings.PIPELINE_HEARTBEAT_SECONDS
+        job_id=job.pk,
+        worker_id=worker_id,
+        interval=settings.PIPELINE_HEARTBEAT_SECONDS,
+        on_beat=sweep_if_due,
     )
     if heartbeat_thread:
         heartbeat.start()
@@ -253,12 +231,3 @@ def drain(
             on_job(job)
         ran += 1
     return ran
-
-
-def lane_set_paused(*, lane: str, paused: bool) -> None:
-    """Pause (no new claims) or resume a lane; resuming wakes it."""
-    if lane not in Lane.values:
-        raise ValueError(f"Unknown lane '{lane}'; use one of {', '.join(Lane.values)}.")
-    LaneState.objects.update_or_create(lane=lane, defaults={"paused": paused})
-    if not paused:
-        wake_lane(lane)

@@ -25,6 +25,8 @@ from projects.models import Tenant
 
 from .exceptions import TaskAlreadyRunning
 from .models import Event, Job, JobStatus, Lane, TaskRun
+from .sweeper import SWEEPER_SCHEDULE
+from .tasks import start_task
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ class ScheduleSpec:
 
 
 SCHEDULES = (
-    ScheduleSpec("pipeline: sweeper", "jobs.sweeper.sweep", "PIPELINE_SWEEP_INTERVAL_MINUTES"),
+    ScheduleSpec(SWEEPER_SCHEDULE, "jobs.sweeper.sweep", "PIPELINE_SWEEP_INTERVAL_MINUTES"),
     ScheduleSpec(
         "pipeline: maintenance_global",
         "jobs.scheduling.scheduled_task_start",
@@ -70,6 +72,7 @@ def schedules_setup(*, using: str = "default") -> list[str]:
     Existing rows get the current interval and cluster, so rows made by older code (no
     cluster, hence never run) are fixed by the next migrate or ``setup_schedules``.
     """
+    # django-q2's models need the app registry: import them once it is loaded.
     from django_q.models import Schedule
 
     names = []
@@ -98,8 +101,6 @@ def schedules_setup(*, using: str = "default") -> list[str]:
 
 def scheduled_task_start(task_type: str, *, tenant_slug: str | None = None) -> dict[str, str]:
     """Start ``task_type`` for every tenant (or one) unless one is already queued or running."""
-    from .orchestrator import start_task
-
     started: dict[str, str] = {}
     tenants = Tenant.objects.all()
     if tenant_slug:

@@ -3,11 +3,11 @@
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
+from .scheduling import schedules_setup
+
 
 @receiver(post_migrate)
 def schedules_after_migrate(sender, app_config=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
     if app_config is None or app_config.label != "jobs":
         return
-    from .scheduling import schedules_setup
-
     schedules_setup(using=kwargs.get("using", "default"))

@@ -7,13 +7,15 @@ machines at once: requeueing locks each job row and re-checks it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypedDict
 
 from django.conf import settings
+from django.utils import timezone
 
+from .lanes import lane_paused, lane_workers, wake_lane
+from .lifecycle import jobs_mark_woken, jobs_requeue_stale, jobs_waiting_too_long
 from .models import Lane
-from .repository import jobs_mark_woken, jobs_requeue_stale, jobs_waiting_too_long
-from .runtime import lane_paused, wake_lane
 
 
 class SweepResult(TypedDict):
@@ -39,12 +41,7 @@ def sweep(
             continue
         # One message per waiting job, up to the lane's worker count, is enough: a woken
         # worker keeps claiming until the lane is empty.
-        workers = (
-            settings.PIPELINE_PRIORITY_WORKERS
-            if lane == Lane.PRIORITY
-            else settings.PIPELINE_DEFAULT_WORKERS
-        )
-        for _ in range(min(len(waiting), max(workers, 1))):
+        for _ in range(min(len(waiting), max(lane_workers(lane), 1))):
             wake_lane(lane)
         jobs_mark_woken(job.pk for job in waiting)
         woken[lane] = len(waiting)
@@ -66,9 +63,7 @@ def sweep_if_due() -> SweepResult | None:
     so while the scheduler keeps time it does every sweep. The compare-and-set on the
     schedule's ``next_run`` lets exactly one caller (this or the scheduler) win each tick.
     """
-    from datetime import timedelta
-
-    from django.utils import timezone
+    # django-q2's models need the app registry: import them once it is loaded.
     from django_q.models import Schedule
 
     now = timezone.now()

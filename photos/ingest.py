@@ -445,12 +445,12 @@ def upload_finish(
 ) -> dict[str, Any] | None:
     """Start ``upload_postprocess`` for uploaded photos (derivatives, EXIF, then reconcile).
 
-    Returns the started task (``jobs.orchestrator.start_task``), or ``None`` when there are
+    Returns the started task (``jobs.tasks.start_task``), or ``None`` when there are
     no photos. Past 2,000 photos the first step is split into chunks.
     """
     if not photo_ids:
         return None
-    from jobs.orchestrator import start_task
+    from jobs.tasks import start_task
 
     payload = {"actor_id": actor_id} if actor_id is not None else None
     return dict(

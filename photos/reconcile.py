@@ -649,7 +649,7 @@ def _ingest(
 
 def start_postprocess(*, project: Project, photo_ids: list[int]) -> str:
     """Start ``upload_postprocess`` for ingested rows (auto-chunked past 2,000 items)."""
-    from jobs.orchestrator import start_task
+    from jobs.tasks import start_task
 
     started = start_task(
         "upload_postprocess",

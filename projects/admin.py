@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from config.admin_scoping import TenantScopedAdminMixin
 from jobs.exceptions import PipelineError
 from jobs.models import Job, JobStatus
-from jobs.orchestrator import start_task
+from jobs.tasks import start_task
 from photos.models import PENDING_DELETE_Q, Photo
 from projects.models import Membership, Project, Tenant, tenant_id_for_user
 from projects.names import name_characters_problem

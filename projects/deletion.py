@@ -31,9 +31,9 @@ from django.db import transaction
 
 from jobs.events import EventType, event_record
 from jobs.exceptions import JobStateError, PipelineError
+from jobs.lifecycle import job_cancel
 from jobs.models import Event, Job, JobStatus
-from jobs.orchestrator import start_task, task_active
-from jobs.repository import job_cancel
+from jobs.tasks import start_task, task_active
 from photos import storage
 from photos.models import Photo, Tag
 from photos.services.commit import project_for_user

@@ -106,6 +106,17 @@ task_definition_register(
 task_definition_register(
     TaskDefinition("test_fails", Scope.GLOBAL, (Step("test_always_fails", 50),))
 )
+# Carries step 0's photos to a step that keeps only those its step selector picks.
+task_definition_register(
+    TaskDefinition(
+        "test_carry_needed",
+        Scope.PHOTO_SET,
+        (
+            Step("test_noop", 50),
+            Step("generate_derivatives", 90, carry_items=True, only_if_needed=True),
+        ),
+    )
+)
 
 
 @handler("test_item_os_errors")

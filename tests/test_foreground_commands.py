@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from jobs.management.commands._progress import run_task_foreground
 from jobs.models import Job, JobStatus, TaskRun
-from jobs.orchestrator import start_task
+from jobs.tasks import start_task
 from tests.factories import make_project
 from tests.workers import wait_for
 

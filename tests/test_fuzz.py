@@ -378,7 +378,7 @@ def get_endpoints_with_query_parameters() -> list[tuple[str, list[str]]]:
 @pytest.fixture
 def listed(world, project):
     """Real ids for the path parameters of the GET endpoints."""
-    from jobs.repository import job_enqueue
+    from jobs.enqueue import job_enqueue
 
     job = job_enqueue(tenant=project.tenant, type="test_noop", project=project)[0]
     return {

@@ -13,8 +13,8 @@ from django.core.management import CommandError, call_command
 
 from jobs.events import EventType
 from jobs.models import Event, Job, JobStatus, TaskRun
-from jobs.orchestrator import start_task
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from photos import reconcile, storage
 from photos.models import Photo
 from projects.manifest import manifest_read

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from jobs.models import Job, JobStatus
-from jobs.orchestrator import start_task
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from photos.models import Photo
 from projects.deletion import project_delete
 from projects.manifest import manifest_write

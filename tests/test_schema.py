@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis import GenerationMode
 
-from jobs.repository import job_enqueue
+from jobs.enqueue import job_enqueue
 from tests.factories import make_photo, make_project
 
 pytestmark = pytest.mark.timeout(240)
@@ -84,7 +84,7 @@ def _real_ids(tenant, user):
     project = make_project(tenant, "Fuzz target")
     photo = make_photo(project, "FUZZ_1", jpg=True, raw=True, keep_raw=False)
     job = job_enqueue(tenant=tenant, type="test_noop", project=project, items=[photo])[0]
-    from jobs.orchestrator import start_task
+    from jobs.tasks import start_task
 
     task = start_task("test_three_steps", tenant)
     return {

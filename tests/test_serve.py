@@ -38,8 +38,8 @@ def alive(pid: int) -> bool:
 def test_serve_runs_web_and_both_lanes_and_ctrl_c_stops_all(transactional_db, tmp_path):
     from django_q.models import Schedule
 
+    from jobs.enqueue import job_enqueue
     from jobs.models import Job
-    from jobs.repository import job_enqueue
     from tests.factories import make_tenant
     from tests.workers import wait_for
 

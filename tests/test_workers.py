@@ -8,12 +8,13 @@ import signal
 import pytest
 from django.db import connection
 
+from jobs.enqueue import job_enqueue
 from jobs.events import EventType
+from jobs.lanes import wake_lane
+from jobs.lifecycle import job_cancel
 from jobs.models import Event, Job, JobStatus, TaskRun
-from jobs.orchestrator import start_task
-from jobs.repository import job_cancel, job_enqueue
-from jobs.runtime import wake_lane
 from jobs.sweeper import sweep
+from jobs.tasks import start_task
 from photos.models import Photo
 from tests.factories import make_project
 from tests.workers import wait_for
@@ -182,7 +183,7 @@ def test_unknown_job_type_fails_at_once_without_retry(workers, tenant):
 
 
 def test_paused_lane_claims_nothing_until_resumed(workers, tenant):
-    from jobs.runtime import lane_set_paused
+    from jobs.lanes import lane_set_paused
 
     lane_set_paused(lane="default", paused=True)
     workers.start(lanes=("default",))

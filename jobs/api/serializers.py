@@ -9,12 +9,13 @@ from rest_framework import serializers
 
 from config.api_payloads import MAX_DB_ID, PhotoIdItemField
 from jobs.error_text import error_text_clean
+from jobs.lanes import lane_for_priority
 from jobs.models import Job, JobItem, JobItemStatus, Scope, TaskRun
-from jobs.orchestrator import task_progress
+from jobs.tasks import task_progress
 
 
 class JobSerializer(serializers.ModelSerializer):
-    lane = serializers.CharField(read_only=True)
+    lane = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
@@ -45,6 +46,9 @@ class JobSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_lane(self, job: Job) -> str:
+        return lane_for_priority(job.priority)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

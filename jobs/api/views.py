@@ -21,9 +21,9 @@ from config.api_payloads import body_validate
 from config.pagination import PageSizePagination
 from config.throttling import MaintenanceThrottle, task_throttle_check
 from jobs.definitions import task_definitions_public
+from jobs.lifecycle import job_cancel, job_retry
 from jobs.models import Job, JobItem, TaskRun
-from jobs.orchestrator import start_task, task_definition
-from jobs.repository import job_cancel, job_retry
+from jobs.tasks import start_task, task_definition
 from projects.api.access import project_for_user, project_writable, request_tenant
 from projects.models import Project
 

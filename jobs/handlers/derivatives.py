@@ -6,18 +6,23 @@ job resumes at the first unfinished item. A ``project`` (or ``global``) job with
 walks every photo of its project(s) in id order; a retry walks them again and skips the ones
 already up to date. Payload ``force``: regenerate even when up to date. Each run holds one
 ``FolderIndex``, so a project folder is listed once per job, not once per photo.
+
+Also the step selector of ``generate_derivatives``: a step that carries photos over with
+``only_if_needed`` (``image_move``'s last step) keeps only the photos that still need it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.db.models import QuerySet
+
 from jobs.context import JobContext
 from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import JobItem, Scope
-from jobs.registry import handler
+from jobs.registry import handler, step_selector
 from photos.derivatives import photo_derivatives_generate
-from photos.models import Photo
+from photos.models import DerivativeStatus, Photo
 from photos.storage import FolderIndex
 from projects.models import Project
 
@@ -37,6 +42,14 @@ def _photos_in_id_order(project: Project) -> Iterator[Photo]:
             return
         yield from page
         last_id = page[-1].pk
+
+
+@step_selector("generate_derivatives")
+def photos_needing_derivatives(photos: QuerySet[Photo]) -> QuerySet[Photo]:
+    """Photos without a generated thumbnail and preview that have a source to make them from."""
+    return photos.exclude(
+        thumbnail_status=DerivativeStatus.GENERATED, preview_status=DerivativeStatus.GENERATED
+    ).exclude(jpg_available=False, other_available=False)
 
 
 @handler("upload_postprocess")

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from jobs.context import JobContext
 from jobs.exceptions import JobCanceled, JobLost, PipelineError, TaskAlreadyRunning
 from jobs.registry import handler
+from jobs.tasks import start_task
 from photos import reconcile
 from photos.reconcile import Report
 from projects import maintenance
@@ -134,8 +135,6 @@ def manifest_cleaning(ctx: JobContext) -> None:
 @handler("folder_discovery")
 def folder_discovery(ctx: JobContext) -> None:
     """Discover folders of the job's tenant, then reconcile each new or returning project."""
-    from jobs.orchestrator import start_task
-
     ctx.set_total(1)
     touched = maintenance.folders_discover(
         tenant=ctx.tenant, job_id=ctx.job.pk, checkpoint=ctx.check_cancel

@@ -15,9 +15,10 @@ from django.utils import timezone
 from config.admin_scoping import staff_permissions_grant
 from jobs.admin import JobAdmin
 from jobs.dashboard import dashboard_snapshot
+from jobs.enqueue import job_enqueue
+from jobs.lifecycle import job_claim, job_fail
 from jobs.models import Event, Job, JobItem, JobStatus, LaneState, TaskRun
-from jobs.orchestrator import start_task
-from jobs.repository import job_claim, job_enqueue, job_fail
+from jobs.tasks import start_task
 from tests.factories import make_photo, make_project, make_user
 
 CHANGELIST = "admin:jobs_job_changelist"

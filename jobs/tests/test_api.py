@@ -8,8 +8,8 @@ import pytest
 
 from jobs.constants import MAX_ITEMS_PER_JOB
 from jobs.definitions import TASK_DEFINITIONS
+from jobs.enqueue import job_enqueue
 from jobs.models import Job, JobItem, JobStatus, TaskRun
-from jobs.repository import job_enqueue
 from jobs.runtime import drain
 from tests.factories import make_photo, make_project
 

@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
+from jobs.enqueue import job_enqueue
+from jobs.lifecycle import job_claim
 from jobs.models import Job, LaneState, TaskRun
-from jobs.repository import job_claim, job_enqueue
 from projects.models import Membership, Tenant
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jobs.enqueue import job_enqueue
 from jobs.error_text import error_text_clean
 from jobs.models import Job, JobStatus
-from jobs.repository import job_enqueue
 from jobs.runtime import drain
 from tests.factories import make_photo, make_project
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import errno
 
+from jobs.enqueue import job_enqueue
 from jobs.exceptions import is_item_os_error, os_error_text
 from jobs.models import Event, Job, JobStatus
-from jobs.repository import job_enqueue
 from jobs.runtime import drain
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from jobs.enqueue import job_enqueue
 from jobs.events import EventType
 from jobs.models import Event, JobStatus
-from jobs.repository import job_enqueue
 from jobs.runtime import drain
 from photos.models import Photo
 from tests.factories import make_project
@@ -49,7 +49,7 @@ def test_a_long_job_writes_about_one_progress_event_a_second_and_one_at_its_end(
 
 
 def test_progress_events_carry_the_task_and_project(tenant, project):
-    from jobs.orchestrator import start_task
+    from jobs.tasks import start_task
 
     started = start_task("maintenance", tenant, project=project)
     drain()

@@ -4,8 +4,8 @@ from django_q.models import Schedule
 
 from jobs.exceptions import TaskAlreadyRunning
 from jobs.models import TaskRun
-from jobs.orchestrator import start_task
 from jobs.scheduling import SCHEDULES, prune, scheduled_task_start, schedules_setup
+from jobs.tasks import start_task
 
 
 def test_setup_schedules_twice_leaves_one_per_name(db):

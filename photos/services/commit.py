@@ -20,7 +20,7 @@ from jobs.constants import MAX_ITEMS_PER_JOB
 from jobs.events import EventType, event_record, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.models import Event
-from jobs.orchestrator import start_task
+from jobs.tasks import start_task
 from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo
 from photos.storage import (
     FolderIndex,

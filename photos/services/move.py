@@ -18,7 +18,7 @@ from django.http import Http404
 
 from jobs.events import EventType, event_record
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
-from jobs.orchestrator import start_task
+from jobs.tasks import start_task
 from photos.models import Photo, Tag
 from photos.storage import (
     FolderIndex,

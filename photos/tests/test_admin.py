@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
+from jobs.enqueue import job_enqueue
 from jobs.events import event_record
-from jobs.repository import job_enqueue
 from photos.models import DerivativeStatus, Photo, Tag
 from photos.storage import thumbnail_path
 from tests.factories import make_photo, make_project, make_user

@@ -7,9 +7,9 @@ import pytest
 from django.http import Http404
 from PIL import Image
 
+from jobs.enqueue import job_enqueue
 from jobs.exceptions import PipelineError
 from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
-from jobs.repository import job_enqueue
 from jobs.runtime import drain
 from photos.models import DerivativeStatus, Photo
 from photos.services import (

@@ -15,8 +15,8 @@ from PIL import Image
 
 from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Event, Job, JobItem, JobStatus
-from jobs.orchestrator import start_task
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from photos import imaging
 from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo

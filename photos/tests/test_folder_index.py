@@ -14,8 +14,8 @@ import pytest
 
 from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Job, JobStatus
-from jobs.orchestrator import start_task
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from photos import storage
 from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo

@@ -16,8 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from jobs.exceptions import ItemSkipped
-from jobs.orchestrator import start_task
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from photos import metadata, rawfiles, xmp
 from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Label, Photo

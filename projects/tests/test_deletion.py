@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from django.http import Http404
 
+from jobs.enqueue import job_enqueue
 from jobs.exceptions import PipelineError
 from jobs.models import Event, Job, JobStatus, TaskRun
-from jobs.orchestrator import start_task
-from jobs.repository import job_enqueue
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from photos.models import Photo, Tag
 from photos.services import photos_tags_add
 from projects.deletion import (

@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 
 from config.admin_scoping import staff_permissions_grant
+from jobs.enqueue import job_enqueue
 from jobs.models import Job, JobStatus
-from jobs.repository import job_enqueue
 from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.browser
@@ -139,7 +139,7 @@ def test_dashboard_polls_when_there_is_no_event_stream(
     page.wait_for_selector("text=Lane 'priority' paused")
     assert page.is_visible("#resume-priority")
     assert not page.is_visible("#pause-priority")
-    from jobs.repository import job_cancel
+    from jobs.lifecycle import job_cancel
 
     job_cancel(job_id=pipeline["own"][1].pk)
     page.wait_for_function(

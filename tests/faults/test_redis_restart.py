@@ -16,8 +16,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from jobs.enqueue import job_enqueue
 from jobs.models import Job, TaskRun
-from jobs.repository import job_enqueue
 from jobs.sweeper import sweep
 from photos.models import Photo
 from photos.services import photos_commit

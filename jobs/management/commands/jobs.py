@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from jobs.lanes import lane_for_priority, lane_paused, lane_q
 from jobs.models import Job, JobStatus, Lane
-from jobs.runtime import lane_paused
 
 
 def _age(when) -> str:  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             jobs = jobs.filter(tenant__slug=options["tenant"])
         self.stdout.write(f"{'LANE':<10} {'STATE':<8} {'QUEUED':>7} {'RUNNING':>8}")
         for lane in Lane.values:
-            in_lane = jobs.in_lane(lane)
+            in_lane = jobs.filter(lane_q(lane))
             self.stdout.write(
                 f"{lane:<10} {'paused' if lane_paused(lane) else 'running':<8} "
                 f"{in_lane.filter(status=JobStatus.QUEUED).count():>7} "
@@ -51,6 +51,6 @@ class Command(BaseCommand):
             progress = f"{job.progress_done}/{job.progress_total}"
             self.stdout.write(
                 f"{job.pk:>6} {job.tenant.slug[:12]:<12} {job.type[:24]:<24} {job.scope:<9} "
-                f"{job.lane:<8} {job.priority:>3} {job.status:<9} {progress:>11} "
+                f"{lane_for_priority(job.priority):<8} {job.priority:>3} {job.status:<9} {progress:>11} "
                 f"{job.attempts:>3} {_age(job.created_at):>5}  {job.project.name if job.project else '-'}"
             )

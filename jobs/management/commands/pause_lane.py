@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.lanes import lane_set_paused
 from jobs.models import Lane
-from jobs.runtime import lane_set_paused
 
 
 class Command(BaseCommand):

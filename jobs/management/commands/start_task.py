@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.exceptions import PipelineError
-from jobs.orchestrator import start_task
+from jobs.tasks import start_task
 from projects.models import Project, Tenant
 
 from ._progress import run_task_foreground, task_error

@@ -1,9 +1,11 @@
-"""Tasks: start them, advance them step by step, derive their status (SPEC §5).
+"""Tasks (SPEC §5): start them, advance them step by step, and own the TaskRun's status.
 
 ``start_task`` writes the TaskRun and the first step's jobs in one transaction.
-``task_job_finished`` runs inside the transaction that ends a job: it locks the TaskRun, and
-advances with a compare-and-set on ``current_step``, so the next step is enqueued exactly once
-even when several chunks finish at the same moment on different workers.
+``task_job_finished`` runs inside the transaction that ends a job (``jobs.lifecycle`` calls
+it): it locks the TaskRun, and advances with a compare-and-set on ``current_step``, so the next
+step is enqueued exactly once even when several chunks finish at the same moment on different
+workers. A step that carries photos over keeps those its registered step selector picks
+(``jobs.registry.step_selector``); the engine itself knows no photo field.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Any, TypedDict
 from django.db import transaction
 from django.utils import timezone
 
-from photos.models import DerivativeStatus, Photo
 from projects.models import Project, Tenant
 
+from .constants import MAX_ITEMS_PER_JOB
 from .definitions import TASK_DEFINITIONS, Step, TaskDefinition
+from .enqueue import ItemSpec, item_photo_id, job_enqueue, scope_resolve
 from .exceptions import PayloadTooLarge, ScopeError, TaskAlreadyRunning, UnknownTaskType
-from .models import Job, JobItem, JobStatus, Scope, TaskRun, TaskStatus
-from .repository import ItemSpec, job_enqueue, scope_resolve
+from .models import Job, JobItem, JobStatus, Scope, TaskRun, TaskStatus, item_photo_model
+from .registry import step_selector_for
 
 RESERVED_PAYLOAD_KEYS = ("task_id", "type", "source")
 ACTIVE_TASK_STATUSES = (TaskStatus.QUEUED, TaskStatus.RUNNING)
@@ -79,7 +82,7 @@ def start_task(
             f"Task '{type}' runs with scope {' or '.join(definition.scopes)}, not '{scope}'."
         )
     scope_resolve(scope=scope, project=project, has_items=bool(items))
-    if not auto_chunk and len(items) > 2000:
+    if not auto_chunk and len(items) > MAX_ITEMS_PER_JOB:
         raise PayloadTooLarge(len(items))
 
     task_payload = {k: v for k, v in (payload or {}).items() if k not in RESERVED_PAYLOAD_KEYS}
@@ -113,17 +116,14 @@ def start_task(
 def _affected_projects(
     *, tenant: Tenant, items: Sequence[ItemSpec], project: Project | None
 ) -> list[int]:
-    ids = {
-        i if isinstance(i, int) else (i.pk if isinstance(i, Photo) else i.get("photo_id"))
-        for i in items
-    }
+    ids = {item_photo_id(i) for i in items}
     ids.discard(None)
     project_ids: set[int] = set()
     id_list = sorted(ids)  # type: ignore[type-var]
-    for start in range(0, len(id_list), 2000):
+    photos = item_photo_model().objects.for_tenant(tenant)  # type: ignore[attr-defined]
+    for start in range(0, len(id_list), MAX_ITEMS_PER_JOB):
         project_ids.update(
-            Photo.objects.for_tenant(tenant)
-            .filter(pk__in=id_list[start : start + 2000])
+            photos.filter(pk__in=id_list[start : start + MAX_ITEMS_PER_JOB])
             .values_list("project_id", flat=True)
             .distinct()
         )
@@ -150,7 +150,11 @@ def _enqueue_step(
 
 
 def _items_for_step(task: TaskRun, step: Step) -> list[int] | None:
-    """Photo ids a carrying step works on: step 0's photos that still exist (and need it)."""
+    """Photo ids a carrying step works on: step 0's photos that still exist (and need it).
+
+    "Need it" is the step selector's answer (``only_if_needed``), registered by the app that
+    knows the photos.
+    """
     if not step.carry_items:
         return None
     photo_ids = (
@@ -158,12 +162,29 @@ def _items_for_step(task: TaskRun, step: Step) -> list[int] | None:
         .order_by("id")
         .values_list("photo_id", flat=True)
     )
-    photos = Photo.objects.filter(pk__in=list(photo_ids), project__tenant_id=task.tenant_id)
+    photos = (
+        item_photo_model()
+        .objects.for_tenant(task.tenant_id)  # type: ignore[attr-defined]
+        .filter(pk__in=list(photo_ids))
+    )
     if step.only_if_needed:
-        photos = photos.exclude(
-            thumbnail_status=DerivativeStatus.GENERATED, preview_status=DerivativeStatus.GENERATED
-        ).exclude(jpg_available=False, other_available=False)
+        photos = step_selector_for(step.type)(photos)
     return list(photos.order_by("id").values_list("pk", flat=True))
+
+
+def task_job_started(*, job: Job) -> None:
+    """Called in the transaction that claimed ``job``: its task is running from now on."""
+    if job.task_id:
+        TaskRun.objects.filter(pk=job.task_id, status=TaskStatus.QUEUED).update(
+            status=TaskStatus.RUNNING
+        )
+
+
+def task_job_retried(*, job: Job) -> None:
+    """Called in the transaction that put a failed or canceled ``job`` back in its queue: the
+    task runs again and goes on from that job's step."""
+    if job.task_id:
+        TaskRun.objects.filter(pk=job.task_id).update(status=TaskStatus.RUNNING, finished_at=None)
 
 
 def task_job_finished(*, job: Job) -> None:

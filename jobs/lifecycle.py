@@ -1,15 +1,18 @@
-"""The job repository: every state change of a job goes through one function here.
+"""The job state machine: every change of a queued or running job goes through one function here.
 
-Each function runs its own transaction (or joins the caller's), writes the matching event to the
-outbox in the same transaction and sends wake-ups only after commit. Claiming is atomic on both
-databases: ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, a compare-and-set on SQLite
-(whose IMMEDIATE transactions already serialise writers).
+Claim, heartbeat, progress, complete, fail (retry with backoff), cancel, retry by hand and the
+requeue of stale jobs. Each function runs its own transaction (or joins the caller's), writes
+the matching event to the outbox in the same transaction and sends wake-ups only after commit
+(``jobs.lanes``). The end of a job tells its task in that transaction (``jobs.tasks``), which
+may enqueue the next step. Claiming is atomic on both databases: ``SELECT … FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, a compare-and-set on SQLite (whose IMMEDIATE transactions already
+serialise writers).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -19,148 +22,23 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
-from photos.models import Photo
-from projects.models import Project, Tenant
-
-from .constants import MAX_ITEMS_PER_JOB
 from .error_text import error_text_clean
 from .events import EventType, job_event
-from .exceptions import JobStateError, PayloadTooLarge, ScopeError
-from .models import Job, JobItem, JobItemStatus, JobStatus, Scope, TaskRun, lane_for_priority
+from .exceptions import JobStateError
+from .lanes import lane_for_priority, lane_q, wake_lane_on_commit
+from .models import Job, JobItem, JobItemStatus, JobStatus
+from .tasks import task_job_finished, task_job_retried, task_job_started
 
 logger = logging.getLogger(__name__)
-
-ItemSpec = int | dict[str, Any] | Photo
-
-
-# --- enqueue ------------------------------------------------------------------------------
-
-
-def scope_resolve(*, scope: str | None, project: Project | None, has_items: bool) -> str:
-    """The job's scope: the explicit one checked against the arguments, else inferred.
-
-    A project → ``project``; items without a project → ``photo_set``; neither → ``global``.
-    """
-    if scope is None:
-        if project is not None:
-            return Scope.PROJECT
-        return Scope.PHOTO_SET if has_items else Scope.GLOBAL
-    if scope not in Scope.values:
-        raise ScopeError(f"Unknown scope '{scope}'; use one of {', '.join(Scope.values)}.")
-    if scope == Scope.PROJECT and project is None:
-        raise ScopeError("A project-scoped job needs a project.")
-    if scope == Scope.GLOBAL and project is not None:
-        raise ScopeError("A global job must not name a project.")
-    if scope == Scope.GLOBAL and has_items:
-        raise ScopeError("A global job takes no items.")
-    return scope
-
-
-def _normalise_items(*, tenant: Tenant, items: Sequence[ItemSpec]) -> list[tuple[int | None, str]]:
-    """``(photo_id, basename)`` pairs in the given order, checked to belong to the tenant."""
-    pairs: list[tuple[int | None, str | None]] = []
-    for item in items:
-        if isinstance(item, Photo):
-            pairs.append((item.pk, item.basename))
-        elif isinstance(item, dict):
-            if item.get("photo_id") is None and not item.get("basename"):
-                raise ScopeError(f"A job item needs a photo_id or a basename, got {item!r}.")
-            pairs.append((item.get("photo_id"), item.get("basename")))
-        elif isinstance(item, int) and not isinstance(item, bool):
-            pairs.append((item, None))
-        else:
-            raise ScopeError(f"Unsupported job item {item!r}.")
-    missing = {pid for pid, base in pairs if pid is not None and base is None}
-    # ``int | None`` keys: a pair with neither id nor name misses below and raises KeyError.
-    names: dict[int | None, str] = {}
-    ids = sorted(missing)
-    for start in range(0, len(ids), MAX_ITEMS_PER_JOB):
-        names.update(
-            Photo.objects.for_tenant(tenant)
-            .filter(pk__in=ids[start : start + MAX_ITEMS_PER_JOB])
-            .values_list("pk", "basename")
-        )
-    unknown = missing - names.keys()
-    if unknown:
-        raise ScopeError(
-            f"Photos not found in tenant '{tenant.slug}': {', '.join(map(str, sorted(unknown)[:20]))}."
-        )
-    return [(pid, base if base is not None else names[pid]) for pid, base in pairs]
-
-
-def job_enqueue(
-    *,
-    tenant: Tenant,
-    type: str,
-    project: Project | None = None,
-    scope: str | None = None,
-    items: Sequence[ItemSpec] | None = None,
-    payload: dict[str, Any] | None = None,
-    priority: int = 50,
-    task: TaskRun | None = None,
-    step_index: int = 0,
-    auto_chunk: bool = False,
-    max_attempts: int | None = None,
-) -> list[Job]:
-    """Create a job (or one per chunk of 2,000 items) and wake its lane after commit.
-
-    More than ``MAX_ITEMS_PER_JOB`` items raise ``PayloadTooLarge`` unless ``auto_chunk``.
-    """
-    items = list(items or [])
-    scope = scope_resolve(scope=scope, project=project, has_items=bool(items))
-    if project is not None and project.tenant_id != tenant.pk:
-        raise ScopeError("The project belongs to another tenant.")
-    if len(items) > MAX_ITEMS_PER_JOB and not auto_chunk:
-        raise PayloadTooLarge(len(items))
-    pairs = _normalise_items(tenant=tenant, items=items) if items else []
-    chunks = [pairs[i : i + MAX_ITEMS_PER_JOB] for i in range(0, len(pairs), MAX_ITEMS_PER_JOB)]
-    chunks = chunks or [[]]
-
-    jobs: list[Job] = []
-    with transaction.atomic():
-        for index, chunk in enumerate(chunks):
-            job = Job.objects.create(
-                tenant=tenant,
-                project=project,
-                task=task,
-                type=type,
-                scope=scope,
-                step_index=step_index,
-                chunk_index=index,
-                total_chunks=len(chunks),
-                priority=priority,
-                payload=dict(payload or {}),
-                progress_total=len(chunk),
-                max_attempts=max_attempts or settings.PIPELINE_MAX_ATTEMPTS,
-                woken_at=timezone.now(),
-            )
-            if chunk:
-                JobItem.objects.bulk_create(
-                    [
-                        JobItem(job=job, tenant=tenant, photo_id=pid, basename=base)
-                        for pid, base in chunk
-                    ],
-                    batch_size=500,
-                )
-            job_event(job, EventType.JOB_QUEUED)
-            jobs.append(job)
-        for job in jobs:
-            _wake_on_commit(job.lane)
-    return jobs
-
-
-def _wake_on_commit(lane: str) -> None:
-    from .runtime import wake_lane
-
-    transaction.on_commit(lambda: wake_lane(lane))
 
 
 # --- claim --------------------------------------------------------------------------------
 
 
-def _claimable(
+def claimable_jobs(
     *, min_priority: int | None, max_priority: int | None, task_id: str | None = None
 ) -> Any:
+    """Queued jobs a worker may claim now, best first: not canceled, backoff elapsed."""
     now = timezone.now()
     qs = Job.objects.filter(status=JobStatus.QUEUED, cancel_requested=False).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now)
@@ -187,7 +65,9 @@ def job_claim(
     Never returns a canceled job, one whose backoff has not elapsed, or one another worker
     holds. The attempt is counted here, so a crash before the job ends still counts.
     """
-    candidates = _claimable(min_priority=min_priority, max_priority=max_priority, task_id=task_id)
+    candidates = claimable_jobs(
+        min_priority=min_priority, max_priority=max_priority, task_id=task_id
+    )
     now = timezone.now()
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
@@ -221,8 +101,7 @@ def job_claim(
         # Everything the handler needs, read once.
         job = Job.objects.select_related("tenant", "project", "task").get(pk=job.pk)
         job_event(job, EventType.JOB_STARTED, attempt=job.attempts)
-        if job.task_id:
-            TaskRun.objects.filter(pk=job.task_id, status="queued").update(status="running")
+        task_job_started(job=job)
     return job
 
 
@@ -313,8 +192,6 @@ def _finish(job: Job, status: str, *, error: str = "", event_type: str, **extra:
         # The end of a step announces its final progress, whatever the throttle held back.
         _progress_event(job)
     job_event(job, event_type, **({"error": job.error_message} if error else {}), **extra)
-    from .orchestrator import task_job_finished
-
     task_job_finished(job=job)
     return job
 
@@ -401,7 +278,7 @@ def _requeue(job: Job, *, error: str) -> Job:
         ]
     )
     job_event(job, EventType.JOB_QUEUED, retry=True, attempt=job.attempts, error=job.error_message)
-    _wake_on_commit(job.lane)
+    wake_lane_on_commit(lane_for_priority(job.priority))
     return job
 
 
@@ -451,10 +328,9 @@ def job_retry(*, job_id: int) -> Job:
         job.worker_id = ""
         job.woken_at = now
         job.save()
-        if job.task_id:
-            TaskRun.objects.filter(pk=job.task_id).update(status="running", finished_at=None)
+        task_job_retried(job=job)
         job_event(job, EventType.JOB_QUEUED, retry=True, manual=True)
-        _wake_on_commit(job.lane)
+        wake_lane_on_commit(lane_for_priority(job.priority))
     return job
 
 
@@ -498,15 +374,11 @@ def jobs_waiting_too_long(*, lane: str, older_than_seconds: int) -> list[Job]:
     """Claimable queued jobs of a lane whose last wake-up is older than the given age."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
-        _claimable(min_priority=None, max_priority=None)
+        claimable_jobs(min_priority=None, max_priority=None)
         .filter(Q(woken_at__isnull=True) | Q(woken_at__lt=cutoff))
-        .in_lane(lane)[:50]
+        .filter(lane_q(lane))[:50]
     )
 
 
 def jobs_mark_woken(job_ids: Iterable[int]) -> None:
     Job.objects.filter(pk__in=list(job_ids)).update(woken_at=timezone.now())
-
-
-def lane_of(job: Job) -> str:
-    return lane_for_priority(job.priority)

@@ -1,11 +1,12 @@
 import pytest
 
 from jobs.exceptions import ScopeError, UnknownTaskType
+from jobs.lifecycle import job_cancel, job_claim, job_complete, job_fail, job_retry
 from jobs.models import Job, JobStatus, TaskRun
-from jobs.orchestrator import start_task
-from jobs.repository import job_cancel, job_claim, job_fail, job_retry
+from jobs.registry import step_selector_for
 from jobs.runtime import drain
-from photos.models import Photo
+from jobs.tasks import start_task
+from photos.models import DerivativeStatus, Photo
 from tests.factories import make_project
 
 
@@ -98,3 +99,47 @@ def test_chunk_completion_enqueues_next_step_once(tenant, project):
     task = TaskRun.objects.get(pk=started["task_id"])
     assert task.status == "completed"
     assert task.jobs.filter(step_index=1).count() == 1
+
+
+def _finish_first_step(task_id: str) -> None:
+    job = job_claim(worker_id="w", task_id=task_id)
+    assert job is not None
+    assert job.step_index == 0
+    job_complete(job_id=job.pk)
+
+
+def test_carried_step_keeps_the_photos_its_selector_picks(tenant, project, other_tenant):
+    done = Photo.objects.create(
+        project=project,
+        basename="DONE",
+        jpg_available=True,
+        thumbnail_status=DerivativeStatus.GENERATED,
+        preview_status=DerivativeStatus.GENERATED,
+    )
+    needs = Photo.objects.create(project=project, basename="NEEDS", jpg_available=True)
+    no_source = Photo.objects.create(project=project, basename="NOSOURCE")
+    started = start_task("test_carry_needed", tenant, items=[done.pk, needs.pk, no_source.pk])
+    _finish_first_step(started["task_id"])
+    step = Job.objects.get(task_id=started["task_id"], step_index=1)
+    assert (step.type, step.priority) == ("generate_derivatives", 90)
+    assert list(step.items.values_list("photo_id", flat=True)) == [needs.pk]
+
+
+def test_carried_step_is_skipped_when_no_photo_needs_it(tenant, project):
+    done = Photo.objects.create(
+        project=project,
+        basename="DONE",
+        jpg_available=True,
+        thumbnail_status=DerivativeStatus.GENERATED,
+        preview_status=DerivativeStatus.GENERATED,
+    )
+    started = start_task("test_carry_needed", tenant, items=[done.pk])
+    _finish_first_step(started["task_id"])
+    task = TaskRun.objects.get(pk=started["task_id"])
+    assert task.status == "completed"
+    assert not task.jobs.filter(step_index=1).exists()
+
+
+def test_a_step_asking_for_an_unregistered_selector_is_an_error():
+    with pytest.raises(LookupError, match="No step selector registered for step type 'nope'"):
+        step_selector_for("nope")

@@ -1,0 +1,116 @@
+"""Lanes (SPEC §7): which priorities a lane runs, whether it is paused, and its wake-ups.
+
+The lane of a priority is decided here once (``lane_priority_range``); every other reading —
+the lane of a job, a queryset filter, the SQL expression of the dashboard — is derived from it.
+This is also the only module that sends django-q2 messages (ruff's ``banned-api`` keeps it so):
+a message only says "a job may be waiting in lane L", the job tables hold everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, CharField, Q, Value, When
+
+from .models import Lane, LaneState
+
+logger = logging.getLogger(__name__)
+
+# The dotted path every wake-up message names. Messages in flight (and in the ORM broker's
+# table) store it, so keep ``jobs.runtime.run_lane`` importable under this name.
+WAKE_FUNC = "jobs.runtime.run_lane"
+
+
+def lane_priority_range(lane: str) -> tuple[int | None, int | None]:
+    """``(lowest, highest)`` priority the lane runs (``None``: unbounded), both inclusive.
+
+    ``PIPELINE_PRIORITY_THRESHOLD`` and above run in the priority lane, the rest in the default
+    lane.
+    """
+    threshold = settings.PIPELINE_PRIORITY_THRESHOLD
+    if lane == Lane.PRIORITY:
+        return threshold, None
+    if lane == Lane.DEFAULT:
+        return None, threshold - 1
+    raise ValueError(f"Unknown lane '{lane}'; use one of {', '.join(Lane.values)}.")
+
+
+def lane_for_priority(priority: int) -> str:
+    """The lane a job of ``priority`` runs in."""
+    for lane in Lane.values:
+        low, high = lane_priority_range(lane)
+        if (low is None or priority >= low) and (high is None or priority <= high):
+            return lane
+    raise ValueError(f"No lane runs priority {priority}.")
+
+
+def lane_q(lane: str) -> Q:
+    """The jobs of ``lane`` as a filter on ``priority``."""
+    low, high = lane_priority_range(lane)
+    condition = Q()
+    if low is not None:
+        condition &= Q(priority__gte=low)
+    if high is not None:
+        condition &= Q(priority__lte=high)
+    return condition
+
+
+def lane_expression() -> Case:
+    """The lane of a job as a SQL expression (to group counts by lane)."""
+    return Case(
+        *(When(lane_q(lane), then=Value(lane)) for lane in Lane.values),
+        output_field=CharField(),
+    )
+
+
+def lane_workers(lane: str) -> int:
+    """How many workers the lane's cluster runs (``config.settings`` builds the clusters)."""
+    if lane == Lane.PRIORITY:
+        return int(settings.PIPELINE_PRIORITY_WORKERS)
+    return int(settings.PIPELINE_DEFAULT_WORKERS)
+
+
+# --- paused state -------------------------------------------------------------------------
+
+
+def lane_paused(lane: str) -> bool:
+    return LaneState.objects.filter(lane=lane, paused=True).exists()
+
+
+def lanes_paused() -> dict[str, bool]:
+    """Every lane with whether it is paused (a lane without a row runs)."""
+    paused = dict(LaneState.objects.values_list("lane", "paused"))
+    return {lane: bool(paused.get(lane, False)) for lane in Lane.values}
+
+
+def lane_set_paused(*, lane: str, paused: bool) -> None:
+    """Pause (no new claims) or resume a lane; resuming wakes it."""
+    if lane not in Lane.values:
+        raise ValueError(f"Unknown lane '{lane}'; use one of {', '.join(Lane.values)}.")
+    LaneState.objects.update_or_create(lane=lane, defaults={"paused": paused})
+    if not paused:
+        wake_lane(lane)
+
+
+# --- wake-ups -----------------------------------------------------------------------------
+
+
+def wake_lane(lane: str) -> None:
+    """Send one wake-up message to the lane's django-q2 cluster. Never raises."""
+    # django-q2 reads its settings and models on import: import it once the apps are loaded.
+    from django_q.tasks import async_task
+
+    try:
+        async_task(
+            WAKE_FUNC, lane, cluster=lane, task_name=f"wake {lane}", q_options={"save": False}
+        )
+    except Exception:
+        # A broker outage must not undo the committed job: the sweeper re-sends wake-ups.
+        logger.exception("Could not send a wake-up to lane %s; the sweeper will retry", lane)
+
+
+def wake_lane_on_commit(lane: str) -> None:
+    """Wake ``lane`` once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: wake_lane(lane))
