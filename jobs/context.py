@@ -92,8 +92,13 @@ class JobContext:
         self._heartbeat = heartbeat
         self._last_cancel_check = 0.0
         self._done = 0
+        # The first progress update announces itself (clients learn the total at once).
+        self._last_progress_event = float("-inf")
         # Whether the handler looked at items; only then can the job have failed items.
         self.items_seen = False
+        # Failures of work without a JobItem (a whole-project walk); see ``unit_failed``.
+        self.units_failed = 0
+        self.first_unit_error = ""
 
     # -- identity and payload --------------------------------------------------------------
 
@@ -141,12 +146,33 @@ class JobContext:
                 raise JobCanceled()
 
     def set_total(self, total: int) -> None:
-        job_progress(job_id=self.job.pk, done=self._done, total=total)
-        self.job.progress_total = max(self.job.progress_total, total)
+        self._record_progress(total)
 
     def progress(self, done: int, total: int | None = None) -> None:
         self._done = max(self._done, done)
-        job_progress(job_id=self.job.pk, done=self._done, total=total)
+        self._record_progress(total)
+
+    def _record_progress(self, total: int | None) -> None:
+        """Store progress; announce it (``job_progress`` event) at most once per interval.
+
+        The job's end announces the final progress too (``job_complete``), so a throttled
+        last update is never lost to clients.
+        """
+        now = time.monotonic()
+        announce = now - self._last_progress_event >= settings.PIPELINE_PROGRESS_EVENT_SECONDS
+        job_progress(job_id=self.job.pk, done=self._done, total=total, announce=announce)
+        if announce:
+            self._last_progress_event = now
+        if total is not None:
+            self.job.progress_total = max(self.job.progress_total, total)
+
+    def unit_failed(self, error: str) -> None:
+        """Count a failed unit of work that has no ``JobItem`` (a photo of a whole-project walk,
+        a project of a global job). The job still completes, and its message and
+        ``job_completed`` event say how many failed and the first error."""
+        self.units_failed += 1
+        if not self.first_unit_error:
+            self.first_unit_error = error
 
     def advance(self, n: int = 1) -> None:
         self.progress(self._done + n)

@@ -239,8 +239,14 @@ def job_heartbeat(*, job_id: int, worker_id: str) -> tuple[bool, bool]:
     return bool(updated), bool(cancel)
 
 
-def job_progress(*, job_id: int, done: int, total: int | None = None) -> None:
-    """Raise progress; it never goes down and never passes the total."""
+def job_progress(
+    *, job_id: int, done: int, total: int | None = None, announce: bool = False
+) -> None:
+    """Raise progress; it never goes down and never passes the total.
+
+    With ``announce`` a ``job_progress`` event carrying the stored values is written in the
+    same transaction (callers throttle it: SPEC §10, about once a second per job).
+    """
     fields: dict[str, Any] = {}
     if total is not None:
         fields["progress_total"] = Greatest(F("progress_total"), total)
@@ -248,7 +254,40 @@ def job_progress(*, job_id: int, done: int, total: int | None = None) -> None:
     else:
         cap = F("progress_total")
     fields["progress_done"] = Least(Greatest(F("progress_done"), done), cap)
-    Job.objects.filter(pk=job_id).update(**fields, heartbeat_at=timezone.now())
+    if not announce:
+        Job.objects.filter(pk=job_id).update(**fields, heartbeat_at=timezone.now())
+        return
+    with transaction.atomic():
+        Job.objects.filter(pk=job_id).update(**fields, heartbeat_at=timezone.now())
+        job = (
+            Job.objects.filter(pk=job_id, status=JobStatus.RUNNING)
+            .only(*PROGRESS_EVENT_FIELDS)
+            .first()
+        )
+        if job is not None:
+            _progress_event(job)
+
+
+# What a job_progress event needs; never the payload, which can be long.
+PROGRESS_EVENT_FIELDS = (
+    "tenant_id",
+    "project_id",
+    "task_id",
+    "type",
+    "scope",
+    "status",
+    "progress_done",
+    "progress_total",
+)
+
+
+def _progress_event(job: Job) -> None:
+    job_event(
+        job,
+        EventType.JOB_PROGRESS,
+        progress_done=job.progress_done,
+        progress_total=job.progress_total,
+    )
 
 
 # --- ending -------------------------------------------------------------------------------
@@ -256,6 +295,7 @@ def job_progress(*, job_id: int, done: int, total: int | None = None) -> None:
 
 def _finish(job: Job, status: str, *, error: str = "", event_type: str, **extra: Any) -> Job:
     now = timezone.now()
+    was_running = job.status == JobStatus.RUNNING
     job.status = status
     job.finished_at = now
     job.heartbeat_at = now
@@ -268,6 +308,9 @@ def _finish(job: Job, status: str, *, error: str = "", event_type: str, **extra:
         job.last_error_at = now
         update += ["error_message", "last_error_at"]
     job.save(update_fields=update)
+    if was_running:
+        # The end of a step announces its final progress, whatever the throttle held back.
+        _progress_event(job)
     job_event(job, event_type, **({"error": job.error_message} if error else {}), **extra)
     from .orchestrator import task_job_finished
 
@@ -279,8 +322,15 @@ def _locked(job_id: int) -> Job:
     return Job.objects.select_for_update().get(pk=job_id)
 
 
-def job_complete(*, job_id: int, message: str = "") -> Job:
-    """End a running job. A job whose cancellation was requested ends ``canceled`` instead."""
+def job_complete(
+    *, job_id: int, message: str = "", failed_items: int = 0, total_items: int = 0
+) -> Job:
+    """End a running job. A job whose cancellation was requested ends ``canceled`` instead.
+
+    ``message`` (kept in ``error_message``) and ``failed_items`` of ``total_items`` say that
+    some of the job's items failed although the job as a whole completed; ``job_completed``
+    carries them too, so no client misses a partly failed job.
+    """
     with transaction.atomic():
         job = _locked(job_id)
         if job.is_finished:
@@ -290,7 +340,10 @@ def job_complete(*, job_id: int, message: str = "") -> Job:
         if message:
             job.error_message = message
             job.save(update_fields=["error_message"])
-        return _finish(job, JobStatus.COMPLETED, event_type=EventType.JOB_COMPLETED)
+        extra: dict[str, Any] = {"failed_items": failed_items}
+        if failed_items:
+            extra.update(total_items=total_items, message=message)
+        return _finish(job, JobStatus.COMPLETED, event_type=EventType.JOB_COMPLETED, **extra)
 
 
 def job_mark_canceled(*, job_id: int) -> Job:

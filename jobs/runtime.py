@@ -146,11 +146,33 @@ def run_job(job: Job, *, worker_id: str, heartbeat_thread: bool = True) -> Job:
         return _safely(lambda: job_fail(job_id=job.pk, error=f"{error}\n\n{detail}"), job)
     finally:
         heartbeat.stop()
-    message = ""
+    failed, total, message = _failure_summary(ctx)
+    return _safely(
+        lambda: job_complete(
+            job_id=job.pk, message=message, failed_items=failed, total_items=total
+        ),
+        job,
+    )
+
+
+def _failure_summary(ctx: JobContext) -> tuple[int, int, str]:
+    """``(failed, total, message)`` of a job's failed items and units; no query without items."""
+    failed, total, first = ctx.units_failed, ctx.job.progress_total, ctx.first_unit_error
     if ctx.items_seen:
-        failed = JobItem.objects.filter(job_id=job.pk, status=JobItemStatus.FAILED).count()
-        message = f"{failed} item(s) failed; see the job's items." if failed else ""
-    return _safely(lambda: job_complete(job_id=job.pk, message=message), job)
+        items = JobItem.objects.filter(job_id=ctx.job.pk)
+        failed_messages = items.filter(status=JobItemStatus.FAILED).order_by("id")
+        failed_items = failed_messages.count()
+        if failed_items:
+            failed += failed_items
+            total = max(total, items.count())
+            first = first or failed_messages.values_list("message", flat=True).first() or ""
+    if not failed:
+        return 0, total, ""
+    total = max(total, failed)
+    message = f"{failed} of {total} items failed"
+    if first:
+        message += f"; first error: {first.strip().splitlines()[0]}"
+    return failed, total, message
 
 
 def _safely(record, job: Job) -> Job:  # type: ignore[no-untyped-def]

@@ -83,3 +83,6 @@ task_definition_register(
 task_definition_register(
     TaskDefinition("test_scheduled", Scope.GLOBAL, (Step("test_noop", 50),), single_flight=True)
 )
+task_definition_register(
+    TaskDefinition("test_fails", Scope.GLOBAL, (Step("test_always_fails", 50),))
+)

@@ -64,7 +64,7 @@ def derivatives_generate(ctx: JobContext) -> None:
         return
     projects = ctx.target_projects()
     ctx.set_total(Photo.objects.filter(project__in=projects).count())
-    done = failed = 0
+    done = 0
     for project in projects:
         for photo in _photos_in_id_order(project):
             ctx.check_cancel()
@@ -73,9 +73,7 @@ def derivatives_generate(ctx: JobContext) -> None:
             except ItemSkipped:
                 pass
             except ItemFailed as exc:
-                failed += 1
+                ctx.unit_failed(str(exc))
                 ctx.log("%s", exc)
             done += 1
             ctx.progress(done)
-    if failed:
-        ctx.log("%s photo(s) failed; their statuses say why", failed)

@@ -49,6 +49,7 @@ def _each_project(
             raise
         except (OSError, PipelineError) as exc:
             logger.exception("%s failed for project %s; going on", ctx.job.type, project.pk)
+            ctx.unit_failed(f"project {project.pk} ({project.folder}): {exc}")
             report.add(
                 reconcile.Change(ctx.job.type, "error", reconcile.where(project), "", str(exc))
             )

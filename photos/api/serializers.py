@@ -69,11 +69,13 @@ class BulkBodySerializer(serializers.Serializer):
 class ProcessInputSerializer(serializers.Serializer):
     items = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
     force = serializers.BooleanField(default=False)
+    dry_run = serializers.BooleanField(default=False)
 
 
 class MoveInputSerializer(serializers.Serializer):
     items = serializers.ListField(child=serializers.JSONField(), allow_empty=True)
     dest_project = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
+    dry_run = serializers.BooleanField(default=False)
 
 
 class ProjectsInputSerializer(serializers.Serializer):
@@ -120,11 +122,13 @@ class PhotoIdItemSerializer(serializers.Serializer):
 class ProcessBodySerializer(serializers.Serializer):
     items = serializers.ListField(child=PhotoIdItemSerializer(), allow_empty=True)
     force = serializers.BooleanField(default=False)
+    dry_run = serializers.BooleanField(default=False)
 
 
 class MoveBodySerializer(serializers.Serializer):
     items = serializers.ListField(child=PhotoIdItemSerializer(), allow_empty=True)
     dest_project = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
+    dry_run = serializers.BooleanField(default=False)
 
 
 class ProjectsBodySerializer(serializers.Serializer):
@@ -155,6 +159,25 @@ class BulkReplySerializer(serializers.Serializer):
     # Shadows Serializer.errors only in the stubs: DRF's metaclass pops declared fields.
     errors = ItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
     dry_run = DryRunSerializer(required=False)
+
+
+class TaskDryRunItemSerializer(serializers.Serializer):
+    photo_id = serializers.JSONField(allow_null=True)
+    would_process = serializers.BooleanField(required=False)
+    would_move = serializers.BooleanField(required=False)
+    error = serializers.CharField(required=False)
+
+
+class TaskDryRunSerializer(serializers.Serializer):
+    per_item = TaskDryRunItemSerializer(many=True)
+
+
+class TaskDryRunReplySerializer(serializers.Serializer):
+    """A dry run of ``process`` or ``move``: what each item would do; nothing started."""
+
+    dry_run = TaskDryRunSerializer()
+    # Shadows Serializer.errors only in the stubs: DRF's metaclass pops declared fields.
+    errors = ItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 class ProcessReplySerializer(serializers.Serializer):

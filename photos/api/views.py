@@ -69,6 +69,7 @@ from .serializers import (
     RatingBodySerializer,
     RevertReplySerializer,
     TagsBodySerializer,
+    TaskDryRunReplySerializer,
 )
 
 FILE_CACHE_CONTROL = "private, max-age=3600, must-revalidate"
@@ -271,26 +272,38 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Generate derivatives for a selection (one generate_derivatives task)",
         request=ProcessBodySerializer,
-        responses={202: ProcessReplySerializer, 400: DetailSerializer},
+        responses={
+            202: ProcessReplySerializer,
+            200: TaskDryRunReplySerializer,
+            400: DetailSerializer,
+        },
     )
     @action(detail=False, methods=["post"])
     def process(self, request: Request) -> Response:
         data = body_validate(ProcessInputSerializer, request.data)
         code, body = photo_services.photos_process(
-            user=request.user, items=data["items"], force=data["force"]
+            user=request.user, items=data["items"], force=data["force"], dry_run=data["dry_run"]
         )
         return Response(body, status=code)
 
     @extend_schema(
         summary="Move photos to another project (one image_move task)",
         request=MoveBodySerializer,
-        responses={202: MoveReplySerializer, 400: DetailSerializer, 404: DetailSerializer},
+        responses={
+            202: MoveReplySerializer,
+            200: TaskDryRunReplySerializer,
+            400: DetailSerializer,
+            404: DetailSerializer,
+        },
     )
     @action(detail=False, methods=["post"])
     def move(self, request: Request) -> Response:
         data = body_validate(MoveInputSerializer, request.data)
         code, body = photo_services.photos_move(
-            user=request.user, items=data["items"], dest_project_id=data["dest_project"]
+            user=request.user,
+            items=data["items"],
+            dest_project_id=data["dest_project"],
+            dry_run=data["dry_run"],
         )
         return Response(body, status=code)
 

@@ -34,6 +34,7 @@ from projects.models import Project
 from .files import move_no_replace
 from .items import (
     ItemError,
+    dry_run_body,
     id_parse,
     item_error,
     item_photo_id,
@@ -49,14 +50,16 @@ def _exists_message(basename: str) -> str:
 
 
 def photos_move(
-    *, user: Any, items: list[dict], dest_project_id: int
+    *, user: Any, items: list[dict], dest_project_id: int, dry_run: bool = False
 ) -> tuple[int, dict[str, Any]]:
     """Start one ``image_move`` task moving the valid photos into ``dest_project_id``.
 
     A destination outside the user's tenant is ``Http404``. Per-item errors: unknown photo,
     already in the destination, a base name the destination already has (a row or a file on
     disk), or a base name another item of the same request claims. The task's project is the
-    destination, so its job list shows the move and deleting it stops the move.
+    destination, so its job list shows the move and deleting it stops the move. ``dry_run``
+    answers per item (``would_move`` or ``error``, in request order), starts nothing and
+    moves nothing; its query count is fixed whatever the item count.
     """
     dest_pk = id_parse(dest_project_id)
     if dest_pk is None:
@@ -68,16 +71,15 @@ def photos_move(
         raise PipelineError(f"Destination project {dest.pk} is archived.")
 
     items = items_check(items)
-    errors: list[dict[str, Any]] = []
-    parsed: list[tuple[Any, int]] = []
+    entries: list[tuple[Any, int | None, str]] = []
     for item in items:
         try:
-            parsed.append((item, item_photo_id(item)))
+            entries.append((item, item_photo_id(item), ""))
         except ItemError as exc:
-            errors.append(item_error(item, str(exc)))
+            entries.append((item, None, str(exc)))
     photos = {
         p.pk: p
-        for p in photos_visible(user, {pid for _, pid in parsed}).filter(
+        for p in photos_visible(user, {pid for _, pid, _ in entries if pid is not None}).filter(
             project__tenant_id=dest.tenant_id
         )
     }
@@ -88,27 +90,34 @@ def photos_move(
     on_disk, _ = scan_originals(project_dir(dest))
     taken |= names & on_disk.keys()
 
+    errors: list[dict[str, Any]] = []
+    per_item: list[dict[str, Any]] = []
     valid: dict[int, Photo] = {}
     claimed: set[str] = set()
-    for item, photo_id in parsed:
-        photo = photos.get(photo_id)
-        if photo is None:
-            errors.append(item_error(item, "Photo not found."))
-        elif photo_id in valid:
+    for item, photo_id, error in entries:
+        photo = photos.get(photo_id) if photo_id is not None else None
+        if error:
+            pass
+        elif photo is None:
+            error = "Photo not found."
+        elif photo.pk in valid:
+            per_item.append({"photo_id": photo.pk, "would_move": True})
             continue
         elif photo.project_id == dest.pk:
-            errors.append(item_error(item, "The photo is already in the destination project."))
+            error = "The photo is already in the destination project."
         elif photo.basename in taken:
-            errors.append(item_error(item, _exists_message(photo.basename)))
+            error = _exists_message(photo.basename)
         elif photo.basename in claimed:
-            errors.append(
-                item_error(
-                    item, f"Another photo named '{photo.basename}' is moved in this request."
-                )
-            )
-        else:
-            valid[photo_id] = photo
-            claimed.add(photo.basename)
+            error = f"Another photo named '{photo.basename}' is moved in this request."
+        if error or photo is None:
+            errors.append(item_error(item, error))
+            per_item.append(item_error(item, error))
+            continue
+        valid[photo.pk] = photo
+        claimed.add(photo.basename)
+        per_item.append({"photo_id": photo.pk, "would_move": True})
+    if dry_run:
+        return 200, dry_run_body(per_item, errors)
     if not valid:
         return 400, {"detail": "No photos can be moved.", "errors": errors}
     started = start_task(

@@ -12,6 +12,7 @@ from .commit import project_for_user, project_require_active
 from .items import (
     ItemError,
     acting_tenant_id,
+    dry_run_body,
     item_error,
     item_photo_id,
     items_check,
@@ -29,34 +30,43 @@ def _started_body(started: dict[str, Any]) -> dict[str, Any]:
 
 
 def photos_process(
-    *, user: Any, items: list[dict], force: bool = False
+    *, user: Any, items: list[dict], force: bool = False, dry_run: bool = False
 ) -> tuple[int, dict[str, Any]]:
     """One ``generate_derivatives`` task (photo_set) over every valid photo, across projects.
 
     Unknown or foreign photos become item errors; with no valid photo nothing starts (400).
+    ``dry_run`` answers per item (``would_process`` or ``error``, in request order) and starts
+    nothing; its query count is fixed whatever the item count.
     """
     items = items_check(items)
-    errors: list[dict[str, Any]] = []
-    parsed: list[tuple[Any, int]] = []
+    entries: list[tuple[Any, int | None, str]] = []
     for item in items:
         try:
-            parsed.append((item, item_photo_id(item)))
+            entries.append((item, item_photo_id(item), ""))
         except ItemError as exc:
-            errors.append(item_error(item, str(exc)))
+            entries.append((item, None, str(exc)))
+    wanted = {pid for _, pid, _ in entries if pid is not None}
     photos: dict[int, Photo] = {
-        p.pk: p
-        for p in photos_visible(user, {pid for _, pid in parsed}).select_related("project__tenant")
+        p.pk: p for p in photos_visible(user, wanted).select_related("project__tenant")
     }
     tenant_id = acting_tenant_id(
-        user, [photos[pid].project.tenant_id for _, pid in parsed if pid in photos]
+        user, [photos[pid].project.tenant_id for _, pid, _ in entries if pid in photos]
     )
+    errors: list[dict[str, Any]] = []
+    per_item: list[dict[str, Any]] = []
     valid: dict[int, Photo] = {}
-    for item, photo_id in parsed:
-        photo = photos.get(photo_id)
-        if photo is None or photo.project.tenant_id != tenant_id:
-            errors.append(item_error(item, "Photo not found."))
-        else:
-            valid.setdefault(photo_id, photo)
+    for item, photo_id, error in entries:
+        photo = photos.get(photo_id) if photo_id is not None else None
+        if not error and (photo is None or photo.project.tenant_id != tenant_id):
+            error = "Photo not found."
+        if error or photo is None:
+            errors.append(item_error(item, error))
+            per_item.append(item_error(item, error))
+            continue
+        valid.setdefault(photo.pk, photo)
+        per_item.append({"photo_id": photo.pk, "would_process": True})
+    if dry_run:
+        return 200, dry_run_body(per_item, errors)
     if not valid:
         return 400, {"detail": "No valid photos to process.", "errors": errors}
     first = next(iter(valid.values()))

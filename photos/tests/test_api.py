@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from jobs.constants import MAX_ITEMS_PER_JOB
-from jobs.models import Event, JobItem, TaskRun
+from jobs.models import Event, Job, JobItem, TaskRun
 from photos.models import Photo, Tag
 from projects.models import Project
 from tests.factories import make_photo, make_project
@@ -489,6 +489,43 @@ def test_process_2000_items_runs_fixed_queries(
     assert JobItem.objects.count() == MAX_ITEMS_PER_JOB
 
 
+def test_process_dry_run_answers_per_item_and_starts_nothing(api_client, project, foreign):
+    a = make_photo(project, "A")
+    theirs = make_photo(foreign, "F")
+    response = api_client.post(
+        "/api/photos/process",
+        {
+            "items": [{"photo_id": a.pk}, {"photo_id": theirs.pk}, {"nope": 1}],
+            "dry_run": True,
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    per_item = body["dry_run"]["per_item"]
+    assert per_item[0] == {"photo_id": a.pk, "would_process": True}
+    assert per_item[1] == {"photo_id": theirs.pk, "error": "Photo not found."}
+    assert per_item[2]["photo_id"] is None
+    assert per_item[2]["error"]
+    assert [e["photo_id"] for e in body["errors"]] == [theirs.pk, None]
+    assert "task_id" not in body
+    assert not TaskRun.objects.exists()
+    assert not Job.objects.exists()
+
+
+def test_process_dry_run_of_2000_items_runs_fixed_queries(
+    api_client, project, django_assert_max_num_queries
+):
+    items = [{"photo_id": p.pk} for p in many_photos(project, MAX_ITEMS_PER_JOB)]
+    with django_assert_max_num_queries(BULK_QUERY_BUDGET):
+        response = api_client.post(
+            "/api/photos/process", {"items": items, "dry_run": True}, format="json"
+        )
+    assert response.status_code == 200
+    assert len(response.json()["dry_run"]["per_item"]) == MAX_ITEMS_PER_JOB
+    assert not TaskRun.objects.exists()
+
+
 # --- move ---------------------------------------------------------------------------------
 
 
@@ -549,6 +586,69 @@ def test_move_2000_items_runs_fixed_queries(
         )
     assert response.status_code == 202
     assert JobItem.objects.count() == MAX_ITEMS_PER_JOB
+
+
+def test_move_dry_run_reports_clashes_and_moves_nothing(api_client, project, second, photos_root):
+    a = make_photo(project, "A")
+    clash = make_photo(project, "SAME")
+    make_photo(second, "SAME")
+    on_disk = make_photo(project, "DISK")
+    disk_file = photos_root / second.tenant.slug / second.folder / "DISK.jpg"
+    disk_file.write_bytes(b"someone else's file")
+    before = sorted(p.name for p in (photos_root / project.tenant.slug / project.folder).iterdir())
+    response = api_client.post(
+        "/api/photos/move",
+        {
+            "items": [
+                {"photo_id": a.pk},
+                {"photo_id": clash.pk},
+                {"photo_id": on_disk.pk},
+                {"photo_id": 999999},
+            ],
+            "dest_project": second.pk,
+            "dry_run": True,
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    per_item = response.json()["dry_run"]["per_item"]
+    assert per_item[0] == {"photo_id": a.pk, "would_move": True}
+    assert per_item[1]["photo_id"] == clash.pk
+    assert "already exists" in per_item[1]["error"]
+    assert per_item[2]["photo_id"] == on_disk.pk
+    assert "already exists" in per_item[2]["error"]
+    assert per_item[3] == {"photo_id": 999999, "error": "Photo not found."}
+    assert len(response.json()["errors"]) == 3
+    assert not TaskRun.objects.exists()
+    assert Photo.objects.get(pk=a.pk).project_id == project.pk
+    after = sorted(p.name for p in (photos_root / project.tenant.slug / project.folder).iterdir())
+    assert after == before
+    assert disk_file.read_bytes() == b"someone else's file"
+
+
+def test_move_dry_run_to_a_foreign_destination_is_still_404(api_client, project, foreign):
+    a = make_photo(project, "A")
+    response = api_client.post(
+        "/api/photos/move",
+        {"items": [{"photo_id": a.pk}], "dest_project": foreign.pk, "dry_run": True},
+        format="json",
+    )
+    assert response.status_code == 404
+
+
+def test_move_dry_run_of_2000_items_runs_fixed_queries(
+    api_client, project, second, django_assert_max_num_queries
+):
+    items = [{"photo_id": p.pk} for p in many_photos(project, MAX_ITEMS_PER_JOB)]
+    with django_assert_max_num_queries(BULK_QUERY_BUDGET):
+        response = api_client.post(
+            "/api/photos/move",
+            {"items": items, "dest_project": second.pk, "dry_run": True},
+            format="json",
+        )
+    assert response.status_code == 200
+    assert len(response.json()["dry_run"]["per_item"]) == MAX_ITEMS_PER_JOB
+    assert not TaskRun.objects.exists()
 
 
 # --- commit, revert, pending deletes ------------------------------------------------------

@@ -284,6 +284,52 @@ def test_item_job_marks_corrupt_photo_failed_and_completes_the_others(tenant, pr
     assert Event.objects.filter(type="item", job_id=job.pk).count() == 4
 
 
+def test_item_job_with_a_failed_item_says_so_in_its_message_and_event(tenant, project):
+    good = photo_with_jpeg(project, "OK", jpeg_bytes(size=(64, 48)))
+    bad = make_photo(project, "BAD", write=False)
+    write_file(folder(project) / "BAD.jpg", b"\xff\xd8\xff garbage")
+
+    started = start_task("generate_derivatives", tenant, items=[good.pk, bad.pk])
+    drain()
+
+    job = Job.objects.get(pk=started["first_job_id"])
+    assert job.status == JobStatus.COMPLETED
+    assert job.error_message.startswith("1 of 2 items failed; first error: BAD")
+    event = Event.objects.get(type="job_completed", job=job)
+    assert event.payload["failed_items"] == 1
+    assert event.payload["total_items"] == 2
+    assert event.payload["message"] == job.error_message
+
+
+def test_project_job_with_a_corrupt_photo_completes_but_reports_the_failure(tenant, project):
+    good = [photo_with_jpeg(project, f"OK_{i}", jpeg_bytes(size=(64, 48))) for i in range(2)]
+    make_photo(project, "BAD", write=False)
+    write_file(folder(project) / "BAD.jpg", b"\xff\xd8\xff garbage")
+
+    started = start_task("generate_derivatives", tenant, project=project)
+    drain()
+
+    job = Job.objects.get(pk=started["first_job_id"])
+    assert job.status == JobStatus.COMPLETED
+    assert job.error_message.startswith("1 of 3 items failed; first error: BAD")
+    assert "BAD.jpg" in job.error_message
+    event = Event.objects.get(type="job_completed", job=job)
+    assert (event.payload["failed_items"], event.payload["total_items"]) == (1, 3)
+    assert event.payload["message"] == job.error_message
+    assert all(thumb_of(p).exists() for p in good)
+
+
+def test_project_job_without_failures_has_no_message(tenant, project):
+    photo_with_jpeg(project, "OK", jpeg_bytes(size=(64, 48)))
+
+    started = start_task("generate_derivatives", tenant, project=project)
+    drain()
+
+    job = Job.objects.get(pk=started["first_job_id"])
+    assert job.error_message == ""
+    assert Event.objects.get(type="job_completed", job=job).payload["failed_items"] == 0
+
+
 def test_project_job_without_items_processes_every_photo_in_the_project(tenant, project):
     photos = [photo_with_jpeg(project, f"P_{i}", jpeg_bytes(size=(100, 80))) for i in range(3)]
     elsewhere = photo_with_jpeg(make_project(tenant, "Other"), "X", jpeg_bytes())

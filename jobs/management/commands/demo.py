@@ -22,7 +22,7 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from config.admin_scoping import staff_permissions_grant
-from jobs.models import Job, TaskRun
+from jobs.models import Job, TaskRun, TaskStatus
 from photos.ingest import photo_files_save, upload_finish
 from photos.models import Photo
 from photos.storage import project_dir
@@ -205,7 +205,7 @@ class Command(BaseCommand):
         )
 
     def _run_foreground(self, task_ids: list[str]) -> None:
-        from jobs.management.commands._progress import run_task_foreground
+        from jobs.management.commands._progress import run_task_foreground, task_error
 
         for task_id in task_ids:
             task = TaskRun.objects.get(pk=task_id)
@@ -214,6 +214,8 @@ class Command(BaseCommand):
             )
             task = run_task_foreground(task_id, out=self.stdout)
             self.stdout.write(f"  → {task.status}")
+            if task.status != TaskStatus.COMPLETED:
+                raise CommandError(f"Task {task.pk} ended {task.status}: {task_error(task)}")
 
     def _summary(self, tenant: Tenant, user: Any, password: str) -> None:
         photos = Photo.objects.for_tenant(tenant)

@@ -8,7 +8,7 @@ from jobs.exceptions import PipelineError
 from jobs.orchestrator import start_task
 from projects.models import Project, Tenant
 
-from ._progress import run_task_foreground
+from ._progress import run_task_foreground, task_error
 
 
 class Command(BaseCommand):
@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 task = run_task_foreground(started["task_id"], out=self.stdout)
                 self.stdout.write(f"{tenant.slug}: task {task.pk} {task.status}")
                 if task.status != "completed":
-                    raise CommandError(f"Task {task.pk} ended {task.status}.")
+                    raise CommandError(f"Task {task.pk} ended {task.status}: {task_error(task)}")
 
 
 def _parse_ids(raw: str | None) -> list[int]:

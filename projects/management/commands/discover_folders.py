@@ -35,13 +35,14 @@ class Command(BaseCommand):
                 folders_discover(tenant=tenant, dry_run=True, report=report)
                 print_plan(self, report, tenant.slug)
                 continue
-            if not start_and_run(
+            error = start_and_run(
                 self,
                 task_type="folder_discovery",
                 tenant=tenant,
                 project=None,
                 enqueue=options["enqueue"],
-            ):
-                failed.append(tenant.slug)
+            )
+            if error is not None:
+                failed.append(error)
         if failed:
-            raise CommandError(f"Folder discovery did not complete for: {', '.join(failed)}.")
+            raise CommandError(f"Folder discovery did not complete: {'; '.join(failed)}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.exceptions import PipelineError, TaskAlreadyRunning
-from jobs.management.commands._progress import run_task_foreground
+from jobs.management.commands._progress import run_task_foreground, task_error
 from jobs.orchestrator import start_task
 from photos.reconcile import Report
 from projects.maintenance import maintenance_plan
@@ -53,9 +53,13 @@ def start_and_run(
     tenant: Tenant,
     project: Project | None,
     enqueue: bool,
-) -> bool:
-    """Start one task (single flight) and, unless ``enqueue``, run it here. True if it completed
-    or was queued."""
+) -> str | None:
+    """Start one task (single flight) and, unless ``enqueue``, run it here until it is final.
+
+    A task of the type already queued or running is joined instead: its jobs run here when
+    claimable and are waited for when a worker has them. Returns ``None`` when the task
+    completed (or was only queued), else its error.
+    """
     label = tenant.slug if project is None else f"{tenant.slug}/{project.folder}"
     try:
         started = start_task(
@@ -69,10 +73,10 @@ def start_and_run(
     except PipelineError as exc:
         raise CommandError(str(exc)) from exc
     if enqueue:
-        return True
+        return None
     task = run_task_foreground(task_id, out=command.stdout)
     command.stdout.write(f"{label}: {task_type} task {task.pk} {task.status}")
-    return task.status == "completed"
+    return None if task.status == "completed" else f"{label}: {task_error(task)}"
 
 
 class Command(BaseCommand):
@@ -103,13 +107,14 @@ class Command(BaseCommand):
                 )
                 continue
             task_type = "maintenance" if project is not None else "maintenance_global"
-            if not start_and_run(
+            error = start_and_run(
                 self,
                 task_type=task_type,
                 tenant=tenant,
                 project=project,
                 enqueue=options["enqueue"],
-            ):
-                failed.append(tenant.slug)
+            )
+            if error is not None:
+                failed.append(error)
         if failed:
-            raise CommandError(f"Maintenance did not complete for: {', '.join(failed)}.")
+            raise CommandError(f"Maintenance did not complete: {'; '.join(failed)}")
