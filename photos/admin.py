@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -101,6 +101,10 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         "pending_delete_column",
         "derivatives_column",
         "taken_at",
+        "rating",
+        "label",
+        "camera",
+        "iso",
         "tags_column",
     )
     list_display_links = ("thumbnail_column", "basename")
@@ -109,13 +113,18 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         PendingDeleteFilter,
         DerivativeStatusFilter,
         TagNameFilter,
+        "rating",
+        "label",
         "visibility",
         "jpg_available",
         "raw_available",
+        ("taken_at", admin.DateFieldListFilter),
     )
+    # As the API lists photos: capture time (missing dates last), then base name.
+    ordering = (F("taken_at").asc(nulls_last=True), "basename", "id")  # type: ignore[assignment]
     list_select_related = ("project",)
     list_per_page = 100
-    search_fields = ("basename",)
+    search_fields = ("basename", "camera", "lens")
     fieldsets = (
         (None, {"fields": ("thumbnail_large", ("basename", "ext"), "project", "tags_column")}),
         (
@@ -137,6 +146,9 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                     ("thumbnail_status", "preview_status"),
                     ("taken_at", "orientation"),
                     ("width", "height"),
+                    ("camera", "lens"),
+                    ("focal_length", "aperture", "shutter", "iso"),
+                    ("rating", "label"),
                     "metadata",
                 )
             },

@@ -1,5 +1,5 @@
 """List filters of photos (SPEC §9): project, taken_at range, file type, keep flags,
-pending delete, tags, visibility, derivative status."""
+pending delete, tags, visibility, derivative status, rating and label, capture metadata."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from config.filters import IdFilter
-from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo
+from photos.models import PENDING_DELETE_Q, RATING_MAX, DerivativeStatus, Label, Photo
 
 FILE_TYPES = [("jpg", "Has a JPG"), ("raw", "Has a RAW"), ("other", "Has another image")]
 MAX_TAGS = 20
@@ -32,6 +32,20 @@ class PhotoFilter(django_filters.FilterSet):
     thumbnail_status = django_filters.ChoiceFilter(choices=DerivativeStatus.choices)
     preview_status = django_filters.ChoiceFilter(choices=DerivativeStatus.choices)
     basename = django_filters.CharFilter(lookup_expr="icontains")
+    rating = django_filters.NumberFilter(help_text=f"exactly this rating (0-{RATING_MAX})")
+    rating_min = django_filters.NumberFilter(
+        field_name="rating", lookup_expr="gte", help_text="at least this rating"
+    )
+    rating_max = django_filters.NumberFilter(
+        field_name="rating", lookup_expr="lte", help_text="at most this rating"
+    )
+    label = django_filters.MultipleChoiceFilter(
+        choices=Label.choices, help_text="a colour label; repeat for any of several"
+    )
+    camera = django_filters.CharFilter(lookup_expr="icontains", help_text="make and model contain")
+    lens = django_filters.CharFilter(lookup_expr="icontains", help_text="lens contains")
+    iso_min = django_filters.NumberFilter(field_name="iso", lookup_expr="gte")
+    iso_max = django_filters.NumberFilter(field_name="iso", lookup_expr="lte")
 
     class Meta:
         model = Photo
@@ -47,6 +61,14 @@ class PhotoFilter(django_filters.FilterSet):
             "thumbnail_status",
             "preview_status",
             "basename",
+            "rating",
+            "rating_min",
+            "rating_max",
+            "label",
+            "camera",
+            "lens",
+            "iso_min",
+            "iso_max",
         ]
 
     def filter_file_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -34,7 +34,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api_payloads import body_validate
-from config.pagination import IdCursorPagination
 from config.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
 from jobs.api.serializers import DetailSerializer
 from jobs.exceptions import PipelineError
@@ -50,6 +49,7 @@ from photos.storage import (
 from projects.models import Project
 
 from .filters import PhotoFilter
+from .pagination import PhotoCursorPagination, order_expressions, ordering_parse
 from .serializers import (
     BulkBodySerializer,
     BulkReplySerializer,
@@ -130,7 +130,7 @@ _FILE_RESPONSES = {
 class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = PhotoSerializer
     filterset_class = PhotoFilter
-    pagination_class = IdCursorPagination
+    pagination_class = PhotoCursorPagination
     lookup_value_regex = r"[0-9]+"
     action_throttles = {
         "keep": [BulkThrottle],
@@ -149,7 +149,8 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
             Photo.objects.for_user(self.request.user)
             .filter(project__status=Project.Status.ACTIVE)
             .prefetch_related("tags")
-            .order_by("id")
+            # The list's order is the pagination's (``?ordering=``, default taken_at, basename).
+            .order_by(*order_expressions(ordering_parse(None)))
         )
 
     def _photo(self) -> Photo:

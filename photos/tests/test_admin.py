@@ -187,3 +187,20 @@ def test_view_permission_alone_allows_browsing(client, tenant, project):
     client.force_login(viewer)
     make_photo(project, "IMG_0001")
     assert listed(client.get(reverse(CHANGELIST))) == ["IMG_0001"]
+
+
+def test_changelist_filters_by_rating_and_label_and_lists_by_capture_time(staff_client, project):
+    from datetime import UTC, datetime
+
+    from photos.models import Label
+
+    make_photo(project, "LATE", rating=5, taken_at=datetime(2025, 2, 1, tzinfo=UTC))
+    make_photo(
+        project, "EARLY", rating=5, label=Label.RED, taken_at=datetime(2025, 1, 1, tzinfo=UTC)
+    )
+    make_photo(project, "UNDATED", rating=5)
+    make_photo(project, "UNRATED")
+
+    response = staff_client.get(reverse(CHANGELIST), {"rating": 5})
+    assert [p.basename for p in response.context["cl"].result_list] == ["EARLY", "LATE", "UNDATED"]
+    assert listed(staff_client.get(reverse(CHANGELIST), {"label": "red"})) == ["EARLY"]
