@@ -187,6 +187,13 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def photos_summary(self, project: WithAnnotations[Project, _ProjectCounts]) -> str:
         return f"{project.photo_count} photo(s), {project.pending_delete_count} pending delete"
 
+    @admin.display(description="culling")
+    def workspace_link(self, project: Project) -> str:
+        url = reverse("cull") + f"?project={project.pk}"
+        return format_html(
+            '<a href="{}" id="cull-project-link">Open in the culling workspace</a>', url
+        )
+
     # --- forms: creating and renaming go through the project services ---
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
@@ -199,6 +206,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "archived_at",
             "uid",
             "photos_summary",
+            "workspace_link",
             "created_at",
             "updated_at",
         )
@@ -214,6 +222,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "archived_at",
             "uid",
             "photos_summary",
+            "workspace_link",
             "created_at",
             "updated_at",
         ]
