@@ -80,9 +80,7 @@ def test_workspace_starts_the_event_stream_at_the_newest_event_of_the_tenant(
     assert bootstrap(staff_client.get(CULL))["last_event_id"] == own.pk
 
 
-def test_workspace_is_linked_from_the_admin_home_projects_and_the_photo_list(
-    staff_client, project
-):
+def test_workspace_is_linked_from_the_admin_home_projects_and_the_photo_list(staff_client, project):
     assert f'href="{CULL}"' in staff_client.get("/admin/").content.decode()
     page = staff_client.get(reverse("admin:projects_project_change", args=[project.pk]))
     assert f'href="{CULL}?project={project.pk}"' in page.content.decode()
@@ -110,9 +108,7 @@ def assorted(project):
         "mismatch": make_photo(
             project, "MISMATCH", jpg=True, raw=True, keep_raw=False, write=False
         ),
-        "failed": make_photo(
-            project, "FAILED", jpg=True, write=False, thumbnail_status="failed"
-        ),
+        "failed": make_photo(project, "FAILED", jpg=True, write=False, thumbnail_status="failed"),
     }
 
 
@@ -189,9 +185,7 @@ def test_keep_both_restores_discarded_files(staff_client, project):
 
 def test_confirmation_page_alone_changes_nothing(staff_client, project):
     photo = make_photo(project, "P", raw=True, write=False)
-    response = staff_client.post(
-        CHANGELIST, {"action": "discard", "_selected_action": [photo.pk]}
-    )
+    response = staff_client.post(CHANGELIST, {"action": "discard", "_selected_action": [photo.pk]})
     assert response.status_code == 200
     photo.refresh_from_db()
     assert (photo.keep_jpg, photo.keep_raw) == (True, True)
@@ -227,7 +221,8 @@ def test_move_action_starts_the_move_and_lists_only_own_projects(
     photo = make_photo(project, "MOVEME")
     confirm = run_action(staff_client, "move_to_project", [photo], dest_project=str(dest.pk))
     page = confirm.content.decode()
-    assert "Destination" in page and other_project.name not in page
+    assert "Destination" in page
+    assert other_project.name not in page
     assert TaskRun.objects.filter(type="image_move").count() == 1
     drain()
     photo.refresh_from_db()
