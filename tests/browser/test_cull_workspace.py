@@ -8,6 +8,7 @@ loupe and the tray land in ``test-artifacts/`` with a small performance report.
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from config.admin_scoping import staff_permissions_grant
+from jobs.models import TaskRun
 from jobs.orchestrator import start_task
 from jobs.runtime import drain
 from photos.models import Photo
@@ -214,3 +216,228 @@ def test_cull_a_project_by_keyboard_only(page, live_server, tenant, artifacts):
     page.wait_for_selector("#cull-pending:has-text('Nothing to trash')", timeout=15_000)
     report(artifacts, page, photos=6)
     assert page.errors == []
+
+
+def press_all(page) -> None:
+    page.keyboard.press("Control+a")
+    page.wait_for_selector("text=photos selected.")
+
+
+def test_select_all_across_two_projects_and_commit(page, live_server, tenant, artifacts):
+    first = make_project(tenant, "Day one")
+    second = make_project(tenant, "Day two")
+    shoot(first, 3, prefix="ONE_")
+    shoot(second, 2, prefix="TWO_")
+    index(first)
+    index(second)
+
+    open_workspace(page, live_server)  # The unified view: every project.
+    page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 5")
+    press_all(page)
+    assert "5 selected" in page.inner_text("#cull-count")
+    page.keyboard.press("r")  # Discard the RAW of every selected photo.
+    page.wait_for_selector("#cull-pending:has-text('To trash: 0 JPG, 5 RAW')")
+    assert Photo.objects.filter(keep_raw=False).count() == 5
+
+    page.click("[data-action=commit]")
+    page.wait_for_selector("#cull-dialog[open]")
+    body = page.inner_text("#cull-dialog-body")
+    assert "Day one: 0 JPG and 3 RAW" in body
+    assert "Day two: 0 JPG and 2 RAW" in body
+    page.click("#cull-dialog-ok")
+    page.wait_for_selector("text=Commit started for 5 photo(s) in 2 project(s).")
+    commits = TaskRun.objects.filter(type__startswith="change_commit")
+    assert [(t.type, t.scope) for t in commits] == [("change_commit_all", "photo_set")]
+    drain()
+    for project, prefix, count in ((first, "ONE_", 3), (second, "TWO_", 2)):
+        trashed = sorted(p.name for p in (folder(project) / ".trash").iterdir())
+        assert trashed == [f"{prefix}{n:04d}.raf" for n in range(1, count + 1)]
+    page.wait_for_selector("#cull-pending:has-text('Nothing to trash')", timeout=15_000)
+    assert page.errors == []
+
+
+def test_move_a_selection_shows_name_clashes_first(page, live_server, tenant, artifacts):
+    source = make_project(tenant, "Wedding")
+    dest = make_project(tenant, "Wedding selects")
+    shoot(source, 3, raw=False)
+    index(source)
+    # A file of that name already sits in the destination's folder (not yet indexed).
+    write_file(folder(dest) / "IMG_0001.jpg", jpeg_bytes())
+
+    open_workspace(page, live_server, f"?project={source.pk}")
+    press_all(page)
+    page.click("[data-action=move]")
+    page.select_option("#cull-move-dest", str(dest.pk))
+    page.click("#cull-dialog-ok")
+    page.wait_for_selector("#cull-dialog-title:has-text('Confirm the move')")
+    body = page.inner_text("#cull-dialog-body")
+    assert "2 photo(s) will move to Wedding selects." in body
+    assert "IMG_0001: A photo named 'IMG_0001' already exists" in body
+    page.screenshot(path=str(artifacts / "move-dry-run.png"))
+    page.click("#cull-dialog-ok")
+    page.wait_for_selector("text=Move started (2 photo(s)).")
+    drain()
+    moved = Photo.objects.filter(project=dest).values_list("basename", flat=True)
+    assert sorted(moved) == ["IMG_0002", "IMG_0003"]
+    assert Photo.objects.get(project=source).basename == "IMG_0001"
+    assert (folder(dest) / "IMG_0002.jpg").is_file()
+    # The moved photos leave this project's grid through the event stream.
+    page.wait_for_function(
+        "() => document.querySelectorAll('.cull-tile').length === 1", timeout=15_000
+    )
+    assert order_in_grid(page) == ["IMG_0001"]
+    assert page.errors == []
+
+
+def test_task_progress_appears_without_a_reload(page, live_server, tenant, artifacts):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 4)
+    index(project)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    assert page.is_visible("#cull-tasks-empty")
+
+    # Another client starts work: the tray shows it from the event stream.
+    start_task(
+        "generate_derivatives", tenant, project=project, payload={"force": True}, source="user"
+    )
+    task = page.locator(".cull-task", has_text="generate_derivatives")
+    task.wait_for(timeout=15_000)
+    assert "step 1/1" in task.inner_text()
+    assert "queued" in task.inner_text()
+    page.screenshot(path=str(artifacts / "tray.png"))
+    drain()
+    page.wait_for_selector(".cull-task.cull-task-done", timeout=15_000)
+    assert "4/4" in task.inner_text()
+    assert page.locator("#cull-live").inner_text() != ""
+    page.screenshot(path=str(artifacts / "tray-done.png"))
+    assert page.errors == []
+
+
+def test_tray_polls_when_the_event_stream_is_down(
+    browser, photographer, live_server, tenant, settings
+):
+    settings.CULL_TRAY_POLL_MS = 400
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 2)
+    index(project)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.route("**/api/events/stream*", lambda route: route.abort())
+    page = context.new_page()
+    login(page, live_server, photographer.username)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    start_task("generate_derivatives", tenant, project=project, source="user")
+    page.locator(".cull-task", has_text="generate_derivatives").wait_for(timeout=10_000)
+    context.close()
+
+
+def drop_files(page, files: dict[str, bytes]) -> None:
+    """Drop files on the grid as a file manager would (a DataTransfer of real files)."""
+    payload = [
+        {"name": name, "data": base64.b64encode(data).decode()} for name, data in files.items()
+    ]
+    page.evaluate(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const f of files) {
+                const bytes = Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], f.name));
+            }
+            const grid = document.querySelector("#cull-grid");
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                grid.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            }
+        }""",
+        payload,
+    )
+
+
+def test_upload_by_drop(page, live_server, tenant, artifacts):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 1)
+    index(project)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    drop_files(
+        page,
+        {
+            "DROP_0001.jpg": jpeg_bytes(size=(300, 200), taken_at=SHOT - timedelta(hours=1)),
+            "DROP_0002.jpg": jpeg_bytes(size=(300, 200), color=(20, 160, 60)),
+            "notes.txt": b"not a photo",
+        },
+    )
+    page.wait_for_selector("#cull-upload:has-text('Uploaded 2 of 3 file(s); 1 refused.')")
+    assert "notes.txt" in page.inner_text("#cull-upload .cull-refused")
+    assert (folder(project) / "DROP_0001.jpg").is_file()
+    assert not (folder(project) / "notes.txt").exists()
+    # The upload task indexes them; the tiles appear with their thumbnails, in capture order.
+    drain()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.cull-tile img').length === 3", timeout=15_000
+    )
+    assert order_in_grid(page)[0] == "DROP_0001"
+    page.screenshot(path=str(artifacts / "uploaded.png"))
+    assert page.errors == []
+
+
+def test_staff_of_another_tenant_sees_none_of_it(
+    browser, live_server, tenant, other_tenant, transactional_db
+):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 2)
+    index(project)
+    outsider = make_user(other_tenant, "olaf", staff=True, password=PASSWORD)
+    staff_permissions_grant(user=outsider)
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    login(page, live_server, "olaf")
+    page.goto(live_server.url + f"/admin/cull/?project={project.pk}")
+    page.wait_for_selector("#cull[data-ready=true]")
+    assert page.locator(".cull-tile").count() == 0
+    assert "Iceland" not in page.content()
+    assert page.locator('#cull-f-projects input[name="project"]').count() == 0
+    # The API the page uses answers as if the photos did not exist.
+    photo = Photo.objects.filter(project=project).first()
+    status = page.evaluate(f"fetch('/api/photos/{photo.pk}/').then(r => r.status)")
+    assert status == 404
+    page.close()
+
+
+def test_twenty_thousand_photos_scroll_with_few_tiles(page, live_server, tenant, artifacts):
+    project = make_project(tenant, "Marathon")
+    Photo.objects.bulk_create(
+        Photo(
+            project=project,
+            basename=f"RUN_{n:05d}",
+            jpg_available=True,
+            keep_jpg=True,
+            taken_at=SHOT + timedelta(seconds=n),
+        )
+        for n in range(20_000)
+    )
+    open_workspace(page, live_server, f"?project={project.pk}")
+    first_paint = page.evaluate("window.cull.metrics.firstPaintMs")
+    most = 0
+    # Scroll to the end, eight screens at a time, counting tile elements on the way; at the
+    # end of what is loaded, wait for the next cursor page.
+    while True:
+        state = page.evaluate(
+            """() => {
+                const grid = document.querySelector("#cull-grid");
+                grid.scrollTop += grid.clientHeight * 8;
+                return {tiles: document.querySelectorAll(".cull-tile").length,
+                        loaded: window.cull.store.photos.length,
+                        complete: window.cull.store.complete,
+                        bottom: grid.scrollTop + grid.clientHeight >= grid.scrollHeight - 2};
+            }"""
+        )
+        most = max(most, state["tiles"])
+        if state["complete"] and state["bottom"]:
+            break
+        if state["bottom"]:
+            page.wait_for_function(
+                f"() => window.cull.store.photos.length > {state['loaded']}", timeout=30_000
+            )
+        page.wait_for_timeout(20)
+    assert state["loaded"] == 20_000
+    assert most <= 300
+    page.wait_for_function("() => document.querySelector('.cull-name') !== null")
+    assert "RUN_19999" in page.inner_text("#cull-grid")
+    report(artifacts, page, photos=20_000, max_tiles=most, first_paint_ms=first_paint)

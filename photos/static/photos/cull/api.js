@@ -64,10 +64,18 @@ export class Api {
     return this.request("POST", url, body);
   }
 
-  photosUrl(query) {
+  photosUrl(query, pageSize = this.pageSize) {
     const params = new URLSearchParams(query);
-    params.set("page_size", String(this.pageSize));
+    params.set("page_size", String(pageSize));
     return `${this.paths.photos}?${params}`;
+  }
+
+  // The cursor link of the next page, asking for full pages whatever the first one took.
+  nextPageUrl(next) {
+    if (!next) return null;
+    const url = new URL(next, location.href);
+    url.searchParams.set("page_size", String(this.pageSize));
+    return url.pathname + url.search;
   }
 
   photo(id) {

@@ -1,6 +1,8 @@
 // The photos of the current filter as loaded from the API's cursor pages, the cursor (the
 // photo under focus), the selection and the undo stack. Views subscribe to changes.
 
+const FIRST_PAGE = 200;
+
 export class Store {
   constructor(api) {
     this.api = api;
@@ -12,7 +14,8 @@ export class Store {
     this.query = query;
     this.photos = [];
     this.index = new Map(); // id -> position in ``photos``
-    this.nextUrl = this.api.photosUrl(query);
+    // A small first page paints the grid sooner; later pages are full ones.
+    this.nextUrl = this.api.photosUrl(query, FIRST_PAGE);
     this.loading = null;
     this.generation = (this.generation || 0) + 1;
     this.selection = new Set();
@@ -44,7 +47,7 @@ export class Store {
       .then((page) => {
         if (generation !== this.generation) return;
         for (const photo of page.results) this.add(photo);
-        this.nextUrl = page.next;
+        this.nextUrl = this.api.nextPageUrl(page.next);
         this.emit("loaded");
       })
       .finally(() => {

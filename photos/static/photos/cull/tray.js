@@ -124,9 +124,18 @@ export class Tray {
       this.jobs.set(job.id, job);
       active.add(job.id);
     }
-    for (const [id, job] of this.jobs) {
-      if (!active.has(id) && !FINISHED.has(job.status)) job.status = "completed";
-    }
+    // A job that left the active list has ended: read how (and its final progress).
+    const ended = [...this.jobs.values()].filter((job) => !active.has(job.id) && !FINISHED.has(job.status));
+    await Promise.all(
+      ended.slice(0, 20).map(async (job) => {
+        try {
+          Object.assign(job, await this.api.get(`${this.api.paths.jobs}${job.id}/`));
+        } catch (error) {
+          job.status = "completed";
+        }
+      }),
+    );
+    for (const job of ended.slice(20)) job.status = "completed";
     for (const task of tasks.results) this.tasks.set(task.id, { ...this.tasks.get(task.id), type: task.type, status: task.status });
     this.render();
   }
