@@ -78,6 +78,11 @@ def order_in_grid(page) -> list[str]:
     )
 
 
+def saved(page) -> None:
+    """Wait until no change waits on the server (optimistic changes show before that)."""
+    page.wait_for_function("() => window.cull.store.photos.every(p => !p._pending)")
+
+
 def tile(page, basename: str):
     return page.locator(".cull-tile", has=page.locator(".cull-name", has_text=basename))
 
@@ -146,7 +151,7 @@ def test_cull_a_project_by_keyboard_only(page, live_server, tenant, artifacts):
     page.keyboard.press("r")
     page.keyboard.press("3")
     page.keyboard.press("8")
-    page.wait_for_function("() => !document.querySelector('.cull-saving')")
+    saved(page)
     # The second: discard both files.
     page.keyboard.press("ArrowRight")
     page.keyboard.press("x")
@@ -154,11 +159,11 @@ def test_cull_a_project_by_keyboard_only(page, live_server, tenant, artifacts):
     page.keyboard.press("ArrowRight")
     page.keyboard.press("Shift+ArrowRight")
     page.keyboard.press("5")
-    page.wait_for_function("() => !document.querySelector('.cull-saving')")
+    saved(page)
     # A mistaken change, undone.
     page.keyboard.press("Escape")
     page.keyboard.press("j")
-    page.wait_for_function("() => !document.querySelector('.cull-saving')")
+    saved(page)
     page.keyboard.press("z")
     page.wait_for_selector("text=Undone.")
 
@@ -183,6 +188,7 @@ def test_cull_a_project_by_keyboard_only(page, live_server, tenant, artifacts):
     page.keyboard.type("keeper, north")
     page.keyboard.press("Enter")
     tile(page, names[-4]).locator(".cull-tags", has_text="keeper, north").wait_for()
+    saved(page)
     assert sorted(t.name for t in row(names[-4]).tags.all()) == ["keeper", "north"]
 
     # The loupe, by keyboard: open, next, close.
@@ -224,6 +230,14 @@ def test_cull_a_project_by_keyboard_only(page, live_server, tenant, artifacts):
     # The grid follows the commit through the event stream.
     tile(page, second).wait_for(state="detached", timeout=15_000)
     page.wait_for_selector("#cull-pending:has-text('Nothing to trash')", timeout=15_000)
+    # The photo that kept its JPG keeps its thumbnail; its RAW badge is gone.
+    tile(page, first).locator(".cull-badge", has_text="RAW").wait_for(state="detached")
+    page.wait_for_function(
+        """(name) => [...document.querySelectorAll('.cull-tile')]
+            .find(t => t.querySelector('.cull-name').textContent === name)
+            ?.querySelector('img')?.naturalWidth > 0""",
+        arg=first,
+    )
     # The admin's dark theme applies to the workspace too.
     page.emulate_media(color_scheme="dark")
     page.screenshot(path=str(artifacts / "grid-dark.png"))
@@ -319,7 +333,7 @@ def test_task_progress_appears_without_a_reload(page, live_server, tenant, artif
     )
     task = page.locator(".cull-task", has_text="generate_derivatives")
     task.wait_for(timeout=15_000)
-    assert "step 1/1" in task.inner_text()
+    page.wait_for_selector(".cull-task:has-text('step 1/1: generate_derivatives')")
     assert "queued" in task.inner_text()
     page.screenshot(path=str(artifacts / "tray.png"))
     drain()
@@ -492,8 +506,9 @@ def test_twenty_thousand_photos_scroll_with_few_tiles(page, live_server, tenant,
     page.wait_for_selector("text=20000 photos selected.")
     started = time.monotonic()
     page.keyboard.press("1")
-    page.wait_for_function("() => !document.querySelector('.cull-saving')", timeout=120_000)
-    page.wait_for_function("() => window.cull.store.photos.every(p => !p._pending)")
+    page.wait_for_function(
+        "() => window.cull.store.photos.every(p => !p._pending)", timeout=120_000
+    )
     rate_seconds = time.monotonic() - started
     assert posts == [2000] * 10
     assert Photo.objects.filter(project=marathon, rating=1).count() == 20_000

@@ -145,7 +145,19 @@ export class Tray {
     const payload = event.payload || {};
     const id = payload.job_id || event.job_id;
     if (!id) return;
-    const job = this.jobs.get(id) || { id, task: payload.task_id || null, type: payload.type, project: payload.project_id };
+    let job = this.jobs.get(id);
+    if (!job) {
+      job = { id, task: payload.task_id || null, type: payload.type, project: payload.project_id };
+      // Events carry no step number: read the job once for it.
+      this.api.get(`${this.api.paths.jobs}${id}/`).then(
+        (full) => {
+          job.step_index = full.step_index;
+          if (!this.tasks.has(job.task) && full.task) this.refresh();
+          this.render();
+        },
+        () => {},
+      );
+    }
     job.status = payload.status || event.type.slice(4);
     if (payload.progress) {
       job.progress_done = payload.progress.done;
