@@ -538,6 +538,7 @@ class _Encoded:
 def _vips_encode_derivatives(
     source: Path,
     *,
+    data: bytes | None = None,
     pillow_format: str,
     size: tuple[int, int],
     orientation: int,
@@ -551,11 +552,14 @@ def _vips_encode_derivatives(
     ``pillow_format`` and ``size`` are what Pillow saw; libvips must see the same. The sizes
     are ``fit_within`` of ``size``, as with Pillow (the thumbnail is reduced from the preview,
     so its own rounding could otherwise differ by a pixel). Raises ``pyvips.Error`` (a decode
-    or encode failure) or ``_VipsDeclined``.
+    or encode failure) or ``_VipsDeclined``. ``data``: the image in memory (a RAW's embedded
+    JPEG) instead of the file ``source``.
     """
     import pyvips
 
     def opened() -> pyvips.Source:
+        if data is not None:
+            return pyvips.Source.new_from_memory(data)
         # A Source, not a file name: libvips would read "name[options]" as load options.
         return pyvips.Source.new_from_file(str(source))
 
@@ -668,8 +672,9 @@ def make_derivatives(
     ``resolve_engine``); a file libvips declines or fails on is made with Pillow.
 
     A RAW source (by extension) is read with ``photos.rawfiles``: its largest embedded
-    preview that fills the thumbnail, else a half-size demosaic, made into derivatives by the
-    Pillow engine; the recorded size and orientation are the RAW's.
+    preview that fills the thumbnail (a JPEG: libvips shrink-on-load when the engine allows,
+    as for a JPEG file), else a half-size demosaic (Pillow); the recorded size and orientation
+    are the RAW's.
 
     Raises ``FileNotFoundError`` (no source), ``FormatNotSupported`` (a RAW LibRaw does not
     read, HEIC without a plugin) or ``ImageUnreadable`` (corrupt or truncated source). Errors
@@ -679,6 +684,7 @@ def make_derivatives(
     if is_raw(source.name):
         return _raw_derivatives(
             source,
+            engine=engine,
             thumb_path=thumb_path,
             thumb_size=thumb_size,
             thumb_quality=thumb_quality,
@@ -731,26 +737,53 @@ def make_derivatives(
         )
 
 
-def _raw_derivatives(
+def _raw_pixels(source: Path, *, min_side: int, embedded: bool = True) -> rawfiles.RawPixels:
+    try:
+        return rawfiles.raw_pixels(source, min_side=min_side, embedded=embedded)
+    except rawfiles.RawNotSupported as exc:
+        raise FormatNotSupported(str(exc))
+
+
+def _raw_encode(
     source: Path,
+    raw: rawfiles.RawPixels,
     *,
+    use_vips: bool,
     thumb_path: Path,
     thumb_size: int,
     thumb_quality: int,
     preview_path: Path,
     preview_size: int,
     preview_quality: int,
-) -> DerivativesResult:
-    """Derivatives of a RAW from the pixels ``rawfiles.raw_pixels`` picks (Pillow engine)."""
-    try:
-        raw = rawfiles.raw_pixels(source, min_side=thumb_size)
-    except rawfiles.RawNotSupported as exc:
-        raise FormatNotSupported(str(exc))
-    pixels = ExifInfo(orientation=raw.orientation)
+) -> tuple[tuple[int, int], tuple[int, int], str]:
+    """Write both derivatives of RAW pixels: an embedded JPEG through libvips when allowed
+    (shrink-on-load, as for a JPEG file), else Pillow. Thumbnail size, preview size, engine."""
+    if use_vips and raw.jpeg is not None:
+        import pyvips
+
+        try:
+            encoded = _vips_encode_derivatives(
+                source,
+                data=raw.jpeg,
+                pillow_format="JPEG",
+                size=raw.image.size,
+                orientation=raw.orientation,
+                thumb_size=thumb_size,
+                thumb_quality=thumb_quality,
+                preview_size=preview_size,
+                preview_quality=preview_quality,
+            )
+        except (pyvips.Error, _VipsDeclined) as exc:
+            message = " ".join(str(exc).split())
+            logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
+        else:
+            _write_atomic(preview_path, lambda fh: fh.write(encoded.preview))
+            _write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb))
+            return encoded.thumb_size, encoded.preview_size, "pyvips"
     with raw.image as image:
         result = _pillow_derivatives(
             image,
-            pixels,
+            ExifInfo(orientation=raw.orientation),
             name=source.name,
             thumb_path=thumb_path,
             thumb_size=thumb_size,
@@ -759,15 +792,47 @@ def _raw_derivatives(
             preview_size=preview_size,
             preview_quality=preview_quality,
         )
+    return result.thumbnail_size, result.preview_size, "pillow"
+
+
+def _raw_derivatives(
+    source: Path,
+    *,
+    engine: str,
+    thumb_path: Path,
+    thumb_size: int,
+    thumb_quality: int,
+    preview_path: Path,
+    preview_size: int,
+    preview_quality: int,
+) -> DerivativesResult:
+    """Derivatives of a RAW from the pixels ``rawfiles.raw_pixels`` picks.
+
+    An embedded preview that turns out corrupt when decoded is no usable preview: the RAW is
+    demosaiced instead (a corrupt RAW then fails as ``FormatNotSupported``).
+    """
+    sizes: dict[str, Any] = {
+        "thumb_path": thumb_path,
+        "thumb_size": thumb_size,
+        "thumb_quality": thumb_quality,
+        "preview_path": preview_path,
+        "preview_size": preview_size,
+        "preview_quality": preview_quality,
+    }
+    use_vips = resolve_engine(engine) == "pyvips"
+    raw = _raw_pixels(source, min_side=thumb_size)
+    try:
+        thumb, preview, used = _raw_encode(source, raw, use_vips=use_vips, **sizes)
+    except ImageUnreadable as exc:
+        if raw.source != rawfiles.EMBEDDED_PREVIEW:
+            raise
+        logger.info("%s: the embedded preview does not decode (%s); demosaicing.", source.name, exc)
+        raw = _raw_pixels(source, min_side=thumb_size, embedded=False)
+        thumb, preview, used = _raw_encode(source, raw, use_vips=False, **sizes)
     info = ExifInfo(
         orientation=raw.info.orientation,
         width=raw.info.width,
         height=raw.info.height,
         metadata={"derivative_source": raw.source},
     )
-    return DerivativesResult(
-        exif=info,
-        thumbnail_size=result.thumbnail_size,
-        preview_size=result.preview_size,
-        engine="pillow",
-    )
+    return DerivativesResult(exif=info, thumbnail_size=thumb, preview_size=preview, engine=used)

@@ -65,8 +65,8 @@ class _TooLarge(Exception):
 
 
 def _new_row(project: Project, files: storage.BaseFiles) -> Photo:
-    has_image = bool(files.jpg or files.other)
-    status = DerivativeStatus.PENDING if has_image else None
+    # Every original can be a derivative source now (a RAW through its embedded preview).
+    status = DerivativeStatus.PENDING
     return Photo(
         project=project,
         basename=files.basename,
@@ -95,9 +95,12 @@ def _changes(row: Photo, files: storage.BaseFiles, *, keep_arrivals: bool) -> di
             wanted["keep_jpg"] = True
         if files.raw and not row.raw_available:
             wanted["keep_raw"] = True
-    # Derivatives come from the JPG, else the other image: pending again when that source is new.
-    source_arrived = (files.jpg and not row.jpg_available) or (
-        files.other and not files.jpg and not row.other_available
+    # Derivatives come from the JPG, else the other image, else the RAW: pending again when
+    # that source is new.
+    source_arrived = (
+        (files.jpg and not row.jpg_available)
+        or (files.other and not files.jpg and not row.other_available)
+        or (files.raw and not files.jpg and not files.other and not row.raw_available)
     )
     if source_arrived:
         wanted["thumbnail_status"] = DerivativeStatus.PENDING
@@ -196,9 +199,9 @@ def photos_rows_for_disk(*, project: Project, groups: dict[str, storage.BaseFile
 
     ``groups`` holds every original of each base name (``storage.scan_originals`` or
     ``files_for_basename``); base names with no file are ignored. A new row gets availability
-    from its files, keep flags equal to availability and ``pending`` derivative statuses when
-    it has a JPG or other image (``None`` for RAW only). An existing row gets availability and
-    ext from disk and ``pending`` statuses when a JPG or other image appeared; its keep flags
+    from its files, keep flags equal to availability and ``pending`` derivative statuses. An
+    existing row gets availability and ext from disk and ``pending`` statuses when its
+    derivative source (a JPG, else another image, else a RAW) appeared; its keep flags
     are left alone (a changed keep flag would silently undo a cull), as ``manifest_check`` does.
 
     A fixed number of queries per batch of 500 base names. Cross-project duplicates are not

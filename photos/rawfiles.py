@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image
 
+EMBEDDED_PREVIEW = "embedded preview"
+DEMOSAIC = "half-size demosaic"
 # LibRaw's ``flip`` (dcraw's convention) as an EXIF orientation.
 _FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
 
@@ -43,13 +45,15 @@ class RawPixels:
     """Pixels to make derivatives from.
 
     ``image`` is to be turned upright with ``orientation`` (1 for a demosaic, which LibRaw has
-    already turned); ``source`` says where the pixels came from.
+    already turned); ``source`` says where the pixels came from. An embedded JPEG is opened,
+    not decoded (its headers are read), and ``jpeg`` holds its bytes for libvips.
     """
 
     image: Image.Image
     orientation: int
-    source: str  # "embedded preview" or "half-size demosaic"
+    source: str  # EMBEDDED_PREVIEW or DEMOSAIC
     info: RawInfo
+    jpeg: bytes | None = None
 
 
 def _libraw_errors() -> tuple[type[BaseException], ...]:
@@ -95,31 +99,29 @@ def raw_info(path: str | Path) -> RawInfo:
         )
 
 
-def _embedded(raw: object) -> Image.Image | None:
-    """LibRaw's largest embedded preview as a Pillow image, or ``None`` when there is none
-    it can hand out (or it does not decode)."""
+def _embedded(raw: object) -> tuple[Image.Image, bytes | None] | None:
+    """LibRaw's largest embedded preview as a Pillow image (a JPEG opened, not yet decoded,
+    with its bytes), or ``None`` when there is none it can hand out."""
     import rawpy
 
     try:
         thumb = raw.extract_thumb()  # type: ignore[attr-defined]
     except rawpy.LibRawError:  # no thumbnail, an unsupported thumbnail format, bad data
         return None
-    image: Image.Image
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
             # JPEG only: the embedded data is as untrusted as the file around it.
-            image = Image.open(io.BytesIO(thumb.data), formats=["JPEG"])
-            image.load()
-        else:
-            image = Image.fromarray(thumb.data).convert("RGB")
+            data = bytes(thumb.data)
+            return Image.open(io.BytesIO(data), formats=["JPEG"]), data
+        return Image.fromarray(thumb.data).convert("RGB"), None
     except (OSError, SyntaxError, ValueError, TypeError, Image.DecompressionBombError):
         return None
-    return image
 
 
-def raw_pixels(path: str | Path, *, min_side: int) -> RawPixels:
+def raw_pixels(path: str | Path, *, min_side: int, embedded: bool = True) -> RawPixels:
     """Pixels of a RAW for derivatives: the largest embedded preview whose long side reaches
-    ``min_side`` (or the RAW's own long side, if smaller), else a half-size demosaic.
+    ``min_side`` (or the RAW's own long side, if smaller), else (or with ``embedded=False``)
+    a half-size demosaic.
 
     Raises ``FileNotFoundError`` or ``RawNotSupported`` (LibRaw does not read the file, or
     neither a preview nor the sensor data decode).
@@ -137,11 +139,15 @@ def raw_pixels(path: str | Path, *, min_side: int) -> RawPixels:
         )
     with raw:
         info = _info(raw, path.name)
-        preview = _embedded(raw)
+        found = _embedded(raw) if embedded else None
         wanted = min(min_side, max(info.width, info.height))
-        if preview is not None and max(preview.size) >= wanted:
+        if found is not None and max(found[0].size) >= wanted:
             return RawPixels(
-                image=preview, orientation=info.orientation, source="embedded preview", info=info
+                image=found[0],
+                orientation=info.orientation,
+                source=EMBEDDED_PREVIEW,
+                info=info,
+                jpeg=found[1],
             )
         try:
             pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
@@ -154,6 +160,6 @@ def raw_pixels(path: str | Path, *, min_side: int) -> RawPixels:
     return RawPixels(
         image=Image.fromarray(pixels).convert("RGB"),
         orientation=1,
-        source="half-size demosaic",
+        source=DEMOSAIC,
         info=info,
     )

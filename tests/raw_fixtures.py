@@ -135,9 +135,16 @@ def dng_bytes(
     exposure_time: tuple[int, int] | None = None,
     iso: int | None = None,
     xmp: bytes | None = None,
+    bayer: bytes | None = None,
+    preview_jpeg: bytes | None = None,
 ) -> bytes:
     """A DNG with a 16-bit RGGB Bayer image of ``raw_size`` and, unless ``preview_size`` is
-    ``None``, a baseline JPEG preview of that size in IFD0 (as cameras and converters write)."""
+    ``None``, a baseline JPEG preview of that size in IFD0 (as cameras and converters write).
+
+    ``bayer``: the sensor data (little-endian 16-bit, 12-bit values) instead of a gradient;
+    ``preview_jpeg``: the preview's JPEG bytes instead of a plain one (``preview_size`` must
+    still give its size). Benchmarks pass both to build camera-sized files quickly.
+    """
     width, height = raw_size
     ifd0 = _Ifd()
     raw_ifd = _Ifd()
@@ -159,7 +166,7 @@ def dng_bytes(
     if xmp is not None:
         ifd0.add(700, BYTE, xmp)
     if preview_size is not None:
-        preview = _jpeg(preview_size, preview_color)
+        preview = preview_jpeg or _jpeg(preview_size, preview_color)
         ifd0.add(254, LONG, [1])  # NewSubFileType: reduced-resolution image
         ifd0.add(256, LONG, [preview_size[0]])
         ifd0.add(257, LONG, [preview_size[1]])
@@ -186,14 +193,14 @@ def dng_bytes(
         ifd0.data = thumb
 
     # A smooth Bayer mosaic (RGGB) with 12-bit values.
-    row = bytearray()
     pixels = bytearray()
-    for y in range(height):
-        row.clear()
-        for x in range(width):
-            value = 200 + (x * 3000 // width) if (x + y) % 2 else 400 + (y * 2000 // height)
-            row += struct.pack("<H", value)
-        pixels += row
+    if bayer is not None:
+        pixels += bayer
+    else:
+        for y in range(height):
+            for x in range(width):
+                value = 200 + (x * 3000 // width) if (x + y) % 2 else 400 + (y * 2000 // height)
+                pixels += struct.pack("<H", value)
     raw_ifd.add(254, LONG, [0])  # the main image
     raw_ifd.add(256, LONG, [width])
     raw_ifd.add(257, LONG, [height])

@@ -5,8 +5,9 @@ otherwise).
 DRF's ``CursorPagination`` keys on one field and cannot place NULLs, so a list of photos
 without dates would page wrongly. Here the cursor holds the last row's value of every
 ordering field plus its id (always the final tie-break, so the order is total), and the next
-page is "rows after that tuple" as a plain ``WHERE``: each page is one indexed range query,
-however deep, and a photo inserted or changed meanwhile never makes another one appear twice.
+page is "rows after that tuple" (``keyset_segments``): at most two indexed range queries a
+page, however deep, and a photo inserted or changed meanwhile never makes another one appear
+twice.
 """
 
 from __future__ import annotations
@@ -111,6 +112,39 @@ def keyset_after(keys: list[Key], values: list[Any], *, backwards: bool = False)
     return condition
 
 
+def keyset_segments(keys: list[Key], values: list[Any], *, backwards: bool = False) -> list[Q]:
+    """``keyset_after`` split by whether the first ordering field is missing, each part with
+    a plain range on that field as a top-level condition.
+
+    ``keyset_after`` alone is a chain of ORs that PostgreSQL can only filter row by row,
+    reading every row before the cursor (measured: 40,000 rows read for a page at 45,000).
+    The range conjunct (``taken_at >= t``, or ``taken_at IS NULL``) makes each part an index
+    range scan in the order of the ``(taken_at, basename, id)`` indexes; the part of the
+    other null state (missing dates, after the dated ones) follows only when the page is not
+    full yet. At most two queries a page.
+    """
+    field, desc = keys[0]
+    first = values[0]
+    after = keyset_after(keys, values, backwards=backwards)
+    if first is None:
+        missing = after & Q(**{f"{field}__isnull": True})
+        second, second_desc = keys[1]
+        if values[1] is not None and not getattr(Photo._meta.get_field(second), "null", True):
+            # Among the missing values the next key orders: range on it too (base names).
+            lookup = "lte" if second_desc != backwards else "gte"
+            missing &= Q(**{f"{second}__{lookup}": values[1]})
+        segments = [missing]
+        if backwards:  # before the missing values come all the present ones
+            segments.append(Q(**{f"{field}__isnull": False}))
+        return segments
+    # Walking forward from ``first`` means >= in ascending order, <= in descending order.
+    lookup = "lte" if desc != backwards else "gte"
+    segments = [after & Q(**{f"{field}__{lookup}": first})]
+    if not backwards:  # the missing values come last
+        segments.append(Q(**{f"{field}__isnull": True}))
+    return segments
+
+
 def _field_value(model: type[Model], field: str, raw: Any) -> Any:
     if raw is None:
         return None
@@ -145,14 +179,19 @@ class PhotoCursorPagination(CursorPagination):
         self.keys = ordering_parse(request.query_params.get("ordering"))
         position = self._cursor_decode(request.query_params.get(self.cursor_query_param))
         backwards = bool(position and position["b"])
-        queryset = queryset.order_by(*order_expressions(self.keys, backwards=backwards))
-        if position is not None:
+        order = order_expressions(self.keys, backwards=backwards)
+        if position is None:
+            rows = list(queryset.order_by(*order)[: size + 1])
+        else:
             values = [
                 _field_value(self.model, field, raw)
                 for (field, _), raw in zip(self.keys, position["v"], strict=True)
             ]
-            queryset = queryset.filter(keyset_after(self.keys, values, backwards=backwards))
-        rows = list(queryset[: size + 1])
+            rows = []
+            for segment in keyset_segments(self.keys, values, backwards=backwards):
+                rows += list(queryset.filter(segment).order_by(*order)[: size + 1 - len(rows)])
+                if len(rows) > size:
+                    break
         more = len(rows) > size
         rows = rows[:size]
         if backwards:

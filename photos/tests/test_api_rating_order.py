@@ -201,6 +201,25 @@ def test_cursor_pages_see_every_photo_once_with_and_without_dates(api_client, pr
 
     for size in (1, 2, 3, 5):
         assert page_through(api_client, f"/api/photos/?page_size={size}") == expected
+    # Newest first: ties by base name descending too, missing dates still last.
+    newest = ["D6", "D5", "D4", "D3", "D2", "D1", "D0", "N5", "N4", "N3", "N2", "N1", "N0"]
+    for size in (1, 4):
+        url = f"/api/photos/?ordering=-taken_at,-basename&page_size={size}"
+        assert page_through(api_client, url) == newest
+
+
+def test_a_deep_page_runs_a_fixed_number_of_queries(
+    api_client, project, django_assert_max_num_queries
+):
+    many_photos(project, 30, taken_at=T0)
+    many_photos(project, 30, prefix="U")
+    url = "/api/photos/?page_size=25"
+    for _ in range(2):
+        url = api_client.get(url).json()["next"]
+    # The page that crosses from dated to undated photos: two range queries, tags, auth.
+    with django_assert_max_num_queries(7):
+        body = api_client.get(url).json()
+    assert [p["basename"] for p in body["results"]] == [f"U{i:05d}" for i in range(20, 30)]
 
 
 def test_previous_link_walks_back(api_client, project):

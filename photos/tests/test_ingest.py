@@ -77,7 +77,7 @@ def test_accepted_types_are_saved_case_insensitively_and_rows_created(project, u
         True,
         False,
     )
-    assert raw.thumbnail_status is None
+    assert raw.thumbnail_status == DerivativeStatus.PENDING  # a RAW is a derivative source
     event = Event.objects.get(photo_id=jpg.pk, type="item")
     assert event.actor_id == user.pk
     assert event.payload["created"] is True

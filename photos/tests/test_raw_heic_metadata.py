@@ -358,3 +358,88 @@ def test_raw_only_and_heic_uploads_get_derivatives_and_metadata(api_client, proj
     )
     thumbnail = api_client.get(f"/api/photos/{raw.pk}/thumbnail")
     assert thumbnail.status_code == 200
+
+
+def test_raw_derivatives_of_a_rebuilt_database_are_adopted_with_metadata(project, small_sizes):
+    photo = raw_photo(project, "ADOPT", shoot_dng(orientation=6))
+    photo_derivatives_generate(photo=photo)
+    thumb = folder(project) / ".thumb" / "ADOPT.webp"
+    made = thumb.stat().st_mtime_ns
+    Photo.objects.filter(pk=photo.pk).update(
+        thumbnail_status=None, preview_status=None, camera="", iso=None, width=None
+    )
+
+    message = photo_derivatives_generate(photo=photo)
+
+    assert message == "ADOPT.dng: derivatives already up to date; metadata read."
+    assert thumb.stat().st_mtime_ns == made
+    row = Photo.objects.get(pk=photo.pk)
+    assert (row.thumbnail_status, row.camera, row.iso) == (GENERATED, "Testcam TC-1", 800)
+    assert (row.width, row.height, row.orientation) == (300, 400, 6)
+
+
+@pytest.mark.parametrize("engine", ["pyvips", "pillow"])
+def test_embedded_jpeg_preview_is_made_by_the_configured_engine(tmp_path, engine):
+    from photos import imaging
+
+    source = write_file(tmp_path / "raw" / "E.dng", shoot_dng(orientation=8))
+
+    result = imaging.make_derivatives(
+        source,
+        thumb_path=tmp_path / "raw" / "t.webp",
+        thumb_size=100,
+        thumb_quality=50,
+        preview_path=tmp_path / "raw" / "p.webp",
+        preview_size=1000,
+        preview_quality=60,
+        engine=engine,
+    )
+
+    assert result.engine == engine
+    assert (result.thumbnail_size, result.preview_size) == ((75, 100), (240, 320))
+    assert size_of(tmp_path / "raw" / "p.webp") == (240, 320)
+
+
+def test_truncated_embedded_preview_falls_back_to_the_demosaic(project, small_sizes):
+    whole = io.BytesIO()
+    Image.new("RGB", (320, 240), (9, 9, 9)).save(whole, "JPEG", quality=90)
+    truncated = whole.getvalue()[: len(whole.getvalue()) // 3]
+    photo = raw_photo(project, "BROKEN", shoot_dng(preview_size=(320, 240), preview_jpeg=truncated))
+
+    photo_derivatives_generate(photo=photo)
+
+    row = Photo.objects.get(pk=photo.pk)
+    assert row.preview_status == GENERATED
+    assert row.metadata["derivative_source"] == "half-size demosaic"
+    assert size_of(folder(project) / ".preview" / "BROKEN.webp") == (200, 150)
+
+
+def test_preview_that_fails_to_decode_is_replaced_by_the_demosaic(tmp_path, monkeypatch):
+    """LibRaw hands out a JPEG whose headers read but whose pixels do not decode."""
+    from photos import imaging
+
+    source = write_file(tmp_path / "raw" / "D.dng", shoot_dng())
+    pillow = imaging._pillow_derivatives
+    decoded: list[tuple[int, int]] = []
+
+    def failing_on_the_preview(image, info, **kwargs):  # type: ignore[no-untyped-def]
+        decoded.append(image.size)
+        if image.format == "JPEG":
+            raise imaging.ImageUnreadable("D.dng: cannot decode the image (broken data stream).")
+        return pillow(image, info, **kwargs)
+
+    monkeypatch.setattr(imaging, "_pillow_derivatives", failing_on_the_preview)
+    result = imaging.make_derivatives(
+        source,
+        thumb_path=tmp_path / "raw" / "t.webp",
+        thumb_size=100,
+        thumb_quality=50,
+        preview_path=tmp_path / "raw" / "p.webp",
+        preview_size=1000,
+        preview_quality=60,
+        engine="pillow",
+    )
+
+    assert decoded == [(320, 240), (200, 150)]
+    assert result.exif.metadata["derivative_source"] == "half-size demosaic"
+    assert size_of(tmp_path / "raw" / "p.webp") == (200, 150)

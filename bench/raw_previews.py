@@ -1,0 +1,158 @@
+"""RAW derivatives benchmark: ms per 24-megapixel RAW for thumbnail + preview (SPEC §4).
+
+What ``photos.imaging.make_derivatives`` costs on a RAW-only photo, by the path
+``photos.rawfiles`` takes:
+
+* ``full-size preview``   — a DNG with a 6000×4000 embedded JPEG (as Canon, Nikon and most
+  converters write): LibRaw hands out the JPEG, Pillow decodes it with DCT scaling;
+* ``1616×1080 preview``   — a DNG with a small embedded JPEG (as Sony writes): the preview is
+  that size (never enlarged);
+* ``half-size demosaic``  — a DNG with no usable preview: LibRaw demosaics at half size
+  (3000×2000) and the preview is that size.
+
+Sources: 6000×4000 16-bit RGGB DNGs (12-bit values with noise) written by
+``tests.raw_fixtures.dng_bytes`` with camera-like JPEG previews (q92), kept in
+``var/bench/raw/``. Each with the pyvips engine (an embedded JPEG through libvips
+shrink-on-load) and the Pillow engine, interleaved. The figure is CPU time per photo of this
+process (one core by default), median over the rounds.
+
+    .venv/bin/python bench/raw_previews.py [--rounds 5] [--core 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import VAR, machine, median, pin_to_core, table
+
+WIDTH, HEIGHT = 6000, 4000
+ENGINES = ("pyvips", "pillow")
+THUMB = (800, 50)
+PREVIEW = (5000, 60)
+
+
+def _jpeg(size: tuple[int, int], seed: int) -> bytes:
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    w, h = size
+    x = np.linspace(0, 255, w, dtype=np.float32)[None, :]
+    y = np.linspace(0, 255, h, dtype=np.float32)[:, None]
+    rgb = np.stack([x + 0 * y, y + 0 * x, (x + y) / 2], axis=-1)
+    rgb += rng.normal(0, 12, rgb.shape).astype(np.float32)
+    image = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def _bayer(seed: int) -> bytes:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = np.linspace(200, 3200, WIDTH, dtype=np.float32)[None, :]
+    y = np.linspace(300, 2400, HEIGHT, dtype=np.float32)[:, None]
+    data = x + y / 2 + rng.normal(0, 40, (HEIGHT, WIDTH)).astype(np.float32)
+    return np.clip(data, 0, 4095).astype("<u2").tobytes()
+
+
+def sources(folder: Path) -> dict[str, Path]:
+    from tests.raw_fixtures import dng_bytes
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bayer = None
+    out = {}
+    for name, preview in (
+        ("full-size preview", (WIDTH, HEIGHT)),
+        ("1616×1080 preview", (1616, 1080)),
+        ("half-size demosaic", None),
+    ):
+        path = folder / f"{name.split()[0].replace('×', 'x')}.dng"
+        if not path.exists():
+            bayer = bayer or _bayer(1)
+            path.write_bytes(
+                dng_bytes(
+                    raw_size=(WIDTH, HEIGHT),
+                    preview_size=preview,
+                    preview_jpeg=_jpeg(preview, 2) if preview else None,
+                    bayer=bayer,
+                )
+            )
+        out[name] = path
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--core", type=int, default=0, help="-1: all cores")
+    args = parser.parse_args()
+    if args.core >= 0:
+        pin_to_core(args.core)
+    from photos import imaging
+
+    files = sources(VAR / "raw")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        times: dict[tuple[str, str], list[float]] = {
+            (name, engine): [] for name in files for engine in ENGINES
+        }
+        results = {}
+        for _ in range(args.rounds):
+            for (name, engine), runs in times.items():
+                path = files[name]
+                start = time.process_time()
+                results[name, engine] = imaging.make_derivatives(
+                    path,
+                    thumb_path=out / "t.webp",
+                    thumb_size=THUMB[0],
+                    thumb_quality=THUMB[1],
+                    preview_path=out / "p.webp",
+                    preview_size=PREVIEW[0],
+                    preview_quality=PREVIEW[1],
+                    engine=engine,
+                )
+                runs.append((time.process_time() - start) * 1000)
+        for (name, engine), runs in times.items():
+            result = results[name, engine]
+            rows.append(
+                (
+                    name,
+                    f"{files[name].stat().st_size / 2**20:.1f} MiB",
+                    engine,
+                    result.engine,
+                    round(median(runs)),
+                    round(min(runs)),
+                    "×".join(map(str, result.preview_size)),
+                    result.exif.metadata.get("derivative_source"),
+                )
+            )
+    print(machine())
+    print(
+        table(
+            [
+                "RAW",
+                "file",
+                "engine setting",
+                "made by",
+                "CPU ms / photo (median)",
+                "best",
+                "preview",
+                "pixels from",
+            ],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
