@@ -71,7 +71,7 @@ def test_commit_with_unwritable_trash_fails_items_clearly_and_moves_nothing(
 
     # The job ends (completed, noting the failed items); each item says what went wrong.
     assert job.status == JobStatus.COMPLETED
-    assert "3 item(s) failed" in job.error_message
+    assert job.error_message.startswith("3 of 3 items failed; first error: Could not trash")
     for item in JobItem.objects.filter(job=job):
         assert item.status == "failed"
         assert item.message.startswith(f"Could not trash the files of '{item.basename}'")
