@@ -521,3 +521,31 @@ def test_twenty_thousand_photos_scroll_with_few_tiles(page, live_server, tenant,
         first_paint_ms_20000=first_paint,
         rate_20000_seconds=round(rate_seconds, 2),
     )
+
+
+def test_tablet_culls_by_touch(browser, photographer, live_server, tenant, artifacts):
+    project = make_project(tenant, "Iceland July 2025")
+    names = shoot(project, 3)
+    index(project)
+    context = browser.new_context(
+        viewport={"width": 820, "height": 1180}, has_touch=True, is_mobile=False
+    )
+    page = context.new_page()
+    login(page, live_server, photographer.username)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    columns = page.evaluate(
+        "new Set([...document.querySelectorAll('.cull-tile')].map(t => t.style.transform.split(',')[0])).size"
+    )
+    assert columns >= 3
+    tile(page, names[0]).tap()
+    page.tap("[data-action=discard]")
+    page.select_option("#cull-rate", "2")
+    saved(page)
+    photo = Photo.objects.get(project=project, basename=names[0])
+    assert (photo.keep_jpg, photo.keep_raw, photo.rating) == (False, False, 2)
+    page.tap("[data-action=loupe]")
+    page.wait_for_selector("#cull-loupe:not([hidden])")
+    assert page.inner_text("#cull-loupe-title") == names[0]
+    page.tap("#cull-loupe-close")
+    page.screenshot(path=str(artifacts / "tablet.png"))
+    context.close()

@@ -131,8 +131,8 @@ export class Grid {
     if (photo.pending_delete) {
       const mark = document.createElement("span");
       mark.className = "cull-mark";
-      mark.title = "Pending delete";
-      mark.textContent = "🗑";
+      mark.title = "Pending delete: a commit trashes files of this photo";
+      mark.textContent = "✕";
       box.appendChild(mark);
     }
     if (photo._pending) {

@@ -418,7 +418,19 @@ const buttons = {
   process: reprocess,
   "tag-add": () => askTags(true),
   "tag-remove": () => askTags(false),
+  // Touch and pointer equivalents of the keys, for tablets.
+  loupe: () => store.photos.length && loupe.toggle(true),
+  "keep-jpg": () => actions.toggleKeep("jpg"),
+  "keep-raw": () => actions.toggleKeep("raw"),
+  "keep-both": () => actions.keepBoth(true),
+  discard: () => actions.keepBoth(false),
+  undo: () => actions.undo(),
 };
+$("#cull-rate").addEventListener("change", (event) => {
+  const value = event.target.value;
+  event.target.value = "";
+  if (value !== "") actions.rate(Number(value));
+});
 for (const button of root.querySelectorAll("[data-action]")) {
   button.addEventListener("click", () => buttons[button.dataset.action]());
 }
