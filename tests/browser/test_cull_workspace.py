@@ -197,6 +197,9 @@ def test_cull_a_project_by_keyboard_only(page, live_server, tenant, artifacts):
     page.wait_for_selector("#cull-loupe:not([hidden])")
     assert page.inner_text("#cull-loupe-title") == first
     assert "Fujifilm" in page.inner_text("#cull-loupe-meta")
+    first_id = Photo.objects.get(project=project, basename=first).pk
+    admin_link = page.get_attribute("#cull-loupe-admin", "href")
+    assert admin_link == f"/admin/photos/photo/{first_id}/change/"
     page.wait_for_function(
         "() => document.querySelector('#cull-loupe-img').complete"
         " && document.querySelector('#cull-loupe-img').naturalWidth > 0"
@@ -540,9 +543,12 @@ def test_tablet_culls_by_touch(browser, photographer, live_server, tenant, artif
     tile(page, names[0]).tap()
     page.tap("[data-action=discard]")
     page.select_option("#cull-rate", "2")
+    tile(page, names[0]).locator(".cull-stars", has_text="★★☆☆☆").wait_for()
     saved(page)
     photo = Photo.objects.get(project=project, basename=names[0])
-    assert (photo.keep_jpg, photo.keep_raw, photo.rating) == (False, False, 2)
+    assert (photo.keep_jpg, photo.keep_raw, photo.rating) == (False, False, 2), page.inner_text(
+        "#cull-messages"
+    )
     page.tap("[data-action=loupe]")
     page.wait_for_selector("#cull-loupe:not([hidden])")
     assert page.inner_text("#cull-loupe-title") == names[0]

@@ -4,8 +4,10 @@
 import { badges } from "./grid.js";
 
 export class Loupe {
-  constructor({ root, store, previewUrl, thumbUrl, onNavigate, onClose }) {
+  constructor({ root, store, previewUrl, thumbUrl, adminUrl, onNavigate, onClose }) {
     this.root = root;
+    this.adminUrl = adminUrl;
+    this.adminLink = root.querySelector("#cull-loupe-admin");
     this.store = store;
     this.previewUrl = previewUrl;
     this.thumbUrl = thumbUrl;
@@ -54,6 +56,7 @@ export class Loupe {
     }
     this.img.alt = photo.basename;
     this.title.textContent = photo.basename;
+    this.adminLink.href = this.adminUrl(photo);
     this.meta.replaceChildren(...metadata(photo).flatMap(([term, value]) => {
       const dt = document.createElement("dt");
       dt.textContent = term;

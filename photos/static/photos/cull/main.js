@@ -27,7 +27,7 @@ const thumbUrl = (photo) => `${boot.api.photos}${photo.id}/thumbnail?v=${version
 const previewUrl = (photo) => `${boot.api.photos}${photo.id}/preview?v=${version(photo)}`;
 
 const messages = $("#cull-messages");
-export function say(text, level = "info") {
+function say(text, level = "info") {
   const line = document.createElement("div");
   line.className = `cull-message cull-message-${level}`;
   line.textContent = text;
@@ -51,6 +51,7 @@ $("#cull-grid").addEventListener("cull-error", (event) => say(event.detail.messa
 const loupe = new Loupe({
   root: $("#cull-loupe"),
   store,
+  adminUrl: (photo) => boot.admin.photo_change.replace("{id}", String(photo.id)),
   previewUrl,
   thumbUrl,
   onNavigate: (step) => move(step),
@@ -200,7 +201,7 @@ function fieldsChange(path, values, { keep = false } = {}) {
   });
 }
 
-export const actions = {
+const actions = {
   toggleKeep(kind) {
     const flag = `keep_${kind}`;
     const targets = store.targets().filter((p) => p[`${kind}_available`]);
