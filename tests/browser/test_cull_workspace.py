@@ -556,3 +556,44 @@ def test_tablet_culls_by_touch(browser, photographer, live_server, tenant, artif
     page.tap("#cull-loupe-close")
     page.screenshot(path=str(artifacts / "tablet.png"))
     context.close()
+
+
+def test_event_stream_resumes_from_the_last_event_after_a_drop(
+    browser, photographer, live_server, tenant
+):
+    """The stream is played by the browser: one event, then the connection drops; the
+    reconnection asks (``?last_event_id=``) for what came after that event, and the next event still reaches the
+    page (a tile changes)."""
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 1)
+    index(project)
+    photo = Photo.objects.get(project=project)
+    requests: list[dict] = []
+
+    def stream(route) -> None:  # type: ignore[no-untyped-def]
+        requests.append({"url": route.request.url})
+        if len(requests) == 1:
+            body = 'retry: 200\nid: 900001\nevent: pending_changes\ndata: {"type": "pending_changes"}\n\n'
+        else:
+            Photo.objects.filter(pk=photo.pk).update(rating=5)  # Changed behind the page's back.
+            data = json.dumps(
+                {
+                    "type": "item",
+                    "photo_id": photo.pk,
+                    "project_id": project.pk,
+                    "actor_id": None,
+                    "job_id": None,
+                    "payload": {"photo_id": photo.pk},
+                }
+            )
+            body = f"retry: 60000\nid: 900002\nevent: item\ndata: {data}\n\n"
+        route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.route("**/api/events/stream*", stream)
+    page = context.new_page()
+    login(page, live_server, photographer.username)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    tile(page, photo.basename).locator(".cull-stars", has_text="★★★★★").wait_for(timeout=10_000)
+    assert requests[1]["url"].endswith("last_event_id=900001")
+    context.close()

@@ -81,6 +81,9 @@ export class Grid {
       element.style.width = `${tile}px`;
       element.style.setProperty("--thumb", `${tile}px`);
     }
+    // Screen readers follow the cursor through the grid, which keeps the focus itself.
+    if (this.sizer.querySelector("#cull-current")) this.root.setAttribute("aria-activedescendant", "cull-current");
+    else this.root.removeAttribute("aria-activedescendant");
     for (const [id, element] of this.tiles) {
       if (!wanted.has(id)) {
         element.remove();

@@ -4,8 +4,9 @@
 import { badges } from "./grid.js";
 
 export class Loupe {
-  constructor({ root, store, previewUrl, thumbUrl, adminUrl, onNavigate, onClose }) {
+  constructor({ root, store, previewUrl, thumbUrl, adminUrl, projectName, onNavigate, onClose }) {
     this.root = root;
+    this.projectName = projectName;
     this.adminUrl = adminUrl;
     this.adminLink = root.querySelector("#cull-loupe-admin");
     this.store = store;
@@ -57,7 +58,7 @@ export class Loupe {
     this.img.alt = photo.basename;
     this.title.textContent = photo.basename;
     this.adminLink.href = this.adminUrl(photo);
-    this.meta.replaceChildren(...metadata(photo).flatMap(([term, value]) => {
+    this.meta.replaceChildren(...metadata(photo, this.projectName(photo)).flatMap(([term, value]) => {
       const dt = document.createElement("dt");
       dt.textContent = term;
       const dd = document.createElement("dd");
@@ -92,9 +93,10 @@ export function shutterText(seconds) {
   return `1/${Math.round(1 / seconds)} s`;
 }
 
-function metadata(photo) {
+function metadata(photo, project) {
   const files = badges(photo).map((b) => `${b.text} (${b.state === "keep" ? "kept" : b.state === "discard" ? "discarded" : "present"})`);
   return [
+    ["Project", project],
     ["Date", photo.taken_at ? new Date(photo.taken_at).toLocaleString() : "–"],
     ["Camera", photo.camera || "–"],
     ["Lens", photo.lens || "–"],

@@ -52,6 +52,7 @@ const loupe = new Loupe({
   root: $("#cull-loupe"),
   store,
   adminUrl: (photo) => boot.admin.photo_change.replace("{id}", String(photo.id)),
+  projectName: (photo) => projectNames.get(String(photo.project)) || `#${photo.project}`,
   previewUrl,
   thumbUrl,
   onNavigate: (step) => move(step),

@@ -5,6 +5,7 @@ const JOB_EVENTS = ["job_queued", "job_started", "job_progress", "job_completed"
 const PHOTO_EVENTS = ["item", "item_removed", "item_moved", "pending_changes", "manifest_changed"];
 const FINISHED = new Set(["completed", "failed", "canceled"]);
 const KEEP_FINISHED_MS = 8000;
+const RECONNECT_MS = 1500;
 
 export class Live {
   constructor({ url, lastEventId, pollMs, indicator }) {
@@ -40,17 +41,16 @@ export class Live {
 
   connect() {
     if (this.source) this.source.close();
-    // The position goes in the URL for the first connection; on its own reconnects the
-    // browser sends Last-Event-ID, which the server prefers.
+    clearTimeout(this.retryTimer);
+    // Reconnect ourselves, with our own position in the URL: it holds whatever the browser
+    // did or did not keep of the last event id across drops.
     const source = new EventSource(`${this.url}?last_event_id=${this.lastEventId}`);
     this.source = source;
     source.onopen = () => this.status("live");
     source.onerror = () => {
-      this.status(source.readyState === EventSource.CLOSED ? "offline" : "reconnecting");
-      if (source.readyState === EventSource.CLOSED) {
-        // The browser gave up (e.g. a 5xx): start again from our own position later.
-        setTimeout(() => this.connect(), this.pollMs);
-      }
+      source.close();
+      this.status("reconnecting");
+      this.retryTimer = setTimeout(() => this.connect(), RECONNECT_MS);
       this.poll();
     };
     for (const type of [...JOB_EVENTS, ...PHOTO_EVENTS]) {
