@@ -1,7 +1,9 @@
-"""Staff admin of photos and tags (SPEC §11): thumbnails, filters and each photo's history.
+"""Staff admin of photos and tags (SPEC §11): thumbnails, filters, bulk actions and each
+photo's history.
 
-Photos and tags are read-only here: keep flags and tags change through the API's services,
-which write the events that make up a photo's history. A staff-only view serves thumbnails
+Photo forms are read-only here: keep flags, ratings, labels and tags change only through the
+API's services (the bulk actions of the photo list call them, after a confirmation page), which
+write the events that make up a photo's history. A staff-only view serves thumbnails
 from ``photos.storage.thumbnail_path`` (the photo is looked up through the user's scope).
 """
 
