@@ -597,3 +597,41 @@ def test_event_stream_resumes_from_the_last_event_after_a_drop(
     tile(page, photo.basename).locator(".cull-stars", has_text="★★★★★").wait_for(timeout=10_000)
     assert requests[1]["url"].endswith("last_event_id=900001")
     context.close()
+
+
+def test_filters_live_in_the_url_and_clicks_select(page, live_server, tenant):
+    project = make_project(tenant, "Iceland July 2025")
+    names = shoot(project, 4)
+    index(project)
+    Photo.objects.filter(project=project, basename=names[0]).update(keep_raw=False)
+    Photo.objects.filter(project=project, basename=names[1]).update(rating=4, label="red")
+
+    open_workspace(page, live_server, f"?project={project.pk}&state=pending")
+    assert order_in_grid(page) == [names[0]]
+    assert page.input_value("select[name=state]") == "pending"
+
+    page.select_option("select[name=state]", "")
+    page.select_option("select[name=rating_min]", "4")
+    page.wait_for_url(f"**/admin/cull/?project={project.pk}&rating_min=4")
+    page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 1")
+    assert order_in_grid(page) == [names[1]]
+    page.select_option("select[name=rating_min]", "")
+    page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 4")
+
+    # Back: the bookmarked view comes again.
+    page.go_back()
+    page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 1")
+    assert page.input_value("select[name=rating_min]") == "4"
+    page.select_option("select[name=rating_min]", "")
+    page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 4")
+
+    # Click, Shift+click extends, Ctrl+click adds or removes.
+    order = order_in_grid(page)
+    tile(page, order[0]).click()
+    tile(page, order[2]).click(modifiers=["Shift"])
+    assert "3 selected" in page.inner_text("#cull-count")
+    tile(page, order[1]).click(modifiers=["Control"])
+    assert "2 selected" in page.inner_text("#cull-count")
+    page.keyboard.press("Escape")
+    assert "selected" not in page.inner_text("#cull-count")
+    assert page.errors == []
