@@ -4,7 +4,7 @@ Pure functions over paths: no database, no settings. ``photos.imaging`` turns wh
 module returns into derivatives and maps its errors to its own.
 
 A RAW's pixels for derivatives come from the largest embedded preview LibRaw finds (the JPEG
-a camera or converter stored, decoded with Pillow), else from a half-size demosaic of the
+a camera or converter stored, handed over undecoded), else from a half-size demosaic of the
 sensor data (four times fewer pixels than a full one, and no interpolation: fast enough for a
 5000-pixel preview). An embedded preview too small to fill ``min_side`` (the 160-pixel EXIF
 thumbnail of some cameras) is not used: the demosaic looks better.
@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import rawpy
 from PIL import Image
 
 EMBEDDED_PREVIEW = "embedded preview"
@@ -57,8 +58,6 @@ class RawPixels:
 
 
 def _libraw_errors() -> tuple[type[BaseException], ...]:
-    import rawpy
-
     return (rawpy.LibRawError, rawpy.NotSupportedError, OSError, ValueError)
 
 
@@ -85,8 +84,6 @@ def raw_info(path: str | Path) -> RawInfo:
 
     Raises ``FileNotFoundError`` or ``RawNotSupported``.
     """
-    import rawpy
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(path)
@@ -102,8 +99,6 @@ def raw_info(path: str | Path) -> RawInfo:
 def _embedded(raw: object) -> tuple[Image.Image, bytes | None] | None:
     """LibRaw's largest embedded preview as a Pillow image (a JPEG opened, not yet decoded,
     with its bytes), or ``None`` when there is none it can hand out."""
-    import rawpy
-
     try:
         thumb = raw.extract_thumb()  # type: ignore[attr-defined]
     except rawpy.LibRawError:  # no thumbnail, an unsupported thumbnail format, bad data
@@ -126,8 +121,6 @@ def raw_pixels(path: str | Path, *, min_side: int, embedded: bool = True) -> Raw
     Raises ``FileNotFoundError`` or ``RawNotSupported`` (LibRaw does not read the file, or
     neither a preview nor the sensor data decode).
     """
-    import rawpy
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(path)
