@@ -369,6 +369,25 @@ def test_tray_polls_when_the_event_stream_is_down(
     context.close()
 
 
+def test_pending_thumbnails_are_polled_when_the_event_stream_is_down(
+    browser, photographer, live_server, tenant, settings
+):
+    settings.CULL_TRAY_POLL_MS = 400
+    project = make_project(tenant, "Iceland July 2025")
+    names = shoot(project, 2)
+    index(project)
+    Photo.objects.filter(project=project, basename=names[0]).update(thumbnail_status="pending")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.route("**/api/events/stream*", lambda route: route.abort())
+    page = context.new_page()
+    login(page, live_server, photographer.username)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    assert tile(page, names[0]).locator(".cull-spinner").count() == 1
+    Photo.objects.filter(project=project, basename=names[0]).update(thumbnail_status="generated")
+    tile(page, names[0]).locator("img").wait_for(timeout=10_000)
+    context.close()
+
+
 def drop_files(page, files: dict[str, bytes]) -> None:
     """Drop files on the grid as a file manager would (a DataTransfer of real files)."""
     payload = [

@@ -478,7 +478,13 @@ live.on((event) => {
   clearTimeout(staleTimer);
   staleTimer = setTimeout(fetchStale, 250);
 });
-live.onPoll(() => refreshPending());
+live.onPoll(() => {
+  refreshPending();
+  // Without the stream, thumbnails being made are noticed by asking for those photos again.
+  const waiting = store.photos.filter((p) => p.thumbnail_status === "pending");
+  for (const photo of waiting.slice(0, 50)) stale.add(photo.id);
+  if (stale.size) fetchStale();
+});
 
 async function fetchStale() {
   const ids = [...stale];
