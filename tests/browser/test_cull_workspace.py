@@ -654,3 +654,21 @@ def test_filters_live_in_the_url_and_clicks_select(page, live_server, tenant):
     page.keyboard.press("Escape")
     assert "selected" not in page.inner_text("#cull-count")
     assert page.errors == []
+
+
+def test_a_refused_change_is_rolled_back_with_a_message(page, live_server, tenant):
+    project = make_project(tenant, "Iceland July 2025")
+    names = shoot(project, 2)
+    index(project)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    press_all(page)
+    # One photo goes away behind the page's back (another user's commit, say).
+    gone = Photo.objects.get(project=project, basename=names[0])
+    Photo.objects.filter(pk=gone.pk).delete()
+    page.keyboard.press("x")
+    page.wait_for_selector(".cull-message-error:has-text('1 change refused and rolled back.')")
+    saved(page)
+    assert "cull-pending-delete" not in tile(page, names[0]).get_attribute("class")
+    assert "cull-pending-delete" in tile(page, names[1]).get_attribute("class")
+    kept = Photo.objects.get(project=project, basename=names[1])
+    assert (kept.keep_jpg, kept.keep_raw) == (False, False)
