@@ -449,6 +449,7 @@ def test_staff_of_another_tenant_sees_none_of_it(
     page.goto(live_server.url + f"/admin/cull/?project={project.pk}")
     page.wait_for_selector("#cull[data-ready=true]")
     assert page.locator(".cull-tile").count() == 0
+    assert page.is_visible("#cull-empty")
     assert "Iceland" not in page.content()
     assert page.locator('#cull-f-projects input[name="project"]').count() == 0
     # The API the page uses answers as if the photos did not exist.

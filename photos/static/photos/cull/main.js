@@ -107,6 +107,7 @@ function showCount() {
   const more = store.complete ? "" : "+";
   const selected = store.selection.size;
   $("#cull-count").textContent = `${loaded}${more} photo${loaded === 1 ? "" : "s"}${selected ? ` · ${selected} selected` : ""}`;
+  $("#cull-empty").hidden = !(store.complete && loaded === 0);
 }
 store.subscribe((kind) => {
   if (kind === "loaded" || kind === "selection" || kind === "reset") showCount();
@@ -158,9 +159,12 @@ async function change({ path, items, local, inverse, undoable = true, keep = fal
   for (const item of items) {
     const photo = store.get(item.photo_id);
     if (!photo) continue;
-    before.set(photo.id, structuredClone({ ...photo, _pending: undefined }));
+    // Keep only the fields this change touches: a rollback must not undo another change
+    // that is still on its way.
+    const fields = [...Object.keys(item).filter((k) => k !== "photo_id"), "pending_delete"];
+    before.set(photo.id, Object.fromEntries(fields.map((f) => [f, structuredClone(photo[f])])));
     local(photo, item);
-    photo._pending = true;
+    photo._pending = (photo._pending || 0) + 1; // Changes in flight for this photo.
   }
   store.emit("photos", [...before.keys()]);
   requestAnimationFrame(() => {
@@ -173,7 +177,8 @@ async function change({ path, items, local, inverse, undoable = true, keep = fal
     const photo = store.get(id);
     if (!photo) continue;
     if (refused.has(id)) Object.assign(photo, old);
-    delete photo._pending;
+    photo._pending -= 1;
+    if (!(photo._pending > 0)) delete photo._pending;
   }
   store.emit("photos", [...before.keys()]);
   if (result.errors.length) say(refusedMessage(result.errors), "error");
