@@ -78,6 +78,15 @@ def order_in_grid(page) -> list[str]:
     )
 
 
+def tab_to(page, selector: str, *, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until ``selector`` has the focus, as a keyboard user would."""
+    for _ in range(60):
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"{selector} is not reachable with the Tab key")
+
+
 def saved(page) -> None:
     """Wait until no change waits on the server (optimistic changes show before that)."""
     page.wait_for_function("() => window.cull.store.photos.every(p => !p._pending)")
@@ -218,11 +227,14 @@ def test_cull_a_project_by_keyboard_only(page, live_server, tenant, artifacts):
 
     # Commit by keyboard: Tab to the Commit button, Enter, confirm with Enter.
     page.wait_for_selector("#cull-pending:has-text('To trash: 1 JPG, 2 RAW')")
-    page.focus("[data-action=commit]")
+    tab_to(page, "[data-action=commit]", backwards=True)
+    # Focus is visible on a control reached by keyboard.
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.keyboard.press("Enter")
     page.wait_for_selector("#cull-dialog[open]")
     assert "1 JPG and 2 RAW" in page.inner_text("#cull-dialog-body")
-    page.focus("#cull-dialog-ok")
+    # The dialog opens with its OK button focused.
+    assert page.evaluate("document.activeElement.id") == "cull-dialog-ok"
     page.keyboard.press("Enter")
     page.wait_for_selector("text=Commit started")
     drain()
