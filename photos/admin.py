@@ -1,27 +1,37 @@
-"""Staff admin of photos and tags (SPEC §11): thumbnails, filters and each photo's history.
+"""Staff admin of photos and tags (SPEC §11): thumbnails, filters, bulk actions and each
+photo's history.
 
-Photos and tags are read-only here: keep flags and tags change through the API's services,
-which write the events that make up a photo's history. A staff-only view serves thumbnails
+Photo forms are read-only here: keep flags, ratings, labels and tags change only through the
+API's services (the bulk actions of the photo list call them, after a confirmation page), which
+write the events that make up a photo's history. A staff-only view serves thumbnails
 from ``photos.storage.thumbnail_path`` (the photo is looked up through the user's scope).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from config.admin_display import with_payload_text
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
+from jobs.constants import MAX_ITEMS_PER_JOB
+from jobs.exceptions import PipelineError
 from jobs.models import Event, JobItem
-from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo, Tag
+from photos import services as photo_services
+from photos.models import PENDING_DELETE_Q, RATING_MAX, DerivativeStatus, Label, Photo, Tag
 from photos.storage import UnsafePath, thumbnail_path
+from projects.models import Project
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -91,6 +101,79 @@ class TagNameFilter(admin.SimpleListFilter):
         return queryset.filter(Exists(tagged))
 
 
+# --- bulk actions: the API's services behind the admin's intermediate confirmation pages ----
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        choices=[(n, "★" * n or "no stars") for n in range(RATING_MAX + 1)], coerce=int
+    )
+
+
+class LabelForm(forms.Form):
+    label = forms.ChoiceField(choices=Label.choices)
+
+
+class TagForm(forms.Form):
+    tag = forms.CharField(max_length=100, strip=True)
+
+
+class MoveForm(forms.Form):
+    dest_project = forms.ModelChoiceField(
+        queryset=Project.objects.none(), label="Destination project"
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["dest_project"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            Project.objects.for_user(user)
+            .filter(status=Project.Status.ACTIVE)
+            .select_related("tenant")
+            .order_by("name")
+        )
+
+
+class BulkOutcome:
+    """What one bulk service call did, whatever shape the service returns it in.
+
+    The one adapter between the services' replies and the admin's messages: services answer
+    with a reply dict, a ``(status, reply)`` pair, or an object with the same attributes.
+    """
+
+    def __init__(self, result: Any) -> None:
+        if isinstance(result, tuple):
+            result = result[1]
+        get = result.get if isinstance(result, dict) else lambda k, d=None: getattr(result, k, d)
+        self.updated = int(get("updated", 0) or 0)
+        self.errors = list(get("errors", None) or [])
+        self.task_id = get("task_id", None)
+        self.detail = get("detail", None)
+
+
+def bulk_run(service: Any, items: list[dict[str, Any]], **kwargs: Any) -> list[BulkOutcome]:
+    """Call ``service`` over ``items`` in chunks the services accept (2,000 at most)."""
+    return [
+        BulkOutcome(service(items=items[i : i + MAX_ITEMS_PER_JOB], **kwargs))
+        for i in range(0, len(items), MAX_ITEMS_PER_JOB)
+    ]
+
+
+def keep_items(photos: Iterable[Photo], *, jpg: bool, raw: bool) -> list[dict[str, Any]]:
+    """Keep-flag items for the files each photo has (a flag of a missing file stays as is)."""
+    items = []
+    for photo in photos:
+        item: dict[str, Any] = {"photo_id": photo.pk}
+        if photo.jpg_available:
+            item["keep_jpg"] = jpg
+        if photo.raw_available:
+            item["keep_raw"] = raw
+        if len(item) > 1:
+            items.append(item)
+    return items
+
+
 @admin.register(Photo)
 class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -124,6 +207,17 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     ordering = (F("taken_at").asc(nulls_last=True), "basename", "id")  # type: ignore[assignment]
     list_select_related = ("project",)
     list_per_page = 100
+    actions = (
+        "keep_jpg_only",
+        "keep_raw_only",
+        "keep_both",
+        "discard",
+        "rate",
+        "set_label",
+        "add_tag",
+        "move_to_project",
+        "reprocess",
+    )
     search_fields = ("basename", "camera", "lens")
     fieldsets = (
         (None, {"fields": ("thumbnail_large", ("basename", "ext"), "project", "tags_column")}),
@@ -230,6 +324,194 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="tags")
     def tags_column(self, photo: Photo) -> str:
         return ", ".join(sorted(tag.name for tag in photo.tags.all())) or "–"
+
+    # --- bulk actions ---
+
+    def _confirm(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Photo],
+        *,
+        action: str,
+        what: str,
+        form: forms.Form | None = None,
+    ) -> TemplateResponse:
+        """The intermediate page: what will happen to how many photos, and the action's input."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Are you sure?",
+            "opts": self.model._meta,
+            "action": action,
+            "what": what,
+            "form": form,
+            "count": queryset.count(),
+            "photos": queryset.select_related("project")[:50],
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/photos/photo/bulk_confirm.html", context)
+
+    def _report(self, request: HttpRequest, outcomes: list[BulkOutcome], done: str) -> None:
+        updated = sum(o.updated for o in outcomes)
+        tasks = [o.task_id for o in outcomes if o.task_id]
+        errors = [e for o in outcomes for e in o.errors]
+        if tasks:
+            self.message_user(
+                request, f"{done}: task {', '.join(map(str, tasks))}.", messages.SUCCESS
+            )
+        elif updated:
+            self.message_user(request, f"{done}: {updated} photo(s) changed.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"{done}: nothing changed.", messages.INFO)
+        for error in errors[:10]:
+            self.message_user(
+                request, f"Photo {error.get('photo_id')}: {error.get('error')}", messages.WARNING
+            )
+        if len(errors) > 10:
+            self.message_user(request, f"… and {len(errors) - 10} more refused.", messages.WARNING)
+
+    def _keep_action(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Photo],
+        *,
+        action: str,
+        jpg: bool,
+        raw: bool,
+        what: str,
+    ) -> HttpResponse | None:
+        if request.POST.get("post") != "yes":
+            return self._confirm(request, queryset, action=action, what=what)
+        items = keep_items(
+            queryset.select_related(None)
+            .prefetch_related(None)
+            .only("pk", "jpg_available", "raw_available"),
+            jpg=jpg,
+            raw=raw,
+        )
+        outcomes = bulk_run(photo_services.photos_keep_update, items, user=request.user)
+        self._report(request, outcomes, what)
+        return None
+
+    @admin.action(description="Keep JPG only (discard the RAW)", permissions=["change"])
+    def keep_jpg_only(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
+        return self._keep_action(
+            request, queryset, action="keep_jpg_only", jpg=True, raw=False, what="Keep JPG only"
+        )
+
+    @admin.action(description="Keep RAW only (discard the JPG)", permissions=["change"])
+    def keep_raw_only(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
+        return self._keep_action(
+            request, queryset, action="keep_raw_only", jpg=False, raw=True, what="Keep RAW only"
+        )
+
+    @admin.action(description="Keep both JPG and RAW", permissions=["change"])
+    def keep_both(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
+        return self._keep_action(
+            request, queryset, action="keep_both", jpg=True, raw=True, what="Keep both"
+        )
+
+    @admin.action(
+        description="Discard (JPG and RAW to the trash at commit)", permissions=["change"]
+    )
+    def discard(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
+        return self._keep_action(
+            request, queryset, action="discard", jpg=False, raw=False, what="Discard"
+        )
+
+    def _form_action(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Photo],
+        *,
+        action: str,
+        what: str,
+        form_class: Any,
+        run: Any,
+        **form_kwargs: Any,
+    ) -> HttpResponse | None:
+        if request.POST.get("post") != "yes":
+            return self._confirm(
+                request, queryset, action=action, what=what, form=form_class(**form_kwargs)
+            )
+        form = form_class(request.POST, **form_kwargs)
+        if not form.is_valid():
+            return self._confirm(request, queryset, action=action, what=what, form=form)
+        ids = list(queryset.values_list("pk", flat=True))
+        try:
+            outcomes = run(ids, form.cleaned_data)
+        except (PipelineError, Http404) as exc:
+            self.message_user(request, f"{what}: {exc}", messages.ERROR)
+            return None
+        self._report(request, outcomes, what)
+        return None
+
+    @admin.action(description="Rate…", permissions=["change"])
+    def rate(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
+        def run(ids: list[int], data: dict[str, Any]) -> list[BulkOutcome]:
+            items = [{"photo_id": pk, "rating": data["rating"]} for pk in ids]
+            return bulk_run(photo_services.photos_rating_update, items, user=request.user)
+
+        return self._form_action(
+            request, queryset, action="rate", what="Rate", form_class=RatingForm, run=run
+        )
+
+    @admin.action(description="Set colour label…", permissions=["change"])
+    def set_label(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
+        def run(ids: list[int], data: dict[str, Any]) -> list[BulkOutcome]:
+            items = [{"photo_id": pk, "label": data["label"]} for pk in ids]
+            return bulk_run(photo_services.photos_rating_update, items, user=request.user)
+
+        return self._form_action(
+            request, queryset, action="set_label", what="Label", form_class=LabelForm, run=run
+        )
+
+    @admin.action(description="Add tag…", permissions=["change"])
+    def add_tag(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
+        def run(ids: list[int], data: dict[str, Any]) -> list[BulkOutcome]:
+            items = [{"photo_id": pk, "tags": [data["tag"]]} for pk in ids]
+            return bulk_run(photo_services.photos_tags_add, items, user=request.user)
+
+        return self._form_action(
+            request, queryset, action="add_tag", what="Add tag", form_class=TagForm, run=run
+        )
+
+    @admin.action(description="Move to project…", permissions=["change"])
+    def move_to_project(
+        self, request: HttpRequest, queryset: QuerySet[Photo]
+    ) -> HttpResponse | None:
+        def run(ids: list[int], data: dict[str, Any]) -> list[BulkOutcome]:
+            items = [{"photo_id": pk} for pk in ids]
+            return bulk_run(
+                photo_services.photos_move,
+                items,
+                user=request.user,
+                dest_project_id=data["dest_project"].pk,
+            )
+
+        return self._form_action(
+            request,
+            queryset,
+            action="move_to_project",
+            what="Move",
+            form_class=MoveForm,
+            run=run,
+            user=request.user,
+        )
+
+    @admin.action(description="Re-process (thumbnails, previews, metadata)", permissions=["change"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
+        if request.POST.get("post") != "yes":
+            return self._confirm(request, queryset, action="reprocess", what="Re-process")
+        items = [{"photo_id": pk} for pk in queryset.values_list("pk", flat=True)]
+        try:
+            outcomes = bulk_run(photo_services.photos_process, items, user=request.user, force=True)
+        except PipelineError as exc:
+            self.message_user(request, f"Re-process: {exc}", messages.ERROR)
+            return None
+        self._report(request, outcomes, "Re-process")
+        return None
 
     # --- photo page: history ---
 

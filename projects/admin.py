@@ -201,6 +201,13 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def photos_summary(self, project: WithAnnotations[Project, _ProjectCounts]) -> str:
         return f"{project.photo_count} photo(s), {project.pending_delete_count} pending delete"
 
+    @admin.display(description="culling")
+    def workspace_link(self, project: Project) -> str:
+        url = reverse("cull") + f"?project={project.pk}"
+        return format_html(
+            '<a href="{}" id="cull-project-link">Open in the culling workspace</a>', url
+        )
+
     # --- forms: creating and renaming go through the project services ---
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
@@ -214,6 +221,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "uid",
             "photos_summary",
             "unaccepted_files",
+            "workspace_link",
             "created_at",
             "updated_at",
         )
@@ -230,6 +238,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "uid",
             "photos_summary",
             "unaccepted_files",
+            "workspace_link",
             "created_at",
             "updated_at",
         ]

@@ -5,11 +5,34 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ValidationError
 
+from config.api_payloads import MAX_DB_ID
 from config.filters import BoundedIsoDateTimeFromToRangeFilter, IdFilter
-from photos.models import PENDING_DELETE_Q, RATING_MAX, DerivativeStatus, Label, Photo
+from photos.models import (
+    KEEP_MISMATCH_Q,
+    PENDING_DELETE_Q,
+    RATING_MAX,
+    DerivativeStatus,
+    Label,
+    Photo,
+)
 
-FILE_TYPES = [("jpg", "Has a JPG"), ("raw", "Has a RAW"), ("other", "Has another image")]
+FILE_TYPES = [
+    ("jpg", "Has a JPG"),
+    ("raw", "Has a RAW"),
+    ("other", "Has another image"),
+    ("jpg_only", "A JPG and no RAW"),
+    ("raw_only", "A RAW and no JPG"),
+    ("pair", "A JPG and a RAW"),
+]
+# What each file type means beyond "has a file of that class".
+FILE_TYPE_Q = {
+    "jpg_only": Q(jpg_available=True, raw_available=False),
+    "raw_only": Q(raw_available=True, jpg_available=False),
+    "pair": Q(jpg_available=True, raw_available=True),
+}
+MAX_PROJECTS = 200
 MAX_TAGS = 20
 
 
@@ -20,6 +43,19 @@ class PhotoFilter(django_filters.FilterSet):
         help_text="taken_at_after / taken_at_before: ISO date-times, both ends inclusive",
     )
     file_type = django_filters.ChoiceFilter(choices=FILE_TYPES, method="filter_file_type")
+    # The workspace's filters (SPEC §17): several projects, keep mismatch, either derivative.
+    projects = django_filters.CharFilter(
+        method="filter_projects", help_text="Comma-separated project ids: photos of any of them"
+    )
+    keep_mismatch = django_filters.BooleanFilter(
+        method="filter_keep_mismatch",
+        help_text="true: a keep flag differs from its file's availability",
+    )
+    derivatives = django_filters.ChoiceFilter(
+        choices=DerivativeStatus.choices,
+        method="filter_derivatives",
+        help_text="the thumbnail or the preview is in this state",
+    )
     keep_jpg = django_filters.BooleanFilter()
     keep_raw = django_filters.BooleanFilter()
     pending = django_filters.BooleanFilter(
@@ -51,6 +87,9 @@ class PhotoFilter(django_filters.FilterSet):
         model = Photo
         fields = [
             "project",
+            "projects",
+            "keep_mismatch",
+            "derivatives",
             "taken_at",
             "file_type",
             "keep_jpg",
@@ -72,7 +111,26 @@ class PhotoFilter(django_filters.FilterSet):
         ]
 
     def filter_file_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value in FILE_TYPE_Q:
+            return queryset.filter(FILE_TYPE_Q[value])
         return queryset.filter(**{f"{value}_available": True})
+
+    def filter_projects(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        ids = []
+        for part in value.split(",")[:MAX_PROJECTS]:
+            try:
+                ids.append(int(part))
+            except ValueError:
+                raise ValidationError({"projects": "Comma-separated project ids."}) from None
+        return queryset.filter(project_id__in=[i for i in ids if 0 < i <= MAX_DB_ID])
+
+    def filter_keep_mismatch(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(KEEP_MISMATCH_Q) if value else queryset.exclude(KEEP_MISMATCH_Q)
+
+    def filter_derivatives(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(thumbnail_status=value) | Q(preview_status=value))
 
     def filter_pending(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:

@@ -1,0 +1,62 @@
+// The filter lives in the page's URL (so a view can be bookmarked) and maps onto the photo
+// list's query parameters (docs/API.md, "Photos").
+
+const FIELDS = ["state", "file_type", "rating_min", "label", "tags", "taken_at_after", "taken_at_before", "camera", "derivatives"];
+
+export function filterFromUrl(search) {
+  const params = new URLSearchParams(search);
+  const filter = { projects: [] };
+  const single = params.get("project");
+  if (single) filter.projects.push(single);
+  for (const id of (params.get("projects") || "").split(",")) {
+    if (id && !filter.projects.includes(id)) filter.projects.push(id);
+  }
+  for (const name of FIELDS) {
+    const value = params.get(name);
+    if (value) filter[name] = value;
+  }
+  return filter;
+}
+
+export function filterToUrl(filter) {
+  const params = new URLSearchParams();
+  if (filter.projects.length === 1) params.set("project", filter.projects[0]);
+  else if (filter.projects.length > 1) params.set("projects", filter.projects.join(","));
+  for (const name of FIELDS) if (filter[name]) params.set(name, filter[name]);
+  const query = params.toString();
+  return query ? `?${query}` : "";
+}
+
+export function filterToApi(filter) {
+  const query = {};
+  if (filter.projects.length === 1) query.project = filter.projects[0];
+  else if (filter.projects.length > 1) query.projects = filter.projects.join(",");
+  if (filter.state === "kept") query.pending = "false";
+  if (filter.state === "pending") query.pending = "true";
+  if (filter.state === "mismatch") query.keep_mismatch = "true";
+  for (const name of ["file_type", "rating_min", "label", "tags", "camera", "derivatives"]) {
+    if (filter[name]) query[name] = filter[name];
+  }
+  if (filter.taken_at_after) query.taken_at_after = `${filter.taken_at_after}T00:00:00`;
+  if (filter.taken_at_before) query.taken_at_before = `${filter.taken_at_before}T23:59:59`;
+  return query;
+}
+
+export function filterFromForm(form) {
+  const filter = { projects: [] };
+  for (const box of form.querySelectorAll('input[name="project"]:checked')) filter.projects.push(box.value);
+  for (const name of FIELDS) {
+    const field = form.elements.namedItem(name);
+    const value = field && field.value.trim();
+    if (value) filter[name] = value;
+  }
+  return filter;
+}
+
+export function filterToForm(filter, form) {
+  for (const box of form.querySelectorAll('input[name="project"]')) box.checked = filter.projects.includes(box.value);
+  for (const name of FIELDS) {
+    const field = form.elements.namedItem(name);
+    if (field) field.value = filter[name] || "";
+  }
+}

@@ -1,0 +1,217 @@
+// A virtualized grid: only the rows near the viewport have tile elements, so a project of
+// 20,000 photos keeps a few hundred nodes at most. Tiles are positioned absolutely inside a
+// sizer as tall as every loaded row (plus one row while more pages wait on the server).
+
+const MIN_TILE = 170;
+const GAP = 8;
+const INFO_HEIGHT = 62;
+const BUFFER_ROWS = 3;
+const LOAD_AHEAD_ROWS = 12;
+
+const LABEL_NAMES = { red: "Red", yellow: "Yellow", green: "Green", blue: "Blue", purple: "Purple" };
+
+export class Grid {
+  constructor({ root, sizer, store, thumbUrl, onOpen }) {
+    this.root = root;
+    this.sizer = sizer;
+    this.store = store;
+    this.thumbUrl = thumbUrl;
+    this.onOpen = onOpen;
+    this.tiles = new Map(); // id -> element
+    this.columns = 1;
+    this.frame = 0;
+    root.addEventListener("scroll", () => this.schedule(), { passive: true });
+    new ResizeObserver(() => this.schedule()).observe(root);
+    root.addEventListener("click", (event) => this.click(event));
+    root.addEventListener("dblclick", (event) => {
+      const tile = event.target.closest(".cull-tile");
+      if (tile) this.onOpen(Number(tile.dataset.index));
+    });
+    store.subscribe((kind, detail) => {
+      if (kind === "reset") {
+        for (const tile of this.tiles.values()) tile.remove();
+        this.tiles.clear();
+        root.scrollTop = 0;
+      }
+      if (kind === "photos") for (const id of detail) this.tiles.get(id)?.classList.add("cull-stale");
+      this.schedule();
+    });
+  }
+
+  schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.render());
+  }
+
+  metrics() {
+    const width = this.root.clientWidth - GAP;
+    this.columns = Math.max(1, Math.floor(width / (MIN_TILE + GAP)));
+    const tile = Math.floor(width / this.columns) - GAP;
+    return { tile, row: tile + INFO_HEIGHT + GAP };
+  }
+
+  render() {
+    this.frame = 0;
+    const { store } = this;
+    const { tile, row } = this.metrics();
+    this.rowHeight = row;
+    const count = store.photos.length;
+    const rows = Math.ceil(count / this.columns) + (store.complete ? 0 : 1);
+    this.sizer.style.height = `${rows * row + GAP}px`;
+    const top = this.root.scrollTop;
+    const first = Math.max(0, Math.floor(top / row) - BUFFER_ROWS);
+    const last = Math.ceil((top + this.root.clientHeight) / row) + BUFFER_ROWS;
+    const from = first * this.columns;
+    const to = Math.min(count, (last + 1) * this.columns);
+    const wanted = new Set();
+    for (let i = from; i < to; i++) {
+      const photo = store.photos[i];
+      wanted.add(photo.id);
+      let element = this.tiles.get(photo.id);
+      if (!element) {
+        element = document.createElement("div");
+        element.className = "cull-tile";
+        element.setAttribute("role", "gridcell");
+        this.tiles.set(photo.id, element);
+        this.sizer.appendChild(element);
+      }
+      this.fill(element, photo, i);
+      const x = GAP + (i % this.columns) * (tile + GAP);
+      const y = GAP + Math.floor(i / this.columns) * row;
+      element.style.transform = `translate(${x}px, ${y}px)`;
+      element.style.width = `${tile}px`;
+      element.style.setProperty("--thumb", `${tile}px`);
+    }
+    // Screen readers follow the cursor through the grid, which keeps the focus itself.
+    if (this.sizer.querySelector("#cull-current")) this.root.setAttribute("aria-activedescendant", "cull-current");
+    else this.root.removeAttribute("aria-activedescendant");
+    for (const [id, element] of this.tiles) {
+      if (!wanted.has(id)) {
+        element.remove();
+        this.tiles.delete(id);
+      }
+    }
+    if (!store.complete && last * this.columns + LOAD_AHEAD_ROWS * this.columns >= count) {
+      store.loadMore().catch((error) => this.root.dispatchEvent(new CustomEvent("cull-error", { detail: error })));
+    }
+  }
+
+  fill(element, photo, index) {
+    const { store } = this;
+    const selected = store.selection.has(photo.id);
+    const current = index === store.cursor;
+    element.dataset.index = String(index);
+    element.dataset.id = String(photo.id);
+    element.classList.toggle("cull-selected", selected);
+    element.classList.toggle("cull-current", current);
+    element.classList.toggle("cull-pending-delete", Boolean(photo.pending_delete));
+    element.setAttribute("aria-selected", String(selected));
+    if (current) element.id = "cull-current";
+    else if (element.id) element.removeAttribute("id");
+    const signature = `${photo.updated_at}|${photo.keep_jpg}|${photo.keep_raw}|${photo.rating}|${photo.label}|${photo.thumbnail_status}|${photo.tags.join(",")}|${photo.pending_delete}|${photo._pending || ""}`;
+    if (element._signature === signature) return;
+    element._signature = signature;
+    element.classList.remove("cull-stale");
+    element.replaceChildren(this.thumb(photo), this.info(photo));
+    element.setAttribute("aria-label", describe(photo));
+  }
+
+  thumb(photo) {
+    const box = document.createElement("div");
+    box.className = "cull-thumb";
+    const status = photo.thumbnail_status;
+    if (status === "generated") {
+      const img = document.createElement("img");
+      img.alt = "";
+      img.draggable = false;
+      img.decoding = "async";
+      img.src = this.thumbUrl(photo);
+      box.appendChild(img);
+    } else if (status === "failed" || status === "not_supported" || status === "missing") {
+      box.innerHTML = `<span class="cull-thumb-state cull-failed" title="Thumbnail ${status.replace("_", " ")}">⚠<span class="cull-thumb-text">${status.replace("_", " ")}</span></span>`;
+    } else {
+      box.innerHTML = '<span class="cull-thumb-state"><span class="cull-spinner" role="img" aria-label="Thumbnail pending"></span></span>';
+    }
+    if (photo.pending_delete) {
+      const mark = document.createElement("span");
+      mark.className = "cull-mark";
+      mark.title = "Pending delete: a commit trashes files of this photo";
+      mark.textContent = "✕";
+      box.appendChild(mark);
+    }
+    if (photo._pending) {
+      const mark = document.createElement("span");
+      mark.className = "cull-saving";
+      mark.title = "Saving…";
+      box.appendChild(mark);
+    }
+    return box;
+  }
+
+  info(photo) {
+    const info = document.createElement("div");
+    info.className = "cull-info";
+    const name = document.createElement("div");
+    name.className = "cull-name";
+    name.textContent = photo.basename;
+    name.title = photo.basename;
+    const line = document.createElement("div");
+    line.className = "cull-line";
+    for (const badge of badges(photo)) {
+      const span = document.createElement("span");
+      span.className = `cull-badge cull-${badge.state}`;
+      span.textContent = badge.text;
+      span.title = `${badge.text}: ${badge.state === "keep" ? "kept" : badge.state === "discard" ? "discarded" : "present"}`;
+      line.appendChild(span);
+    }
+    const stars = document.createElement("span");
+    stars.className = "cull-stars";
+    stars.textContent = "★".repeat(photo.rating) + "☆".repeat(5 - photo.rating);
+    stars.title = `Rating ${photo.rating}`;
+    line.appendChild(stars);
+    if (photo.label && photo.label !== "none") {
+      const dot = document.createElement("span");
+      dot.className = `cull-label cull-label-${photo.label}`;
+      dot.title = `Label ${LABEL_NAMES[photo.label] || photo.label}`;
+      line.appendChild(dot);
+    }
+    const tags = document.createElement("div");
+    tags.className = "cull-tags";
+    tags.textContent = photo.tags.join(", ");
+    info.append(name, line, tags);
+    return info;
+  }
+
+  click(event) {
+    const tile = event.target.closest(".cull-tile");
+    if (!tile) return;
+    const index = Number(tile.dataset.index);
+    this.store.moveTo(index, { extend: event.shiftKey, add: event.ctrlKey || event.metaKey });
+    this.root.focus({ preventScroll: true });
+  }
+
+  // Scroll the cursor's row into view (the grid keeps its own scroll position otherwise).
+  reveal(index) {
+    const row = this.rowHeight || this.metrics().row;
+    const y = Math.floor(index / this.columns) * row;
+    if (y < this.root.scrollTop) this.root.scrollTop = y;
+    else if (y + row > this.root.scrollTop + this.root.clientHeight) this.root.scrollTop = y + row - this.root.clientHeight + GAP;
+    this.schedule();
+  }
+}
+
+export function badges(photo) {
+  const list = [];
+  if (photo.jpg_available) list.push({ text: "JPG", state: photo.keep_jpg ? "keep" : "discard" });
+  if (photo.raw_available) list.push({ text: "RAW", state: photo.keep_raw ? "keep" : "discard" });
+  if (photo.other_available) list.push({ text: "OTHER", state: "other" });
+  return list;
+}
+
+function describe(photo) {
+  const files = badges(photo).map((b) => `${b.text} ${b.state === "keep" ? "kept" : b.state === "discard" ? "discarded" : ""}`.trim());
+  const parts = [photo.basename, ...files, `rating ${photo.rating}`];
+  if (photo.label && photo.label !== "none") parts.push(`label ${photo.label}`);
+  if (photo.pending_delete) parts.push("pending delete");
+  if (photo.tags.length) parts.push(`tags ${photo.tags.join(", ")}`);
+  return parts.join(", ");
+}

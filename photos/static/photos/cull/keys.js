@@ -1,0 +1,74 @@
+// Keyboard first: every key acts on the selection, else the photo under the cursor.
+// The `?` overlay (templates/admin/photos/cull.html) lists the same keys.
+
+const LABEL_KEYS = { 6: "red", 7: "yellow", 8: "green", 9: "blue" };
+
+function closest(target, selector) {
+  return Boolean(target && target.closest && target.closest(selector));
+}
+
+export function handleKey(event, ctx) {
+  const { store, grid, loupe, actions } = ctx;
+  if (event.altKey || ctx.dialogsOpen()) return;
+  const command = event.ctrlKey || event.metaKey;
+  const key = event.key;
+  const inLoupe = loupe.open;
+  // Keys typed into the filters and buttons belong to them, except Esc to get back out.
+  if (closest(event.target, "input, select, textarea, [contenteditable], dialog")) {
+    if (key === "Escape") document.getElementById("cull-grid").focus();
+    return;
+  }
+  // Space and Enter on a button or link press it; the other keys still cull.
+  if ((key === " " || key === "Enter") && closest(event.target, "button, a, summary, label")) return;
+  if (command && key.toLowerCase() === "a") {
+    event.preventDefault();
+    ctx.selectAll();
+    return;
+  }
+  if (command) return; // Leave the browser's own shortcuts alone.
+
+  const extend = event.shiftKey;
+  const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -grid.columns, ArrowDown: grid.columns }[key];
+  if (step !== undefined) {
+    event.preventDefault();
+    ctx.move(inLoupe && Math.abs(step) > 1 ? Math.sign(step) : step, { extend });
+    return;
+  }
+  let handled = true;
+  switch (key) {
+    case " ":
+    case "Enter":
+      if (inLoupe) ctx.closeLoupe();
+      else if (store.photos.length) loupe.toggle(true);
+      break;
+    case "Escape":
+      if (inLoupe) ctx.closeLoupe();
+      else store.clearSelection();
+      break;
+    case "?":
+      ctx.help();
+      break;
+    case "Home":
+      ctx.move(-store.cursor);
+      break;
+    case "End":
+      ctx.move(store.photos.length - 1 - store.cursor);
+      break;
+    default:
+      handled = false;
+  }
+  if (!handled) {
+    const lower = key.toLowerCase();
+    handled = true;
+    if (lower === "j") actions.toggleKeep("jpg");
+    else if (lower === "r") actions.toggleKeep("raw");
+    else if (lower === "k") actions.keepBoth(true);
+    else if (lower === "x") actions.keepBoth(false);
+    else if (lower === "z") actions.undo();
+    else if (lower === "t") ctx.askTags(true);
+    else if (/^[0-5]$/.test(key)) actions.rate(Number(key));
+    else if (LABEL_KEYS[key]) actions.label(LABEL_KEYS[key]);
+    else handled = false;
+  }
+  if (handled) event.preventDefault();
+}

@@ -1,0 +1,164 @@
+// The photos of the current filter as loaded from the API's cursor pages, the cursor (the
+// photo under focus), the selection and the undo stack. Views subscribe to changes.
+
+const FIRST_PAGE = 200;
+
+export class Store {
+  constructor(api) {
+    this.api = api;
+    this.listeners = new Set();
+    this.reset({});
+  }
+
+  reset(query) {
+    this.query = query;
+    this.photos = [];
+    this.index = new Map(); // id -> position in ``photos``
+    // A small first page paints the grid sooner; later pages are full ones.
+    this.nextUrl = this.api.photosUrl(query, FIRST_PAGE);
+    this.loading = null;
+    this.generation = (this.generation || 0) + 1;
+    this.selection = new Set();
+    this.cursor = 0;
+    this.anchor = 0;
+    this.undo = [];
+    this.emit("reset");
+  }
+
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit(kind, detail) {
+    for (const fn of this.listeners) fn(kind, detail);
+  }
+
+  get complete() {
+    return this.nextUrl === null;
+  }
+
+  // Fetch the next cursor page (one at a time; a reset meanwhile drops the answer).
+  loadMore() {
+    if (this.loading || this.nextUrl === null) return this.loading || Promise.resolve();
+    const generation = this.generation;
+    this.loading = this.api
+      .get(this.nextUrl)
+      .then((page) => {
+        if (generation !== this.generation) return;
+        for (const photo of page.results) this.add(photo);
+        this.nextUrl = this.api.nextPageUrl(page.next);
+        this.emit("loaded");
+      })
+      .finally(() => {
+        if (generation === this.generation) this.loading = null;
+      });
+    return this.loading;
+  }
+
+  async loadAll() {
+    while (!this.complete) await this.loadMore();
+  }
+
+  add(photo) {
+    if (this.index.has(photo.id)) {
+      this.photos[this.index.get(photo.id)] = photo;
+      return;
+    }
+    this.index.set(photo.id, this.photos.length);
+    this.photos.push(photo);
+  }
+
+  get(id) {
+    const at = this.index.get(id);
+    return at === undefined ? undefined : this.photos[at];
+  }
+
+  // A photo changed elsewhere (an event, another user): replace it, or insert it in capture
+  // order when it is new and falls within what is loaded.
+  upsert(photo) {
+    if (this.index.has(photo.id)) {
+      this.photos[this.index.get(photo.id)] = photo;
+      this.emit("photos", [photo.id]);
+      return;
+    }
+    let at = this.photos.findIndex((other) => compare(photo, other) < 0);
+    if (at === -1) {
+      if (!this.complete) return; // A later page brings it.
+      at = this.photos.length;
+    }
+    const current = this.photos[this.cursor];
+    this.photos.splice(at, 0, photo);
+    this.reindex();
+    if (current) this.cursor = this.index.get(current.id);
+    this.emit("loaded");
+  }
+
+  remove(ids) {
+    const gone = new Set(ids);
+    if (!this.photos.some((p) => gone.has(p.id))) return;
+    const current = this.photos[this.cursor];
+    this.photos = this.photos.filter((p) => !gone.has(p.id));
+    for (const id of gone) this.selection.delete(id);
+    this.reindex();
+    this.cursor = current && this.index.has(current.id) ? this.index.get(current.id) : Math.min(this.cursor, Math.max(this.photos.length - 1, 0));
+    this.emit("loaded");
+    this.emit("selection");
+  }
+
+  reindex() {
+    this.index = new Map(this.photos.map((p, i) => [p.id, i]));
+  }
+
+  // --- cursor and selection ---
+
+  // The photos a key acts on: the selection, else the photo under the cursor.
+  targets() {
+    if (this.selection.size) return [...this.selection].map((id) => this.get(id)).filter(Boolean);
+    const photo = this.photos[this.cursor];
+    return photo ? [photo] : [];
+  }
+
+  moveTo(position, { extend = false, add = false } = {}) {
+    if (!this.photos.length) return;
+    position = Math.max(0, Math.min(this.photos.length - 1, position));
+    this.cursor = position;
+    if (extend) {
+      const [lo, hi] = [Math.min(this.anchor, position), Math.max(this.anchor, position)];
+      this.selection = new Set(this.photos.slice(lo, hi + 1).map((p) => p.id));
+    } else if (add) {
+      const id = this.photos[position].id;
+      if (this.selection.has(id)) this.selection.delete(id);
+      else this.selection.add(id);
+      this.anchor = position;
+    } else {
+      this.selection.clear();
+      this.anchor = position;
+    }
+    this.emit("cursor");
+    this.emit("selection");
+  }
+
+  selectAll() {
+    this.selection = new Set(this.photos.map((p) => p.id));
+    this.emit("selection");
+  }
+
+  clearSelection() {
+    this.selection.clear();
+    this.anchor = this.cursor;
+    this.emit("selection");
+  }
+}
+
+// The API's order: capture time (missing last), then base name, then id.
+export function compare(a, b) {
+  if (a.taken_at !== b.taken_at) {
+    if (a.taken_at === null) return 1;
+    if (b.taken_at === null) return -1;
+    const delta = Date.parse(a.taken_at) - Date.parse(b.taken_at);
+    if (delta) return delta;
+  }
+  if (a.basename !== b.basename) return a.basename < b.basename ? -1 : 1;
+  return a.id - b.id;
+}

@@ -1,0 +1,119 @@
+// Upload by dropping files or folders on a project's grid (or the Upload… button): batches of
+// files with one progress bar; refused files listed with the server's reason. New photos show
+// up through the event stream as the upload task indexes them.
+
+const BATCH_FILES = 50;
+const BATCH_BYTES = 200 * 1024 * 1024;
+
+// Every file under the dropped items, folders walked (hidden files skipped).
+async function droppedFiles(dataTransfer) {
+  const entries = [...dataTransfer.items].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()).filter(Boolean);
+  if (!entries.length) return [...dataTransfer.files];
+  const files = [];
+  const walk = async (entry) => {
+    if (entry.name.startsWith(".")) return;
+    if (entry.isFile) {
+      files.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+        if (!batch.length) break;
+        for (const child of batch) await walk(child);
+      }
+    }
+  };
+  for (const entry of entries) await walk(entry);
+  return files;
+}
+
+function batches(files) {
+  const out = [];
+  let current = [];
+  let bytes = 0;
+  for (const file of files) {
+    if (current.length && (current.length >= BATCH_FILES || bytes + file.size > BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(file);
+    bytes += file.size;
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
+export class Uploader {
+  constructor({ api, grid, overlay, panel, input, project, say, onBatch }) {
+    Object.assign(this, { api, grid, overlay, panel, input, project, say, onBatch });
+  }
+
+  start() {
+    let depth = 0;
+    this.grid.addEventListener("dragenter", (event) => {
+      if (!event.dataTransfer || ![...event.dataTransfer.types].includes("Files")) return;
+      depth += 1;
+      this.overlay.hidden = false;
+      this.overlay.textContent = this.project() ? "Drop files or folders to upload" : "Choose one project in the filter to upload to it";
+    });
+    this.grid.addEventListener("dragleave", () => {
+      depth = Math.max(0, depth - 1);
+      if (!depth) this.overlay.hidden = true;
+    });
+    this.grid.addEventListener("dragover", (event) => event.preventDefault());
+    this.grid.addEventListener("drop", async (event) => {
+      event.preventDefault();
+      depth = 0;
+      this.overlay.hidden = true;
+      this.send(await droppedFiles(event.dataTransfer));
+    });
+    this.input.addEventListener("change", () => {
+      this.send([...this.input.files]);
+      this.input.value = "";
+    });
+  }
+
+  async send(files) {
+    const project = this.project();
+    if (!project) return this.say("Choose one project in the filter to upload to it.", "error");
+    if (!files.length) return;
+    const total = files.reduce((n, f) => n + f.size, 0) || 1;
+    let sent = 0;
+    let saved = 0;
+    const refused = [];
+    this.panel.hidden = false;
+    this.panel.replaceChildren();
+    const title = document.createElement("div");
+    const bar = document.createElement("progress");
+    bar.max = total;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Upload progress");
+    const errors = document.createElement("ul");
+    errors.className = "cull-refused";
+    this.panel.append(title, bar, errors);
+    for (const batch of batches(files)) {
+      const size = batch.reduce((n, f) => n + f.size, 0);
+      title.textContent = `Uploading ${files.length} file(s): ${saved} saved`;
+      const { status, data } = await this.api.upload(project, batch, (loaded) => {
+        bar.value = sent + Math.min(loaded, size);
+      });
+      sent += size;
+      bar.value = sent;
+      saved += ((data && data.files) || []).length;
+      const problems = (data && data.errors) || [];
+      if (status >= 400 && !problems.length) {
+        for (const file of batch) problems.push({ file: file.name, error: (data && data.detail) || `refused (${status})` });
+      }
+      for (const problem of problems) {
+        refused.push(problem);
+        const li = document.createElement("li");
+        li.textContent = `${problem.file}: ${problem.error}`;
+        errors.appendChild(li);
+      }
+      this.onBatch();
+    }
+    title.textContent = `Uploaded ${saved} of ${files.length} file(s)${refused.length ? `; ${refused.length} refused` : ""}.`;
+    this.say(title.textContent, refused.length ? "error" : "info");
+  }
+}

@@ -1,0 +1,86 @@
+"""The culling workspace (SPEC §17): one admin page that hosts the client, and the ``/`` redirect.
+
+The page is a shell: the client (``photos/static/photos/cull/``, plain ES modules) reads and
+writes everything through the REST API with the session and the CSRF token, so the workspace
+adds no write path of its own. The page only hands the client its bootstrap data: the user's
+tenant's active projects (through ``for_user``, the one place of tenant scoping), the labels,
+the item limit of the bulk endpoints and the API paths.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from jobs.constants import MAX_ITEMS_PER_JOB
+from jobs.models import Event
+from photos.models import Label
+from projects.models import Project
+
+CULL_PERMISSION = "photos.change_photo"
+# Cursor pages of the photo list: the API's maximum page size.
+PAGE_SIZE = 1000
+
+
+def workspace_projects(user: Any) -> list[dict[str, Any]]:
+    """The active projects the user may cull, by name: what the client offers as filters."""
+    rows = (
+        Project.objects.for_user(user)
+        .filter(status=Project.Status.ACTIVE)
+        .order_by("name", "id")
+        .values("id", "name", "folder")
+    )
+    return [dict(row) for row in rows]
+
+
+def workspace_bootstrap(user: Any) -> dict[str, Any]:
+    """Everything the client needs before its first API call."""
+    return {
+        "user_id": user.pk,
+        "projects": workspace_projects(user),
+        # The event stream starts here, so nothing written while the page loads is missed.
+        "last_event_id": Event.objects.for_user(user).aggregate(m=Max("id"))["m"] or 0,
+        "labels": [value for value in Label.values if value != Label.NONE],
+        "max_items": MAX_ITEMS_PER_JOB,
+        "page_size": PAGE_SIZE,
+        "poll_ms": int(getattr(settings, "CULL_TRAY_POLL_MS", 5000)),
+        "api": {
+            "photos": "/api/photos/",
+            "projects": "/api/projects/",
+            "jobs": "/api/jobs/",
+            "tasks": "/api/tasks/",
+            "events": "/api/events/stream",
+        },
+        "admin": {
+            "photo_change": reverse("admin:photos_photo_change", args=[0]).replace("/0/", "/{id}/"),
+        },
+    }
+
+
+def cull_view(request: HttpRequest) -> HttpResponse:
+    """``/admin/cull/``: the workspace shell. Staff with ``photos.change_photo`` only."""
+    if not request.user.has_perm(CULL_PERMISSION):
+        raise PermissionDenied
+    context = {
+        **admin.site.each_context(request),
+        "title": "Culling workspace",
+        "bootstrap": workspace_bootstrap(request.user),
+    }
+    return render(request, "admin/photos/cull.html", context)
+
+
+def root_redirect(request: HttpRequest) -> HttpResponseRedirect:
+    """``/``: signed-in staff go to the workspace, everyone else to the admin's login."""
+    workspace = reverse("cull")
+    if request.user.is_authenticated and request.user.is_staff:
+        return HttpResponseRedirect(workspace)
+    login = reverse("admin:login")
+    return HttpResponseRedirect(f"{login}?{urlencode({'next': workspace})}")
