@@ -20,8 +20,8 @@ from django.urls import reverse
 
 from config.admin_scoping import staff_permissions_grant
 from jobs.models import TaskRun
-from jobs.orchestrator import start_task
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from photos.models import Photo
 from photos.services import photos_rating_update
 from projects.models import Project
