@@ -20,8 +20,9 @@ from django.utils.html import format_html
 from config.admin_display import with_payload_text
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from jobs.models import Event, JobItem
+from photos.fsrules import UnsafePath
 from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo, Tag
-from photos.storage import UnsafePath, thumbnail_path
+from photos.storage import thumbnail_path
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
