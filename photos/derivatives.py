@@ -27,25 +27,6 @@ from .models import DerivativeStatus, Photo
 
 logger = logging.getLogger(__name__)
 
-# The row fields this module writes; nothing else of a photo is touched.
-OWNED_FIELDS = (
-    "thumbnail_status",
-    "preview_status",
-    "taken_at",
-    "orientation",
-    "width",
-    "height",
-    "camera",
-    "lens",
-    "focal_length",
-    "aperture",
-    "shutter",
-    "iso",
-    "metadata",
-)
-# Also written, but only when the XMP says something new (see ``_rating_fields``).
-XMP_FIELDS = ("rating", "label")
-
 
 def derivative_source(files: storage.BaseFiles) -> str | None:
     """The original to make derivatives from (SPEC §4): the JPG, else another decodable

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -116,10 +114,3 @@ def project_archive(*, project: Project, actor_id: int | None = None, reason: st
                 payload={"project_id": project.pk, "reason": reason},
             )
     return bool(changed)
-
-
-def project_counts(project: Project) -> dict[str, Any]:
-    from photos.models import Photo
-
-    photos = Photo.objects.filter(project=project)
-    return {"photo_count": photos.count(), "pending_delete_count": photos.pending_delete().count()}

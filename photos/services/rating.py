@@ -26,8 +26,6 @@ from .items import ItemError, item_error, item_photo_id, items_check, photos_vis
 
 logger = logging.getLogger(__name__)
 
-RATING_FIELDS = ("rating", "label")
-
 
 def _reply(
     updated: int, errors: list[dict[str, Any]], per_item: list[dict[str, Any]] | None
