@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from jobs.events import EventType, event_record
 from jobs.exceptions import PipelineError
-from photos.storage import project_dir
+from photos.storage import project_dir, tenant_root
 
 from .folders import folder_name_unique
 from .manifest import manifest_write
@@ -21,8 +21,6 @@ def project_folder_for(*, tenant: Tenant, name: str, own: Project | None = None)
     if own is not None:
         taken_rows = taken_rows.exclude(pk=own.pk)
     taken = set(taken_rows.values_list("folder", flat=True))
-    from photos.storage import tenant_root
-
     root = tenant_root(tenant)
 
     def is_taken(candidate: str) -> bool:
