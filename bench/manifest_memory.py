@@ -91,7 +91,7 @@ def drop(project) -> None:  # type: ignore[no-untyped-def]
 
 
 def measure(n: int) -> dict[str, float]:
-    from photos.reconcile import manifest_check
+    from photos.reconcile.availability import manifest_check
 
     project = make_project(n, label=f"bench-{n}")
     gc.collect()

@@ -29,8 +29,9 @@ from jobs.constants import MAX_ITEMS_PER_JOB
 from jobs.exceptions import PipelineError
 from jobs.models import Event, JobItem
 from photos import services as photo_services
+from photos.fsrules import UnsafePath
 from photos.models import PENDING_DELETE_Q, RATING_MAX, DerivativeStatus, Label, Photo, Tag
-from photos.storage import UnsafePath, thumbnail_path
+from photos.storage import thumbnail_path
 from projects.models import Project
 
 if TYPE_CHECKING:

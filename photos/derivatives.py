@@ -21,30 +21,11 @@ from django.utils import timezone
 from jobs.events import EventType, event_record
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
 
-from . import imaging, storage, xmp
+from . import fsrules, imaging, storage, xmp
 from .metadata import PhotoMetadata, camera_name, read_metadata
 from .models import DerivativeStatus, Photo
 
 logger = logging.getLogger(__name__)
-
-# The row fields this module writes; nothing else of a photo is touched.
-OWNED_FIELDS = (
-    "thumbnail_status",
-    "preview_status",
-    "taken_at",
-    "orientation",
-    "width",
-    "height",
-    "camera",
-    "lens",
-    "focal_length",
-    "aperture",
-    "shutter",
-    "iso",
-    "metadata",
-)
-# Also written, but only when the XMP says something new (see ``_rating_fields``).
-XMP_FIELDS = ("rating", "label")
 
 
 def derivative_source(files: storage.BaseFiles) -> str | None:
@@ -75,8 +56,8 @@ def _file_metadata(folder: Path, source_name: str, files: storage.BaseFiles) -> 
     meta = PhotoMetadata()
     for name in [source_name, *(n for n in sorted(files.all) if n != source_name)]:
         try:
-            meta = meta.merged(read_metadata(storage.ensure_inside(folder / name, folder)))
-        except (FileNotFoundError, storage.UnsafePath):
+            meta = meta.merged(read_metadata(fsrules.ensure_inside(folder / name, folder)))
+        except (FileNotFoundError, fsrules.UnsafePath):
             continue
     return meta
 
@@ -214,7 +195,7 @@ def photo_derivatives_generate(
         folder = storage.project_dir(project)
         thumb = storage.thumbnail_path(project, current.basename)
         preview = storage.preview_path(project, current.basename)
-    except storage.UnsafePath as exc:
+    except fsrules.UnsafePath as exc:
         raise ItemFailed(f"{current.basename}: {exc}")
     files = storage.originals(folder, current.basename, index=index)
 
@@ -244,7 +225,7 @@ def photo_derivatives_generate(
         )
     try:
         source = storage.file_path(project, source_name)
-    except storage.UnsafePath as exc:  # a symlink that leaves the project folder
+    except fsrules.UnsafePath as exc:  # a symlink that leaves the project folder
         raise ItemFailed(f"{current.basename}: {exc}")
     try:
         source_mtime = source.stat().st_mtime_ns
@@ -271,9 +252,9 @@ def photo_derivatives_generate(
             return f"{source_name}: derivatives already up to date; metadata read."
 
     try:
-        storage.system_dir(folder, storage.THUMB_DIR, create=True)
-        storage.system_dir(folder, storage.PREVIEW_DIR, create=True)
-    except storage.UnsafePath as exc:
+        fsrules.system_dir(folder, fsrules.THUMB_DIR, create=True)
+        fsrules.system_dir(folder, fsrules.PREVIEW_DIR, create=True)
+    except fsrules.UnsafePath as exc:
         raise ItemFailed(f"{current.basename}: {exc}")
     try:
         result = imaging.make_derivatives(

@@ -39,18 +39,17 @@ import logging
 import math
 import os
 import re
-import tempfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from . import rawfiles
-from .storage import RAW_EXTENSIONS, split_name
+from .fsrules import split_name, write_atomic
+from .storage import RAW_EXTENSIONS
 
 if TYPE_CHECKING:
     import pyvips
@@ -74,6 +73,8 @@ DECODABLE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "tif", "tiff", "webp"})
 WEBP_MAX_SIDE = 16383
 # Encoder effort: 0 is several times faster than the default 4 for a few percent more bytes.
 WEBP_METHOD = 0
+# Derivatives are served like originals, whatever the file they replace had.
+DERIVATIVE_MODE = 0o644
 # Bicubic (antialiased when shrinking): Lanczos costs about 30% more on a 24-megapixel preview
 # for no difference visible at WebP quality 50-60.
 RESAMPLE = Image.Resampling.BICUBIC
@@ -424,25 +425,13 @@ def _rgb_profile(profile: object) -> bytes | None:
     return None
 
 
-def _write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Write ``path`` atomically: a temporary file in the same folder, then ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; derivatives are served like originals
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_webp(image: Image.Image, path: Path, *, quality: int, icc_profile: bytes | None) -> None:
-    _write_atomic(
+    write_atomic(
         path,
         lambda fh: image.save(
             fh, "WEBP", quality=quality, method=WEBP_METHOD, icc_profile=icc_profile or ""
         ),
+        mode=DERIVATIVE_MODE,
     )
 
 
@@ -716,8 +705,10 @@ def make_derivatives(
                 message = " ".join(str(exc).split())
                 logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
             else:
-                _write_atomic(preview_path, lambda fh: fh.write(encoded.preview))
-                _write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb))
+                write_atomic(
+                    preview_path, lambda fh: fh.write(encoded.preview), mode=DERIVATIVE_MODE
+                )
+                write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb), mode=DERIVATIVE_MODE)
                 return DerivativesResult(
                     exif=info,
                     thumbnail_size=encoded.thumb_size,
@@ -777,8 +768,8 @@ def _raw_encode(
             message = " ".join(str(exc).split())
             logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
         else:
-            _write_atomic(preview_path, lambda fh: fh.write(encoded.preview))
-            _write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb))
+            write_atomic(preview_path, lambda fh: fh.write(encoded.preview), mode=DERIVATIVE_MODE)
+            write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb), mode=DERIVATIVE_MODE)
             return encoded.thumb_size, encoded.preview_size, "pyvips"
     with raw.image as image:
         result = _pillow_derivatives(

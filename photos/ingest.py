@@ -10,13 +10,10 @@ for maintenance steps that find files on disk.
 
 from __future__ import annotations
 
-import errno
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -28,7 +25,8 @@ from jobs.models import Event
 from projects.models import Project
 from projects.names import forbidden_character
 
-from . import signatures, storage
+from . import fsrules, signatures, storage
+from .fsrules import write_atomic
 from .models import DerivativeStatus, Photo
 
 # Names longer than this (in bytes) cannot be created on common filesystems.
@@ -201,7 +199,7 @@ def _row_state(row: Photo) -> dict[str, Any]:
 def photos_rows_for_disk(*, project: Project, groups: dict[str, storage.BaseFiles]) -> list[Photo]:
     """Create or update the rows of base names scanned on disk; the rows created or changed.
 
-    ``groups`` holds every original of each base name (``storage.scan_originals`` or
+    ``groups`` holds every original of each base name (``storage.folder_files`` or
     ``files_for_basename``); base names with no file are ignored. A new row gets availability
     from its files, keep flags equal to availability and ``pending`` derivative statuses. An
     existing row gets availability and ext from disk and ``pending`` statuses when its
@@ -220,52 +218,20 @@ def photos_rows_for_disk(*, project: Project, groups: dict[str, storage.BaseFile
 # --- uploads ---------------------------------------------------------------------------------
 
 
-def _publish(tmp: Path, dest: Path) -> None:
-    """Give ``tmp`` the name ``dest`` unless ``dest`` exists (``FileExistsError``).
-
-    A hard link fails atomically when the name is taken; where links are not supported (some
-    network and FAT filesystems) fall back to a check and ``os.replace``, which leaves a tiny
-    race between two uploads of the very same name.
-    """
-    try:
-        os.link(tmp, dest)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        if exc.errno not in (
-            errno.EPERM,
-            errno.ENOTSUP,
-            errno.EOPNOTSUPP,
-            errno.EXDEV,
-            errno.EMLINK,
-        ):
-            raise
-        if os.path.lexists(dest):
-            raise FileExistsError(errno.EEXIST, "File exists", str(dest))
-        os.replace(tmp, dest)
-        return
-    tmp.unlink()
-
-
 def _store(upload: UploadedFileLike, dest: Path, *, limit: int) -> None:
-    """Stream ``upload`` into a hidden temporary file next to ``dest``, then publish it."""
-    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=".upload-", suffix=".part")
-    tmp = Path(name)
-    try:
+    """Stream ``upload`` into a hidden temporary file next to ``dest``, then publish it under
+    ``dest`` unless that name was taken meanwhile (``FileExistsError``)."""
+
+    def write(fh: IO[bytes]) -> None:
         written = 0
-        with os.fdopen(fd, "wb") as fh:
-            for chunk in upload.chunks():
-                written += len(chunk)
-                if written > limit:  # The declared size can lie; the bytes cannot.
-                    raise _TooLarge()
-                fh.write(chunk)
-            fh.flush()
-            # Originals are the only copy once the card is wiped: on disk before we say saved.
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        _publish(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+        for chunk in upload.chunks():
+            written += len(chunk)
+            if written > limit:  # The declared size can lie; the bytes cannot.
+                raise _TooLarge()
+            fh.write(chunk)
+
+    # Originals are the only copy once the card is wiped: on disk before we say saved.
+    write_atomic(dest, write, durable=True, replace=False, mode=0o644)
 
 
 def _size_text(size: int) -> str:
@@ -274,8 +240,8 @@ def _size_text(size: int) -> str:
 
 def _name_problem(name: str) -> str | None:
     try:
-        storage.check_name(name)
-    except storage.UnsafePath as exc:
+        fsrules.check_name(name)
+    except fsrules.UnsafePath as exc:
         return str(exc)
     if storage.is_hidden(name):
         return "Hidden file names (starting with '.') are not accepted."
@@ -284,11 +250,11 @@ def _name_problem(name: str) -> str | None:
         return "File names with control or invisible formatting characters are not accepted."
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return f"The file name is longer than {MAX_NAME_BYTES} bytes."
-    too_long = storage.basename_problem(storage.split_name(name)[0])
+    too_long = storage.basename_problem(fsrules.split_name(name)[0])
     if too_long is not None:
         return too_long
     if storage.classify(name) is None:
-        _, ext = storage.split_name(name)
+        _, ext = fsrules.split_name(name)
         accepted = ", ".join(sorted(storage.ACCEPTED_EXTENSIONS))
         what = f"'.{ext}' files are" if ext else "Files without an extension are"
         return f"{what} not accepted (accepted: {accepted})."
@@ -303,7 +269,7 @@ def _content_problem(upload: UploadedFileLike, name: str) -> str | None:
         upload.seek(0)
     except (OSError, ValueError) as exc:
         return f"The file could not be read ({exc})."
-    _, ext = storage.split_name(name)
+    _, ext = fsrules.split_name(name)
     return signatures.content_problem(ext, head)
 
 
@@ -345,7 +311,7 @@ def photo_files_save(
         raise PipelineError("The project's folder is missing on disk; run maintenance first.")
     limit = settings.PHOTOS_MAX_UPLOAD_BYTES
     result = IngestResult()
-    on_disk, _ = storage.scan_originals(folder)
+    on_disk = storage.folder_files(folder)
     names_taken = {name.lower(): name for group in on_disk.values() for name in group.all}
     classes_taken: dict[str, dict[str, str]] = {
         base: {kind: min(names) for kind in CLASSES if (names := getattr(group, kind))}
@@ -360,7 +326,7 @@ def photo_files_save(
             or _size_problem(upload.size, limit=limit)
             or _content_problem(upload, name)
         )
-        base, _ = storage.split_name(name)
+        base, _ = fsrules.split_name(name)
         kind = str(storage.classify(name) or "")
         if problem is None:
             clash = names_taken.get(name.lower())

@@ -1,18 +1,22 @@
-"""Where files live (SPEC §4). Every path is built here from database values and checked.
+"""Where files live and what a folder holds (SPEC §4).
 
     PHOTOS_ROOT/<tenant slug>/<project folder>/
         .project.yaml   .thumb/<base>.webp   .preview/<base>.webp   .trash/<file>   <base>.<ext>
 
-A name with a path separator, ``..``, a NUL byte, or a path that resolves (through symlinks)
-outside the tenant root raises ``UnsafePath``.
+Every path is built here from database values and checked with the containment rules of
+``photos.fsrules`` (a name with a path separator, ``..``, a NUL byte, or a path that resolves
+outside the tenant root raises ``UnsafePath``). ``folder_entries`` is the one folder scanner:
+it classifies each entry (an original by class, a sidecar, a hidden file, a system folder,
+another folder, a symlink, an unaccepted file), and ``FolderIndex``, ``folder_files``, the
+reconciliation checks, folder discovery and the scavenger all read folders through it.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -20,15 +24,20 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from jobs.exceptions import PipelineError
+from photos.fsrules import (
+    PREVIEW_DIR,
+    SYSTEM_DIRS,
+    THUMB_DIR,
+    check_name,
+    ensure_inside,
+    split_name,
+    system_dir,
+)
 
 if TYPE_CHECKING:
     from projects.models import Project, Tenant
 
 MANIFEST_NAME = ".project.yaml"
-THUMB_DIR = ".thumb"
-PREVIEW_DIR = ".preview"
-TRASH_DIR = ".trash"
 DERIVATIVE_EXT = "webp"
 
 JPG_EXTENSIONS = frozenset({"jpg", "jpeg"})
@@ -45,26 +54,12 @@ NAME_MAX_BYTES = 255
 # (base + 19 bytes); originals ``<base>.<ext>``, sidecars ``<base>.<ext>.xmp`` and trash names
 # ``<base>~<n>.<ext>`` are shorter. 200 leaves room for all of them and a longer suffix.
 BASENAME_MAX_BYTES = 200
-# The folders the system writes into; each must be a real directory inside the project folder.
-SYSTEM_DIRS = (THUMB_DIR, PREVIEW_DIR, TRASH_DIR)
-
-
-class UnsafePath(PipelineError):
-    """A name or path that would leave its folder."""
 
 
 class FileClass(StrEnum):
     JPG = "jpg"
     RAW = "raw"
     OTHER = "other"
-
-
-def split_name(filename: str) -> tuple[str, str]:
-    """``"IMG_1.JPG"`` → ``("IMG_1", "JPG")``; the extension keeps its case."""
-    base, dot, ext = filename.rpartition(".")
-    if not dot or not base:
-        return filename, ""
-    return base, ext
 
 
 def classify(filename: str) -> FileClass | None:
@@ -116,14 +111,6 @@ def basename_problem(base: str) -> str | None:
     )
 
 
-def basename_truncate(base: str, max_bytes: int) -> str:
-    """The longest prefix of ``base`` that is at most ``max_bytes`` in UTF-8 (whole characters)."""
-    data = base.encode("utf-8", "surrogatepass")
-    if len(data) <= max_bytes:
-        return base
-    return data[:max_bytes].decode("utf-8", "ignore")
-
-
 def photo_bases(filename: str) -> tuple[str, ...]:
     """The base names whose photo ``filename`` belongs to: an original's base, a sidecar's
     candidates (``sidecar_bases``), or ``()`` for any other file."""
@@ -138,19 +125,6 @@ def is_hidden(filename: str) -> bool:
     return filename.startswith(".")
 
 
-def check_name(name: str, *, what: str = "file name") -> str:
-    """Refuse a single path component that could escape its folder."""
-    if not name or name in {".", ".."}:
-        raise UnsafePath(f"Invalid {what} {name!r}.")
-    if "\x00" in name:
-        raise UnsafePath(f"Invalid {what}: it contains a NUL byte.")
-    if "/" in name or "\\" in name:
-        raise UnsafePath(f"Invalid {what} {name!r}: path separators are not allowed.")
-    if ".." in Path(name).parts or name.startswith(".."):
-        raise UnsafePath(f"Invalid {what} {name!r}: '..' is not allowed.")
-    return name
-
-
 def photos_root() -> Path:
     return Path(settings.PHOTOS_ROOT)
 
@@ -158,15 +132,6 @@ def photos_root() -> Path:
 def tenant_root(tenant: Tenant | str) -> Path:
     slug = tenant if isinstance(tenant, str) else tenant.slug
     return photos_root() / check_name(slug, what="tenant slug")
-
-
-def ensure_inside(path: Path, root: Path) -> Path:
-    """``path`` with symlinks resolved, refused unless it stays inside ``root``."""
-    resolved_root = root.resolve()
-    resolved = path.resolve()
-    if resolved != resolved_root and resolved_root not in resolved.parents:
-        raise UnsafePath(f"Path {path} leaves {root}.")
-    return path
 
 
 def project_dir(project: Project, *, folder: str | None = None) -> Path:
@@ -179,46 +144,6 @@ def project_dir(project: Project, *, folder: str | None = None) -> Path:
 def file_path(project: Project, filename: str) -> Path:
     folder = project_dir(project)
     return ensure_inside(folder / check_name(filename), folder)
-
-
-class SystemFolderUnsafe(UnsafePath):
-    """``.trash``, ``.thumb`` or ``.preview`` is a symlink or not a folder; nothing is moved."""
-
-
-def system_dir(folder: Path, name: str, *, create: bool = False) -> Path:
-    """``folder/name`` for a system folder (``.trash``, ``.thumb``, ``.preview``), checked.
-
-    The one check made before anything is moved or written into a system folder: it must be a
-    real directory inside the project folder. A symlink (wherever it points: another folder of
-    the share, outside ``PHOTOS_ROOT``) or a regular file raises ``SystemFolderUnsafe``, whose
-    message names the folder relative to the project folder and never a server path. A
-    missing one is created with ``create`` (``mkdir`` never follows a link), else returned.
-    """
-    if name not in SYSTEM_DIRS:
-        raise ValueError(f"{name!r} is not a system folder")
-    path = folder / name
-    for _ in range(2):
-        try:
-            mode = os.lstat(path).st_mode
-        except FileNotFoundError:
-            if not create:
-                return path
-            try:
-                os.mkdir(path)
-            except FileExistsError:
-                continue  # Made meanwhile (or a link put there): check what it is.
-            return path
-        if stat.S_ISLNK(mode):
-            raise SystemFolderUnsafe(
-                f"'{name}' in the project folder is a symlink; it is never followed. "
-                "Replace it with a real folder."
-            )
-        if not stat.S_ISDIR(mode):
-            raise SystemFolderUnsafe(
-                f"'{name}' in the project folder is not a folder. Move it away and retry."
-            )
-        return path
-    raise SystemFolderUnsafe(f"'{name}' in the project folder keeps changing.")
 
 
 def _derivative_path(project: Project, kind: str, basename: str) -> Path:
@@ -235,15 +160,6 @@ def thumbnail_path(project: Project, basename: str) -> Path:
 def preview_path(project: Project, basename: str) -> Path:
     """``.preview/<base>.webp``; ``SystemFolderUnsafe`` when ``.preview`` is a link or a file."""
     return _derivative_path(project, PREVIEW_DIR, basename)
-
-
-def trash_dir(project: Project) -> Path:
-    folder = project_dir(project)
-    return system_dir(folder, TRASH_DIR)
-
-
-def manifest_path(project: Project) -> Path:
-    return project_dir(project) / MANIFEST_NAME
 
 
 @dataclass
@@ -284,30 +200,78 @@ class BaseFiles:
         return ""
 
 
-def scan_originals(folder: Path) -> tuple[dict[str, BaseFiles], list[str]]:
-    """Originals in a project folder grouped by base name, and the unaccepted file names.
+class EntryKind(StrEnum):
+    """What a folder entry is to the system (``folder_entries``)."""
 
-    Hidden entries (``.DS_Store``, the manifest, derivative and trash folders) and directories
-    are ignored. Streams the directory with ``os.scandir``.
+    ORIGINAL = "original"  # an accepted photo file, by class (``FolderEntry.file_class``)
+    SIDECAR = "sidecar"  # an edit file of the photo(s) named in ``FolderEntry.bases``
+    UNACCEPTED = "unaccepted"  # any other visible file: reported, never moved
+    HIDDEN = "hidden"  # a hidden non-folder (the manifest, ``.DS_Store``, temporary files)
+    SYSTEM_DIR = "system_dir"  # ``.thumb``, ``.preview`` or ``.trash`` as a real folder
+    DIR = "dir"  # any other folder (hidden ones included)
+    SYMLINK = "symlink"  # never followed, whatever it points at
+    SPECIAL = "special"  # a visible FIFO, socket or device: not a file the system knows
+
+
+@dataclass(frozen=True, slots=True)
+class FolderEntry:
+    name: str
+    kind: EntryKind
+    file_class: FileClass | None = None
+    # The base names whose photo the entry belongs to: an original's base, a sidecar's
+    # candidates (``sidecar_bases``); empty for every other kind.
+    bases: tuple[str, ...] = ()
+
+
+def _entry(entry: os.DirEntry[str]) -> FolderEntry:
+    name = entry.name
+    if entry.is_symlink():
+        return FolderEntry(name, EntryKind.SYMLINK)
+    if entry.is_dir(follow_symlinks=False):
+        return FolderEntry(name, EntryKind.SYSTEM_DIR if name in SYSTEM_DIRS else EntryKind.DIR)
+    if is_hidden(name):
+        return FolderEntry(name, EntryKind.HIDDEN)
+    if not entry.is_file(follow_symlinks=False):
+        return FolderEntry(name, EntryKind.SPECIAL)
+    kind = classify(name)
+    if kind is not None:
+        return FolderEntry(name, EntryKind.ORIGINAL, kind, (split_name(name)[0],))
+    bases = sidecar_bases(name)
+    if bases:
+        return FolderEntry(name, EntryKind.SIDECAR, None, bases)
+    return FolderEntry(name, EntryKind.UNACCEPTED)
+
+
+def folder_entries(folder: Path) -> Iterator[FolderEntry]:
+    """Every entry of ``folder``, classified: the one folder scanner (SPEC §4).
+
+    Streams ``os.scandir`` (one directory read, no ``stat`` per entry on common
+    filesystems), so a folder of 100,000 files is never held in memory here. Extensions
+    compare case-insensitively; a symlink is reported as such and never followed. Raises
+    ``FileNotFoundError`` when the folder is missing: a caller decides whether a missing
+    folder is empty or an error (an unmounted share looks empty).
     """
-    groups: dict[str, BaseFiles] = {}
-    rejected: list[str] = []
-    try:
-        entries: Iterator[os.DirEntry[str]] = os.scandir(folder)
-    except FileNotFoundError:
-        return {}, []
-    with entries as it:  # type: ignore[attr-defined]
+    with os.scandir(folder) as it:
         for entry in it:
-            if is_hidden(entry.name) or not entry.is_file(follow_symlinks=False):
-                continue
-            kind = classify(entry.name)
-            if kind is None:
-                rejected.append(entry.name)
-                continue
-            base, _ = split_name(entry.name)
-            group = groups.setdefault(base, BaseFiles(base))
-            getattr(group, kind.value).append(entry.name)
-    return groups, rejected
+            yield _entry(entry)
+
+
+def folder_files(folder: Path, bases: Collection[str] | None = None) -> dict[str, BaseFiles]:
+    """The originals and sidecars of every base name in ``folder`` (or of ``bases`` only).
+
+    One pass over the folder. A base name with only sidecars is included (its ``all`` is
+    empty: it has no photo). A missing folder has no files.
+    """
+    wanted = None if bases is None else set(bases)
+    found: dict[str, BaseFiles] = {}
+    try:
+        for entry in folder_entries(folder):
+            for base in entry.bases:
+                if wanted is None or base in wanted:
+                    found.setdefault(base, BaseFiles(base)).add(entry.name)
+    except FileNotFoundError:
+        pass
+    return found
 
 
 def files_for_basename(folder: Path, basename: str) -> BaseFiles:
@@ -316,18 +280,7 @@ def files_for_basename(folder: Path, basename: str) -> BaseFiles:
 
     Scans the whole folder: a job looking up many photos uses a ``FolderIndex`` instead.
     """
-    found = BaseFiles(basename)
-    prefix = basename + "."
-    try:
-        with os.scandir(folder) as it:
-            for entry in it:
-                if not entry.name.startswith(prefix) or not entry.is_file(follow_symlinks=False):
-                    continue
-                if basename in photo_bases(entry.name):
-                    found.add(entry.name)
-    except FileNotFoundError:
-        pass
-    return found
+    return folder_files(folder, (basename,)).get(basename) or BaseFiles(basename)
 
 
 def _folder_mtime(folder: Path) -> int | None:
@@ -358,8 +311,8 @@ class FolderIndex:
     ``files(folder, basename)`` answers what ``files_for_basename`` answers (originals and
     sidecars), without a
     ``os.scandir`` of the whole folder per photo (quadratic over a big project). A folder is
-    scanned on its first lookup (hidden entries, directories and symlinks ignored, as in
-    ``scan_originals``) and then kept current:
+    scanned on its first lookup (``folder_entries``: originals and sidecars only; hidden
+    entries, directories and symlinks ignored) and then kept current:
 
     * every lookup ``stat``s the folder: if its mtime moved since the scan, something other
       than this job added, removed or renamed an entry, and the folder is scanned again. A
@@ -448,13 +401,9 @@ class FolderIndex:
         grouped: dict[str, list[str]] = {}
         self.scans += 1
         try:
-            with os.scandir(folder) as it:
-                for entry in it:
-                    bases = photo_bases(entry.name)
-                    if not bases or not entry.is_file(follow_symlinks=False):
-                        continue
-                    for base in bases:
-                        grouped.setdefault(base, []).append(entry.name)
+            for entry in folder_entries(folder):
+                for base in entry.bases:
+                    grouped.setdefault(base, []).append(entry.name)
         except FileNotFoundError:
             return _Listing(stamp=None, names={})
         return _Listing(stamp=stamp, names={b: tuple(n) for b, n in grouped.items()})
@@ -472,12 +421,3 @@ def originals(folder: Path, basename: str, *, index: FolderIndex | None = None) 
     if index is None:
         return files_for_basename(folder, basename)
     return index.files(folder, basename)
-
-
-def group_by_class(names: list[str]) -> dict[FileClass, list[str]]:
-    grouped: dict[FileClass, list[str]] = defaultdict(list)
-    for name in names:
-        kind = classify(name)
-        if kind is not None:
-            grouped[kind].append(name)
-    return grouped

@@ -3,20 +3,20 @@ back to a sidecar when ``PIPELINE_WRITE_XMP`` is on.
 
 exiv2 (``pyexiv2``) parses and writes the XMP: it keeps every property it does not change
 (other namespaces included) and never resolves external entities. A sidecar is rewritten
-atomically (a temporary file in its folder, then ``os.replace``), so a crash leaves the old
+atomically (``fsrules.write_atomic``: a temporary file, fsynced, then one rename), so a crash leaves the old
 sidecar or the new one, never half of either.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyexiv2
+
+from photos.fsrules import write_atomic
 
 # Quiet exiv2's own stderr warnings: errors reach us as exceptions.
 pyexiv2.set_log_level(4)
@@ -120,23 +120,6 @@ def photo_rating_label(folder: Path, basename: str, originals: Iterable[str]) ->
     return RatingLabel()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        except FileNotFoundError:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def sidecar_write(path: Path, *, rating: int | None = None, label: str | None = None) -> None:
     """Set ``xmp:Rating`` and/or ``xmp:Label`` in a sidecar, creating it when missing.
 
@@ -158,7 +141,7 @@ def sidecar_write(path: Path, *, rating: int | None = None, label: str | None = 
             updated = image.get_bytes()
     except (RuntimeError, UnicodeDecodeError) as exc:
         raise XmpError(f"{path.name}: cannot update the XMP ({exc}).")
-    _write_atomic(path, updated)
+    write_atomic(path, lambda fh: fh.write(updated), durable=True)
 
 
 def sidecar_for_writing(folder: Path, basename: str, originals: Iterable[str]) -> Path:

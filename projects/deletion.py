@@ -35,9 +35,10 @@ from jobs.lifecycle import job_cancel
 from jobs.models import Event, Job, JobStatus
 from jobs.tasks import start_task, task_active
 from photos import storage
+from photos.fsrules import UnsafePath, check_name, folder_rename
 from photos.models import Photo, Tag
 from photos.services.commit import project_for_user
-from photos.storage import UnsafePath, check_name, tenant_root
+from photos.storage import tenant_root
 
 from .manifest import manifest_read
 from .models import Project, Tenant
@@ -141,8 +142,13 @@ def _rmtree(path: Path) -> None:
 def _tombstones(root: Path, project: Project) -> list[Path]:
     """The project's tombstone and any legacy ``.deleting-<uid>-*`` ones that exist."""
     found = [root / tombstone_name(project)]
+    legacy = f"{LEGACY_TOMBSTONE_PREFIX}{project.uid}-"
     try:
-        found += sorted(root.glob(f"{LEGACY_TOMBSTONE_PREFIX}{project.uid}-*"))
+        found += sorted(
+            root / entry.name
+            for entry in storage.folder_entries(root)
+            if entry.name.startswith(legacy)
+        )
     except OSError:
         pass
     return [path for path in found if os.path.lexists(path)]
@@ -222,11 +228,11 @@ def project_folder_release(
             )
             if take:
                 assert path is not None
-                os.rename(path, root / tomb)
+                folder_rename(path, root / tomb)
                 renamed = True
     except BaseException:
         if renamed and path is not None:
-            os.rename(root / tomb, path)
+            folder_rename(root / tomb, path)
         raise
     project.folder = tomb
     return True
@@ -239,24 +245,15 @@ def folder_unaccounted(path: Path, basenames: set[str]) -> list[str]:
     folders (generated files and trashed originals), symlinks (unlinked, never followed), and
     originals and sidecars whose base name is in ``basenames`` (the project's photo rows).
     """
+    accounted = (storage.EntryKind.SYMLINK, storage.EntryKind.SYSTEM_DIR, storage.EntryKind.HIDDEN)
     strays: list[str] = []
-    with os.scandir(path) as it:
-        for entry in it:
-            name = entry.name
-            if entry.is_symlink():
-                continue
-            if entry.is_dir(follow_symlinks=False):
-                if name not in storage.SYSTEM_DIRS:
-                    strays.append(name + "/")
-                continue
-            if storage.is_hidden(name):
-                continue
-            if storage.classify(name) is not None:
-                if storage.split_name(name)[0] in basenames:
-                    continue
-            elif any(base in basenames for base in storage.sidecar_bases(name)):
-                continue
-            strays.append(name)
+    for entry in storage.folder_entries(path):
+        if entry.kind in accounted:
+            continue
+        if entry.kind == storage.EntryKind.DIR:
+            strays.append(entry.name + "/")
+        elif not any(base in basenames for base in entry.bases):
+            strays.append(entry.name)
     return sorted(strays)
 
 

@@ -1,8 +1,7 @@
 """Project folder naming (SPEC §3).
 
-``folder_name_sanitize`` turns a display name into a folder name, ``folder_name_is_canonical``
-says whether a string is already one, ``folder_name_unique`` picks the first free name with a
-`` (2)``, `` (3)`` … suffix.
+``folder_name_sanitize`` turns a display name into a folder name, ``folder_name_unique`` picks
+the first free name with a `` (2)``, `` (3)`` … suffix.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ _TO_DASH = str.maketrans({"/": "-", "\\": "-", ":": "-"})
 _TO_UNDERSCORE = str.maketrans({"*": "_", "?": "_", "<": "_", ">": "_", "|": "_"})
 _WHITESPACE_RUN = re.compile(r"\s+")
 _DASH_RUN = re.compile(r"-{2,}")
-_SUFFIX = re.compile(r"^(?P<stem>.*) \((?P<n>[2-9]|[1-9][0-9]+)\)$")
 
 
 def _is_control(char: str) -> bool:
@@ -36,15 +34,6 @@ def folder_name_sanitize(name: str) -> str:
     if not text:
         return UNTITLED
     return text[:FOLDER_MAX_LENGTH].rstrip()
-
-
-def folder_name_is_canonical(folder: str) -> bool:
-    """True when ``folder`` is a valid folder name exactly as sanitising would write it."""
-    if not folder or len(folder) > FOLDER_MAX_LENGTH:
-        return False
-    if folder in {".", ".."} or folder.startswith("."):
-        return False
-    return folder_name_sanitize(folder) == folder
 
 
 def _with_suffix(base: str, n: int) -> str:
@@ -78,11 +67,3 @@ def folder_name_unique(
         n += 1
         candidate = _with_suffix(base, n)
     return candidate
-
-
-def folder_name_split_suffix(folder: str) -> tuple[str, int]:
-    """``"Shoot (3)"`` → ``("Shoot", 3)``; a folder with no suffix → ``(folder, 1)``."""
-    match = _SUFFIX.match(folder)
-    if match:
-        return match["stem"], int(match["n"])
-    return folder, 1

@@ -6,9 +6,8 @@
   unique folder of its display name; converges in one run.
 - ``folders_discover`` (``folder_discovery``): projects for folders under the tenant root that no
   project owns, recognising a renamed folder by its manifest uid.
-- ``maintenance_plan``: the dry run of a whole ``maintenance`` / ``maintenance_global`` task.
-
-Like ``photos.reconcile`` every service takes ``dry_run`` and reports to a ``Report``. None of
+Like ``photos.reconcile`` every service takes ``dry_run`` and reports to a
+``projects.reporting.Report`` (``photos.reconcile.plan`` runs them all as a dry run). None of
 them deletes a folder or a file, and none runs while the tenant root itself is missing (storage
 not mounted is not "every project was deleted").
 """
@@ -27,21 +26,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs.events import EventType, event_record
-from photos import storage
+from photos import fsrules, storage
+from photos.fsrules import folder_rename
 from photos.models import Photo
-from photos.reconcile import (
-    Change,
-    Checkpoint,
-    Report,
-    manifest_uid,
-    no_checkpoint,
-    where,
-)
 
 from .deletion import project_folder_release
 from .folders import FOLDER_MAX_LENGTH
-from .manifest import manifest_read, manifest_write
+from .manifest import manifest_read, manifest_uid, manifest_write
 from .models import Project, Tenant
+from .reporting import Change, Checkpoint, Report, no_checkpoint, where
 from .services import project_archive, project_folder_for
 
 logger = logging.getLogger(__name__)
@@ -57,7 +50,7 @@ def tenant_root_present(tenant: Tenant) -> bool:
 def _folder_exists(project: Project) -> bool:
     try:
         return os.path.lexists(storage.project_dir(project))
-    except storage.UnsafePath:
+    except fsrules.UnsafePath:
         return True  # Never treat a folder we cannot look at as gone.
 
 
@@ -216,7 +209,7 @@ def folder_align(
         return False
     try:
         current = storage.project_dir(project)
-    except storage.UnsafePath:
+    except fsrules.UnsafePath:
         return False
     if not current.is_dir():
         return False  # Missing folders are the orphan rule's.
@@ -238,27 +231,17 @@ def folder_align(
         with transaction.atomic():
             if not _folder_record(project=project, old=old, new=target, job_id=job_id):
                 return False
-            _rename_folder(current, new_path)
+            folder_rename(current, new_path)
             renamed = True
     except IntegrityError:
         logger.warning("Cannot align %s to %r: another project took it", where(project), target)
         return False
     except BaseException:
         if renamed:
-            _rename_folder(new_path, current)
+            folder_rename(new_path, current)
         raise
     project.folder = target
     return True
-
-
-def _rename_folder(source: Path, target: Path) -> None:
-    """Rename a folder, also when only the case changes on a case-insensitive filesystem."""
-    if source.name.lower() == target.name.lower():
-        step = source.with_name(f".{source.name}.renaming")
-        os.rename(source, step)
-        os.rename(step, target)
-    else:
-        os.rename(source, target)
 
 
 def folders_align(
@@ -340,8 +323,8 @@ def folders_discover(
     owners = {p.folder: p for p in Project.objects.for_tenant(tenant)}
     names = sorted(
         entry.name
-        for entry in os.scandir(root)
-        if not storage.is_hidden(entry.name) and entry.is_dir(follow_symlinks=False)
+        for entry in storage.folder_entries(root)
+        if entry.kind == storage.EntryKind.DIR and not storage.is_hidden(entry.name)
     )
     touched: list[Project] = []
     claimed: set[int] = set()
@@ -505,39 +488,3 @@ def _create(
         return None
     manifest_write(storage.project_dir(project), project)
     return project
-
-
-# --- dry runs of whole tasks --------------------------------------------------------------
-
-
-def maintenance_plan(
-    *, tenant: Tenant, project: Project | None = None, report: Report | None = None
-) -> Report:
-    """What a ``maintenance`` (one project) or ``maintenance_global`` task would change.
-
-    Each step is planned against the current state, not against the earlier steps' plans: a
-    folder the alignment would rename is checked under its current name, a file a duplicate
-    rename would move is listed under its current name.
-    """
-    from photos import reconcile
-
-    report = report or Report(dry_run=True)
-    if project is not None:
-        projects = [project]
-    else:
-        projects = list(Project.objects.for_tenant(tenant).active().order_by("id"))
-    for p in projects:
-        reconcile.trash_purge(project=p, dry_run=True, report=report)
-    if project is None:
-        for p in Project.objects.for_tenant(tenant).order_by("id"):
-            orphan_cleanup(project=p, dry_run=True, report=report)
-        for p in projects:
-            reconcile.duplicates_resolve(project=p, dry_run=True, report=report)
-        folders_align(projects=projects, dry_run=True, report=report)
-    for p in projects:
-        reconcile.manifest_check(project=p, dry_run=True, report=report)
-    for p in projects:
-        reconcile.folder_check(project=p, dry_run=True, report=report)
-    for p in projects:
-        reconcile.manifest_cleaning(project=p, dry_run=True, report=report)
-    return report

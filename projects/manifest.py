@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from photos.fsrules import write_atomic
 from photos.storage import MANIFEST_NAME
 
 from .models import Project
@@ -35,23 +35,22 @@ def manifest_read(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def manifest_is_current(folder: Path, project: Project) -> bool:
-    return manifest_read(folder) == manifest_data(project)
+def manifest_uid(data: dict[str, Any] | None) -> uuid.UUID | None:
+    """The manifest's uid when it is a valid UUID (a hand-edited manifest may hold anything)."""
+    if not data or not data.get("uid"):
+        return None
+    try:
+        return uuid.UUID(str(data["uid"]))
+    except ValueError:
+        return None
 
 
 def manifest_write(folder: Path, project: Project) -> bool:
-    """Write the manifest atomically (temp file + rename). Returns whether it changed."""
+    """Write the manifest atomically (``fsrules.write_atomic``). Returns whether it changed."""
     data = manifest_data(project)
     if manifest_read(folder) == data:
         return False
     folder.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    fd, tmp = tempfile.mkstemp(prefix=".project.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, folder / MANIFEST_NAME)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(folder / MANIFEST_NAME, lambda fh: fh.write(text.encode("utf-8")))
     return True

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from jobs.events import EventType, event_record
 from jobs.exceptions import PipelineError
-from photos.storage import project_dir
+from photos.storage import project_dir, tenant_root
 
 from .folders import folder_name_unique
 from .manifest import manifest_write
@@ -23,8 +21,6 @@ def project_folder_for(*, tenant: Tenant, name: str, own: Project | None = None)
     if own is not None:
         taken_rows = taken_rows.exclude(pk=own.pk)
     taken = set(taken_rows.values_list("folder", flat=True))
-    from photos.storage import tenant_root
-
     root = tenant_root(tenant)
 
     def is_taken(candidate: str) -> bool:
@@ -116,10 +112,3 @@ def project_archive(*, project: Project, actor_id: int | None = None, reason: st
                 payload={"project_id": project.pk, "reason": reason},
             )
     return bool(changed)
-
-
-def project_counts(project: Project) -> dict[str, Any]:
-    from photos.models import Photo
-
-    photos = Photo.objects.filter(project=project)
-    return {"photo_count": photos.count(), "pending_delete_count": photos.pending_delete().count()}

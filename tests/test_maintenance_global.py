@@ -15,8 +15,9 @@ from jobs.events import EventType
 from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.runtime import drain
 from jobs.tasks import start_task
-from photos import reconcile, storage
+from photos import storage
 from photos.models import Photo
+from photos.reconcile import trash
 from projects.manifest import manifest_read
 from projects.models import Project
 from projects.services import project_archive, project_create, project_rename
@@ -253,7 +254,7 @@ def test_maintenance_job_stops_between_projects_when_canceled(tenant, monkeypatc
         project_create(tenant=tenant, name=name)
     started = start_task("maintenance_global", tenant)
     seen = []
-    purge = reconcile.trash_purge
+    purge = trash.trash_purge
 
     def purge_then_cancel(*, project, **kwargs):
         seen.append(project.pk)
@@ -261,7 +262,7 @@ def test_maintenance_job_stops_between_projects_when_canceled(tenant, monkeypatc
         time.sleep(1.1)  # The cancel flag is read at most once a second.
         return purge(project=project, **kwargs)
 
-    monkeypatch.setattr(reconcile, "trash_purge", purge_then_cancel)
+    monkeypatch.setattr(trash, "trash_purge", purge_then_cancel)
     drain()
 
     assert len(seen) == 1

@@ -21,10 +21,10 @@ from jobs.context import JobContext
 from jobs.exceptions import JobCanceled, JobLost, PipelineError, TaskAlreadyRunning
 from jobs.registry import handler
 from jobs.tasks import start_task
-from photos import reconcile
-from photos.reconcile import Report
+from photos.reconcile import arrivals, availability, cleaning, duplicates, trash
 from projects import maintenance
 from projects.models import Project
+from projects.reporting import Change, Report, where
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +51,7 @@ def _each_project(
         except (OSError, PipelineError) as exc:
             logger.exception("%s failed for project %s; going on", ctx.job.type, project.pk)
             ctx.unit_failed(f"project {project.pk} ({project.folder}): {exc}")
-            report.add(
-                reconcile.Change(ctx.job.type, "error", reconcile.where(project), "", str(exc))
-            )
+            report.add(Change(ctx.job.type, "error", where(project), "", str(exc)))
         ctx.progress(index + 1)
     ctx.log("%s", report.summary())
     return report
@@ -62,7 +60,7 @@ def _each_project(
 @handler("trash_maintenance")
 def trash_maintenance(ctx: JobContext) -> None:
     def work(project: Project, report: Report) -> None:
-        reconcile.trash_purge(project=project, report=report, checkpoint=ctx.check_cancel)
+        trash.trash_purge(project=project, report=report, checkpoint=ctx.check_cancel)
 
     _each_project(ctx, work)
 
@@ -86,7 +84,7 @@ def orphaned_project_cleanup(ctx: JobContext) -> None:
 @handler("duplicate_resolution")
 def duplicate_resolution(ctx: JobContext) -> None:
     def work(project: Project, report: Report) -> None:
-        reconcile.duplicates_resolve(project=project, report=report, checkpoint=ctx.check_cancel)
+        duplicates.duplicates_resolve(project=project, report=report, checkpoint=ctx.check_cancel)
 
     _each_project(ctx, work)
 
@@ -105,7 +103,7 @@ def folder_alignment(ctx: JobContext) -> None:
 @handler("manifest_check")
 def manifest_check(ctx: JobContext) -> None:
     def work(project: Project, report: Report) -> None:
-        reconcile.manifest_check(
+        availability.manifest_check(
             project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
         )
 
@@ -115,7 +113,7 @@ def manifest_check(ctx: JobContext) -> None:
 @handler("folder_check")
 def folder_check(ctx: JobContext) -> None:
     def work(project: Project, report: Report) -> None:
-        reconcile.folder_check(
+        arrivals.folder_check(
             project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
         )
 
@@ -125,7 +123,7 @@ def folder_check(ctx: JobContext) -> None:
 @handler("manifest_cleaning")
 def manifest_cleaning(ctx: JobContext) -> None:
     def work(project: Project, report: Report) -> None:
-        reconcile.manifest_cleaning(
+        cleaning.manifest_cleaning(
             project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
         )
 

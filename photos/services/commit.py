@@ -21,10 +21,10 @@ from jobs.events import EventType, event_record, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.models import Event
 from jobs.tasks import start_task
+from photos.fsrules import UnsafePath, trash_move, unlink_quietly
 from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo
 from photos.storage import (
     FolderIndex,
-    UnsafePath,
     originals,
     preview_path,
     project_dir,
@@ -32,7 +32,6 @@ from photos.storage import (
 )
 from projects.models import Project, Tenant, tenant_id_for_user
 
-from .files import trash_move, unlink_quietly
 from .items import acting_tenant_id, id_parse
 
 PENDING_JPG_Q = Q(jpg_available=True, keep_jpg=False)

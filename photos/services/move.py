@@ -19,20 +19,18 @@ from django.http import Http404
 from jobs.events import EventType, event_record
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.tasks import start_task
+from photos.fsrules import UnsafePath, move_no_replace, system_dir
 from photos.models import Photo, Tag
 from photos.storage import (
     FolderIndex,
-    UnsafePath,
+    folder_files,
     originals,
     preview_path,
     project_dir,
-    scan_originals,
-    system_dir,
     thumbnail_path,
 )
 from projects.models import Project
 
-from .files import move_no_replace
 from .items import (
     ItemError,
     dry_run_body,
@@ -88,8 +86,8 @@ def photos_move(
     taken = set(
         Photo.objects.filter(project=dest, basename__in=names).values_list("basename", flat=True)
     )
-    on_disk, _ = scan_originals(project_dir(dest))
-    taken |= names & on_disk.keys()
+    on_disk = folder_files(project_dir(dest), names)
+    taken |= {base for base, files in on_disk.items() if files.all}
 
     errors: list[dict[str, Any]] = []
     per_item: list[dict[str, Any]] = []

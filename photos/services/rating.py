@@ -19,14 +19,12 @@ from django.utils import timezone
 
 from jobs.events import EventType, events_record_bulk
 from jobs.models import Event
-from photos import storage, xmp
+from photos import fsrules, storage, xmp
 from photos.models import RATING_MAX, Label, Photo
 
 from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
 
 logger = logging.getLogger(__name__)
-
-RATING_FIELDS = ("rating", "label")
 
 
 def _reply(
@@ -152,9 +150,9 @@ def sidecars_write(*, photos: list[Photo], changes: dict[int, dict[str, Any]]) -
             folder = storage.project_dir(photo.project)
             originals = index.files(folder, photo.basename).all
             path = xmp.sidecar_for_writing(folder, photo.basename, originals)
-            storage.ensure_inside(path, folder)
+            fsrules.ensure_inside(path, folder)
             xmp.sidecar_write(path, rating=diff.get("rating"), label=diff.get("label"))
-        except (storage.UnsafePath, xmp.XmpError, OSError) as exc:
+        except (fsrules.UnsafePath, xmp.XmpError, OSError) as exc:
             logger.warning("%s: rating not written to its XMP sidecar (%s).", photo.basename, exc)
             continue
         written += 1

@@ -11,7 +11,7 @@ from jobs.exceptions import PipelineError
 from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.runtime import drain
 from photos import storage
-from photos.ingest import _publish, photo_files_save, photos_rows_for_disk, upload_finish
+from photos.ingest import photo_files_save, photos_rows_for_disk, upload_finish
 from photos.models import DerivativeStatus, Photo
 from projects.models import Project
 from tests.factories import (
@@ -191,16 +191,6 @@ def test_the_same_name_twice_in_one_upload_keeps_the_first(project):
     assert result.files == ["A.jpg"]
     assert "already exists" in result.errors[0]["error"]
     assert Photo.objects.filter(project=project).count() == 1
-
-
-def test_publish_never_replaces_a_file_that_appeared_meanwhile(tmp_path):
-    tmp, dest = tmp_path / ".upload.part", tmp_path / "IMG.jpg"
-    tmp.write_bytes(b"new")
-    dest.write_bytes(b"someone else's")
-
-    with pytest.raises(FileExistsError):
-        _publish(tmp, dest)
-    assert dest.read_bytes() == b"someone else's"
 
 
 def test_all_or_nothing_writes_nothing_when_one_file_is_refused(project):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from photos import imaging, storage
-from photos.reconcile import DUPLICATE_SUFFIX
+from photos import fsrules, storage
+from photos.reconcile.duplicates import DUPLICATE_SUFFIX
 
 
 @pytest.mark.parametrize("char", ["a", "é", "水", "📷"])
@@ -13,12 +13,12 @@ def test_every_name_derived_from_the_longest_base_name_can_be_created(tmp_path, 
     width = len(char.encode())
     base = char * (storage.BASENAME_MAX_BYTES // width)
     assert storage.basename_problem(base) is None
-    preview = tmp_path / storage.PREVIEW_DIR
+    preview = tmp_path / fsrules.PREVIEW_DIR
     preview.mkdir()
-    imaging._write_atomic(preview / f"{base}.webp", lambda fh: fh.write(b"webp"))
+    fsrules.write_atomic(preview / f"{base}.webp", lambda fh: fh.write(b"webp"))
     for name in (f"{base}.jpeg", f"{base}.tiff.xmp", f"{base}~999.jpeg"):
         (tmp_path / name).write_bytes(b"x")
-    duplicate = storage.basename_truncate(base, storage.BASENAME_MAX_BYTES - 12) + DUPLICATE_SUFFIX
+    duplicate = fsrules.truncate_utf8(base, storage.BASENAME_MAX_BYTES - 12) + DUPLICATE_SUFFIX
     assert storage.basename_bytes(duplicate + "99") <= storage.BASENAME_MAX_BYTES
 
 
@@ -30,5 +30,5 @@ def test_a_longer_base_name_is_refused_with_its_size():
 
 
 def test_truncation_keeps_whole_characters():
-    assert storage.basename_truncate("éé", 3) == "é"
-    assert storage.basename_truncate("abc", 10) == "abc"
+    assert fsrules.truncate_utf8("éé", 3) == "é"
+    assert fsrules.truncate_utf8("abc", 10) == "abc"

@@ -12,9 +12,16 @@ from django.utils import timezone
 
 from jobs.events import EventType
 from jobs.models import Event, Job, TaskRun
-from photos import reconcile, storage
+from photos import fsrules, storage
+from photos.fsrules import trash_move
 from photos.models import Photo
-from photos.services.files import trash_move
+from photos.reconcile import duplicates
+from photos.reconcile.arrivals import folder_check
+from photos.reconcile.availability import manifest_check
+from photos.reconcile.cleaning import manifest_cleaning
+from photos.reconcile.duplicates import duplicates_resolve
+from photos.reconcile.scan import FolderScan
+from photos.reconcile.trash import trash_purge
 from projects.manifest import manifest_data, manifest_read, manifest_write
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
@@ -50,7 +57,7 @@ def trash_file(project, name: str, *, mtime: float | None = None) -> Path:
     path = write_file(folder / name, jpeg_bytes())
     if mtime is not None:
         os.utime(path, (mtime, mtime))
-    trashed = folder / storage.TRASH_DIR / name
+    trashed = folder / fsrules.TRASH_DIR / name
     trashed.parent.mkdir(exist_ok=True)
     os.rename(path, trashed)
     return trashed
@@ -62,7 +69,7 @@ def test_trash_keeps_file_trashed_just_now_even_if_its_mtime_is_old(project):
     assert trashed.stat().st_mtime == pytest.approx(old)
 
     # A minute after trashing, with the default 24 h TTL.
-    reconcile.trash_purge(project=project, now=time.time() + 60)
+    trash_purge(project=project, now=time.time() + 60)
 
     assert trashed.exists()
 
@@ -71,9 +78,7 @@ def test_trash_purges_file_trashed_longer_ago_than_the_ttl(project):
     trashed = trash_file(project, "IMG_1.jpg")
     kept = trash_file(project, "IMG_2.jpg", mtime=time.time() - 30 * DAY)
 
-    report = reconcile.trash_purge(
-        project=project, now=trashed.stat().st_ctime + DAY + 1, ttl_seconds=DAY
-    )
+    report = trash_purge(project=project, now=trashed.stat().st_ctime + DAY + 1, ttl_seconds=DAY)
 
     assert not trashed.exists()
     assert not kept.exists()
@@ -83,16 +88,16 @@ def test_trash_purges_file_trashed_longer_ago_than_the_ttl(project):
 def test_trash_purges_by_trash_time_with_a_tiny_ttl(project, settings):
     settings.PIPELINE_TRASH_TTL_SECONDS = 1
     trashed = trash_file(project, "IMG_1.jpg", mtime=time.time() - 30 * DAY)
-    reconcile.trash_purge(project=project)
+    trash_purge(project=project)
     assert trashed.exists()
     time.sleep(1.2)
-    reconcile.trash_purge(project=project)
+    trash_purge(project=project)
     assert not trashed.exists()
 
 
 def test_trash_dry_run_reports_and_keeps(project):
     trashed = trash_file(project, "IMG_1.jpg")
-    report = reconcile.trash_purge(project=project, now=time.time() + 2 * DAY, dry_run=True)
+    report = trash_purge(project=project, now=time.time() + 2 * DAY, dry_run=True)
     assert trashed.exists()
     assert [c.action for c in report.changes] == ["purge"]
 
@@ -103,20 +108,20 @@ def test_trash_move_keeps_the_trash_time_and_never_overwrites(project):
         path = write_file(folder / "IMG_1.cr2", content)
         os.utime(path, (1_000_000, 1_000_000))
         trash_move(folder, "IMG_1.cr2")
-    trash = folder / storage.TRASH_DIR
+    trash = folder / fsrules.TRASH_DIR
     assert sorted(p.read_bytes() for p in trash.iterdir()) == [b"first", b"second"]
     for path in trash.iterdir():
         stat = path.stat()
         assert stat.st_mtime == 1_000_000  # The file's own time is kept…
-        assert reconcile.trashed_at(stat) > time.time() - 60  # …and the trash time is now.
+        assert fsrules.trashed_at(stat) > time.time() - 60  # …and the trash time is now.
     # Trashed just now, so a purge keeps both although their mtime is decades old.
-    reconcile.trash_purge(project=project)
+    trash_purge(project=project)
     assert len(list(trash.iterdir())) == 2
 
 
 def test_trash_maintenance_never_creates_a_missing_project_folder(tenant):
     project = make_project(tenant, "Gone", create_dir=False)
-    reconcile.trash_purge(project=project, now=time.time() + 10 * DAY)
+    trash_purge(project=project, now=time.time() + 10 * DAY)
     assert not folder_of(project).exists()
 
 
@@ -125,12 +130,12 @@ def test_trash_maintenance_never_creates_a_missing_project_folder(tenant):
 
 def test_manifest_check_writes_missing_manifest_once(project):
     since = last_event_id()
-    reconcile.manifest_check(project=project)
+    manifest_check(project=project)
     assert manifest_read(folder_of(project)) == manifest_data(project)
     assert [e.type for e in change_events(since)] == [EventType.MANIFEST_CHANGED]
 
     since = last_event_id()
-    report = reconcile.manifest_check(project=project)
+    report = manifest_check(project=project)
     assert report.total == 0
     assert change_events(since) == []
 
@@ -141,7 +146,7 @@ def test_manifest_check_writes_missing_manifest_once(project):
 )
 def test_manifest_check_rewrites_unreadable_or_wrong_manifest(project, content):
     (folder_of(project) / storage.MANIFEST_NAME).write_bytes(content)
-    reconcile.manifest_check(project=project)
+    manifest_check(project=project)
     assert yaml.safe_load((folder_of(project) / storage.MANIFEST_NAME).read_text()) == (
         manifest_data(project)
     )
@@ -151,7 +156,7 @@ def test_manifest_check_rewrites_manifest_after_rename(project):
     manifest_write(folder_of(project), project)
     project.name = "Iceland, the sequel"
     project.save()
-    reconcile.manifest_check(project=project)
+    manifest_check(project=project)
     assert manifest_read(folder_of(project))["name"] == "Iceland, the sequel"
 
 
@@ -165,7 +170,7 @@ def test_manifest_check_updates_availability_and_never_keep_flags(project):
     write_file(folder / "IMG_3.CR2", b"raw")
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
 
-    reconcile.manifest_check(project=project)
+    manifest_check(project=project)
 
     gone_jpg.refresh_from_db()
     assert (gone_jpg.jpg_available, gone_jpg.raw_available) == (False, True)
@@ -194,7 +199,7 @@ def test_manifest_check_queues_derivatives_when_an_image_arrives(project):
     write_file(folder_of(project) / "IMG_2.png", b"png")  # The JPG stays the source.
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
 
-    reconcile.manifest_check(project=project)
+    manifest_check(project=project)
 
     raw_only.refresh_from_db()
     assert (raw_only.jpg_available, raw_only.keep_jpg, raw_only.ext) == (True, False, "jpg")
@@ -214,7 +219,7 @@ def test_manifest_check_pages_through_rows_in_chunks(project, settings):
         (folder_of(project) / f"{photo.basename}.jpg").unlink()
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
 
-    report = reconcile.manifest_check(project=project)
+    report = manifest_check(project=project)
 
     assert report.counts["update_availability"] == 5
     assert sorted(Photo.objects.filter(jpg_available=False).values_list("basename", flat=True)) == [
@@ -226,20 +231,20 @@ def test_manifest_check_leaves_rows_changed_during_the_scan(project, monkeypatch
     photo = make_photo(project, "IMG_1")
     (folder_of(project) / "IMG_1.jpg").unlink()
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
-    scan_of = reconcile.FolderScan.of
+    scan_of = FolderScan.of
 
     def scan_while_a_commit_updates_the_row(folder):
         scan = scan_of(folder)
         Photo.objects.filter(pk=photo.pk).update(updated_at=timezone.now())
         return scan
 
-    monkeypatch.setattr(reconcile.FolderScan, "of", scan_while_a_commit_updates_the_row)
-    reconcile.manifest_check(project=project)
+    monkeypatch.setattr(FolderScan, "of", scan_while_a_commit_updates_the_row)
+    manifest_check(project=project)
     photo.refresh_from_db()
     assert photo.jpg_available  # Left for the next run…
 
-    monkeypatch.setattr(reconcile.FolderScan, "of", scan_of)
-    reconcile.manifest_check(project=project)
+    monkeypatch.setattr(FolderScan, "of", scan_of)
+    manifest_check(project=project)
     photo.refresh_from_db()
     assert not photo.jpg_available  # …which fixes it.
 
@@ -250,7 +255,7 @@ def test_manifest_check_dry_run_changes_nothing(project):
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
     since = last_event_id()
 
-    report = reconcile.manifest_check(project=project, dry_run=True)
+    report = manifest_check(project=project, dry_run=True)
 
     assert {c.action for c in report.changes} == {"write_manifest", "update_availability"}
     assert not (folder_of(project) / storage.MANIFEST_NAME).exists()
@@ -268,7 +273,7 @@ def test_reconcile_leaves_a_folder_carrying_another_projects_manifest_alone(tena
     (folder_of(second) / "IMG_1.jpg").unlink()
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
 
-    for step in (reconcile.manifest_check, reconcile.folder_check, reconcile.manifest_cleaning):
+    for step in (manifest_check, folder_check, manifest_cleaning):
         report = step(project=second)
         assert report.counts["skipped_manifest_conflict"] == 1
 
@@ -287,7 +292,7 @@ def test_folder_check_creates_rows_for_new_files_and_starts_postprocess(project)
     write_file(folder / "IMG_2.nef", b"raw")
     write_file(folder / "scan.png", b"png")
 
-    reconcile.folder_check(project=project)
+    folder_check(project=project)
 
     rows = {p.basename: p for p in Photo.objects.filter(project=project)}
     assert sorted(rows) == ["IMG_0", "IMG_1", "IMG_2", "scan"]
@@ -321,7 +326,7 @@ def test_folder_check_reports_unaccepted_files_and_moves_nothing(project):
     write_file(folder / "extras" / "readme.txt", b"a sub-folder is the user's")
     before = tree(folder)
 
-    reconcile.folder_check(project=project)
+    folder_check(project=project)
 
     assert tree(folder) == before
     assert not (folder / ".trash").exists()
@@ -335,7 +340,7 @@ def test_folder_check_reports_unaccepted_files_and_moves_nothing(project):
     # The count follows the folder: once the user tidies up, it goes back to zero.
     (folder / "notes.txt").unlink()
     (folder / "IMG_1").unlink()
-    reconcile.folder_check(project=project)
+    folder_check(project=project)
     project.refresh_from_db()
     assert project.unaccepted_files == 0
     assert Event.objects.filter(type="unaccepted_files", project=project).count() == 2
@@ -344,9 +349,9 @@ def test_folder_check_reports_unaccepted_files_and_moves_nothing(project):
 def test_folder_check_is_idempotent(project):
     write_file(folder_of(project) / "IMG_1.jpg", jpeg_bytes())
     write_file(folder_of(project) / "junk.doc", b"x")
-    reconcile.folder_check(project=project)
+    folder_check(project=project)
     since = last_event_id()
-    report = reconcile.folder_check(project=project)
+    report = folder_check(project=project)
     assert report.total == 0
     assert change_events(since) == []
     assert TaskRun.objects.count() == 1
@@ -356,7 +361,7 @@ def test_folder_check_chunks_postprocess_past_2000_photos(project):
     folder = folder_of(project)
     for i in range(2001):
         (folder / f"IMG_{i:05d}.jpg").touch()
-    reconcile.folder_check(project=project)
+    folder_check(project=project)
     assert Photo.objects.filter(project=project).count() == 2001
     task = TaskRun.objects.get(type="upload_postprocess")
     assert sorted(Job.objects.filter(task=task).values_list("total_chunks", flat=True)) == [2, 2]
@@ -368,7 +373,7 @@ def test_folder_check_dry_run_changes_nothing(project):
     write_file(folder / "IMG_1.jpg", jpeg_bytes())
     write_file(folder / "notes.txt", b"x")
     before = tree(folder)
-    report = reconcile.folder_check(project=project, dry_run=True)
+    report = folder_check(project=project, dry_run=True)
     assert sorted((c.action, c.target) for c in report.changes) == [
         ("create_row", "IMG_1"),
         ("unaccepted_files", "1"),
@@ -392,7 +397,7 @@ def test_manifest_cleaning_deletes_rows_without_files_and_keeps_png_only_photo(p
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
     since = last_event_id()
 
-    reconcile.manifest_cleaning(project=project)
+    manifest_cleaning(project=project)
 
     assert set(Photo.objects.values_list("pk", flat=True)) == {png.pk, raw_only.pk, keeper.pk}
     removed = Event.objects.get(id__gt=since, type=EventType.ITEM_REMOVED)
@@ -409,7 +414,7 @@ def test_manifest_cleaning_removes_the_derivatives_of_deleted_rows(project):
         write_file(storage.preview_path(project, base), b"preview")
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
 
-    reconcile.manifest_cleaning(project=project)
+    manifest_cleaning(project=project)
 
     assert sorted(os.listdir(folder / ".thumb")) == ["IMG_OK.webp"]
     assert sorted(os.listdir(folder / ".preview")) == ["IMG_OK.webp"]
@@ -419,8 +424,8 @@ def test_png_only_photo_survives_manifest_check_then_cleaning(project):
     make_photo(project, "PNG_ONLY", jpg=False, write=False)  # Flags say nothing is there.
     write_file(folder_of(project) / "PNG_ONLY.png", b"png")
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
-    reconcile.manifest_check(project=project)
-    reconcile.manifest_cleaning(project=project)
+    manifest_check(project=project)
+    manifest_cleaning(project=project)
     photo = Photo.objects.get()
     assert photo.other_available
     assert (photo.jpg_available, photo.raw_available) == (False, False)
@@ -431,13 +436,13 @@ def test_manifest_cleaning_keeps_rows_of_a_missing_folder(tenant):
     make_photo(project, "IMG_1", write=False)
     folder_of(project).rmdir()
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
-    report = reconcile.manifest_cleaning(project=project)
+    report = manifest_cleaning(project=project)
     assert Photo.objects.count() == 1
     assert report.counts["skipped_folder_missing"] == 1
 
 
 def test_manifest_cleaning_keeps_rows_created_during_the_run(project, monkeypatch):
-    scan_of = reconcile.FolderScan.of
+    scan_of = FolderScan.of
 
     def scan_while_an_upload_lands(folder):
         scan = scan_of(folder)
@@ -445,30 +450,30 @@ def test_manifest_cleaning_keeps_rows_created_during_the_run(project, monkeypatc
         make_photo(project, "IMG_UPLOADING")
         return scan
 
-    monkeypatch.setattr(reconcile.FolderScan, "of", scan_while_an_upload_lands)
-    reconcile.manifest_cleaning(project=project)
+    monkeypatch.setattr(FolderScan, "of", scan_while_an_upload_lands)
+    manifest_cleaning(project=project)
     assert Photo.objects.get().basename == "IMG_UPLOADING"
 
 
 def test_manifest_cleaning_confirms_a_candidate_before_deleting_it(project, monkeypatch):
     make_photo(project, "IMG_MOVED_IN", write=False)
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
-    scan_of = reconcile.FolderScan.of
+    scan_of = FolderScan.of
 
     def scan_then_file_arrives(folder):
         scan = scan_of(folder)
         write_file(folder / "IMG_MOVED_IN.jpg", jpeg_bytes())
         return scan
 
-    monkeypatch.setattr(reconcile.FolderScan, "of", scan_then_file_arrives)
-    reconcile.manifest_cleaning(project=project)
+    monkeypatch.setattr(FolderScan, "of", scan_then_file_arrives)
+    manifest_cleaning(project=project)
     assert Photo.objects.count() == 1
 
 
 def test_manifest_cleaning_dry_run_changes_nothing(project):
     make_photo(project, "IMG_GONE", write=False)
     Photo.objects.update(updated_at="2000-01-01T00:00:00Z")
-    report = reconcile.manifest_cleaning(project=project, dry_run=True)
+    report = manifest_cleaning(project=project, dry_run=True)
     assert report.counts["delete_row"] == 1
     assert Photo.objects.count() == 1
 
@@ -484,7 +489,7 @@ def test_duplicates_become_duplicate1_then_duplicate2(tenant):
     write_file(folder / "IMG_1.JPG", jpeg_bytes(color=(1, 2, 3)))
     write_file(folder / "IMG_1.cr2", b"raw one")
 
-    reconcile.duplicates_resolve(project=second)
+    duplicates_resolve(project=second)
 
     assert sorted(os.listdir(folder)) == ["IMG_1_duplicate1.JPG", "IMG_1_duplicate1.cr2"]
     row = Photo.objects.get(project=second)
@@ -492,7 +497,7 @@ def test_duplicates_become_duplicate1_then_duplicate2(tenant):
     assert TaskRun.objects.filter(type="upload_postprocess", project=second).count() == 1
 
     write_file(folder / "IMG_1.jpg", jpeg_bytes(color=(4, 5, 6)))
-    reconcile.duplicates_resolve(project=second)
+    duplicates_resolve(project=second)
 
     assert sorted(os.listdir(folder)) == [
         "IMG_1_duplicate1.JPG",
@@ -514,7 +519,7 @@ def test_a_failed_duplicate_rename_is_undone(tenant, monkeypatch):
     folder = folder_of(second)
     write_file(folder / "IMG_1.jpg", jpeg_bytes())
     write_file(folder / "IMG_1.cr2", b"raw")
-    move = reconcile.move_no_replace
+    move = duplicates.move_no_replace
     calls = []
 
     def second_move_fails(source, target):
@@ -523,8 +528,8 @@ def test_a_failed_duplicate_rename_is_undone(tenant, monkeypatch):
             raise FileExistsError(target)  # A file appeared at the target meanwhile.
         move(source, target)
 
-    monkeypatch.setattr(reconcile, "move_no_replace", second_move_fails)
-    report = reconcile.duplicates_resolve(project=second)
+    monkeypatch.setattr(duplicates, "move_no_replace", second_move_fails)
+    report = duplicates_resolve(project=second)
 
     assert sorted(os.listdir(folder)) == ["IMG_1.cr2", "IMG_1.jpg"]
     assert report.counts["error"] == 1
@@ -537,7 +542,7 @@ def test_duplicate_skips_a_free_looking_n_taken_by_a_row_elsewhere(tenant):
     make_photo(first, "IMG_1")
     make_photo(first, "IMG_1_duplicate1")
     write_file(folder_of(second) / "IMG_1.jpg", jpeg_bytes())
-    reconcile.duplicates_resolve(project=second)
+    duplicates_resolve(project=second)
     assert os.listdir(folder_of(second)) == ["IMG_1_duplicate2.jpg"]
 
 
@@ -550,7 +555,7 @@ def test_duplicate_resolution_leaves_ingested_photos_and_other_tenants_alone(ten
     make_photo(foreign, "IMG_2")
     write_file(folder_of(second) / "IMG_2.jpg", jpeg_bytes())  # Same name, other tenant.
 
-    report = reconcile.duplicates_resolve(project=second)
+    report = duplicates_resolve(project=second)
 
     assert report.total == 0
     assert sorted(os.listdir(folder_of(second))) == ["IMG_1.jpg", "IMG_2.jpg"]
@@ -563,7 +568,7 @@ def test_folder_check_resolves_duplicates_before_ingesting(tenant):
     write_file(folder_of(second) / "IMG_1.jpg", jpeg_bytes())
     write_file(folder_of(second) / "IMG_2.jpg", jpeg_bytes())
 
-    reconcile.folder_check(project=second)
+    folder_check(project=second)
 
     assert sorted(Photo.objects.filter(project=second).values_list("basename", flat=True)) == [
         "IMG_1_duplicate1",
@@ -579,7 +584,7 @@ def test_duplicate_dry_run_plans_successive_numbers_and_changes_nothing(tenant):
     write_file(folder_of(second) / "IMG_1.jpg", jpeg_bytes())
     before = tree(folder_of(second))
 
-    report = reconcile.duplicates_resolve(project=second, dry_run=True)
+    report = duplicates_resolve(project=second, dry_run=True)
 
     assert [(c.action, c.target) for c in report.changes] == [
         ("rename_duplicate", "IMG_1"),
@@ -597,13 +602,18 @@ def test_folder_scan_matches_storage_scan(project):
     for name in ["A.JPG", "A.jpg", "A.cr2", "B.NEF", "B.png", "C.tif", "D.CR3", "x.txt", ".h.jpg"]:
         write_file(folder / name, b"x")
     os.symlink(folder / "A.jpg", folder / "L.jpg")
-    groups, rejected = storage.scan_originals(folder)
-    scan = reconcile.FolderScan.of(folder)
-    assert sorted(scan.bases()) == sorted(groups)
-    assert scan.rejected == rejected
+    groups = {b: f for b, f in storage.folder_files(folder).items() if f.all}
+    rejected = [
+        e.name
+        for e in storage.folder_entries(folder)
+        if e.kind in (storage.EntryKind.SIDECAR, storage.EntryKind.UNACCEPTED)
+    ]
+    listing = FolderScan.of(folder)
+    assert sorted(listing.bases()) == sorted(groups)
+    assert listing.rejected == rejected == ["x.txt"]
     for base, files in groups.items():
-        assert scan.ext(base) == files.ext
-        bits = scan.bits(base)
+        assert listing.ext(base) == files.ext
+        bits = listing.bits(base)
         assert (bool(bits & 1), bool(bits & 2), bool(bits & 4)) == (
             bool(files.jpg),
             bool(files.raw),

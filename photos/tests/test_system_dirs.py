@@ -1,11 +1,11 @@
-"""``storage.system_dir``: the one check before anything is moved or written into a system folder."""
+"""``fsrules.system_dir``: the one check before anything is moved or written into a system folder."""
 
 from __future__ import annotations
 
 import pytest
 
-from photos import storage
-from photos.services.files import trash_move
+from photos import fsrules
+from photos.fsrules import trash_move
 
 
 @pytest.fixture
@@ -15,15 +15,15 @@ def folder(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("name", storage.SYSTEM_DIRS)
+@pytest.mark.parametrize("name", fsrules.SYSTEM_DIRS)
 def test_a_missing_system_folder_is_created_only_when_asked(folder, name):
-    assert storage.system_dir(folder, name) == folder / name
+    assert fsrules.system_dir(folder, name) == folder / name
     assert not (folder / name).exists()
-    assert storage.system_dir(folder, name, create=True).is_dir()
-    assert storage.system_dir(folder, name) == folder / name  # a real folder passes
+    assert fsrules.system_dir(folder, name, create=True).is_dir()
+    assert fsrules.system_dir(folder, name) == folder / name  # a real folder passes
 
 
-@pytest.mark.parametrize("name", storage.SYSTEM_DIRS)
+@pytest.mark.parametrize("name", fsrules.SYSTEM_DIRS)
 @pytest.mark.parametrize("target", ["outside", "inside", "dangling"])
 def test_a_linked_system_folder_is_refused_wherever_it_points(folder, tmp_path, name, target):
     outside = tmp_path / "outside"
@@ -31,32 +31,32 @@ def test_a_linked_system_folder_is_refused_wherever_it_points(folder, tmp_path, 
     points_to = {"outside": outside, "inside": folder, "dangling": tmp_path / "gone"}[target]
     (folder / name).symlink_to(points_to, target_is_directory=True)
     with pytest.raises(
-        storage.SystemFolderUnsafe, match=f"'{name}' in the project folder is a symlink"
+        fsrules.SystemFolderUnsafe, match=f"'{name}' in the project folder is a symlink"
     ):
-        storage.system_dir(folder, name, create=True)
+        fsrules.system_dir(folder, name, create=True)
     assert list(outside.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", storage.SYSTEM_DIRS)
+@pytest.mark.parametrize("name", fsrules.SYSTEM_DIRS)
 def test_a_system_folder_that_is_a_file_is_refused(folder, name):
     (folder / name).write_bytes(b"x")
     with pytest.raises(
-        storage.SystemFolderUnsafe, match=f"'{name}' in the project folder is not a folder"
+        fsrules.SystemFolderUnsafe, match=f"'{name}' in the project folder is not a folder"
     ):
-        storage.system_dir(folder, name, create=True)
+        fsrules.system_dir(folder, name, create=True)
     assert (folder / name).read_bytes() == b"x"
 
 
 def test_the_message_never_shows_a_server_path(folder):
     (folder / ".trash").write_bytes(b"x")
-    with pytest.raises(storage.SystemFolderUnsafe) as caught:
-        storage.system_dir(folder, ".trash")
+    with pytest.raises(fsrules.SystemFolderUnsafe) as caught:
+        fsrules.system_dir(folder, ".trash")
     assert str(folder) not in str(caught.value)
 
 
 def test_only_system_folders_are_checked(folder):
     with pytest.raises(ValueError):
-        storage.system_dir(folder, "photos")
+        fsrules.system_dir(folder, "photos")
 
 
 def test_trash_move_into_a_linked_trash_moves_nothing(folder, tmp_path):
@@ -64,7 +64,7 @@ def test_trash_move_into_a_linked_trash_moves_nothing(folder, tmp_path):
     outside.mkdir()
     (folder / ".trash").symlink_to(outside, target_is_directory=True)
     (folder / "A.cr2").write_bytes(b"raw")
-    with pytest.raises(storage.SystemFolderUnsafe):
+    with pytest.raises(fsrules.SystemFolderUnsafe):
         trash_move(folder, "A.cr2")
     assert (folder / "A.cr2").read_bytes() == b"raw"
     assert list(outside.iterdir()) == []

@@ -13,6 +13,7 @@ from jobs.events import EventType
 from jobs.models import Event
 from photos import storage
 from photos.models import Photo
+from photos.reconcile.plan import maintenance_plan
 from projects import maintenance
 from projects.manifest import manifest_read, manifest_write
 from projects.models import Project
@@ -392,7 +393,7 @@ def test_maintenance_plan_lists_every_step_and_changes_nothing(tenant):
     disk_before = tree(root)
     since = last_event_id()
 
-    report = maintenance.maintenance_plan(tenant=tenant)
+    report = maintenance_plan(tenant=tenant)
 
     assert {c.action for c in report.changes} >= {
         "rename_duplicate",

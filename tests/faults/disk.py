@@ -12,8 +12,9 @@ from pathlib import Path
 from django.conf import settings
 from PIL import Image
 
+from photos.fsrules import split_name
 from photos.models import Photo
-from photos.storage import JPG_EXTENSIONS, RAW_EXTENSIONS, split_name
+from photos.storage import JPG_EXTENSIONS, RAW_EXTENSIONS
 from projects.models import Project
 
 ORIGINAL_EXTENSIONS = JPG_EXTENSIONS | RAW_EXTENSIONS

@@ -100,19 +100,19 @@ def test_derivatives_on_a_full_disk_fail_the_job_with_the_error_and_leave_no_par
     settings.PIPELINE_IMAGE_ENGINE = engine
     photos = add_photos(project, 2, raw=False, size=(320, 200))
     before = originals(project)
-    # Both engines write a derivative through imaging._write_atomic(path, write), which hands
+    # Both engines write a derivative through imaging.write_atomic(path, write), which hands
     # ``write`` the open temporary file: the fault goes into that write.
-    real_write_atomic = imaging._write_atomic
+    real_write_atomic = imaging.write_atomic
 
-    def write_atomic(path, write):  # type: ignore[no-untyped-def]
+    def write_atomic(path, write, **kwargs):  # type: ignore[no-untyped-def]
         def full_disk(fh):  # type: ignore[no-untyped-def]
             # As a full disk does: part of the file is written, then the write fails.
             fh.write(b"RIFF\x00\x00")
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-        return real_write_atomic(path, full_disk)
+        return real_write_atomic(path, full_disk, **kwargs)
 
-    monkeypatch.setattr(imaging, "_write_atomic", write_atomic)
+    monkeypatch.setattr(imaging, "write_atomic", write_atomic)
     encoded_by_vips: list[bool] = []
     real_vips_encode = imaging._vips_encode_derivatives
 

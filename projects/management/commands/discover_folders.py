@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from photos.reconcile import Report
 from projects.maintenance import folders_discover
+from projects.reporting import Report
 
 from .maintenance import print_plan, resolve_targets, start_and_run
 

@@ -13,9 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 from jobs.exceptions import PipelineError, TaskAlreadyRunning
 from jobs.management.commands._progress import run_task_foreground, task_error
 from jobs.tasks import start_task
-from photos.reconcile import Report
-from projects.maintenance import maintenance_plan
+from photos.reconcile.plan import maintenance_plan
 from projects.models import Project, Tenant
+from projects.reporting import Report
 
 
 def resolve_targets(
