@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -57,19 +58,26 @@ def test_every_schedule_fires_once_per_tick_with_two_worker_hosts(deployment):
     runs = list(Task.objects.filter(group__in=names).values_list("group", "started", "cluster"))
     for spec in SCHEDULES:
         started = sorted(when for group, when, _ in runs if group == spec.name)
-        # Only the sweeper (every minute) may have had a second tick by now; a doubled tick
-        # would show as two runs seconds apart.
         assert started, spec.name
-        assert all(
-            (b - a).total_seconds() > 45 for a, b in zip(started, started[1:], strict=False)
-        ), (
-            spec.name,
-            started,
+        # Only the sweeper (every minute) may have had a second tick by now; a doubled tick
+        # would show as two firings seconds apart. Read when the schedulers fired (their log
+        # lines), not when a worker started the task: a task may wait in the queue behind the
+        # jobs the first tick started, which says nothing about the ticks.
+        fired_at = sorted(
+            datetime.strptime(match, "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=UTC)
+            for match in re.findall(
+                rf"(\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}}).*from schedule "
+                rf"\[{re.escape(spec.name)}\]",
+                logs,
+            )
         )
+        assert all(
+            (b - a).total_seconds() > 45 for a, b in zip(fired_at, fired_at[1:], strict=False)
+        ), (spec.name, fired_at)
         if spec.name != "pipeline: sweeper":
             assert len(started) == 1, (spec.name, started)
         fired = logs.count(f"from schedule [{spec.name}]")
-        assert fired == len(started), (spec.name, fired, logs)
+        assert fired == len(started) == len(fired_at), (spec.name, fired, fired_at, logs)
     assert {cluster for _, _, cluster in runs} == {"priority"}
     # Scheduled runs go through the same queues: django-q2's per-message lines at DEBUG.
     assert "processing" in logs
