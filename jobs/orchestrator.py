@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 from django.db import transaction
 from django.utils import timezone
 
-from photos.models import DerivativeStatus, Photo
+from photos.models import Photo, needs_derivatives_q
 from projects.models import Project, Tenant
 
 from .definitions import TASK_DEFINITIONS, Step, TaskDefinition
@@ -160,9 +160,7 @@ def _items_for_step(task: TaskRun, step: Step) -> list[int] | None:
     )
     photos = Photo.objects.filter(pk__in=list(photo_ids), project__tenant_id=task.tenant_id)
     if step.only_if_needed:
-        photos = photos.exclude(
-            thumbnail_status=DerivativeStatus.GENERATED, preview_status=DerivativeStatus.GENERATED
-        ).exclude(jpg_available=False, other_available=False)
+        photos = photos.filter(needs_derivatives_q())
     return list(photos.order_by("id").values_list("pk", flat=True))
 
 
