@@ -72,8 +72,10 @@ DECODABLE_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "HEIF")
 DECODABLE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "tif", "tiff", "webp"})
 # WebP cannot hold more than 16383 pixels on a side.
 WEBP_MAX_SIDE = 16383
-# Encoder effort: 0 is several times faster than the default 4 for a few percent more bytes.
-WEBP_METHOD = 0
+# Encoder effort (libwebp's method): 2 gives sharp's default (4) quality against a Lanczos
+# reference at at most 1.1x its bytes for a third of its encode time; 0 saves a third of the
+# preview encode but writes 13-36 % more bytes (docs/BENCHMARKS.md §8).
+WEBP_METHOD = 2
 # Bicubic (antialiased when shrinking): Lanczos costs about 30% more on a 24-megapixel preview
 # for no difference visible at WebP quality 50-60.
 RESAMPLE = Image.Resampling.BICUBIC
