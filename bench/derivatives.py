@@ -3,11 +3,11 @@
 Engines, on the same files, each in its own process pinned to one core (``--core``):
 
 * ``ours``   — ``photos.imaging.make_derivatives``, what the handler calls, with its default
-  engine (libvips through pyvips, WebP effort 0); ``ours:pillow`` the same with the Pillow
+  engine (libvips through pyvips, WebP effort ``WEBP_METHOD``, 2); ``ours:pillow`` the same with the Pillow
   engine (the fallback when pyvips is missing or declines a file);
 * ``sharp``  — sharp (libvips) through node, ``sharp.concurrency(1)``: two pipelines from the
   file, as the original Node.js system made them; at sharp's default WebP effort (4) and at
-  effort 0, which is what ours uses (``WEBP_METHOD = 0``);
+  effort 0, which ours used before docs/BENCHMARKS.md §8;
 * ``pyvips`` — ``pyvips.Image.thumbnail`` (shrink-on-load), ``VIPS_CONCURRENCY=1``, effort 0.
 
 Thumbnail: fit 800×800, WebP q50; preview: fit 5000×5000, WebP q60; auto-oriented, never
@@ -231,10 +231,10 @@ def run_engine(engine: str, spec: dict, *, core: int | None) -> dict:
 
 ENGINES = {
     # name: (label, extra spec)
-    "ours": ("ours: photos.imaging.make_derivatives (pyvips engine, WebP effort 0)", {}),
-    "ours:pillow": ("ours, Pillow engine (fallback), WebP method 0", {"engine": "pillow"}),
+    "ours": ("ours: photos.imaging.make_derivatives (pyvips engine, WebP effort 2)", {}),
+    "ours:pillow": ("ours, Pillow engine (fallback), WebP method 2", {"engine": "pillow"}),
     "sharp": ("sharp 2 pipelines, WebP effort 4 (sharp default)", {"effort": 4}),
-    "sharp:e0": ("sharp 2 pipelines, WebP effort 0 (ours' setting)", {"effort": 0}),
+    "sharp:e0": ("sharp 2 pipelines, WebP effort 0", {"effort": 0}),
     "pyvips": ("pyvips thumbnail, WebP effort 0", {"effort": 0}),
 }
 

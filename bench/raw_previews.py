@@ -136,6 +136,7 @@ def main() -> None:
                     result.exif.metadata.get("derivative_source"),
                 )
             )
+        passes = _two_passes(files, out=out, rounds=args.rounds)
     print(machine())
     print(
         table(
@@ -152,6 +153,68 @@ def main() -> None:
             rows,
         )
     )
+    print("\nThumbnails first (an upload's two passes, pyvips engine), CPU ms / photo (median):\n")
+    print(
+        table(
+            [
+                "RAW",
+                "LibRaw open + embedded preview",
+                "thumbnail pass",
+                "preview pass",
+                "both passes",
+                "one call (both)",
+            ],
+            passes,
+        )
+    )
+
+
+def _two_passes(files: dict[str, Path], *, out: Path, rounds: int) -> list[tuple]:
+    """``make_derivatives(only=THUMBNAIL)`` then ``only=PREVIEW`` (what an upload does), the
+    LibRaw part alone, and the single call, per RAW."""
+    from photos import imaging, rawfiles
+
+    def call(path: Path, only: str | None) -> None:
+        imaging.make_derivatives(
+            path,
+            thumb_path=out / "t.webp",
+            thumb_size=THUMB[0],
+            thumb_quality=THUMB[1],
+            preview_path=out / "p.webp",
+            preview_size=PREVIEW[0],
+            preview_quality=PREVIEW[1],
+            engine="pyvips",
+            only=only,
+        )
+
+    def timed(fn, *fn_args) -> float:  # type: ignore[no-untyped-def]
+        start = time.process_time()
+        fn(*fn_args)
+        return (time.process_time() - start) * 1000
+
+    def libraw(path: Path) -> None:
+        rawfiles.raw_pixels(path, min_side=THUMB[0]).image.close()
+
+    rows = []
+    for name, path in files.items():
+        runs: dict[str, list[float]] = {"libraw": [], "thumb": [], "preview": [], "both": []}
+        for _ in range(rounds):
+            runs["libraw"].append(timed(libraw, path))
+            runs["thumb"].append(timed(call, path, imaging.THUMBNAIL))
+            runs["preview"].append(timed(call, path, imaging.PREVIEW))
+            runs["both"].append(timed(call, path, None))
+        t, p = median(runs["thumb"]), median(runs["preview"])
+        rows.append(
+            (
+                name,
+                round(median(runs["libraw"])),
+                round(t),
+                round(p),
+                round(t + p),
+                round(median(runs["both"])),
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":

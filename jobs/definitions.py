@@ -40,24 +40,42 @@ RECONCILE = (
     Step("folder_check", 95),
     Step("manifest_cleaning", 80),
 )
+# Previews in the default lane (below PIPELINE_PRIORITY_THRESHOLD, 90): an upload's
+# thumbnails, commits and moves never wait behind a shoot's 5000-pixel previews.
+PREVIEW_PRIORITY = 50
+# The second pass of thumbnails first: previews of the task's photos that still need one.
+PREVIEWS = Step("generate_previews", PREVIEW_PRIORITY, carry_items=True, only_if_needed=True)
+# A commit that trashed a photo's JPG leaves its derivatives to be made again from what
+# remains (the RAW's embedded preview, another image).
+REGENERATE = Step("generate_derivatives", 90, carry_items=True, only_if_needed=True)
 
 _DEFINITIONS = [
     TaskDefinition(
         "upload_postprocess",
         Scope.PROJECT,
-        (Step("upload_postprocess", 90), Step("manifest_check", 95), Step("folder_check", 95)),
-        description="Derivatives and EXIF for uploaded photos, then reconcile the project.",
+        (
+            Step("upload_postprocess", 90),
+            Step("manifest_check", 95),
+            Step("folder_check", 95),
+            PREVIEWS,
+        ),
+        description=(
+            "Thumbnails and EXIF for uploaded photos, reconcile the project, then previews."
+        ),
     ),
     TaskDefinition(
         "change_commit",
         Scope.PROJECT,
-        (Step("file_removal", 100), *RECONCILE),
-        description="Move discarded files of one project to its trash, then reconcile.",
+        (Step("file_removal", 100), *RECONCILE, REGENERATE),
+        description=(
+            "Move discarded files of one project to its trash, reconcile, then remake the"
+            " derivatives of photos whose JPG went."
+        ),
     ),
     TaskDefinition(
         "change_commit_all",
         Scope.PHOTO_SET,
-        (Step("file_removal", 100), *RECONCILE),
+        (Step("file_removal", 100), *RECONCILE, REGENERATE),
         description="Commit pending deletes across projects; reconcile only affected projects.",
     ),
     TaskDefinition(

@@ -122,7 +122,12 @@ def _read_fields(
     return {**fields, **rated}
 
 
-def _statuses(status: str) -> dict[str, Any]:
+def _statuses(status: str, *, only: str | None = None) -> dict[str, Any]:
+    """Both derivative statuses set to ``status``, or the one ``only`` names."""
+    if only == imaging.THUMBNAIL:
+        return {"thumbnail_status": status}
+    if only == imaging.PREVIEW:
+        return {"preview_status": status}
     return {"thumbnail_status": status, "preview_status": status}
 
 
@@ -169,8 +174,17 @@ def photo_derivatives_generate(
     force: bool = False,
     job_id: int | None = None,
     index: storage.FolderIndex | None = None,
+    only: str | None = None,
 ) -> str:
     """Make the photo's thumbnail and preview, read its EXIF, record statuses; a status message.
+
+    ``only`` splits the work in two passes (thumbnails first, SPEC §6):
+    ``imaging.THUMBNAIL`` makes the thumbnail (shrink-on-load, or the RAW's embedded preview)
+    and reads the metadata, leaving ``preview_status`` as it is; its ``item`` event announces
+    the thumbnail. ``imaging.PREVIEW`` then makes the preview alone, without reading the
+    metadata again; a photo whose thumbnail pass ended ``failed``, ``missing`` or
+    ``not_supported`` is skipped (that outcome stands), one whose thumbnail was never made
+    (``pending``) gets both.
 
     Metadata comes from exiv2 (``photos.metadata``) over every original of the photo, the
     source first; rating and label from its XMP (``_rating_fields``).
@@ -190,6 +204,12 @@ def photo_derivatives_generate(
     current = Photo.objects.select_related("project__tenant").filter(pk=photo.pk).first()
     if current is None:
         raise ItemSkipped(f"{photo.basename}: the photo no longer exists.")
+    if only == imaging.PREVIEW and current.thumbnail_status != DerivativeStatus.GENERATED:
+        if current.thumbnail_status != DerivativeStatus.PENDING:
+            raise ItemSkipped(
+                f"{current.basename}: no preview (thumbnail {current.thumbnail_status})."
+            )
+        only = None  # The thumbnail pass never ran for it: make both.
     project = current.project
     try:
         folder = storage.project_dir(project)
@@ -232,12 +252,16 @@ def photo_derivatives_generate(
     except FileNotFoundError:
         raise missing()
 
-    if not force and all(_fresh(p, newer_than_ns=source_mtime) for p in (thumb, preview)):
-        if (current.thumbnail_status, current.preview_status) == (
-            DerivativeStatus.GENERATED,
-            DerivativeStatus.GENERATED,
-        ):
+    wanted = {imaging.THUMBNAIL: (thumb,), imaging.PREVIEW: (preview,)}.get(
+        only or "", (thumb, preview)
+    )
+    generated = _statuses(DerivativeStatus.GENERATED, only=only)
+    if not force and all(_fresh(p, newer_than_ns=source_mtime) for p in wanted):
+        if all(getattr(current, name) == value for name, value in generated.items()):
             raise ItemSkipped(f"{current.basename}: up to date.")
+        if only == imaging.PREVIEW:
+            record(generated)
+            return f"{source_name}: preview already up to date."
         # Derivatives newer than the original but a row that does not know them (a rebuilt
         # database): adopt them, reading only the EXIF.
         try:
@@ -248,7 +272,7 @@ def photo_derivatives_generate(
             fields = _read_fields(
                 current, info, folder=folder, source_name=source_name, files=files
             )
-            record({**fields, **_statuses(DerivativeStatus.GENERATED)})
+            record({**fields, **generated})
             return f"{source_name}: derivatives already up to date; metadata read."
 
     try:
@@ -266,25 +290,40 @@ def photo_derivatives_generate(
             preview_size=settings.PIPELINE_PREVIEW_SIZE,
             preview_quality=settings.PIPELINE_PREVIEW_QUALITY,
             engine=settings.PIPELINE_IMAGE_ENGINE,
+            only=only,
         )
     except FileNotFoundError:
         raise missing()
     except imaging.FormatNotSupported as exc:
         raise not_supported(str(exc))
     except imaging.ImageUnreadable as exc:
-        # Derivatives of an earlier version of the file would show something that is gone.
-        _remove_quietly(thumb, preview)
-        record(_statuses(DerivativeStatus.FAILED))
+        # Derivatives of an earlier version of the file would show something that is gone. A
+        # preview pass keeps the thumbnail its own pass made (a smaller decode can succeed).
+        if only == imaging.PREVIEW:
+            _remove_quietly(preview)
+        else:
+            _remove_quietly(thumb, preview)
+        keep = only if only == imaging.PREVIEW else None
+        record(_statuses(DerivativeStatus.FAILED, only=keep))
         raise ItemFailed(str(exc))
     except OSError as exc:
         if not is_item_os_error(exc):
             raise  # A full disk: the job is retried.
         # This photo's own file problem (a name the file system refuses): it fails alone.
-        record(_statuses(DerivativeStatus.FAILED))
+        record(_statuses(DerivativeStatus.FAILED, only=only))
         text = os_error_text(exc, root=settings.PHOTOS_ROOT)
         raise ItemFailed(f"{current.basename}: {text}") from exc
 
-    fields = _read_fields(current, result.exif, folder=folder, source_name=source_name, files=files)
-    record({**fields, **_statuses(DerivativeStatus.GENERATED)})
-    (tw, th), (pw, ph) = result.thumbnail_size, result.preview_size
-    return f"{source_name}: thumbnail {tw}×{th}, preview {pw}×{ph}."
+    made = []
+    if result.thumbnail_size is not None:
+        made.append("thumbnail {}×{}".format(*result.thumbnail_size))
+    if result.preview_size is not None:
+        made.append("preview {}×{}".format(*result.preview_size))
+    if only == imaging.PREVIEW:
+        record(generated)
+    else:
+        fields = _read_fields(
+            current, result.exif, folder=folder, source_name=source_name, files=files
+        )
+        record({**fields, **generated})
+    return f"{source_name}: {', '.join(made)}."

@@ -71,8 +71,10 @@ DECODABLE_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "HEIF")
 DECODABLE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "tif", "tiff", "webp"})
 # WebP cannot hold more than 16383 pixels on a side.
 WEBP_MAX_SIDE = 16383
-# Encoder effort: 0 is several times faster than the default 4 for a few percent more bytes.
-WEBP_METHOD = 0
+# Encoder effort (libwebp's method): 2 gives sharp's default (4) quality against a Lanczos
+# reference at at most 1.1x its bytes for a third of its encode time; 0 saves a third of the
+# preview encode but writes 13-36 % more bytes (docs/BENCHMARKS.md §8).
+WEBP_METHOD = 2
 # Derivatives are served like originals, whatever the file they replace had.
 DERIVATIVE_MODE = 0o644
 # Bicubic (antialiased when shrinking): Lanczos costs about 30% more on a 24-megapixel preview
@@ -163,11 +165,18 @@ class ExifInfo:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+# Which derivatives one call makes (``make_derivatives(only=...)``): both by default.
+THUMBNAIL = "thumbnail"
+PREVIEW = "preview"
+PARTS = (THUMBNAIL, PREVIEW)
+
+
 @dataclass(frozen=True)
 class DerivativesResult:
     exif: ExifInfo
-    thumbnail_size: tuple[int, int]
-    preview_size: tuple[int, int]
+    # ``None`` for a derivative this call did not make (``only``).
+    thumbnail_size: tuple[int, int] | None
+    preview_size: tuple[int, int] | None
     # The engine that made the files: "pyvips" or "pillow".
     engine: str = "pillow"
 
@@ -518,10 +527,18 @@ def _vips_encode(image: pyvips.Image, *, quality: int) -> bytes:
 
 @dataclass(frozen=True)
 class _Encoded:
-    thumb: bytes
-    thumb_size: tuple[int, int]
-    preview: bytes
-    preview_size: tuple[int, int]
+    thumb: bytes | None
+    thumb_size: tuple[int, int] | None
+    preview: bytes | None
+    preview_size: tuple[int, int] | None
+
+    def write(self, *, thumb_path: Path | None, preview_path: Path | None) -> None:
+        if self.preview is not None and preview_path is not None:
+            data = self.preview
+            write_atomic(preview_path, lambda fh: fh.write(data), mode=DERIVATIVE_MODE)
+        if self.thumb is not None and thumb_path is not None:
+            thumb = self.thumb
+            write_atomic(thumb_path, lambda fh: fh.write(thumb), mode=DERIVATIVE_MODE)
 
 
 def _vips_encode_derivatives(
@@ -535,8 +552,10 @@ def _vips_encode_derivatives(
     thumb_quality: int,
     preview_size: int,
     preview_quality: int,
+    only: str | None = None,
 ) -> _Encoded:
-    """Both derivatives as WebP bytes, made by libvips; nothing is written.
+    """Both derivatives (or the one ``only`` names) as WebP bytes, made by libvips; nothing
+    is written.
 
     ``pillow_format`` and ``size`` are what Pillow saw; libvips must see the same. The sizes
     are ``fit_within`` of ``size``, as with Pillow (the thumbnail is reduced from the preview,
@@ -575,8 +594,15 @@ def _vips_encode_derivatives(
 
     preview_target = fit_within(size, preview_size)
     thumb_target = fit_within(size, thumb_size)
-    preview = load(preview_target)
-    if thumb_target == preview_target:
+    # A thumbnail alone is loaded straight at its size: shrink-on-load decodes a JPEG at 1/2,
+    # 1/4 or 1/8 scale, several times cheaper than the preview's full decode.
+    preview = load(preview_target) if only != THUMBNAIL else None
+    thumb: pyvips.Image | None = None
+    if only == PREVIEW:
+        pass
+    elif preview is None:
+        thumb = load(thumb_target)
+    elif thumb_target == preview_target:
         thumb = preview
     elif thumb_target[0] <= preview_target[0] and thumb_target[1] <= preview_target[1]:
         # From the preview in memory: about a quarter of a second load from the file.
@@ -585,13 +611,15 @@ def _vips_encode_derivatives(
         )
     else:  # a thumbnail box larger than the preview's
         thumb = load(thumb_target)
-    preview = _vips_upright(preview, orientation)
-    thumb = _vips_upright(thumb, orientation)
+    if preview is not None:
+        preview = _vips_upright(preview, orientation)
+    if thumb is not None:
+        thumb = _vips_upright(thumb, orientation)
     return _Encoded(
-        thumb=_vips_encode(thumb, quality=thumb_quality),
-        thumb_size=(thumb.width, thumb.height),
-        preview=_vips_encode(preview, quality=preview_quality),
-        preview_size=(preview.width, preview.height),
+        thumb=_vips_encode(thumb, quality=thumb_quality) if thumb is not None else None,
+        thumb_size=(thumb.width, thumb.height) if thumb is not None else None,
+        preview=_vips_encode(preview, quality=preview_quality) if preview is not None else None,
+        preview_size=(preview.width, preview.height) if preview is not None else None,
     )
 
 
@@ -606,20 +634,34 @@ def _pillow_derivatives(
     preview_path: Path,
     preview_size: int,
     preview_quality: int,
+    only: str | None = None,
 ) -> DerivativesResult:
-    """The Pillow engine, on an opened (not yet loaded) image."""
+    """The Pillow engine, on an opened (not yet loaded) image; both derivatives, or the one
+    ``only`` names."""
     preview_target = fit_within(image.size, preview_size)
     thumb_target = fit_within(image.size, thumb_size)
     swapped = info.orientation in SWAPPED_ORIENTATIONS
     from_preview = preview_target[0] >= thumb_target[0] and preview_target[1] >= thumb_target[1]
+    if only == THUMBNAIL:
+        decode_for = thumb_target
+    elif only == PREVIEW or from_preview:
+        decode_for = preview_target
+    else:
+        decode_for = thumb_target
     try:
         # JPEG only: decode at 1/2, 1/4 or 1/8 scale while that still covers the larger one.
-        image.draft("RGB", preview_target if from_preview else thumb_target)
+        image.draft("RGB", decode_for)
         image.load()
         decoded = _webp_ready(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageUnreadable(f"{name}: cannot decode the image ({exc}).")
     icc_profile = _rgb_profile(image.info.get("icc_profile"))
+    if only == THUMBNAIL:
+        thumb = _upright(_resize(decoded, thumb_target), info.orientation)
+        _write_webp(thumb, thumb_path, quality=thumb_quality, icc_profile=icc_profile)
+        return DerivativesResult(
+            exif=info, thumbnail_size=thumb.size, preview_size=None, engine="pillow"
+        )
 
     workers = _workers()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imaging") as pool:
@@ -629,6 +671,11 @@ def _pillow_derivatives(
         preview_done = pool.submit(
             _write_webp, preview, preview_path, quality=preview_quality, icc_profile=icc_profile
         )
+        if only == PREVIEW:
+            preview_done.result()
+            return DerivativesResult(
+                exif=info, thumbnail_size=None, preview_size=preview.size, engine="pillow"
+            )
         # Reduce the thumbnail from the already resized preview (the usual case).
         if from_preview:
             upright_target = thumb_target[::-1] if swapped else thumb_target
@@ -652,8 +699,13 @@ def make_derivatives(
     preview_size: int,
     preview_quality: int,
     engine: str = "auto",
+    only: str | None = None,
 ) -> DerivativesResult:
     """Decode ``source`` and write its thumbnail and preview as WebP.
+
+    ``only`` (``THUMBNAIL`` or ``PREVIEW``) makes that derivative alone and leaves the other
+    file untouched: a thumbnail alone is decoded at the smallest scale that covers it
+    (shrink-on-load), so thumbnails of a whole upload can exist before any preview.
 
     Each derivative fits its ``size``×``size`` square, keeps the aspect ratio, is never
     enlarged and is turned upright from the EXIF orientation. Files are replaced atomically.
@@ -669,11 +721,14 @@ def make_derivatives(
     read, HEIC without a plugin) or ``ImageUnreadable`` (corrupt or truncated source). Errors
     while writing (a full disk) are raised as the ``OSError`` they are.
     """
+    if only is not None and only not in PARTS:
+        raise ValueError(f"Unknown derivative {only!r}; expected one of {', '.join(PARTS)}.")
     source, thumb_path, preview_path = Path(source), Path(thumb_path), Path(preview_path)
     if is_raw(source.name):
         return _raw_derivatives(
             source,
             engine=engine,
+            only=only,
             thumb_path=thumb_path,
             thumb_size=thumb_size,
             thumb_quality=thumb_quality,
@@ -700,15 +755,13 @@ def make_derivatives(
                     thumb_quality=thumb_quality,
                     preview_size=preview_size,
                     preview_quality=preview_quality,
+                    only=only,
                 )
             except (pyvips.Error, _VipsDeclined) as exc:
                 message = " ".join(str(exc).split())
                 logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
             else:
-                write_atomic(
-                    preview_path, lambda fh: fh.write(encoded.preview), mode=DERIVATIVE_MODE
-                )
-                write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb), mode=DERIVATIVE_MODE)
+                encoded.write(thumb_path=thumb_path, preview_path=preview_path)
                 return DerivativesResult(
                     exif=info,
                     thumbnail_size=encoded.thumb_size,
@@ -725,6 +778,7 @@ def make_derivatives(
             preview_path=preview_path,
             preview_size=preview_size,
             preview_quality=preview_quality,
+            only=only,
         )
 
 
@@ -746,7 +800,8 @@ def _raw_encode(
     preview_path: Path,
     preview_size: int,
     preview_quality: int,
-) -> tuple[tuple[int, int], tuple[int, int], str]:
+    only: str | None = None,
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None, str]:
     """Write both derivatives of RAW pixels: an embedded JPEG through libvips when allowed
     (shrink-on-load, as for a JPEG file), else Pillow. Thumbnail size, preview size, engine."""
     if use_vips and raw.jpeg is not None:
@@ -763,13 +818,13 @@ def _raw_encode(
                 thumb_quality=thumb_quality,
                 preview_size=preview_size,
                 preview_quality=preview_quality,
+                only=only,
             )
         except (pyvips.Error, _VipsDeclined) as exc:
             message = " ".join(str(exc).split())
             logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
         else:
-            write_atomic(preview_path, lambda fh: fh.write(encoded.preview), mode=DERIVATIVE_MODE)
-            write_atomic(thumb_path, lambda fh: fh.write(encoded.thumb), mode=DERIVATIVE_MODE)
+            encoded.write(thumb_path=thumb_path, preview_path=preview_path)
             return encoded.thumb_size, encoded.preview_size, "pyvips"
     with raw.image as image:
         result = _pillow_derivatives(
@@ -782,6 +837,7 @@ def _raw_encode(
             preview_path=preview_path,
             preview_size=preview_size,
             preview_quality=preview_quality,
+            only=only,
         )
     return result.thumbnail_size, result.preview_size, "pillow"
 
@@ -796,6 +852,7 @@ def _raw_derivatives(
     preview_path: Path,
     preview_size: int,
     preview_quality: int,
+    only: str | None = None,
 ) -> DerivativesResult:
     """Derivatives of a RAW from the pixels ``rawfiles.raw_pixels`` picks.
 
@@ -809,6 +866,7 @@ def _raw_derivatives(
         "preview_path": preview_path,
         "preview_size": preview_size,
         "preview_quality": preview_quality,
+        "only": only,
     }
     use_vips = resolve_engine(engine) == "pyvips"
     raw = _raw_pixels(source, min_side=thumb_size)

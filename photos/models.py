@@ -22,6 +22,15 @@ PENDING_DELETE_Q = Q(jpg_available=True, keep_jpg=False) | Q(raw_available=True,
 KEEP_MISMATCH_Q = ~Q(keep_jpg=F("jpg_available")) | ~Q(keep_raw=F("raw_available"))
 
 
+def needs_derivatives_q() -> Q:
+    """Photos whose thumbnail or preview is not ``generated`` and that have an original to
+    make them from: a JPG, another image, or a RAW alone (its embedded preview or a demosaic).
+    """
+    return ~Q(
+        thumbnail_status=DerivativeStatus.GENERATED, preview_status=DerivativeStatus.GENERATED
+    ) & (Q(jpg_available=True) | Q(other_available=True) | Q(raw_available=True))
+
+
 class Label(models.TextChoices):
     """Colour labels as culling tools (Photo Mechanic, Lightroom) name them."""
 

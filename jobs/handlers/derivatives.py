@@ -1,14 +1,23 @@
-"""``upload_postprocess`` and ``generate_derivatives``: thumbnails, previews and EXIF (SPEC §6).
+"""Derivative jobs: thumbnails, previews and EXIF (SPEC §6), thumbnails first.
 
-A thin adapter over ``photos.derivatives.photo_derivatives_generate``. With items (uploads, a
-selection, moved photos) each item is one photo and ``ctx.each_item`` marks it, so a retried
-job resumes at the first unfinished item. A ``project`` (or ``global``) job without items
-walks every photo of its project(s) in id order; a retry walks them again and skips the ones
-already up to date. Payload ``force``: regenerate even when up to date. Each run holds one
-``FolderIndex``, so a project folder is listed once per job, not once per photo.
+Thin adapters over ``photos.derivatives.photo_derivatives_generate``:
 
-Also the step selector of ``generate_derivatives``: a step that carries photos over with
-``only_if_needed`` (``image_move``'s last step) keeps only the photos that still need it.
+- ``upload_postprocess``: the thumbnail pass. Each photo's thumbnail (shrink-on-load, or the
+  RAW's embedded preview) and metadata, announced by its ``item`` event as soon as it exists;
+  previews are left to the task's ``generate_previews`` step (default lane).
+- ``generate_previews``: the preview pass over the same photos.
+- ``generate_derivatives``: both per photo (an explicit re-process, a move).
+
+With items (uploads, a selection, moved photos) each item is one photo and ``ctx.each_item``
+marks it, so a retried job resumes at the first unfinished item. A ``project`` (or
+``global``) job without items walks every photo of its project(s) in id order (an
+``upload_postprocess`` walk makes every thumbnail, then every preview: no later step carries
+items for it); a retry walks them again and skips the ones already up to date. Payload
+``force``: regenerate even when up to date. Each run holds one ``FolderIndex``, so a project
+folder is listed once per job, not once per photo.
+
+Also the step selector of ``generate_derivatives`` and ``generate_previews``: a step that
+carries photos over with ``only_if_needed`` keeps only the photos that still need it.
 """
 
 from __future__ import annotations
@@ -22,7 +31,8 @@ from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import JobItem, Scope
 from jobs.registry import handler, step_selector
 from photos.derivatives import photo_derivatives_generate
-from photos.models import DerivativeStatus, Photo
+from photos.imaging import PREVIEW, THUMBNAIL
+from photos.models import Photo, needs_derivatives_q
 from photos.storage import FolderIndex
 from projects.models import Project
 
@@ -45,21 +55,19 @@ def _photos_in_id_order(project: Project) -> Iterator[Photo]:
 
 
 @step_selector("generate_derivatives")
+@step_selector("generate_previews")
 def photos_needing_derivatives(photos: QuerySet[Photo]) -> QuerySet[Photo]:
     """Photos without a generated thumbnail and preview that have a source to make them from."""
-    return photos.exclude(
-        thumbnail_status=DerivativeStatus.GENERATED, preview_status=DerivativeStatus.GENERATED
-    ).exclude(jpg_available=False, other_available=False)
+    return photos.filter(needs_derivatives_q())
 
 
-@handler("upload_postprocess")
-@handler("generate_derivatives")
-def derivatives_generate(ctx: JobContext) -> None:
+def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
     force = bool(ctx.payload.get("force"))
     job_id = ctx.job.pk
     index = FolderIndex()
 
     if ctx.has_items():
+        only = passes[0]
 
         def one(item: JobItem) -> str:
             photo = item.photo
@@ -67,7 +75,9 @@ def derivatives_generate(ctx: JobContext) -> None:
                 raise ItemSkipped(f"{item.basename}: the photo no longer exists.")
             if photo.project.tenant_id != ctx.job.tenant_id:
                 raise ItemFailed(f"{item.basename}: the photo belongs to another tenant.")
-            return photo_derivatives_generate(photo=photo, force=force, job_id=job_id, index=index)
+            return photo_derivatives_generate(
+                photo=photo, force=force, job_id=job_id, index=index, only=only
+            )
 
         ctx.each_item(one)
         return
@@ -76,17 +86,45 @@ def derivatives_generate(ctx: JobContext) -> None:
         ctx.log("no items: nothing to do")
         return
     projects = ctx.target_projects()
-    ctx.set_total(Photo.objects.filter(project__in=projects).count())
+    ctx.set_total(Photo.objects.filter(project__in=projects).count() * len(passes))
     done = 0
-    for project in projects:
-        for photo in _photos_in_id_order(project):
-            ctx.check_cancel()
-            try:
-                photo_derivatives_generate(photo=photo, force=force, job_id=job_id, index=index)
-            except ItemSkipped:
-                pass
-            except ItemFailed as exc:
-                ctx.unit_failed(str(exc))
-                ctx.log("%s", exc)
-            done += 1
-            ctx.progress(done)
+    for only in passes:
+        for project in projects:
+            for photo in _photos_in_id_order(project):
+                ctx.check_cancel()
+                try:
+                    photo_derivatives_generate(
+                        photo=photo, force=force, job_id=job_id, index=index, only=only
+                    )
+                except ItemSkipped:
+                    pass
+                except ItemFailed as exc:
+                    if only != PREVIEW:  # A photo that failed its thumbnail counts once.
+                        ctx.unit_failed(str(exc))
+                    ctx.log("%s", exc)
+                done += 1
+                ctx.progress(done)
+
+
+@handler("upload_postprocess")
+def thumbnails_first(ctx: JobContext) -> None:
+    """Thumbnails (and metadata) of the job's photos; previews follow in their own step.
+
+    Without items (a whole project) both passes run here: every thumbnail, then every preview.
+    """
+    if ctx.has_items():
+        _derivatives(ctx, passes=(THUMBNAIL,))
+    else:
+        _derivatives(ctx, passes=(THUMBNAIL, PREVIEW))
+
+
+@handler("generate_previews")
+def previews(ctx: JobContext) -> None:
+    """Previews of photos whose thumbnail exists (the second pass of an upload)."""
+    _derivatives(ctx, passes=(PREVIEW,))
+
+
+@handler("generate_derivatives")
+def derivatives_generate(ctx: JobContext) -> None:
+    """Thumbnail and preview of each photo together (an explicit re-process, a move)."""
+    _derivatives(ctx, passes=(None,))

@@ -45,8 +45,8 @@ def manifest_check(
     and ``keep_*`` stays as the user left it (pending-delete and keep-mismatch are computed from
     both; changing keep here would silently undo a cull). When a class appears on disk for an
     existing photo, availability goes true and keep stays too; when that gives the photo a new
-    derivative source (a JPG, else another image), the derivative statuses go ``pending`` and
-    ``upload_postprocess`` is started for those photos (with ``followup``).
+    derivative source (a JPG, else another image, else a RAW alone), the derivative statuses go
+    ``pending`` and ``upload_postprocess`` is started for those photos (with ``followup``).
     """
     report = report or Report(dry_run=dry_run)
     step = "manifest_check"
@@ -91,10 +91,18 @@ def manifest_check(
             changed = {k: v for k, v in new.items() if old[k] != v}
             if not changed:
                 continue
-            # The derivative source (the JPG, else another image) is new: a JPG dropped next
-            # to its RAW, not a PNG next to a JPG (same rule as photos.ingest).
-            image_arrived = (new["jpg_available"] and not jpg) or (
-                new["other_available"] and not other and not new["jpg_available"]
+            # The derivative source (the JPG, else another image, else the RAW) is new: a JPG
+            # dropped next to its RAW, a RAW back alone, not a PNG next to a JPG (same rule as
+            # photos.ingest).
+            image_arrived = (
+                (new["jpg_available"] and not jpg)
+                or (new["other_available"] and not other and not new["jpg_available"])
+                or (
+                    new["raw_available"]
+                    and not raw
+                    and not new["jpg_available"]
+                    and not new["other_available"]
+                )
             )
             if image_arrived:
                 changed["thumbnail_status"] = changed["preview_status"] = DerivativeStatus.PENDING

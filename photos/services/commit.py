@@ -528,10 +528,10 @@ def photo_file_removal(
         "ext": left.ext,
     }
     if drop_jpg:
-        # The derivatives went with the JPG; another image can make them again, a RAW not.
-        status = DerivativeStatus.MISSING if left.other else DerivativeStatus.NOT_SUPPORTED
-        fields["thumbnail_status"] = status
-        fields["preview_status"] = status
+        # The derivatives went with the JPG; what is left (another image, or the RAW's
+        # embedded preview) makes them again: the commit task's last step regenerates them.
+        fields["thumbnail_status"] = DerivativeStatus.PENDING
+        fields["preview_status"] = DerivativeStatus.PENDING
     changed = {k: v for k, v in fields.items() if getattr(photo, k) != v}
     Photo.objects.filter(pk=photo.pk).update(**changed, updated_at=timezone.now())
     event_record(

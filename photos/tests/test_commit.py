@@ -22,7 +22,7 @@ from photos.services import (
     project_process,
     project_revert,
 )
-from tests.factories import jpeg_bytes, make_photo, make_project, write_file
+from tests.factories import image_bytes, jpeg_bytes, make_photo, make_project, write_file
 
 
 def folder(project) -> Path:
@@ -177,14 +177,16 @@ def test_commit_discarding_both_deletes_the_row(user, project):
 
 def test_commit_keeps_the_row_while_another_file_remains(user, project):
     photo = make_photo(project, "IMG_1", keep_jpg=False)
-    write_file(folder(project) / "IMG_1.png", b"\x89PNG stand-in")
+    write_file(folder(project) / "IMG_1.png", image_bytes("PNG"))
     Photo.objects.filter(pk=photo.pk).update(other_available=True)
     _, body = project_commit(user=user, project=project)
     drain()
     assert file_removal_job(body["task_id"]).status == JobStatus.COMPLETED
     photo.refresh_from_db()
     assert (photo.jpg_available, photo.other_available, photo.ext) == (False, True, "png")
-    assert photo.thumbnail_status == DerivativeStatus.MISSING
+    # The derivatives went with the JPG; the commit task's last step makes them from the PNG.
+    assert photo.thumbnail_status == DerivativeStatus.GENERATED
+    assert (folder(project) / ".thumb" / "IMG_1.webp").is_file()
 
 
 def test_commit_trashes_every_case_variant(user, project):
