@@ -9,8 +9,8 @@ from PIL import Image
 
 from jobs.definitions import PREVIEW_PRIORITY, TASK_DEFINITIONS
 from jobs.models import Event, Job, JobStatus
-from jobs.orchestrator import start_task
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from photos import imaging
 from photos.models import DerivativeStatus, Photo, needs_derivatives_q
 from photos.services import photos_move, project_commit
