@@ -38,7 +38,7 @@ from photos.reconcile import (
     where,
 )
 
-from .deletion import project_folder_release
+from .deletion import ROW_DELETE_BATCH, project_folder_release
 from .folders import FOLDER_MAX_LENGTH
 from .manifest import manifest_read, manifest_write
 from .models import Project, Tenant
@@ -143,7 +143,7 @@ def project_remove(
         ids = list(
             Photo.objects.filter(project_id=project.pk)
             .order_by("pk")
-            .values_list("pk", flat=True)[:2000]
+            .values_list("pk", flat=True)[:ROW_DELETE_BATCH]
         )
         if not ids:
             break

@@ -24,6 +24,8 @@ from photos import reconcile
 from photos.reconcile import Report
 from projects import maintenance
 from projects.models import Project
+from projects.selectors import ProjectArchived
+from projects.services import maintenance_start
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +136,6 @@ def manifest_cleaning(ctx: JobContext) -> None:
 @handler("folder_discovery")
 def folder_discovery(ctx: JobContext) -> None:
     """Discover folders of the job's tenant, then reconcile each new or returning project."""
-    from jobs.orchestrator import start_task
-
     ctx.set_total(1)
     touched = maintenance.folders_discover(
         tenant=ctx.tenant, job_id=ctx.job.pk, checkpoint=ctx.check_cancel
@@ -144,14 +144,8 @@ def folder_discovery(ctx: JobContext) -> None:
     # so a tenant root of many new folders is worked through in parallel and resumably.
     for project in touched:
         try:
-            start_task(
-                "maintenance",
-                ctx.tenant,
-                project=project,
-                source="maintenance",
-                single_flight=True,
-            )
-        except TaskAlreadyRunning:
-            pass
+            maintenance_start(tenant=ctx.tenant, project=project, source="maintenance")
+        except (TaskAlreadyRunning, ProjectArchived):
+            pass  # Already being reconciled, or deleted since discovery touched it.
     ctx.progress(1)
     ctx.log("discovered or re-activated %d project(s)", len(touched))

@@ -303,9 +303,9 @@ def test_tags_run_a_fixed_number_of_queries(
 
 
 def test_ids_that_cannot_be_rows_are_not_found_on_every_database(user, project):
-    from django.http import Http404
-
+    from jobs.exceptions import NotFoundError
     from photos.services import photos_commit, photos_move
+    from photos.services.results import NothingPending
 
     huge = 2**70
     reply = photos_keep_update(
@@ -316,8 +316,8 @@ def test_ids_that_cannot_be_rows_are_not_found_on_every_database(user, project):
         {"photo_id": huge, "error": "Photo not found."},
         {"photo_id": -5, "error": "Photo not found."},
     ]
-    assert photos_commit(user=user, project_ids=[huge])[1]["missing"] == [huge]
-    with pytest.raises(Http404):
+    assert photos_commit(user=user, project_ids=[huge]) == NothingPending(missing=[huge])
+    with pytest.raises(NotFoundError):
         photos_move(user=user, items=[], dest_project_id=huge)
 
 
