@@ -11,6 +11,7 @@ from typing import Any
 from rest_framework import status
 
 from photos.services.results import (
+    BulkUpdated,
     CommitStarted,
     DryRunReport,
     MoveStarted,
@@ -25,6 +26,14 @@ NOTHING_TO_COMMIT = "Nothing to commit."
 def _with_errors(body: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str, Any]:
     if errors:
         body["errors"] = errors
+    return body
+
+
+def bulk_body(result: BulkUpdated) -> dict[str, Any]:
+    """``{"updated", "errors"?, "dry_run"?: {"per_item"}}`` of the culling endpoints."""
+    body = _with_errors({"updated": result.updated}, result.errors)
+    if result.per_item is not None:
+        body["dry_run"] = {"per_item": result.per_item}
     return body
 
 

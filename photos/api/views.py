@@ -52,7 +52,7 @@ from projects.models import Project
 
 from .filters import PhotoFilter
 from .pagination import PhotoCursorPagination, order_expressions, ordering_parse
-from .replies import commit_reply, move_reply, process_reply, revert_body
+from .replies import bulk_body, commit_reply, move_reply, process_reply, revert_body
 from .serializers import (
     BulkBodySerializer,
     BulkReplySerializer,
@@ -227,8 +227,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def keep(self, request: Request) -> Response:
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
-            photo_services.photos_keep_update(
-                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            bulk_body(
+                photo_services.photos_keep_update(
+                    user=request.user, items=data["items"], dry_run=data["dry_run"]
+                )
             )
         )
 
@@ -241,8 +243,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def rating(self, request: Request) -> Response:
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
-            photo_services.photos_rating_update(
-                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            bulk_body(
+                photo_services.photos_rating_update(
+                    user=request.user, items=data["items"], dry_run=data["dry_run"]
+                )
             )
         )
 
@@ -255,8 +259,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def tags_add(self, request: Request) -> Response:
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
-            photo_services.photos_tags_add(
-                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            bulk_body(
+                photo_services.photos_tags_add(
+                    user=request.user, items=data["items"], dry_run=data["dry_run"]
+                )
             )
         )
 
@@ -269,8 +275,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def tags_remove(self, request: Request) -> Response:
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
-            photo_services.photos_tags_remove(
-                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            bulk_body(
+                photo_services.photos_tags_remove(
+                    user=request.user, items=data["items"], dry_run=data["dry_run"]
+                )
             )
         )
 

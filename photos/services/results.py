@@ -13,6 +13,19 @@ from jobs.orchestrator import StartedTask
 
 
 @dataclass(frozen=True)
+class BulkUpdated:
+    """A culling change over many photos: ``updated`` photos changed (or would, in a dry run).
+
+    ``errors`` lists the refused items (``{"photo_id", "error"}``); ``per_item`` is what a dry
+    run would do to each item, ``None`` when the change was applied.
+    """
+
+    updated: int
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    per_item: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
 class DryRunReport:
     """What each item of a dry run would do (``would_…`` or ``error``), in request order."""
 
