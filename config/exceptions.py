@@ -1,8 +1,9 @@
 """The API's one exception handler: domain errors become DRF-shaped replies (SPEC §9).
 
-Services raise ``PipelineError`` (its text is written for users, its ``status_code`` says how
-bad), Django's ``ValidationError``, ``Http404`` or ``ObjectDoesNotExist``; views never build
-error replies themselves.
+Services raise ``PipelineError`` subclasses (their text is written for users and carries no
+HTTP status), Django's ``ValidationError``, ``Http404`` or ``ObjectDoesNotExist``; the status
+of each domain error class is chosen here, in ``DOMAIN_STATUS``, and nowhere else. Views never
+build error replies themselves.
 """
 
 from __future__ import annotations
@@ -22,7 +23,33 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from jobs.exceptions import PipelineError, TaskAlreadyRunning
+from jobs.exceptions import (
+    JobStateError,
+    NotFoundError,
+    NoValidItems,
+    PipelineError,
+    TaskAlreadyRunning,
+    TaskNotStartable,
+)
+
+# The first class an error is an instance of decides; any other PipelineError is a 400.
+DOMAIN_STATUS: tuple[tuple[type[PipelineError], int], ...] = (
+    (NotFoundError, status.HTTP_404_NOT_FOUND),
+    (JobStateError, status.HTTP_409_CONFLICT),
+    (TaskAlreadyRunning, status.HTTP_409_CONFLICT),
+)
+
+
+# What the API tells a client to do instead of starting these task types by name.
+NOT_STARTABLE_DETAIL = {"project_delete": "Use DELETE /api/projects/{id}/ to delete a project."}
+
+
+def domain_status(exc: PipelineError) -> int:
+    """The HTTP status of a domain error."""
+    for cls, code in DOMAIN_STATUS:
+        if isinstance(exc, cls):
+            return code
+    return status.HTTP_400_BAD_REQUEST
 
 
 def _django_validation_detail(exc: DjangoValidationError) -> Any:
@@ -38,9 +65,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, PipelineError):
         set_rollback()
         body: dict[str, Any] = {"detail": str(exc)}
+        if isinstance(exc, TaskNotStartable):
+            body["detail"] = NOT_STARTABLE_DETAIL.get(exc.task_type, str(exc))
         if isinstance(exc, TaskAlreadyRunning):
             body["task_id"] = exc.task_id
-        return Response(body, status=getattr(exc, "status_code", status.HTTP_400_BAD_REQUEST))
+        if isinstance(exc, NoValidItems):
+            body["errors"] = exc.errors
+        return Response(body, status=domain_status(exc))
     if isinstance(exc, TooManyFilesSent | TooManyFieldsSent | RequestDataTooBig):
         # Django's own request limits (DATA_UPLOAD_MAX_*), hit while parsing the body.
         code = (

@@ -1,6 +1,6 @@
 """Task definitions as data (SPEC §5): each task is an ordered list of steps.
 
-The API serves ``task_definitions_public()``; the orchestrator reads ``TASK_DEFINITIONS``.
+The API serves ``task_definitions_public()``; ``jobs.tasks`` reads ``TASK_DEFINITIONS``.
 """
 
 from __future__ import annotations

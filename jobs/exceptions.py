@@ -1,10 +1,15 @@
-"""Errors of the job layer. The API maps them to HTTP replies in one handler."""
+"""Errors of the job layer and the domain base error.
+
+They carry no HTTP status: the API maps exception classes to replies in one handler
+(``config/exceptions.py``); admin actions and commands turn them into their own messages.
+"""
 
 from __future__ import annotations
 
 import errno
 import os
 from pathlib import PurePath
+from typing import Any
 
 from .constants import MAX_ITEMS_PER_JOB
 
@@ -18,11 +23,13 @@ STORAGE_WIDE_ERRNOS = frozenset(
 class PipelineError(Exception):
     """Base of every error the pipeline raises on purpose; its text is shown to users."""
 
-    status_code = 400
-
 
 class ScopeError(PipelineError):
     pass
+
+
+class NotFoundError(PipelineError):
+    """The named object does not exist, or belongs to another tenant (the same to the caller)."""
 
 
 class PayloadTooLarge(PipelineError):
@@ -33,20 +40,37 @@ class PayloadTooLarge(PipelineError):
         self.count = count
 
 
+class NoValidItems(PipelineError):
+    """Every item of a task-starting request was refused: nothing started.
+
+    ``errors`` lists each refused item as ``{"photo_id", "error"}``, in request order.
+    """
+
+    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
 class UnknownTaskType(PipelineError):
     def __init__(self, task_type: str) -> None:
         super().__init__(f"Unknown task type '{task_type}'.")
         self.task_type = task_type
 
 
+class TaskNotStartable(PipelineError):
+    """A task type that only its own use case starts (``project_delete``: delete the project)."""
+
+    def __init__(self, task_type: str, message: str) -> None:
+        super().__init__(message)
+        self.task_type = task_type
+
+
 class JobStateError(PipelineError):
-    status_code = 409
+    """The job's state does not allow the action (cancel a finished job, retry a running one)."""
 
 
 class TaskAlreadyRunning(PipelineError):
     """Single flight: the same task type is already queued or running for the tenant."""
-
-    status_code = 409
 
     def __init__(self, task_type: str, task_id: str) -> None:
         super().__init__(f"A '{task_type}' task is already queued or running ({task_id}).")

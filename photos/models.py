@@ -18,7 +18,28 @@ class DerivativeStatus(models.TextChoices):
     NOT_SUPPORTED = "not_supported", "Not supported"
 
 
-PENDING_DELETE_Q = Q(jpg_available=True, keep_jpg=False) | Q(raw_available=True, keep_raw=False)
+def pending_delete_q(prefix: str = "", *, jpg: bool = True, raw: bool = True) -> Q:
+    """Photos a commit would trash files of: a file present whose keep flag is off (SPEC §3).
+
+    The one definition of "pending delete"; ``prefix`` reaches it through a relation
+    (``"photos__"`` from a project), ``jpg``/``raw`` limit it to one file class.
+    """
+    parts = [
+        Q(**{f"{prefix}{kind}_available": True, f"{prefix}keep_{kind}": False})
+        for kind, wanted in (("jpg", jpg), ("raw", raw))
+        if wanted
+    ]
+    if not parts:
+        raise ValueError("pending_delete_q needs jpg, raw or both.")
+    condition = parts[0]
+    for part in parts[1:]:
+        condition |= part
+    return condition
+
+
+PENDING_JPG_Q = pending_delete_q(raw=False)
+PENDING_RAW_Q = pending_delete_q(jpg=False)
+PENDING_DELETE_Q = pending_delete_q()
 KEEP_MISMATCH_Q = ~Q(keep_jpg=F("jpg_available")) | ~Q(keep_raw=F("raw_available"))
 
 
@@ -127,6 +148,7 @@ class Photo(models.Model):
 
     @property
     def pending_delete(self) -> bool:
+        """``PENDING_DELETE_Q`` for a row in memory."""
         return (self.jpg_available and not self.keep_jpg) or (
             self.raw_available and not self.keep_raw
         )

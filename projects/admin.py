@@ -1,13 +1,12 @@
 """Staff admin of tenants, memberships and projects (SPEC §11).
 
-Project actions (commit, revert, process, maintenance) call the same services as the API; the
-photo services are imported inside the actions so this admin loads without them.
+Project actions (commit, revert, process, maintenance) call the same services as the API and
+turn their typed results and domain errors into admin messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
@@ -21,11 +20,13 @@ from django.utils.html import format_html
 from config.admin_scoping import TenantScopedAdminMixin
 from jobs.exceptions import PipelineError
 from jobs.models import Job, JobStatus
-from jobs.tasks import start_task
 from photos.models import PENDING_DELETE_Q, Photo
+from photos.services import project_commit, project_process, project_revert
+from photos.services.results import NothingPending
 from projects.models import Membership, Project, Tenant, tenant_id_for_user
 from projects.names import name_characters_problem
-from projects.services import project_create, project_rename
+from projects.selectors import ProjectArchived
+from projects.services import maintenance_start, project_create, project_rename
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -52,11 +53,6 @@ def _count_subquery(queryset: QuerySet) -> Coalesce:
         queryset.filter(project=OuterRef("pk")).order_by().values("project").annotate(n=Count("*"))
     )
     return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
-
-
-def photo_service(name: str) -> Any:
-    """A function of ``photos.services`` (the API's services), looked up when an action runs."""
-    return getattr(import_module("photos.services"), name)
 
 
 @admin.register(Tenant)
@@ -276,26 +272,15 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         self,
         request: HttpRequest,
         queryset: QuerySet[Project],
-        run: Callable[[Project, Any], tuple[int, str]],
-        *,
-        service: str | None,
+        run: Callable[[Project], tuple[int, str]],
     ) -> None:
-        fn = None
-        if service is not None:
-            try:
-                fn = photo_service(service)
-            except (ImportError, AttributeError):
-                self.message_user(
-                    request, f"photos.services.{service} is not available.", messages.ERROR
-                )
-                return
         for project in queryset.select_related("tenant").order_by("name", "id"):
             if not self.has_change_permission(request, project):
                 self.message_user(request, f"{project.name}: not allowed.", messages.ERROR)
                 continue
             try:
-                level, text = run(project, fn)
-            except (PipelineError, Http404) as exc:
+                level, text = run(project)
+            except PipelineError as exc:
                 self.message_user(request, f"{project.name}: {exc}", messages.WARNING)
             else:
                 self.message_user(request, f"{project.name}: {text}", level)
@@ -304,47 +289,44 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         description="Commit changes (move discarded files to the trash)", permissions=["change"]
     )
     def commit_changes(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
-        def run(project: Project, project_commit: Any) -> tuple[int, str]:
-            _, body = project_commit(user=request.user, project=project)
-            if not body.get("task_id"):
-                return messages.INFO, body.get("detail", "nothing to commit.")
+        def run(project: Project) -> tuple[int, str]:
+            result = project_commit(user=request.user, project=project)
+            if isinstance(result, NothingPending):
+                return messages.INFO, "Nothing to commit."
             return messages.SUCCESS, (
-                f"commit started for {body.get('total_pending', 0)} photo(s), "
-                f"task {body['task_id']}."
+                f"commit started for {result.total_pending} photo(s), task {result.task_id}."
             )
 
-        self._each_project(request, queryset, run, service="project_commit")
+        self._each_project(request, queryset, run)
 
     @admin.action(
         description="Revert changes (keep flags back to the files present)",
         permissions=["change"],
     )
     def revert_changes(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
-        def run(project: Project, project_revert: Any) -> tuple[int, str]:
-            body = project_revert(user=request.user, project=project)
-            updated = sum(p.get("updated", 0) for p in body.get("projects", []))
+        def run(project: Project) -> tuple[int, str]:
+            updated = project_revert(user=request.user, project=project).photo_count
             if not updated:
                 return messages.INFO, "nothing to revert."
             return messages.SUCCESS, f"reverted {updated} photo(s)."
 
-        self._each_project(request, queryset, run, service="project_revert")
+        self._each_project(request, queryset, run)
 
     @admin.action(description="Process photos (thumbnails, previews, EXIF)", permissions=["change"])
     def process_photos(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
-        def run(project: Project, project_process: Any) -> tuple[int, str]:
-            _, body = project_process(user=request.user, project=project)
-            return messages.SUCCESS, f"processing started, task {body['task_id']}."
+        def run(project: Project) -> tuple[int, str]:
+            started = project_process(user=request.user, project=project)
+            return messages.SUCCESS, f"processing started, task {started.task_id}."
 
-        self._each_project(request, queryset, run, service="project_process")
+        self._each_project(request, queryset, run)
 
     @admin.action(description="Run maintenance now", permissions=["change"])
     def run_maintenance(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
-        def run(project: Project, _: Any) -> tuple[int, str]:
-            if project.status != Project.Status.ACTIVE:
+        def run(project: Project) -> tuple[int, str]:
+            try:
+                started = maintenance_start(tenant=project.tenant, project=project, source="user")
+            except ProjectArchived:
                 return messages.WARNING, "archived; maintenance runs on active projects only."
-            started = start_task(
-                "maintenance", project.tenant, project=project, source="user", single_flight=True
-            )
             return messages.SUCCESS, f"maintenance started, task {started['task_id']}."
 
-        self._each_project(request, queryset, run, service=None)
+        self._each_project(request, queryset, run)

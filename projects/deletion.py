@@ -37,11 +37,11 @@ from jobs.tasks import start_task, task_active
 from photos import storage
 from photos.fsrules import UnsafePath, check_name, folder_rename
 from photos.models import Photo, Tag
-from photos.services.commit import project_for_user
 from photos.storage import tenant_root
 
 from .manifest import manifest_read
 from .models import Project, Tenant
+from .selectors import project_for_user
 from .services import project_archive
 
 logger = logging.getLogger(__name__)
@@ -56,12 +56,12 @@ ROW_DELETE_BATCH = 2000
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
-def project_delete(*, user: Any, project: Project | int) -> dict[str, Any]:
+def project_delete(*, user: Any, project: Project | int) -> str:
     """Archive the project, free its folder name and start its ``project_delete`` task, in one
-    transaction; returns ``{task_id}``.
+    transaction; returns the task id.
 
     Idempotent: while a delete task of the project is queued or running, its id is returned
-    instead of a second task. Another tenant's project is ``Http404``. The folder is renamed to
+    instead of a second task. Another tenant's project is ``NotFoundError``. The folder is renamed to
     its tombstone last, so only the commit itself can fail after the rename.
     """
     project = project_for_user(user=user, project=project)
@@ -76,7 +76,7 @@ def project_delete(*, user: Any, project: Project | int) -> dict[str, Any]:
             started = start_task("project_delete", project.tenant, project=project, source="user")
             task_id = started["task_id"]
         project_folder_release(project=project, actor_id=actor_id)
-    return {"task_id": task_id}
+    return task_id
 
 
 # --- step 1: stop the project's other jobs ------------------------------------------------

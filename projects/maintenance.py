@@ -30,7 +30,7 @@ from photos import fsrules, storage
 from photos.fsrules import folder_rename
 from photos.models import Photo
 
-from .deletion import project_folder_release
+from .deletion import ROW_DELETE_BATCH, project_folder_release
 from .folders import FOLDER_MAX_LENGTH
 from .manifest import manifest_read, manifest_uid, manifest_write
 from .models import Project, Tenant
@@ -136,7 +136,7 @@ def project_remove(
         ids = list(
             Photo.objects.filter(project_id=project.pk)
             .order_by("pk")
-            .values_list("pk", flat=True)[:2000]
+            .values_list("pk", flat=True)[:ROW_DELETE_BATCH]
         )
         if not ids:
             break

@@ -1,18 +1,40 @@
-"""Write paths for projects: create, rename, archive (SPEC §3, §9)."""
+"""Write paths for tenants, users and projects: create, rename, archive, and the starts of
+maintenance, discovery and any task by name (SPEC §3, §5, §9, §12).
+
+Every interface calls these: the API, the admin, the management commands and the job
+handlers. They return rows or the started task and raise domain errors (``PipelineError``
+subclasses); each caller turns those into its own reply.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
+from config.admin_scoping import staff_permissions_grant
 from jobs.events import EventType, event_record
-from jobs.exceptions import PipelineError
+from jobs.exceptions import PipelineError, TaskNotStartable
+from jobs.tasks import StartedTask, start_task, task_definition
 from photos.storage import project_dir, tenant_root
 
 from .folders import folder_name_unique
 from .manifest import manifest_write
-from .models import Project, Tenant
+from .models import Membership, Project, Tenant
 from .names import name_characters_problem
+from .selectors import project_require_active
+
+# Started only by their own use case, never by name: deleting a project also archives it and
+# frees its folder name (``projects.deletion.project_delete``).
+TASKS_NOT_STARTABLE_BY_NAME = {
+    "project_delete": "A project_delete task starts only by deleting its project.",
+}
 
 
 def project_folder_for(*, tenant: Tenant, name: str, own: Project | None = None) -> str:
@@ -112,3 +134,141 @@ def project_archive(*, project: Project, actor_id: int | None = None, reason: st
                 payload={"project_id": project.pk, "reason": reason},
             )
     return bool(changed)
+
+
+# --- tenants and users --------------------------------------------------------------------
+
+
+class MembershipConflict(PipelineError):
+    """The user already belongs to another tenant (a user has one tenant)."""
+
+    def __init__(self, username: str, tenant_slug: str) -> None:
+        super().__init__(f"User {username} already belongs to tenant {tenant_slug}.")
+        self.username = username
+        self.tenant_slug = tenant_slug
+
+
+@dataclass(frozen=True)
+class TenantUser:
+    tenant: Tenant
+    user: Any
+    token: str
+    tenant_created: bool
+    user_created: bool
+
+
+def tenant_user_ensure(
+    *,
+    slug: str,
+    username: str,
+    password: str | None = None,
+    staff: bool = False,
+    superuser: bool = False,
+    tenant_name: str | None = None,
+) -> TenantUser:
+    """The tenant ``slug`` and its user ``username``, created when missing (idempotent).
+
+    One transaction: a refused slug or a user of another tenant (``MembershipConflict``)
+    writes nothing. A new tenant is named ``tenant_name`` (default: the slug). A new membership
+    is ``staff`` with ``staff`` or ``superuser``, else ``member``; an existing one keeps its
+    role. ``password`` replaces the user's; a new user without one gets an unusable password.
+    Staff get the admin permissions. The user's API token is created when missing.
+    """
+    try:
+        Tenant._meta.get_field("slug").run_validators(slug)
+    except ValidationError as exc:
+        raise PipelineError(f"Invalid tenant slug {slug!r}: {exc}") from exc
+    is_staff = staff or superuser
+    with transaction.atomic():
+        tenant, tenant_created = Tenant.objects.get_or_create(
+            slug=slug, defaults={"name": tenant_name or slug}
+        )
+        user, user_created = get_user_model().objects.get_or_create(username=username)
+        membership = Membership.objects.select_related("tenant").filter(user=user).first()
+        if membership is not None and membership.tenant_id != tenant.pk:
+            raise MembershipConflict(user.get_username(), membership.tenant.slug)
+        if membership is None:
+            role = Membership.Role.STAFF if is_staff else Membership.Role.MEMBER
+            Membership.objects.create(user=user, tenant=tenant, role=role)
+        if password:
+            user.set_password(password)
+        elif user_created:
+            user.set_unusable_password()
+        if is_staff:
+            user.is_staff = True
+        if superuser:
+            user.is_superuser = True
+        user.save()
+        if is_staff:
+            staff_permissions_grant(user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+    return TenantUser(
+        tenant=tenant,
+        user=user,
+        token=token.key,
+        tenant_created=tenant_created,
+        user_created=user_created,
+    )
+
+
+# --- starting tasks -----------------------------------------------------------------------
+
+
+def maintenance_start(
+    *, tenant: Tenant, project: Project | None = None, source: str
+) -> StartedTask:
+    """Start ``maintenance`` of one active project, or ``maintenance_global`` of the tenant.
+
+    The one rule set of every trigger (API, admin, command, discovery, schedules through
+    ``source``): single flight (``TaskAlreadyRunning`` when one is queued or running for the
+    tenant, and project), ``ProjectArchived`` for an archived project, ``PipelineError`` for a
+    project of another tenant.
+    """
+    if project is not None:
+        if project.tenant_id != tenant.pk:
+            raise PipelineError(f"Project {project.pk} belongs to another tenant.")
+        project_require_active(project)
+    task_type = "maintenance" if project is not None else "maintenance_global"
+    return start_task(task_type, tenant, project=project, source=source, single_flight=True)
+
+
+def discovery_start(*, tenant: Tenant, source: str) -> StartedTask:
+    """Start ``folder_discovery`` over the tenant root (single flight, like maintenance)."""
+    return start_task("folder_discovery", tenant, source=source, single_flight=True)
+
+
+def task_start(
+    *,
+    tenant: Tenant,
+    task_type: str,
+    project: Project | None = None,
+    scope: str | None = None,
+    items: Sequence[Any] | None = None,
+    payload: dict[str, Any] | None = None,
+    source: str,
+) -> StartedTask:
+    """Start a task by name for the tenant (``POST /api/tasks/``, ``manage.py start_task``).
+
+    ``UnknownTaskType`` for a name no definition has; ``TaskNotStartable`` for a task that
+    only its use case starts (``project_delete``: its project must be archived and its folder
+    name freed in the same transaction, which ``projects.deletion.project_delete`` does);
+    ``ProjectArchived`` for new work on an archived project. Single-flight types (maintenance,
+    discovery) raise ``TaskAlreadyRunning`` when one is queued or running, as the scheduler's do.
+    """
+    definition = task_definition(task_type)
+    if task_type in TASKS_NOT_STARTABLE_BY_NAME:
+        raise TaskNotStartable(task_type, TASKS_NOT_STARTABLE_BY_NAME[task_type])
+    if project is not None:
+        if project.tenant_id != tenant.pk:
+            raise PipelineError(f"Project {project.pk} belongs to another tenant.")
+        project_require_active(project)
+    return start_task(
+        task_type,
+        tenant,
+        project=project,
+        scope=scope,
+        items=items,
+        payload=payload,
+        source=source,
+        single_flight=definition.single_flight,
+    )

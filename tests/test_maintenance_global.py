@@ -322,6 +322,14 @@ def test_maintenance_command_for_one_project_and_enqueue(tenant):
         call("maintenance", "--dry-run", "--enqueue")
 
 
+def test_maintenance_command_refuses_an_archived_project_as_every_trigger_does(tenant):
+    project = project_create(tenant=tenant, name="Gone")
+    project_archive(project=project)
+    with pytest.raises(CommandError, match=f"Project {project.pk} is archived."):
+        call("maintenance", "--project", str(project.pk), "--enqueue")
+    assert not TaskRun.objects.exists()
+
+
 def test_maintenance_command_without_tenant_acts_on_every_tenant(tenant, other_tenant):
     call("maintenance", "--enqueue")
     assert set(TaskRun.objects.values_list("tenant__slug", "type")) == {

@@ -1,4 +1,4 @@
-"""Jobs, tasks and maintenance triggers (SPEC §9). Thin over the repository and orchestrator.
+"""Jobs, tasks and maintenance triggers (SPEC §9). Thin over the engine (lifecycle, tasks).
 
 Every queryset starts at ``for_user(request.user)``: another tenant's job or task is a 404,
 exactly like an id that does not exist.
@@ -23,9 +23,9 @@ from config.throttling import MaintenanceThrottle, task_throttle_check
 from jobs.definitions import task_definitions_public
 from jobs.lifecycle import job_cancel, job_retry
 from jobs.models import Job, JobItem, TaskRun
-from jobs.tasks import start_task, task_definition
-from projects.api.access import project_for_user, project_writable, request_tenant
 from projects.models import Project
+from projects.selectors import project_for_user, tenant_for_user
+from projects.services import discovery_start, maintenance_start, task_start
 
 from .filters import JobFilter, JobItemFilter, TaskRunFilter
 from .schema import JOB_ITEM_PARAMETERS
@@ -44,9 +44,6 @@ from .serializers import (
     TaskStartSerializer,
 )
 
-# Deleting a project also archives it; the generic task endpoint would skip that.
-TASKS_NOT_STARTABLE = {"project_delete": "Use DELETE /api/projects/{id}/ to delete a project."}
-
 
 def task_start_reply(
     *,
@@ -57,26 +54,16 @@ def task_start_reply(
     items: list[int] | None = None,
     payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Start a task for the caller and return the ``{"task": {...}}`` reply body.
-
-    Single-flight task types (maintenance, discovery) raise ``TaskAlreadyRunning`` (409) when
-    one is already queued or running for the tenant, as the scheduler's do.
-    """
-    definition = task_definition(task_type)
-    if task_type in TASKS_NOT_STARTABLE:
-        raise ValidationError({"detail": TASKS_NOT_STARTABLE[task_type]})
-    if project is not None:
-        project_writable(project)
-    tenant = project.tenant if project is not None else request_tenant(user)
-    started = start_task(
-        task_type,
-        tenant,
+    """Start a task for the caller (``task_start``) and return the ``{"task": {...}}`` body."""
+    tenant = project.tenant if project is not None else tenant_for_user(user=user)
+    started = task_start(
+        tenant=tenant,
+        task_type=task_type,
         project=project,
         scope=scope,
         items=items,
         payload=payload,
         source="user",
-        single_flight=definition.single_flight,
     )
     run = TaskRun.objects.values("scope", "status").get(pk=started["task_id"])
     return {
@@ -87,6 +74,10 @@ def task_start_reply(
             "project": project.pk if project is not None else None,
         }
     }
+
+
+def _project_of(user: Any, project_id: int | None) -> Project | None:
+    return None if project_id is None else project_for_user(user=user, project=project_id)
 
 
 @extend_schema_view(
@@ -185,7 +176,7 @@ class TaskViewSet(
         reply = task_start_reply(
             user=request.user,
             task_type=data["task_type"],
-            project=project_for_user(request.user, data.get("project")),
+            project=_project_of(request.user, data.get("project")),
             scope=data.get("scope"),
             items=data.get("items"),
             payload=data.get("payload"),
@@ -203,21 +194,6 @@ class TaskViewSet(
         return Response(task_definitions_public())
 
 
-class _MaintenanceTrigger(APIView):
-    throttle_classes = [MaintenanceThrottle]
-    project_task = ""
-    global_task = ""
-
-    def post(self, request: Request) -> Response:
-        data = body_validate(MaintenanceSerializer, request.data or {}, limit_fields=())
-        project = project_for_user(request.user, data.get("project"))
-        task_type = self.project_task if project is not None else self.global_task
-        if not task_type:
-            raise ValidationError({"detail": "This task runs over the whole tenant; omit project."})
-        reply = task_start_reply(user=request.user, task_type=task_type, project=project)
-        return Response({"task_id": reply["task"]["task_id"]}, status=status.HTTP_202_ACCEPTED)
-
-
 _MAINTENANCE_RESPONSES = {
     202: TaskIdReplySerializer,
     400: DetailSerializer,
@@ -232,9 +208,15 @@ _MAINTENANCE_RESPONSES = {
     request=MaintenanceSerializer,
     responses=_MAINTENANCE_RESPONSES,
 )
-class MaintenanceRunView(_MaintenanceTrigger):
-    project_task = "maintenance"
-    global_task = "maintenance_global"
+class MaintenanceRunView(APIView):
+    throttle_classes = [MaintenanceThrottle]
+
+    def post(self, request: Request) -> Response:
+        data = body_validate(MaintenanceSerializer, request.data or {}, limit_fields=())
+        project = _project_of(request.user, data.get("project"))
+        tenant = project.tenant if project is not None else tenant_for_user(user=request.user)
+        started = maintenance_start(tenant=tenant, project=project, source="user")
+        return Response({"task_id": started["task_id"]}, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(
@@ -243,6 +225,12 @@ class MaintenanceRunView(_MaintenanceTrigger):
     request=MaintenanceSerializer,
     responses=_MAINTENANCE_RESPONSES,
 )
-class MaintenanceDiscoverView(_MaintenanceTrigger):
-    project_task = ""
-    global_task = "folder_discovery"
+class MaintenanceDiscoverView(APIView):
+    throttle_classes = [MaintenanceThrottle]
+
+    def post(self, request: Request) -> Response:
+        data = body_validate(MaintenanceSerializer, request.data or {}, limit_fields=())
+        if _project_of(request.user, data.get("project")) is not None:
+            raise ValidationError({"detail": "This task runs over the whole tenant; omit project."})
+        started = discovery_start(tenant=tenant_for_user(user=request.user), source="user")
+        return Response({"task_id": started["task_id"]}, status=status.HTTP_202_ACCEPTED)

@@ -20,11 +20,12 @@ from collections.abc import Callable
 from jobs.context import JobContext
 from jobs.exceptions import JobCanceled, JobLost, PipelineError, TaskAlreadyRunning
 from jobs.registry import handler
-from jobs.tasks import start_task
 from photos.reconcile import arrivals, availability, cleaning, duplicates, trash
 from projects import maintenance
 from projects.models import Project
 from projects.reporting import Change, Report, where
+from projects.selectors import ProjectArchived
+from projects.services import maintenance_start
 
 logger = logging.getLogger(__name__)
 
@@ -141,14 +142,8 @@ def folder_discovery(ctx: JobContext) -> None:
     # so a tenant root of many new folders is worked through in parallel and resumably.
     for project in touched:
         try:
-            start_task(
-                "maintenance",
-                ctx.tenant,
-                project=project,
-                source="maintenance",
-                single_flight=True,
-            )
-        except TaskAlreadyRunning:
-            pass
+            maintenance_start(tenant=ctx.tenant, project=project, source="maintenance")
+        except (TaskAlreadyRunning, ProjectArchived):
+            pass  # Already being reconciled, or deleted since discovery touched it.
     ctx.progress(1)
     ctx.log("discovered or re-activated %d project(s)", len(touched))

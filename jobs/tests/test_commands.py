@@ -10,7 +10,8 @@ from rest_framework.authtoken.models import Token
 from jobs.enqueue import job_enqueue
 from jobs.lifecycle import job_claim
 from jobs.models import Job, LaneState, TaskRun
-from projects.models import Membership, Tenant
+from projects.models import Membership, Project, Tenant
+from projects.services import project_archive
 
 
 def run(*args, **kwargs) -> str:
@@ -50,6 +51,22 @@ def test_start_task_runs_in_the_foreground(tenant):
     task = TaskRun.objects.get(type="test_three_steps")
     assert task.status == "completed"
     assert f"task {task.pk} completed" in out
+
+
+def test_start_task_refuses_project_delete_which_only_deleting_the_project_starts(project):
+    # A project_delete started by name would skip archiving and freeing the folder name.
+    with pytest.raises(CommandError, match="only by deleting its project"):
+        run("start_task", "project_delete", "--project", str(project.pk), "--enqueue")
+    project.refresh_from_db()
+    assert project.status == Project.Status.ACTIVE
+    assert not TaskRun.objects.exists()
+
+
+def test_start_task_refuses_new_work_on_an_archived_project(tenant, project):
+    project_archive(project=project)
+    with pytest.raises(CommandError, match=f"Project {project.pk} is archived."):
+        run("start_task", "test_three_steps", "--project", str(project.pk), "--enqueue")
+    assert not TaskRun.objects.exists()
 
 
 def test_start_task_enqueue_only_queues(tenant):

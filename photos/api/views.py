@@ -52,6 +52,7 @@ from projects.models import Project
 
 from .filters import PhotoFilter
 from .pagination import PhotoCursorPagination, order_expressions, ordering_parse
+from .replies import bulk_body, commit_reply, move_reply, process_reply, revert_body
 from .serializers import (
     BulkBodySerializer,
     BulkReplySerializer,
@@ -226,8 +227,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def keep(self, request: Request) -> Response:
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
-            photo_services.photos_keep_update(
-                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            bulk_body(
+                photo_services.photos_keep_update(
+                    user=request.user, items=data["items"], dry_run=data["dry_run"]
+                )
             )
         )
 
@@ -240,8 +243,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def rating(self, request: Request) -> Response:
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
-            photo_services.photos_rating_update(
-                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            bulk_body(
+                photo_services.photos_rating_update(
+                    user=request.user, items=data["items"], dry_run=data["dry_run"]
+                )
             )
         )
 
@@ -254,8 +259,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def tags_add(self, request: Request) -> Response:
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
-            photo_services.photos_tags_add(
-                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            bulk_body(
+                photo_services.photos_tags_add(
+                    user=request.user, items=data["items"], dry_run=data["dry_run"]
+                )
             )
         )
 
@@ -268,8 +275,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def tags_remove(self, request: Request) -> Response:
         data = body_validate(BulkBodySerializer, request.data)
         return Response(
-            photo_services.photos_tags_remove(
-                user=request.user, items=data["items"], dry_run=data["dry_run"]
+            bulk_body(
+                photo_services.photos_tags_remove(
+                    user=request.user, items=data["items"], dry_run=data["dry_run"]
+                )
             )
         )
 
@@ -285,8 +294,10 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def process(self, request: Request) -> Response:
         data = body_validate(ProcessInputSerializer, request.data)
-        code, body = photo_services.photos_process(
-            user=request.user, items=data["items"], force=data["force"], dry_run=data["dry_run"]
+        code, body = process_reply(
+            photo_services.photos_process(
+                user=request.user, items=data["items"], force=data["force"], dry_run=data["dry_run"]
+            )
         )
         return Response(body, status=code)
 
@@ -303,11 +314,13 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def move(self, request: Request) -> Response:
         data = body_validate(MoveInputSerializer, request.data)
-        code, body = photo_services.photos_move(
-            user=request.user,
-            items=data["items"],
-            dest_project_id=data["dest_project"],
-            dry_run=data["dry_run"],
+        code, body = move_reply(
+            photo_services.photos_move(
+                user=request.user,
+                items=data["items"],
+                dest_project_id=data["dest_project"],
+                dry_run=data["dry_run"],
+            )
         )
         return Response(body, status=code)
 
@@ -325,8 +338,8 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         data = body_validate(
             ProjectsInputSerializer, request.data or {}, limit_fields=("projects",)
         )
-        code, body = photo_services.photos_commit(
-            user=request.user, project_ids=data.get("projects")
+        code, body = commit_reply(
+            photo_services.photos_commit(user=request.user, project_ids=data.get("projects"))
         )
         return Response(body, status=code)
 
@@ -340,8 +353,8 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         data = body_validate(
             ProjectsInputSerializer, request.data or {}, limit_fields=("projects",)
         )
-        body = photo_services.photos_revert(user=request.user, project_ids=data.get("projects"))
-        return Response(body, status=status.HTTP_200_OK)
+        reverted = photo_services.photos_revert(user=request.user, project_ids=data.get("projects"))
+        return Response(revert_body(reverted), status=status.HTTP_200_OK)
 
     @extend_schema(
         summary="What a commit would trash, in total and per project",

@@ -19,6 +19,7 @@ from projects.names import name_characters_problem
 
 from .commit import pending_changes_events
 from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+from .results import BulkUpdated
 
 KEEP_FIELDS = ("keep_jpg", "keep_raw")
 TAG_MAX_LENGTH = 100
@@ -30,21 +31,10 @@ MAX_TAGS_PER_ITEM = 50
 PhotoTag = Photo.tags.through
 
 
-def _reply(
-    updated: int, errors: list[dict[str, Any]], per_item: list[dict[str, Any]] | None
-) -> dict[str, Any]:
-    reply: dict[str, Any] = {"updated": updated}
-    if errors:
-        reply["errors"] = errors
-    if per_item is not None:
-        reply["dry_run"] = {"per_item": per_item}
-    return reply
-
-
 # --- keep flags ---------------------------------------------------------------------------
 
 
-def photos_keep_update(*, user: Any, items: list[dict], dry_run: bool = False) -> dict[str, Any]:
+def photos_keep_update(*, user: Any, items: list[dict], dry_run: bool = False) -> BulkUpdated:
     """Set ``keep_jpg`` / ``keep_raw`` of many photos; a flag left out of an item is unchanged.
 
     An item with neither flag is ignored. The rows are locked (PostgreSQL) while the change is
@@ -92,7 +82,7 @@ def photos_keep_update(*, user: Any, items: list[dict], dry_run: bool = False) -
 
         if dry_run:
             per_item = [{"photo_id": pid, "would_update": changes.get(pid, {})} for pid in wanted]
-            return _reply(len(changes), errors, per_item)
+            return BulkUpdated(updated=len(changes), errors=errors, per_item=per_item)
 
         # One UPDATE per (field, value): at most four, whatever the item count.
         groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
@@ -118,7 +108,7 @@ def photos_keep_update(*, user: Any, items: list[dict], dry_run: bool = False) -
         events += pending_changes_events(projects=affected, actor_id=getattr(user, "pk", None))
         if events:
             events_record_bulk(events)
-    return _reply(len(changes), errors, None)
+    return BulkUpdated(updated=len(changes), errors=errors, per_item=None)
 
 
 # --- tags ---------------------------------------------------------------------------------
@@ -207,7 +197,7 @@ def _tag_events(
     ]
 
 
-def photos_tags_add(*, user: Any, items: list[dict], dry_run: bool = False) -> dict[str, Any]:
+def photos_tags_add(*, user: Any, items: list[dict], dry_run: bool = False) -> BulkUpdated:
     """Add tags to photos; a tag is created in the photo's project when it does not exist yet.
 
     Tag rows and links are inserted with ``ignore_conflicts`` so a concurrent request that
@@ -230,9 +220,9 @@ def photos_tags_add(*, user: Any, items: list[dict], dry_run: bool = False) -> d
         changed = {pid: names for pid, names in to_add.items() if names}
         if dry_run:
             per_item = [{"photo_id": pid, "would_add": to_add[pid]} for pid in wanted]
-            return _reply(len(changed), errors, per_item)
+            return BulkUpdated(updated=len(changed), errors=errors, per_item=per_item)
         if not changed:
-            return _reply(0, errors, None)
+            return BulkUpdated(updated=0, errors=errors, per_item=None)
 
         needed = {(photos[pid].project_id, n) for pid, names in changed.items() for n in names}
         project_ids = {p for p, _ in needed}
@@ -257,7 +247,7 @@ def photos_tags_add(*, user: Any, items: list[dict], dry_run: bool = False) -> d
         events_record_bulk(
             _tag_events(user=user, photos=photos, final=final, key="tags_added", changed=changed)
         )
-    return _reply(len(changed), errors, None)
+    return BulkUpdated(updated=len(changed), errors=errors, per_item=None)
 
 
 def _tag_ids(project_ids: set[int], names: set[str]) -> dict[tuple[int, str], int]:
@@ -269,7 +259,7 @@ def _tag_ids(project_ids: set[int], names: set[str]) -> dict[tuple[int, str], in
     }
 
 
-def photos_tags_remove(*, user: Any, items: list[dict], dry_run: bool = False) -> dict[str, Any]:
+def photos_tags_remove(*, user: Any, items: list[dict], dry_run: bool = False) -> BulkUpdated:
     """Remove tags from photos. A name the photo does not carry is not an error.
 
     The Tag rows stay (a project's vocabulary), only the links go.
@@ -281,9 +271,9 @@ def photos_tags_remove(*, user: Any, items: list[dict], dry_run: bool = False) -
         changed = {pid: names for pid, names in to_remove.items() if names}
         if dry_run:
             per_item = [{"photo_id": pid, "would_remove": to_remove[pid]} for pid in wanted]
-            return _reply(len(changed), errors, per_item)
+            return BulkUpdated(updated=len(changed), errors=errors, per_item=per_item)
         if not changed:
-            return _reply(0, errors, None)
+            return BulkUpdated(updated=0, errors=errors, per_item=None)
         link_ids = [current[pid][n] for pid, names in changed.items() for n in names]
         PhotoTag.objects.filter(pk__in=link_ids).delete()
         Photo.objects.filter(pk__in=list(changed)).update(updated_at=timezone.now())
@@ -291,4 +281,4 @@ def photos_tags_remove(*, user: Any, items: list[dict], dry_run: bool = False) -
         events_record_bulk(
             _tag_events(user=user, photos=photos, final=final, key="tags_removed", changed=changed)
         )
-    return _reply(len(changed), errors, None)
+    return BulkUpdated(updated=len(changed), errors=errors, per_item=None)

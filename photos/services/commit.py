@@ -13,16 +13,15 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.http import Http404
 from django.utils import timezone
 
 from jobs.constants import MAX_ITEMS_PER_JOB
 from jobs.events import EventType, event_record, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.models import Event
-from jobs.tasks import start_task
+from jobs.tasks import StartedTask, start_task
 from photos.fsrules import UnsafePath, trash_move, unlink_quietly
-from photos.models import PENDING_DELETE_Q, DerivativeStatus, Photo
+from photos.models import PENDING_DELETE_Q, PENDING_JPG_Q, PENDING_RAW_Q, DerivativeStatus, Photo
 from photos.storage import (
     FolderIndex,
     originals,
@@ -31,13 +30,18 @@ from photos.storage import (
     thumbnail_path,
 )
 from projects.models import Project, Tenant, tenant_id_for_user
+from projects.selectors import project_for_user, project_require_active
 
 from .items import acting_tenant_id, id_parse
+from .results import (
+    CommitStarted,
+    NothingPending,
+    ProjectPending,
+    ProjectReverted,
+    Reverted,
+)
 
-PENDING_JPG_Q = Q(jpg_available=True, keep_jpg=False)
-PENDING_RAW_Q = Q(raw_available=True, keep_raw=False)
 ROTATED_ORIENTATIONS = (5, 6, 7, 8)
-NOTHING_TO_COMMIT = "Nothing to commit."
 
 
 # --- pending totals and their events ------------------------------------------------------
@@ -240,20 +244,6 @@ def projects_select(
     return tenant, projects, missing
 
 
-def project_for_user(*, user: Any, project: Project | int) -> Project:
-    """The project re-read through the user's scope: another tenant's is ``Http404``."""
-    pk = project.pk if isinstance(project, Project) else project
-    found = Project.objects.for_user(user).select_related("tenant").filter(pk=pk).first()
-    if found is None:
-        raise Http404("Project not found.")
-    return found
-
-
-def project_require_active(project: Project) -> None:
-    if project.status != Project.Status.ACTIVE:
-        raise PipelineError(f"Project {project.pk} is archived.")
-
-
 # --- commit -------------------------------------------------------------------------------
 
 
@@ -266,47 +256,38 @@ def _pending_rows(projects: list[Project]) -> list[tuple[int, str, int]]:
     )
 
 
-def _commit_body(
-    started: dict[str, Any], projects: list[Project], rows: list[tuple[int, str, int]]
-) -> dict[str, Any]:
+def _commit_started(
+    started: StartedTask,
+    projects: list[Project],
+    rows: list[tuple[int, str, int]],
+    missing: list[Any],
+) -> CommitStarted:
     per_project: dict[int, int] = {}
     for _, _, project_id in rows:
         per_project[project_id] = per_project.get(project_id, 0) + 1
     listed = [
-        {"project_id": p.pk, "name": p.name, "pending": per_project[p.pk]}
+        ProjectPending(project_id=p.pk, name=p.name, pending=per_project[p.pk])
         for p in projects
         if p.pk in per_project
     ]
-    return {
-        "task_id": started["task_id"],
-        "chunked": started["chunked"],
-        "job_count": started["job_count"],
-        "job_ids": started["job_ids"],
-        "queued_projects": len(listed),
-        "total_pending": len(rows),
-        "projects": listed,
-    }
+    return CommitStarted(task=started, projects=listed, total_pending=len(rows), missing=missing)
 
 
-def _nothing(missing: list[Any]) -> tuple[int, dict[str, Any]]:
-    body: dict[str, Any] = {"queued_projects": 0, "projects": [], "detail": NOTHING_TO_COMMIT}
-    if missing:
-        body["missing"] = missing
-    return 200, body
-
-
-def photos_commit(*, user: Any, project_ids: list[int] | None = None) -> tuple[int, dict[str, Any]]:
+def photos_commit(
+    *, user: Any, project_ids: list[int] | None = None
+) -> CommitStarted | NothingPending:
     """Start one ``change_commit_all`` task over the pending photos of the given projects.
 
     Its items are exactly the photos pending at this moment, each once (auto-chunked at
-    2,000). A photo whose keep flags change before ``file_removal`` reaches it is handled as
-    it then is: the handler re-reads the row.
+    ``MAX_ITEMS_PER_JOB``). A photo whose keep flags change before ``file_removal`` reaches it
+    is handled as it then is: the handler re-reads the row. ``NothingPending`` when no selected
+    project has a pending delete (nothing starts).
     """
     tenant, projects, missing = projects_select(user=user, project_ids=project_ids)
     with transaction.atomic():
         rows = _pending_rows(projects)
         if not rows or tenant is None:
-            return _nothing(missing)
+            return NothingPending(missing=missing)
         started = start_task(
             "change_commit_all",
             tenant,
@@ -314,20 +295,19 @@ def photos_commit(*, user: Any, project_ids: list[int] | None = None) -> tuple[i
             items=[{"photo_id": pk, "basename": base} for pk, base, _ in rows],
             source="commit",
         )
-    body = _commit_body(dict(started), projects, rows)
-    if missing:
-        body["missing"] = missing
-    return 202, body
+    return _commit_started(started, projects, rows, missing)
 
 
-def project_commit(*, user: Any, project: Project | int) -> tuple[int, dict[str, Any]]:
-    """Start a ``change_commit`` task for one project's pending photos (same reply shape)."""
-    project = project_for_user(user=user, project=project)
-    project_require_active(project)
+def project_commit(*, user: Any, project: Project | int) -> CommitStarted | NothingPending:
+    """Start a ``change_commit`` task for one project's pending photos.
+
+    ``NotFoundError`` for another tenant's project, ``ProjectArchived`` for an archived one.
+    """
+    project = project_require_active(project_for_user(user=user, project=project))
     with transaction.atomic():
         rows = _pending_rows([project])
         if not rows:
-            return _nothing([])
+            return NothingPending()
         started = start_task(
             "change_commit",
             project.tenant,
@@ -336,7 +316,7 @@ def project_commit(*, user: Any, project: Project | int) -> tuple[int, dict[str,
             items=[{"photo_id": pk, "basename": base} for pk, base, _ in rows],
             source="commit",
         )
-    return 202, _commit_body(dict(started), [project], rows)
+    return _commit_started(started, [project], rows, [])
 
 
 # --- revert -------------------------------------------------------------------------------
@@ -385,33 +365,31 @@ def _revert_project(*, user: Any, project: Project) -> int:
     return len(rows)
 
 
-def _revert_body(user: Any, projects: list[Project], missing: list[Any]) -> dict[str, Any]:
+def _revert(user: Any, projects: list[Project], missing: list[Any]) -> Reverted:
     listed = []
     for project in projects:
         updated = _revert_project(user=user, project=project)
         if updated:
-            listed.append({"project_id": project.pk, "name": project.name, "updated": updated})
-    body: dict[str, Any] = {"updated_projects": len(listed), "projects": listed}
-    if missing:
-        body["missing"] = missing
-    return body
+            listed.append(
+                ProjectReverted(project_id=project.pk, name=project.name, updated=updated)
+            )
+    return Reverted(projects=listed, missing=missing)
 
 
-def photos_revert(*, user: Any, project_ids: list[int] | None = None) -> dict[str, Any]:
+def photos_revert(*, user: Any, project_ids: list[int] | None = None) -> Reverted:
     """Undo culling in the given projects (None: all active projects of the user's tenant).
 
     One transaction per project, so a large tenant never holds one long lock. Only projects
     that changed are listed; unknown ids are reported in ``missing``.
     """
     _, projects, missing = projects_select(user=user, project_ids=project_ids)
-    return _revert_body(user, projects, missing)
+    return _revert(user, projects, missing)
 
 
-def project_revert(*, user: Any, project: Project | int) -> dict[str, Any]:
-    """Undo culling in one project (same reply shape as ``photos_revert``)."""
-    project = project_for_user(user=user, project=project)
-    project_require_active(project)
-    return _revert_body(user, [project], [])
+def project_revert(*, user: Any, project: Project | int) -> Reverted:
+    """Undo culling in one project."""
+    project = project_require_active(project_for_user(user=user, project=project))
+    return _revert(user, [project], [])
 
 
 # --- the per-photo work of file_removal ---------------------------------------------------

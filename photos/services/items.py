@@ -37,14 +37,6 @@ def item_error(item: Any, message: str) -> dict[str, Any]:
     return {"photo_id": photo_id, "error": message}
 
 
-def dry_run_body(per_item: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict[str, Any]:
-    """The reply of a dry run of a task-starting bulk endpoint (``process``, ``move``)."""
-    body: dict[str, Any] = {"dry_run": {"per_item": per_item}}
-    if errors:
-        body["errors"] = errors
-    return body
-
-
 MAX_ID = 2**63 - 1
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import Http404
 
 from jobs.events import EventType, event_record
-from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
+from jobs.exceptions import ItemFailed, ItemSkipped, NotFoundError, NoValidItems
 from jobs.tasks import start_task
 from photos.fsrules import UnsafePath, move_no_replace, system_dir
 from photos.models import Photo, Tag
@@ -30,16 +29,17 @@ from photos.storage import (
     thumbnail_path,
 )
 from projects.models import Project
+from projects.selectors import ProjectArchived
 
 from .items import (
     ItemError,
-    dry_run_body,
     id_parse,
     item_error,
     item_photo_id,
     items_check,
     photos_visible,
 )
+from .results import DryRunReport, MoveStarted
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +50,11 @@ def _exists_message(basename: str) -> str:
 
 def photos_move(
     *, user: Any, items: list[dict], dest_project_id: int, dry_run: bool = False
-) -> tuple[int, dict[str, Any]]:
+) -> MoveStarted | DryRunReport:
     """Start one ``image_move`` task moving the valid photos into ``dest_project_id``.
 
-    A destination outside the user's tenant is ``Http404``. Per-item errors: unknown photo,
+    A destination outside the user's tenant is ``NotFoundError``, an archived one
+    ``ProjectArchived``; no valid item is ``NoValidItems``. Per-item errors: unknown photo,
     already in the destination, a base name the destination already has (a row or a file on
     disk), or a base name another item of the same request claims. The task's project is the
     destination, so its job list shows the move and deleting it stops the move. ``dry_run``
@@ -62,12 +63,12 @@ def photos_move(
     """
     dest_pk = id_parse(dest_project_id)
     if dest_pk is None:
-        raise Http404("Destination project not found.")
+        raise NotFoundError("Destination project not found.")
     dest = Project.objects.for_user(user).select_related("tenant").filter(pk=dest_pk).first()
     if dest is None:
-        raise Http404("Destination project not found.")
+        raise NotFoundError("Destination project not found.")
     if dest.status != Project.Status.ACTIVE:
-        raise PipelineError(f"Destination project {dest.pk} is archived.")
+        raise ProjectArchived(dest, f"Destination project {dest.pk} is archived.")
 
     items = items_check(items)
     entries: list[tuple[Any, int | None, str]] = []
@@ -116,9 +117,9 @@ def photos_move(
         claimed.add(photo.basename)
         per_item.append({"photo_id": photo.pk, "would_move": True})
     if dry_run:
-        return 200, dry_run_body(per_item, errors)
+        return DryRunReport(per_item=per_item, errors=errors)
     if not valid:
-        return 400, {"detail": "No photos can be moved.", "errors": errors}
+        raise NoValidItems("No photos can be moved.", errors)
     started = start_task(
         "image_move",
         dest.tenant,
@@ -128,16 +129,7 @@ def photos_move(
         payload={"dest_project_id": dest.pk},
         source="user",
     )
-    body: dict[str, Any] = {
-        "task_id": started["task_id"],
-        "job_count": started["job_count"],
-        "job_ids": started["job_ids"],
-        "chunked": started["chunked"],
-        "destination_project": dest.pk,
-    }
-    if errors:
-        body["errors"] = errors
-    return 202, body
+    return MoveStarted(task=started, destination_project=dest.pk, errors=errors)
 
 
 # --- the per-photo work of image_move_files -----------------------------------------------

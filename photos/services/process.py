@@ -4,37 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobs.exceptions import NoValidItems
 from jobs.tasks import start_task
 from photos.models import Photo
 from projects.models import Project
+from projects.selectors import project_for_user, project_require_active
 
-from .commit import project_for_user, project_require_active
 from .items import (
     ItemError,
     acting_tenant_id,
-    dry_run_body,
     item_error,
     item_photo_id,
     items_check,
     photos_visible,
 )
-
-
-def _started_body(started: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "task_id": started["task_id"],
-        "job_count": started["job_count"],
-        "job_ids": started["job_ids"],
-        "chunked": started["chunked"],
-    }
+from .results import DryRunReport, ProcessStarted
 
 
 def photos_process(
     *, user: Any, items: list[dict], force: bool = False, dry_run: bool = False
-) -> tuple[int, dict[str, Any]]:
+) -> ProcessStarted | DryRunReport:
     """One ``generate_derivatives`` task (photo_set) over every valid photo, across projects.
 
-    Unknown or foreign photos become item errors; with no valid photo nothing starts (400).
+    Unknown or foreign photos become item errors; with no valid photo nothing starts
+    (``NoValidItems``).
     ``dry_run`` answers per item (``would_process`` or ``error``, in request order) and starts
     nothing; its query count is fixed whatever the item count.
     """
@@ -66,9 +59,9 @@ def photos_process(
         valid.setdefault(photo.pk, photo)
         per_item.append({"photo_id": photo.pk, "would_process": True})
     if dry_run:
-        return 200, dry_run_body(per_item, errors)
+        return DryRunReport(per_item=per_item, errors=errors)
     if not valid:
-        return 400, {"detail": "No valid photos to process.", "errors": errors}
+        raise NoValidItems("No valid photos to process.", errors)
     first = next(iter(valid.values()))
     started = start_task(
         "generate_derivatives",
@@ -78,18 +71,12 @@ def photos_process(
         payload={"force": bool(force)},
         source="user",
     )
-    body = _started_body(dict(started))
-    if errors:
-        body["errors"] = errors
-    return 202, body
+    return ProcessStarted(task=started, errors=errors)
 
 
-def project_process(
-    *, user: Any, project: Project | int, force: bool = False
-) -> tuple[int, dict[str, Any]]:
+def project_process(*, user: Any, project: Project | int, force: bool = False) -> ProcessStarted:
     """A project-scoped ``generate_derivatives`` task over every photo of the project."""
-    project = project_for_user(user=user, project=project)
-    project_require_active(project)
+    project = project_require_active(project_for_user(user=user, project=project))
     started = start_task(
         "generate_derivatives",
         project.tenant,
@@ -98,4 +85,4 @@ def project_process(
         payload={"force": bool(force)},
         source="user",
     )
-    return 202, _started_body(dict(started))
+    return ProcessStarted(task=started)

@@ -23,19 +23,9 @@ from photos import fsrules, storage, xmp
 from photos.models import RATING_MAX, Label, Photo
 
 from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+from .results import BulkUpdated
 
 logger = logging.getLogger(__name__)
-
-
-def _reply(
-    updated: int, errors: list[dict[str, Any]], per_item: list[dict[str, Any]] | None
-) -> dict[str, Any]:
-    reply: dict[str, Any] = {"updated": updated}
-    if errors:
-        reply["errors"] = errors
-    if per_item is not None:
-        reply["dry_run"] = {"per_item": per_item}
-    return reply
 
 
 def _item_values(item: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +43,7 @@ def _item_values(item: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def photos_rating_update(*, user: Any, items: list[dict], dry_run: bool = False) -> dict[str, Any]:
+def photos_rating_update(*, user: Any, items: list[dict], dry_run: bool = False) -> BulkUpdated:
     """Set ``rating`` (0–5) and/or ``label`` of many photos; a field left out is unchanged.
 
     An item with neither is ignored; a later item for the same photo wins field by field. The
@@ -105,7 +95,7 @@ def photos_rating_update(*, user: Any, items: list[dict], dry_run: bool = False)
 
         if dry_run:
             per_item = [{"photo_id": pid, "would_update": changes.get(pid, {})} for pid in wanted]
-            return _reply(len(changes), errors, per_item)
+            return BulkUpdated(updated=len(changes), errors=errors, per_item=per_item)
 
         # One UPDATE per (field, value): at most twelve, whatever the item count.
         groups: dict[tuple[str, Any], list[int]] = defaultdict(list)
@@ -132,7 +122,7 @@ def photos_rating_update(*, user: Any, items: list[dict], dry_run: bool = False)
 
     if settings.PIPELINE_WRITE_XMP and changes:
         sidecars_write(photos=[photos[pid] for pid in changes], changes=changes)
-    return _reply(len(changes), errors, None)
+    return BulkUpdated(updated=len(changes), errors=errors, per_item=None)
 
 
 def sidecars_write(*, photos: list[Photo], changes: dict[int, dict[str, Any]]) -> int:

@@ -7,6 +7,7 @@ from jobs.exceptions import PayloadTooLarge
 from jobs.models import Event
 from photos.models import Photo, Tag
 from photos.services import photos_keep_update, photos_tags_add, photos_tags_remove
+from photos.services.results import BulkUpdated
 from projects.services import project_archive
 from tests.factories import make_photo, make_project
 
@@ -16,7 +17,7 @@ from tests.factories import make_photo, make_project
 def test_keep_update_changes_only_the_flags_given(user, project):
     photo = make_photo(project, "IMG_1", raw=True)
     reply = photos_keep_update(user=user, items=[{"photo_id": photo.pk, "keep_jpg": False}])
-    assert reply == {"updated": 1}
+    assert reply == BulkUpdated(updated=1)
     photo.refresh_from_db()
     assert (photo.keep_jpg, photo.keep_raw) == (False, True)
 
@@ -31,14 +32,14 @@ def test_keep_update_counts_only_photos_that_changed(user, project):
             {"photo_id": b.pk, "keep_raw": False},
         ],
     )
-    assert reply == {"updated": 1}
+    assert reply == BulkUpdated(updated=1)
     assert not Event.objects.filter(type="item", photo=a).exists()
 
 
 def test_keep_item_without_flags_is_ignored_not_an_error(user, project):
     photo = make_photo(project, "IMG_1")
     reply = photos_keep_update(user=user, items=[{"photo_id": photo.pk}])
-    assert reply == {"updated": 0}
+    assert reply == BulkUpdated(updated=0)
 
 
 def test_keep_bad_items_are_reported_and_valid_items_still_apply(user, project):
@@ -53,8 +54,8 @@ def test_keep_bad_items_are_reported_and_valid_items_still_apply(user, project):
             {"photo_id": good.pk, "keep_jpg": False},
         ],
     )
-    assert reply["updated"] == 1
-    assert reply["errors"] == [
+    assert reply.updated == 1
+    assert reply.errors == [
         {"photo_id": None, "error": "photo_id is required."},
         {"photo_id": good.pk, "error": "keep_raw must be true or false."},
         {"photo_id": "abc", "error": "photo_id must be an integer."},
@@ -67,10 +68,9 @@ def test_keep_bad_items_are_reported_and_valid_items_still_apply(user, project):
 def test_keep_another_tenants_photo_is_not_found(user, other_tenant):
     foreign = make_photo(make_project(other_tenant, "Theirs"), "X")
     reply = photos_keep_update(user=user, items=[{"photo_id": foreign.pk, "keep_jpg": False}])
-    assert reply == {
-        "updated": 0,
-        "errors": [{"photo_id": foreign.pk, "error": "Photo not found."}],
-    }
+    assert reply == BulkUpdated(
+        updated=0, errors=[{"photo_id": foreign.pk, "error": "Photo not found."}]
+    )
     foreign.refresh_from_db()
     assert foreign.keep_jpg is True
 
@@ -79,7 +79,7 @@ def test_keep_photo_of_archived_project_is_not_found(user, project):
     photo = make_photo(project, "IMG_1")
     project_archive(project=project)
     reply = photos_keep_update(user=user, items=[{"photo_id": photo.pk, "keep_jpg": False}])
-    assert reply["errors"][0]["error"] == "Photo not found."
+    assert reply.errors[0]["error"] == "Photo not found."
 
 
 def test_keep_dry_run_reports_and_writes_nothing(user, project):
@@ -94,15 +94,13 @@ def test_keep_dry_run_reports_and_writes_nothing(user, project):
         ],
         dry_run=True,
     )
-    assert reply == {
-        "updated": 1,
-        "dry_run": {
-            "per_item": [
-                {"photo_id": a.pk, "would_update": {"keep_raw": False}},
-                {"photo_id": b.pk, "would_update": {}},
-            ]
-        },
-    }
+    assert reply == BulkUpdated(
+        updated=1,
+        per_item=[
+            {"photo_id": a.pk, "would_update": {"keep_raw": False}},
+            {"photo_id": b.pk, "would_update": {}},
+        ],
+    )
     a.refresh_from_db()
     assert a.keep_raw is True
     assert Event.objects.count() == events_before
@@ -155,7 +153,7 @@ def test_keep_update_runs_a_fixed_number_of_queries(
     user._photolib_tenant_id = tenant.pk  # Tenant lookup cached as in a request.
     with django_assert_max_num_queries(8):
         reply = photos_keep_update(user=user, items=items)
-    assert reply["updated"] == count
+    assert reply.updated == count
     assert Photo.objects.filter(keep_jpg=False).count() == count
 
 
@@ -184,7 +182,7 @@ def test_tags_add_creates_tags_in_the_photos_project(user, tenant, project):
             {"photo_id": b.pk, "tags": ["Iceland"]},
         ],
     )
-    assert reply == {"updated": 2}
+    assert reply == BulkUpdated(updated=2)
     assert _tags(a) == ["Iceland", "sunset"]
     assert _tags(b) == ["Iceland"]
     assert Tag.objects.filter(name="Iceland").count() == 2  # one per project
@@ -199,7 +197,7 @@ def test_tags_add_again_changes_nothing(user, project):
     a = make_photo(project, "A")
     photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["x"]}])
     reply = photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["x", " x "]}])
-    assert reply == {"updated": 0}
+    assert reply == BulkUpdated(updated=0)
     assert Tag.objects.filter(name="x").count() == 1
 
 
@@ -219,16 +217,15 @@ def test_tags_bad_value_is_an_item_error(user, project, tags, error):
         user=user,
         items=[{"photo_id": a.pk, "tags": tags}, {"photo_id": b.pk, "tags": ["ok"]}],
     )
-    assert reply == {"updated": 1, "errors": [{"photo_id": a.pk, "error": error}]}
+    assert reply == BulkUpdated(updated=1, errors=[{"photo_id": a.pk, "error": error}])
     assert _tags(a) == []
     assert _tags(b) == ["ok"]
 
 
 def test_tag_of_exactly_100_characters_is_accepted(user, project):
     a = make_photo(project, "A")
-    assert photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["y" * 100]}]) == {
-        "updated": 1
-    }
+    reply = photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["y" * 100]}])
+    assert reply == BulkUpdated(updated=1)
 
 
 def test_tags_dry_run_reports_would_add_and_would_remove(user, project):
@@ -240,14 +237,8 @@ def test_tags_dry_run_reports_would_add_and_would_remove(user, project):
     removed = photos_tags_remove(
         user=user, items=[{"photo_id": a.pk, "tags": ["old", "absent"]}], dry_run=True
     )
-    assert added == {
-        "updated": 1,
-        "dry_run": {"per_item": [{"photo_id": a.pk, "would_add": ["new"]}]},
-    }
-    assert removed == {
-        "updated": 1,
-        "dry_run": {"per_item": [{"photo_id": a.pk, "would_remove": ["old"]}]},
-    }
+    assert added == BulkUpdated(updated=1, per_item=[{"photo_id": a.pk, "would_add": ["new"]}])
+    assert removed == BulkUpdated(updated=1, per_item=[{"photo_id": a.pk, "would_remove": ["old"]}])
     assert _tags(a) == ["old"]
     assert not Tag.objects.filter(name="new").exists()
 
@@ -259,7 +250,7 @@ def test_tags_remove_unlinks_and_keeps_the_projects_tag(user, project):
         user=user,
         items=[{"photo_id": a.pk, "tags": ["x", "never"]}, {"photo_id": b.pk, "tags": ["z"]}],
     )
-    assert reply == {"updated": 1}
+    assert reply == BulkUpdated(updated=1)
     assert _tags(a) == ["y"]
     assert _tags(b) == ["x", "y"]
     assert Tag.objects.filter(project=project, name="x").exists()
@@ -271,10 +262,9 @@ def test_tags_remove_unlinks_and_keeps_the_projects_tag(user, project):
 def test_tags_on_another_tenants_photo_are_not_found(user, other_tenant):
     foreign = make_photo(make_project(other_tenant, "Theirs"), "X")
     reply = photos_tags_add(user=user, items=[{"photo_id": foreign.pk, "tags": ["mine"]}])
-    assert reply == {
-        "updated": 0,
-        "errors": [{"photo_id": foreign.pk, "error": "Photo not found."}],
-    }
+    assert reply == BulkUpdated(
+        updated=0, errors=[{"photo_id": foreign.pk, "error": "Photo not found."}]
+    )
     assert not Tag.objects.exists()
 
 
@@ -293,31 +283,31 @@ def test_tags_run_a_fixed_number_of_queries(
             user=user,
             items=[{"photo_id": p.pk, "tags": ["a", f"t{i % 3}"]} for i, p in enumerate(photos)],
         )
-    assert reply["updated"] == count
+    assert reply.updated == count
     with django_assert_max_num_queries(8):
         reply = photos_tags_remove(
             user=user, items=[{"photo_id": p.pk, "tags": ["a"]} for p in photos]
         )
-    assert reply["updated"] == count
+    assert reply.updated == count
     assert Photo.tags.through.objects.count() == count
 
 
 def test_ids_that_cannot_be_rows_are_not_found_on_every_database(user, project):
-    from django.http import Http404
-
+    from jobs.exceptions import NotFoundError
     from photos.services import photos_commit, photos_move
+    from photos.services.results import NothingPending
 
     huge = 2**70
     reply = photos_keep_update(
         user=user,
         items=[{"photo_id": huge, "keep_jpg": False}, {"photo_id": -5, "keep_jpg": False}],
     )
-    assert reply["errors"] == [
+    assert reply.errors == [
         {"photo_id": huge, "error": "Photo not found."},
         {"photo_id": -5, "error": "Photo not found."},
     ]
-    assert photos_commit(user=user, project_ids=[huge])[1]["missing"] == [huge]
-    with pytest.raises(Http404):
+    assert photos_commit(user=user, project_ids=[huge]) == NothingPending(missing=[huge])
+    with pytest.raises(NotFoundError):
         photos_move(user=user, items=[], dest_project_id=huge)
 
 
@@ -335,7 +325,7 @@ def test_ids_that_cannot_be_rows_are_not_found_on_every_database(user, project):
 def test_tags_with_invisible_characters_are_refused(user, project, tag, code):
     a = make_photo(project, "A")
     reply = photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": [tag]}])
-    assert reply["errors"] == [
+    assert reply.errors == [
         {
             "photo_id": a.pk,
             "error": f"A tag name cannot contain control or invisible characters ({code}).",
@@ -357,7 +347,7 @@ def test_an_item_may_name_at_most_50_tags(user, project):
             {"photo_id": b.pk, "tags": too_many[:MAX_TAGS_PER_ITEM]},
         ],
     )
-    assert reply["errors"] == [{"photo_id": a.pk, "error": "At most 50 tags per item, got 51."}]
+    assert reply.errors == [{"photo_id": a.pk, "error": "At most 50 tags per item, got 51."}]
     assert _tags(a) == []
     assert len(_tags(b)) == MAX_TAGS_PER_ITEM
 
@@ -368,13 +358,15 @@ def test_a_photo_carries_at_most_100_tags(user, project):
     a = make_photo(project, "A")
     for start in (0, 50):
         items = [{"photo_id": a.pk, "tags": [f"t{i}" for i in range(start, start + 50)]}]
-        assert photos_tags_add(user=user, items=items)["updated"] == 1
+        assert photos_tags_add(user=user, items=items).updated == 1
     assert len(_tags(a)) == MAX_TAGS_PER_PHOTO
     # Tags it already carries are no more tags.
-    assert photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["t1"]}]) == {"updated": 0}
+    assert photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["t1"]}]) == BulkUpdated(
+        updated=0
+    )
     reply = photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["one-more", "t2"]}])
-    assert reply["updated"] == 0
-    assert reply["errors"] == [
+    assert reply.updated == 0
+    assert reply.errors == [
         {
             "photo_id": a.pk,
             "error": "A photo carries at most 100 tags; it has 100 and 1 more were asked.",
@@ -382,4 +374,4 @@ def test_a_photo_carries_at_most_100_tags(user, project):
     ]
     assert "one-more" not in _tags(a)
     dry = photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["one-more"]}], dry_run=True)
-    assert dry["errors"][0]["photo_id"] == a.pk
+    assert dry.errors[0]["photo_id"] == a.pk

@@ -4,11 +4,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.http import Http404
 from PIL import Image
 
 from jobs.enqueue import job_enqueue
-from jobs.exceptions import PipelineError
+from jobs.exceptions import NotFoundError, NoValidItems, PipelineError
 from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
 from jobs.runtime import drain
 from photos.models import DerivativeStatus, Photo
@@ -21,6 +20,14 @@ from photos.services import (
     project_commit,
     project_process,
     project_revert,
+)
+from photos.services.results import (
+    CommitStarted,
+    NothingPending,
+    ProcessStarted,
+    ProjectPending,
+    ProjectReverted,
+    Reverted,
 )
 from tests.factories import image_bytes, jpeg_bytes, make_photo, make_project, write_file
 
@@ -135,11 +142,11 @@ def test_commit_discarded_jpg_goes_to_trash_raw_stays(user, project):
     photo = make_photo(project, "IMG_1", raw=True)
     thumb, preview = with_derivatives(project, "IMG_1")
     photos_keep_update(user=user, items=[{"photo_id": photo.pk, "keep_jpg": False}])
-    status, body = project_commit(user=user, project=project)
-    assert status == 202
-    assert body["total_pending"] == 1
+    started = project_commit(user=user, project=project)
+    assert isinstance(started, CommitStarted)
+    assert started.total_pending == 1
     drain()
-    job = file_removal_job(body["task_id"])
+    job = file_removal_job(started.task_id)
     assert job.status == JobStatus.COMPLETED
     assert list(job.items.values_list("status", flat=True)) == ["done"]
     root = folder(project)
@@ -163,9 +170,9 @@ def test_commit_discarding_both_deletes_the_row(user, project):
     photos_keep_update(
         user=user, items=[{"photo_id": photo.pk, "keep_jpg": False, "keep_raw": False}]
     )
-    _, body = project_commit(user=user, project=project)
+    started = project_commit(user=user, project=project)
     drain()
-    assert file_removal_job(body["task_id"]).status == JobStatus.COMPLETED
+    assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     assert not Photo.objects.filter(pk=photo.pk).exists()
     assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == [
         "IMG_1.cr2",
@@ -179,9 +186,9 @@ def test_commit_keeps_the_row_while_another_file_remains(user, project):
     photo = make_photo(project, "IMG_1", keep_jpg=False)
     write_file(folder(project) / "IMG_1.png", image_bytes("PNG"))
     Photo.objects.filter(pk=photo.pk).update(other_available=True)
-    _, body = project_commit(user=user, project=project)
+    started = project_commit(user=user, project=project)
     drain()
-    assert file_removal_job(body["task_id"]).status == JobStatus.COMPLETED
+    assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     photo.refresh_from_db()
     assert (photo.jpg_available, photo.other_available, photo.ext) == (False, True, "png")
     # The derivatives went with the JPG; the commit task's last step makes them from the PNG.
@@ -193,9 +200,9 @@ def test_commit_trashes_every_case_variant(user, project):
     photo = make_photo(project, "IMG_1", keep_jpg=False)
     write_file(folder(project) / "IMG_1.JPG", jpeg_bytes(color=(0, 0, 255)))
     write_file(folder(project) / "IMG_1.jpeg", jpeg_bytes(color=(0, 255, 0)))
-    _, body = photos_commit(user=user)
+    started = photos_commit(user=user)
     drain()
-    assert file_removal_job(body["task_id"]).status == JobStatus.COMPLETED
+    assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     trash = folder(project) / ".trash"
     assert sorted(p.name for p in trash.iterdir()) == ["IMG_1.JPG", "IMG_1.jpeg", "IMG_1.jpg"]
     assert not list(folder(project).glob("IMG_1.*"))
@@ -205,19 +212,19 @@ def test_commit_trashes_every_case_variant(user, project):
 def test_a_name_already_in_the_trash_is_never_overwritten(user, project):
     make_photo(project, "IMG_1", raw=True, keep_jpg=False)
     old = write_file(folder(project) / ".trash" / "IMG_1.jpg", b"an older discarded file")
-    _, body = project_commit(user=user, project=project)
+    started = project_commit(user=user, project=project)
     drain()
-    assert file_removal_job(body["task_id"]).status == JobStatus.COMPLETED
+    assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     assert old.read_bytes() == b"an older discarded file"
     assert (folder(project) / ".trash" / "IMG_1~2.jpg").read_bytes()[:2] == b"\xff\xd8"
 
 
 def test_file_removal_honours_a_keep_flag_changed_after_the_commit(user, project):
     photo = make_photo(project, "IMG_1", keep_jpg=False)
-    _, body = project_commit(user=user, project=project)
+    started = project_commit(user=user, project=project)
     photos_keep_update(user=user, items=[{"photo_id": photo.pk, "keep_jpg": True}])
     drain()
-    job = file_removal_job(body["task_id"])
+    job = file_removal_job(started.task_id)
     assert list(job.items.values_list("status", flat=True)) == ["skipped"]
     assert (folder(project) / "IMG_1.jpg").exists()
 
@@ -239,9 +246,9 @@ def test_file_removal_run_twice_leaves_the_same_state(user, project):
     a = make_photo(project, "A", raw=True, keep_jpg=False)
     make_photo(project, "B", raw=True, keep_jpg=False, keep_raw=False)
     with_derivatives(project, "A")
-    _, body = project_commit(user=user, project=project)
+    started = project_commit(user=user, project=project)
     drain()
-    job = file_removal_job(body["task_id"])
+    job = file_removal_job(started.task_id)
     disk, rows = disk_state(project), rows_state()
     rerun(job)
     job.refresh_from_db()
@@ -257,9 +264,9 @@ def test_file_removal_finishes_after_a_crash_between_two_files(user, project):
     write_file(folder(project) / "IMG_1.JPG", jpeg_bytes())
     (folder(project) / ".trash").mkdir()
     (folder(project) / "IMG_1.JPG").rename(folder(project) / ".trash" / "IMG_1.JPG")
-    _, body = project_commit(user=user, project=project)
+    started = project_commit(user=user, project=project)
     drain()
-    assert file_removal_job(body["task_id"]).status == JobStatus.COMPLETED
+    assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == [
         "IMG_1.JPG",
         "IMG_1.jpg",
@@ -280,25 +287,23 @@ def test_commit_across_projects_starts_one_task_naming_each_pending_photo_once(
     p2 = make_photo(project, "B", raw=True, keep_raw=False)
     p3 = make_photo(second, "C", keep_jpg=False)
     make_photo(quiet, "D")
-    status, body = photos_commit(user=user, project_ids=[project.pk, second.pk, quiet.pk, 99_999])
-    assert status == 202
-    assert body["missing"] == [99_999]
-    assert body["queued_projects"] == 2
-    assert body["total_pending"] == 3
-    assert body["job_count"] == 1
-    assert body["chunked"] is False
-    assert sorted(body["projects"], key=lambda p: p["project_id"]) == [
-        {"project_id": project.pk, "name": project.name, "pending": 2},
-        {"project_id": second.pk, "name": "Second", "pending": 1},
+    started = photos_commit(user=user, project_ids=[project.pk, second.pk, quiet.pk, 99_999])
+    assert isinstance(started, CommitStarted)
+    assert started.missing == [99_999]
+    assert started.total_pending == 3
+    assert (started.task["job_count"], started.task["chunked"]) == (1, False)
+    assert sorted(started.projects, key=lambda p: p.project_id) == [
+        ProjectPending(project_id=project.pk, name=project.name, pending=2),
+        ProjectPending(project_id=second.pk, name="Second", pending=1),
     ]
-    task = TaskRun.objects.get(pk=body["task_id"])
+    task = TaskRun.objects.get(pk=started.task_id)
     assert (task.type, task.scope) == ("change_commit_all", "photo_set")
     assert sorted(task.payload["project_ids"]) == sorted([project.pk, second.pk])
     assert TaskRun.objects.count() == 1
     items = list(JobItem.objects.filter(job__task=task).values_list("photo_id", flat=True))
     assert sorted(items) == sorted([p1.pk, p2.pk, p3.pk])
     drain()
-    assert file_removal_job(body["task_id"]).status == JobStatus.COMPLETED
+    assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     assert not (folder(second) / "C.jpg").exists()
     assert not (folder(project) / "B.cr2").exists()
 
@@ -307,26 +312,17 @@ def test_commit_unknown_ids_are_never_widened_to_all_projects(user, tenant, proj
     make_photo(project, "A", keep_jpg=False)
     foreign = make_project(other_tenant, "Theirs")
     make_photo(foreign, "X", keep_jpg=False)
-    status, body = photos_commit(user=user, project_ids=[foreign.pk, 424242, "nope"])
-    assert status == 200
-    assert body == {
-        "queued_projects": 0,
-        "projects": [],
-        "detail": "Nothing to commit.",
-        "missing": [foreign.pk, 424242, "nope"],
-    }
+    result = photos_commit(user=user, project_ids=[foreign.pk, 424242, "nope"])
+    assert result == NothingPending(missing=[foreign.pk, 424242, "nope"])
     assert not TaskRun.objects.exists()
-    assert photos_commit(user=user, project_ids=[])[0] == 200
+    assert photos_commit(user=user, project_ids=[]) == NothingPending()
     assert not TaskRun.objects.exists()
 
 
-def test_commit_with_nothing_pending_answers_200(user, project):
+def test_commit_with_nothing_pending_returns_nothing_pending(user, project):
     make_photo(project, "A")
-    assert photos_commit(user=user) == (
-        200,
-        {"queued_projects": 0, "projects": [], "detail": "Nothing to commit."},
-    )
-    assert project_commit(user=user, project=project)[0] == 200
+    assert photos_commit(user=user) == NothingPending()
+    assert project_commit(user=user, project=project) == NothingPending()
     assert not TaskRun.objects.exists()
 
 
@@ -337,29 +333,30 @@ def test_commit_chunks_more_than_2000_pending_photos(user, project):
             for i in range(2001)
         ]
     )
-    status, body = photos_commit(user=user)
-    assert status == 202
-    assert (body["chunked"], body["job_count"], body["total_pending"]) == (True, 2, 2001)
+    started = photos_commit(user=user)
+    assert isinstance(started, CommitStarted)
+    assert (started.task["chunked"], started.task["job_count"]) == (True, 2)
+    assert started.total_pending == 2001
     assert JobItem.objects.count() == 2001
 
 
 def test_project_commit_of_another_tenant_is_not_found(other_user, project):
     make_photo(project, "A", keep_jpg=False)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError, match=f"Project {project.pk} not found."):
         project_commit(user=other_user, project=project)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         project_revert(user=other_user, project=project)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         project_process(user=other_user, project=project)
-    assert photos_commit(user=other_user)[0] == 200
+    assert photos_commit(user=other_user) == NothingPending()
 
 
 def test_project_commit_starts_a_project_scoped_change_commit(user, tenant, project):
     mine = make_photo(project, "A", keep_jpg=False)
     make_photo(make_project(tenant, "Elsewhere"), "B", keep_jpg=False)
-    status, body = project_commit(user=user, project=project)
-    assert status == 202
-    task = TaskRun.objects.get(pk=body["task_id"])
+    started = project_commit(user=user, project=project)
+    assert isinstance(started, CommitStarted)
+    task = TaskRun.objects.get(pk=started.task_id)
     assert (task.type, task.scope, task.project_id) == ("change_commit", "project", project.pk)
     assert list(JobItem.objects.filter(job__task=task).values_list("photo_id", flat=True)) == [
         mine.pk
@@ -376,11 +373,10 @@ def test_revert_sets_keep_flags_back_to_availability(user, tenant, project):
     c = make_photo(second, "C", keep_jpg=False)
     ghost = make_photo(second, "GHOST", jpg=False, write=False, keep_jpg=True)  # mismatch too
     reply = photos_revert(user=user, project_ids=[project.pk, 77_777])
-    assert reply == {
-        "updated_projects": 1,
-        "projects": [{"project_id": project.pk, "name": project.name, "updated": 1}],
-        "missing": [77_777],
-    }
+    assert reply == Reverted(
+        projects=[ProjectReverted(project_id=project.pk, name=project.name, updated=1)],
+        missing=[77_777],
+    )
     a.refresh_from_db()
     assert (a.keep_jpg, a.keep_raw) == (True, True)
     c.refresh_from_db()
@@ -396,17 +392,17 @@ def test_revert_sets_keep_flags_back_to_availability(user, tenant, project):
     assert not Event.objects.filter(photo=b).exists()
 
     reply = photos_revert(user=user)
-    assert reply["projects"] == [{"project_id": second.pk, "name": "Second", "updated": 2}]
+    assert reply.projects == [ProjectReverted(project_id=second.pk, name="Second", updated=2)]
     ghost.refresh_from_db()
     assert ghost.keep_jpg is False
-    assert photos_revert(user=user) == {"updated_projects": 0, "projects": []}
+    assert photos_revert(user=user) == Reverted(projects=[])
 
 
 def test_project_revert_touches_one_project(user, tenant, project):
     a = make_photo(project, "A", keep_jpg=False)
     b = make_photo(make_project(tenant, "Other"), "B", keep_jpg=False)
     reply = project_revert(user=user, project=project)
-    assert reply["updated_projects"] == 1
+    assert (len(reply.projects), reply.photo_count) == (1, 1)
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.keep_jpg, b.keep_jpg) == (True, False)
@@ -416,7 +412,7 @@ def test_revert_ignores_another_tenants_projects(user, other_tenant):
     foreign = make_project(other_tenant, "Theirs")
     photo = make_photo(foreign, "X", keep_jpg=False)
     reply = photos_revert(user=user, project_ids=[foreign.pk])
-    assert reply == {"updated_projects": 0, "projects": [], "missing": [foreign.pk]}
+    assert reply == Reverted(projects=[], missing=[foreign.pk])
     photo.refresh_from_db()
     assert photo.keep_jpg is False
 
@@ -430,7 +426,7 @@ def test_process_starts_one_generate_derivatives_task_across_projects(
     second = make_project(tenant, "Second")
     a, b = make_photo(project, "A"), make_photo(second, "B")
     foreign = make_photo(make_project(other_tenant, "Theirs"), "X")
-    status, body = photos_process(
+    started = photos_process(
         user=user,
         items=[
             {"photo_id": a.pk},
@@ -440,10 +436,10 @@ def test_process_starts_one_generate_derivatives_task_across_projects(
         ],
         force=True,
     )
-    assert status == 202
-    assert body["errors"] == [{"photo_id": foreign.pk, "error": "Photo not found."}]
-    assert (body["job_count"], body["chunked"]) == (1, False)
-    job = Job.objects.get(pk=body["job_ids"][0])
+    assert isinstance(started, ProcessStarted)
+    assert started.errors == [{"photo_id": foreign.pk, "error": "Photo not found."}]
+    assert (started.task["job_count"], started.task["chunked"]) == (1, False)
+    job = Job.objects.get(pk=started.task["job_ids"][0])
     assert (job.type, job.scope, job.payload["force"]) == (
         "generate_derivatives",
         "photo_set",
@@ -452,19 +448,17 @@ def test_process_starts_one_generate_derivatives_task_across_projects(
     assert sorted(job.items.values_list("photo_id", flat=True)) == sorted([a.pk, b.pk])
 
 
-def test_process_without_a_valid_item_is_400_and_starts_nothing(user, other_tenant):
+def test_process_without_a_valid_item_raises_and_starts_nothing(user, other_tenant):
     foreign = make_photo(make_project(other_tenant, "Theirs"), "X")
-    status, body = photos_process(user=user, items=[{"photo_id": foreign.pk}, {}])
-    assert status == 400
-    assert body["detail"] == "No valid photos to process."
-    assert len(body["errors"]) == 2
+    with pytest.raises(NoValidItems, match="No valid photos to process.") as refused:
+        photos_process(user=user, items=[{"photo_id": foreign.pk}, {}])
+    assert len(refused.value.errors) == 2
     assert not TaskRun.objects.exists()
 
 
 def test_project_process_starts_a_project_scoped_task(user, project):
-    status, body = project_process(user=user, project=project)
-    assert status == 202
-    job = Job.objects.get(pk=body["job_ids"][0])
+    started = project_process(user=user, project=project)
+    job = Job.objects.get(pk=started.task["job_ids"][0])
     assert (job.type, job.scope, job.project_id, job.payload["force"]) == (
         "generate_derivatives",
         "project",
@@ -486,9 +480,9 @@ def test_a_file_that_cannot_be_trashed_fails_its_photo_not_the_commit(user, proj
         return real_trash_move(where, name)
 
     monkeypatch.setattr(commit_module, "trash_move", refuses_stuck)
-    _, body = project_commit(user=user, project=project)
+    started = project_commit(user=user, project=project)
     drain()
-    job = file_removal_job(body["task_id"])
+    job = file_removal_job(started.task_id)
     assert job.status == JobStatus.COMPLETED
     statuses = dict(job.items.values_list("photo_id", "status"))
     assert statuses == {stuck.pk: "failed", fine.pk: "done"}
@@ -504,9 +498,9 @@ def test_a_missing_project_folder_never_deletes_rows(user, project):
     import shutil
 
     photo = make_photo(project, "IMG_1", keep_jpg=False)
-    _, body = project_commit(user=user, project=project)
+    started = project_commit(user=user, project=project)
     shutil.rmtree(folder(project))  # an unmounted share looks like this
     drain()
-    item = file_removal_job(body["task_id"]).items.get()
+    item = file_removal_job(started.task_id).items.get()
     assert item.status == "failed"
     assert Photo.objects.filter(pk=photo.pk).exists()

@@ -20,6 +20,7 @@ from photos import storage
 from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
 from photos.services import photo_file_removal, photo_move_files, photos_move, project_commit
+from photos.services.results import CommitStarted, MoveStarted
 from photos.storage import FolderIndex, files_for_basename
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
@@ -296,9 +297,10 @@ def test_a_commit_over_many_photos_lists_the_folder_a_few_times(user, project, s
     for i in range(MANY):
         make_photo(project, f"C_{i:04d}", raw=True, keep_raw=False)
     scans.clear()
-    _, body = project_commit(user=user, project=project)
-    drain(task_id=body["task_id"])
-    job = Job.objects.get(task_id=body["task_id"], type="file_removal")
+    started = project_commit(user=user, project=project)
+    assert isinstance(started, CommitStarted)
+    drain(task_id=started.task_id)
+    job = Job.objects.get(task_id=started.task_id, type="file_removal")
     assert job.status == JobStatus.COMPLETED
     assert len(visible(folder(project) / ".trash")) == MANY
     assert not Photo.objects.filter(project=project, raw_available=True).exists()
@@ -312,12 +314,12 @@ def test_a_move_over_many_photos_lists_each_folder_a_few_times(user, tenant, pro
     dest = make_project(tenant, "Destination")
     photos = [make_photo(project, f"M_{i:04d}", raw=True) for i in range(MANY)]
     scans.clear()
-    status, body = photos_move(
+    started = photos_move(
         user=user, items=[{"photo_id": p.pk} for p in photos], dest_project_id=dest.pk
     )
-    assert status == 202
-    drain(task_id=body["task_id"])
-    assert Job.objects.get(task_id=body["task_id"], type="image_move_files").status == "completed"
+    assert isinstance(started, MoveStarted)
+    drain(task_id=started.task_id)
+    assert Job.objects.get(task_id=started.task_id, type="image_move_files").status == "completed"
     assert len(visible(folder(dest))) == 2 * MANY
     assert visible(folder(project)) == []
     # The request (destination), image_move_files and manifest_check (both folders), then

@@ -3,15 +3,15 @@
 from pathlib import Path
 
 import pytest
-from django.http import Http404
 from PIL import Image
 
-from jobs.exceptions import PipelineError
+from jobs.exceptions import NotFoundError, NoValidItems, PipelineError
 from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
 from jobs.runtime import drain
 from photos.models import Photo, Tag
 from photos.services import move as move_module
 from photos.services import photos_move, photos_tags_add
+from photos.services.results import MoveStarted
 from projects.services import project_archive
 from tests.factories import make_photo, make_project, write_file
 
@@ -57,18 +57,18 @@ def test_move_keeps_id_tags_flags_visibility_and_derivatives(user, project, dest
     photo = make_photo(project, "IMG_1", raw=True, keep_raw=False, visibility="public")
     with_derivatives(project, "IMG_1")
     photos_tags_add(user=user, items=[{"photo_id": photo.pk, "tags": ["iceland", "best"]}])
-    status, body = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
-    assert status == 202
-    assert body["destination_project"] == dest.pk
-    assert body["job_count"] == 1
-    task = TaskRun.objects.get(pk=body["task_id"])
+    started = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
+    assert isinstance(started, MoveStarted)
+    assert started.destination_project == dest.pk
+    assert started.task["job_count"] == 1
+    task = TaskRun.objects.get(pk=started.task_id)
     assert (task.type, task.scope, task.payload["dest_project_id"]) == (
         "image_move",
         "photo_set",
         dest.pk,
     )
     drain()
-    job = move_job(body["task_id"])
+    job = move_job(started.task_id)
     assert job.status == JobStatus.COMPLETED
     assert list(job.items.values_list("status", flat=True)) == ["done"]
 
@@ -96,13 +96,13 @@ def test_move_onto_an_existing_base_name_is_an_item_error(user, project, dest):
     make_photo(dest, "SAME")
     on_disk = make_photo(project, "DISK")
     write_file(folder(dest) / "DISK.cr2", b"a file with no row yet")
-    status, body = photos_move(
+    started = photos_move(
         user=user,
         items=[{"photo_id": clash.pk}, {"photo_id": free.pk}, {"photo_id": on_disk.pk}],
         dest_project_id=dest.pk,
     )
-    assert status == 202
-    assert body["errors"] == [
+    assert isinstance(started, MoveStarted)
+    assert started.errors == [
         {
             "photo_id": clash.pk,
             "error": "A photo named 'SAME' already exists in the destination project.",
@@ -112,7 +112,7 @@ def test_move_onto_an_existing_base_name_is_an_item_error(user, project, dest):
             "error": "A photo named 'DISK' already exists in the destination project.",
         },
     ]
-    job = Job.objects.get(pk=body["job_ids"][0])
+    job = Job.objects.get(pk=started.task["job_ids"][0])
     assert list(job.items.values_list("photo_id", flat=True)) == [free.pk]
 
 
@@ -120,12 +120,12 @@ def test_a_clash_appearing_after_the_start_fails_the_item_and_moves_nothing(user
     photo = make_photo(project, "IMG_1", raw=True)
     with_derivatives(project, "IMG_1")
     other = make_photo(project, "IMG_2")
-    _, body = photos_move(
+    started = photos_move(
         user=user, items=[{"photo_id": photo.pk}, {"photo_id": other.pk}], dest_project_id=dest.pk
     )
     write_file(folder(dest) / "IMG_1.JPG", b"dropped in meanwhile")
     drain()
-    job = move_job(body["task_id"])
+    job = move_job(started.task_id)
     assert job.status == JobStatus.COMPLETED
     statuses = dict(job.items.values_list("photo_id", "status"))
     assert statuses == {photo.pk: "failed", other.pk: "done"}
@@ -140,9 +140,9 @@ def test_a_move_failing_halfway_puts_back_what_moved(user, project, dest):
     with_derivatives(project, "IMG_1")
     # A directory where the preview should land makes the last rename fail.
     (folder(dest) / ".preview" / "IMG_1.webp").mkdir(parents=True)
-    _, body = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
+    started = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
     drain()
-    item = move_job(body["task_id"]).items.get()
+    item = move_job(started.task_id).items.get()
     assert item.status == "failed"
     assert "Nothing was moved" in item.message
     assert names(folder(project)) == ["IMG_1.cr2", "IMG_1.jpg"]
@@ -166,9 +166,9 @@ def test_move_resumes_after_a_crash_between_two_files(user, project, dest, monke
         real_move(src, dst)
 
     monkeypatch.setattr(move_module, "move_no_replace", dies_after_first)
-    _, body = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
+    started = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
     drain()
-    job = move_job(body["task_id"])
+    job = move_job(started.task_id)
     assert job.status == JobStatus.COMPLETED
     assert job.attempts == 2
     assert names(folder(dest)) == ["IMG_1.cr2", "IMG_1.jpg"]
@@ -180,11 +180,11 @@ def test_image_move_files_run_twice_leaves_the_same_state(user, project, dest):
     a = make_photo(project, "A", raw=True)
     b = make_photo(project, "B")
     with_derivatives(project, "A")
-    _, body = photos_move(
+    started = photos_move(
         user=user, items=[{"photo_id": a.pk}, {"photo_id": b.pk}], dest_project_id=dest.pk
     )
     drain()
-    job = move_job(body["task_id"])
+    job = move_job(started.task_id)
     before = (names(folder(dest)), names(folder(dest) / ".thumb"), names(folder(project)))
     rows = list(Photo.objects.order_by("id").values_list("id", "project_id", "basename"))
     rerun(job)
@@ -198,18 +198,18 @@ def test_image_move_files_run_twice_leaves_the_same_state(user, project, dest):
 def test_move_to_another_tenants_project_is_not_found(user, project, other_tenant):
     photo = make_photo(project, "IMG_1")
     foreign = make_project(other_tenant, "Theirs")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError, match="Destination project not found."):
         photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=foreign.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=987_654)
     assert not TaskRun.objects.exists()
 
 
 def test_moving_another_tenants_photo_reports_not_found(user, dest, other_tenant):
     foreign = make_photo(make_project(other_tenant, "Theirs"), "X")
-    status, body = photos_move(user=user, items=[{"photo_id": foreign.pk}], dest_project_id=dest.pk)
-    assert status == 400
-    assert body["errors"] == [{"photo_id": foreign.pk, "error": "Photo not found."}]
+    with pytest.raises(NoValidItems, match="No photos can be moved.") as refused:
+        photos_move(user=user, items=[{"photo_id": foreign.pk}], dest_project_id=dest.pk)
+    assert refused.value.errors == [{"photo_id": foreign.pk, "error": "Photo not found."}]
     assert not TaskRun.objects.exists()
 
 
@@ -218,13 +218,13 @@ def test_move_checks_same_project_duplicates_and_archived_destination(user, tena
     a = make_photo(project, "X")
     b = make_photo(second, "X")
     here = make_photo(dest, "HERE")
-    status, body = photos_move(
+    started = photos_move(
         user=user,
         items=[{"photo_id": a.pk}, {"photo_id": b.pk}, {"photo_id": here.pk}],
         dest_project_id=dest.pk,
     )
-    assert status == 202
-    assert [e["photo_id"] for e in body["errors"]] == [b.pk, here.pk]
+    assert isinstance(started, MoveStarted)
+    assert [e["photo_id"] for e in started.errors] == [b.pk, here.pk]
     project_archive(project=dest)
     with pytest.raises(PipelineError, match="archived"):
         photos_move(user=user, items=[{"photo_id": a.pk}], dest_project_id=dest.pk)

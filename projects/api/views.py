@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -39,17 +39,19 @@ from jobs.api.serializers import (
 from jobs.api.views import task_start_reply
 from jobs.models import Job
 from photos import services as photo_services
+from photos.api.replies import commit_reply, process_reply, revert_body
 from photos.api.serializers import (
     CommitReplySerializer,
     ProcessReplySerializer,
     RevertReplySerializer,
 )
 from photos.ingest import photo_files_save, upload_finish
+from photos.models import pending_delete_q
 from projects.deletion import project_delete
 from projects.models import Project
+from projects.selectors import project_require_active, tenant_for_user
 from projects.services import project_create, project_rename
 
-from .access import project_writable, request_tenant
 from .filters import ProjectFilter
 from .serializers import (
     ProcessSerializer,
@@ -60,9 +62,7 @@ from .serializers import (
     UploadSerializer,
 )
 
-PENDING_DELETE_OF_PROJECT = Q(photos__jpg_available=True, photos__keep_jpg=False) | Q(
-    photos__raw_available=True, photos__keep_raw=False
-)
+PENDING_DELETE_OF_PROJECT = pending_delete_q("photos__")
 # Actions that serialize projects need the counts; the others only the row.
 COUNTED_ACTIONS = {"list", "retrieve", "create", "partial_update", None}
 
@@ -132,19 +132,19 @@ class ProjectViewSet(
     def create(self, request: Request) -> Response:
         data = body_validate(ProjectCreateSerializer, request.data, limit_fields=())
         project = project_create(
-            tenant=request_tenant(request.user), name=data["name"], actor_id=request.user.pk
+            tenant=tenant_for_user(user=request.user), name=data["name"], actor_id=request.user.pk
         )
         return Response(self._counted(project), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
-        project = project_writable(self._project())
+        project = project_require_active(self._project())
         data = body_validate(ProjectRenameSerializer, request.data, limit_fields=())
         project_rename(project=project, name=data["name"], actor_id=request.user.pk)
         return Response(self._counted(project))
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        started = project_delete(user=request.user, project=self._project())
-        return Response({"task_id": started["task_id"]}, status=status.HTTP_202_ACCEPTED)
+        task_id = project_delete(user=request.user, project=self._project())
+        return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Upload files (multipart field 'files', several per request)",
@@ -158,7 +158,7 @@ class ProjectViewSet(
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def upload(self, request: Request, pk: str | None = None) -> Response:
-        project = project_writable(self._project())
+        project = project_require_active(self._project())
         files = request.FILES.getlist("files")
         if not files:
             raise ValidationError(
@@ -199,7 +199,9 @@ class ProjectViewSet(
     )
     @action(detail=True, methods=["post"], url_path="commit-changes")
     def commit_changes(self, request: Request, pk: str | None = None) -> Response:
-        code, body = photo_services.project_commit(user=request.user, project=self._project())
+        code, body = commit_reply(
+            photo_services.project_commit(user=request.user, project=self._project())
+        )
         return Response(body, status=code)
 
     @extend_schema(
@@ -209,8 +211,8 @@ class ProjectViewSet(
     )
     @action(detail=True, methods=["post"], url_path="revert-changes")
     def revert_changes(self, request: Request, pk: str | None = None) -> Response:
-        body = photo_services.project_revert(user=request.user, project=self._project())
-        return Response(body, status=status.HTTP_200_OK)
+        reverted = photo_services.project_revert(user=request.user, project=self._project())
+        return Response(revert_body(reverted), status=status.HTTP_200_OK)
 
     @extend_schema(
         summary="Generate derivatives for every photo of this project",
@@ -221,8 +223,8 @@ class ProjectViewSet(
     def process(self, request: Request, pk: str | None = None) -> Response:
         project = self._project()
         data = body_validate(ProcessSerializer, request.data or {}, limit_fields=())
-        code, body = photo_services.project_process(
-            user=request.user, project=project, force=data["force"]
+        code, body = process_reply(
+            photo_services.project_process(user=request.user, project=project, force=data["force"])
         )
         return Response(body, status=code)
 

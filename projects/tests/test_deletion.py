@@ -3,10 +3,9 @@
 from pathlib import Path
 
 import pytest
-from django.http import Http404
 
 from jobs.enqueue import job_enqueue
-from jobs.exceptions import PipelineError
+from jobs.exceptions import NotFoundError, PipelineError
 from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.runtime import drain
 from jobs.tasks import start_task
@@ -46,13 +45,13 @@ def test_project_delete_end_to_end(user, tenant, project):
     write_file(folder(project) / ".thumb" / "A.webp", b"webp")
     queued = job_enqueue(tenant=tenant, type="test_noop", project=project)[0]
 
-    reply = project_delete(user=user, project=project)
+    task_id = project_delete(user=user, project=project)
     project.refresh_from_db()
     assert project.status == Project.Status.ARCHIVED  # at once, before any job ran
     assert Event.objects.filter(type="project_archived", project=project).exists()
 
     drain()
-    assert task_jobs(reply["task_id"]) == [
+    assert task_jobs(task_id) == [
         ("project_stop_processes", "completed"),
         ("project_delete_files", "completed"),
         ("project_cleanup_db", "completed"),
@@ -78,7 +77,7 @@ def test_project_delete_run_twice_leaves_the_same_state(user, project):
     drain()
     again = start_task("project_delete", project.tenant, project=project)
     drain()
-    assert first["task_id"] != again["task_id"]
+    assert first != again["task_id"]
     assert [s for _, s in task_jobs(again["task_id"])] == ["completed"] * 3
     assert not folder(project).exists()
     project.refresh_from_db()
@@ -95,7 +94,7 @@ def test_project_delete_while_one_is_running_returns_the_same_task(user, project
 
 def test_project_delete_of_another_tenant_is_not_found(other_user, project):
     make_photo(project, "A")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFoundError):
         project_delete(user=other_user, project=project)
     project.refresh_from_db()
     assert project.status == Project.Status.ACTIVE

@@ -15,6 +15,7 @@ from django.db import connection
 from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_process
+from photos.services.results import ProcessStarted
 from tests.workers import wait_for
 
 from .disk import add_photos, folder, originals
@@ -49,9 +50,9 @@ def test_connection_dropped_mid_job_is_retried_and_completes(workers, user, proj
         PIPELINE_EXTRA_HANDLER_MODULES="tests.handlers,tests.faults.injection",
         FAULT_SLOW="derivatives:0.4",
     )
-    code, body = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
-    assert code == 202
-    task_id = body["task_id"]
+    started = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
+    assert isinstance(started, ProcessStarted)
+    task_id = started.task_id
 
     def mid_job():
         job = Job.objects.filter(task_id=task_id, status="running").first()

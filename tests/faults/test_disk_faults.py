@@ -19,6 +19,7 @@ from jobs.runtime import drain
 from photos import imaging
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_commit, photos_process
+from photos.services.results import CommitStarted, ProcessStarted
 
 from .disk import add_photos, assert_no_original_lost, folder, originals
 
@@ -26,10 +27,10 @@ pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]
 
 
 def commit(user, project) -> Job:  # type: ignore[no-untyped-def]
-    code, body = photos_commit(user=user, project_ids=[project.pk])
-    assert code == 202
-    drain(task_id=body["task_id"])
-    return Job.objects.get(task_id=body["task_id"], type="file_removal")
+    started = photos_commit(user=user, project_ids=[project.pk])
+    assert isinstance(started, CommitStarted)
+    drain(task_id=started.task_id)
+    return Job.objects.get(task_id=started.task_id, type="file_removal")
 
 
 def refuse_in_trash(monkeypatch, error: int) -> None:  # type: ignore[no-untyped-def]
@@ -122,11 +123,11 @@ def test_derivatives_on_a_full_disk_fail_the_job_with_the_error_and_leave_no_par
         return encoded
 
     monkeypatch.setattr(imaging, "_vips_encode_derivatives", vips_encode)
-    code, body = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
-    assert code == 202
-    drain(task_id=body["task_id"])
+    started = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
+    assert isinstance(started, ProcessStarted)
+    drain(task_id=started.task_id)
 
-    job = Job.objects.get(task_id=body["task_id"])
+    job = Job.objects.get(task_id=started.task_id)
     assert job.status == JobStatus.FAILED
     assert job.attempts == job.max_attempts
     assert "No space left on device" in job.error_message

@@ -21,6 +21,7 @@ from jobs.models import Job, TaskRun
 from jobs.sweeper import sweep
 from photos.models import Photo
 from photos.services import photos_commit
+from photos.services.results import CommitStarted
 from tests.workers import wait_for
 
 from .disk import add_photos, assert_no_original_lost, folder, originals
@@ -105,8 +106,8 @@ def test_wake_ups_lost_in_a_redis_restart_are_resent_by_the_sweeper(
 ):
     photos = add_photos(project, 4, raw=True, keep_raw=False)
     before = originals(project)
-    code, body = photos_commit(user=user, project_ids=[project.pk])
-    assert code == 202
+    started = photos_commit(user=user, project_ids=[project.pk])
+    assert isinstance(started, CommitStarted)
     assert queued_messages("priority") >= 1  # the wake-up waits in Redis
 
     restart_redis()
@@ -117,12 +118,12 @@ def test_wake_ups_lost_in_a_redis_restart_are_resent_by_the_sweeper(
     wait_for(lambda: all("running" in c.log() for c in clusters), what="clusters running")
     time.sleep(2)
     connection.close()
-    job = Job.objects.get(task_id=body["task_id"])
+    job = Job.objects.get(task_id=started.task_id)
     assert job.status == "queued", "nothing should have woken the job: its message was lost"
 
     swept = sweep(resend_after_seconds=0)
     assert swept["woken"] == {"priority": 1}
-    task = wait_for(task_end(body["task_id"]), timeout=90, what="commit task end")
+    task = wait_for(task_end(started.task_id), timeout=90, what="commit task end")
     assert task.status == "completed", workers.logs()
     assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == sorted(
         f"{p.basename}.cr2" for p in photos

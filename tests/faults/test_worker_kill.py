@@ -21,6 +21,7 @@ from jobs.models import Job, JobItem, JobStatus, TaskRun
 from jobs.sweeper import sweep
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_commit, photos_move, photos_process
+from photos.services.results import CommitStarted, MoveStarted, ProcessStarted
 from tests.factories import make_project
 from tests.workers import wait_for
 
@@ -69,16 +70,16 @@ def test_kill_during_derivatives_resumes_and_writes_every_derivative(workers, us
     photos = add_photos(project, 6, raw=False, size=(1200, 800))
     before = originals(project)
     workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="derivatives:0.4")
-    code, body = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
-    assert code == 202
+    started = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
+    assert isinstance(started, ProcessStarted)
 
     def written_not_recorded(item: JobItem) -> bool:
         return (folder(project) / ".preview" / f"{item.basename}.webp").exists()
 
     job = kill_worker_mid_job(
-        "generate_derivatives", body["task_id"], in_window=written_not_recorded
+        "generate_derivatives", started.task_id, in_window=written_not_recorded
     )
-    task = recover(job, body["task_id"])
+    task = recover(job, started.task_id)
 
     assert task.status == "completed", workers.logs()
     job.refresh_from_db()
@@ -104,14 +105,14 @@ def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
     before = originals(project)
     jpgs = {sha(folder(project) / f"{p.basename}.jpg"): p.basename for p in photos}
     workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="trash:0.3")
-    code, body = photos_commit(user=user, project_ids=[project.pk])
-    assert code == 202
+    started = photos_commit(user=user, project_ids=[project.pk])
+    assert isinstance(started, CommitStarted)
 
     def trashed_not_recorded(item: JobItem) -> bool:
         return (folder(project) / ".trash" / f"{item.basename}.cr2").exists()
 
-    job = kill_worker_mid_job("file_removal", body["task_id"], in_window=trashed_not_recorded)
-    task = recover(job, body["task_id"])
+    job = kill_worker_mid_job("file_removal", started.task_id, in_window=trashed_not_recorded)
+    task = recover(job, started.task_id)
 
     assert task.status == "completed", workers.logs()
     job.refresh_from_db()
@@ -140,16 +141,16 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
     )
     before = originals(project)
     workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="move:0.25")
-    code, body = photos_move(
+    started = photos_move(
         user=user, items=[{"photo_id": p.pk} for p in photos], dest_project_id=dest.pk
     )
-    assert code == 202
+    assert isinstance(started, MoveStarted)
 
     def moved_not_recorded(item: JobItem) -> bool:
         return (folder(dest) / f"{item.basename}.jpg").exists()
 
-    job = kill_worker_mid_job("image_move_files", body["task_id"], in_window=moved_not_recorded)
-    task = recover(job, body["task_id"])
+    job = kill_worker_mid_job("image_move_files", started.task_id, in_window=moved_not_recorded)
+    task = recover(job, started.task_id)
 
     assert task.status == "completed", workers.logs()
     job.refresh_from_db()

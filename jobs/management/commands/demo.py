@@ -15,19 +15,17 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from PIL import Image, ImageDraw
 
-from config.admin_scoping import staff_permissions_grant
+from jobs.exceptions import PipelineError
 from jobs.models import Job, TaskRun, TaskStatus
 from photos.ingest import photo_files_save, upload_finish
 from photos.models import Photo
 from photos.storage import project_dir
-from projects.models import Membership, Project, Tenant
-from projects.services import project_create
+from projects.models import Project, Tenant
+from projects.services import MembershipConflict, project_create, tenant_user_ensure
 
 # Base names are unique across a tenant's projects (SPEC §6 duplicate_resolution): one prefix
 # per project.
@@ -96,9 +94,8 @@ class Command(BaseCommand):
         count = options["photos"]
         if not 1 <= count <= 500:
             raise CommandError("--photos must be between 1 and 500.")
-        tenant = self._tenant(options["tenant"])
         password = options["password"] or secrets.token_urlsafe(12)
-        user = self._staff_user(tenant, options["username"], password)
+        tenant, user = self._staff_user(options["tenant"], options["username"], password)
 
         rng = random.Random(f"{tenant.slug}-demo")
         task_ids: list[str] = []
@@ -139,34 +136,27 @@ class Command(BaseCommand):
 
     # --- steps ---
 
-    def _tenant(self, slug: str) -> Tenant:
+    def _staff_user(self, slug: str, username: str, password: str) -> tuple[Tenant, Any]:
+        """The demo tenant and its staff user, through the ``tenant_user`` service."""
         try:
-            Tenant._meta.get_field("slug").run_validators(slug)
-        except Exception as exc:
-            raise CommandError(f"Invalid tenant slug {slug!r}: {exc}") from exc
-        tenant, created = Tenant.objects.get_or_create(
-            slug=slug, defaults={"name": f"{slug.title()} Studio"}
+            ensured = tenant_user_ensure(
+                slug=slug,
+                username=username,
+                password=password,
+                staff=True,
+                tenant_name=f"{slug.title()} Studio",
+            )
+        except MembershipConflict as exc:
+            raise CommandError(
+                f"User {username} belongs to tenant {exc.tenant_slug}; pick another --username."
+            ) from exc
+        except PipelineError as exc:
+            raise CommandError(str(exc)) from exc
+        tenant = ensured.tenant
+        self.stdout.write(
+            f"{'Created' if ensured.tenant_created else 'Using'} tenant '{tenant.slug}'."
         )
-        self.stdout.write(f"{'Created' if created else 'Using'} tenant '{tenant.slug}'.")
-        return tenant
-
-    def _staff_user(self, tenant: Tenant, username: str, password: str) -> Any:
-        User = get_user_model()
-        with transaction.atomic():
-            user, _ = User.objects.get_or_create(username=username)
-            membership = Membership.objects.filter(user=user).first()
-            if membership is not None and membership.tenant_id != tenant.pk:
-                raise CommandError(
-                    f"User {username} belongs to tenant {membership.tenant.slug}; "
-                    "pick another --username."
-                )
-            if membership is None:
-                Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.STAFF)
-            user.is_staff = True
-            user.set_password(password)
-            user.save()
-            staff_permissions_grant(user=user)
-        return user
+        return tenant, ensured.user
 
     def _ingest(self, *, project: Project, files: list[tuple[str, bytes]], user: Any) -> str | None:
         """Write the files through the upload path; returns the upload_postprocess task id."""

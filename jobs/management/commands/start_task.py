@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.exceptions import PipelineError
-from jobs.tasks import start_task
 from projects.models import Project, Tenant
+from projects.services import task_start
 
 from ._progress import run_task_foreground, task_error
 
@@ -42,8 +42,12 @@ class Command(BaseCommand):
             raise CommandError("--items needs one tenant (--tenant or --project).")
         for tenant in tenants:
             try:
-                started = start_task(
-                    options["type"], tenant, project=project, items=items, source="command"
+                started = task_start(
+                    tenant=tenant,
+                    task_type=options["type"],
+                    project=project,
+                    items=items,
+                    source="command",
                 )
             except PipelineError as exc:
                 raise CommandError(str(exc)) from exc

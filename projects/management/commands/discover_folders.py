@@ -7,10 +7,13 @@ workers. ``--dry-run`` prints the projects that would be created, adopted or re-
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.core.management.base import BaseCommand, CommandError
 
 from projects.maintenance import folders_discover
 from projects.reporting import Report
+from projects.services import discovery_start
 
 from .maintenance import print_plan, resolve_targets, start_and_run
 
@@ -37,6 +40,7 @@ class Command(BaseCommand):
                 continue
             error = start_and_run(
                 self,
+                start=partial(discovery_start, tenant=tenant, source="maintenance"),
                 task_type="folder_discovery",
                 tenant=tenant,
                 project=None,

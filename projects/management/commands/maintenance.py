@@ -8,14 +8,18 @@ would change and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.exceptions import PipelineError, TaskAlreadyRunning
 from jobs.management.commands._progress import run_task_foreground, task_error
-from jobs.tasks import start_task
+from jobs.tasks import StartedTask
 from photos.reconcile.plan import maintenance_plan
 from projects.models import Project, Tenant
 from projects.reporting import Report
+from projects.services import maintenance_start
 
 
 def resolve_targets(
@@ -49,12 +53,14 @@ def print_plan(command: BaseCommand, report: Report, label: str) -> None:
 def start_and_run(
     command: BaseCommand,
     *,
+    start: Callable[[], StartedTask],
     task_type: str,
     tenant: Tenant,
     project: Project | None,
     enqueue: bool,
 ) -> str | None:
-    """Start one task (single flight) and, unless ``enqueue``, run it here until it is final.
+    """Start one task with ``start`` (``maintenance_start``/``discovery_start``: single flight)
+    and, unless ``enqueue``, run it here until it is final.
 
     A task of the type already queued or running is joined instead: its jobs run here when
     claimable and are waited for when a worker has them. Returns ``None`` when the task
@@ -62,9 +68,7 @@ def start_and_run(
     """
     label = tenant.slug if project is None else f"{tenant.slug}/{project.folder}"
     try:
-        started = start_task(
-            task_type, tenant, project=project, source="maintenance", single_flight=True
-        )
+        started = start()
         task_id = started["task_id"]
         command.stdout.write(f"{label}: {task_type} task {task_id} queued")
     except TaskAlreadyRunning as exc:
@@ -109,6 +113,9 @@ class Command(BaseCommand):
             task_type = "maintenance" if project is not None else "maintenance_global"
             error = start_and_run(
                 self,
+                start=partial(
+                    maintenance_start, tenant=tenant, project=project, source="maintenance"
+                ),
                 task_type=task_type,
                 tenant=tenant,
                 project=project,

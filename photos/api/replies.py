@@ -1,0 +1,109 @@
+"""The API's replies for the photo services' results (SPEC §9 shapes): status and body.
+
+The services return dataclasses (``photos.services.results``); only this module knows how
+each one looks on the wire. Errors are exceptions, mapped in ``config/exceptions.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+
+from photos.services.results import (
+    BulkUpdated,
+    CommitStarted,
+    DryRunReport,
+    MoveStarted,
+    NothingPending,
+    ProcessStarted,
+    Reverted,
+)
+
+NOTHING_TO_COMMIT = "Nothing to commit."
+
+
+def _with_errors(body: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str, Any]:
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def bulk_body(result: BulkUpdated) -> dict[str, Any]:
+    """``{"updated", "errors"?, "dry_run"?: {"per_item"}}`` of the culling endpoints."""
+    body = _with_errors({"updated": result.updated}, result.errors)
+    if result.per_item is not None:
+        body["dry_run"] = {"per_item": result.per_item}
+    return body
+
+
+def dry_run_reply(report: DryRunReport) -> tuple[int, dict[str, Any]]:
+    return status.HTTP_200_OK, _with_errors(
+        {"dry_run": {"per_item": report.per_item}}, report.errors
+    )
+
+
+def commit_reply(result: CommitStarted | NothingPending) -> tuple[int, dict[str, Any]]:
+    """202 with the task and the projects it covers, or 200 "Nothing to commit."."""
+    code: int
+    if isinstance(result, NothingPending):
+        body: dict[str, Any] = {"queued_projects": 0, "projects": [], "detail": NOTHING_TO_COMMIT}
+        code = status.HTTP_200_OK
+    else:
+        task = result.task
+        body = {
+            "task_id": task["task_id"],
+            "chunked": task["chunked"],
+            "job_count": task["job_count"],
+            "job_ids": task["job_ids"],
+            "queued_projects": len(result.projects),
+            "total_pending": result.total_pending,
+            "projects": [
+                {"project_id": p.project_id, "name": p.name, "pending": p.pending}
+                for p in result.projects
+            ],
+        }
+        code = status.HTTP_202_ACCEPTED
+    if result.missing:
+        body["missing"] = result.missing
+    return code, body
+
+
+def revert_body(result: Reverted) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "updated_projects": len(result.projects),
+        "projects": [
+            {"project_id": p.project_id, "name": p.name, "updated": p.updated}
+            for p in result.projects
+        ],
+    }
+    if result.missing:
+        body["missing"] = result.missing
+    return body
+
+
+def process_reply(result: ProcessStarted | DryRunReport) -> tuple[int, dict[str, Any]]:
+    if isinstance(result, DryRunReport):
+        return dry_run_reply(result)
+    task = result.task
+    body = {
+        "task_id": task["task_id"],
+        "job_count": task["job_count"],
+        "job_ids": task["job_ids"],
+        "chunked": task["chunked"],
+    }
+    return status.HTTP_202_ACCEPTED, _with_errors(body, result.errors)
+
+
+def move_reply(result: MoveStarted | DryRunReport) -> tuple[int, dict[str, Any]]:
+    if isinstance(result, DryRunReport):
+        return dry_run_reply(result)
+    task = result.task
+    body = {
+        "task_id": task["task_id"],
+        "job_count": task["job_count"],
+        "job_ids": task["job_ids"],
+        "chunked": task["chunked"],
+        "destination_project": result.destination_project,
+    }
+    return status.HTTP_202_ACCEPTED, _with_errors(body, result.errors)

@@ -1,0 +1,50 @@
+"""Tenant-scoped reads of projects and tenants (SPEC §9, §14): one rule for every interface.
+
+Another tenant's project is ``NotFoundError`` with the same text as a project that does not
+exist, whoever asks (the API, the admin, the photo services, project deletion).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobs.exceptions import NotFoundError, PipelineError
+
+from .models import Project, Tenant, tenant_id_for_user
+
+
+class ProjectArchived(PipelineError):
+    """New work on an archived (deleted) project is refused."""
+
+    def __init__(self, project: Project, message: str = "") -> None:
+        super().__init__(message or f"Project {project.pk} is archived.")
+        self.project = project
+
+
+def project_for_user(*, user: Any, project: Project | int) -> Project:
+    """The project (a row or an id) re-read through the user's scope, with its tenant.
+
+    Raises ``NotFoundError`` ("Project N not found.") when it does not exist or is not the
+    user's. Archived projects are returned: reads and deletion accept them.
+    """
+    pk = project.pk if isinstance(project, Project) else project
+    found = Project.objects.for_user(user).select_related("tenant").filter(pk=pk).first()
+    if found is None:
+        raise NotFoundError(f"Project {pk} not found.")
+    return found
+
+
+def project_require_active(project: Project) -> Project:
+    """``project`` when it is active; ``ProjectArchived`` when it was archived (deleted)."""
+    if project.status != Project.Status.ACTIVE:
+        raise ProjectArchived(project)
+    return project
+
+
+def tenant_for_user(*, user: Any) -> Tenant:
+    """The user's own tenant, for work that names no project; ``PipelineError`` without one."""
+    tenant_id = tenant_id_for_user(user)
+    tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id is not None else None
+    if tenant is None:
+        raise PipelineError("Your account belongs to no tenant.")
+    return tenant
