@@ -50,7 +50,7 @@ def scoped_choices(model: type[models.Model], user: Any) -> QuerySet | None:
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
     """A related filter that offers only rows of the user's tenant."""
 
-    def field_choices(self, field, request, model_admin):  # type: ignore[no-untyped-def]
+    def field_choices(self, field, request, model_admin):
         choices = scoped_choices(field.related_model, request.user)
         if choices is None:
             # Not a tenant-owned model: offer only values that occur in the scoped rows.
@@ -124,14 +124,14 @@ class TenantScopedAdminMixin:
 
     # --- form choices --------------------------------------------------------------------
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:
             choices = scoped_choices(db_field.related_model, request.user)
             if choices is not None:
                 kwargs["queryset"] = choices
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:
             choices = scoped_choices(db_field.related_model, request.user)
             if choices is not None:

@@ -66,7 +66,7 @@ class IdSearchMixin:
     int_search_lookups: tuple[str, ...] = ("pk",)
     uuid_search_lookups: tuple[str, ...] = ()
 
-    def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
+    def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
             request, queryset, search_term
         )
@@ -98,7 +98,7 @@ class JobTypeFilter(admin.SimpleListFilter):
     title = "type"
     parameter_name = "type"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request, model_admin):
         types = (
             model_admin.get_queryset(request)
             .order_by("type")
@@ -107,14 +107,14 @@ class JobTypeFilter(admin.SimpleListFilter):
         )
         return [(t, t) for t in types]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request, queryset):
         return queryset.filter(type=self.value()) if self.value() else queryset
 
 
 class TaskTypeFilter(JobTypeFilter):
     """Task types from the definitions (data, the same for every tenant)."""
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request, model_admin):
         return [(t, t) for t in sorted(TASK_DEFINITIONS)]
 
 
@@ -122,12 +122,13 @@ class LaneFilter(admin.SimpleListFilter):
     title = "lane"
     parameter_name = "lane"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request, model_admin):
         return Lane.choices
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
-        if self.value() in Lane.values:
-            return queryset.filter(lane_q(self.value()))
+    def queryset(self, request, queryset):
+        lane = self.value()
+        if lane is not None and lane in Lane.values:
+            return queryset.filter(lane_q(lane))
         return queryset
 
 
@@ -135,11 +136,11 @@ class EventTypeFilter(admin.SimpleListFilter):
     title = "type"
     parameter_name = "type"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request, model_admin):
         names = sorted(v for k, v in vars(EventType).items() if k.isupper())
         return [(n, n) for n in names]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request, queryset):
         return queryset.filter(type=self.value()) if self.value() else queryset
 
 
@@ -338,7 +339,7 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
 
     # --- job page ---
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+    def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
         extra_context.update(
@@ -374,7 +375,7 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
 
     # --- extra views ---
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
             *self.dashboard_urls(),
@@ -533,7 +534,7 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
             "payload_column",
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+    def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "show_save": False,

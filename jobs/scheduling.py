@@ -115,7 +115,7 @@ def scheduled_task_start(task_type: str, *, tenant_slug: str | None = None) -> d
     return started
 
 
-def prune(*, now=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def prune(*, now=None) -> dict[str, int]:
     """Delete events and finished jobs (with their task runs) past their retention."""
     now = now or timezone.now()
     event_cutoff = now - timedelta(days=settings.PIPELINE_EVENT_RETENTION_DAYS)

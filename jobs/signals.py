@@ -7,7 +7,7 @@ from .scheduling import schedules_setup
 
 
 @receiver(post_migrate)
-def schedules_after_migrate(sender, app_config=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def schedules_after_migrate(sender, app_config=None, **kwargs) -> None:
     if app_config is None or app_config.label != "jobs":
         return
     schedules_setup(using=kwargs.get("using", "default"))

@@ -51,10 +51,10 @@ class PendingDeleteFilter(admin.SimpleListFilter):
     title = "pending delete"
     parameter_name = "pending_delete"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request, model_admin):
         return [("yes", "Yes"), ("no", "No")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.filter(PENDING_DELETE_Q)
         if self.value() == "no":
@@ -68,10 +68,10 @@ class DerivativeStatusFilter(admin.SimpleListFilter):
     title = "derivative status"
     parameter_name = "derivatives"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request, model_admin):
         return [*DerivativeStatus.choices, ("none", "Not set")]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request, queryset):
         value = self.value()
         if value == "none":
             return queryset.filter(thumbnail_status__isnull=True, preview_status__isnull=True)
@@ -86,7 +86,7 @@ class TagNameFilter(admin.SimpleListFilter):
     title = "tag"
     parameter_name = "tag"
 
-    def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
+    def lookups(self, request, model_admin):
         names = (
             Tag.objects.for_user(request.user)
             .order_by("name")
@@ -95,7 +95,7 @@ class TagNameFilter(admin.SimpleListFilter):
         )
         return [(name, name) for name in names]
 
-    def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request, queryset):
         if not self.value():
             return queryset
         tagged = Photo.tags.through.objects.filter(photo_id=OuterRef("pk"), tag__name=self.value())
@@ -516,7 +516,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     # --- photo page: history ---
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+    def change_view(self, request, object_id, form_url="", extra_context=None):
         photo = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
@@ -539,7 +539,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     # --- thumbnails ---
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self):
         return [
             path(
                 "<path:object_id>/thumbnail/",

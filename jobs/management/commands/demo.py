@@ -77,7 +77,7 @@ def demo_jpeg(
 class Command(BaseCommand):
     help = "Create a demo tenant, a staff user and sample projects of generated photos."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--tenant", default="demo", help="Tenant slug (default: demo).")
         parser.add_argument("--username", default="demo", help="Staff user (default: demo).")
         parser.add_argument("--password", help="Password (default: a random one, printed).")

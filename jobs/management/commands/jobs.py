@@ -9,7 +9,7 @@ from jobs.lanes import lane_for_priority, lane_paused, lane_q
 from jobs.models import Job, JobStatus, Lane
 
 
-def _age(when) -> str:  # type: ignore[no-untyped-def]
+def _age(when) -> str:
     if when is None:
         return "-"
     seconds = int((timezone.now() - when).total_seconds())
@@ -22,12 +22,12 @@ def _age(when) -> str:  # type: ignore[no-untyped-def]
 class Command(BaseCommand):
     help = "Show lanes (queued/running/paused) and the most recent jobs."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--tenant")
         parser.add_argument("--status", choices=JobStatus.values)
         parser.add_argument("--limit", type=int, default=30)
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         jobs = Job.objects.all()
         if options["tenant"]:
             jobs = jobs.filter(tenant__slug=options["tenant"])

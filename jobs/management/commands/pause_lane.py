@@ -10,10 +10,10 @@ class Command(BaseCommand):
     help = "Pause a lane (running jobs finish; nothing new starts)."
     paused = True
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("lane", help=f"One of: {', '.join(Lane.values)}")
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         lane = options["lane"]
         if lane not in Lane.values:
             raise CommandError(f"Unknown lane {lane!r}; use one of {', '.join(Lane.values)}.")

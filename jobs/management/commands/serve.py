@@ -30,7 +30,7 @@ def _die_with_parent() -> None:
 class Command(BaseCommand):
     help = "Run the web server (ASGI) and one qcluster per lane; Ctrl-C stops them all."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-web", action="store_true", help="Only the lane workers.")
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         self._check_migrations()
         children: list[tuple[str, subprocess.Popen]] = []
         env = os.environ.copy()
@@ -91,7 +91,7 @@ class Command(BaseCommand):
     def _supervise(self, children: list[tuple[str, subprocess.Popen]]) -> None:
         stopping = False
 
-        def stop(signum, frame):  # type: ignore[no-untyped-def]
+        def stop(signum, frame):
             nonlocal stopping
             stopping = True
 

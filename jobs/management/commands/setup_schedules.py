@@ -8,6 +8,6 @@ from jobs.scheduling import schedules_setup
 class Command(BaseCommand):
     help = "Create or update the pipeline's schedules (also done after every migrate)."
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         for name in schedules_setup():
             self.stdout.write(name)

@@ -14,14 +14,14 @@ from ._progress import run_task_foreground, task_error
 class Command(BaseCommand):
     help = "Start a task; runs it in the foreground unless --enqueue."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("type")
         parser.add_argument("--tenant")
         parser.add_argument("--project", type=int)
         parser.add_argument("--items", help="Photo ids, comma-separated.")
         parser.add_argument("--enqueue", action="store_true", help="Queue for the workers.")
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         project = None
         if options["project"] is not None:
             project = Project.objects.select_related("tenant").filter(pk=options["project"]).first()

@@ -8,10 +8,10 @@ from jobs.sweeper import sweep
 class Command(BaseCommand):
     help = "Requeue jobs of dead workers and re-send wake-ups for jobs waiting too long."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--stale-seconds", type=int, default=None)
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         result = sweep(stale_seconds=options["stale_seconds"])
         self.stdout.write(
             f"requeued {len(result['requeued'])} stale job(s)"

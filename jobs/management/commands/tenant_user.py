@@ -11,14 +11,14 @@ from projects.services import tenant_user_ensure
 class Command(BaseCommand):
     help = "Create the tenant and/or the user (idempotent); prints the user's API token last."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("tenant", help="Tenant slug (lowercase letters, digits, - and _).")
         parser.add_argument("username")
         parser.add_argument("--password")
         parser.add_argument("--staff", action="store_true")
         parser.add_argument("--superuser", action="store_true")
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         try:
             ensured = tenant_user_ensure(
                 slug=options["tenant"],

@@ -21,14 +21,14 @@ from .maintenance import print_plan, resolve_targets, start_and_run
 class Command(BaseCommand):
     help = "Create projects for new folders under each tenant's root (folder_discovery)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--tenant", metavar="SLUG", help="Only this tenant.")
         parser.add_argument(
             "--dry-run", action="store_true", help="Print what would change; change nothing."
         )
         parser.add_argument("--enqueue", action="store_true", help="Queue for the workers.")
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         if options["dry_run"] and options["enqueue"]:
             raise CommandError("--dry-run and --enqueue cannot be combined.")
         failed = []

@@ -89,7 +89,7 @@ class Command(BaseCommand):
         "(--project). Runs in the foreground unless --enqueue; --dry-run only prints the plan."
     )
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--tenant", metavar="SLUG", help="Only this tenant.")
         parser.add_argument("--project", type=int, metavar="ID", help="Only this project.")
         parser.add_argument(
@@ -97,7 +97,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--enqueue", action="store_true", help="Queue for the workers.")
 
-    def handle(self, *args, **options) -> None:  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options) -> None:
         if options["dry_run"] and options["enqueue"]:
             raise CommandError("--dry-run and --enqueue cannot be combined.")
         targets = resolve_targets(tenant_slug=options["tenant"], project_id=options["project"])
