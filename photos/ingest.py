@@ -22,6 +22,7 @@ from django.utils import timezone
 from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import PipelineError
 from jobs.models import Event
+from jobs.tasks import start_task
 from projects.models import Project
 from projects.names import forbidden_character
 
@@ -416,8 +417,6 @@ def upload_finish(
     """
     if not photo_ids:
         return None
-    from jobs.tasks import start_task
-
     payload = {"actor_id": actor_id} if actor_id is not None else None
     return dict(
         start_task(

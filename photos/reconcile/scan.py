@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
+from jobs.tasks import start_task
 from photos import fsrules, storage
 from photos.fsrules import UnsafePath
 from photos.models import Photo
@@ -157,8 +158,6 @@ def usable_folder(project: Project, *, step: str, report: Report) -> Path | None
 
 def start_postprocess(*, project: Project, photo_ids: list[int]) -> str:
     """Start ``upload_postprocess`` for ingested rows (auto-chunked past 2,000 items)."""
-    from jobs.tasks import start_task
-
     started = start_task(
         "upload_postprocess",
         project.tenant,
