@@ -106,6 +106,9 @@ class JobContext:
         # Failures of work without a JobItem (a whole-project walk); see ``unit_failed``.
         self.units_failed = 0
         self.first_unit_error = ""
+        # How many units a handler without items works on, when its progress counts more
+        # steps than units (several passes over the same photos); None: progress_total.
+        self.units_total: int | None = None
 
     # -- identity and payload --------------------------------------------------------------
 

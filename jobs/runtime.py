@@ -164,7 +164,8 @@ def _run_job(job: Job, *, worker_id: str, heartbeat_thread: bool) -> Job:
 
 def _failure_summary(ctx: JobContext) -> tuple[int, int, str]:
     """``(failed, total, message)`` of a job's failed items and units; no query without items."""
-    failed, total, first = ctx.units_failed, ctx.job.progress_total, ctx.first_unit_error
+    failed, first = ctx.units_failed, ctx.first_unit_error
+    total = ctx.units_total if ctx.units_total is not None else ctx.job.progress_total
     if ctx.items_seen:
         items = JobItem.objects.filter(job_id=ctx.job.pk)
         failed_messages = items.filter(status=JobItemStatus.FAILED).order_by("id")

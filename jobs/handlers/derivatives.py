@@ -6,7 +6,8 @@ Thin adapters over ``photos.derivatives.photo_derivatives_generate``:
   RAW's embedded preview) and metadata, announced by its ``item`` event as soon as it exists;
   previews are left to the task's ``generate_previews`` step (default lane).
 - ``generate_previews``: the preview pass over the same photos.
-- ``generate_derivatives``: both per photo (an explicit re-process, a move).
+- ``generate_derivatives``: both (an explicit re-process, a move), every thumbnail of the
+  job before its first preview.
 
 With items (uploads, a selection, moved photos) each item is one photo and ``ctx.each_item``
 marks it, so a retried job resumes at the first unfinished item. A ``project`` (or
@@ -67,7 +68,26 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
     index = FolderIndex()
 
     if ctx.has_items():
-        only = passes[0]
+        *first, only = passes
+        # Thumbnails first (SPEC §6): a pass over the unfinished items makes (and announces)
+        # every thumbnail before the items' own pass makes the previews. A thumbnail that
+        # failed fails its item there; one skipped (up to date, not supported) leaves the
+        # decision to the preview pass. A retry runs the first pass again over the unfinished
+        # items only, and finds their thumbnails up to date.
+        failed: dict[int, ItemFailed] = {}
+        for pass_only in first:
+            for item in ctx.pending_items():
+                ctx.check_cancel()
+                if item.photo is None or item.photo.project.tenant_id != ctx.job.tenant_id:
+                    continue  # The item's own pass says why.
+                try:
+                    photo_derivatives_generate(
+                        photo=item.photo, force=force, job_id=job_id, index=index, only=pass_only
+                    )
+                except ItemFailed as exc:
+                    failed[item.pk] = exc
+                except ItemSkipped:
+                    pass
 
         def one(item: JobItem) -> str:
             photo = item.photo
@@ -75,6 +95,8 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
                 raise ItemSkipped(f"{item.basename}: the photo no longer exists.")
             if photo.project.tenant_id != ctx.job.tenant_id:
                 raise ItemFailed(f"{item.basename}: the photo belongs to another tenant.")
+            if item.pk in failed:
+                raise failed[item.pk]
             return photo_derivatives_generate(
                 photo=photo, force=force, job_id=job_id, index=index, only=only
             )
@@ -86,7 +108,9 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
         ctx.log("no items: nothing to do")
         return
     projects = ctx.target_projects()
-    ctx.set_total(Photo.objects.filter(project__in=projects).count() * len(passes))
+    # Progress counts each pass over each photo; a failure is counted once per photo.
+    ctx.units_total = Photo.objects.filter(project__in=projects).count()
+    ctx.set_total(ctx.units_total * len(passes))
     done = 0
     for only in passes:
         for project in projects:
@@ -126,5 +150,6 @@ def previews(ctx: JobContext) -> None:
 
 @handler("generate_derivatives")
 def derivatives_generate(ctx: JobContext) -> None:
-    """Thumbnail and preview of each photo together (an explicit re-process, a move)."""
-    _derivatives(ctx, passes=(None,))
+    """Thumbnails and previews (an explicit re-process, a move, a commit's follow-up):
+    every thumbnail of the job first, then the previews."""
+    _derivatives(ctx, passes=(THUMBNAIL, PREVIEW))

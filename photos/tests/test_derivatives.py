@@ -281,7 +281,9 @@ def test_item_job_marks_corrupt_photo_failed_and_completes_the_others(tenant, pr
         assert size_of(thumb_of(photo)) == (320, 240)
         assert Photo.objects.get(pk=photo.pk).preview_status == GENERATED
     assert Photo.objects.get(pk=bad.pk).thumbnail_status == DerivativeStatus.FAILED
-    assert Event.objects.filter(type="item", job_id=job.pk).count() == 4
+    # Thumbnails first: each good photo's thumbnail is announced, then its preview; the bad
+    # one's failure once.
+    assert Event.objects.filter(type="item", job_id=job.pk).count() == 2 * 3 + 1
 
 
 def test_item_job_with_a_failed_item_says_so_in_its_message_and_event(tenant, project):
@@ -339,7 +341,8 @@ def test_project_job_without_items_processes_every_photo_in_the_project(tenant, 
 
     job = Job.objects.get(pk=started["first_job_id"])
     assert (job.scope, job.status) == ("project", JobStatus.COMPLETED)
-    assert job.progress_done == job.progress_total == 3
+    # Two passes (every thumbnail, then every preview) over the 3 photos.
+    assert job.progress_done == job.progress_total == 2 * 3
     assert all(thumb_of(p).exists() for p in photos)
     assert not thumb_of(elsewhere).exists()
 

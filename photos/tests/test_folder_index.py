@@ -337,7 +337,7 @@ def test_derivatives_over_many_photos_list_the_folder_a_few_times(tenant, projec
     drain()
     job = Job.objects.get(pk=started["first_job_id"])
     assert job.status == JobStatus.COMPLETED
-    assert job.progress_done == MANY
+    assert job.progress_done == 2 * MANY  # every thumbnail, then every preview
     assert len(visible(folder(project) / ".thumb")) == MANY
     assert scans_of(scans, project) <= 3, scans
 

@@ -276,7 +276,7 @@ def test_committing_the_jpg_away_remakes_the_derivatives_from_the_raw(user, proj
         row = Photo.objects.get(pk=photo.pk)
         statuses[job.type] = (row.thumbnail_status, row.preview_status)
 
-    _, body = project_commit(user=user, project=project)
+    project_commit(user=user, project=project)
     drain(on_job=after)
 
     # Visible throughout: pending (never not_supported) until the RAW's derivatives exist.
@@ -302,12 +302,12 @@ def test_a_moved_raw_only_photo_gets_its_derivatives(user, project, small_sizes)
     )
     write_file(folder(project) / "R_1.dng", dng_bytes(raw_size=(400, 300), preview_size=(320, 240)))
     assert photo.thumbnail_status == PENDING
-    _, body = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
+    moved = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
     drain()
     row = Photo.objects.get(pk=photo.pk)
     assert row.project_id == dest.pk
     assert (row.thumbnail_status, row.preview_status) == (GENERATED, GENERATED)
-    assert Job.objects.filter(task_id=body["task_id"], type="generate_derivatives").exists()
+    assert Job.objects.filter(task_id=moved.task_id, type="generate_derivatives").exists()
     assert size_of(derivative(dest, "thumb", "R_1")) == (100, 75)
 
 
@@ -332,3 +332,48 @@ def test_a_raw_arriving_alone_on_disk_makes_derivatives_pending_then_generated(
     assert (row.thumbnail_status, row.preview_status) == (GENERATED, GENERATED)
     assert derivative(project, "thumb", "R_1").is_file()
     assert derivative(project, "preview", "R_1").is_file()
+
+
+# --- an explicit re-process ---------------------------------------------------------------------
+
+
+def test_reprocessing_a_selection_makes_every_thumbnail_before_the_first_preview(
+    project, small_sizes
+):
+    photos = [make_photo(project, f"IMG_{i}") for i in range(4)]
+    started = start_task(
+        "generate_derivatives",
+        project.tenant,
+        items=[photo.pk for photo in photos],
+        payload={"force": True},
+    )
+    drain(task_id=started["task_id"])
+    thumbs, previews = status_changes("thumbnail_status"), status_changes("preview_status")
+    assert len(thumbs) == len(previews) == 4
+    assert max(event.pk for event in thumbs) < min(event.pk for event in previews)
+    for photo in photos:
+        photo.refresh_from_db()
+        assert (photo.thumbnail_status, photo.preview_status) == (GENERATED, GENERATED)
+        assert derivative(project, "thumb", photo.basename).exists()
+        assert derivative(project, "preview", photo.basename).exists()
+
+
+def test_reprocessing_fails_the_item_whose_thumbnail_failed_and_does_the_rest(
+    project, small_sizes
+):
+    good = make_photo(project, "IMG_good")
+    bad = make_photo(project, "IMG_bad")
+    write_file(folder(project) / "IMG_bad.jpg", b"\xff\xd8\xff\xe0 not really a JPEG")
+    started = start_task(
+        "generate_derivatives", project.tenant, items=[good.pk, bad.pk], payload={"force": True}
+    )
+    drain(task_id=started["task_id"])
+    job = Job.objects.get(task_id=started["task_id"])
+    assert job.status == JobStatus.COMPLETED
+    items = {item.basename: item for item in job.items.all()}
+    assert items["IMG_good"].status == "done"
+    assert items["IMG_bad"].status == "failed", items["IMG_bad"].message
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert (good.thumbnail_status, good.preview_status) == (GENERATED, GENERATED)
+    assert bad.thumbnail_status == DerivativeStatus.FAILED
