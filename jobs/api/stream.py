@@ -1,9 +1,11 @@
 """``GET /api/events/stream``: Server-Sent Events from the outbox (SPEC §10).
 
 An async view, so that under ASGI an open stream costs a coroutine and not a worker thread:
-other requests keep answering with any number of streams open. The ORM is synchronous, so
-each poll runs through ``sync_to_async`` (thread-sensitive: one thread and one database
-connection per open stream, closed when the stream ends).
+other requests keep answering with any number of streams open. An idle stream waits for a
+wake-up from the process's listener (``jobs.wakeups``: PostgreSQL LISTEN/NOTIFY, Redis pub/sub)
+and reads the outbox only then; on SQLite it polls. The ORM is synchronous, so each read runs
+through ``sync_to_async`` (thread-sensitive: the database connection is closed when the stream
+ends).
 
 Every event is sent as ``id:`` (the event id), ``event:`` (its type) and ``data:`` (JSON). A
 client resumes with the ``Last-Event-ID`` header (browsers send it when they reconnect) or
@@ -36,6 +38,7 @@ from django.http import (
 )
 
 from jobs.models import Event
+from jobs.wakeups import hub
 from projects.models import tenant_id_for_user
 
 logger = logging.getLogger(__name__)
@@ -114,28 +117,43 @@ def event_format(event: Mapping[str, Any]) -> str:
 
 
 async def event_messages(user: Any, after_id: int, *, once: bool = False) -> AsyncIterator[str]:
-    """Poll the outbox forever (or ``EVENTS_STREAM_MAX_SECONDS``) and yield SSE messages.
+    """Send the outbox's new events forever (or ``EVENTS_STREAM_MAX_SECONDS``) as SSE messages.
 
-    With ``once`` the stream ends after the first poll: under a WSGI server (``runserver``,
+    Where the process has wake-ups (``jobs.wakeups``: PostgreSQL LISTEN/NOTIFY or Redis
+    pub/sub) the stream reads the outbox only when woken, plus a safety read every
+    ``EVENTS_STREAM_SAFETY_POLL_SECONDS``; an idle stream costs no query, heartbeats included.
+    Without them (SQLite) it polls every ``EVENTS_STREAM_POLL_SECONDS``.
+
+    With ``once`` the stream ends after the first read: under a WSGI server (``runserver``,
     tests) Django buffers an async stream whole, so an endless one would never answer. The
     client then reconnects after ``retry`` with its ``Last-Event-ID``, which is long polling.
     """
     poll = max(float(settings.EVENTS_STREAM_POLL_SECONDS), 0.05)
+    safety = max(float(settings.EVENTS_STREAM_SAFETY_POLL_SECONDS), poll)
     heartbeat = max(float(settings.EVENTS_STREAM_HEARTBEAT_SECONDS), 0.1)
     max_seconds = float(settings.EVENTS_STREAM_MAX_SECONDS)
     fetch = sync_to_async(_fetch)
-    started = last_write = time.monotonic()
+    started = last_write = last_read = time.monotonic()
     # Ids below the newest one sent that were not there yet: id -> when to stop looking.
     # SQLite's IMMEDIATE transactions commit in id order, so only other databases need this.
+    # A late transaction's commit sends its own wake-up, so woken streams find it then.
     track_gaps = "sqlite" not in settings.DATABASES["default"]["ENGINE"]
     gaps: dict[int, float] = {}
+    wakeups = None if once else hub()
+    subscription = wakeups.subscribe(_stream_tenant_id(user)) if wakeups else None
     try:
         yield f"retry: {RETRY_MILLISECONDS}\n: stream open\n\n"
+        read = True
         while True:
             now = time.monotonic()
-            for gap_id in [g for g, until in gaps.items() if until < now]:
-                del gaps[gap_id]
-            events = await fetch(user, after_id, sorted(gaps))
+            events: list[Mapping[str, Any]] = []
+            if read:
+                for gap_id in [g for g, until in gaps.items() if until < now]:
+                    del gaps[gap_id]
+                if subscription is not None:
+                    subscription.clear()
+                events = await fetch(user, after_id, sorted(gaps))
+                last_read = time.monotonic()
             chunk = []
             for event in events:
                 event_id = event["id"]
@@ -158,13 +176,32 @@ async def event_messages(user: Any, after_id: int, *, once: bool = False) -> Asy
                 last_write = now
             if once or (max_seconds and now - started >= max_seconds):
                 return
-            if len(events) < BATCH:
+            if len(events) >= BATCH:
+                read = True  # more are waiting: read on at once
+            elif subscription is not None and subscription.live:
+                until = min(last_write + heartbeat, last_read + safety)
+                if max_seconds:
+                    until = min(until, started + max_seconds)
+                woken = await subscription.wait(until - time.monotonic())
+                read = woken or time.monotonic() - last_read >= safety
+            else:
                 await asyncio.sleep(poll)
+                read = True
     finally:
+        if subscription is not None:
+            subscription.close()
         try:
             await sync_to_async(_release_connection)()
         except Exception:  # Never mask the client's disconnect with a cleanup error.
             logger.debug("Could not release the stream's database connection", exc_info=True)
+
+
+def _stream_tenant_id(user: Any) -> int | None:
+    """The tenant whose wake-ups the stream needs (``None``: a superuser's, every tenant)."""
+    if getattr(user, "is_superuser", False):
+        return None
+    tenant_id = getattr(user, "_photolib_tenant_id", None)
+    return -1 if tenant_id is None else tenant_id  # no tenant: sees nothing, woken by nothing
 
 
 def _not_authenticated() -> HttpResponse:
