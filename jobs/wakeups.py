@@ -14,9 +14,10 @@ One listener per web process (a daemon thread) and any number of streams in it:
 
 A wake-up carries only a tenant id: streams read the events themselves, through the tenant
 scope, so a lost, duplicated or foreign notification costs one query and never leaks an
-event. Streams subscribed while the listener is down, or in the seconds after it
-reconnected, also poll; each stream polls every ``EVENTS_STREAM_SAFETY_POLL_SECONDS``
-whatever happens, so a missed notification delays an event and never loses it.
+event. Streams subscribed while the listener is down, or in the second after it
+reconnected, poll; and the listener wakes every stream every
+``EVENTS_STREAM_SAFETY_POLL_SECONDS`` whatever happens (all at once, so the streams of a
+tenant share one read), so a missed notification delays an event and never loses it.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class Subscription:
         self.key = key
         self.loop = asyncio.get_running_loop()
         self.flag = asyncio.Event()
+        self.woken_at = 0.0  # time.monotonic() of the latest wake-up
 
     @property
     def live(self) -> bool:
@@ -81,11 +83,13 @@ class Subscription:
     def close(self) -> None:
         self.hub.unsubscribe(self)
 
-    def _set(self) -> None:
-        try:
-            self.loop.call_soon_threadsafe(self.flag.set)
-        except RuntimeError:  # The stream's loop is closed: it is going away.
-            pass
+
+def _wake_group(group: list[Subscription]) -> None:
+    """In the streams' loop: mark them woken at one moment and set their flags."""
+    now = time.monotonic()
+    for subscription in group:
+        subscription.woken_at = now
+        subscription.flag.set()
 
 
 class WakeupHub:
@@ -99,6 +103,7 @@ class WakeupHub:
         self._connected = False
         self._connected_at = 0.0
         self._stopping = threading.Event()
+        self._safety_at = 0.0
         self.notifications = 0  # received, for tests and benchmarks
 
     @property
@@ -135,8 +140,16 @@ class WakeupHub:
             else:
                 keys = {*tenant_ids, ALL_TENANTS}
                 targets = [s for key in keys for s in self._subscriptions.get(key, ())]
+        # One callback per event loop sets all of its streams' flags at once, so they all
+        # resume after the same wake-up time and can share one read (``_read_shared``).
+        by_loop: dict[asyncio.AbstractEventLoop, list[Subscription]] = {}
         for subscription in targets:
-            subscription._set()
+            by_loop.setdefault(subscription.loop, []).append(subscription)
+        for loop, group in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_wake_group, group)
+            except RuntimeError:  # The loop is closed: its streams are going away.
+                pass
 
     def _received(self, payload: str) -> None:
         self.notifications += 1
@@ -163,9 +176,17 @@ class WakeupHub:
                 self._connected = False
             self._stopping.wait(RECONNECT_SECONDS)
 
+    def _tick(self) -> None:
+        """Every ``EVENTS_STREAM_SAFETY_POLL_SECONDS``, wake every stream at once: a missed
+        notification is found by one shared read per tenant, not one read per stream."""
+        now = time.monotonic()
+        if now - self._safety_at >= float(settings.EVENTS_STREAM_SAFETY_POLL_SECONDS):
+            self._safety_at = now
+            self.wake(None)
+
     def _on_connected(self) -> None:
         self._connected = True
-        self._connected_at = time.monotonic()
+        self._connected_at = self._safety_at = time.monotonic()
         # Anything may have been committed while no one listened: every stream looks once.
         self.wake(None)
 
@@ -179,6 +200,7 @@ class WakeupHub:
             while not self._stopping.is_set():
                 for notify in conn.notifies(timeout=STOP_CHECK_SECONDS):
                     self._received(notify.payload)
+                self._tick()
                 if time.monotonic() - checked > KEEPALIVE_SECONDS:
                     conn.execute("SELECT 1")  # notice a dead server while idle
                     checked = time.monotonic()
@@ -196,6 +218,7 @@ class WakeupHub:
             checked = time.monotonic()
             while not self._stopping.is_set():
                 message = pubsub.get_message(timeout=STOP_CHECK_SECONDS)
+                self._tick()
                 if message is None:
                     if time.monotonic() - checked > KEEPALIVE_SECONDS:
                         pubsub.ping()
