@@ -292,6 +292,16 @@ SPECTACULAR_SETTINGS = {
 EVENTS_STREAM_POLL_SECONDS = float(os.environ.get("EVENTS_STREAM_POLL_SECONDS", "1"))
 EVENTS_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("EVENTS_STREAM_HEARTBEAT_SECONDS", "15"))
 EVENTS_STREAM_MAX_SECONDS = float(os.environ.get("EVENTS_STREAM_MAX_SECONDS", "3600"))
+# How open streams learn of new events (jobs/wakeups.py): "auto" (PostgreSQL LISTEN/NOTIFY on
+# PostgreSQL, else Redis pub/sub with a Redis broker, else polling), "postgres", "redis" or
+# "poll". Woken streams still look every EVENTS_STREAM_SAFETY_POLL_SECONDS.
+EVENTS_WAKEUP = os.environ.get("EVENTS_WAKEUP", "auto").strip().lower()
+if EVENTS_WAKEUP not in {"auto", "postgres", "redis", "poll"}:
+    raise ImproperlyConfigured("EVENTS_WAKEUP must be auto, postgres, redis or poll")
+EVENTS_WAKEUP_REDIS_URL = os.environ.get("EVENTS_WAKEUP_REDIS_URL") or (
+    Q_BROKER if Q_BROKER != "orm" else "redis://127.0.0.1:6379/0"
+)
+EVENTS_STREAM_SAFETY_POLL_SECONDS = float(os.environ.get("EVENTS_STREAM_SAFETY_POLL_SECONDS", "20"))
 
 # The console shows one line when a job starts, one when it ends, and warnings. django-q2 logs
 # a line per wake-up message at INFO: shown only with PIPELINE_LOG_LEVEL=DEBUG.

@@ -1,7 +1,9 @@
 """The event outbox (SPEC §10): one function writes every event.
 
 Call it inside the transaction of the change it describes, so an event exists exactly when its
-change was committed.
+change was committed. Open streams learn of it on commit (``jobs.wakeups``): on PostgreSQL a
+trigger on the table sends the NOTIFY, so nothing here; with Redis wake-ups the tenant is
+published after the commit.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
+
 from .models import Event, Job
+from .wakeups import redis_publish, wakeup_mode
 
 
 class EventType:
@@ -42,7 +47,7 @@ def event_record(
     job_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Event:
-    return Event.objects.create(
+    event = Event.objects.create(
         tenant_id=tenant_id,
         type=type,
         actor_id=actor_id,
@@ -51,11 +56,21 @@ def event_record(
         job_id=job_id,
         payload=payload or {},
     )
+    _wake_on_commit([tenant_id])
+    return event
 
 
 def events_record_bulk(events: Iterable[Event]) -> list[Event]:
     """Write many unsaved ``Event`` objects in one query (bulk photo changes)."""
-    return Event.objects.bulk_create(list(events), batch_size=500)
+    written = Event.objects.bulk_create(list(events), batch_size=500)
+    _wake_on_commit({event.tenant_id for event in written})
+    return written
+
+
+def _wake_on_commit(tenant_ids: Iterable[int]) -> None:
+    if wakeup_mode() == "redis":
+        ids = list(tenant_ids)
+        transaction.on_commit(lambda: redis_publish(ids))
 
 
 def job_event_payload(job: Job, **extra: Any) -> dict[str, Any]:

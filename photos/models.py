@@ -141,6 +141,18 @@ class Photo(models.Model):
             ),
             models.Index(fields=["taken_at", "basename", "id"], name="photo_taken_order"),
             models.Index(fields=["project", "rating"], name="photo_project_rating"),
+            # ``?pending=true`` in the default order: the few photos a commit would trash, read
+            # in list order without walking the dated rows that are not pending.
+            models.Index(
+                fields=["taken_at", "basename", "id"],
+                condition=PENDING_DELETE_Q,
+                name="photo_pending_taken_order",
+            ),
+            models.Index(
+                fields=["project", "taken_at", "basename", "id"],
+                condition=PENDING_DELETE_Q,
+                name="photo_pending_project_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -176,3 +188,22 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProjectPhotoCounts(models.Model):
+    """How many photos a project has and how many a commit would trash (SPEC §9's counts).
+
+    Kept by database triggers on ``photos_photo`` (migration ``0003``), never by Python: every
+    write path (the ORM, ``QuerySet.update``, bulk inserts, raw SQL, a cascade) moves the
+    counts in the same transaction, so a project list reads them instead of counting photos.
+    A project without a row has no photos yet.
+    """
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="photo_counts"
+    )
+    photo_count = models.BigIntegerField(default=0)
+    pending_delete_count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"project {self.project_id}: {self.photo_count} photo(s)"

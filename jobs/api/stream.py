@@ -1,9 +1,11 @@
 """``GET /api/events/stream``: Server-Sent Events from the outbox (SPEC §10).
 
 An async view, so that under ASGI an open stream costs a coroutine and not a worker thread:
-other requests keep answering with any number of streams open. The ORM is synchronous, so
-each poll runs through ``sync_to_async`` (thread-sensitive: one thread and one database
-connection per open stream, closed when the stream ends).
+other requests keep answering with any number of streams open. An idle stream waits for a
+wake-up from the process's listener (``jobs.wakeups``: PostgreSQL LISTEN/NOTIFY, Redis pub/sub)
+and reads the outbox only then; on SQLite it polls. The ORM is synchronous, so each read runs
+through ``sync_to_async`` on the event loop's shared thread pool: the streams of a process
+share a few database connections, and an open stream holds none of its own.
 
 Every event is sent as ``id:`` (the event id), ``event:`` (its type) and ``data:`` (JSON). A
 client resumes with the ``Last-Event-ID`` header (browsers send it when they reconnect) or
@@ -36,6 +38,7 @@ from django.http import (
 )
 
 from jobs.models import Event
+from jobs.wakeups import hub
 from projects.models import tenant_id_for_user
 
 logger = logging.getLogger(__name__)
@@ -68,7 +71,10 @@ async def stream_authenticate(request: HttpRequest) -> Any:
         parts = header.split()
         if len(parts) != 2 or parts[0].lower() != "token":
             return None
-        return await sync_to_async(_user_for_token)(parts[1])
+        # Under ASGI on the shared pool: a burst of streams (every client reconnecting after
+        # a restart) must not open one database connection each.
+        shared = "wsgi.version" not in request.META
+        return await sync_to_async(_user_for_token, thread_sensitive=not shared)(parts[1])
     user = await request.auser()
     if not user.is_authenticated or not user.is_active:
         return None
@@ -101,6 +107,20 @@ def _fetch(user: Any, after_id: int, gap_ids: list[int]) -> list[Mapping[str, An
     )
 
 
+def _fetch_shared(user: Any, after_id: int, gap_ids: list[int]) -> list[Mapping[str, Any]]:
+    """``_fetch`` on a thread of the loop's shared pool (``thread_sensitive=False``): the
+    streams of a process share the pool's few database connections instead of holding one
+    each (500 open streams would exhaust PostgreSQL's ``max_connections``). A connection that
+    died while idle is replaced once."""
+    from django.db import InterfaceError, OperationalError, connection
+
+    try:
+        return _fetch(user, after_id, gap_ids)
+    except (InterfaceError, OperationalError):
+        connection.close()
+        return _fetch(user, after_id, gap_ids)
+
+
 def _release_connection() -> None:
     close_old_connections()
     from django.db import connection
@@ -114,28 +134,51 @@ def event_format(event: Mapping[str, Any]) -> str:
 
 
 async def event_messages(user: Any, after_id: int, *, once: bool = False) -> AsyncIterator[str]:
-    """Poll the outbox forever (or ``EVENTS_STREAM_MAX_SECONDS``) and yield SSE messages.
+    """Send the outbox's new events forever (or ``EVENTS_STREAM_MAX_SECONDS``) as SSE messages.
 
-    With ``once`` the stream ends after the first poll: under a WSGI server (``runserver``,
+    Where the process has wake-ups (``jobs.wakeups``: PostgreSQL LISTEN/NOTIFY or Redis
+    pub/sub) the stream reads the outbox only when woken (the listener also wakes every
+    stream every ``EVENTS_STREAM_SAFETY_POLL_SECONDS``, and streams of a tenant woken together
+    share one read); an idle stream costs no query, heartbeats included.
+    Without them (SQLite) it polls every ``EVENTS_STREAM_POLL_SECONDS``.
+
+    With ``once`` the stream ends after the first read: under a WSGI server (``runserver``,
     tests) Django buffers an async stream whole, so an endless one would never answer. The
     client then reconnects after ``retry`` with its ``Last-Event-ID``, which is long polling.
     """
     poll = max(float(settings.EVENTS_STREAM_POLL_SECONDS), 0.05)
     heartbeat = max(float(settings.EVENTS_STREAM_HEARTBEAT_SECONDS), 0.1)
     max_seconds = float(settings.EVENTS_STREAM_MAX_SECONDS)
-    fetch = sync_to_async(_fetch)
+    # Under WSGI the one read belongs to the request's own thread and connection.
+    fetch = sync_to_async(_fetch) if once else sync_to_async(_fetch_shared, thread_sensitive=False)
     started = last_write = time.monotonic()
     # Ids below the newest one sent that were not there yet: id -> when to stop looking.
     # SQLite's IMMEDIATE transactions commit in id order, so only other databases need this.
+    # A late transaction's commit sends its own wake-up, so woken streams find it then.
     track_gaps = "sqlite" not in settings.DATABASES["default"]["ENGINE"]
     gaps: dict[int, float] = {}
+    wakeups = None if once else hub()
+    subscription = wakeups.subscribe(_stream_tenant_id(user)) if wakeups else None
     try:
         yield f"retry: {RETRY_MILLISECONDS}\n: stream open\n\n"
+        read, woken = True, False
         while True:
             now = time.monotonic()
-            for gap_id in [g for g, until in gaps.items() if until < now]:
-                del gaps[gap_id]
-            events = await fetch(user, after_id, sorted(gaps))
+            events: list[Mapping[str, Any]] = []
+            if read:
+                for gap_id in [g for g, until in gaps.items() if until < now]:
+                    del gaps[gap_id]
+                if subscription is not None:
+                    subscription.clear()
+                # A woken stream may share a read that began after its wake-up (and so
+                # after the commit); any other read starts afresh.
+                since = time.monotonic()
+                if subscription is not None and woken:
+                    since = subscription.woken_at
+                if once:
+                    events = await fetch(user, after_id, sorted(gaps))
+                else:
+                    events = await _read_shared(fetch, user, after_id, sorted(gaps), since=since)
             chunk = []
             for event in events:
                 event_id = event["id"]
@@ -158,13 +201,71 @@ async def event_messages(user: Any, after_id: int, *, once: bool = False) -> Asy
                 last_write = now
             if once or (max_seconds and now - started >= max_seconds):
                 return
-            if len(events) < BATCH:
+            if len(events) >= BATCH:
+                read, woken = True, False  # more are waiting: read on at once
+            elif subscription is not None and subscription.live:
+                # The listener's safety wake-ups replace a poll of each stream's own.
+                until = last_write + heartbeat
+                if max_seconds:
+                    until = min(until, started + max_seconds)
+                woken = await subscription.wait(until - time.monotonic())
+                read = woken
+            else:
                 await asyncio.sleep(poll)
+                read, woken = True, False
     finally:
+        if subscription is not None:
+            subscription.close()
         try:
             await sync_to_async(_release_connection)()
         except Exception:  # Never mask the client's disconnect with a cleanup error.
             logger.debug("Could not release the stream's database connection", exc_info=True)
+
+
+# Reads in flight in this process, by (loop, tenant, position): one wake-up makes every
+# stream of a tenant read from the same position, and they share one query instead of each
+# running its own (500 streams of a studio: one read, not 500).
+_reads_in_flight: dict[tuple[int, int, int, tuple[int, ...]], tuple[float, asyncio.Future]] = {}
+
+
+async def _read_shared(
+    fetch: Any, user: Any, after_id: int, gap_ids: list[int], *, since: float
+) -> list[Mapping[str, Any]]:
+    """``fetch(user, after_id, gap_ids)``, or the result of a read of the same tenant and
+    position already running that began at or after ``since`` (the stream's wake-up: such a
+    read began after the commit that woke it, so it sees that commit's events)."""
+    tenant_id = _stream_tenant_id(user)
+    if tenant_id is None or tenant_id < 0:  # superusers and the tenantless read alone
+        return await fetch(user, after_id, gap_ids)
+    loop = asyncio.get_running_loop()
+    key = (id(loop), tenant_id, after_id, tuple(gap_ids))
+    running = _reads_in_flight.get(key)
+    if running is not None and running[0] >= since:
+        return await asyncio.shield(running[1])
+    logger.debug("Outbox read of tenant %s after id %s", tenant_id, after_id)
+    future: asyncio.Future = loop.create_future()
+    entry = (time.monotonic(), future)
+    _reads_in_flight[key] = entry
+    try:
+        result = await fetch(user, after_id, gap_ids)
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: no "never retrieved" warning when nobody joined
+        raise
+    else:
+        future.set_result(result)
+        return result
+    finally:
+        if _reads_in_flight.get(key) is entry:
+            del _reads_in_flight[key]
+
+
+def _stream_tenant_id(user: Any) -> int | None:
+    """The tenant whose wake-ups the stream needs (``None``: a superuser's, every tenant)."""
+    if getattr(user, "is_superuser", False):
+        return None
+    tenant_id = getattr(user, "_photolib_tenant_id", None)
+    return -1 if tenant_id is None else tenant_id  # no tenant: sees nothing, woken by nothing
 
 
 def _not_authenticated() -> HttpResponse:
@@ -194,8 +295,12 @@ async def event_stream(request: HttpRequest) -> HttpResponseBase:
             )
         after_id = max(after_id, 0)
     else:
-        after_id = await sync_to_async(_latest_id)(user)
+        shared = "wsgi.version" not in request.META
+        after_id = await sync_to_async(_latest_id, thread_sensitive=not shared)(user)
     under_wsgi = "wsgi.version" in request.META
+    if not under_wsgi:
+        # Give back the connection authentication used: an open stream holds none.
+        await sync_to_async(_release_connection)()
     response = StreamingHttpResponse(
         event_messages(user, after_id, once=under_wsgi),
         content_type="text/event-stream; charset=utf-8",

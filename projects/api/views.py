@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -46,7 +47,6 @@ from photos.api.serializers import (
     RevertReplySerializer,
 )
 from photos.ingest import photo_files_save, upload_finish
-from photos.models import pending_delete_q
 from projects.deletion import project_delete
 from projects.models import Project
 from projects.selectors import project_require_active, tenant_for_user
@@ -62,16 +62,16 @@ from .serializers import (
     UploadSerializer,
 )
 
-PENDING_DELETE_OF_PROJECT = pending_delete_q("photos__")
 # Actions that serialize projects need the counts; the others only the row.
 COUNTED_ACTIONS = {"list", "retrieve", "create", "partial_update", None}
 
 
 def projects_with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
-    """Annotate ``photo_count`` and ``pending_delete_count`` (one grouped query per page)."""
+    """Annotate ``photo_count`` and ``pending_delete_count`` from the counts the database
+    keeps (``ProjectPhotoCounts``): one join on the primary key, never a recount of photos."""
     return queryset.annotate(
-        photo_count=Count("photos"),
-        pending_delete_count=Count("photos", filter=PENDING_DELETE_OF_PROJECT),
+        photo_count=Coalesce(F("photo_counts__photo_count"), 0),
+        pending_delete_count=Coalesce(F("photo_counts__pending_delete_count"), 0),
     )
 
 
