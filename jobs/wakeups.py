@@ -29,7 +29,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import psycopg
+import redis
 from django.conf import settings
+from psycopg.conninfo import make_conninfo
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +194,6 @@ class WakeupHub:
         self.wake(None)
 
     def _listen_postgres(self) -> None:
-        import psycopg
 
         with psycopg.connect(postgres_conninfo(), autocommit=True) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
@@ -206,7 +208,6 @@ class WakeupHub:
                     checked = time.monotonic()
 
     def _listen_redis(self) -> None:
-        import redis
 
         client = redis.Redis.from_url(
             settings.EVENTS_WAKEUP_REDIS_URL, socket_keepalive=True, health_check_interval=30
@@ -233,7 +234,6 @@ class WakeupHub:
 
 def postgres_conninfo() -> str:
     """The libpq connection string of Django's default database."""
-    from psycopg.conninfo import make_conninfo
 
     db: Any = settings.DATABASES["default"]
     params = {
@@ -278,7 +278,6 @@ def hub_stop() -> None:
 
 def redis_publish(tenant_ids: Iterable[int]) -> None:
     """Publish a wake-up for ``tenant_ids`` (Redis mode; call after the commit)."""
-    import redis
 
     ids = sorted(set(tenant_ids))
     if not ids:
@@ -296,7 +295,5 @@ _redis: Any = None
 def _redis_client() -> Any:
     global _redis
     if _redis is None:
-        import redis
-
         _redis = redis.Redis.from_url(settings.EVENTS_WAKEUP_REDIS_URL)
     return _redis

@@ -20,6 +20,7 @@ ENGINE_LAYERS = (
     "exceptions",
     "models",
     "definitions",
+    "wakeups",
     "events",
     "registry",
     "lanes",
