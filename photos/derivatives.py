@@ -309,8 +309,11 @@ def photo_derivatives_generate(
     except OSError as exc:
         if not is_item_os_error(exc):
             raise  # A full disk: the job is retried.
-        # This photo's own file problem (a name the file system refuses): it fails alone.
-        record(_statuses(DerivativeStatus.FAILED, only=only))
+        # This photo's own file problem (a name the file system refuses): it fails alone. A
+        # failed thumbnail pass leaves no preview to come (the preview pass skips the photo),
+        # so both say failed, as for an unreadable original.
+        keep = only if only == imaging.PREVIEW else None
+        record(_statuses(DerivativeStatus.FAILED, only=keep))
         text = os_error_text(exc, root=settings.PHOTOS_ROOT)
         raise ItemFailed(f"{current.basename}: {text}") from exc
 

@@ -433,7 +433,8 @@ def test_an_overlong_row_fails_its_item_not_the_job(api_client, tenant):
     }
     failed = job.items.get(status="failed")
     assert "File name too long" in failed.message
-    assert failed.message.split(": ", 2)[-1].startswith(".preview/.LLLL")
+    # Thumbnails first: the thumbnail's temporary name is the first the file system refuses.
+    assert failed.message.split(": ", 2)[-1].startswith(".thumb/.LLLL")
     assert str(settings.PHOTOS_ROOT) not in failed.message
     assert (folder(project) / f"{LONG}.jpg").exists()
 
