@@ -358,9 +358,7 @@ def test_reprocessing_a_selection_makes_every_thumbnail_before_the_first_preview
         assert derivative(project, "preview", photo.basename).exists()
 
 
-def test_reprocessing_fails_the_item_whose_thumbnail_failed_and_does_the_rest(
-    project, small_sizes
-):
+def test_reprocessing_fails_the_item_whose_thumbnail_failed_and_does_the_rest(project, small_sizes):
     good = make_photo(project, "IMG_good")
     bad = make_photo(project, "IMG_bad")
     write_file(folder(project) / "IMG_bad.jpg", b"\xff\xd8\xff\xe0 not really a JPEG")
