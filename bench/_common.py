@@ -112,7 +112,7 @@ def run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str
 PG_BASE_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 
 
-def create_database(kind: str, *, name: str = "photolib_bench_pipeline") -> str:
+def create_database(kind: str, *, name: str = "") -> str:
     """Create an empty benchmark database and return its URL (before ``django.setup()``).
 
     ``sqlite``: a new file in a temporary folder; ``postgres``: ``name`` dropped and created
@@ -126,6 +126,9 @@ def create_database(kind: str, *, name: str = "photolib_bench_pipeline") -> str:
     if kind != "postgres":
         raise ValueError(kind)
     import psycopg
+
+    # BENCH_PG_DB keeps runs that share one server apart.
+    name = name or os.environ.get("BENCH_PG_DB", "photolib_bench_pipeline")
 
     with psycopg.connect(f"{PG_BASE_URL}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -162,6 +162,9 @@ PIPELINE_STALE_SECONDS = env_int("PIPELINE_STALE_SECONDS", 60)
 # At most one job_progress event per running job per this many seconds (and one at its end).
 PIPELINE_PROGRESS_EVENT_SECONDS = env_int("PIPELINE_PROGRESS_EVENT_SECONDS", 1)
 PIPELINE_WAKE_RESEND_SECONDS = env_int("PIPELINE_WAKE_RESEND_SECONDS", 30)
+# A wake-up sent less than this long ago and not yet taken by a worker makes the next ones
+# unnecessary (jobs.lanes.wake_lane_coalesced); 0 sends one message per enqueue.
+PIPELINE_WAKE_COALESCE_SECONDS = env_int("PIPELINE_WAKE_COALESCE_SECONDS", 5)
 PIPELINE_MAX_ATTEMPTS = env_int("PIPELINE_MAX_ATTEMPTS", 3)
 PIPELINE_RETRY_BASE_SECONDS = env_int("PIPELINE_RETRY_BASE_SECONDS", 10)
 PIPELINE_RETRY_MAX_SECONDS = env_int("PIPELINE_RETRY_MAX_SECONDS", 3600)

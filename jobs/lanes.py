@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, CharField, Q, Value, When
 
@@ -111,6 +112,43 @@ def wake_lane(lane: str) -> None:
         logger.exception("Could not send a wake-up to lane %s; the sweeper will retry", lane)
 
 
+def _awake_key(lane: str) -> str:
+    return f"pipeline:lane-awake:{lane}"
+
+
+def wake_lane_coalesced(lane: str) -> bool:
+    """Wake ``lane`` unless a wake-up sent lately is still pending; whether one was sent.
+
+    The lane's "awake" marker lives in the shared cache (the database on the embedded default,
+    Redis when scaled out, so every web and worker process sees it): ``cache.add`` sets it
+    only if absent, so of many callers one sends the message and the rest send nothing. A
+    worker consumes the marker as it starts draining (``lane_wake_consume``); a job committed
+    before that is claimed by the drain, one committed after it finds the marker gone and
+    sends. A lost message leaves the marker set: it expires after
+    ``PIPELINE_WAKE_COALESCE_SECONDS`` and the sweeper re-sends for jobs left waiting.
+    Never raises.
+    """
+    window = settings.PIPELINE_WAKE_COALESCE_SECONDS
+    if window > 0:
+        try:
+            if not cache.add(_awake_key(lane), 1, timeout=window):
+                return False
+        except Exception:
+            # Without the cache, wake as before: a message too many is harmless.
+            logger.exception("Could not read lane %s's wake-up marker; waking it", lane)
+    wake_lane(lane)
+    return True
+
+
+def lane_wake_consume(lane: str) -> None:
+    """A worker of ``lane`` starts draining: later enqueues must send a fresh wake-up."""
+    try:
+        cache.delete(_awake_key(lane))
+    except Exception:
+        # The marker expires on its own; until then enqueues rely on this drain and the sweeper.
+        logger.exception("Could not clear lane %s's wake-up marker", lane)
+
+
 def wake_lane_on_commit(lane: str) -> None:
-    """Wake ``lane`` once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(lambda: wake_lane(lane))
+    """Wake ``lane`` (coalesced) once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: wake_lane_coalesced(lane))

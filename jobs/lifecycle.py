@@ -68,41 +68,44 @@ def job_claim(
     candidates = claimable_jobs(
         min_priority=min_priority, max_priority=max_priority, task_id=task_id
     )
-    now = timezone.now()
     with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            job = candidates.select_for_update(skip_locked=True, of=("self",)).first()
-            if job is None:
-                return None
-            claimed = Job.objects.filter(pk=job.pk).update(
-                status=JobStatus.RUNNING,
-                worker_id=worker_id,
-                attempts=F("attempts") + 1,
-                started_at=now,
-                heartbeat_at=now,
-                finished_at=None,
-            )
-        else:
-            claimed = 0
-            for job_id in candidates.values_list("pk", flat=True)[:5]:
-                claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-                    status=JobStatus.RUNNING,
-                    worker_id=worker_id,
-                    attempts=F("attempts") + 1,
-                    started_at=now,
-                    heartbeat_at=now,
-                    finished_at=None,
-                )
-                if claimed:
-                    job = Job(pk=job_id)
-                    break
-            if not claimed:
-                return None
-        # Everything the handler needs, read once.
-        job = Job.objects.select_related("tenant", "project", "task").get(pk=job.pk)
+        job = _claim_one(candidates, worker_id=worker_id)
+        if job is None:
+            return None
         job_event(job, EventType.JOB_STARTED, attempt=job.attempts)
         task_job_started(job=job)
     return job
+
+
+def _claim_one(candidates: Any, *, worker_id: str) -> Job | None:
+    """One statement: mark the best candidate running and return its row.
+
+    ``UPDATE … WHERE id = (SELECT id … LIMIT 1) RETURNING *``: on PostgreSQL the subquery
+    skips rows other claims hold (``FOR UPDATE SKIP LOCKED``), so concurrent workers take
+    different jobs without waiting; on SQLite the statement runs under the database's single
+    write lock (IMMEDIATE transactions), and ``status = 'queued'`` in the outer ``WHERE`` is
+    the compare-and-set. The row comes back whole (with ``tenant_id``, ``project_id``,
+    ``task_id``), so no second read is needed; the handler's ``job.tenant`` and
+    ``job.project`` load on first use.
+    """
+    subquery = candidates.values("pk")[:1]
+    if connection.features.has_select_for_update_skip_locked:
+        subquery = subquery.select_for_update(skip_locked=True)
+    sub_sql, sub_params = subquery.query.get_compiler(connection=connection).as_sql()
+    table = connection.ops.quote_name(Job._meta.db_table)
+    fields = Job._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    now = timezone.now()
+    sql = (
+        f"UPDATE {table} SET status = %s, worker_id = %s, attempts = attempts + 1, "
+        "started_at = %s, heartbeat_at = %s, finished_at = NULL "
+        f"WHERE status = %s AND id = ({sub_sql}) RETURNING {columns}"
+    )
+    at = connection.ops.adapt_datetimefield_value(now)
+    params = [JobStatus.RUNNING.value, worker_id, at, at, JobStatus.QUEUED.value, *sub_params]
+    # ``raw`` applies the backend's converters (SQLite keeps datetimes and JSON as text).
+    rows = list(Job.objects.raw(sql, params))
+    return rows[0] if rows else None
 
 
 # --- while running ------------------------------------------------------------------------

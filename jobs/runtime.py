@@ -23,7 +23,12 @@ from django.utils import timezone
 
 from .context import Heartbeat, JobContext
 from .exceptions import JobCanceled, JobLost
-from .lanes import lane_paused, lane_priority_range, wake_lane
+from .lanes import (
+    lane_paused,
+    lane_priority_range,
+    lane_wake_consume,
+    wake_lane,
+)
 from .lifecycle import claimable_jobs, job_claim, job_complete, job_fail, job_mark_canceled
 from .models import Job, JobItem, JobItemStatus, JobStatus, Lane
 from .registry import handler_for
@@ -32,8 +37,14 @@ from .sweeper import sweep_if_due
 logger = logging.getLogger(__name__)
 
 
+# While a drain finds a backlog, it wakes one more worker at most this often.
+PEER_WAKE_SECONDS = 1.0
+
+
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    """``host:pid:thread``; ``PIPELINE_WORKER_HOST`` names the host part (containers share names)."""
+    host = os.environ.get("PIPELINE_WORKER_HOST") or socket.gethostname()
+    return f"{host}:{os.getpid()}:{threading.get_ident()}"
 
 
 def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
@@ -45,6 +56,10 @@ def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
     ran = 0
     wid = worker_id()
     paused_checked_at = -1.0
+    peer_woken_at = float("-inf")
+    # Every job committed before this point is claimed by the loop below; later enqueues see
+    # no pending wake-up and send one.
+    lane_wake_consume(lane)
     try:
         while time.monotonic() < deadline:
             # Pausing takes effect within a second; no query per job for it.
@@ -57,6 +72,13 @@ def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
                 if not _wait_for_backoff(lane, deadline):
                     break
                 continue
+            if ran and time.monotonic() - peer_woken_at >= PEER_WAKE_SECONDS:
+                # A backlog: wake one more worker (of any host), which does the same, so idle
+                # workers join one by one while enqueues send no message per job. Repeat it
+                # while the backlog lasts: a busy cluster's pusher may hold the message
+                # itself (django-q2 prefetches), and the marker would then block a new one.
+                wake_lane(lane)
+                peer_woken_at = time.monotonic()
             run_job(job, worker_id=wid)
             ran += 1
         else:

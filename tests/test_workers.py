@@ -193,3 +193,35 @@ def test_paused_lane_claims_nothing_until_resumed(workers, tenant):
     assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
     lane_set_paused(lane="default", paused=False)
     wait_for(lambda: Job.objects.filter(pk=job.pk, status="completed").exists(), what="job done")
+
+
+def test_jobs_enqueued_one_by_one_while_a_worker_drains_all_run_once(workers, tenant):
+    # No sweeper runs here (the fixture drops the schedules): the coalesced wake-ups alone
+    # must leave no job stranded.
+    workers.start(lanes=("default",))
+    jobs = [job_enqueue(tenant=tenant, type="test_noop", priority=50)[0] for _ in range(150)]
+    wait_for(
+        lambda: Job.objects.filter(status="completed").count() == len(jobs),
+        timeout=120,
+        what="every job done",
+    )
+    started = Event.objects.filter(type=EventType.JOB_STARTED).values_list("job_id", flat=True)
+    assert sorted(started) == sorted(job.pk for job in jobs)
+
+
+def test_a_lost_coalesced_wake_up_is_repaired_by_the_sweeper(workers, tenant):
+    from jobs.lanes import wake_lane_coalesced
+
+    with _messages_dropped():
+        assert wake_lane_coalesced("default")  # the marker says awake; the message is lost
+    job = job_enqueue(tenant=tenant, type="test_noop", priority=50)[0]
+    assert _queued_messages("default") == 0, "the enqueue relied on the pending wake-up"
+    workers.start(lanes=("default",))
+    assert sweep(resend_after_seconds=0)["woken"] == {"default": 1}
+    wait_for(lambda: Job.objects.filter(pk=job.pk, status="completed").exists(), what="job done")
+
+
+def _messages_dropped():
+    from unittest import mock
+
+    return mock.patch("django_q.tasks.async_task")

@@ -3,7 +3,7 @@
 import pytest
 from django.db import transaction
 
-from jobs import lanes
+from jobs import lanes, sweeper
 from jobs.enqueue import job_enqueue
 from jobs.lanes import (
     lane_expression,
@@ -11,9 +11,11 @@ from jobs.lanes import (
     lane_priority_range,
     lane_q,
     lane_set_paused,
+    lane_wake_consume,
     lanes_paused,
 )
 from jobs.models import Job, Lane
+from jobs.sweeper import sweep
 
 
 @pytest.mark.parametrize("threshold", [90, 60])
@@ -65,4 +67,49 @@ def test_pause_and_resume(db, monkeypatch):
     assert woken == []
     lane_set_paused(lane=Lane.DEFAULT, paused=False)
     assert lanes_paused() == {Lane.PRIORITY: False, Lane.DEFAULT: False}
+    assert woken == [Lane.DEFAULT]
+
+
+def _enqueue_committed(tenant, capture, priority: int = 10) -> None:
+    with capture(execute=True):
+        job_enqueue(tenant=tenant, type="test_noop", priority=priority)
+
+
+def test_a_pending_wake_up_makes_more_unnecessary_until_a_worker_takes_it(
+    tenant, monkeypatch, django_capture_on_commit_callbacks
+):
+    woken: list[str] = []
+    monkeypatch.setattr(lanes, "wake_lane", woken.append)
+    for _ in range(5):
+        _enqueue_committed(tenant, django_capture_on_commit_callbacks)
+    assert woken == [Lane.DEFAULT]
+    _enqueue_committed(tenant, django_capture_on_commit_callbacks, priority=95)
+    assert woken == [Lane.DEFAULT, Lane.PRIORITY], "each lane has its own marker"
+    lane_wake_consume(Lane.DEFAULT)  # a worker started draining
+    _enqueue_committed(tenant, django_capture_on_commit_callbacks)
+    assert woken == [Lane.DEFAULT, Lane.PRIORITY, Lane.DEFAULT]
+
+
+def test_without_a_coalescing_window_every_enqueue_wakes(
+    tenant, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.PIPELINE_WAKE_COALESCE_SECONDS = 0
+    woken: list[str] = []
+    monkeypatch.setattr(lanes, "wake_lane", woken.append)
+    for _ in range(3):
+        _enqueue_committed(tenant, django_capture_on_commit_callbacks)
+    assert woken == [Lane.DEFAULT] * 3
+
+
+def test_a_lost_coalesced_wake_up_is_resent_by_the_sweeper(
+    tenant, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    woken: list[str] = []
+    monkeypatch.setattr(lanes, "wake_lane", woken.append)
+    monkeypatch.setattr(sweeper, "wake_lane", woken.append)
+    assert lanes.wake_lane_coalesced(Lane.DEFAULT)
+    woken.clear()  # that message is lost: the marker says awake, no message exists
+    _enqueue_committed(tenant, django_capture_on_commit_callbacks)
+    assert woken == []
+    assert sweep(resend_after_seconds=0)["woken"] == {Lane.DEFAULT: 1}
     assert woken == [Lane.DEFAULT]

@@ -191,3 +191,16 @@ def test_fresh_running_jobs_are_not_stale(tenant):
     enqueue(tenant, 50)
     job_claim(worker_id="alive")
     assert jobs_requeue_stale(stale_seconds=60) == []
+
+
+def test_claim_is_one_update_and_the_started_event(tenant, django_assert_num_queries):
+    job = enqueue(tenant, 50)
+    with django_assert_num_queries(4) as ctx:  # savepoint, UPDATE … RETURNING, event, release
+        claimed = job_claim(worker_id="w")
+    statements = [q["sql"].lstrip().split()[0].upper() for q in ctx.captured_queries]
+    assert statements.count("UPDATE") == 1
+    assert statements.count("SELECT") == 0
+    assert claimed.pk == job.pk
+    assert claimed.tenant_id == tenant.pk
+    assert claimed.payload == job.payload
+    assert claimed.created_at == Job.objects.get(pk=job.pk).created_at
