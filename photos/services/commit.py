@@ -8,6 +8,7 @@ Reverting is a pure database change: keep flags go back to availability.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from jobs.constants import MAX_ITEMS_PER_JOB
-from jobs.events import EventType, event_record, events_record_bulk
+from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
@@ -392,42 +393,30 @@ def project_revert(*, user: Any, project: Project | int) -> Reverted:
     return _revert(user, [project], [])
 
 
-# --- the per-photo work of file_removal ---------------------------------------------------
+# --- the per-photo work of file_removal, written in batches -------------------------------
+
+# A photo's outcome in a batch: the item's message when it is done, or the skip / failure.
+RemovalOutcome = str | ItemSkipped | ItemFailed
 
 
-def photo_file_removal(
-    *,
-    tenant_id: int,
-    photo_id: int | None,
-    project_id: int | None = None,
-    job_id: int | None = None,
-    index: FolderIndex | None = None,
-) -> tuple[str, int | None]:
-    """Trash one photo's discarded JPG and/or RAW files and update or delete its row.
+@dataclass
+class _RowChange:
+    """What one photo's row needs once its files are in the trash."""
 
-    Sidecars (``storage.sidecar_bases``) go to the trash only with the photo's last original;
-    while any original stays, they stay.
+    photo: Photo
+    delete: bool
+    changed: dict[str, Any]
+    payload: dict[str, Any]
+    message: str
 
-    Returns ``(message, project_id touched)``. Raises ``ItemSkipped`` when there is nothing to
-    do (the photo is gone, moved out of ``project_id``, archived, or no longer pending).
 
-    Order keeps every original in the folder or in ``.trash/`` at every instant: each file is
-    renamed into the trash, then derivatives are removed, then the row is written (the caller
-    commits it with the item). A rerun after a crash finds the trashed files gone from the
-    folder, counts them as done and finishes the row. The row is re-read here, so a keep flag
-    changed after the commit started is honoured.
+def _photo_files_remove(
+    photo: Photo | None, *, project_id: int | None, index: FolderIndex | None
+) -> _RowChange:
+    """Trash one photo's discarded files; return the row change, writing nothing in the DB.
 
-    ``index`` is the job's ``FolderIndex``: the folder is then listed once per job instead of
-    twice per photo, and the files trashed here are recorded in it. Without one (``None``)
-    each lookup scans the folder.
+    Raises ``ItemSkipped`` / ``ItemFailed`` for this photo only.
     """
-    photo = (
-        Photo.objects.select_related("project__tenant")
-        .filter(pk=photo_id, project__tenant_id=tenant_id)
-        .first()
-        if photo_id is not None
-        else None
-    )
     if photo is None:
         raise ItemSkipped("The photo no longer exists.")
     if project_id is not None and photo.project_id != project_id:
@@ -487,16 +476,13 @@ def photo_file_removal(
     left = originals(folder, photo.basename, index=index)  # after the recorded removals
     base = {"photo_id": photo.pk, "project_id": project.pk, "basename": photo.basename}
     if not left.all:
-        photo.delete()
-        event_record(
-            tenant_id=tenant_id,
-            type=EventType.ITEM_REMOVED,
-            project_id=project.pk,
-            job_id=job_id,
+        return _RowChange(
+            photo=photo,
+            delete=True,
+            changed={},
             payload={**base, "trashed": trashed},
+            message=f"Trashed {len(trashed)} file(s); no file left, photo removed.",
         )
-        return f"Trashed {len(trashed)} file(s); no file left, photo removed.", project.pk
-
     fields: dict[str, Any] = {
         "jpg_available": bool(left.jpg),
         "raw_available": bool(left.raw),
@@ -511,13 +497,110 @@ def photo_file_removal(
         fields["thumbnail_status"] = DerivativeStatus.PENDING
         fields["preview_status"] = DerivativeStatus.PENDING
     changed = {k: v for k, v in fields.items() if getattr(photo, k) != v}
-    Photo.objects.filter(pk=photo.pk).update(**changed, updated_at=timezone.now())
-    event_record(
-        tenant_id=tenant_id,
-        type=EventType.ITEM,
-        project_id=project.pk,
-        photo_id=photo.pk,
-        job_id=job_id,
+    return _RowChange(
+        photo=photo,
+        delete=False,
+        changed=changed,
         payload={**base, **changed, "trashed": trashed},
+        message=f"Trashed {len(trashed)} file(s).",
     )
-    return f"Trashed {len(trashed)} file(s).", project.pk
+
+
+def _row_changes_write(changes: list[_RowChange], *, tenant_id: int, job_id: int | None) -> None:
+    """Write a batch's rows and events with a fixed number of statements.
+
+    Rows that changed the same fields share one ``bulk_update`` of exactly those fields, so a
+    field this commit did not change is never written back with the value read before it.
+    """
+    now = timezone.now()
+    deleted = [c.photo.pk for c in changes if c.delete]
+    if deleted:
+        Photo.objects.filter(pk__in=deleted).delete()
+    groups: dict[tuple[str, ...], list[Photo]] = {}
+    for change in changes:
+        if change.delete:
+            continue
+        for field, value in change.changed.items():
+            setattr(change.photo, field, value)
+        change.photo.updated_at = now
+        groups.setdefault(tuple(sorted(change.changed)), []).append(change.photo)
+    for fields, photos in groups.items():
+        Photo.objects.bulk_update(photos, [*fields, "updated_at"])
+    events_record_bulk(
+        Event(
+            tenant_id=tenant_id,
+            type=EventType.ITEM_REMOVED if c.delete else EventType.ITEM,
+            project_id=c.photo.project_id,
+            # A removed row's event carries its id in the payload only: the row is gone.
+            photo_id=None if c.delete else c.photo.pk,
+            job_id=job_id,
+            payload=c.payload,
+        )
+        for c in changes
+    )
+
+
+def photos_file_removal(
+    *,
+    tenant_id: int,
+    photo_ids: list[int],
+    project_id: int | None = None,
+    job_id: int | None = None,
+    index: FolderIndex | None = None,
+) -> dict[int, RemovalOutcome]:
+    """Trash the discarded JPG and/or RAW files of a batch of photos; update or delete their rows.
+
+    Returns each photo id's outcome: the message of a photo done, or the ``ItemSkipped`` /
+    ``ItemFailed`` of a photo skipped (gone, moved out of ``project_id``, archived, no longer
+    pending) or failed (a file that cannot be trashed, a missing folder). Sidecars
+    (``storage.sidecar_bases``) go to the trash only with the photo's last original.
+
+    Files first, rows last: every photo's files are renamed into the trash (each a single
+    rename, so every original is in its folder or in ``.trash/`` at every instant), then the
+    batch's rows and events are written in a few statements. The caller commits them with the
+    items' statuses in one transaction. A crash in between leaves files in the trash whose rows
+    still list them: the retry re-reads the rows, finds those files gone from the folder,
+    counts them as done (never trashing anything twice) and finishes the rows. The rows are
+    read when the batch starts, so a keep flag changed after the commit started is honoured.
+
+    ``index`` is the job's ``FolderIndex``: the folder is then listed once per job, and the
+    files trashed here are recorded in it. Without one (``None``) each lookup scans the folder.
+    """
+    wanted = list(dict.fromkeys(photo_ids))
+    photos = Photo.objects.select_related("project__tenant").filter(project__tenant_id=tenant_id)
+    found = photos.in_bulk(wanted)
+    outcomes: dict[int, RemovalOutcome] = {}
+    changes: list[_RowChange] = []
+    for photo_id in wanted:
+        try:
+            change = _photo_files_remove(found.get(photo_id), project_id=project_id, index=index)
+        except (ItemSkipped, ItemFailed) as exc:
+            outcomes[photo_id] = exc
+            continue
+        changes.append(change)
+        outcomes[photo_id] = change.message
+    _row_changes_write(changes, tenant_id=tenant_id, job_id=job_id)
+    return outcomes
+
+
+def photo_file_removal(
+    *,
+    tenant_id: int,
+    photo_id: int | None,
+    project_id: int | None = None,
+    job_id: int | None = None,
+    index: FolderIndex | None = None,
+) -> tuple[str, int | None]:
+    """``photos_file_removal`` of one photo: returns ``(message, project_id touched)``.
+
+    Raises the photo's ``ItemSkipped`` / ``ItemFailed``.
+    """
+    if photo_id is None:
+        raise ItemSkipped("The photo no longer exists.")
+    project = Photo.objects.filter(pk=photo_id).values_list("project_id", flat=True).first()
+    outcome = photos_file_removal(
+        tenant_id=tenant_id, photo_ids=[photo_id], project_id=project_id, job_id=job_id, index=index
+    )[photo_id]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome, project

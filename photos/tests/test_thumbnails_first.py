@@ -276,7 +276,7 @@ def test_committing_the_jpg_away_remakes_the_derivatives_from_the_raw(user, proj
         row = Photo.objects.get(pk=photo.pk)
         statuses[job.type] = (row.thumbnail_status, row.preview_status)
 
-    _, body = project_commit(user=user, project=project)
+    project_commit(user=user, project=project)
     drain(on_job=after)
 
     # Visible throughout: pending (never not_supported) until the RAW's derivatives exist.
@@ -302,12 +302,12 @@ def test_a_moved_raw_only_photo_gets_its_derivatives(user, project, small_sizes)
     )
     write_file(folder(project) / "R_1.dng", dng_bytes(raw_size=(400, 300), preview_size=(320, 240)))
     assert photo.thumbnail_status == PENDING
-    _, body = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
+    started = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
     drain()
     row = Photo.objects.get(pk=photo.pk)
     assert row.project_id == dest.pk
     assert (row.thumbnail_status, row.preview_status) == (GENERATED, GENERATED)
-    assert Job.objects.filter(task_id=body["task_id"], type="generate_derivatives").exists()
+    assert Job.objects.filter(task_id=started.task_id, type="generate_derivatives").exists()
     assert size_of(derivative(dest, "thumb", "R_1")) == (100, 75)
 
 
