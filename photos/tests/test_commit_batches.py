@@ -35,10 +35,7 @@ def trash(project) -> list[str]:
 
 def raw_discarded(project, count: int, *, prefix: str) -> list[Photo]:
     """Photos with a kept JPG and a discarded RAW (the row stays, availability changes)."""
-    return [
-        make_photo(project, f"{prefix}{i:04d}", raw=True, keep_raw=False)
-        for i in range(count)
-    ]
+    return [make_photo(project, f"{prefix}{i:04d}", raw=True, keep_raw=False) for i in range(count)]
 
 
 def file_removal_statements(user, project) -> int:
