@@ -127,6 +127,7 @@ def create_database(kind: str, *, name: str = "photolib_bench_pipeline") -> str:
         raise ValueError(kind)
     import psycopg
 
+    name = os.environ.get("BENCH_PG_DB", name)  # one machine, several benchmarks at once
     with psycopg.connect(f"{PG_BASE_URL}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -411,11 +412,16 @@ class _RowChange:
 
 
 def _photo_files_remove(
-    photo: Photo | None, *, project_id: int | None, index: FolderIndex | None
+    photo: Photo | None,
+    *,
+    project_id: int | None,
+    index: FolderIndex | None,
+    folders: dict[int, Path],
 ) -> _RowChange:
     """Trash one photo's discarded files; return the row change, writing nothing in the DB.
 
-    Raises ``ItemSkipped`` / ``ItemFailed`` for this photo only.
+    Raises ``ItemSkipped`` / ``ItemFailed`` for this photo only. ``folders`` holds the batch's
+    project folders, checked (containment, present) once per batch.
     """
     if photo is None:
         raise ItemSkipped("The photo no longer exists.")
@@ -430,11 +436,15 @@ def _photo_files_remove(
     drop_jpg = photo.jpg_available and not photo.keep_jpg
     drop_raw = photo.raw_available and not photo.keep_raw
     try:
-        folder = project_dir(project)
-        derivatives = [
-            thumbnail_path(project, photo.basename),
-            preview_path(project, photo.basename),
-        ]
+        folder = folders.get(project.pk)
+        if folder is None:
+            folder = folders[project.pk] = project_dir(project)
+        # Only a photo losing its JPG loses its derivatives: build (and check) their paths then.
+        derivatives = (
+            [thumbnail_path(project, photo.basename), preview_path(project, photo.basename)]
+            if drop_jpg
+            else []
+        )
     except UnsafePath as exc:
         raise ItemFailed(str(exc)) from exc
     if not folder.is_dir():
@@ -450,9 +460,8 @@ def _photo_files_remove(
             gone.append(name)  # Trashed now, or already gone (None): out of the folder.
             if target is not None:
                 trashed.append({"file": name, "trash": target})
-        if drop_jpg:
-            for path in derivatives:
-                unlink_quietly(path)
+        for path in derivatives:
+            unlink_quietly(path)
         if index is not None:
             index.record(folder, removed=gone)  # our own renames: no rescan for the lookup
         left = originals(folder, photo.basename, index=index)
@@ -509,23 +518,20 @@ def _photo_files_remove(
 def _row_changes_write(changes: list[_RowChange], *, tenant_id: int, job_id: int | None) -> None:
     """Write a batch's rows and events with a fixed number of statements.
 
-    Rows that changed the same fields share one ``bulk_update`` of exactly those fields, so a
-    field this commit did not change is never written back with the value read before it.
+    Rows that take the same new values (most of a batch: the discarded class gone, its keep
+    flag off) share one ``UPDATE`` of exactly those fields, so a field this commit did not
+    change is never written back with the value read before it.
     """
     now = timezone.now()
     deleted = [c.photo.pk for c in changes if c.delete]
     if deleted:
         Photo.objects.filter(pk__in=deleted).delete()
-    groups: dict[tuple[str, ...], list[Photo]] = {}
+    groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
     for change in changes:
-        if change.delete:
-            continue
-        for field, value in change.changed.items():
-            setattr(change.photo, field, value)
-        change.photo.updated_at = now
-        groups.setdefault(tuple(sorted(change.changed)), []).append(change.photo)
-    for fields, photos in groups.items():
-        Photo.objects.bulk_update(photos, [*fields, "updated_at"])
+        if not change.delete:
+            groups.setdefault(tuple(sorted(change.changed.items())), []).append(change.photo.pk)
+    for values, ids in groups.items():
+        Photo.objects.filter(pk__in=ids).update(**dict(values), updated_at=now)
     events_record_bulk(
         Event(
             tenant_id=tenant_id,
@@ -571,9 +577,12 @@ def photos_file_removal(
     found = photos.in_bulk(wanted)
     outcomes: dict[int, RemovalOutcome] = {}
     changes: list[_RowChange] = []
+    folders: dict[int, Path] = {}
     for photo_id in wanted:
         try:
-            change = _photo_files_remove(found.get(photo_id), project_id=project_id, index=index)
+            change = _photo_files_remove(
+                found.get(photo_id), project_id=project_id, index=index, folders=folders
+            )
         except (ItemSkipped, ItemFailed) as exc:
             outcomes[photo_id] = exc
             continue
