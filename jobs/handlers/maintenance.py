@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 
@@ -59,8 +60,9 @@ def _each_project(
         ctx.check_cancel()
         try:
             if skip is not None and skip(project):
+                # No progress write per skipped project: the next project worked on, or the
+                # end of the loop, reports it.
                 skipped += 1
-                ctx.progress(index + 1)
                 continue
             work(project, report)
         except (JobCanceled, JobLost):
@@ -70,6 +72,7 @@ def _each_project(
             ctx.unit_failed(f"project {project.pk} ({project.folder}): {exc}")
             report.add(Change(ctx.job.type, "error", where(project), "", str(exc)))
         ctx.progress(index + 1)
+    ctx.progress(len(projects))
     ctx.log("%s (%d unchanged project(s) skipped)", report.summary(), skipped)
     return report
 
@@ -116,7 +119,7 @@ def trash_maintenance(ctx: JobContext) -> None:
     skip = None
     if _fingerprints(ctx, []) is not None:
         # Walk a trash only when an entry is due or the trash changed since the last walk.
-        skip = fingerprint.trash_unchanged
+        skip = partial(fingerprint.trash_unchanged, roots={})
     _each_project(ctx, work, skip=skip, projects=projects)
 
 

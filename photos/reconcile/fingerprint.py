@@ -26,12 +26,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Max
 
 from photos import storage
-from photos.fsrules import TRASH_DIR, UnsafePath
+from photos.fsrules import TRASH_DIR, UnsafePath, check_name
 from photos.models import Photo
 from projects.models import Project
 
@@ -42,6 +43,20 @@ def _stat(path: Any) -> os.stat_result | None:
     try:
         return os.stat(path, follow_symlinks=False)
     except OSError:
+        return None
+
+
+def _folder(project: Project, roots: dict[int, Path] | None) -> Path | None:
+    """The project folder's path, only to be ``stat``ed (never followed): the name checks
+    suffice, without the path resolution of ``storage.project_dir``."""
+    try:
+        root = roots.get(project.tenant_id) if roots is not None else None
+        if root is None:
+            root = storage.tenant_root(project.tenant.slug)
+            if roots is not None:
+                roots[project.tenant_id] = root
+        return root / check_name(project.folder, what="project folder")
+    except UnsafePath:
         return None
 
 
@@ -61,14 +76,17 @@ def rows_fingerprints(project_ids: Iterable[int]) -> dict[int, list[Any]]:
 
 
 def project_fingerprint(
-    project: Project, rows: dict[int, list[Any]], *, now: float | None = None
+    project: Project,
+    rows: dict[int, list[Any]],
+    *,
+    now: float | None = None,
+    roots: dict[int, Path] | None = None,
 ) -> dict[str, Any] | None:
     """The project's fingerprint now, or ``None`` when it cannot be trusted (a missing or
     unsafe folder, or one changed within ``FRESH_SECONDS``)."""
     now = time.time() if now is None else now
-    try:
-        folder = storage.project_dir(project)
-    except UnsafePath:
+    folder = _folder(project, roots)
+    if folder is None:
         return None
     folder_stat = _stat(folder)
     if folder_stat is None or _fresh(folder_stat, now):
@@ -90,9 +108,10 @@ class Fingerprints:
     def __init__(self, projects: list[Project], *, full: bool = False) -> None:
         self.full = full
         self._rows = rows_fingerprints(p.pk for p in projects) if not full else {}
+        self._roots: dict[int, Path] = {}
 
     def now(self, project: Project) -> dict[str, Any] | None:
-        return None if self.full else project_fingerprint(project, self._rows)
+        return None if self.full else project_fingerprint(project, self._rows, roots=self._roots)
 
     def unchanged(self, project: Project) -> bool:
         """Whether the project was fully checked in exactly its current state."""
@@ -124,18 +143,19 @@ def _store(project: Project, **values: Any) -> None:
     project.checked_fingerprint = fingerprint
 
 
-def trash_unchanged(project: Project, *, now: float | None = None) -> bool:
+def trash_unchanged(
+    project: Project, *, now: float | None = None, roots: dict[int, Path] | None = None
+) -> bool:
     """Whether the purge can skip the project: ``.trash/`` unchanged since the last walk and
     nothing in it due yet."""
     now = time.time() if now is None else now
     stored = (project.checked_fingerprint or {}).get("trash")
     if not stored:
         return False
-    try:
-        trash = storage.project_dir(project) / TRASH_DIR
-    except UnsafePath:
+    folder = _folder(project, roots)
+    if folder is None:
         return False
-    stat = _stat(trash)
+    stat = _stat(folder / TRASH_DIR)
     mtime = stat.st_mtime_ns if stat is not None else None
     due = stored.get("due")
     return stored.get("mtime_ns") == mtime and (due is None or due > now)
