@@ -438,8 +438,13 @@ def _photo_files_remove(
     try:
         folder = folders.get(project.pk)
         if folder is None:
+            # Once per project and batch: the folder stays inside the tenant root, and
+            # .thumb/.preview are real folders (a photo keeping its JPG fails on a linked
+            # .thumb too: nothing of a project with an unsafe system folder moves).
+            thumbnail_path(project, photo.basename)
+            preview_path(project, photo.basename)
             folder = folders[project.pk] = project_dir(project)
-        # Only a photo losing its JPG loses its derivatives: build (and check) their paths then.
+        # Only a photo losing its JPG loses its derivatives: build their paths then.
         derivatives = (
             [thumbnail_path(project, photo.basename), preview_path(project, photo.basename)]
             if drop_jpg
