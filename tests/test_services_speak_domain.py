@@ -17,7 +17,7 @@ SERVICE_MODULES = sorted(
     [
         *(ROOT / "photos" / "services").glob("*.py"),
         ROOT / "photos" / "ingest.py",
-        ROOT / "photos" / "reconcile.py",
+        *(ROOT / "photos" / "reconcile").glob("*.py"),
         ROOT / "projects" / "services.py",
         ROOT / "projects" / "selectors.py",
         ROOT / "projects" / "deletion.py",
