@@ -176,6 +176,11 @@ PIPELINE_TRASH_TTL_SECONDS = env_int("PIPELINE_TRASH_TTL_SECONDS", 24 * 3600)
 PIPELINE_EVENT_RETENTION_DAYS = env_int("PIPELINE_EVENT_RETENTION_DAYS", 30)
 PIPELINE_JOB_RETENTION_DAYS = env_int("PIPELINE_JOB_RETENTION_DAYS", 30)
 PIPELINE_MANIFEST_CHUNK = env_int("PIPELINE_MANIFEST_CHUNK", 2000)
+# Photos per transaction of a commit (file_removal): files of a batch move, then its rows commit.
+PIPELINE_COMMIT_BATCH = env_int("PIPELINE_COMMIT_BATCH", 100)
+# Check every project in maintenance_global, changed or not (network filesystems whose folder
+# mtimes cannot be trusted); `manage.py maintenance --full` does it for one run.
+PIPELINE_MAINTENANCE_FULL = env_bool("PIPELINE_MAINTENANCE_FULL", False)
 PIPELINE_THUMB_SIZE = env_int("PIPELINE_THUMB_SIZE", 800)
 PIPELINE_THUMB_QUALITY = env_int("PIPELINE_THUMB_QUALITY", 50)
 PIPELINE_PREVIEW_SIZE = env_int("PIPELINE_PREVIEW_SIZE", 5000)

@@ -139,6 +139,9 @@ class Project(models.Model):
     # Files in the folder that are neither originals nor sidecars, as folder_check last counted
     # them: never moved by the system, shown so the user can deal with them.
     unaccepted_files = models.PositiveIntegerField(default=0)
+    # What the folder and rows looked like when maintenance last checked them in full, so an
+    # unchanged project is skipped (photos.reconcile.fingerprint).
+    checked_fingerprint = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

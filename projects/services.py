@@ -215,21 +215,29 @@ def tenant_user_ensure(
 
 
 def maintenance_start(
-    *, tenant: Tenant, project: Project | None = None, source: str
+    *, tenant: Tenant, project: Project | None = None, source: str, full: bool = False
 ) -> StartedTask:
     """Start ``maintenance`` of one active project, or ``maintenance_global`` of the tenant.
 
     The one rule set of every trigger (API, admin, command, discovery, schedules through
     ``source``): single flight (``TaskAlreadyRunning`` when one is queued or running for the
     tenant, and project), ``ProjectArchived`` for an archived project, ``PipelineError`` for a
-    project of another tenant.
+    project of another tenant. ``full``: check every project of a ``maintenance_global``, even
+    those unchanged since their last check (``photos.reconcile.fingerprint``).
     """
     if project is not None:
         if project.tenant_id != tenant.pk:
             raise PipelineError(f"Project {project.pk} belongs to another tenant.")
         project_require_active(project)
     task_type = "maintenance" if project is not None else "maintenance_global"
-    return start_task(task_type, tenant, project=project, source=source, single_flight=True)
+    return start_task(
+        task_type,
+        tenant,
+        project=project,
+        source=source,
+        single_flight=True,
+        payload={"full": True} if full else None,
+    )
 
 
 def discovery_start(*, tenant: Tenant, source: str) -> StartedTask:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
+
 from jobs.context import JobContext
 from jobs.events import events_record_bulk
-from jobs.exceptions import PipelineError
+from jobs.exceptions import ItemSkipped, PipelineError
 from jobs.models import JobItem, Scope
 from jobs.registry import handler
-from photos.services.commit import pending_changes_events, photo_file_removal
+from photos.services.commit import RemovalOutcome, pending_changes_events, photos_file_removal
 from photos.services.move import photo_move_files
 from photos.storage import FolderIndex
 
@@ -24,7 +26,11 @@ MOVE_PLAN_PREFIX = "move-plan:"
 
 @handler("file_removal")
 def file_removal(ctx: JobContext) -> None:
-    """Trash the discarded files of each item's photo; the item and its row commit together."""
+    """Trash the discarded files of the items' photos, a batch at a time.
+
+    Each batch's files move first; its rows, events and item statuses then commit together
+    (``photos_file_removal``, ``JobContext.each_batch``).
+    """
     if not ctx.has_items():
         ctx.log("No items: nothing to remove.")
         return
@@ -32,19 +38,25 @@ def file_removal(ctx: JobContext) -> None:
     touched: set[int] = set()
     index = FolderIndex()
 
-    def one(item: JobItem) -> str:
-        message, photo_project = photo_file_removal(
+    def batch(items: list[JobItem]) -> dict[int, RemovalOutcome]:
+        outcomes = photos_file_removal(
             tenant_id=ctx.job.tenant_id,
-            photo_id=item.photo_id,
+            photo_ids=[i.photo_id for i in items if i.photo_id is not None],
             project_id=project_id,
             job_id=ctx.job.pk,
             index=index,
         )
-        if photo_project is not None:
-            touched.add(photo_project)
-        return message
+        by_item: dict[int, RemovalOutcome] = {}
+        for item in items:
+            outcome = outcomes.get(item.photo_id) if item.photo_id is not None else None
+            if outcome is None:
+                outcome = ItemSkipped("The photo no longer exists.")
+            elif isinstance(outcome, str) and item.photo is not None:
+                touched.add(item.photo.project_id)
+            by_item[item.pk] = outcome
+        return by_item
 
-    ctx.each_item(one, atomic=True)
+    ctx.each_batch(batch, size=settings.PIPELINE_COMMIT_BATCH)
     if touched:
         events_record_bulk(
             pending_changes_events(

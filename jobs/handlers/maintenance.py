@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
+
+from django.conf import settings
 
 from jobs.context import JobContext
 from jobs.exceptions import JobCanceled, JobLost, PipelineError, TaskAlreadyRunning
+from jobs.models import Scope
 from jobs.registry import handler
-from photos.reconcile import arrivals, availability, cleaning, duplicates, trash
+from photos.reconcile import arrivals, availability, cleaning, duplicates, fingerprint, trash
+from photos.reconcile.fingerprint import Fingerprints
 from projects import maintenance
 from projects.models import Project
 from projects.reporting import Change, Report, where
@@ -30,22 +35,35 @@ from projects.services import maintenance_start
 logger = logging.getLogger(__name__)
 
 
+def _fingerprints(ctx: JobContext, projects: list[Project]) -> Fingerprints | None:
+    """The fingerprints of a global job's projects; ``None`` (check everything) for a project
+    or photo-set job, and with ``payload["full"]`` (``manage.py maintenance --full``)."""
+    if ctx.scope != Scope.GLOBAL or ctx.payload.get("full") or settings.PIPELINE_MAINTENANCE_FULL:
+        return None
+    return Fingerprints(projects)
+
+
 def _each_project(
     ctx: JobContext,
     work: Callable[[Project, Report], object],
     *,
     include_archived: bool = False,
+    skip: Callable[[Project], bool] | None = None,
+    projects: list[Project] | None = None,
 ) -> Report:
     report = Report()
-    projects = ctx.target_projects(include_archived=include_archived)
-    if not include_archived:
-        # A project-scoped job names its project whatever its status; an archived project's
-        # folder belongs to project_delete / project_scavenge, not to reconciliation.
-        projects = [p for p in projects if p.status == Project.Status.ACTIVE]
+    if projects is None:
+        projects = _active(ctx, include_archived=include_archived)
     ctx.set_total(len(projects))
+    skipped = 0
     for index, project in enumerate(projects):
         ctx.check_cancel()
         try:
+            if skip is not None and skip(project):
+                # No progress write per skipped project: the next project worked on, or the
+                # end of the loop, reports it.
+                skipped += 1
+                continue
             work(project, report)
         except (JobCanceled, JobLost):
             raise
@@ -54,8 +72,42 @@ def _each_project(
             ctx.unit_failed(f"project {project.pk} ({project.folder}): {exc}")
             report.add(Change(ctx.job.type, "error", where(project), "", str(exc)))
         ctx.progress(index + 1)
-    ctx.log("%s", report.summary())
+    ctx.progress(len(projects))
+    ctx.log("%s (%d unchanged project(s) skipped)", report.summary(), skipped)
     return report
+
+
+def _active(ctx: JobContext, *, include_archived: bool = False) -> list[Project]:
+    projects = ctx.target_projects(include_archived=include_archived)
+    if not include_archived:
+        # A project-scoped job names its project whatever its status; an archived project's
+        # folder belongs to project_delete / project_scavenge, not to reconciliation.
+        projects = [p for p in projects if p.status == Project.Status.ACTIVE]
+    return projects
+
+
+def _each_changed_project(
+    ctx: JobContext,
+    work: Callable[[Project, Report], object],
+    *,
+    before: Callable[[Fingerprints, Project], None] | None = None,
+    after: Callable[[Fingerprints, Project], None] | None = None,
+) -> Report:
+    """``_each_project`` that skips, in a global job, a project unchanged since its last full
+    check (``photos.reconcile.fingerprint``)."""
+    projects = _active(ctx)
+    prints = _fingerprints(ctx, projects)
+    if prints is None:
+        return _each_project(ctx, work, projects=projects)
+
+    def checked(project: Project, report: Report) -> None:
+        if before is not None:
+            before(prints, project)
+        work(project, report)
+        if after is not None:
+            after(prints, project)
+
+    return _each_project(ctx, checked, skip=prints.unchanged, projects=projects)
 
 
 @handler("trash_maintenance")
@@ -63,7 +115,12 @@ def trash_maintenance(ctx: JobContext) -> None:
     def work(project: Project, report: Report) -> None:
         trash.trash_purge(project=project, report=report, checkpoint=ctx.check_cancel)
 
-    _each_project(ctx, work)
+    projects = _active(ctx)
+    skip = None
+    if _fingerprints(ctx, []) is not None:
+        # Walk a trash only when an entry is due or the trash changed since the last walk.
+        skip = partial(fingerprint.trash_unchanged, roots={})
+    _each_project(ctx, work, skip=skip, projects=projects)
 
 
 @handler("orphaned_project_cleanup")
@@ -87,7 +144,8 @@ def duplicate_resolution(ctx: JobContext) -> None:
     def work(project: Project, report: Report) -> None:
         duplicates.duplicates_resolve(project=project, report=report, checkpoint=ctx.check_cancel)
 
-    _each_project(ctx, work)
+    # A fully checked project has a row for every base name in its folder: nothing to rename.
+    _each_changed_project(ctx, work)
 
 
 @handler("folder_alignment")
@@ -108,7 +166,7 @@ def manifest_check(ctx: JobContext) -> None:
             project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
         )
 
-    _each_project(ctx, work)
+    _each_changed_project(ctx, work, before=Fingerprints.started)
 
 
 @handler("folder_check")
@@ -118,7 +176,7 @@ def folder_check(ctx: JobContext) -> None:
             project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
         )
 
-    _each_project(ctx, work)
+    _each_changed_project(ctx, work)
 
 
 @handler("manifest_cleaning")
@@ -128,7 +186,7 @@ def manifest_cleaning(ctx: JobContext) -> None:
             project=project, report=report, checkpoint=ctx.check_cancel, job_id=ctx.job.pk
         )
 
-    _each_project(ctx, work)
+    _each_changed_project(ctx, work, after=Fingerprints.finished)
 
 
 @handler("folder_discovery")

@@ -16,6 +16,9 @@ steps, one module per job type.
 - ``scan``: what they share: the compact folder listing (``FolderScan``), the guards and the
   keyset-paginated row chunks.
 - ``plan``: ``maintenance_plan``, the dry run of a whole maintenance task.
+- ``fingerprint``: what lets a ``maintenance_global`` skip a project unchanged since its last
+  full check (folder and manifest mtimes, the rows' count and latest ``updated_at``, the
+  trash's next due time).
 
 Every service takes ``dry_run`` and reports what it changes (or would change) to a
 ``projects.reporting.Report``, which is how ``manage.py maintenance --dry-run`` prints its

@@ -12,6 +12,7 @@ from photos.fsrules import TRASH_DIR, trashed_at
 from projects.models import Project
 from projects.reporting import Change, Checkpoint, Report, no_checkpoint, where
 
+from . import fingerprint
 from .scan import project_folder
 
 
@@ -35,9 +36,18 @@ def trash_purge(
     if folder is None:
         return report
     trash = folder / TRASH_DIR
+    try:
+        walked_mtime: int | None = trash.lstat().st_mtime_ns  # before the walk: see fingerprint
+    except FileNotFoundError:
+        walked_mtime = None
+    if walked_mtime is None:
+        if not dry_run:
+            fingerprint.trash_walked(project, mtime_ns=None, due=None, now=now)
+        return report
     if not trash.is_dir() or trash.is_symlink():
         return report
     label = where(project)
+    due: float | None = None
     for dirpath, dirnames, filenames in os.walk(trash, topdown=False):
         checkpoint()
         base = Path(dirpath)
@@ -49,6 +59,8 @@ def trash_purge(
                 continue
             age = now - trashed_at(stat)
             if age <= ttl:
+                entry_due = trashed_at(stat) + ttl
+                due = entry_due if due is None else min(due, entry_due)
                 continue
             report.add(
                 Change(
@@ -66,4 +78,6 @@ def trash_purge(
                 base.rmdir()  # Only once emptied: a folder with fresh trash in it stays.
             except OSError:
                 pass
+    if not dry_run:
+        fingerprint.trash_walked(project, mtime_ns=walked_mtime, due=due, now=now)
     return report

@@ -8,6 +8,7 @@ from .commit import (
     pending_totals,
     photo_file_removal,
     photos_commit,
+    photos_file_removal,
     photos_pending_deletes,
     photos_revert,
     project_commit,
@@ -20,6 +21,7 @@ from .rating import photos_rating_update
 __all__ = [
     "pending_totals",
     "photo_file_removal",
+    "photos_file_removal",
     "photo_move_files",
     "photos_commit",
     "photos_keep_update",

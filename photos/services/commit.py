@@ -8,7 +8,9 @@ Reverting is a pure database change: keep flags go back to availability.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +18,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from jobs.constants import MAX_ITEMS_PER_JOB
-from jobs.events import EventType, event_record, events_record_bulk
+from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
@@ -392,42 +394,35 @@ def project_revert(*, user: Any, project: Project | int) -> Reverted:
     return _revert(user, [project], [])
 
 
-# --- the per-photo work of file_removal ---------------------------------------------------
+# --- the per-photo work of file_removal, written in batches -------------------------------
+
+# A photo's outcome in a batch: the item's message when it is done, or the skip / failure.
+RemovalOutcome = str | ItemSkipped | ItemFailed
 
 
-def photo_file_removal(
+@dataclass
+class _RowChange:
+    """What one photo's row needs once its files are in the trash."""
+
+    photo: Photo
+    delete: bool
+    changed: dict[str, Any]
+    payload: dict[str, Any]
+    message: str
+
+
+def _photo_files_remove(
+    photo: Photo | None,
     *,
-    tenant_id: int,
-    photo_id: int | None,
-    project_id: int | None = None,
-    job_id: int | None = None,
-    index: FolderIndex | None = None,
-) -> tuple[str, int | None]:
-    """Trash one photo's discarded JPG and/or RAW files and update or delete its row.
+    project_id: int | None,
+    index: FolderIndex | None,
+    folders: dict[int, Path],
+) -> _RowChange:
+    """Trash one photo's discarded files; return the row change, writing nothing in the DB.
 
-    Sidecars (``storage.sidecar_bases``) go to the trash only with the photo's last original;
-    while any original stays, they stay.
-
-    Returns ``(message, project_id touched)``. Raises ``ItemSkipped`` when there is nothing to
-    do (the photo is gone, moved out of ``project_id``, archived, or no longer pending).
-
-    Order keeps every original in the folder or in ``.trash/`` at every instant: each file is
-    renamed into the trash, then derivatives are removed, then the row is written (the caller
-    commits it with the item). A rerun after a crash finds the trashed files gone from the
-    folder, counts them as done and finishes the row. The row is re-read here, so a keep flag
-    changed after the commit started is honoured.
-
-    ``index`` is the job's ``FolderIndex``: the folder is then listed once per job instead of
-    twice per photo, and the files trashed here are recorded in it. Without one (``None``)
-    each lookup scans the folder.
+    Raises ``ItemSkipped`` / ``ItemFailed`` for this photo only. ``folders`` holds the batch's
+    project folders, checked (containment, present) once per batch.
     """
-    photo = (
-        Photo.objects.select_related("project__tenant")
-        .filter(pk=photo_id, project__tenant_id=tenant_id)
-        .first()
-        if photo_id is not None
-        else None
-    )
     if photo is None:
         raise ItemSkipped("The photo no longer exists.")
     if project_id is not None and photo.project_id != project_id:
@@ -441,11 +436,20 @@ def photo_file_removal(
     drop_jpg = photo.jpg_available and not photo.keep_jpg
     drop_raw = photo.raw_available and not photo.keep_raw
     try:
-        folder = project_dir(project)
-        derivatives = [
-            thumbnail_path(project, photo.basename),
-            preview_path(project, photo.basename),
-        ]
+        folder = folders.get(project.pk)
+        if folder is None:
+            # Once per project and batch: the folder stays inside the tenant root, and
+            # .thumb/.preview are real folders (a photo keeping its JPG fails on a linked
+            # .thumb too: nothing of a project with an unsafe system folder moves).
+            thumbnail_path(project, photo.basename)
+            preview_path(project, photo.basename)
+            folder = folders[project.pk] = project_dir(project)
+        # Only a photo losing its JPG loses its derivatives: build their paths then.
+        derivatives = (
+            [thumbnail_path(project, photo.basename), preview_path(project, photo.basename)]
+            if drop_jpg
+            else []
+        )
     except UnsafePath as exc:
         raise ItemFailed(str(exc)) from exc
     if not folder.is_dir():
@@ -461,9 +465,8 @@ def photo_file_removal(
             gone.append(name)  # Trashed now, or already gone (None): out of the folder.
             if target is not None:
                 trashed.append({"file": name, "trash": target})
-        if drop_jpg:
-            for path in derivatives:
-                unlink_quietly(path)
+        for path in derivatives:
+            unlink_quietly(path)
         if index is not None:
             index.record(folder, removed=gone)  # our own renames: no rescan for the lookup
         left = originals(folder, photo.basename, index=index)
@@ -487,16 +490,13 @@ def photo_file_removal(
     left = originals(folder, photo.basename, index=index)  # after the recorded removals
     base = {"photo_id": photo.pk, "project_id": project.pk, "basename": photo.basename}
     if not left.all:
-        photo.delete()
-        event_record(
-            tenant_id=tenant_id,
-            type=EventType.ITEM_REMOVED,
-            project_id=project.pk,
-            job_id=job_id,
+        return _RowChange(
+            photo=photo,
+            delete=True,
+            changed={},
             payload={**base, "trashed": trashed},
+            message=f"Trashed {len(trashed)} file(s); no file left, photo removed.",
         )
-        return f"Trashed {len(trashed)} file(s); no file left, photo removed.", project.pk
-
     fields: dict[str, Any] = {
         "jpg_available": bool(left.jpg),
         "raw_available": bool(left.raw),
@@ -511,13 +511,110 @@ def photo_file_removal(
         fields["thumbnail_status"] = DerivativeStatus.PENDING
         fields["preview_status"] = DerivativeStatus.PENDING
     changed = {k: v for k, v in fields.items() if getattr(photo, k) != v}
-    Photo.objects.filter(pk=photo.pk).update(**changed, updated_at=timezone.now())
-    event_record(
-        tenant_id=tenant_id,
-        type=EventType.ITEM,
-        project_id=project.pk,
-        photo_id=photo.pk,
-        job_id=job_id,
+    return _RowChange(
+        photo=photo,
+        delete=False,
+        changed=changed,
         payload={**base, **changed, "trashed": trashed},
+        message=f"Trashed {len(trashed)} file(s).",
     )
-    return f"Trashed {len(trashed)} file(s).", project.pk
+
+
+def _row_changes_write(changes: list[_RowChange], *, tenant_id: int, job_id: int | None) -> None:
+    """Write a batch's rows and events with a fixed number of statements.
+
+    Rows that take the same new values (most of a batch: the discarded class gone, its keep
+    flag off) share one ``UPDATE`` of exactly those fields, so a field this commit did not
+    change is never written back with the value read before it.
+    """
+    now = timezone.now()
+    deleted = [c.photo.pk for c in changes if c.delete]
+    if deleted:
+        Photo.objects.filter(pk__in=deleted).delete()
+    groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+    for change in changes:
+        if not change.delete:
+            groups.setdefault(tuple(sorted(change.changed.items())), []).append(change.photo.pk)
+    for values, ids in groups.items():
+        Photo.objects.filter(pk__in=ids).update(**dict(values), updated_at=now)
+    events_record_bulk(
+        Event(
+            tenant_id=tenant_id,
+            type=EventType.ITEM_REMOVED if c.delete else EventType.ITEM,
+            project_id=c.photo.project_id,
+            # A removed row's event carries its id in the payload only: the row is gone.
+            photo_id=None if c.delete else c.photo.pk,
+            job_id=job_id,
+            payload=c.payload,
+        )
+        for c in changes
+    )
+
+
+def photos_file_removal(
+    *,
+    tenant_id: int,
+    photo_ids: list[int],
+    project_id: int | None = None,
+    job_id: int | None = None,
+    index: FolderIndex | None = None,
+) -> dict[int, RemovalOutcome]:
+    """Trash the discarded JPG and/or RAW files of a batch of photos; update or delete their rows.
+
+    Returns each photo id's outcome: the message of a photo done, or the ``ItemSkipped`` /
+    ``ItemFailed`` of a photo skipped (gone, moved out of ``project_id``, archived, no longer
+    pending) or failed (a file that cannot be trashed, a missing folder). Sidecars
+    (``storage.sidecar_bases``) go to the trash only with the photo's last original.
+
+    Files first, rows last: every photo's files are renamed into the trash (each a single
+    rename, so every original is in its folder or in ``.trash/`` at every instant), then the
+    batch's rows and events are written in a few statements. The caller commits them with the
+    items' statuses in one transaction. A crash in between leaves files in the trash whose rows
+    still list them: the retry re-reads the rows, finds those files gone from the folder,
+    counts them as done (never trashing anything twice) and finishes the rows. The rows are
+    read when the batch starts, so a keep flag changed after the commit started is honoured.
+
+    ``index`` is the job's ``FolderIndex``: the folder is then listed once per job, and the
+    files trashed here are recorded in it. Without one (``None``) each lookup scans the folder.
+    """
+    wanted = list(dict.fromkeys(photo_ids))
+    photos = Photo.objects.select_related("project__tenant").filter(project__tenant_id=tenant_id)
+    found = photos.in_bulk(wanted)
+    outcomes: dict[int, RemovalOutcome] = {}
+    changes: list[_RowChange] = []
+    folders: dict[int, Path] = {}
+    for photo_id in wanted:
+        try:
+            change = _photo_files_remove(
+                found.get(photo_id), project_id=project_id, index=index, folders=folders
+            )
+        except (ItemSkipped, ItemFailed) as exc:
+            outcomes[photo_id] = exc
+            continue
+        changes.append(change)
+        outcomes[photo_id] = change.message
+    _row_changes_write(changes, tenant_id=tenant_id, job_id=job_id)
+    return outcomes
+
+
+def photo_file_removal(
+    *,
+    tenant_id: int,
+    photo_id: int | None,
+    project_id: int | None = None,
+    job_id: int | None = None,
+    index: FolderIndex | None = None,
+) -> tuple[str, int | None]:
+    """``photos_file_removal`` of one photo: returns ``(message, project_id touched)``.
+
+    Raises the photo's ``ItemSkipped`` / ``ItemFailed``.
+    """
+    if photo_id is None:
+        raise ItemSkipped("The photo no longer exists.")
+    project = Photo.objects.filter(pk=photo_id).values_list("project_id", flat=True).first()
+    outcome = photos_file_removal(
+        tenant_id=tenant_id, photo_ids=[photo_id], project_id=project_id, job_id=job_id, index=index
+    )[photo_id]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome, project

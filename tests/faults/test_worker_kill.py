@@ -104,14 +104,23 @@ def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
     photos = add_photos(project, 10, raw=True, keep_raw=False)
     before = originals(project)
     jpgs = {sha(folder(project) / f"{p.basename}.jpg"): p.basename for p in photos}
-    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="trash:0.3")
+    # Batches of 4: the first batch commits, the kill lands inside the second one, after
+    # some of its files are in the trash and before any of its rows or items are written.
+    workers.start(
+        PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="trash:0.5", PIPELINE_COMMIT_BATCH="4"
+    )
     started = photos_commit(user=user, project_ids=[project.pk])
     assert isinstance(started, CommitStarted)
 
     def trashed_not_recorded(item: JobItem) -> bool:
         return (folder(project) / ".trash" / f"{item.basename}.cr2").exists()
 
-    job = kill_worker_mid_job("file_removal", started.task_id, in_window=trashed_not_recorded)
+    job = kill_worker_mid_job(
+        "file_removal", started.task_id, in_window=trashed_not_recorded, after_items=4
+    )
+    killed = list(JobItem.objects.filter(job=job).values_list("status", flat=True))
+    assert killed.count("running") == 4, killed  # killed inside a batch...
+    assert killed.count("done") in (4, 8), killed  # ...after at least one batch committed
     task = recover(job, started.task_id)
 
     assert task.status == "completed", workers.logs()

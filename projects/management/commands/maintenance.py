@@ -96,6 +96,11 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Print what would change; change nothing."
         )
         parser.add_argument("--enqueue", action="store_true", help="Queue for the workers.")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="Check every project, also those unchanged since their last check.",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["dry_run"] and options["enqueue"]:
@@ -114,7 +119,11 @@ class Command(BaseCommand):
             error = start_and_run(
                 self,
                 start=partial(
-                    maintenance_start, tenant=tenant, project=project, source="maintenance"
+                    maintenance_start,
+                    tenant=tenant,
+                    project=project,
+                    source="maintenance",
+                    full=options["full"],
                 ),
                 task_type=task_type,
                 tenant=tenant,

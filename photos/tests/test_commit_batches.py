@@ -1,0 +1,127 @@
+"""``file_removal`` in batches: a few statements per batch, every outcome kept per item, and a
+retry after a crash inside a batch finishing it without trashing anything twice.
+
+The kill -9 of a real worker inside a batch is tests/faults/test_worker_kill.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from jobs.events import EventType
+from jobs.models import Event, Job, JobItem
+from jobs.runtime import drain
+from photos.fsrules import trash_move
+from photos.models import Photo
+from photos.services import commit, project_commit
+from photos.services.results import CommitStarted
+from tests.factories import make_photo
+
+
+def folder(project) -> Path:
+    from django.conf import settings
+
+    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
+
+
+def trash(project) -> list[str]:
+    where = folder(project) / ".trash"
+    return sorted(p.name for p in where.iterdir()) if where.is_dir() else []
+
+
+def raw_discarded(project, count: int, *, prefix: str) -> list[Photo]:
+    """Photos with a kept JPG and a discarded RAW (the row stays, availability changes)."""
+    return [make_photo(project, f"{prefix}{i:04d}", raw=True, keep_raw=False) for i in range(count)]
+
+
+def file_removal_statements(user, project) -> int:
+    """Statements of the commit's ``file_removal`` job alone (the task's first step)."""
+    started = project_commit(user=user, project=project)
+    assert isinstance(started, CommitStarted)
+    with CaptureQueriesContext(connection) as queries:
+        assert drain(max_jobs=1) == 1
+    job = Job.objects.get(task_id=started.task_id, type="file_removal")
+    assert job.status == "completed", job.error
+    return len(queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_file_removal_statements_do_not_grow_per_photo(user, project, settings):
+    settings.PIPELINE_COMMIT_BATCH = 100
+    raw_discarded(project, 10, prefix="A_")
+    small = file_removal_statements(user, project)
+    raw_discarded(project, 310, prefix="B_")
+    large = file_removal_statements(user, project)
+
+    # One photo used to cost 6-7 statements (read, item running, row, event, item status...);
+    # a batch of 100 now costs about ten, whatever its size.
+    per_photo = (large - small) / 300
+    assert per_photo < 0.5, (small, large)
+    assert len(trash(project)) == 320
+    assert not Photo.objects.filter(project=project, raw_available=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_keeps_each_photos_own_outcome(user, project, settings, monkeypatch):
+    settings.PIPELINE_COMMIT_BATCH = 100
+    removed = make_photo(project, "GONE", jpg=False, raw=True, keep_raw=False)
+    updated = make_photo(project, "KEEPJPG", raw=True, keep_raw=False)
+    changed_mind = make_photo(project, "KEPT", raw=True, keep_raw=False)
+    unreadable = make_photo(project, "LOCKED", raw=True, keep_raw=False)
+    started = project_commit(user=user, project=project)
+    assert isinstance(started, CommitStarted)
+    Photo.objects.filter(pk=changed_mind.pk).update(keep_raw=True)  # after the commit
+    real_trash_move = commit.trash_move
+
+    def refusing(where, name):  # type: ignore[no-untyped-def]
+        if name.startswith("LOCKED"):
+            raise PermissionError(13, "Permission denied")
+        return real_trash_move(where, name)
+
+    monkeypatch.setattr(commit, "trash_move", refusing)
+    drain()
+
+    job = Job.objects.get(task_id=started.task_id, type="file_removal")
+    statuses = dict(JobItem.objects.filter(job=job).values_list("basename", "status"))
+    assert statuses["GONE"] == "done"
+    assert statuses["KEEPJPG"] == "done"
+    assert statuses["KEPT"] == "skipped"
+    assert not Photo.objects.filter(pk=removed.pk).exists()
+    row = Photo.objects.get(pk=updated.pk)
+    assert (row.raw_available, row.jpg_available, row.keep_jpg) == (False, True, True)
+    assert (folder(project) / "KEPT.cr2").exists()
+    assert Photo.objects.get(pk=changed_mind.pk).raw_available
+    removed_events = Event.objects.filter(job=job, type=EventType.ITEM_REMOVED)
+    assert [e.payload["photo_id"] for e in removed_events] == [removed.pk]
+    item_events = Event.objects.filter(job=job, type=EventType.ITEM)
+    assert {e.photo_id for e in item_events} >= {updated.pk}
+    # One file that cannot be trashed fails its photo only: the file stays, still pending.
+    assert statuses["LOCKED"] == "failed"
+    assert (folder(project) / "LOCKED.cr2").exists()
+    assert Photo.objects.get(pk=unreadable.pk).raw_available
+    assert Photo.objects.filter(pk=unreadable.pk).pending_delete().exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_after_a_crash_inside_a_batch_finishes_it_without_trashing_twice(
+    user, project, settings
+):
+    settings.PIPELINE_COMMIT_BATCH = 100
+    photos = raw_discarded(project, 12, prefix="C_")
+    started = project_commit(user=user, project=project)
+    assert isinstance(started, CommitStarted)
+    # The crashed attempt: half of the batch's files reached the trash, no row was written.
+    for photo in photos[:6]:
+        assert trash_move(folder(project), f"{photo.basename}.cr2") is not None
+    drain()
+
+    job = Job.objects.get(task_id=started.task_id, type="file_removal")
+    assert set(JobItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
+    assert trash(project) == sorted(f"{p.basename}.cr2" for p in photos)  # each once, no ~2
+    assert not list(folder(project).glob("*.cr2"))
+    assert Photo.objects.filter(project=project).count() == 12
+    assert not Photo.objects.filter(project=project, raw_available=True).exists()
