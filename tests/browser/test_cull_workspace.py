@@ -358,7 +358,9 @@ def test_task_progress_appears_without_a_reload(page, live_server, tenant, artif
     photo = Photo.objects.get(project=project, basename="IMG_0002")
     photos_rating_update(user=colleague, items=[{"photo_id": photo.pk, "rating": 4}])
     tile(page, "IMG_0002").locator(".cull-stars", has_text="★★★★☆").wait_for(timeout=15_000)
-    assert "4/4" in task.inner_text()
+    # A whole-project job counts two passes over the 4 photos: every thumbnail, then every
+    # preview.
+    assert "8/8" in task.inner_text()
     assert page.locator("#cull-live").inner_text() != ""
     page.screenshot(path=str(artifacts / "tray-done.png"))
     assert page.errors == []
