@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework import status
 
+from jobs.tasks import StartedTask
 from photos.services.results import (
     BulkUpdated,
     CommitStarted,
@@ -27,6 +28,16 @@ def _with_errors(body: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str
     if errors:
         body["errors"] = errors
     return body
+
+
+def _task_fields(task: StartedTask) -> dict[str, Any]:
+    """The started task's ids, as every task-starting endpoint replies them."""
+    return {
+        "task_id": task["task_id"],
+        "chunked": task["chunked"],
+        "job_count": task["job_count"],
+        "job_ids": task["job_ids"],
+    }
 
 
 def bulk_body(result: BulkUpdated) -> dict[str, Any]:
@@ -50,12 +61,8 @@ def commit_reply(result: CommitStarted | NothingPending) -> tuple[int, dict[str,
         body: dict[str, Any] = {"queued_projects": 0, "projects": [], "detail": NOTHING_TO_COMMIT}
         code = status.HTTP_200_OK
     else:
-        task = result.task
         body = {
-            "task_id": task["task_id"],
-            "chunked": task["chunked"],
-            "job_count": task["job_count"],
-            "job_ids": task["job_ids"],
+            **_task_fields(result.task),
             "queued_projects": len(result.projects),
             "total_pending": result.total_pending,
             "projects": [
@@ -85,25 +92,11 @@ def revert_body(result: Reverted) -> dict[str, Any]:
 def process_reply(result: ProcessStarted | DryRunReport) -> tuple[int, dict[str, Any]]:
     if isinstance(result, DryRunReport):
         return dry_run_reply(result)
-    task = result.task
-    body = {
-        "task_id": task["task_id"],
-        "job_count": task["job_count"],
-        "job_ids": task["job_ids"],
-        "chunked": task["chunked"],
-    }
-    return status.HTTP_202_ACCEPTED, _with_errors(body, result.errors)
+    return status.HTTP_202_ACCEPTED, _with_errors(_task_fields(result.task), result.errors)
 
 
 def move_reply(result: MoveStarted | DryRunReport) -> tuple[int, dict[str, Any]]:
     if isinstance(result, DryRunReport):
         return dry_run_reply(result)
-    task = result.task
-    body = {
-        "task_id": task["task_id"],
-        "job_count": task["job_count"],
-        "job_ids": task["job_ids"],
-        "chunked": task["chunked"],
-        "destination_project": result.destination_project,
-    }
+    body = {**_task_fields(result.task), "destination_project": result.destination_project}
     return status.HTTP_202_ACCEPTED, _with_errors(body, result.errors)

@@ -127,6 +127,14 @@ _FILE_RESPONSES = {
 }
 
 
+def _bulk_update(request: Request, update: Any) -> Response:
+    """A bulk culling write (keep, rating, tags): ``{items, dry_run}`` in, the bulk reply out."""
+    data = body_validate(BulkBodySerializer, request.data)
+    return Response(
+        bulk_body(update(user=request.user, items=data["items"], dry_run=data["dry_run"]))
+    )
+
+
 @extend_schema_view(
     list=extend_schema(summary="List photos (cursor pagination)"),
     retrieve=extend_schema(summary="One photo"),
@@ -217,6 +225,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         return file_reply(request, path, as_attachment=download, filename=path.name)
 
     # --- bulk -----------------------------------------------------------------------------
+    # Keep, rating and tags share one body ({items, dry_run}) and one reply (SPEC §9).
 
     @extend_schema(
         summary="Set keep flags of many photos",
@@ -225,14 +234,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"])
     def keep(self, request: Request) -> Response:
-        data = body_validate(BulkBodySerializer, request.data)
-        return Response(
-            bulk_body(
-                photo_services.photos_keep_update(
-                    user=request.user, items=data["items"], dry_run=data["dry_run"]
-                )
-            )
-        )
+        return _bulk_update(request, photo_services.photos_keep_update)
 
     @extend_schema(
         summary="Set ratings (0-5) and colour labels of many photos",
@@ -241,14 +243,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"])
     def rating(self, request: Request) -> Response:
-        data = body_validate(BulkBodySerializer, request.data)
-        return Response(
-            bulk_body(
-                photo_services.photos_rating_update(
-                    user=request.user, items=data["items"], dry_run=data["dry_run"]
-                )
-            )
-        )
+        return _bulk_update(request, photo_services.photos_rating_update)
 
     @extend_schema(
         summary="Add tags to many photos",
@@ -257,14 +252,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="tags/add", url_name="tags-add")
     def tags_add(self, request: Request) -> Response:
-        data = body_validate(BulkBodySerializer, request.data)
-        return Response(
-            bulk_body(
-                photo_services.photos_tags_add(
-                    user=request.user, items=data["items"], dry_run=data["dry_run"]
-                )
-            )
-        )
+        return _bulk_update(request, photo_services.photos_tags_add)
 
     @extend_schema(
         summary="Remove tags from many photos",
@@ -273,14 +261,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"], url_path="tags/remove", url_name="tags-remove")
     def tags_remove(self, request: Request) -> Response:
-        data = body_validate(BulkBodySerializer, request.data)
-        return Response(
-            bulk_body(
-                photo_services.photos_tags_remove(
-                    user=request.user, items=data["items"], dry_run=data["dry_run"]
-                )
-            )
-        )
+        return _bulk_update(request, photo_services.photos_tags_remove)
 
     @extend_schema(
         summary="Generate derivatives for a selection (one generate_derivatives task)",

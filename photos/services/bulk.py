@@ -18,6 +18,7 @@ from photos.models import Photo, Tag
 from projects.names import name_characters_problem
 
 from .commit import pending_changes_events
+from .fields import Changes, photo_fields_update
 from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
 from .results import BulkUpdated
 
@@ -34,81 +35,37 @@ PhotoTag = Photo.tags.through
 # --- keep flags ---------------------------------------------------------------------------
 
 
+def _keep_flags(item: dict[str, Any]) -> dict[str, Any]:
+    flags: dict[str, bool] = {}
+    for name in KEEP_FIELDS:
+        if name in item:
+            if not isinstance(item[name], bool):
+                raise ItemError(f"{name} must be true or false.")
+            flags[name] = item[name]
+    return flags
+
+
 def photos_keep_update(*, user: Any, items: list[dict], dry_run: bool = False) -> BulkUpdated:
     """Set ``keep_jpg`` / ``keep_raw`` of many photos; a flag left out of an item is unchanged.
 
     An item with neither flag is ignored. The rows are locked (PostgreSQL) while the change is
     computed, and only the requested field is written, so two concurrent requests that touch
     different flags of one photo both win. ``updated`` counts photos that actually changed.
+    The projects whose pending deletes changed get a ``pending_changes`` event.
     """
-    items = items_check(items)
-    errors: list[dict[str, Any]] = []
-    parsed: list[tuple[Any, int, dict[str, bool]]] = []
-    for item in items:
-        try:
-            photo_id = item_photo_id(item)
-            flags: dict[str, bool] = {}
-            for name in KEEP_FIELDS:
-                if name in item:
-                    if not isinstance(item[name], bool):
-                        raise ItemError(f"{name} must be true or false.")
-                    flags[name] = item[name]
-        except ItemError as exc:
-            errors.append(item_error(item, str(exc)))
-            continue
-        if flags:
-            parsed.append((item, photo_id, flags))
 
-    with transaction.atomic():
-        photos = {
-            p.pk: p
-            for p in photos_visible(user, {pid for _, pid, _ in parsed}, for_update=not dry_run)
-            .select_related("project")
-            .only("id", "project_id", "project__tenant_id", "keep_jpg", "keep_raw")
-        }
-        wanted: dict[int, dict[str, bool]] = {}
-        for item, photo_id, flags in parsed:
-            if photo_id not in photos:
-                errors.append(item_error(item, "Photo not found."))
-                continue
-            wanted.setdefault(photo_id, {}).update(flags)
-
-        changes: dict[int, dict[str, bool]] = {}
-        for photo_id, flags in wanted.items():
-            photo = photos[photo_id]
-            diff = {f: v for f, v in flags.items() if getattr(photo, f) != v}
-            if diff:
-                changes[photo_id] = diff
-
-        if dry_run:
-            per_item = [{"photo_id": pid, "would_update": changes.get(pid, {})} for pid in wanted]
-            return BulkUpdated(updated=len(changes), errors=errors, per_item=per_item)
-
-        # One UPDATE per (field, value): at most four, whatever the item count.
-        groups: dict[tuple[str, bool], list[int]] = defaultdict(list)
-        for photo_id, diff in changes.items():
-            for name, value in diff.items():
-                groups[(name, value)].append(photo_id)
-        now = timezone.now()
-        for (name, value), ids in sorted(groups.items()):
-            Photo.objects.filter(pk__in=ids).update(**{name: value}, updated_at=now)
-
-        events = [
-            Event(
-                tenant_id=photos[pid].project.tenant_id,
-                type=EventType.ITEM,
-                actor_id=getattr(user, "pk", None),
-                project_id=photos[pid].project_id,
-                photo_id=pid,
-                payload={"photo_id": pid, "project_id": photos[pid].project_id, **diff},
-            )
-            for pid, diff in changes.items()
-        ]
+    def pending_events(photos: dict[int, Photo], changes: Changes) -> list[Event]:
         affected = {photos[pid].project_id: photos[pid].project.tenant_id for pid in changes}
-        events += pending_changes_events(projects=affected, actor_id=getattr(user, "pk", None))
-        if events:
-            events_record_bulk(events)
-    return BulkUpdated(updated=len(changes), errors=errors, per_item=None)
+        return pending_changes_events(projects=affected, actor_id=getattr(user, "pk", None))
+
+    return photo_fields_update(
+        user=user,
+        items=items,
+        values_of=_keep_flags,
+        only=KEEP_FIELDS,
+        dry_run=dry_run,
+        more_events=pending_events,
+    ).reply
 
 
 # --- tags ---------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Culling write path for ratings and colour labels of many photos (SPEC §3, §9).
 
-The shape is that of ``photos_keep_update``: per-item errors, a dry run, ``updated`` counting
-photos that changed, a fixed number of queries whatever the item count, events written in
-the change's transaction. With ``PIPELINE_WRITE_XMP`` on, the changed values are then written
+The write is ``photo_fields_update``'s, as for keep flags: per-item errors, a dry run,
+``updated`` counting photos that changed, a fixed number of queries whatever the item count,
+events written in the change's transaction. With ``PIPELINE_WRITE_XMP`` on, the changed values are then written
 to each photo's XMP sidecar (``photos.xmp``), after the commit: a sidecar that cannot be
 written is logged and never undoes the database change.
 """
@@ -10,19 +10,15 @@ written is logged and never undoes the database change.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 
-from jobs.events import EventType, events_record_bulk
-from jobs.models import Event
 from photos import fsrules, storage, xmp
 from photos.models import RATING_MAX, Label, Photo
 
-from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+from .fields import photo_fields_update
+from .items import ItemError
 from .results import BulkUpdated
 
 logger = logging.getLogger(__name__)
@@ -50,79 +46,17 @@ def photos_rating_update(*, user: Any, items: list[dict], dry_run: bool = False)
     rows are locked (PostgreSQL) while the change is computed, and only the requested fields
     are written, so a concurrent keep or tag change of the same photo is never lost.
     """
-    items = items_check(items)
-    errors: list[dict[str, Any]] = []
-    parsed: list[tuple[Any, int, dict[str, Any]]] = []
-    for item in items:
-        try:
-            photo_id = item_photo_id(item)
-            values = _item_values(item)
-        except ItemError as exc:
-            errors.append(item_error(item, str(exc)))
-            continue
-        if values:
-            parsed.append((item, photo_id, values))
-
-    with transaction.atomic():
-        photos = {
-            p.pk: p
-            for p in photos_visible(user, {pid for _, pid, _ in parsed}, for_update=not dry_run)
-            .select_related("project__tenant")
-            .only(
-                "id",
-                "basename",
-                "rating",
-                "label",
-                "project_id",
-                "project__folder",
-                "project__tenant_id",
-                "project__tenant__slug",
-            )
-        }
-        wanted: dict[int, dict[str, Any]] = {}
-        for item, photo_id, values in parsed:
-            if photo_id not in photos:
-                errors.append(item_error(item, "Photo not found."))
-                continue
-            wanted.setdefault(photo_id, {}).update(values)
-
-        changes: dict[int, dict[str, Any]] = {}
-        for photo_id, values in wanted.items():
-            photo = photos[photo_id]
-            diff = {f: v for f, v in values.items() if getattr(photo, f) != v}
-            if diff:
-                changes[photo_id] = diff
-
-        if dry_run:
-            per_item = [{"photo_id": pid, "would_update": changes.get(pid, {})} for pid in wanted]
-            return BulkUpdated(updated=len(changes), errors=errors, per_item=per_item)
-
-        # One UPDATE per (field, value): at most twelve, whatever the item count.
-        groups: dict[tuple[str, Any], list[int]] = defaultdict(list)
-        for photo_id, diff in changes.items():
-            for name, value in diff.items():
-                groups[(name, value)].append(photo_id)
-        now = timezone.now()
-        for (name, value), ids in sorted(groups.items(), key=lambda g: (g[0][0], str(g[0][1]))):
-            Photo.objects.filter(pk__in=ids).update(**{name: value}, updated_at=now)
-
-        events = [
-            Event(
-                tenant_id=photos[pid].project.tenant_id,
-                type=EventType.ITEM,
-                actor_id=getattr(user, "pk", None),
-                project_id=photos[pid].project_id,
-                photo_id=pid,
-                payload={"photo_id": pid, "project_id": photos[pid].project_id, **diff},
-            )
-            for pid, diff in changes.items()
-        ]
-        if events:
-            events_record_bulk(events)
-
-    if settings.PIPELINE_WRITE_XMP and changes:
-        sidecars_write(photos=[photos[pid] for pid in changes], changes=changes)
-    return BulkUpdated(updated=len(changes), errors=errors, per_item=None)
+    done = photo_fields_update(
+        user=user,
+        items=items,
+        values_of=_item_values,
+        only=("basename", "rating", "label", "project__folder", "project__tenant__slug"),
+        related="project__tenant",
+        dry_run=dry_run,
+    )
+    if settings.PIPELINE_WRITE_XMP and done.changes:
+        sidecars_write(photos=[done.photos[pid] for pid in done.changes], changes=done.changes)
+    return done.reply
 
 
 def sidecars_write(*, photos: list[Photo], changes: dict[int, dict[str, Any]]) -> int:
