@@ -541,18 +541,27 @@ class _Encoded:
             write_atomic(thumb_path, lambda fh: fh.write(thumb), mode=DERIVATIVE_MODE)
 
 
+@dataclass(frozen=True)
+class _Targets:
+    """What to make: both derivatives (or the one ``only`` names), their files and sizes."""
+
+    thumb_path: Path
+    thumb_size: int
+    thumb_quality: int
+    preview_path: Path
+    preview_size: int
+    preview_quality: int
+    only: str | None = None
+
+
 def _vips_encode_derivatives(
     source: Path,
+    targets: _Targets,
     *,
     data: bytes | None = None,
     pillow_format: str,
     size: tuple[int, int],
     orientation: int,
-    thumb_size: int,
-    thumb_quality: int,
-    preview_size: int,
-    preview_quality: int,
-    only: str | None = None,
 ) -> _Encoded:
     """Both derivatives (or the one ``only`` names) as WebP bytes, made by libvips; nothing
     is written.
@@ -592,8 +601,9 @@ def _vips_encode_derivatives(
         # Decode, resize and convert now, into memory: the thumbnail is reduced from this.
         return _vips_webp_ready(image).copy_memory()
 
-    preview_target = fit_within(size, preview_size)
-    thumb_target = fit_within(size, thumb_size)
+    only = targets.only
+    preview_target = fit_within(size, targets.preview_size)
+    thumb_target = fit_within(size, targets.thumb_size)
     # A thumbnail alone is loaded straight at its size: shrink-on-load decodes a JPEG at 1/2,
     # 1/4 or 1/8 scale, several times cheaper than the preview's full decode.
     preview = load(preview_target) if only != THUMBNAIL else None
@@ -616,30 +626,41 @@ def _vips_encode_derivatives(
     if thumb is not None:
         thumb = _vips_upright(thumb, orientation)
     return _Encoded(
-        thumb=_vips_encode(thumb, quality=thumb_quality) if thumb is not None else None,
+        thumb=_vips_encode(thumb, quality=targets.thumb_quality) if thumb is not None else None,
         thumb_size=(thumb.width, thumb.height) if thumb is not None else None,
-        preview=_vips_encode(preview, quality=preview_quality) if preview is not None else None,
+        preview=(
+            _vips_encode(preview, quality=targets.preview_quality) if preview is not None else None
+        ),
         preview_size=(preview.width, preview.height) if preview is not None else None,
     )
 
 
+def _vips_written(source: Path, targets: _Targets, **seen: Any) -> _Encoded | None:
+    """The derivatives made by libvips and written, or ``None`` when libvips declines or fails
+    on the image (logged: the caller makes them with Pillow). ``seen``: what Pillow saw, for
+    ``_vips_encode_derivatives``."""
+    import pyvips
+
+    try:
+        encoded = _vips_encode_derivatives(source, targets, **seen)
+    except (pyvips.Error, _VipsDeclined) as exc:
+        message = " ".join(str(exc).split())
+        logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
+        return None
+    encoded.write(thumb_path=targets.thumb_path, preview_path=targets.preview_path)
+    return encoded
+
+
 def _pillow_derivatives(
-    image: Image.Image,
-    info: ExifInfo,
-    *,
-    name: str,
-    thumb_path: Path,
-    thumb_size: int,
-    thumb_quality: int,
-    preview_path: Path,
-    preview_size: int,
-    preview_quality: int,
-    only: str | None = None,
+    image: Image.Image, info: ExifInfo, *, name: str, targets: _Targets
 ) -> DerivativesResult:
     """The Pillow engine, on an opened (not yet loaded) image; both derivatives, or the one
     ``only`` names."""
-    preview_target = fit_within(image.size, preview_size)
-    thumb_target = fit_within(image.size, thumb_size)
+    only = targets.only
+    thumb_path, thumb_quality = targets.thumb_path, targets.thumb_quality
+    preview_path, preview_quality = targets.preview_path, targets.preview_quality
+    preview_target = fit_within(image.size, targets.preview_size)
+    thumb_target = fit_within(image.size, targets.thumb_size)
     swapped = info.orientation in SWAPPED_ORIENTATIONS
     from_preview = preview_target[0] >= thumb_target[0] and preview_target[1] >= thumb_target[1]
     if only == THUMBNAIL:
@@ -723,19 +744,18 @@ def make_derivatives(
     """
     if only is not None and only not in PARTS:
         raise ValueError(f"Unknown derivative {only!r}; expected one of {', '.join(PARTS)}.")
-    source, thumb_path, preview_path = Path(source), Path(thumb_path), Path(preview_path)
+    source = Path(source)
+    targets = _Targets(
+        thumb_path=Path(thumb_path),
+        thumb_size=thumb_size,
+        thumb_quality=thumb_quality,
+        preview_path=Path(preview_path),
+        preview_size=preview_size,
+        preview_quality=preview_quality,
+        only=only,
+    )
     if is_raw(source.name):
-        return _raw_derivatives(
-            source,
-            engine=engine,
-            only=only,
-            thumb_path=thumb_path,
-            thumb_size=thumb_size,
-            thumb_quality=thumb_quality,
-            preview_path=preview_path,
-            preview_size=preview_size,
-            preview_quality=preview_quality,
-        )
+        return _raw_derivatives(source, engine=engine, targets=targets)
     use_vips = resolve_engine(engine) == "pyvips"
     # Keep the work inside the block: closing a Pillow image drops its decoded pixels.
     with _open(source) as image:
@@ -743,43 +763,21 @@ def make_derivatives(
         # The libvips of pyvips-binary has no HEVC decoder (patents): HEIC goes to Pillow
         # (pillow-heif) at once instead of failing in libvips first.
         if use_vips and image.format != "HEIF":
-            import pyvips
-
-            try:
-                encoded = _vips_encode_derivatives(
-                    source,
-                    pillow_format=image.format or "",
-                    size=image.size,
-                    orientation=info.orientation,
-                    thumb_size=thumb_size,
-                    thumb_quality=thumb_quality,
-                    preview_size=preview_size,
-                    preview_quality=preview_quality,
-                    only=only,
-                )
-            except (pyvips.Error, _VipsDeclined) as exc:
-                message = " ".join(str(exc).split())
-                logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
-            else:
-                encoded.write(thumb_path=thumb_path, preview_path=preview_path)
+            encoded = _vips_written(
+                source,
+                targets,
+                pillow_format=image.format or "",
+                size=image.size,
+                orientation=info.orientation,
+            )
+            if encoded is not None:
                 return DerivativesResult(
                     exif=info,
                     thumbnail_size=encoded.thumb_size,
                     preview_size=encoded.preview_size,
                     engine="pyvips",
                 )
-        return _pillow_derivatives(
-            image,
-            info,
-            name=source.name,
-            thumb_path=thumb_path,
-            thumb_size=thumb_size,
-            thumb_quality=thumb_quality,
-            preview_path=preview_path,
-            preview_size=preview_size,
-            preview_quality=preview_quality,
-            only=only,
-        )
+        return _pillow_derivatives(image, info, name=source.name, targets=targets)
 
 
 def _raw_pixels(source: Path, *, min_side: int, embedded: bool = True) -> rawfiles.RawPixels:
@@ -790,94 +788,44 @@ def _raw_pixels(source: Path, *, min_side: int, embedded: bool = True) -> rawfil
 
 
 def _raw_encode(
-    source: Path,
-    raw: rawfiles.RawPixels,
-    *,
-    use_vips: bool,
-    thumb_path: Path,
-    thumb_size: int,
-    thumb_quality: int,
-    preview_path: Path,
-    preview_size: int,
-    preview_quality: int,
-    only: str | None = None,
+    source: Path, raw: rawfiles.RawPixels, *, use_vips: bool, targets: _Targets
 ) -> tuple[tuple[int, int] | None, tuple[int, int] | None, str]:
     """Write both derivatives of RAW pixels: an embedded JPEG through libvips when allowed
     (shrink-on-load, as for a JPEG file), else Pillow. Thumbnail size, preview size, engine."""
     if use_vips and raw.jpeg is not None:
-        import pyvips
-
-        try:
-            encoded = _vips_encode_derivatives(
-                source,
-                data=raw.jpeg,
-                pillow_format="JPEG",
-                size=raw.image.size,
-                orientation=raw.orientation,
-                thumb_size=thumb_size,
-                thumb_quality=thumb_quality,
-                preview_size=preview_size,
-                preview_quality=preview_quality,
-                only=only,
-            )
-        except (pyvips.Error, _VipsDeclined) as exc:
-            message = " ".join(str(exc).split())
-            logger.info("%s: libvips cannot make it (%s); trying Pillow.", source.name, message)
-        else:
-            encoded.write(thumb_path=thumb_path, preview_path=preview_path)
+        encoded = _vips_written(
+            source,
+            targets,
+            data=raw.jpeg,
+            pillow_format="JPEG",
+            size=raw.image.size,
+            orientation=raw.orientation,
+        )
+        if encoded is not None:
             return encoded.thumb_size, encoded.preview_size, "pyvips"
     with raw.image as image:
         result = _pillow_derivatives(
-            image,
-            ExifInfo(orientation=raw.orientation),
-            name=source.name,
-            thumb_path=thumb_path,
-            thumb_size=thumb_size,
-            thumb_quality=thumb_quality,
-            preview_path=preview_path,
-            preview_size=preview_size,
-            preview_quality=preview_quality,
-            only=only,
+            image, ExifInfo(orientation=raw.orientation), name=source.name, targets=targets
         )
     return result.thumbnail_size, result.preview_size, "pillow"
 
 
-def _raw_derivatives(
-    source: Path,
-    *,
-    engine: str,
-    thumb_path: Path,
-    thumb_size: int,
-    thumb_quality: int,
-    preview_path: Path,
-    preview_size: int,
-    preview_quality: int,
-    only: str | None = None,
-) -> DerivativesResult:
+def _raw_derivatives(source: Path, *, engine: str, targets: _Targets) -> DerivativesResult:
     """Derivatives of a RAW from the pixels ``rawfiles.raw_pixels`` picks.
 
     An embedded preview that turns out corrupt when decoded is no usable preview: the RAW is
     demosaiced instead (a corrupt RAW then fails as ``FormatNotSupported``).
     """
-    sizes: dict[str, Any] = {
-        "thumb_path": thumb_path,
-        "thumb_size": thumb_size,
-        "thumb_quality": thumb_quality,
-        "preview_path": preview_path,
-        "preview_size": preview_size,
-        "preview_quality": preview_quality,
-        "only": only,
-    }
     use_vips = resolve_engine(engine) == "pyvips"
-    raw = _raw_pixels(source, min_side=thumb_size)
+    raw = _raw_pixels(source, min_side=targets.thumb_size)
     try:
-        thumb, preview, used = _raw_encode(source, raw, use_vips=use_vips, **sizes)
+        thumb, preview, used = _raw_encode(source, raw, use_vips=use_vips, targets=targets)
     except ImageUnreadable as exc:
         if raw.source != rawfiles.EMBEDDED_PREVIEW:
             raise
         logger.info("%s: the embedded preview does not decode (%s); demosaicing.", source.name, exc)
-        raw = _raw_pixels(source, min_side=thumb_size, embedded=False)
-        thumb, preview, used = _raw_encode(source, raw, use_vips=False, **sizes)
+        raw = _raw_pixels(source, min_side=targets.thumb_size, embedded=False)
+        thumb, preview, used = _raw_encode(source, raw, use_vips=False, targets=targets)
     info = ExifInfo(
         orientation=raw.info.orientation,
         width=raw.info.width,

@@ -437,15 +437,20 @@ def test_vips_orientation_table_matches_pillow_exif_transpose(orientation):
 
 def vips_encode(source: Path, pillow_format: str = "JPEG") -> imaging._Encoded:
     imaging.vips_available()  # configures libvips as make_derivatives does
+    targets = imaging._Targets(
+        thumb_path=source.with_suffix(".thumb.webp"),
+        thumb_size=100,
+        thumb_quality=50,
+        preview_path=source.with_suffix(".preview.webp"),
+        preview_size=200,
+        preview_quality=60,
+    )
     return imaging._vips_encode_derivatives(
         source,
+        targets,
         pillow_format=pillow_format,
         size=(800, 600) if source.suffix == ".jpg" else (40, 30),
         orientation=1,
-        thumb_size=100,
-        thumb_quality=50,
-        preview_size=200,
-        preview_quality=60,
     )
 
 
