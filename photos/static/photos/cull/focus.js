@@ -96,7 +96,3 @@ export function showModal(dialog, { fallback = null } = {}) {
   layerOpened(dialog, { opener, fallback });
   dialog.addEventListener("close", () => layerClosed(dialog), { once: true });
 }
-
-export function openLayers() {
-  return layers.length;
-}
