@@ -28,6 +28,9 @@ from projects.models import Project
 CULL_PERMISSION = "photos.change_photo"
 # Cursor pages of the photo list: the API's maximum page size.
 PAGE_SIZE = 1000
+# Lightroom's label keys. Purple has no number key there either; the client's L / Shift+L
+# cycle through every label and the Label menu lists them all.
+LABEL_KEYS = {"6": Label.RED, "7": Label.YELLOW, "8": Label.GREEN, "9": Label.BLUE}
 
 
 def workspace_projects(user: Any) -> list[dict[str, Any]]:
@@ -49,6 +52,7 @@ def workspace_bootstrap(user: Any) -> dict[str, Any]:
         # The event stream starts here, so nothing written while the page loads is missed.
         "last_event_id": Event.objects.for_user(user).aggregate(m=Max("id"))["m"] or 0,
         "labels": [value for value in Label.values if value != Label.NONE],
+        "label_keys": {key: str(label) for key, label in LABEL_KEYS.items()},
         "max_items": MAX_ITEMS_PER_JOB,
         "page_size": PAGE_SIZE,
         "poll_ms": int(getattr(settings, "CULL_TRAY_POLL_MS", 5000)),
@@ -69,10 +73,17 @@ def cull_view(request: HttpRequest) -> HttpResponse:
     """``/admin/cull/``: the workspace shell. Staff with ``photos.change_photo`` only."""
     if not request.user.has_perm(CULL_PERMISSION):
         raise PermissionDenied
+    bootstrap = workspace_bootstrap(request.user)
+    keys = {label: key for key, label in bootstrap["label_keys"].items()}
     context = {
         **admin.site.each_context(request),
         "title": "Culling workspace",
-        "bootstrap": workspace_bootstrap(request.user),
+        "bootstrap": bootstrap,
+        # The Label menu: every label with its number key, if it has one.
+        "label_menu": [
+            {"value": value, "name": Label(value).label, "key": keys.get(value, "")}
+            for value in bootstrap["labels"]
+        ],
     }
     return render(request, "admin/photos/cull.html", context)
 

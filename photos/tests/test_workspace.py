@@ -70,6 +70,31 @@ def test_workspace_lists_only_the_users_tenant_projects(staff_client, tenant, ot
     assert data["labels"] == ["red", "yellow", "green", "blue", "purple"]
 
 
+def test_workspace_keys_lightrooms_labels_and_lists_every_label_in_its_menu(staff_client):
+    response = staff_client.get(CULL)
+    # 6–9 as in Lightroom; purple has no number key there either (L / Shift+L reach it).
+    assert bootstrap(response)["label_keys"] == {
+        "6": "red",
+        "7": "yellow",
+        "8": "green",
+        "9": "blue",
+    }
+    html = response.content.decode()
+    menu = html[html.index('<select id="cull-label"') :]
+    menu = menu[: menu.index("</select>")]
+    assert '<option value="red">Red (6)</option>' in menu
+    assert '<option value="blue">Blue (9)</option>' in menu
+    assert '<option value="purple">Purple</option>' in menu
+    assert '<option value="none">None</option>' in menu
+
+
+def test_workspace_offers_a_folder_picker_beside_the_file_picker(staff_client):
+    html = staff_client.get(CULL).content.decode()
+    assert 'id="cull-upload-input" multiple' in html
+    assert 'id="cull-upload-folder" webkitdirectory multiple' in html
+    assert "Upload folder…" in html
+
+
 def test_workspace_starts_the_event_stream_at_the_newest_event_of_the_tenant(
     staff_client, staff, tenant, other_tenant
 ):
@@ -89,7 +114,8 @@ def test_workspace_is_linked_from_the_admin_home_projects_and_the_photo_list(sta
 
 
 def test_client_modules_are_static_files():
-    for name in ("main.js", "api.js", "grid.js", "loupe.js", "keys.js", "tray.js", "cull.css"):
+    modules = ("main.js", "api.js", "grid.js", "loupe.js", "keys.js", "tray.js", "focus.js")
+    for name in (*modules, "upload.js", "store.js", "filters.js", "cull.css"):
         assert finders.find(f"photos/cull/{name}"), name
 
 

@@ -687,3 +687,257 @@ def test_a_refused_change_is_rolled_back_with_a_message(page, live_server, tenan
     assert "cull-pending-delete" in tile(page, names[1]).get_attribute("class")
     kept = Photo.objects.get(project=project, basename=names[1])
     assert (kept.keep_jpg, kept.keep_raw) == (False, False)
+
+
+def active(page, expression: str = "document.activeElement.id"):
+    return page.evaluate(expression)
+
+
+def focus_inside(page, selector: str) -> bool:
+    return page.evaluate("(s) => Boolean(document.activeElement.closest(s))", selector)
+
+
+def test_the_loupe_and_dialogs_hold_the_focus_and_give_it_back(
+    page, live_server, tenant, artifacts
+):
+    project = make_project(tenant, "Iceland July 2025")
+    names = shoot(project, 3)
+    index(project)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    order = order_in_grid(page)
+    assert order == list(reversed(names))
+
+    # From the second tile: the loupe is a modal dialog with a name and takes the focus.
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    loupe = page.get_by_role("dialog", name="Loupe")
+    loupe.wait_for()
+    assert loupe.get_attribute("aria-modal") == "true"
+    assert active(page) == "cull-loupe"
+    # The page behind it is inert (no focus, no clicks); the live messages are not.
+    assert page.evaluate("Boolean(document.querySelector('#cull-grid').closest('[inert]'))")
+    assert page.evaluate("Boolean(document.querySelector('#header').closest('[inert]'))")
+    assert not page.evaluate("Boolean(document.querySelector('#cull-messages').closest('[inert]'))")
+
+    # Tab goes round the loupe's controls and never leaves it; Shift+Tab goes back round.
+    controls = ["cull-loupe-prev", "cull-loupe-next", "cull-loupe-close", "cull-loupe-admin"]
+    seen = []
+    for _ in range(len(controls) * 2 + 1):
+        page.keyboard.press("Tab")
+        assert focus_inside(page, "#cull-loupe"), active(page, "document.activeElement.outerHTML")
+        seen.append(active(page))
+    assert seen == controls * 2 + controls[:1]
+    page.keyboard.press("Shift+Tab")
+    assert active(page) == "cull-loupe-admin"
+    page.keyboard.press("Shift+Tab")
+    assert active(page) == "cull-loupe-close"
+    # Focus shows on the loupe's controls too.
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.screenshot(path=str(artifacts / "loupe-focus.png"))
+
+    # Esc: the loupe closes and the focus is back on the grid, its cursor on the same tile.
+    page.keyboard.press("Escape")
+    loupe.wait_for(state="hidden")
+    assert active(page) == "cull-grid"
+    assert page.get_attribute("#cull-grid", "aria-activedescendant") == "cull-current"
+    assert page.get_attribute("#cull-current", "data-index") == "1"
+    assert page.locator("#cull-current .cull-name").inner_text() == order[1]
+    assert page.locator("[inert]").count() == 0
+
+    # Opened from the View button, the loupe gives the focus back to that button.
+    tab_to(page, "[data-action=loupe]")
+    page.keyboard.press("Enter")
+    loupe.wait_for()
+    assert active(page) == "cull-loupe"
+    page.keyboard.press("Escape")
+    loupe.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.dataset.action") == "loupe"
+
+    # The key list: a named modal dialog; Tab stays on its one button; Esc gives the focus back.
+    page.focus("#cull-grid")
+    page.keyboard.press("?")
+    keys = page.get_by_role("dialog", name="Keys")
+    keys.wait_for()
+    assert keys.get_attribute("aria-modal") == "true"
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        assert focus_inside(page, "#cull-help")
+    page.keyboard.press("Shift+Tab")
+    assert focus_inside(page, "#cull-help")
+    page.keyboard.press("Escape")
+    keys.wait_for(state="hidden")
+    assert active(page) == "cull-grid"
+
+    # A confirmation: OK and Cancel take turns under Tab and Shift+Tab; Esc cancels and the
+    # focus goes back to the button that asked.
+    tab_to(page, "[data-action=revert]")
+    page.keyboard.press("Enter")
+    confirm = page.get_by_role("dialog", name="Revert changes?")
+    confirm.wait_for()
+    assert confirm.get_attribute("aria-modal") == "true"
+    assert active(page) == "cull-dialog-ok"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.value") == "cancel"
+    page.keyboard.press("Tab")
+    assert active(page) == "cull-dialog-ok"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.value") == "cancel"
+    page.keyboard.press("Escape")
+    confirm.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.dataset.action") == "revert"
+    assert page.errors == []
+
+
+def test_every_label_is_reachable_by_keyboard(page, live_server, tenant, artifacts):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 2)
+    index(project)
+    open_workspace(page, live_server, f"?project={project.pk}")
+    first, second = order_in_grid(page)
+
+    def label(base: str) -> str:
+        return Photo.objects.get(project=project, basename=base).label
+
+    # Lightroom's keys: 9 is blue. L goes on to the next label: purple, then none.
+    page.keyboard.press("9")
+    saved(page)
+    assert label(first) == "blue"
+    page.keyboard.press("l")
+    saved(page)
+    assert label(first) == "purple"
+    assert tile(page, first).locator(".cull-label-purple").count() == 1
+    page.keyboard.press("l")
+    saved(page)
+    assert label(first) == "none"
+    # Shift+L goes the other way: from none straight to purple.
+    page.keyboard.press("Shift+L")
+    saved(page)
+    assert label(first) == "purple"
+    page.keyboard.press("Shift+L")
+    saved(page)
+    assert label(first) == "blue"
+
+    # The Label menu in the actions bar (Tab, then the arrow keys or a tap) lists every label,
+    # purple too, with the number keys beside them.
+    page.keyboard.press("ArrowRight")
+    tab_to(page, "#cull-label")
+    options = page.eval_on_selector_all("#cull-label option", "os => os.map(o => o.textContent)")
+    assert options == [
+        "–",
+        "None",
+        "Red (6)",
+        "Yellow (7)",
+        "Green (8)",
+        "Blue (9)",
+        "Purple",
+    ]
+    page.select_option("#cull-label", "purple")
+    saved(page)
+    assert label(second) == "purple"
+    assert page.input_value("#cull-label") == ""
+
+    # The key list says so.
+    page.focus("#cull-grid")
+    page.keyboard.press("?")
+    page.wait_for_selector("#cull-help[open]")
+    assert "L / Shift + L" in page.inner_text("#cull-help")
+    assert "purple" in page.inner_text("#cull-help")
+    page.screenshot(path=str(artifacts / "keys.png"))
+    assert page.errors == []
+
+
+def test_upload_a_folder_with_the_folder_picker(page, live_server, tenant, artifacts, tmp_path):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 1)  # IMG_0001 is in the project already.
+    index(project)
+    # A card's folder as a file manager shows it: photos at the top and in nested folders,
+    # a name the project has already, a file that is not a photo, hidden files and folders.
+    card = tmp_path / "Card"
+    write_file(
+        card / "FOLD_0001.jpg", jpeg_bytes(size=(300, 200), taken_at=SHOT - timedelta(hours=3))
+    )
+    write_file(
+        card / "day2" / "FOLD_0002.jpg",
+        jpeg_bytes(size=(300, 200), color=(20, 160, 60), taken_at=SHOT - timedelta(hours=2)),
+    )
+    write_file(
+        card / "day2" / "best" / "FOLD_0003.jpg",
+        jpeg_bytes(size=(300, 200), color=(200, 160, 60), taken_at=SHOT - timedelta(hours=1)),
+    )
+    write_file(card / "day2" / "IMG_0001.jpg", jpeg_bytes(size=(300, 200)))
+    write_file(card / "notes.txt", b"not a photo")
+    write_file(card / ".DS_Store", b"\x00\x00\x00\x01Bud1")
+    write_file(card / ".thumbs" / "FOLD_0009.jpg", jpeg_bytes())
+
+    open_workspace(page, live_server, f"?project={project.pk}")
+    # The picker is a keyboard-reachable control with visible focus, like the other buttons.
+    tab_to(page, "#cull-upload-folder", backwards=True)
+    label = page.locator("label:has(#cull-upload-folder)")
+    assert label.inner_text().strip() == "Upload folder…"
+    assert label.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+    assert page.get_attribute("#cull-upload-folder", "webkitdirectory") is not None
+
+    # What the browser hands a folder picker for this folder: hidden files included.
+    page.evaluate(
+        """() => {
+            const probe = document.createElement("input");
+            probe.type = "file";
+            probe.webkitdirectory = true;
+            probe.id = "probe";
+            document.body.appendChild(probe);
+        }"""
+    )
+    page.set_input_files("#probe", str(card))
+    picked = page.eval_on_selector("#probe", "el => [...el.files].map(f => f.webkitRelativePath)")
+    assert "Card/.DS_Store" in picked
+    assert "Card/.thumbs/FOLD_0009.jpg" in picked
+    assert len(picked) == 7
+    page.evaluate("document.querySelector('#probe').remove()")
+
+    page.set_input_files("#cull-upload-folder", str(card))
+    # Five sent (the hidden ones are skipped; the server would refuse and list them), three
+    # saved.
+    page.wait_for_selector("#cull-upload:has-text('Uploaded 3 of 5 file(s); 2 refused.')")
+    refused = page.locator("#cull-upload .cull-refused li").all_inner_texts()
+    assert len(refused) == 2
+    # Refused files are named by their path in the folder, with the server's reason.
+    clash = next(line for line in refused if "IMG_0001" in line)
+    assert clash.startswith("Card/day2/IMG_0001.jpg: ")
+    assert "already exists" in clash
+    text = next(line for line in refused if "notes.txt" in line)
+    assert text.startswith("Card/notes.txt: ")
+
+    # Nested folders land flat in the project folder, as from a drop.
+    present = sorted(
+        p.name for p in folder(project).iterdir() if p.is_file() and not p.name.startswith(".")
+    )
+    assert present == [
+        "FOLD_0001.jpg",
+        "FOLD_0002.jpg",
+        "FOLD_0003.jpg",
+        "IMG_0001.jpg",
+        "IMG_0001.raf",
+    ]
+    assert not (folder(project) / "day2").exists()
+    # The one IMG_0001.jpg is the one shot first, not the upload's.
+    assert (folder(project) / "IMG_0001.jpg").read_bytes() != (
+        card / "day2" / "IMG_0001.jpg"
+    ).read_bytes()
+
+    drain()
+    page.wait_for_function(
+        """() => {
+            const images = [...document.querySelectorAll('.cull-tile img')];
+            return images.length === 4 && images.every((i) => i.complete && i.naturalWidth > 0);
+        }""",
+        timeout=15_000,
+    )
+    assert order_in_grid(page) == ["FOLD_0001", "FOLD_0002", "FOLD_0003", "IMG_0001"]
+    assert set(Photo.objects.filter(project=project).values_list("basename", flat=True)) == {
+        "FOLD_0001",
+        "FOLD_0002",
+        "FOLD_0003",
+        "IMG_0001",
+    }
+    page.screenshot(path=str(artifacts / "folder-uploaded.png"))
+    assert page.errors == []

@@ -1,8 +1,6 @@
 // Keyboard first: every key acts on the selection, else the photo under the cursor.
 // The `?` overlay (templates/admin/photos/cull.html) lists the same keys.
 
-const LABEL_KEYS = { 6: "red", 7: "yellow", 8: "green", 9: "blue" };
-
 function closest(target, selector) {
   return Boolean(target && target.closest && target.closest(selector));
 }
@@ -66,8 +64,10 @@ export function handleKey(event, ctx) {
     else if (lower === "x") actions.keepBoth(false);
     else if (lower === "z") actions.undo();
     else if (lower === "t") ctx.askTags(true);
+    else if (lower === "l") actions.cycleLabel(event.shiftKey ? -1 : 1);
     else if (/^[0-5]$/.test(key)) actions.rate(Number(key));
-    else if (LABEL_KEYS[key]) actions.label(LABEL_KEYS[key]);
+    // Lightroom's 6–9 (ctx.labelKeys, from the page); purple has no number key there either.
+    else if (ctx.labelKeys[key]) actions.label(ctx.labelKeys[key]);
     else handled = false;
   }
   if (handled) event.preventDefault();

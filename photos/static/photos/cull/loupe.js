@@ -1,11 +1,16 @@
 // The loupe: the photo under the cursor fitted to the window, with its metadata; the
-// neighbours' previews are fetched ahead so next/previous shows at once.
+// neighbours' previews are fetched ahead so next/previous shows at once. It is a modal dialog:
+// the page behind it is inert, Tab stays inside, and closing it gives the focus back to the
+// control that opened it (the grid, whose cursor is on the photo last shown).
 
 import { badges } from "./grid.js";
+import { layerClosed, layerOpened } from "./focus.js";
 
 export class Loupe {
-  constructor({ root, store, previewUrl, thumbUrl, adminUrl, projectName, onNavigate, onClose }) {
+  constructor({ root, store, previewUrl, thumbUrl, adminUrl, projectName, onNavigate, onClose, fallback, keep }) {
     this.root = root;
+    this.fallback = fallback;
+    this.keep = keep;
     this.projectName = projectName;
     this.adminUrl = adminUrl;
     this.adminLink = root.querySelector("#cull-loupe-admin");
@@ -38,11 +43,16 @@ export class Loupe {
 
   toggle(force) {
     const open = force === undefined ? !this.open : force;
+    if (open === this.open) return;
+    const opener = document.activeElement;
     this.root.hidden = !open;
     document.body.classList.toggle("cull-loupe-open", open);
     if (open) {
       this.show();
+      layerOpened(this.root, { opener, fallback: this.fallback, modal: true, keep: this.keep });
       this.root.focus({ preventScroll: true });
+    } else {
+      layerClosed(this.root);
     }
   }
 

@@ -2,6 +2,7 @@
 // actions bar, uploads and live updates. Every change goes through the REST API.
 
 import { Api, ApiError } from "./api.js";
+import { showModal } from "./focus.js";
 import { filterFromForm, filterFromUrl, filterToApi, filterToForm, filterToUrl } from "./filters.js";
 import { Grid } from "./grid.js";
 import { Loupe } from "./loupe.js";
@@ -36,6 +37,7 @@ function say(text, level = "info") {
   setTimeout(() => line.remove(), level === "error" ? 15000 : 6000);
 }
 
+const gridElement = $("#cull-grid");
 const grid = new Grid({
   root: $("#cull-grid"),
   sizer: $("#cull-sizer"),
@@ -57,6 +59,8 @@ const loupe = new Loupe({
   thumbUrl,
   onNavigate: (step) => move(step),
   onClose: () => closeLoupe(),
+  fallback: gridElement,
+  keep: [messages],
 });
 
 // --- filters in the URL ---
@@ -229,10 +233,25 @@ const actions = {
   rate(rating) {
     return fieldsChange("rating", store.targets().filter((p) => p.rating !== rating).map((p) => ({ photo_id: p.id, rating })));
   },
+  // The label keys (6–9) toggle: the same key again removes the label.
   label(label) {
     const targets = store.targets();
     const value = targets.length && targets.every((p) => p.label === label) ? "none" : label;
-    return fieldsChange("rating", targets.filter((p) => p.label !== value).map((p) => ({ photo_id: p.id, label: value })));
+    return actions.setLabel(value);
+  },
+  setLabel(value) {
+    return fieldsChange("rating", store.targets().filter((p) => p.label !== value).map((p) => ({ photo_id: p.id, label: value })));
+  },
+  // L / Shift+L: the next / previous label after the one of the photo under the cursor, through
+  // none, so every label (purple too, which has no number key) is one key away from none.
+  cycleLabel(step) {
+    const targets = store.targets();
+    if (!targets.length) return;
+    const order = ["none", ...boot.labels];
+    const current = store.photos[store.cursor];
+    const reference = targets.includes(current) ? current : targets[0];
+    const at = Math.max(0, order.indexOf(reference.label || "none"));
+    return actions.setLabel(order[(at + step + order.length) % order.length]);
   },
   tags(add, names) {
     const path = add ? "tags/add" : "tags/remove";
@@ -281,9 +300,9 @@ function move(step, options = {}) {
   store.moveTo(target, options);
 }
 
+// The focus goes back where the loupe was opened from (focus.js): the grid, or a button.
 function closeLoupe() {
   loupe.toggle(false);
-  $("#cull-grid").focus({ preventScroll: true });
 }
 
 async function selectAll() {
@@ -306,7 +325,7 @@ function ask(title, body, okText = "OK") {
   holder.replaceChildren(...[].concat(body));
   $("#cull-dialog-ok").textContent = okText;
   dialog.returnValue = "";
-  dialog.showModal();
+  showModal(dialog, { fallback: gridElement });
   const first = holder.querySelector("input, select");
   (first || $("#cull-dialog-ok")).focus();
   return new Promise((resolve) => {
@@ -328,7 +347,6 @@ async function askTags(add) {
   const ok = await ask(`${add ? "Add tags to" : "Remove tags from"} ${count} photo${count === 1 ? "" : "s"}`, [label, input], add ? "Add" : "Remove");
   const names = input.value.split(",").map((t) => t.trim()).filter(Boolean);
   if (ok && names.length) await actions.tags(add, names);
-  $("#cull-grid").focus({ preventScroll: true });
 }
 
 function selectionProjects() {
@@ -416,7 +434,8 @@ async function reprocess() {
 }
 
 const help = $("#cull-help");
-$("#cull-help-open").addEventListener("click", () => help.showModal());
+const showHelp = () => showModal(help, { fallback: gridElement });
+$("#cull-help-open").addEventListener("click", showHelp);
 
 const buttons = {
   commit,
@@ -438,6 +457,11 @@ $("#cull-rate").addEventListener("change", (event) => {
   event.target.value = "";
   if (value !== "") actions.rate(Number(value));
 });
+$("#cull-label").addEventListener("change", (event) => {
+  const value = event.target.value;
+  event.target.value = "";
+  if (value !== "") actions.setLabel(value);
+});
 for (const button of root.querySelectorAll("[data-action]")) {
   button.addEventListener("click", () => buttons[button.dataset.action]());
 }
@@ -454,7 +478,8 @@ document.addEventListener("keydown", (event) =>
     selectAll,
     closeLoupe,
     askTags,
-    help: () => (help.open ? help.close() : help.showModal()),
+    labelKeys: boot.label_keys,
+    help: () => (help.open ? help.close() : showHelp()),
     dialogsOpen: () => dialog.open || help.open,
   }),
 );
@@ -515,7 +540,7 @@ const uploader = new Uploader({
   grid: $("#cull-grid"),
   overlay: $("#cull-drop"),
   panel: $("#cull-upload"),
-  input: $("#cull-upload-input"),
+  inputs: [$("#cull-upload-input"), $("#cull-upload-folder")],
   project: () => (filter.projects.length === 1 ? filter.projects[0] : null),
   say,
   onBatch: () => tray.refresh(),

@@ -1,19 +1,26 @@
-// Upload by dropping files or folders on a project's grid (or the Upload… button): batches of
-// files with one progress bar; refused files listed with the server's reason. New photos show
-// up through the event stream as the upload task indexes them.
+// Upload by dropping files or folders on a project's grid, or with the Upload… and Upload
+// folder… buttons: batches of files with one progress bar; refused files listed with the
+// server's reason. New photos show up through the event stream as the upload task indexes them.
+//
+// A folder, dropped or picked, is walked whole: every file in it and its subfolders goes to the
+// project folder under its own name (the project folder is flat), hidden files and folders
+// are skipped, and a refused file is listed by its path in the folder.
 
 const BATCH_FILES = 50;
 const BATCH_BYTES = 200 * 1024 * 1024;
 
-// Every file under the dropped items, folders walked (hidden files skipped).
+const hidden = (path) => path.split("/").some((part) => part.startsWith("."));
+
+// Every file under the dropped items, folders walked: [{file, path}].
 async function droppedFiles(dataTransfer) {
   const entries = [...dataTransfer.items].map((item) => item.webkitGetAsEntry && item.webkitGetAsEntry()).filter(Boolean);
-  if (!entries.length) return [...dataTransfer.files];
+  if (!entries.length) return [...dataTransfer.files].map((file) => ({ file, path: file.name })).filter((f) => !hidden(f.path));
   const files = [];
   const walk = async (entry) => {
     if (entry.name.startsWith(".")) return;
     if (entry.isFile) {
-      files.push(await new Promise((resolve, reject) => entry.file(resolve, reject)));
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      files.push({ file, path: entry.fullPath.replace(/^\//, "") || file.name });
     } else if (entry.isDirectory) {
       const reader = entry.createReader();
       for (;;) {
@@ -27,26 +34,31 @@ async function droppedFiles(dataTransfer) {
   return files;
 }
 
+// The files of an <input type=file>: a folder picker gives each its path in the folder.
+function pickedFiles(input) {
+  return [...input.files].map((file) => ({ file, path: file.webkitRelativePath || file.name })).filter((f) => !hidden(f.path));
+}
+
 function batches(files) {
   const out = [];
   let current = [];
   let bytes = 0;
-  for (const file of files) {
-    if (current.length && (current.length >= BATCH_FILES || bytes + file.size > BATCH_BYTES)) {
+  for (const item of files) {
+    if (current.length && (current.length >= BATCH_FILES || bytes + item.file.size > BATCH_BYTES)) {
       out.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(file);
-    bytes += file.size;
+    current.push(item);
+    bytes += item.file.size;
   }
   if (current.length) out.push(current);
   return out;
 }
 
 export class Uploader {
-  constructor({ api, grid, overlay, panel, input, project, say, onBatch }) {
-    Object.assign(this, { api, grid, overlay, panel, input, project, say, onBatch });
+  constructor({ api, grid, overlay, panel, inputs, project, say, onBatch }) {
+    Object.assign(this, { api, grid, overlay, panel, inputs, project, say, onBatch });
   }
 
   start() {
@@ -68,17 +80,19 @@ export class Uploader {
       this.overlay.hidden = true;
       this.send(await droppedFiles(event.dataTransfer));
     });
-    this.input.addEventListener("change", () => {
-      this.send([...this.input.files]);
-      this.input.value = "";
-    });
+    for (const input of this.inputs) {
+      input.addEventListener("change", () => {
+        this.send(pickedFiles(input));
+        input.value = "";
+      });
+    }
   }
 
   async send(files) {
     const project = this.project();
     if (!project) return this.say("Choose one project in the filter to upload to it.", "error");
     if (!files.length) return;
-    const total = files.reduce((n, f) => n + f.size, 0) || 1;
+    const total = files.reduce((n, f) => n + f.file.size, 0) || 1;
     let sent = 0;
     let saved = 0;
     const refused = [];
@@ -93,9 +107,9 @@ export class Uploader {
     errors.className = "cull-refused";
     this.panel.append(title, bar, errors);
     for (const batch of batches(files)) {
-      const size = batch.reduce((n, f) => n + f.size, 0);
+      const size = batch.reduce((n, f) => n + f.file.size, 0);
       title.textContent = `Uploading ${files.length} file(s): ${saved} saved`;
-      const { status, data } = await this.api.upload(project, batch, (loaded) => {
+      const { status, data } = await this.api.upload(project, batch.map((f) => f.file), (loaded) => {
         bar.value = sent + Math.min(loaded, size);
       });
       sent += size;
@@ -103,12 +117,17 @@ export class Uploader {
       saved += ((data && data.files) || []).length;
       const problems = (data && data.errors) || [];
       if (status >= 400 && !problems.length) {
-        for (const file of batch) problems.push({ file: file.name, error: (data && data.detail) || `refused (${status})` });
+        for (const item of batch) problems.push({ file: item.file.name, error: (data && data.detail) || `refused (${status})` });
       }
+      // The server names a refused file as it was sent; list it by its path in the folder
+      // (the server answers in the order of the files, so a repeated name maps in turn).
+      const unclaimed = [...batch];
       for (const problem of problems) {
         refused.push(problem);
+        const at = unclaimed.findIndex((item) => item.file.name === problem.file);
+        const path = at >= 0 ? unclaimed.splice(at, 1)[0].path : problem.file;
         const li = document.createElement("li");
-        li.textContent = `${problem.file}: ${problem.error}`;
+        li.textContent = `${path}: ${problem.error}`;
         errors.appendChild(li);
       }
       this.onBatch();
