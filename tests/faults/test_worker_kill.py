@@ -42,9 +42,13 @@ def kill_worker_mid_job(
         connection.close()
         job = Job.objects.filter(task_id=task_id, type=job_type, status="running").first()
         if job is not None:
-            finished = JobItem.objects.filter(job=job, status__in=["done", "skipped", "failed"])
+            # Count the finished items before looking for a running one: in the other order a
+            # batch can commit between the two reads, and the "running" item seen is done.
+            finished = JobItem.objects.filter(
+                job=job, status__in=["done", "skipped", "failed"]
+            ).count()
             running = JobItem.objects.filter(job=job, status="running").first()
-            if finished.count() >= after_items and running is not None and in_window(running):
+            if finished >= after_items and running is not None and in_window(running):
                 os.kill(int(job.worker_id.split(":")[1]), signal.SIGKILL)
                 return job
         assert time.monotonic() < deadline, f"{job_type} never reached the kill window"
