@@ -10,6 +10,7 @@ Screenshots go to ``test-artifacts/`` at the repository root (gitignored; CI kee
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,6 +41,9 @@ def browser(monkeypatch) -> Iterator:  # type: ignore[no-untyped-def]
 
     Playwright's sync API runs an event loop in this thread, so Django would refuse ORM calls
     from the test body; allow them for the test (the live server runs in its own thread).
+    With that loop running, Django keeps the test body's database connection apart from the
+    one it uses once Playwright has stopped: close it here, or it stays open and PostgreSQL
+    refuses to drop the test database.
     """
     if not CHROMIUM.exists():
         pytest.skip(
@@ -55,6 +59,7 @@ def browser(monkeypatch) -> Iterator:  # type: ignore[no-untyped-def]
         try:
             yield chromium
         finally:
+            connections.close_all()
             chromium.close()
 
 
@@ -131,6 +136,10 @@ class AsgiLiveServer:
         if self._thread.is_alive():
             raise RuntimeError("uvicorn did not stop within 15 s")
         self._server = self._thread = self._socket = None
+        # The database connections of the server's ended worker threads (the event stream's
+        # shared-pool reads keep theirs open by design) close when collected: collect now, so
+        # none holds the test database when pytest-django drops it (PostgreSQL refuses).
+        gc.collect()
 
     def __str__(self) -> str:
         return self.url
