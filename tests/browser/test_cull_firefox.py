@@ -128,7 +128,7 @@ def photographer(transactional_db, tenant):
 
 
 def test_firefox_culls_by_keyboard_and_opens_the_loupe(
-    firefox, photographer, live_server, tenant, artifacts
+    firefox, photographer, asgi_live_server, tenant, artifacts
 ):
     from marionette_driver import By
 
@@ -136,13 +136,13 @@ def test_firefox_culls_by_keyboard_and_opens_the_loupe(
     names = shoot(project, 3)
     index(project)
 
-    firefox.navigate(live_server.url + reverse("admin:login"))
+    firefox.navigate(asgi_live_server.url + reverse("admin:login"))
     firefox.find_element(By.ID, "id_username").send_keys(photographer.username)
     firefox.find_element(By.ID, "id_password").send_keys(PASSWORD)
     firefox.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     until(firefox, "return Boolean(document.querySelector('#user-tools'))")
 
-    firefox.navigate(live_server.url + f"/admin/cull/?project={project.pk}")
+    firefox.navigate(asgi_live_server.url + f"/admin/cull/?project={project.pk}")
     # The modules ran (window.cull is set last) and the grid painted every photo, in capture
     # order.
     until(
@@ -159,6 +159,8 @@ def test_firefox_culls_by_keyboard_and_opens_the_loupe(
     )
     assert order == list(reversed(names))
     assert run(firefox, "return document.activeElement.id") == "cull-grid"
+    # The event stream is open in Firefox too.
+    until(firefox, "return document.querySelector('#cull-live').dataset.state === 'live'")
     shot(firefox, artifacts / "firefox-grid.png")
 
     # X discards both files of the photo under the cursor: shown at once, then stored.

@@ -11,15 +11,18 @@ from __future__ import annotations
 import base64
 import json
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from config.admin_scoping import staff_permissions_grant
-from jobs.models import TaskRun
+from jobs.models import Event, TaskRun
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos.models import Photo
@@ -32,10 +35,34 @@ pytestmark = pytest.mark.browser
 PASSWORD = "pw-for-tests-1"
 SHOT = datetime(2025, 7, 14, 9, 0, 0, tzinfo=UTC)
 REPORT = "performance.json"
+STREAM_PATH = "/api/events/stream"
+
+# Counts the rounds of the page's polling fallback (``Live.poll``: on a stream error and on
+# every timer tick while the stream is not open). It wraps the method when main.js publishes
+# ``window.cull``, in the same task that opened the stream: no round can have run before.
+COUNT_POLLS = """
+(() => {
+  let published;
+  Object.defineProperty(window, "cull", {
+    configurable: true,
+    get: () => published,
+    set: (value) => {
+      const live = value.live;
+      const poll = live.poll.bind(live);
+      live.polls = 0;
+      live.poll = () => {
+        live.polls += 1;
+        poll();
+      };
+      published = value;
+    },
+  });
+})();
+"""
 
 
-def login(page, live_server, username: str) -> None:
-    page.goto(live_server.url + reverse("admin:login"))
+def login(page, asgi_live_server, username: str) -> None:
+    page.goto(asgi_live_server.url + reverse("admin:login"))
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
@@ -96,8 +123,8 @@ def tile(page, basename: str):
     return page.locator(".cull-tile", has=page.locator(".cull-name", has_text=basename))
 
 
-def open_workspace(page, live_server, query: str = "") -> None:
-    page.goto(live_server.url + "/admin/cull/" + query)
+def open_workspace(page, asgi_live_server, query: str = "") -> None:
+    page.goto(asgi_live_server.url + "/admin/cull/" + query)
     page.wait_for_selector("#cull[data-ready=true]")
     page.wait_for_selector(".cull-tile")
 
@@ -117,7 +144,7 @@ def photographer(transactional_db, tenant):
 
 
 @pytest.fixture
-def page(browser, photographer, live_server):
+def page(browser, photographer, asgi_live_server):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     errors: list[str] = []
@@ -133,20 +160,20 @@ def page(browser, photographer, live_server):
     )
     failed: list[str] = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    login(page, live_server, photographer.username)
+    login(page, asgi_live_server, photographer.username)
     page.errors = errors
     page.failed = failed
     yield page
     context.close()
 
 
-def test_cull_a_project_by_keyboard_only(page, live_server, tenant, artifacts):
+def test_cull_a_project_by_keyboard_only(page, asgi_live_server, tenant, artifacts):
     project = make_project(tenant, "Iceland July 2025")
     names = shoot(project, 6)
     index(project)
     assert Photo.objects.filter(project=project, thumbnail_status="generated").count() == 6
 
-    open_workspace(page, live_server, f"?project={project.pk}")
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     # Capture-time order: the last-named photo was taken first.
     assert order_in_grid(page) == list(reversed(names))
     page.screenshot(path=str(artifacts / "grid.png"))
@@ -269,7 +296,7 @@ def press_all(page) -> None:
     page.wait_for_selector("text=photos selected.")
 
 
-def test_select_all_across_two_projects_and_commit(page, live_server, tenant, artifacts):
+def test_select_all_across_two_projects_and_commit(page, asgi_live_server, tenant, artifacts):
     first = make_project(tenant, "Day one")
     second = make_project(tenant, "Day two")
     shoot(first, 3, prefix="ONE_")
@@ -277,7 +304,7 @@ def test_select_all_across_two_projects_and_commit(page, live_server, tenant, ar
     index(first)
     index(second)
 
-    open_workspace(page, live_server)  # The unified view: every project.
+    open_workspace(page, asgi_live_server)  # The unified view: every project.
     page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 5")
     press_all(page)
     assert "5 selected" in page.inner_text("#cull-count")
@@ -302,7 +329,7 @@ def test_select_all_across_two_projects_and_commit(page, live_server, tenant, ar
     assert page.errors == []
 
 
-def test_move_a_selection_shows_name_clashes_first(page, live_server, tenant, artifacts):
+def test_move_a_selection_shows_name_clashes_first(page, asgi_live_server, tenant, artifacts):
     source = make_project(tenant, "Wedding")
     dest = make_project(tenant, "Wedding selects")
     shoot(source, 3, raw=False)
@@ -310,7 +337,7 @@ def test_move_a_selection_shows_name_clashes_first(page, live_server, tenant, ar
     # A file of that name already sits in the destination's folder (not yet indexed).
     write_file(folder(dest) / "IMG_0001.jpg", jpeg_bytes())
 
-    open_workspace(page, live_server, f"?project={source.pk}")
+    open_workspace(page, asgi_live_server, f"?project={source.pk}")
     press_all(page)
     page.click("[data-action=move]")
     page.select_option("#cull-move-dest", str(dest.pk))
@@ -335,12 +362,45 @@ def test_move_a_selection_shows_name_clashes_first(page, live_server, tenant, ar
     assert page.errors == []
 
 
-def test_task_progress_appears_without_a_reload(page, live_server, tenant, artifacts):
+def stream_requests(page) -> list:
+    """The page's requests of the event stream, recorded as they are sent."""
+    requests: list = []
+    page.on("request", lambda r: requests.append(r) if STREAM_PATH in r.url else None)
+    return requests
+
+
+def resumed_from(request) -> str | None:
+    """The event id a stream request asks to resume after (``?last_event_id=``)."""
+    return parse_qs(urlsplit(request.url).query).get("last_event_id", [None])[0]
+
+
+def api_post(server, user, path: str, body: dict) -> dict:
+    """``user`` calls the REST API (token authentication) on the server the page uses."""
+    token, _ = Token.objects.get_or_create(user=user)
+    request = urllib.request.Request(
+        server.url + path,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Token {token.key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_task_progress_appears_without_a_reload(
+    page, asgi_live_server, tenant, artifacts, settings
+):
+    """Through the event stream alone: the page says it is live, one stream request carries
+    every update, and the polling fallback never runs."""
+    settings.EVENTS_STREAM_POLL_SECONDS = 0.2  # SQLite: how often an open stream reads
     project = make_project(tenant, "Iceland July 2025")
     shoot(project, 4)
     index(project)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    streams = stream_requests(page)
+    page.add_init_script(COUNT_POLLS)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     assert page.is_visible("#cull-tasks-empty")
+    page.wait_for_selector("#cull-live[data-state=live]:has-text('live')")
 
     # Another client starts work: the tray shows it from the event stream.
     start_task(
@@ -353,21 +413,86 @@ def test_task_progress_appears_without_a_reload(page, live_server, tenant, artif
     page.screenshot(path=str(artifacts / "tray.png"))
     drain()
     page.wait_for_selector(".cull-task.cull-task-done", timeout=15_000)
-    # Another user rates a photo: its tile follows.
-    colleague = make_user(tenant, "carl", staff=True, password=PASSWORD)
+    # Another user rates a photo through the API: its tile follows.
+    colleague = make_user(tenant, "carl", password=PASSWORD)
     photo = Photo.objects.get(project=project, basename="IMG_0002")
-    photos_rating_update(user=colleague, items=[{"photo_id": photo.pk, "rating": 4}])
+    reply = api_post(
+        asgi_live_server,
+        colleague,
+        "/api/photos/rating",
+        {"items": [{"photo_id": photo.pk, "rating": 4}]},
+    )
+    assert reply["updated"] == 1, reply
     tile(page, "IMG_0002").locator(".cull-stars", has_text="★★★★☆").wait_for(timeout=15_000)
     # A whole-project job counts two passes over the 4 photos: every thumbnail, then every
     # preview.
     assert "8/8" in task.inner_text()
-    assert page.locator("#cull-live").inner_text() != ""
+    assert page.get_attribute("#cull-live", "data-state") == "live"
+    assert page.evaluate("window.cull.live.polls") == 0
+    assert len(streams) == 1, [r.url for r in streams]
     page.screenshot(path=str(artifacts / "tray-done.png"))
     assert page.errors == []
+    assert page.failed == []
+
+
+def test_event_stream_resumes_after_a_server_restart_without_missing_an_event(
+    page, asgi_live_server, tenant, settings
+):
+    """The server goes away under an open stream (a redeploy): the page says it is
+    reconnecting, asks again from the last event it handled (``?last_event_id=``, the
+    server's equivalent of ``Last-Event-ID``) until the server is back, and the events written
+    while no stream was open arrive through the stream."""
+    settings.EVENTS_STREAM_POLL_SECONDS = 0.2
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 3)
+    index(project)
+    first, second, third = (
+        Photo.objects.get(project=project, basename=name)
+        for name in ("IMG_0001", "IMG_0002", "IMG_0003")
+    )
+    colleague = make_user(tenant, "carl", password=PASSWORD)
+    streams = stream_requests(page)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
+    page.wait_for_selector("#cull-live[data-state=live]")
+
+    # An event over the open stream moves the page's position to its id.
+    api_post(
+        asgi_live_server,
+        colleague,
+        "/api/photos/rating",
+        {"items": [{"photo_id": first.pk, "rating": 1}]},
+    )
+    tile(page, first.basename).locator(".cull-stars", has_text="★☆☆☆☆").wait_for(timeout=15_000)
+    handled = Event.objects.filter(type="item", photo_id=first.pk).latest("id").pk
+    assert page.evaluate("window.cull.live.lastEventId") == handled
+
+    asgi_live_server.stop()
+    page.wait_for_selector("#cull-live[data-state=reconnecting]", timeout=15_000)
+    # Written while no stream is open (by a worker, another web process…).
+    photos_rating_update(
+        user=colleague,
+        items=[{"photo_id": second.pk, "rating": 2}, {"photo_id": third.pk, "rating": 3}],
+    )
+    missed = list(Event.objects.filter(pk__gt=handled).values_list("pk", flat=True))
+    assert len(missed) >= 2
+    reconnections_while_down = len(streams) - 1
+
+    asgi_live_server.start()
+    page.wait_for_selector("#cull-live[data-state=live]", timeout=15_000)
+    tile(page, second.basename).locator(".cull-stars", has_text="★★☆☆☆").wait_for(timeout=15_000)
+    tile(page, third.basename).locator(".cull-stars", has_text="★★★☆☆").wait_for(timeout=15_000)
+    # Every reconnection asked for what came after the last event handled, and the missed
+    # events came by id through the stream (the fallback's polls re-read only photos whose
+    # thumbnails are pending).
+    assert len(streams) > reconnections_while_down + 1
+    assert [resumed_from(r) for r in streams[1:]] == [str(handled)] * (len(streams) - 1)
+    assert page.evaluate("(ids) => ids.every((id) => window.cull.live.seen.has(id))", missed)
+    assert page.evaluate("window.cull.live.lastEventId") == max(missed)
+    assert page.failed == []
 
 
 def test_tray_polls_when_the_event_stream_is_down(
-    browser, photographer, live_server, tenant, settings
+    browser, photographer, asgi_live_server, tenant, settings
 ):
     settings.CULL_TRAY_POLL_MS = 400
     project = make_project(tenant, "Iceland July 2025")
@@ -376,15 +501,15 @@ def test_tray_polls_when_the_event_stream_is_down(
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.route("**/api/events/stream*", lambda route: route.abort())
     page = context.new_page()
-    login(page, live_server, photographer.username)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    login(page, asgi_live_server, photographer.username)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     start_task("generate_derivatives", tenant, project=project, source="user")
     page.locator(".cull-task", has_text="generate_derivatives").wait_for(timeout=10_000)
     context.close()
 
 
 def test_pending_thumbnails_are_polled_when_the_event_stream_is_down(
-    browser, photographer, live_server, tenant, settings
+    browser, photographer, asgi_live_server, tenant, settings
 ):
     settings.CULL_TRAY_POLL_MS = 400
     project = make_project(tenant, "Iceland July 2025")
@@ -394,8 +519,8 @@ def test_pending_thumbnails_are_polled_when_the_event_stream_is_down(
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.route("**/api/events/stream*", lambda route: route.abort())
     page = context.new_page()
-    login(page, live_server, photographer.username)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    login(page, asgi_live_server, photographer.username)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     assert tile(page, names[0]).locator(".cull-spinner").count() == 1
     Photo.objects.filter(project=project, basename=names[0]).update(thumbnail_status="generated")
     tile(page, names[0]).locator("img").wait_for(timeout=10_000)
@@ -423,11 +548,11 @@ def drop_files(page, files: dict[str, bytes]) -> None:
     )
 
 
-def test_upload_by_drop(page, live_server, tenant, artifacts):
+def test_upload_by_drop(page, asgi_live_server, tenant, artifacts):
     project = make_project(tenant, "Iceland July 2025")
     shoot(project, 1)
     index(project)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     drop_files(
         page,
         {
@@ -451,7 +576,7 @@ def test_upload_by_drop(page, live_server, tenant, artifacts):
 
 
 def test_staff_of_another_tenant_sees_none_of_it(
-    browser, live_server, tenant, other_tenant, transactional_db
+    browser, asgi_live_server, tenant, other_tenant, transactional_db
 ):
     project = make_project(tenant, "Iceland July 2025")
     shoot(project, 2)
@@ -459,8 +584,8 @@ def test_staff_of_another_tenant_sees_none_of_it(
     outsider = make_user(other_tenant, "olaf", staff=True, password=PASSWORD)
     staff_permissions_grant(user=outsider)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    login(page, live_server, "olaf")
-    page.goto(live_server.url + f"/admin/cull/?project={project.pk}")
+    login(page, asgi_live_server, "olaf")
+    page.goto(asgi_live_server.url + f"/admin/cull/?project={project.pk}")
     page.wait_for_selector("#cull[data-ready=true]")
     assert page.locator(".cull-tile").count() == 0
     assert page.is_visible("#cull-empty")
@@ -490,17 +615,17 @@ def bulk_photos(project: Project, count: int, prefix: str) -> None:
     )
 
 
-def test_twenty_thousand_photos_scroll_with_few_tiles(page, live_server, tenant, artifacts):
+def test_twenty_thousand_photos_scroll_with_few_tiles(page, asgi_live_server, tenant, artifacts):
     sprint = make_project(tenant, "Sprint")
     bulk_photos(sprint, 5_000, "SPRINT_")
     marathon = make_project(tenant, "Marathon")
     bulk_photos(marathon, 20_000, "RUN_")
 
     # First paint of a 5,000-photo project, measured from the page's first script.
-    open_workspace(page, live_server, f"?project={sprint.pk}")
+    open_workspace(page, asgi_live_server, f"?project={sprint.pk}")
     first_paint_5000 = page.evaluate("window.cull.metrics.firstPaintMs")
 
-    open_workspace(page, live_server, f"?project={marathon.pk}")
+    open_workspace(page, asgi_live_server, f"?project={marathon.pk}")
     first_paint = page.evaluate("window.cull.metrics.firstPaintMs")
     most = 0
     # Scroll to the end, eight screens at a time, counting tile elements on the way; at the
@@ -561,7 +686,7 @@ def test_twenty_thousand_photos_scroll_with_few_tiles(page, live_server, tenant,
     )
 
 
-def test_tablet_culls_by_touch(browser, photographer, live_server, tenant, artifacts):
+def test_tablet_culls_by_touch(browser, photographer, asgi_live_server, tenant, artifacts):
     project = make_project(tenant, "Iceland July 2025")
     names = shoot(project, 3)
     index(project)
@@ -569,8 +694,8 @@ def test_tablet_culls_by_touch(browser, photographer, live_server, tenant, artif
         viewport={"width": 820, "height": 1180}, has_touch=True, is_mobile=False
     )
     page = context.new_page()
-    login(page, live_server, photographer.username)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    login(page, asgi_live_server, photographer.username)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     columns = page.evaluate(
         "new Set([...document.querySelectorAll('.cull-tile')].map(t => t.style.transform.split(',')[0])).size"
     )
@@ -593,7 +718,7 @@ def test_tablet_culls_by_touch(browser, photographer, live_server, tenant, artif
 
 
 def test_event_stream_resumes_from_the_last_event_after_a_drop(
-    browser, photographer, live_server, tenant
+    browser, photographer, asgi_live_server, tenant
 ):
     """The stream is played by the browser: one event, then the connection drops; the
     reconnection asks (``?last_event_id=``) for what came after that event, and the next event still reaches the
@@ -626,21 +751,21 @@ def test_event_stream_resumes_from_the_last_event_after_a_drop(
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.route("**/api/events/stream*", stream)
     page = context.new_page()
-    login(page, live_server, photographer.username)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    login(page, asgi_live_server, photographer.username)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     tile(page, photo.basename).locator(".cull-stars", has_text="★★★★★").wait_for(timeout=10_000)
     assert requests[1]["url"].endswith("last_event_id=900001")
     context.close()
 
 
-def test_filters_live_in_the_url_and_clicks_select(page, live_server, tenant):
+def test_filters_live_in_the_url_and_clicks_select(page, asgi_live_server, tenant):
     project = make_project(tenant, "Iceland July 2025")
     names = shoot(project, 4)
     index(project)
     Photo.objects.filter(project=project, basename=names[0]).update(keep_raw=False)
     Photo.objects.filter(project=project, basename=names[1]).update(rating=4, label="red")
 
-    open_workspace(page, live_server, f"?project={project.pk}&state=pending")
+    open_workspace(page, asgi_live_server, f"?project={project.pk}&state=pending")
     assert order_in_grid(page) == [names[0]]
     assert page.input_value("select[name=state]") == "pending"
 
@@ -671,11 +796,11 @@ def test_filters_live_in_the_url_and_clicks_select(page, live_server, tenant):
     assert page.errors == []
 
 
-def test_a_refused_change_is_rolled_back_with_a_message(page, live_server, tenant):
+def test_a_refused_change_is_rolled_back_with_a_message(page, asgi_live_server, tenant):
     project = make_project(tenant, "Iceland July 2025")
     names = shoot(project, 2)
     index(project)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     press_all(page)
     # One photo goes away behind the page's back (another user's commit, say).
     gone = Photo.objects.get(project=project, basename=names[0])
@@ -698,12 +823,12 @@ def focus_inside(page, selector: str) -> bool:
 
 
 def test_the_loupe_and_dialogs_hold_the_focus_and_give_it_back(
-    page, live_server, tenant, artifacts
+    page, asgi_live_server, tenant, artifacts
 ):
     project = make_project(tenant, "Iceland July 2025")
     names = shoot(project, 3)
     index(project)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     order = order_in_grid(page)
     assert order == list(reversed(names))
 
@@ -788,11 +913,11 @@ def test_the_loupe_and_dialogs_hold_the_focus_and_give_it_back(
     assert page.errors == []
 
 
-def test_every_label_is_reachable_by_keyboard(page, live_server, tenant, artifacts):
+def test_every_label_is_reachable_by_keyboard(page, asgi_live_server, tenant, artifacts):
     project = make_project(tenant, "Iceland July 2025")
     shoot(project, 2)
     index(project)
-    open_workspace(page, live_server, f"?project={project.pk}")
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     first, second = order_in_grid(page)
 
     def label(base: str) -> str:
@@ -846,7 +971,9 @@ def test_every_label_is_reachable_by_keyboard(page, live_server, tenant, artifac
     assert page.errors == []
 
 
-def test_upload_a_folder_with_the_folder_picker(page, live_server, tenant, artifacts, tmp_path):
+def test_upload_a_folder_with_the_folder_picker(
+    page, asgi_live_server, tenant, artifacts, tmp_path
+):
     project = make_project(tenant, "Iceland July 2025")
     shoot(project, 1)  # IMG_0001 is in the project already.
     index(project)
@@ -869,7 +996,7 @@ def test_upload_a_folder_with_the_folder_picker(page, live_server, tenant, artif
     write_file(card / ".DS_Store", b"\x00\x00\x00\x01Bud1")
     write_file(card / ".thumbs" / "FOLD_0009.jpg", jpeg_bytes())
 
-    open_workspace(page, live_server, f"?project={project.pk}")
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
     # The picker is a keyboard-reachable control with visible focus, like the other buttons.
     tab_to(page, "#cull-upload-folder", backwards=True)
     label = page.locator("label:has(#cull-upload-folder)")
