@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 Scope = MutableMapping[str, Any]
@@ -49,28 +50,39 @@ async def request_is_authenticated(scope: Scope) -> bool:
 
     Only decides which cap applies; the view authenticates the request again as usual.
     """
+    headers = dict(scope.get("headers") or [])
+    return await sync_to_async(_credentials_valid, thread_sensitive=True)(headers)
+
+
+def _credentials_valid(headers: dict[bytes, bytes]) -> bool:
     from django.contrib.auth import SESSION_KEY
+    from django.db import connection
     from rest_framework.authtoken.models import Token
 
-    headers = dict(scope.get("headers") or [])
-    auth = headers.get(b"authorization", b"").decode("latin-1").split()
-    if len(auth) == 2 and auth[0].lower() == "token":
-        return await Token.objects.filter(key=auth[1][:40], user__is_active=True).aexists()
-    cookie_header = headers.get(b"cookie", b"").decode("latin-1")
-    if not cookie_header:
-        return False
-    cookies: SimpleCookie = SimpleCookie()
     try:
-        cookies.load(cookie_header)
-    except Exception:
-        return False
-    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
-    if morsel is None or not morsel.value:
-        return False
-    from importlib import import_module
+        auth = headers.get(b"authorization", b"").decode("latin-1").split()
+        if len(auth) == 2 and auth[0].lower() == "token":
+            return Token.objects.filter(key=auth[1][:40], user__is_active=True).exists()
+        cookie_header = headers.get(b"cookie", b"").decode("latin-1")
+        if not cookie_header:
+            return False
+        cookies: SimpleCookie = SimpleCookie()
+        try:
+            cookies.load(cookie_header)
+        except Exception:
+            return False
+        morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+        if morsel is None or not morsel.value:
+            return False
+        from importlib import import_module
 
-    store = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value[:64])
-    return bool(await store.aget(SESSION_KEY))
+        store = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value[:64])
+        return bool(store.get(SESSION_KEY))
+    finally:
+        # This runs before Django's request handling, on asgiref's shared thread, where no
+        # request_finished ever closes a connection: one left open would go stale (a database
+        # restart would then fail every later upload). Close it.
+        connection.close()
 
 
 async def send_error(send: Send, status: int, detail: str) -> None:

@@ -10,7 +10,6 @@ Screenshots go to ``test-artifacts/`` at the repository root (gitignored; CI kee
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import socket
 import threading
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection, connections
 
@@ -117,11 +115,6 @@ class AsgiLiveServer:
                 server.run(sockets=[sock])
             except BaseException as exc:  # SystemExit too: report it in the test's thread.
                 self._failure = exc
-            finally:
-                # The body-limit middleware (config/body_limit.py) reads an upload's session
-                # before Django's handler, so on asgiref's shared thread, where no
-                # request_finished ever closes the connection: close it now.
-                asyncio.run(sync_to_async(connections.close_all)())
 
         # Off the main thread uvicorn installs no signal handlers (``capture_signals``).
         self._thread = threading.Thread(target=run, name="asgi-live-server", daemon=True)

@@ -292,3 +292,30 @@ def test_a_logged_in_session_gets_the_upload_cap(transactional_db, settings):
     status, _ = call_app(path, forged, headers=[*declared, (b"cookie", b"sessionid=not-a-session")])
     assert status == 413
     assert forged.pulled == 0
+
+
+def test_the_credential_check_leaves_no_database_connection_open(transactional_db):
+    """The check runs before Django's request handling, where no ``request_finished`` closes
+    connections: one left open on asgiref's shared thread would go stale when the database
+    restarts, and every later authenticated upload would fail."""
+    from asgiref.sync import sync_to_async
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from config.body_limit import request_is_authenticated
+    from tests.factories import make_tenant, make_user
+
+    token = Token.objects.create(user=make_user(make_tenant("acme"), "uploader"))
+    scope = {"headers": [(b"authorization", f"Token {token.key}".encode())]}
+
+    async def check() -> tuple[bool, bool]:
+        valid = await request_is_authenticated(scope)
+        # The same thread the check used (thread-sensitive code outside a request shares one).
+        still_open = await sync_to_async(
+            lambda: connection.connection is not None, thread_sensitive=True
+        )()
+        return valid, still_open
+
+    assert asyncio.run(check()) == (True, False)
+    scope["headers"] = [(b"authorization", b"Token not-a-token")]
+    assert asyncio.run(check()) == (False, False)
