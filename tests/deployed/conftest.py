@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.processes import descendants
 from tests.workers import ROOT, child_env
 
 # Short knobs, set through the environment as an operator would. Schedules keep their real
@@ -91,20 +92,7 @@ class Host:
 
     def descendants(self) -> list[int]:
         """Every live process below ``serve`` (web, clusters, their sentinels and workers)."""
-        parents: dict[int, int] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                stat = proc_stat(int(entry))
-                if stat is not None:
-                    parents[int(entry)] = stat[0]
-        found: list[int] = []
-        frontier = [self.proc.pid]
-        while frontier:
-            pid = frontier.pop()
-            kids = [child for child, parent in parents.items() if parent == pid]
-            found.extend(kids)
-            frontier.extend(kids)
-        return found
+        return descendants(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -120,28 +108,6 @@ class Host:
             pass
         self.proc.wait()
         self._log.close()
-
-
-def proc_stat(pid: int) -> tuple[int, int] | None:
-    """``(parent pid, CPU ticks used)`` of a process from ``/proc/<pid>/stat``, or ``None``."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            raw = f.read()
-    except OSError:
-        return None
-    # The command name may hold spaces; the fields after its closing parenthesis do not.
-    fields = raw[raw.rindex(")") + 2 :].split()
-    if fields[0] == "Z":
-        return None
-    return int(fields[1]), int(fields[11]) + int(fields[12])
-
-
-def proc_cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
 
 
 class Deployment:
