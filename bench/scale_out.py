@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import _common
 from bench._common import machine, median, table
 from tests.processes import tree_cpu_seconds
+from tests.workers import clusters_running
 
 HOSTS = ("host-a", "host-b")
 LANE = "default"
@@ -62,16 +63,6 @@ def host_env(args: argparse.Namespace, photos: Path) -> dict[str, str]:
         "PIPELINE_DEFAULT_WORKERS": str(args.workers),
         "PIPELINE_PRIORITY_WORKERS": "1",
     }
-
-
-def clusters_running() -> int:
-    """Clusters that report running in the broker's stats (each saves its state every cycle)."""
-    from django_q.brokers import get_broker
-    from django_q.conf import Conf
-    from django_q.status import Stat
-
-    stats = Stat.get_all(broker=get_broker(LANE))
-    return sum(1 for stat in stats if stat.status in (Conf.IDLE, Conf.WORKING))
 
 
 def cpu_times() -> tuple[int, int]:

@@ -120,11 +120,12 @@ class Deployment:
 
     # -- starting -----------------------------------------------------------------------------
 
-    def start(self, **env: str) -> Host:
-        """``migrate`` then ``serve`` as ``bin/run`` does; returns once the web answers."""
+    def start(self, *args: str, **env: str) -> Host:
+        """``migrate`` then ``serve`` as ``bin/run`` does (``args``: more of serve's options);
+        returns once the web answers."""
         migrated = manage("migrate", "--noinput", env=deployed_env(**env))
         assert migrated.returncode == 0, migrated.stderr
-        host = Host("web", self.tmp_path, ["--port", str(self.port)], deployed_env(**env))
+        host = Host("web", self.tmp_path, ["--port", str(self.port), *args], deployed_env(**env))
         self.hosts.append(host)
         deadline = time.monotonic() + 60
         while True:
