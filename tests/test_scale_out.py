@@ -106,32 +106,45 @@ def test_two_worker_hosts_run_every_job_exactly_once(scale_out, tenant, photos_r
 def test_throttle_and_single_flight_hold_across_two_web_processes(scale_out):
     scale_out.user("acme", "ana")
     web = scale_out.start("--no-workers", "--web-workers", "2", THROTTLE_MAINTENANCE="4/10min")
-    # One keep-alive connection accepted by each of the two processes behind the one port.
+    # Keep-alive connections accepted by each of the two processes behind the one port.
     pinned = connections_per_process(
-        scale_out.port, scale_out.token, server_pid=web.proc.pid, processes=2, each=1
+        scale_out.port, scale_out.token, server_pid=web.proc.pid, processes=2, each=4
     )
     first, second = (conns[0] for conns in list(pinned.values())[:2])
     assert first.pid != second.pid
     path = "/api/maintenance/run"
 
     # Single flight: the same request on both processes at the same moment starts one task.
-    gate = threading.Barrier(2)
+    assert sorted(at_once([first, second], path)) == [202, 409]
+    assert TaskRun.objects.filter(type="maintenance_global").count() == 1
+
+    # The throttle counts in the shared cache: 4 requests in all get through, not 4 each.
+    alternating = [(first, second)[n % 2].request("POST", path, {})[0] for n in range(6)]
+    assert alternating == [409, 409, 429, 429, 429, 429], scale_out.logs()
+
+    # Counts cleared, 8 requests at the same moment, 4 on each process: still 4 get through.
+    from django.core.cache import cache
+
+    cache.clear()
+    burst = [conns[n] for conns in list(pinned.values())[:2] for n in range(4)]
+    statuses = at_once(burst, path)
+    assert sorted(statuses) == [409] * 4 + [429] * 4, scale_out.logs()
+    for conn in (c for conns in pinned.values() for c in conns):
+        conn.close()
+
+
+def at_once(conns, path: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """POST ``path`` on every connection at the same moment (one thread each); the statuses."""
+    gate = threading.Barrier(len(conns))
     statuses: list[int] = []
 
     def post(conn) -> None:  # type: ignore[no-untyped-def]
         gate.wait()
         statuses.append(conn.request("POST", path, {})[0])
 
-    threads = [threading.Thread(target=post, args=(conn,)) for conn in (first, second)]
+    threads = [threading.Thread(target=post, args=(conn,)) for conn in conns]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [202, 409]
-    assert TaskRun.objects.filter(type="maintenance_global").count() == 1
-
-    # The throttle counts in the shared cache: 4 requests in all get through, not 4 each.
-    alternating = [(first, second)[n % 2].request("POST", path, {})[0] for n in range(6)]
-    assert alternating == [409, 409, 429, 429, 429, 429], scale_out.logs()
-    for conn in (c for conns in pinned.values() for c in conns):
-        conn.close()
+    return statuses
