@@ -13,6 +13,10 @@ shared ``PHOTOS_ROOT``. Throughput is ``--jobs`` over the span from the first jo
 the last one's end (``Job.started_at`` → ``Job.finished_at``). Every phase then checks what
 scale-out must not break: every job completed, exactly one marker file and one ``job_started``
 event per job (no double run), and which hosts ran them (the host part of ``Job.worker_id``).
+The phases: one host, two hosts, and a control (unless ``--no-control``): one host with twice
+the workers, as many worker processes as the two hosts on the same machine. Rounds alternate
+the order. The machine's CPU use (``/proc/stat``, every process, not only ours) and the CPU
+time of the hosts' processes are printed with each phase.
 
 **Two web processes behind one port.** ``manage.py serve --no-workers --web-workers 2`` (one
 port, two uvicorn processes accepting from it), with ``THROTTLE_MAINTENANCE`` at
@@ -24,7 +28,7 @@ not that many per process); then, with the counts cleared, a burst of concurrent
 spread over both processes (what gets through when the requests race).
 
     .venv/bin/python bench/scale_out.py [--jobs 10000] [--workers 4] [--wait-ms 50] [--rounds 1]
-        [--throttle 6] [--skip-web] [--skip-workers]
+        [--no-control] [--throttle 6] [--skip-web] [--skip-workers]
 
 PostgreSQL at ``BENCH_PG_URL`` (default postgres://postgres@127.0.0.1:5432) and Redis at
 ``BENCH_REDIS_URL`` (default redis://127.0.0.1:6379/14, flushed) must be reachable.
@@ -44,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import _common
 from bench._common import machine, median, table
-from tests.processes import tree_cpu_seconds
+from tests.processes import tree_cpu_seconds, tree_runqueue_seconds
 from tests.workers import clusters_running
 
 HOSTS = ("host-a", "host-b")
@@ -75,7 +79,9 @@ def cpu_times() -> tuple[int, int]:
 # --- worker hosts -----------------------------------------------------------------------------
 
 
-def phase(hosts: int, args: argparse.Namespace, tenant, photos: Path, logs: Path) -> dict:  # type: ignore[no-untyped-def]
+def phase(
+    hosts: int, workers: int, args: argparse.Namespace, tenant, photos: Path, logs: Path
+) -> dict:  # type: ignore[no-untyped-def]
     from django.db.models import Count, Max, Min
 
     from jobs.events import EventType
@@ -85,11 +91,11 @@ def phase(hosts: int, args: argparse.Namespace, tenant, photos: Path, logs: Path
     Job.objects.all().delete()
     Event.objects.all().delete()
     markers = Path(tempfile.mkdtemp(prefix="markers-", dir=photos))
-    env = host_env(args, photos)
+    env = {**host_env(args, photos), "PIPELINE_DEFAULT_WORKERS": str(workers)}
     started = [
         _common.Serve(
             ["serve", "--no-web"],
-            logs / f"serve-{hosts}-{name}.log",
+            logs / f"serve-{hosts}x{workers}-{name}.log",
             settings="config.settings",
             PIPELINE_WORKER_HOST=name,
             **env,
@@ -111,6 +117,7 @@ def phase(hosts: int, args: argparse.Namespace, tenant, photos: Path, logs: Path
         )
         cpu_before = cpu_times()
         hosts_cpu_before = sum(tree_cpu_seconds(host.proc.pid) for host in started)
+        hosts_queued_before = sum(tree_runqueue_seconds(host.proc.pid) for host in started)
         wake_lane(LANE)
         jobs = Job.objects.all()
         _common.wait_until(
@@ -121,6 +128,9 @@ def phase(hosts: int, args: argparse.Namespace, tenant, photos: Path, logs: Path
         )
         cpu_after = cpu_times()
         hosts_cpu = sum(tree_cpu_seconds(host.proc.pid) for host in started) - hosts_cpu_before
+        hosts_queued = (
+            sum(tree_runqueue_seconds(host.proc.pid) for host in started) - hosts_queued_before
+        )
     finally:
         for host in started:
             host.stop()
@@ -156,8 +166,10 @@ def phase(hosts: int, args: argparse.Namespace, tenant, photos: Path, logs: Path
     busy, total = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
     result = {
         "hosts": hosts,
+        "workers": workers,
         "cpu_busy": busy / total if total else float("nan"),
         "hosts_cpu_ms_per_job": hosts_cpu / args.jobs * 1000,
+        "hosts_queued_ms_per_job": hosts_queued / args.jobs * 1000,
         "jobs_per_s": args.jobs / seconds,
         "seconds": seconds,
         "completed": completed,
@@ -167,10 +179,13 @@ def phase(hosts: int, args: argparse.Namespace, tenant, photos: Path, logs: Path
         "first_start": first_start,
     }
     print(
-        f"{hosts} host(s): {result['jobs_per_s']:.1f} jobs/s over {seconds:.1f}s; "
-        f"completed {completed}/{args.jobs}; runs twice {ran_twice}, started twice "
-        f"{started_twice}, never ran {never_ran}; machine CPU busy {result['cpu_busy']:.0%}, hosts' CPU {result['hosts_cpu_ms_per_job']:.1f} ms/job; jobs per host {dict(by_host)}; first start "
-        f"per host (s) { {h: round(s, 1) for h, s in first_start.items()} }",
+        f"{hosts} host(s) × {workers} workers: {result['jobs_per_s']:.1f} jobs/s over "
+        f"{seconds:.1f}s; completed {completed}/{args.jobs}; runs twice {ran_twice}, started "
+        f"twice {started_twice}, never ran {never_ran}; machine CPU busy "
+        f"{result['cpu_busy']:.0%}; hosts' CPU {result['hosts_cpu_ms_per_job']:.1f} ms/job, "
+        f"waiting for a CPU {result['hosts_queued_ms_per_job']:.1f} ms/job; jobs per host "
+        f"{dict(by_host)}; first start per host (s) "
+        f"{ {h: round(t, 1) for h, t in first_start.items()} }",
         file=sys.stderr,
         flush=True,
     )
@@ -288,6 +303,9 @@ def main() -> None:
     parser.add_argument("--wait-ms", type=float, default=50, help="each job's I/O wait")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--throttle", type=int, default=6, help="maintenance requests / 10 min")
+    parser.add_argument(
+        "--no-control", action="store_true", help="skip the one host with 2 × --workers"
+    )
     parser.add_argument("--skip-web", action="store_true")
     parser.add_argument("--skip-workers", action="store_true")
     args = parser.parse_args()
@@ -316,33 +334,39 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="photolib-bench-log-"))
     print(f"logs in {logs}", file=sys.stderr)
 
-    figures: dict[int, list[dict]] = {1: [], 2: []}
+    # (hosts, workers per host): one host, two hosts, and the control: one host running as many
+    # workers as the two together, on the same machine.
+    configs = [(1, args.workers), (2, args.workers)]
+    if not args.no_control:
+        configs.append((1, 2 * args.workers))
+    figures: dict[tuple[int, int], list[dict]] = {config: [] for config in configs}
     if not args.skip_workers:
         for round_no in range(args.rounds):
-            for hosts in (1, 2) if round_no % 2 == 0 else (2, 1):
-                figures[hosts].append(phase(hosts, args, tenant, photos, logs))
+            for hosts, workers in configs if round_no % 2 == 0 else configs[::-1]:
+                figures[hosts, workers].append(phase(hosts, workers, args, tenant, photos, logs))
     web_result = None if args.skip_web else web(args, photos, logs)
 
     print(f"\nMachine: {machine()}")
     print(f"{_common.database_description()}, Redis broker and cache, serve --no-web per host")
     if not args.skip_workers:
         print(
-            f"{args.jobs} jobs of {args.wait_ms:g} ms I/O wait each; {args.workers} default-lane "
-            f"workers per host; {args.rounds} round(s) (median)\n"
+            f"{args.jobs} jobs of {args.wait_ms:g} ms I/O wait each; {args.rounds} round(s) "
+            "(median)\n"
         )
         rows = []
-        for hosts in (1, 2):
-            runs = figures[hosts]
+        for (hosts, workers), runs in figures.items():
             by_host: collections.Counter[str] = collections.Counter()
             for run in runs:
                 by_host.update(run["by_host"])
             rows.append(
                 [
                     f"{hosts} ({', '.join(HOSTS[:hosts])})",
+                    workers,
                     median([r["jobs_per_s"] for r in runs]),
                     median([r["seconds"] for r in runs]),
                     f"{median([r['cpu_busy'] for r in runs]):.0%}",
                     median([r["hosts_cpu_ms_per_job"] for r in runs]),
+                    median([r["hosts_queued_ms_per_job"] for r in runs]),
                     sum(r["completed"] for r in runs),
                     sum(r["double_runs"] for r in runs),
                     sum(r["never_ran"] for r in runs),
@@ -353,10 +377,12 @@ def main() -> None:
             table(
                 [
                     "worker hosts",
+                    "default-lane workers per host",
                     "jobs/s",
                     "seconds",
                     "machine CPU busy",
                     "hosts' CPU ms/job",
+                    "hosts' wait for a CPU, ms/job",
                     "completed",
                     "double runs",
                     "never ran",
@@ -365,13 +391,21 @@ def main() -> None:
                 rows,
             )
         )
-        ratio = median([r["jobs_per_s"] for r in figures[2]]) / median(
-            [r["jobs_per_s"] for r in figures[1]]
-        )
+
+        def rate(config: tuple[int, int]) -> float:
+            return median([r["jobs_per_s"] for r in figures[config]])
+
+        ratio = rate((2, args.workers)) / rate((1, args.workers))
         doubles = sum(r["double_runs"] for runs in figures.values() for r in runs)
         print(
             f"\ntwo hosts / one: {ratio:.2f}× (goal ≥ 1.7× — {'met' if ratio >= 1.7 else 'NOT met'})"
         )
+        if not args.no_control:
+            control = rate((2, args.workers)) / rate((1, 2 * args.workers))
+            print(
+                f"two hosts / one host with {2 * args.workers} workers (the same machine): "
+                f"{control:.2f}×"
+            )
         print(f"double runs: {doubles} (goal 0 — {'met' if doubles == 0 else 'NOT met'})")
     if web_result:
         r = web_result

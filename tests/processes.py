@@ -60,3 +60,16 @@ def tree_cpu_seconds(pid: int) -> float:
         if fields is not None:
             ticks += sum(int(v) for v in fields[11:15])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_runqueue_seconds(pid: int) -> float:
+    """Seconds ``pid`` and its live descendants spent runnable but waiting for a CPU
+    (``/proc/<pid>/schedstat``; ended processes are not counted)."""
+    waited = 0
+    for member in (pid, *descendants(pid)):
+        try:
+            with open(f"/proc/{member}/schedstat") as f:
+                waited += int(f.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return waited / 1e9
