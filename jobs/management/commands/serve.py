@@ -45,6 +45,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        if options["web_workers"] < 1:
+            raise CommandError("--web-workers must be 1 or more.")
         self._check_migrations()
         children: list[tuple[str, subprocess.Popen]] = []
         env = os.environ.copy()
