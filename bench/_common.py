@@ -110,6 +110,7 @@ def run(cmd: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str
 # --- a private database and real qcluster processes -------------------------------------------
 
 PG_BASE_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def create_database(kind: str, *, name: str = "") -> str:
@@ -146,22 +147,60 @@ def migrate_quietly() -> None:
     Schedule.objects.all().delete()
 
 
-_RUNNING: list[Cluster] = []
+def job_backlog(tenant, n: int, *, type: str = "test_noop", payload: dict | None = None) -> None:  # type: ignore[no-untyped-def]
+    """``n`` queued jobs (priority 50), written the way ``job_enqueue`` writes them but in
+    bulk, and no wake-up: the caller decides when workers learn of them."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from jobs.events import EventType
+    from jobs.models import Event, Job
+
+    now = timezone.now()
+    jobs = Job.objects.bulk_create(
+        [
+            Job(
+                tenant=tenant,
+                type=type,
+                scope="global",
+                priority=50,
+                payload=payload or {},
+                max_attempts=settings.PIPELINE_MAX_ATTEMPTS,
+                woken_at=now,
+            )
+            for _ in range(n)
+        ],
+        batch_size=1000,
+    )
+    Event.objects.bulk_create(
+        [Event(tenant=tenant, type=EventType.JOB_QUEUED, job=job, payload={}) for job in jobs],
+        batch_size=1000,
+    )
 
 
-class Cluster:
-    """``manage.py qcluster`` for one lane with the benchmark's settings and database."""
+_RUNNING: list[Managed] = []
 
-    def __init__(self, lane: str, log_path: Path, *, core: int | None = None, **env: str) -> None:
+
+class Managed:
+    """A ``manage.py`` command in its own process group, its output in ``log_path``."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        log_path: Path,
+        *,
+        core: int | None = None,
+        settings: str = "bench.settings",
+        **env: str,
+    ) -> None:
         child_env = dict(os.environ)
-        child_env.update(
-            DJANGO_SETTINGS_MODULE="bench.settings", Q_CLUSTER_NAME=lane, PYTHONUNBUFFERED="1"
-        )
+        child_env.update(DJANGO_SETTINGS_MODULE=settings, PYTHONUNBUFFERED="1")
         child_env.update(env)
+        self.name = " ".join(args)
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
+            [sys.executable, str(ROOT / "manage.py"), *args],
             cwd=ROOT,
             env=child_env,
             stdout=self._log,
@@ -172,11 +211,16 @@ class Cluster:
         _RUNNING.append(self)
 
     def check(self) -> None:
-        """Raise if the cluster died (an import error, a crash) instead of waiting forever."""
+        """Raise if the process died (an import error, a crash) instead of waiting forever."""
         if self.proc.poll() is not None:
             self._log.flush()
             tail = self.log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"qcluster exited with {self.proc.returncode}:\n{tail}")
+            raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{tail}")
+
+    def _terminate(self) -> None:
+        import signal
+
+        os.killpg(self.proc.pid, signal.SIGTERM)
 
     def stop(self) -> None:
         import signal
@@ -184,13 +228,35 @@ class Cluster:
         if self in _RUNNING:
             _RUNNING.remove(self)
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self._terminate()
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+                pass
+        # Whatever is left of the group (a stuck worker) is killed.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
         self._log.close()
+
+
+class Cluster(Managed):
+    """``manage.py qcluster`` for one lane with the benchmark's settings and database."""
+
+    def __init__(self, lane: str, log_path: Path, *, core: int | None = None, **env: str) -> None:
+        super().__init__(["qcluster"], log_path, core=core, Q_CLUSTER_NAME=lane, **env)
+
+
+class Serve(Managed):
+    """``manage.py serve …`` as an operator starts it (``--no-web``: a worker host)."""
+
+    def _terminate(self) -> None:
+        import signal
+
+        # serve stops its children itself on SIGTERM, as on Ctrl-C.
+        self.proc.send_signal(signal.SIGTERM)
 
 
 def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.05):  # type: ignore[no-untyped-def]

@@ -63,41 +63,12 @@ def _wait_ready(predicate, procs) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.02)
 
 
-def backlog(tenant, n: int) -> None:  # type: ignore[no-untyped-def]
-    """``n`` queued jobs, written the way ``job_enqueue`` writes them but in bulk."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from jobs.events import EventType
-    from jobs.models import Event, Job
-
-    now = timezone.now()
-    jobs = Job.objects.bulk_create(
-        [
-            Job(
-                tenant=tenant,
-                type="test_noop",
-                scope="global",
-                priority=50,
-                max_attempts=settings.PIPELINE_MAX_ATTEMPTS,
-                woken_at=now,
-            )
-            for _ in range(n)
-        ],
-        batch_size=1000,
-    )
-    Event.objects.bulk_create(
-        [Event(tenant=tenant, type=EventType.JOB_QUEUED, job=job, payload={}) for job in jobs],
-        batch_size=1000,
-    )
-
-
 def round_with(k: int, n: int, tenant) -> float:  # type: ignore[no-untyped-def]
     from jobs.events import EventType
     from jobs.models import Event, Job
 
     Job.objects.all().delete()
-    backlog(tenant, n)
+    _common.job_backlog(tenant, n)
     gate = Path(tempfile.mkdtemp(prefix="bench-claim-"))
     procs = [
         subprocess.Popen(

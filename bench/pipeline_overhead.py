@@ -47,11 +47,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import _common
 from bench._common import ROOT, machine, median, percentile, table
 
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 CONFIGS = {
     "sqlite-orm": ("sqlite", "orm"),
     "postgres-orm": ("postgres", "orm"),
-    "postgres-redis": ("postgres", REDIS_URL),
+    "postgres-redis": ("postgres", _common.REDIS_URL),
 }
 LANE = "default"
 RAW_FUNC = "bench._tasks.noop"

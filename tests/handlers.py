@@ -21,6 +21,18 @@ def noop(ctx: JobContext) -> None:
         Path(marker, f"{ctx.job.pk}-{ctx.job.type}-{time.time_ns()}").touch()
 
 
+@handler("test_io_wait")
+def io_wait(ctx: JobContext) -> None:
+    """Waits ``ms`` milliseconds (default 20) without using the CPU, as a job waiting on a disk
+    or network does, then writes one marker file per run into ``marker_dir``, named
+    ``<job id>.<worker host>.<ns>``: the scale-out benchmark and test count runs per job."""
+    time.sleep(float(ctx.payload.get("ms", 20)) / 1000)
+    marker = ctx.payload.get("marker_dir")
+    if marker:
+        host = ctx.worker_id.split(":", 1)[0]
+        Path(marker, f"{ctx.job.pk}.{host}.{time.time_ns()}").touch()
+
+
 @handler("test_record_items")
 def record_items(ctx: JobContext) -> None:
     """Per item, write one ``test_side_effect`` event in the item's own transaction.

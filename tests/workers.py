@@ -89,3 +89,15 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
         time.sleep(0.2)
+
+
+def clusters_running() -> int:
+    """django-q2 clusters (any host, any lane) that report running through the broker: each
+    cluster saves its state there every guard cycle, and a stopped one's expires in seconds."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    return sum(
+        1 for stat in Stat.get_all(broker=get_broker()) if stat.status in (Conf.IDLE, Conf.WORKING)
+    )

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -141,3 +144,47 @@ print("STATUS", response.status_code)
     )
     assert "STATUS 429" in result.stdout, result.stdout + result.stderr
     assert not TaskRun.objects.filter(type="change_commit_all").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_checks_of_one_user_never_pass_the_rate(settings):
+    """Requests of one user answered at once (by two web processes, or two threads of one)
+    take turns on the count: exactly the rate gets through. Writes of the count are slowed, so
+    that checks not taking turns would all read the same empty history and all pass."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    from config.throttling import CommitThrottle
+    from tests.factories import make_tenant, make_user
+
+    set_rate(settings, "commit", "3/5min")
+    user = make_user(make_tenant("acme"), "burst")
+
+    class SlowWrites:
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(cache, name)
+
+        def set(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            time.sleep(0.05)
+            return cache.set(*args, **kwargs)
+
+    class Throttle(CommitThrottle):
+        cache = SlowWrites()  # type: ignore[assignment]
+
+    request = SimpleNamespace(user=user)
+    gate = threading.Barrier(8)
+    passed: list[bool] = []
+
+    def check() -> None:
+        try:
+            gate.wait()
+            passed.append(Throttle().allow_request(request, None))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=check) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(passed) == [False] * 5 + [True] * 3

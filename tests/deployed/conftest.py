@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.processes import descendants
 from tests.workers import ROOT, child_env
 
 # Short knobs, set through the environment as an operator would. Schedules keep their real
@@ -91,20 +92,7 @@ class Host:
 
     def descendants(self) -> list[int]:
         """Every live process below ``serve`` (web, clusters, their sentinels and workers)."""
-        parents: dict[int, int] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                stat = proc_stat(int(entry))
-                if stat is not None:
-                    parents[int(entry)] = stat[0]
-        found: list[int] = []
-        frontier = [self.proc.pid]
-        while frontier:
-            pid = frontier.pop()
-            kids = [child for child, parent in parents.items() if parent == pid]
-            found.extend(kids)
-            frontier.extend(kids)
-        return found
+        return descendants(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -122,28 +110,6 @@ class Host:
         self._log.close()
 
 
-def proc_stat(pid: int) -> tuple[int, int] | None:
-    """``(parent pid, CPU ticks used)`` of a process from ``/proc/<pid>/stat``, or ``None``."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            raw = f.read()
-    except OSError:
-        return None
-    # The command name may hold spaces; the fields after its closing parenthesis do not.
-    fields = raw[raw.rindex(")") + 2 :].split()
-    if fields[0] == "Z":
-        return None
-    return int(fields[1]), int(fields[11]) + int(fields[12])
-
-
-def proc_cmdline(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
 class Deployment:
     def __init__(self, tmp_path: Path) -> None:
         self.tmp_path = tmp_path
@@ -154,11 +120,12 @@ class Deployment:
 
     # -- starting -----------------------------------------------------------------------------
 
-    def start(self, **env: str) -> Host:
-        """``migrate`` then ``serve`` as ``bin/run`` does; returns once the web answers."""
+    def start(self, *args: str, **env: str) -> Host:
+        """``migrate`` then ``serve`` as ``bin/run`` does (``args``: more of serve's options);
+        returns once the web answers."""
         migrated = manage("migrate", "--noinput", env=deployed_env(**env))
         assert migrated.returncode == 0, migrated.stderr
-        host = Host("web", self.tmp_path, ["--port", str(self.port)], deployed_env(**env))
+        host = Host("web", self.tmp_path, ["--port", str(self.port), *args], deployed_env(**env))
         self.hosts.append(host)
         deadline = time.monotonic() + 60
         while True:

@@ -37,8 +37,16 @@ class Command(BaseCommand):
             "--no-workers", action="store_true", help="Only the web server (workers run elsewhere)."
         )
         parser.add_argument("--no-web", action="store_true", help="Only the lane workers.")
+        parser.add_argument(
+            "--web-workers",
+            type=int,
+            default=1,
+            help="Web processes sharing the one listening port (uvicorn --workers).",
+        )
 
     def handle(self, *args, **options) -> None:
+        if options["web_workers"] < 1:
+            raise CommandError("--web-workers must be 1 or more.")
         self._check_migrations()
         children: list[tuple[str, subprocess.Popen]] = []
         env = os.environ.copy()
@@ -57,6 +65,11 @@ class Command(BaseCommand):
                 "3",
                 "--no-access-log",
             ]
+            if options["web_workers"] > 1:
+                # uvicorn binds the port once and its worker processes accept from that one
+                # socket; throttle counts and single-flight live in the shared cache and the
+                # database, so they hold across them.
+                cmd += ["--workers", str(options["web_workers"])]
             children.append(("web", subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)))
         if not options["no_workers"]:
             for lane in (Lane.PRIORITY, Lane.DEFAULT):
