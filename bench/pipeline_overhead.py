@@ -27,7 +27,7 @@ cluster): the claim → run → complete loop alone, with its SQL queries per jo
         [--workers 1] [--configs sqlite-orm,postgres-orm,postgres-redis]
 
 PostgreSQL at ``BENCH_PG_URL`` (default postgres://postgres@127.0.0.1:5432) and Redis at
-``BENCH_REDIS_URL`` (default redis://127.0.0.1:6379/14) are used when reachable.
+``BENCH_REDIS_URL`` (default redis://127.0.0.1:6379/12) are used when reachable.
 """
 
 from __future__ import annotations

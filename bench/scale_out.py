@@ -31,7 +31,7 @@ spread over both processes (what gets through when the requests race).
         [--no-control] [--throttle 6] [--skip-web] [--skip-workers]
 
 PostgreSQL at ``BENCH_PG_URL`` (default postgres://postgres@127.0.0.1:5432) and Redis at
-``BENCH_REDIS_URL`` (default redis://127.0.0.1:6379/14; its lanes' queues are purged) must be
+``BENCH_REDIS_URL`` (default redis://127.0.0.1:6379/12; its lanes' queues are purged) must be
 reachable.
 """
 
