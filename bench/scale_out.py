@@ -206,7 +206,7 @@ def web(args: argparse.Namespace, photos: Path, logs: Path) -> dict:
 
     from config.throttling import MaintenanceThrottle
     from jobs.models import TaskRun
-    from tests.deployed.conftest import free_port
+    from tests.deployment import free_port
     from tests.web_processes import connections_per_process
 
     out = io.StringIO()

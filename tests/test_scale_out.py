@@ -18,7 +18,7 @@ from django.db import connection
 from jobs.enqueue import job_enqueue
 from jobs.events import EventType
 from jobs.models import Event, Job, TaskRun
-from tests.deployed.conftest import Deployment
+from tests.deployment import Deployment
 from tests.web_processes import connections_per_process
 from tests.workers import clusters_running, wait_for
 

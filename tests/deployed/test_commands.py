@@ -7,10 +7,9 @@ import time
 
 import pytest
 
+from tests.deployment import manage
 from tests.factories import make_project
 from tests.faults.disk import add_photos, folder
-
-from .conftest import manage
 
 pytestmark = [pytest.mark.deployed, pytest.mark.timeout(180)]
 

@@ -9,12 +9,11 @@ import time
 
 import pytest
 
+from tests.deployment import FIRST_TICK_SECONDS, TICK_SLACK_SECONDS
 from tests.factories import make_project
 from tests.faults.disk import add_photos, folder
 from tests.processes import proc_cmdline, proc_stat
 from tests.workers import wait_for
-
-from .conftest import FIRST_TICK_SECONDS, TICK_SLACK_SECONDS
 
 pytestmark = [pytest.mark.deployed, pytest.mark.timeout(300)]
 

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from jobs.scheduling import SCHEDULES
+from tests.deployment import FIRST_TICK_SECONDS, TICK_SLACK_SECONDS
 from tests.workers import wait_for
-
-from .conftest import FIRST_TICK_SECONDS, TICK_SLACK_SECONDS
 
 pytestmark = [pytest.mark.deployed, pytest.mark.timeout(240)]
 
