@@ -160,13 +160,10 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
         # Photo and pending-delete counts come from the table the database keeps by triggers
         # (one join), not from counting a project's photos per row of the list.
-        return (
-            projects_with_counts(super().get_queryset(request))
-            .annotate(
-                active_job_count=_count_subquery(
-                    Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-                ),
-            )
+        return projects_with_counts(super().get_queryset(request)).annotate(
+            active_job_count=_count_subquery(
+                Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+            ),
         )
 
     # --- columns ---
