@@ -34,6 +34,7 @@ FILE_TYPE_Q = {
 }
 MAX_PROJECTS = 200
 MAX_TAGS = 20
+TAG_FIRST_MAX = 5000
 
 
 class PhotoFilter(django_filters.FilterSet):
