@@ -13,7 +13,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -30,6 +30,11 @@ from .registry import item_error_text
 logger = logging.getLogger(__name__)
 
 FINISHED_ITEM_STATUSES = (JobItemStatus.DONE, JobItemStatus.SKIPPED, JobItemStatus.FAILED)
+
+# An item's outcome in a batch: its message when it is done, or its skip / failure.
+Outcome = str | ItemSkipped | ItemFailed
+BatchOutcomes = dict[int, Outcome]
+_Prepared = TypeVar("_Prepared")
 
 
 class Heartbeat:
@@ -316,7 +321,7 @@ class JobContext:
 
     def each_batch(
         self,
-        fn: Callable[[list[JobItem]], dict[int, str | ItemSkipped | ItemFailed]],
+        fn: Callable[[list[JobItem]], BatchOutcomes],
         *,
         size: int = 100,
     ) -> dict[str, int]:
@@ -330,6 +335,30 @@ class JobContext:
         ``fn`` must recognise side effects outside the database (files) it already made.
         Cancel is checked between batches.
         """
+        return self.each_batch_prepared(
+            lambda batch: (batch, None), lambda batch, _: fn(batch), size=size
+        )
+
+    def each_batch_prepared(
+        self,
+        prepare: Callable[[list[JobItem]], tuple[list[JobItem], _Prepared]],
+        write: Callable[[list[JobItem], _Prepared], BatchOutcomes],
+        *,
+        size: int = 100,
+    ) -> dict[str, int]:
+        """``each_batch`` in two phases: the batch's work outside any transaction, then its
+        rows with the items' statuses in one.
+
+        ``prepare(batch)`` runs first, outside a transaction (SQLite takes its write lock at
+        ``BEGIN``: file or image work inside one would stall every other writer). It returns
+        the items it handled, a prefix of the batch at least one long (a batch cut short by
+        time: the others are carried into the next batch, still ``running``), and what
+        ``write`` needs. ``write(handled, prepared)`` then runs in the transaction that also
+        writes the handled items' statuses, and returns their outcomes as ``each_batch``'s
+        ``fn`` does. Whatever ``prepare`` commits itself (a journal of files about to move)
+        survives a crash; the rest of the batch is redone by the retry, so ``prepare`` must
+        recognise its own side effects.
+        """
         finished = JobItem.objects.filter(
             job_id=self.job.pk, status__in=FINISHED_ITEM_STATUSES
         ).count()
@@ -338,15 +367,26 @@ class JobContext:
         self.progress(finished, total)
         counts = {"done": 0, "skipped": 0, "failed": 0}
         items = self.pending_items(batch=max(size, 500))
-        while batch := list(itertools.islice(items, size)):
+        carried: list[JobItem] = []
+        while True:
+            fresh = list(itertools.islice(items, max(size - len(carried), 0)))
+            batch = carried + fresh
+            if not batch:
+                break
             self.check_cancel()
-            JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
-                status=JobItemStatus.RUNNING
-            )
+            if fresh:
+                JobItem.objects.filter(pk__in=[i.pk for i in fresh]).update(
+                    status=JobItemStatus.RUNNING
+                )
+            handled, prepared = prepare(batch)
+            handled_ids = {i.pk for i in handled}
+            if not handled_ids or not handled_ids <= {i.pk for i in batch}:
+                raise RuntimeError("prepare must handle at least one item of its batch.")
+            carried = [i for i in batch if i.pk not in handled_ids]
             groups: dict[tuple[str, str], list[JobItem]] = defaultdict(list)
             with transaction.atomic():
-                outcomes = fn(batch)
-                for item in batch:
+                outcomes = write(handled, prepared)
+                for item in handled:
                     outcome = outcomes.get(item.pk, "")
                     if isinstance(outcome, ItemSkipped):
                         status, message = JobItemStatus.SKIPPED, str(outcome)
@@ -363,8 +403,27 @@ class JobContext:
                     JobItem.objects.filter(pk__in=[i.pk for i in same]).update(
                         status=outcome_status, message=outcome_message
                     )
-            self.advance(len(batch))
+            self.advance(len(handled))
         return counts
+
+    def item_outcome(self, fn: Callable[[], str | None], *, item: JobItem | None = None) -> Outcome:
+        """Run one item's (or one unit's) work and return its outcome instead of raising it.
+
+        The same rules as ``each_item``: ``ItemSkipped`` / ``ItemFailed`` are the outcome, an
+        ``OSError`` of the item (``is_item_os_error``) fails it with the registered message;
+        anything else (a full disk, a database error) propagates and fails the attempt.
+        """
+        try:
+            return fn() or ""
+        except (ItemSkipped, ItemFailed) as exc:
+            return exc
+        except OSError as exc:
+            if not is_item_os_error(exc):
+                raise
+            message = item_error_text(exc)
+            where = f"item {item.pk}" if item is not None else "a unit"
+            logger.warning("[job %s] %s failed: %s", self.job.pk, where, message)
+            return ItemFailed(message)
 
     def _finish_item(self, item: JobItem, status: str, message: str) -> None:
         message = error_text_clean(message)
