@@ -35,6 +35,8 @@ FINISHED_ITEM_STATUSES = (JobItemStatus.DONE, JobItemStatus.SKIPPED, JobItemStat
 Outcome = str | ItemSkipped | ItemFailed
 BatchOutcomes = dict[int, Outcome]
 _Prepared = TypeVar("_Prepared")
+# Up to this many distinct outcomes in a batch are written as one UPDATE each.
+BATCH_STATUS_GROUPS = 3
 
 
 class Heartbeat:
@@ -398,11 +400,14 @@ class JobContext:
                     groups[(str(status), message)].append(item)
                     item.status, item.message = status, message
                     counts[str(status)] += 1
-                # Items with the same outcome (most of a batch) share one UPDATE.
-                for (outcome_status, outcome_message), same in groups.items():
-                    JobItem.objects.filter(pk__in=[i.pk for i in same]).update(
-                        status=outcome_status, message=outcome_message
-                    )
+                if len(groups) <= BATCH_STATUS_GROUPS:
+                    # Items with the same outcome (most of a commit's batch) share an UPDATE.
+                    for (outcome_status, outcome_message), same in groups.items():
+                        JobItem.objects.filter(pk__in=[i.pk for i in same]).update(
+                            status=outcome_status, message=outcome_message
+                        )
+                else:  # A message per item (derivatives name their photo): one UPDATE … CASE.
+                    JobItem.objects.bulk_update(handled, ["status", "message"])
             self.advance(len(handled))
         return counts
 
