@@ -411,25 +411,6 @@ class JobContext:
             self.advance(len(handled))
         return counts
 
-    def item_outcome(self, fn: Callable[[], str | None], *, item: JobItem | None = None) -> Outcome:
-        """Run one item's (or one unit's) work and return its outcome instead of raising it.
-
-        The same rules as ``each_item``: ``ItemSkipped`` / ``ItemFailed`` are the outcome, an
-        ``OSError`` of the item (``is_item_os_error``) fails it with the registered message;
-        anything else (a full disk, a database error) propagates and fails the attempt.
-        """
-        try:
-            return fn() or ""
-        except (ItemSkipped, ItemFailed) as exc:
-            return exc
-        except OSError as exc:
-            if not is_item_os_error(exc):
-                raise
-            message = item_error_text(exc)
-            where = f"item {item.pk}" if item is not None else "a unit"
-            logger.warning("[job %s] %s failed: %s", self.job.pk, where, message)
-            return ItemFailed(message)
-
     def _finish_item(self, item: JobItem, status: str, message: str) -> None:
         message = error_text_clean(message)
         JobItem.objects.filter(pk=item.pk).update(status=status, message=message[:2000])
