@@ -180,7 +180,7 @@ def batched_steps(tenant, post, n: int) -> list[list[object]]:  # type: ignore[n
     rows.append(["POST /api/photos/revert-changes", n, ms, ms / n, q])
 
     items = [{"photo_id": pk} for pk in ids]
-    reply = post("/api/photos/move", {"items": items, "dest_project_id": dest.pk}, 202)()
+    reply = post("/api/photos/move", {"items": items, "dest_project": dest.pk}, 202)()
     ms, q, ran = measure(lambda: drain(max_jobs=1))
     job = Job.objects.get(task_id=reply["task_id"], type="image_move_files")
     if ran != 1 or job.status != "completed" or Photo.objects.filter(project=dest).count() != n:

@@ -122,8 +122,10 @@ class _Maker:
     def record(self, made: list[DerivativesMade]) -> dict[int, Outcome]:
         return photos_derivatives_record(made, job_id=self.ctx.job.pk)
 
-    def walk(self, photos: Iterator[Photo], *, only: str | None) -> Iterator[tuple[Photo, Outcome]]:
-        """Each photo's outcome, the photos made and recorded a batch at a time (no items)."""
+    def walk(
+        self, photos: Iterator[Photo], *, only: str | None
+    ) -> Iterator[list[tuple[Photo, Outcome]]]:
+        """The photos made and recorded a batch at a time (no items): each batch's outcomes."""
         pending: list[Photo] = []
         while True:
             pending += itertools.islice(photos, self.size - len(pending))
@@ -134,8 +136,7 @@ class _Maker:
             with transaction.atomic():
                 outcomes = self.record(made)
             handled, pending = pending[: len(made)], pending[len(made) :]
-            for photo in handled:
-                yield photo, outcomes[photo.pk]
+            yield [(photo, outcomes[photo.pk]) for photo in handled]
 
 
 def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
@@ -158,9 +159,10 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
             todo = [(i.photo, i.pk) for i in ctx.pending_items() if own(i)]
             item_of = {photo.pk: item_pk for photo, item_pk in todo if photo is not None}
             walked = (photo for photo, _ in todo if photo is not None)
-            for photo, outcome in maker.walk(walked, only=pass_only):
-                if isinstance(outcome, ItemFailed):
-                    failed[item_of[photo.pk]] = outcome
+            for batch in maker.walk(walked, only=pass_only):
+                for photo, outcome in batch:
+                    if isinstance(outcome, ItemFailed):
+                        failed[item_of[photo.pk]] = outcome
 
         def prepare(items: list[JobItem]) -> tuple[list[JobItem], list[DerivativesMade]]:
             # Items decided without any work go first, then the photos to make.
@@ -200,13 +202,14 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
     done = 0
     for only in passes:
         for project in projects:
-            for _photo, outcome in maker.walk(_photos_in_id_order(project), only=only):
-                if isinstance(outcome, ItemFailed):
-                    if only != PREVIEW:  # A photo that failed its thumbnail counts once.
-                        ctx.unit_failed(str(outcome))
-                    ctx.log("%s", outcome)
-                done += 1
-            ctx.progress(done)
+            for batch in maker.walk(_photos_in_id_order(project), only=only):
+                for _photo, outcome in batch:
+                    if isinstance(outcome, ItemFailed):
+                        if only != PREVIEW:  # A photo that failed its thumbnail counts once.
+                            ctx.unit_failed(str(outcome))
+                        ctx.log("%s", outcome)
+                done += len(batch)
+                ctx.progress(done)
 
 
 @handler("upload_postprocess")
