@@ -353,9 +353,8 @@ class JobContext:
 
         ``prepare(batch)`` runs first, outside a transaction (SQLite takes its write lock at
         ``BEGIN``: file or image work inside one would stall every other writer). It returns
-        the items it handled, a prefix of the batch at least one long (a batch cut short by
-        time: the others are carried into the next batch, still ``running``), and what
-        ``write`` needs. ``write(handled, prepared)`` then runs in the transaction that also
+        the items it handled, at least one of the batch (a batch cut short by time: the others
+        are carried into the next batch, still ``running``), and what ``write`` needs. ``write(handled, prepared)`` then runs in the transaction that also
         writes the handled items' statuses, and returns their outcomes as ``each_batch``'s
         ``fn`` does. Whatever ``prepare`` commits itself (a journal of files about to move)
         survives a crash; the rest of the batch is redone by the retry, so ``prepare`` must
