@@ -24,8 +24,15 @@ a lookup of every base name, plus the per-lookup ``stat``/``lstat`` checks). The
 a commit of 2,000 photos (each with a discarded RAW) in a project whose folder holds
 ``--folder-files`` files, and reports the ``file_removal`` step alone and the whole task.
 
+Per-photo work in batches (``--batched N``, issue 15 item 4): over N photos of one project
+(a real JPEG and a RAW stand-in each), the time and SQL statements of a revert
+(``POST /api/photos/revert-changes``, N photos with a discarded RAW), of the ``image_move_files``
+step of a move of the N photos to another project, and of the ``generate_derivatives`` step of
+``POST /api/photos/process`` (thumbnail and preview of each small JPEG: mostly bookkeeping).
+Each step runs alone (``drain(max_jobs=1)``), its statements counted on this thread.
+
     .venv/bin/python bench/bulk_api.py [--sizes 1,2000] [--rounds 3] [--db sqlite]
-        [--scan-sizes 500,2000,20000] [--folder-files 20000]
+        [--scan-sizes 500,2000,20000] [--folder-files 20000] [--batched 2000]
 """
 
 from __future__ import annotations
@@ -154,6 +161,43 @@ def big_folder_commit(tenant, user_client_post, total_files: int, n: int = 2000)
     return step_ms, task_ms
 
 
+def batched_steps(tenant, post, n: int) -> list[list[object]]:  # type: ignore[no-untyped-def]
+    """Revert, move and derivatives of ``n`` photos: (operation, ms, ms/photo, statements)."""
+    from jobs.models import Job
+    from jobs.runtime import drain
+    from photos.models import Photo
+    from tests.factories import make_project
+
+    source = make_project(tenant, f"Batched {n}")
+    dest = make_project(tenant, f"Batched {n} destination")
+    ids = populate(source, n, prefix="M")
+    Photo.objects.filter(pk__in=ids).update(keep_raw=False)
+    rows: list[list[object]] = []
+
+    ms, q, reply = measure(post("/api/photos/revert-changes", {"projects": [source.pk]}, 200))
+    if reply["projects"][0]["updated"] != n:
+        raise RuntimeError(f"revert updated {reply['projects'][0]['updated']} of {n}")
+    rows.append(["POST /api/photos/revert-changes", n, ms, ms / n, q])
+
+    items = [{"photo_id": pk} for pk in ids]
+    reply = post("/api/photos/move", {"items": items, "dest_project": dest.pk}, 202)()
+    ms, q, ran = measure(lambda: drain(max_jobs=1))
+    job = Job.objects.get(task_id=reply["task_id"], type="image_move_files")
+    if ran != 1 or job.status != "completed" or Photo.objects.filter(project=dest).count() != n:
+        raise RuntimeError(f"image_move_files ended {job.status}")
+    rows.append(["image_move_files step (move to another project)", n, ms, ms / n, q])
+    drain()  # the move task's other steps, untimed
+
+    reply = post("/api/photos/process", {"items": items, "force": True}, 202)()
+    ms, q, ran = measure(lambda: drain(max_jobs=1))
+    job = Job.objects.get(task_id=reply["task_id"], type="generate_derivatives")
+    made = Photo.objects.filter(project=dest, preview_status="generated").count()
+    if ran != 1 or job.status != "completed" or made != n:
+        raise RuntimeError(f"generate_derivatives ended {job.status} with {made} of {n}")
+    rows.append(["generate_derivatives step (thumbnail + preview)", n, ms, ms / n, q])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,2000")
@@ -161,9 +205,12 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--scan-sizes", default="500,2000,20000", help="'' to skip")
     parser.add_argument("--folder-files", type=int, default=20000, help="0 to skip")
+    parser.add_argument("--batched", type=int, default=2000, help="photos; 0 to skip")
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = _common.create_database(args.db, name="photolib_bench_api")
+    os.environ["DATABASE_URL"] = _common.create_database(
+        args.db, name=os.environ.get("BENCH_PG_DB", "photolib_bench_api")
+    )
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     os.environ["Q_BROKER"] = "orm"
     os.environ["PHOTOS_ROOT"] = tempfile.mkdtemp(prefix="photolib-bench-photos-")
@@ -263,6 +310,12 @@ def main() -> None:
         print()
         sizes = [int(s) for s in args.scan_sizes.split(",")]
         print(table(["lookup", "files in the folder", "ms / lookup"], scan_costs(sizes)))
+    if args.batched:
+        print()
+        print(f"Per-photo work of {args.batched} photos in batches (one run)")
+        print()
+        headers = ["operation", "photos", "ms", "ms / photo", "SQL statements"]
+        print(table(headers, batched_steps(tenant, post, args.batched)))
     if args.folder_files:
         step_ms, task_ms = big_folder_commit(tenant, post, args.folder_files)
         print()

@@ -176,8 +176,13 @@ PIPELINE_TRASH_TTL_SECONDS = env_int("PIPELINE_TRASH_TTL_SECONDS", 24 * 3600)
 PIPELINE_EVENT_RETENTION_DAYS = env_int("PIPELINE_EVENT_RETENTION_DAYS", 30)
 PIPELINE_JOB_RETENTION_DAYS = env_int("PIPELINE_JOB_RETENTION_DAYS", 30)
 PIPELINE_MANIFEST_CHUNK = env_int("PIPELINE_MANIFEST_CHUNK", 2000)
-# Photos per transaction of a commit (file_removal): files of a batch move, then its rows commit.
+# Photos per transaction of the per-photo work: a commit (file_removal), a revert, a move
+# (image_move_files) and the derivatives jobs. A batch's files change first, then its rows,
+# events and item statuses commit together.
 PIPELINE_COMMIT_BATCH = env_int("PIPELINE_COMMIT_BATCH", 100)
+# The longest a batch of derivative work runs before its rows are written: a thumbnail made
+# is announced (its row and `item` event) within about this many seconds.
+PIPELINE_BATCH_SECONDS = env_int("PIPELINE_BATCH_SECONDS", 1)
 # Check every project in maintenance_global, changed or not (network filesystems whose folder
 # mtimes cannot be trusted); `manage.py maintenance --full` does it for one run.
 PIPELINE_MAINTENANCE_FULL = env_bool("PIPELINE_MAINTENANCE_FULL", False)

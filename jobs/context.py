@@ -13,7 +13,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -30,6 +30,13 @@ from .registry import item_error_text
 logger = logging.getLogger(__name__)
 
 FINISHED_ITEM_STATUSES = (JobItemStatus.DONE, JobItemStatus.SKIPPED, JobItemStatus.FAILED)
+
+# An item's outcome in a batch: its message when it is done, or its skip / failure.
+Outcome = str | ItemSkipped | ItemFailed
+BatchOutcomes = dict[int, Outcome]
+_Prepared = TypeVar("_Prepared")
+# Up to this many distinct outcomes in a batch are written as one UPDATE each.
+BATCH_STATUS_GROUPS = 3
 
 
 class Heartbeat:
@@ -316,7 +323,7 @@ class JobContext:
 
     def each_batch(
         self,
-        fn: Callable[[list[JobItem]], dict[int, str | ItemSkipped | ItemFailed]],
+        fn: Callable[[list[JobItem]], BatchOutcomes],
         *,
         size: int = 100,
     ) -> dict[str, int]:
@@ -330,6 +337,29 @@ class JobContext:
         ``fn`` must recognise side effects outside the database (files) it already made.
         Cancel is checked between batches.
         """
+        return self.each_batch_prepared(
+            lambda batch: (batch, None), lambda batch, _: fn(batch), size=size
+        )
+
+    def each_batch_prepared(
+        self,
+        prepare: Callable[[list[JobItem]], tuple[list[JobItem], _Prepared]],
+        write: Callable[[list[JobItem], _Prepared], BatchOutcomes],
+        *,
+        size: int = 100,
+    ) -> dict[str, int]:
+        """``each_batch`` in two phases: the batch's work outside any transaction, then its
+        rows with the items' statuses in one.
+
+        ``prepare(batch)`` runs first, outside a transaction (SQLite takes its write lock at
+        ``BEGIN``: file or image work inside one would stall every other writer). It returns
+        the items it handled, at least one of the batch (a batch cut short by time: the others
+        are carried into the next batch, still ``running``), and what ``write`` needs. ``write(handled, prepared)`` then runs in the transaction that also
+        writes the handled items' statuses, and returns their outcomes as ``each_batch``'s
+        ``fn`` does. Whatever ``prepare`` commits itself (a journal of files about to move)
+        survives a crash; the rest of the batch is redone by the retry, so ``prepare`` must
+        recognise its own side effects.
+        """
         finished = JobItem.objects.filter(
             job_id=self.job.pk, status__in=FINISHED_ITEM_STATUSES
         ).count()
@@ -338,15 +368,26 @@ class JobContext:
         self.progress(finished, total)
         counts = {"done": 0, "skipped": 0, "failed": 0}
         items = self.pending_items(batch=max(size, 500))
-        while batch := list(itertools.islice(items, size)):
+        carried: list[JobItem] = []
+        while True:
+            fresh = list(itertools.islice(items, max(size - len(carried), 0)))
+            batch = carried + fresh
+            if not batch:
+                break
             self.check_cancel()
-            JobItem.objects.filter(pk__in=[i.pk for i in batch]).update(
-                status=JobItemStatus.RUNNING
-            )
+            if fresh:
+                JobItem.objects.filter(pk__in=[i.pk for i in fresh]).update(
+                    status=JobItemStatus.RUNNING
+                )
+            handled, prepared = prepare(batch)
+            handled_ids = {i.pk for i in handled}
+            if not handled_ids or not handled_ids <= {i.pk for i in batch}:
+                raise RuntimeError("prepare must handle at least one item of its batch.")
+            carried = [i for i in batch if i.pk not in handled_ids]
             groups: dict[tuple[str, str], list[JobItem]] = defaultdict(list)
             with transaction.atomic():
-                outcomes = fn(batch)
-                for item in batch:
+                outcomes = write(handled, prepared)
+                for item in handled:
                     outcome = outcomes.get(item.pk, "")
                     if isinstance(outcome, ItemSkipped):
                         status, message = JobItemStatus.SKIPPED, str(outcome)
@@ -358,12 +399,15 @@ class JobContext:
                     groups[(str(status), message)].append(item)
                     item.status, item.message = status, message
                     counts[str(status)] += 1
-                # Items with the same outcome (most of a batch) share one UPDATE.
-                for (outcome_status, outcome_message), same in groups.items():
-                    JobItem.objects.filter(pk__in=[i.pk for i in same]).update(
-                        status=outcome_status, message=outcome_message
-                    )
-            self.advance(len(batch))
+                if len(groups) <= BATCH_STATUS_GROUPS:
+                    # Items with the same outcome (most of a commit's batch) share an UPDATE.
+                    for (outcome_status, outcome_message), same in groups.items():
+                        JobItem.objects.filter(pk__in=[i.pk for i in same]).update(
+                            status=outcome_status, message=outcome_message
+                        )
+                else:  # A message per item (derivatives name their photo): one UPDATE … CASE.
+                    JobItem.objects.bulk_update(handled, ["status", "message"])
+            self.advance(len(handled))
         return counts
 
     def _finish_item(self, item: JobItem, status: str, message: str) -> None:

@@ -1,15 +1,18 @@
 """Thumbnails, previews and EXIF of one photo (SPEC §4, §6): the write path of the
 ``upload_postprocess`` and ``generate_derivatives`` jobs.
 
-The image work runs outside any transaction; the row is then updated in one short atomic
-block (SQLite takes its write lock at BEGIN, so a long transaction would stall every other
-writer). Only the fields this module owns are written (``Photo.objects.filter().update()``),
-so keep flags, visibility and tags changed meanwhile by the user are never overwritten.
+The image work (``photo_derivatives_make``) runs outside any transaction and writes nothing
+in the database; the rows of a batch of photos are then written together in one short atomic
+block (``photos_derivatives_record``; SQLite takes its write lock at BEGIN, so a long
+transaction would stall every other writer). Only the fields this module owns are written, so
+keep flags, visibility and tags changed meanwhile by the user are never overwritten.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,8 +21,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import EventType, event_record
+from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
+from jobs.models import Event
 
 from . import fsrules, imaging, storage, xmp
 from .metadata import PhotoMetadata, camera_name, read_metadata
@@ -135,32 +139,87 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _photo_record(*, photo: Photo, changes: dict[str, Any], job_id: int | None) -> list[str]:
-    """Write the changed owned fields and their ``item`` event in one short transaction."""
-    changed = {k: v for k, v in changes.items() if getattr(photo, k) != v}
-    if not changed:
-        return []
+@dataclass
+class DerivativesMade:
+    """One photo's derivative work, done on disk, not yet recorded: the owned fields it sets
+    (``photos_derivatives_record`` writes those that changed) and its outcome."""
+
+    photo_id: int
+    basename: str
+    row: Photo | None  # the row as re-read before the work; None: gone
+    changes: dict[str, Any] = field(default_factory=dict)
+    outcome: str | ItemSkipped | ItemFailed = ""
+
+    @property
+    def changed(self) -> dict[str, Any]:
+        if self.row is None:
+            return {}
+        return {k: v for k, v in self.changes.items() if getattr(self.row, k) != v}
+
+
+def photos_current(photo_ids: list[int]) -> dict[int, Photo]:
+    """The rows of a batch of photos as they are now (with project and tenant), in one query:
+    a photo moved to another project since its job was queued is processed where it is now."""
+    return Photo.objects.select_related("project__tenant").in_bulk(list(dict.fromkeys(photo_ids)))
+
+
+def photos_derivatives_record(
+    made: list[DerivativesMade], *, job_id: int | None
+) -> dict[int, str | ItemSkipped | ItemFailed]:
+    """Write the owned fields that changed and their ``item`` events for a batch of photos.
+
+    A fixed number of statements whatever the batch's size: the rows still there are locked
+    in one query, written with one ``bulk_update`` per set of changed fields (only the fields
+    this module owns, so keep flags, visibility and tags changed meanwhile stay), and their
+    events inserted in one. Atomic on its own, or part of the caller's transaction (the items'
+    statuses). Returns each photo's outcome: a photo removed meanwhile is skipped.
+    """
+    outcomes = {m.photo_id: m.outcome for m in made}
+    changing = [(m, m.changed) for m in made]
+    changing = [(m, changed) for m, changed in changing if changed and m.row is not None]
+    if not changing:
+        return outcomes
+    now = timezone.now()
     with transaction.atomic():
-        updated = Photo.objects.filter(pk=photo.pk).update(**changed, updated_at=timezone.now())
-        if not updated:
-            raise ItemSkipped(f"{photo.basename}: the photo was removed meanwhile.")
-        event_record(
-            tenant_id=photo.project.tenant_id,
-            type=EventType.ITEM,
-            project_id=photo.project_id,
-            photo_id=photo.pk,
-            job_id=job_id,
-            payload={
-                "photo_id": photo.pk,
-                "project_id": photo.project_id,
-                "basename": photo.basename,
-                "changes": {k: _jsonable(v) for k, v in changed.items()},
-                "source": "derivatives",
-            },
+        alive = set(
+            Photo.objects.select_for_update()
+            .filter(pk__in=[m.photo_id for m, _ in changing])
+            .values_list("pk", flat=True)
         )
-    for name, value in changed.items():
-        setattr(photo, name, value)
-    return sorted(changed)
+        groups: dict[tuple[str, ...], list[Photo]] = {}
+        events = []
+        for m, changed in changing:
+            row = m.row
+            assert row is not None
+            if m.photo_id not in alive:
+                outcomes[m.photo_id] = ItemSkipped(
+                    f"{m.basename}: the photo was removed meanwhile."
+                )
+                continue
+            for name, value in changed.items():
+                setattr(row, name, value)
+            row.updated_at = now
+            groups.setdefault(tuple(sorted(changed)), []).append(row)
+            events.append(
+                Event(
+                    tenant_id=row.project.tenant_id,
+                    type=EventType.ITEM,
+                    project_id=row.project_id,
+                    photo_id=row.pk,
+                    job_id=job_id,
+                    payload={
+                        "photo_id": row.pk,
+                        "project_id": row.project_id,
+                        "basename": row.basename,
+                        "changes": {k: _jsonable(v) for k, v in changed.items()},
+                        "source": "derivatives",
+                    },
+                )
+            )
+        for fields, rows in groups.items():
+            Photo.objects.bulk_update(rows, [*fields, "updated_at"])
+        events_record_bulk(events)
+    return outcomes
 
 
 def _remove_quietly(*paths: Path) -> None:
@@ -178,6 +237,35 @@ def photo_derivatives_generate(
 ) -> str:
     """Make the photo's thumbnail and preview, read its EXIF, record statuses; a status message.
 
+    One photo's ``photo_derivatives_make`` and ``photos_derivatives_record``; raises its
+    ``ItemSkipped`` / ``ItemFailed``. The jobs use those two in batches.
+    """
+    current = photos_current([photo.pk]).get(photo.pk)
+    made = photo_derivatives_make(photo=photo, current=current, force=force, index=index, only=only)
+    changed = made.changed
+    outcome = photos_derivatives_record([made], job_id=job_id)[photo.pk]
+    if current is not None:
+        for name in changed:
+            setattr(photo, name, getattr(current, name))
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def photo_derivatives_make(
+    *,
+    photo: Photo,
+    current: Photo | None,
+    force: bool = False,
+    index: storage.FolderIndex | None = None,
+    only: str | None = None,
+) -> DerivativesMade:
+    """Make the photo's thumbnail and preview and read its EXIF; write nothing in the database.
+
+    ``current`` is the row re-read for this batch (``photos_current``; None: the photo is
+    gone). Returns the owned fields to record and the outcome (``photos_derivatives_record``
+    writes them, for a batch of photos at once).
+
     ``only`` splits the work in two passes (thumbnails first, SPEC §6):
     ``imaging.THUMBNAIL`` makes the thumbnail (shrink-on-load, or the RAW's embedded preview)
     and reads the metadata, leaving ``preview_status`` as it is; its ``item`` event announces
@@ -189,7 +277,7 @@ def photo_derivatives_generate(
     Metadata comes from exiv2 (``photos.metadata``) over every original of the photo, the
     source first; rating and label from its XMP (``_rating_fields``).
 
-    Per-photo outcomes are raised for ``JobContext.each_item``: ``ItemSkipped`` when the
+    Per-photo outcomes (the ``outcome``, for the job's items): ``ItemSkipped`` when the
     derivatives are up to date (unless ``force``) or no original decodes (a RAW LibRaw does
     not read: statuses ``not_supported``, the reason in ``metadata.not_supported_reason``);
     ``ItemFailed`` when no original is on disk (statuses ``missing``), the original is corrupt
@@ -197,13 +285,32 @@ def photo_derivatives_generate(
     (``is_item_os_error``, e.g. a name the file system refuses: statuses ``failed``). Errors of
     the whole disk (full, read-only) propagate, so the job is retried.
 
-    The row is re-read first: a photo moved to another project since the job was queued is
-    processed where it is now. ``index``: the job's ``storage.FolderIndex`` (the folder is
-    listed once per job, not per photo); ``None`` scans the folder for this photo.
+    ``index``: the job's ``storage.FolderIndex`` (the folder is listed once per job, not per
+    photo); ``None`` scans the folder for this photo.
     """
-    current = Photo.objects.select_related("project__tenant").filter(pk=photo.pk).first()
+    made = DerivativesMade(photo_id=photo.pk, basename=photo.basename, row=current)
     if current is None:
-        raise ItemSkipped(f"{photo.basename}: the photo no longer exists.")
+        made.outcome = ItemSkipped(f"{photo.basename}: the photo no longer exists.")
+        return made
+    try:
+        made.outcome = _make(
+            current, force=force, index=index, only=only, record=made.changes.update
+        )
+    except (ItemSkipped, ItemFailed) as exc:
+        made.outcome = exc
+    return made
+
+
+def _make(
+    current: Photo,
+    *,
+    force: bool,
+    index: storage.FolderIndex | None,
+    only: str | None,
+    record: Callable[[dict[str, Any]], None],
+) -> str:
+    """The work of ``photo_derivatives_make``: returns the message or raises the outcome;
+    ``record`` collects the fields to write."""
     if only == imaging.PREVIEW and current.thumbnail_status != DerivativeStatus.GENERATED:
         if current.thumbnail_status != DerivativeStatus.PENDING:
             raise ItemSkipped(
@@ -218,12 +325,6 @@ def photo_derivatives_generate(
     except fsrules.UnsafePath as exc:
         raise ItemFailed(f"{current.basename}: {exc}")
     files = storage.originals(folder, current.basename, index=index)
-
-    def record(changes: dict[str, Any]) -> list[str]:
-        changed = _photo_record(photo=current, changes=changes, job_id=job_id)
-        for name in changed:
-            setattr(photo, name, getattr(current, name))
-        return changed
 
     def missing() -> ItemFailed:
         record(_statuses(DerivativeStatus.MISSING))

@@ -185,6 +185,8 @@ class Tag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "name"], name="tag_name_unique_per_project"),
         ]
+        # ``?tags=`` across projects looks a name up in every project of the tenant.
+        indexes = [models.Index(fields=["name", "project"], name="tag_name_project")]
 
     def __str__(self) -> str:
         return self.name

@@ -20,12 +20,11 @@ from django.utils.html import format_html
 from config.admin_scoping import TenantScopedAdminMixin
 from jobs.exceptions import PipelineError
 from jobs.models import Job, JobStatus
-from photos.models import PENDING_DELETE_Q, Photo
 from photos.services import project_commit, project_process, project_revert
 from photos.services.results import NothingPending
 from projects.models import Membership, Project, Tenant, tenant_id_for_user
 from projects.names import name_characters_problem
-from projects.selectors import ProjectArchived
+from projects.selectors import ProjectArchived, projects_with_counts
 from projects.services import maintenance_start, project_create, project_rename
 
 if TYPE_CHECKING:
@@ -159,16 +158,12 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     actions = ("commit_changes", "revert_changes", "process_photos", "run_maintenance")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                photo_count=_count_subquery(Photo.objects.all()),
-                pending_delete_count=_count_subquery(Photo.objects.filter(PENDING_DELETE_Q)),
-                active_job_count=_count_subquery(
-                    Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-                ),
-            )
+        # Photo and pending-delete counts come from the table the database keeps by triggers
+        # (one join), not from counting a project's photos per row of the list.
+        return projects_with_counts(super().get_queryset(request)).annotate(
+            active_job_count=_count_subquery(
+                Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+            ),
         )
 
     # --- columns ---

@@ -141,7 +141,7 @@ class Project(models.Model):
     unaccepted_files = models.PositiveIntegerField(default=0)
     # What the folder and rows looked like when maintenance last checked them in full, so an
     # unchanged project is skipped (photos.reconcile.fingerprint).
-    checked_fingerprint = models.JSONField(default=dict, blank=True, editable=False)
+    checked_fingerprint = models.JSONField(default=dict, db_default={}, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
+
 from jobs.exceptions import NotFoundError, PipelineError
 
 from .models import Project, Tenant, tenant_id_for_user
@@ -19,6 +22,17 @@ class ProjectArchived(PipelineError):
     def __init__(self, project: Project, message: str = "") -> None:
         super().__init__(message or f"Project {project.pk} is archived.")
         self.project = project
+
+
+def projects_with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
+    """Annotate ``photo_count`` and ``pending_delete_count`` from the counts the database
+    keeps (``photos.ProjectPhotoCounts``, by triggers): one join on the primary key, never a
+    recount of photos. The API's project list and the admin's changelist both read them here.
+    """
+    return queryset.annotate(
+        photo_count=Coalesce(F("photo_counts__photo_count"), 0),
+        pending_delete_count=Coalesce(F("photo_counts__pending_delete_count"), 0),
+    )
 
 
 def project_for_user(*, user: Any, project: Project | int) -> Project:

@@ -1,16 +1,20 @@
 """Derivative jobs: thumbnails, previews and EXIF (SPEC §6), thumbnails first.
 
-Thin adapters over ``photos.derivatives.photo_derivatives_generate``:
+Thin adapters over ``photos.derivatives`` (``photo_derivatives_make`` per photo, then
+``photos_derivatives_record`` per batch):
 
 - ``upload_postprocess``: the thumbnail pass. Each photo's thumbnail (shrink-on-load, or the
-  RAW's embedded preview) and metadata, announced by its ``item`` event as soon as it exists;
+  RAW's embedded preview) and metadata, announced by its ``item`` event with its batch;
   previews are left to the task's ``generate_previews`` step (default lane).
 - ``generate_previews``: the preview pass over the same photos.
 - ``generate_derivatives``: both (an explicit re-process, a move), every thumbnail of the
   job before its first preview.
 
-With items (uploads, a selection, moved photos) each item is one photo and ``ctx.each_item``
-marks it, so a retried job resumes at the first unfinished item. A ``project`` (or
+Photos are made in batches of ``PIPELINE_COMMIT_BATCH`` that end after
+``PIPELINE_BATCH_SECONDS`` (``_Maker``): a batch's rows, events (and items' statuses) are
+written together once its files exist. With items (uploads, a selection, moved photos) each
+item is one photo and ``ctx.each_batch_prepared`` marks them, so a retried job resumes at the
+first unfinished batch. A ``project`` (or
 ``global``) job without items walks every photo of its project(s) in id order (an
 ``upload_postprocess`` walk makes every thumbnail, then every preview: no later step carries
 items for it); a retry walks them again and skips the ones already up to date. Payload
@@ -23,15 +27,24 @@ carries photos over with ``only_if_needed`` keeps only the photos that still nee
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Iterator
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 
-from jobs.context import JobContext
-from jobs.exceptions import ItemFailed, ItemSkipped
+from jobs.context import JobContext, Outcome
+from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error
 from jobs.models import JobItem, Scope
-from jobs.registry import handler, step_selector
-from photos.derivatives import photo_derivatives_generate
+from jobs.registry import handler, item_error_text, step_selector
+from photos.derivatives import (
+    DerivativesMade,
+    photo_derivatives_make,
+    photos_current,
+    photos_derivatives_record,
+)
 from photos.imaging import PREVIEW, THUMBNAIL
 from photos.models import Photo, needs_derivatives_q
 from photos.storage import FolderIndex
@@ -62,46 +75,121 @@ def photos_needing_derivatives(photos: QuerySet[Photo]) -> QuerySet[Photo]:
     return photos.filter(needs_derivatives_q())
 
 
+class _Maker:
+    """Derivative work in batches: a batch's rows are re-read in one query, its photos made
+    one by one until ``PIPELINE_COMMIT_BATCH`` photos or ``PIPELINE_BATCH_SECONDS`` (at least
+    one photo), then its rows and events written in one transaction."""
+
+    def __init__(self, ctx: JobContext, *, force: bool, index: FolderIndex) -> None:
+        self.ctx = ctx
+        self.force = force
+        self.index = index
+        self.size = max(1, settings.PIPELINE_COMMIT_BATCH)
+        self.seconds = settings.PIPELINE_BATCH_SECONDS
+
+    def make(
+        self, photos: list[Photo], *, only: str | None, item_errors: bool = False
+    ) -> list[DerivativesMade]:
+        """Make the photos' derivatives in order until the batch's time is up; returns what
+        was made (a prefix of ``photos``, at least one). ``item_errors``: a photo's own
+        ``OSError`` is its failure (a job's item), else it fails the attempt."""
+        current = photos_current([p.pk for p in photos])
+        deadline = time.monotonic() + self.seconds
+        made: list[DerivativesMade] = []
+        for photo in photos:
+            if made and time.monotonic() >= deadline:
+                break
+            try:
+                one = photo_derivatives_make(
+                    photo=photo,
+                    current=current.get(photo.pk),
+                    force=self.force,
+                    index=self.index,
+                    only=only,
+                )
+            except OSError as exc:
+                if not (item_errors and is_item_os_error(exc)):
+                    raise
+                one = DerivativesMade(
+                    photo_id=photo.pk,
+                    basename=photo.basename,
+                    row=None,
+                    outcome=ItemFailed(item_error_text(exc)),
+                )
+            made.append(one)
+        return made
+
+    def record(self, made: list[DerivativesMade]) -> dict[int, Outcome]:
+        return photos_derivatives_record(made, job_id=self.ctx.job.pk)
+
+    def walk(
+        self, photos: Iterator[Photo], *, only: str | None
+    ) -> Iterator[list[tuple[Photo, Outcome]]]:
+        """The photos made and recorded a batch at a time (no items): each batch's outcomes."""
+        pending: list[Photo] = []
+        while True:
+            pending += itertools.islice(photos, self.size - len(pending))
+            if not pending:
+                return
+            self.ctx.check_cancel()
+            made = self.make(pending, only=only)
+            with transaction.atomic():
+                outcomes = self.record(made)
+            handled, pending = pending[: len(made)], pending[len(made) :]
+            yield [(photo, outcomes[photo.pk]) for photo in handled]
+
+
 def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
-    force = bool(ctx.payload.get("force"))
-    job_id = ctx.job.pk
-    index = FolderIndex()
+    maker = _Maker(ctx, force=bool(ctx.payload.get("force")), index=FolderIndex())
 
     if ctx.has_items():
         *first, only = passes
-        # Thumbnails first (SPEC §6): a pass over the unfinished items makes (and announces)
-        # every thumbnail before the items' own pass makes the previews. A thumbnail that
-        # failed fails its item there; one skipped (up to date, not supported) leaves the
-        # decision to the preview pass. A retry runs the first pass again over the unfinished
-        # items only, and finds their thumbnails up to date.
+
+        def own(item: JobItem) -> bool:
+            return item.photo is not None and item.photo.project.tenant_id == ctx.job.tenant_id
+
+        # Thumbnails first (SPEC §6): a pass over the unfinished items makes (and announces,
+        # a batch at a time) every thumbnail before the items' own pass makes the previews. A
+        # thumbnail that failed fails its item there; one skipped (up to date, not supported)
+        # leaves the decision to the preview pass. A retry runs the first pass again over the
+        # unfinished items only, and finds their thumbnails up to date.
         failed: dict[int, ItemFailed] = {}
         for pass_only in first:
-            for item in ctx.pending_items():
-                ctx.check_cancel()
-                if item.photo is None or item.photo.project.tenant_id != ctx.job.tenant_id:
-                    continue  # The item's own pass says why.
-                try:
-                    photo_derivatives_generate(
-                        photo=item.photo, force=force, job_id=job_id, index=index, only=pass_only
-                    )
-                except ItemFailed as exc:
-                    failed[item.pk] = exc
-                except ItemSkipped:
-                    pass
+            # A job holds at most MAX_ITEMS_PER_JOB items: their rows fit in memory.
+            todo = [(i.photo, i.pk) for i in ctx.pending_items() if own(i)]
+            item_of = {photo.pk: item_pk for photo, item_pk in todo if photo is not None}
+            walked = (photo for photo, _ in todo if photo is not None)
+            for batch in maker.walk(walked, only=pass_only):
+                for photo, outcome in batch:
+                    if isinstance(outcome, ItemFailed):
+                        failed[item_of[photo.pk]] = outcome
 
-        def one(item: JobItem) -> str:
-            photo = item.photo
-            if photo is None:
-                raise ItemSkipped(f"{item.basename}: the photo no longer exists.")
-            if photo.project.tenant_id != ctx.job.tenant_id:
-                raise ItemFailed(f"{item.basename}: the photo belongs to another tenant.")
-            if item.pk in failed:
-                raise failed[item.pk]
-            return photo_derivatives_generate(
-                photo=photo, force=force, job_id=job_id, index=index, only=only
+        def prepare(items: list[JobItem]) -> tuple[list[JobItem], list[DerivativesMade]]:
+            # Items decided without any work go first, then the photos to make.
+            settled = [i for i in items if not own(i) or i.pk in failed]
+            work = [i for i in items if own(i) and i.pk not in failed]
+            made = maker.make(
+                [i.photo for i in work if i.photo is not None], only=only, item_errors=True
             )
+            return settled + work[: len(made)], made
 
-        ctx.each_item(one)
+        def write(items: list[JobItem], made: list[DerivativesMade]) -> dict[int, Outcome]:
+            outcomes = maker.record(made)
+            by_item: dict[int, Outcome] = {}
+            for item in items:
+                if item.photo is None:
+                    by_item[item.pk] = ItemSkipped(f"{item.basename}: the photo no longer exists.")
+                elif item.photo.project.tenant_id != ctx.job.tenant_id:
+                    by_item[item.pk] = ItemFailed(
+                        f"{item.basename}: the photo belongs to another tenant."
+                    )
+                elif item.pk in failed:
+                    by_item[item.pk] = failed[item.pk]
+                else:
+                    by_item[item.pk] = outcomes[item.photo.pk]
+            return by_item
+
+        ctx.each_batch_prepared(prepare, write, size=maker.size)
         return
 
     if ctx.scope == Scope.PHOTO_SET:
@@ -114,19 +202,13 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
     done = 0
     for only in passes:
         for project in projects:
-            for photo in _photos_in_id_order(project):
-                ctx.check_cancel()
-                try:
-                    photo_derivatives_generate(
-                        photo=photo, force=force, job_id=job_id, index=index, only=only
-                    )
-                except ItemSkipped:
-                    pass
-                except ItemFailed as exc:
-                    if only != PREVIEW:  # A photo that failed its thumbnail counts once.
-                        ctx.unit_failed(str(exc))
-                    ctx.log("%s", exc)
-                done += 1
+            for batch in maker.walk(_photos_in_id_order(project), only=only):
+                for _photo, outcome in batch:
+                    if isinstance(outcome, ItemFailed):
+                        if only != PREVIEW:  # A photo that failed its thumbnail counts once.
+                            ctx.unit_failed(str(outcome))
+                        ctx.log("%s", outcome)
+                done += len(batch)
                 ctx.progress(done)
 
 

@@ -1,8 +1,10 @@
 """Handlers that move photo files: ``file_removal`` (commit) and ``image_move_files`` (move).
 
 Thin adapters over ``photos.services``; both work only on the photos named by the job's
-items, never on a whole project by fallback. Each run holds one ``FolderIndex``, so a project
-folder is listed once per job rather than once or twice per photo.
+items, never on a whole project by fallback, ``PIPELINE_COMMIT_BATCH`` photos per
+transaction (files first, then the batch's rows, events and item statuses). Each run holds
+one ``FolderIndex``, so a project folder is listed once per job rather than once or twice
+per photo.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from jobs.exceptions import ItemSkipped, PipelineError
 from jobs.models import JobItem, Scope
 from jobs.registry import handler
 from photos.services.commit import RemovalOutcome, pending_changes_events, photos_file_removal
-from photos.services.move import photo_move_files
+from photos.services.move import (
+    MoveBatch,
+    MoveOutcome,
+    photos_move_files_prepare,
+    photos_move_files_record,
+)
 from photos.storage import FolderIndex
 
 MOVE_PLAN_PREFIX = "move-plan:"
@@ -77,29 +84,50 @@ def _move_plan(message: str) -> dict[str, Any] | None:
 
 @handler("image_move_files")
 def image_move_files(ctx: JobContext) -> None:
-    """Move each item's photo to ``payload["dest_project_id"]``.
+    """Move each item's photo to ``payload["dest_project_id"]``, a batch at a time.
 
-    The plan of files about to move is committed to the item's message before any file
-    moves, so a rerun after a crash recognises its own files in the destination.
+    Per batch (``PIPELINE_COMMIT_BATCH``): the plans of files about to move are committed to
+    the items' messages in one statement before any file moves, so a rerun after a crash
+    recognises its own files in the destination; the files move; then the batch's rows,
+    tags, events and item statuses commit together (``JobContext.each_batch_prepared``).
     """
     dest_id = ctx.payload.get("dest_project_id")
     if not isinstance(dest_id, int) or isinstance(dest_id, bool):
         raise PipelineError("image_move_files needs an integer payload 'dest_project_id'.")
     index = FolderIndex()
 
-    def one(item: JobItem) -> str:
-        def record(plan: dict[str, Any]) -> None:
-            text = MOVE_PLAN_PREFIX + json.dumps(plan)
-            JobItem.objects.filter(pk=item.pk).update(message=text)
+    def prepare(items: list[JobItem]) -> tuple[list[JobItem], MoveBatch]:
+        by_photo: dict[int, list[JobItem]] = {}
+        for item in items:
+            if item.photo_id is not None:
+                by_photo.setdefault(item.photo_id, []).append(item)
 
-        return photo_move_files(
+        def record(plans: dict[int, dict[str, Any]]) -> None:
+            journaled = []
+            for photo_id, plan in plans.items():
+                for item in by_photo.get(photo_id, []):
+                    item.message = MOVE_PLAN_PREFIX + json.dumps(plan)
+                    journaled.append(item)
+            JobItem.objects.bulk_update(journaled, ["message"])
+
+        batch = photos_move_files_prepare(
             tenant_id=ctx.job.tenant_id,
-            photo_id=item.photo_id,
+            photos=[(i.photo_id, _move_plan(i.message or "")) for i in items],
             dest_project_id=dest_id,
-            journal=_move_plan(item.message or ""),
-            on_plan=record,
-            job_id=ctx.job.pk,
+            on_plans=record,
             index=index,
         )
+        return items, batch
 
-    ctx.each_item(one)
+    def write(items: list[JobItem], batch: MoveBatch) -> dict[int, MoveOutcome]:
+        outcomes = photos_move_files_record(
+            batch, tenant_id=ctx.job.tenant_id, job_id=ctx.job.pk, index=index
+        )
+        return {
+            item.pk: outcomes.get(item.photo_id, ItemSkipped("The photo no longer exists."))
+            if item.photo_id is not None
+            else ItemSkipped("The photo no longer exists.")
+            for item in items
+        }
+
+    ctx.each_batch_prepared(prepare, write, size=settings.PIPELINE_COMMIT_BATCH)

@@ -17,6 +17,7 @@ from photos.models import (
     Label,
     Photo,
 )
+from projects.models import tenant_id_for_user
 
 FILE_TYPES = [
     ("jpg", "Has a JPG"),
@@ -34,6 +35,9 @@ FILE_TYPE_Q = {
 }
 MAX_PROJECTS = 200
 MAX_TAGS = 20
+# A tag on at most this many of the tenant's photos is listed tag-first (``filter_tags``):
+# about where fetching and sorting its photos by id costs as much as walking the list order.
+TAG_FIRST_MAX = 5000
 
 
 class PhotoFilter(django_filters.FilterSet):
@@ -138,8 +142,31 @@ class PhotoFilter(django_filters.FilterSet):
         return queryset.filter(PENDING_DELETE_Q) if value else queryset.exclude(PENDING_DELETE_Q)
 
     def filter_tags(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Photos carrying every named tag, planned by how many photos carry each.
+
+        No single plan suits every tag: walking the list order (the capture-time index) and
+        checking each photo finds a page of a common tag at once, but reads most of the
+        library for a rare one (0.8 s for a tag on 200 of a million photos); reading the
+        tag's photos first and sorting them is the reverse. So each tag's photos are counted
+        first, up to ``TAG_FIRST_MAX`` (an index-only read of the through table): a tag on
+        no more photos is read tag-first (its photo ids; several such tags intersect), a more
+        common one in list order against the set of its photos (a semi-join).
+        """
         names = [n.strip() for n in value.split(",") if n.strip()][:MAX_TAGS]
+        request = getattr(self, "request", None)
+        tenant_id = tenant_id_for_user(request.user) if request is not None else None
+        through = Photo.tags.through
+        few: set[int] | None = None
         for tag in dict.fromkeys(names):
-            # One join per tag: a photo carries a tag name at most once, so no duplicates.
-            queryset = queryset.filter(Q(tags__name=tag))
+            tagged = through.objects.filter(tag__name=tag)
+            if tenant_id is not None:
+                tagged = tagged.filter(tag__project__tenant_id=tenant_id)
+            ids = list(tagged.values_list("photo_id", flat=True)[: TAG_FIRST_MAX + 1])
+            if len(ids) <= TAG_FIRST_MAX:
+                few = set(ids) if few is None else few & set(ids)
+            else:
+                on_tag = through.objects.filter(tag__name=tag).values("photo_id")
+                queryset = queryset.filter(id__in=on_tag)
+        if few is not None:
+            queryset = queryset.filter(id__in=sorted(few))
         return queryset

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -324,47 +325,70 @@ def project_commit(*, user: Any, project: Project | int) -> CommitStarted | Noth
 # --- revert -------------------------------------------------------------------------------
 
 
+def _revert_batch(
+    *, project: Project, actor_id: int | None, after_id: int, size: int
+) -> list[tuple[int, bool, bool, bool, bool]]:
+    """Revert the next ``size`` mismatched photos of ``project`` after ``after_id`` (id order):
+    one ``UPDATE`` and one insert of their ``item`` events, in the caller's transaction."""
+    rows = list(
+        Photo.objects.filter(project=project, id__gt=after_id)
+        .keep_mismatch()
+        .select_for_update()
+        .order_by("id")
+        .values_list("pk", "jpg_available", "raw_available", "keep_jpg", "keep_raw")[:size]
+    )
+    if not rows:
+        return rows
+    Photo.objects.filter(pk__in=[r[0] for r in rows]).update(
+        keep_jpg=F("jpg_available"), keep_raw=F("raw_available"), updated_at=timezone.now()
+    )
+    events = []
+    for pk, jpg, raw, keep_jpg, keep_raw in rows:
+        changed = {}
+        if keep_jpg != jpg:
+            changed["keep_jpg"] = jpg
+        if keep_raw != raw:
+            changed["keep_raw"] = raw
+        events.append(
+            Event(
+                tenant_id=project.tenant_id,
+                type=EventType.ITEM,
+                actor_id=actor_id,
+                project_id=project.pk,
+                photo_id=pk,
+                payload={"photo_id": pk, "project_id": project.pk, **changed},
+            )
+        )
+    events_record_bulk(events)
+    return rows
+
+
 def _revert_project(*, user: Any, project: Project) -> int:
-    """Keep flags back to availability for one project's mismatched photos; returns the count."""
+    """Keep flags back to availability for one project's mismatched photos; returns the count.
+
+    ``PIPELINE_COMMIT_BATCH`` photos per transaction, each batch with its ``item`` events, so
+    a large project never holds the write lock (SQLite's only one) for long. An interrupted
+    revert leaves each photo reverted with its event, or untouched: reverting again finishes
+    the rest and writes no event twice. ``pending_changes`` commits with the last batch.
+    """
     actor_id = getattr(user, "pk", None)
-    with transaction.atomic():
-        rows = list(
-            Photo.objects.filter(project=project)
-            .keep_mismatch()
-            .select_for_update()
-            .order_by("id")
-            .values_list("pk", "jpg_available", "raw_available", "keep_jpg", "keep_raw")
-        )
-        if not rows:
-            return 0
-        now = timezone.now()
-        ids = [r[0] for r in rows]
-        for start in range(0, len(ids), MAX_ITEMS_PER_JOB):
-            Photo.objects.filter(pk__in=ids[start : start + MAX_ITEMS_PER_JOB]).update(
-                keep_jpg=F("jpg_available"), keep_raw=F("raw_available"), updated_at=now
-            )
-        events = []
-        for pk, jpg, raw, keep_jpg, keep_raw in rows:
-            changed = {}
-            if keep_jpg != jpg:
-                changed["keep_jpg"] = jpg
-            if keep_raw != raw:
-                changed["keep_raw"] = raw
-            events.append(
-                Event(
-                    tenant_id=project.tenant_id,
-                    type=EventType.ITEM,
-                    actor_id=actor_id,
-                    project_id=project.pk,
-                    photo_id=pk,
-                    payload={"photo_id": pk, "project_id": project.pk, **changed},
+    size = max(1, settings.PIPELINE_COMMIT_BATCH)
+    count = 0
+    after_id = 0
+    while True:
+        with transaction.atomic():
+            rows = _revert_batch(project=project, actor_id=actor_id, after_id=after_id, size=size)
+            count += len(rows)
+            last = len(rows) < size
+            if last and count:
+                events_record_bulk(
+                    pending_changes_events(
+                        projects={project.pk: project.tenant_id}, actor_id=actor_id
+                    )
                 )
-            )
-        events += pending_changes_events(
-            projects={project.pk: project.tenant_id}, actor_id=actor_id
-        )
-        events_record_bulk(events)
-    return len(rows)
+        if last:
+            return count
+        after_id = rows[-1][0]
 
 
 def _revert(user: Any, projects: list[Project], missing: list[Any]) -> Reverted:
@@ -381,8 +405,8 @@ def _revert(user: Any, projects: list[Project], missing: list[Any]) -> Reverted:
 def photos_revert(*, user: Any, project_ids: list[int] | None = None) -> Reverted:
     """Undo culling in the given projects (None: all active projects of the user's tenant).
 
-    One transaction per project, so a large tenant never holds one long lock. Only projects
-    that changed are listed; unknown ids are reported in ``missing``.
+    A transaction per batch of photos (``_revert_project``), so a large tenant never holds one
+    long lock. Only projects that changed are listed; unknown ids are reported in ``missing``.
     """
     _, projects, missing = projects_select(user=user, project_ids=project_ids)
     return _revert(user, projects, missing)

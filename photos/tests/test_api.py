@@ -131,6 +131,37 @@ def test_list_filters(api_client, project, second):
     assert api_client.get("/api/photos/?taken_at_after=yesterday").status_code == 400
 
 
+@pytest.mark.parametrize("first_max", [0, 1, 100], ids=["both common", "mixed", "both rare"])
+def test_tags_filter_reads_rare_and_common_tags_alike(
+    api_client, project, second, foreign, monkeypatch, first_max
+):
+    from photos.api import filters
+
+    # A tag on at most TAG_FIRST_MAX photos is read tag-first, a commoner one in list order:
+    # the same photos either way.
+    monkeypatch.setattr(filters, "TAG_FIRST_MAX", first_max)
+    a, b, c, d = (
+        make_photo(p, n) for p, n in ((project, "A"), (project, "B"), (second, "C"), (second, "D"))
+    )
+    for photo, names in ((a, ["sky", "sea"]), (b, ["sky"]), (c, ["sky", "sea"]), (d, ["sea"])):
+        for name in names:
+            photo.tags.add(Tag.objects.get_or_create(project=photo.project, name=name)[0])
+    stranger = make_photo(foreign, "X")
+    stranger.tags.add(Tag.objects.create(project=foreign, name="sky"))
+
+    def ids(query):
+        response = api_client.get(f"/api/photos/?{query}")
+        assert response.status_code == 200, response.content
+        return [p["basename"] for p in response.json()["results"]]
+
+    assert ids("tags=sky") == ["A", "B", "C"]
+    assert ids("tags=sky,sea") == ["A", "C"]
+    assert ids("tags=sea,sky") == ["A", "C"]
+    assert ids(f"tags=sky&project={second.pk}") == ["C"]
+    assert ids("tags=sky,nowhere") == []
+    assert ids("tags=nowhere") == []
+
+
 def test_list_filter_by_other_tenants_project_is_empty(api_client, project, foreign):
     make_photo(foreign, "F")
     make_photo(project, "A")

@@ -1,5 +1,6 @@
-"""``file_removal`` in batches: a few statements per batch, every outcome kept per item, and a
-retry after a crash inside a batch finishing it without trashing anything twice.
+"""``file_removal`` and revert in batches: a few statements per batch, every outcome kept per
+item, and a retry after a crash inside a batch finishing it without trashing anything twice
+(a revert: without an event twice).
 
 The kill -9 of a real worker inside a batch is tests/faults/test_worker_kill.py.
 """
@@ -17,7 +18,7 @@ from jobs.models import Event, Job, JobItem
 from jobs.runtime import drain
 from photos.fsrules import trash_move
 from photos.models import Photo
-from photos.services import commit, project_commit
+from photos.services import commit, project_commit, project_revert
 from photos.services.results import CommitStarted
 from tests.factories import make_photo
 
@@ -125,3 +126,73 @@ def test_retry_after_a_crash_inside_a_batch_finishes_it_without_trashing_twice(
     assert not list(folder(project).glob("*.cr2"))
     assert Photo.objects.filter(project=project).count() == 12
     assert not Photo.objects.filter(project=project, raw_available=True).exists()
+
+
+# --- revert -------------------------------------------------------------------------------
+
+
+def culled(project, count: int, *, prefix: str) -> list[Photo]:
+    """Photos with a discarded RAW: a revert keeps it again."""
+    return [
+        make_photo(project, f"{prefix}{i:04d}", raw=True, keep_raw=False, write=False)
+        for i in range(count)
+    ]
+
+
+def revert_statements(user, project) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        reverted = project_revert(user=user, project=project)
+    return reverted.photo_count, len(queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_revert_writes_a_batch_per_transaction_with_few_statements(user, project, settings):
+    settings.PIPELINE_COMMIT_BATCH = 100
+    culled(project, 10, prefix="A_")
+    assert revert_statements(user, project)[0] == 10
+    culled(project, 310, prefix="B_")
+    count, large = revert_statements(user, project)
+    assert count == 310
+    # Four batches of at most 100: a read, an UPDATE and an insert of events each, inside
+    # BEGIN/COMMIT (the savepoint-free atomic), plus the pending totals and their event.
+    assert large <= 4 * 5 + 4, large
+    assert not Photo.objects.filter(project=project).keep_mismatch().exists()
+    assert Event.objects.filter(type=EventType.ITEM, project=project).count() == 320
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_revert_keeps_its_finished_batches_and_the_next_one_finishes(
+    user, project, settings, monkeypatch
+):
+    settings.PIPELINE_COMMIT_BATCH = 4
+    photos = culled(project, 10, prefix="R_")
+    real_record = commit.events_record_bulk
+    calls = {"n": 0}
+
+    def dies_in_the_second_batch(events):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("web process killed")
+        return real_record(events)
+
+    monkeypatch.setattr(commit, "events_record_bulk", dies_in_the_second_batch)
+    with pytest.raises(RuntimeError):
+        project_revert(user=user, project=project)
+    # The first batch is reverted with its events; the second rolled back whole.
+    reverted = set(
+        Photo.objects.filter(project=project, keep_raw=True).values_list("pk", flat=True)
+    )
+    assert reverted == {p.pk for p in photos[:4]}
+    assert (
+        set(Event.objects.filter(type=EventType.ITEM).values_list("photo_id", flat=True))
+        == reverted
+    )
+    assert not Event.objects.filter(type=EventType.PENDING_CHANGES).exists()
+
+    monkeypatch.setattr(commit, "events_record_bulk", real_record)
+    assert project_revert(user=user, project=project).photo_count == 6
+    assert not Photo.objects.filter(project=project).keep_mismatch().exists()
+    item_events = list(Event.objects.filter(type=EventType.ITEM).values_list("photo_id", flat=True))
+    assert sorted(item_events) == sorted(p.pk for p in photos)  # each photo once
+    totals = Event.objects.get(type=EventType.PENDING_CHANGES).payload
+    assert (totals["project_id"], totals["total"]) == (project.pk, 0)

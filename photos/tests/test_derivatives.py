@@ -368,15 +368,15 @@ def test_project_job_stops_between_photos_when_canceled(tenant, project, monkeyp
     from jobs.handlers import derivatives as handler_module
 
     photos = [photo_with_jpeg(project, f"C_{i}", jpeg_bytes()) for i in range(3)]
-    real = handler_module.photo_derivatives_generate
-
-    def generate_then_cancel(*, photo, force, job_id, **kwargs):
-        Job.objects.filter(pk=job_id).update(cancel_requested=True)
-        time.sleep(1.1)  # past the context's once-a-second cancel poll
-        return real(photo=photo, force=force, job_id=job_id, **kwargs)
-
-    monkeypatch.setattr(handler_module, "photo_derivatives_generate", generate_then_cancel)
+    real = handler_module.photo_derivatives_make
     started = start_task("generate_derivatives", tenant, project=project)
+
+    def generate_then_cancel(**kwargs):
+        Job.objects.filter(pk=started["first_job_id"]).update(cancel_requested=True)
+        time.sleep(1.1)  # past the context's once-a-second cancel poll and the batch's second
+        return real(**kwargs)
+
+    monkeypatch.setattr(handler_module, "photo_derivatives_make", generate_then_cancel)
     drain()
 
     job = Job.objects.get(pk=started["first_job_id"])

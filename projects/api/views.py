@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -49,7 +48,7 @@ from photos.api.serializers import (
 from photos.ingest import photo_files_save, upload_finish
 from projects.deletion import project_delete
 from projects.models import Project
-from projects.selectors import project_require_active, tenant_for_user
+from projects.selectors import project_require_active, projects_with_counts, tenant_for_user
 from projects.services import project_create, project_rename
 
 from .filters import ProjectFilter
@@ -64,15 +63,6 @@ from .serializers import (
 
 # Actions that serialize projects need the counts; the others only the row.
 COUNTED_ACTIONS = {"list", "retrieve", "create", "partial_update", None}
-
-
-def projects_with_counts(queryset: QuerySet[Project]) -> QuerySet[Project]:
-    """Annotate ``photo_count`` and ``pending_delete_count`` from the counts the database
-    keeps (``ProjectPhotoCounts``): one join on the primary key, never a recount of photos."""
-    return queryset.annotate(
-        photo_count=Coalesce(F("photo_counts__photo_count"), 0),
-        pending_delete_count=Coalesce(F("photo_counts__pending_delete_count"), 0),
-    )
 
 
 @extend_schema_view(

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from jobs.models import Event, Job, TaskRun
 from photos.models import Photo
+from projects.admin import ProjectAdmin
 from projects.models import Project, Tenant
 from tests.factories import make_photo, make_project, make_user
 
@@ -34,6 +35,33 @@ def test_project_list_shows_counts_for_own_tenant_only(staff_client, project, ot
     assert [p.pk for p in rows] == [project.pk]
     assert (rows[0].photo_count, rows[0].pending_delete_count) == (3, 2)
     assert other_project.name not in response.content.decode()
+
+
+def test_project_list_reads_the_kept_counts_and_sorts_by_them(staff_client, tenant):
+    few = make_project(tenant, "Few", create_dir=False)
+    many = make_project(tenant, "Many", create_dir=False)
+    make_project(tenant, "None yet", create_dir=False)  # no counts row: listed as 0
+    make_photo(few, "F1", write=False, keep_jpg=False)
+    for i in range(3):
+        make_photo(many, f"M{i}", write=False)
+    columns = ProjectAdmin.list_display
+    photos_o = 1 + columns.index("photos_column")  # 0 is the action checkbox
+    pending_o = 1 + columns.index("pending_column")
+
+    def listed(order: str) -> list[tuple[str, int, int]]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = staff_client.get(reverse(CHANGELIST), {"o": order})
+        assert response.status_code == 200
+        # The counts come from the table the triggers keep, never from counting photos.
+        assert not [q["sql"] for q in ctx.captured_queries if "photos_photo" in q["sql"]]
+        return [
+            (p.name, p.photo_count, p.pending_delete_count)
+            for p in response.context["cl"].result_list
+        ]
+
+    assert listed(f"{photos_o}.1") == [("None yet", 0, 0), ("Few", 1, 1), ("Many", 3, 0)]
+    assert listed(f"-{photos_o}.1") == [("Many", 3, 0), ("Few", 1, 1), ("None yet", 0, 0)]
+    assert listed(f"-{pending_o}.1")[0] == ("Few", 1, 1)
 
 
 def test_project_list_queries_do_not_grow(staff_client, tenant):

@@ -1,8 +1,12 @@
 """The project write paths every interface shares: tenant and user creation, the starts of
 maintenance, discovery and tasks by name, and the one tenant-scoped project fetch."""
 
+import uuid
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
 
 from jobs.exceptions import NotFoundError, PipelineError, TaskAlreadyRunning, TaskNotStartable
 from jobs.models import TaskRun
@@ -133,3 +137,23 @@ def test_task_start_applies_the_definitions_single_flight(tenant):
     first = task_start(tenant=tenant, task_type="test_three_steps", source="user")
     second = task_start(tenant=tenant, task_type="test_three_steps", source="user")
     assert first["task_id"] != second["task_id"]
+
+
+# --- schema defaults ----------------------------------------------------------------------
+
+
+def test_project_inserted_without_a_fingerprint_reads_as_never_checked(tenant):
+    table = Project._meta.db_table
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, uid, name, folder, status, archive_reason,"
+            " unaccepted_files, created_at, updated_at)"
+            " VALUES (%s, %s, 'Legacy', 'Legacy', 'active', '', 0, %s, %s)",
+            [tenant.pk, uuid.uuid4().hex, now, now],
+        )
+    project = Project.objects.get(folder="Legacy")
+    assert project.checked_fingerprint == {}
+    # And a project the ORM creates gets the same.
+    assert make_project(tenant, "Fresh", create_dir=False).checked_fingerprint == {}
+    assert Project.objects.get(name="Fresh").checked_fingerprint == {}

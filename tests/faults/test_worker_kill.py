@@ -1,4 +1,5 @@
-"""kill -9 of a worker in the middle of derivatives, a commit and a move (SPEC §7 crash recovery).
+"""kill -9 of a worker in the middle of derivatives, a commit and a move (SPEC §7 crash recovery),
+each inside a batch (PIPELINE_COMMIT_BATCH): some of its files done, none of its rows written.
 
 Each test runs the real task on real ``qcluster`` processes, with each unit of work slowed
 down after it is done on disk (tests/faults/injection.py), and the kill lands when the
@@ -17,7 +18,7 @@ import pytest
 from django.db import connection
 from PIL import Image
 
-from jobs.models import Job, JobItem, JobStatus, TaskRun
+from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
 from jobs.sweeper import sweep
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_commit, photos_move, photos_process
@@ -70,10 +71,26 @@ def recover(job: Job, task_id: str, *, timeout: float = 120) -> TaskRun:
     )
 
 
+def preview_events(photo: Photo) -> int:
+    """``item`` events that announced the photo's preview."""
+    return sum(
+        1
+        for e in Event.objects.filter(type="item", photo_id=photo.pk)
+        if (e.payload.get("changes") or {}).get("preview_status") == DerivativeStatus.GENERATED
+    )
+
+
 def test_kill_during_derivatives_resumes_and_writes_every_derivative(workers, user, project):
     photos = add_photos(project, 6, raw=False, size=(1200, 800))
     before = originals(project)
-    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="derivatives:0.4")
+    # Batches of 3: the thumbnail pass and the first batch of previews commit, the kill lands
+    # in the second batch of previews, after a preview is written and before its row knows.
+    workers.start(
+        PIPELINE_EXTRA_HANDLER_MODULES=INJECT,
+        FAULT_SLOW="derivatives:0.4",
+        PIPELINE_COMMIT_BATCH="3",
+        PIPELINE_BATCH_SECONDS="3600",
+    )
     started = photos_process(user=user, items=[{"photo_id": p.pk} for p in photos])
     assert isinstance(started, ProcessStarted)
 
@@ -81,8 +98,14 @@ def test_kill_during_derivatives_resumes_and_writes_every_derivative(workers, us
         return (folder(project) / ".preview" / f"{item.basename}.webp").exists()
 
     job = kill_worker_mid_job(
-        "generate_derivatives", started.task_id, in_window=written_not_recorded
+        "generate_derivatives", started.task_id, in_window=written_not_recorded, after_items=3
     )
+    killed = dict(JobItem.objects.filter(job=job).values_list("basename", "status"))
+    assert list(killed.values()).count("running") == 3, killed  # killed inside a batch...
+    assert list(killed.values()).count("done") == 3, killed  # ...after the first committed
+    unrecorded = [p for p in photos if killed[p.basename] == "running"]
+    first = Photo.objects.get(pk=unrecorded[0].pk)
+    assert (first.thumbnail_status, first.preview_status) == (DerivativeStatus.GENERATED, None)
     task = recover(job, started.task_id)
 
     assert task.status == "completed", workers.logs()
@@ -94,6 +117,7 @@ def test_kill_during_derivatives_resumes_and_writes_every_derivative(workers, us
             DerivativeStatus.GENERATED,
             DerivativeStatus.GENERATED,
         ), photo.basename
+        assert preview_events(photo) == 1, photo.basename  # recorded once, by one attempt
         for kind in (".thumb", ".preview"):
             with Image.open(folder(project) / kind / f"{photo.basename}.webp") as image:
                 image.load()  # a complete WebP, not a torn write
@@ -143,7 +167,7 @@ def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
 
 def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, tenant, project):
     dest = make_project(tenant, "Destination")
-    photos = add_photos(project, 6, raw=True)
+    photos = add_photos(project, 10, raw=True)
     for photo in photos:  # derivatives travel with the photo
         for kind in (".thumb", ".preview"):
             path = folder(project) / kind / f"{photo.basename}.webp"
@@ -153,7 +177,11 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
         thumbnail_status=DerivativeStatus.GENERATED, preview_status=DerivativeStatus.GENERATED
     )
     before = originals(project)
-    workers.start(PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="move:0.25")
+    # Batches of 4: the first batch commits, the kill lands inside the second one, after some
+    # of its files are in the destination and before any of its rows or items are written.
+    workers.start(
+        PIPELINE_EXTRA_HANDLER_MODULES=INJECT, FAULT_SLOW="move:0.25", PIPELINE_COMMIT_BATCH="4"
+    )
     started = photos_move(
         user=user, items=[{"photo_id": p.pk} for p in photos], dest_project_id=dest.pk
     )
@@ -162,7 +190,14 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
     def moved_not_recorded(item: JobItem) -> bool:
         return (folder(dest) / f"{item.basename}.jpg").exists()
 
-    job = kill_worker_mid_job("image_move_files", started.task_id, in_window=moved_not_recorded)
+    job = kill_worker_mid_job(
+        "image_move_files", started.task_id, in_window=moved_not_recorded, after_items=4
+    )
+    killed = dict(JobItem.objects.filter(job=job).values_list("basename", "status"))
+    assert list(killed.values()).count("running") == 4, killed  # killed inside a batch...
+    assert list(killed.values()).count("done") in (4, 8), killed  # ...after one committed
+    in_flight = [p for p in photos if killed[p.basename] == "running"]
+    assert Photo.objects.get(pk=in_flight[0].pk).project_id == project.pk  # row not moved yet
     task = recover(job, started.task_id)
 
     assert task.status == "completed", workers.logs()
@@ -173,9 +208,15 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
     assert_no_original_lost(before, project, dest)
     assert originals(dest).keys() == before.keys()  # every original now in the destination
     assert originals(project) == {}
+    # Each file moved once, under its own name: no copy, no renamed clash with itself.
+    assert sorted(p.name for p in folder(dest).iterdir() if p.is_file() and p.name[0] != ".") == (
+        sorted(f"{p.basename}.{e}" for p in photos for e in ("cr2", "jpg"))
+    )
     assert set(
         Photo.objects.filter(pk__in=[p.pk for p in photos]).values_list("project", flat=True)
     ) == {dest.pk}
+    moved_events = Event.objects.filter(type="item_moved", job=job)
+    assert sorted(e.photo_id for e in moved_events) == sorted(p.pk for p in photos)  # once each
     for photo in photos:
         for kind in (".thumb", ".preview"):
             assert (folder(dest) / kind / f"{photo.basename}.webp").is_file()
