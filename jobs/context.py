@@ -440,7 +440,8 @@ class JobContext:
         affected ``project_ids`` carried in the payload. ``global``: every active project of
         the job's tenant. Always limited to the job's tenant.
         """
-        tenant_projects = Project.objects.for_tenant(self.job.tenant_id)
+        # One tenant: its row comes with each project (folder paths need its slug).
+        tenant_projects = Project.objects.for_tenant(self.job.tenant_id).select_related("tenant")
         if not include_archived and self.scope != Scope.PROJECT:
             tenant_projects = tenant_projects.active()
         if self.scope == Scope.PROJECT:

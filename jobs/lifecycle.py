@@ -23,7 +23,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from .error_text import error_text_clean
-from .events import EventType, job_event
+from .events import EventType, job_event, job_events
 from .exceptions import JobStateError
 from .lanes import lane_for_priority, lane_q, wake_lane_on_commit
 from .models import Job, JobItem, JobItemStatus, JobStatus
@@ -191,10 +191,24 @@ def _finish(job: Job, status: str, *, error: str = "", event_type: str, **extra:
         job.last_error_at = now
         update += ["error_message", "last_error_at"]
     job.save(update_fields=update)
+    return _ended(
+        job,
+        was_running=was_running,
+        event_type=event_type,
+        **({"error": job.error_message} if error else {}),
+        **extra,
+    )
+
+
+def _ended(job: Job, *, was_running: bool, event_type: str, **extra: Any) -> Job:
+    """A job's end is stored: announce it (one INSERT for its events) and tell its task."""
+    events: list[tuple[str, dict[str, Any]]] = []
     if was_running:
         # The end of a step announces its final progress, whatever the throttle held back.
-        _progress_event(job)
-    job_event(job, event_type, **({"error": job.error_message} if error else {}), **extra)
+        progress = {"progress_done": job.progress_done, "progress_total": job.progress_total}
+        events.append((EventType.JOB_PROGRESS, progress))
+    events.append((event_type, extra))
+    job_events(job, *events)
     task_job_finished(job=job)
     return job
 
@@ -212,7 +226,15 @@ def job_complete(
     some of the job's items failed although the job as a whole completed; ``job_completed``
     carries them too, so no client misses a partly failed job.
     """
+    extra: dict[str, Any] = {"failed_items": failed_items}
+    if failed_items:
+        extra.update(total_items=total_items, message=message)
     with transaction.atomic():
+        job = _complete_running(job_id, message=message)
+        if job is not None:
+            return _ended(job, was_running=True, event_type=EventType.JOB_COMPLETED, **extra)
+        # Not a plain running job (finished, canceled, or requeued meanwhile): decide on the
+        # locked row.
         job = _locked(job_id)
         if job.is_finished:
             return job
@@ -221,10 +243,40 @@ def job_complete(
         if message:
             job.error_message = error_text_clean(message)
             job.save(update_fields=["error_message"])
-        extra: dict[str, Any] = {"failed_items": failed_items}
-        if failed_items:
-            extra.update(total_items=total_items, message=message)
         return _finish(job, JobStatus.COMPLETED, event_type=EventType.JOB_COMPLETED, **extra)
+
+
+def _complete_running(job_id: int, *, message: str) -> Job | None:
+    """The usual end in one statement: a running job not asked to cancel becomes completed
+    (what ``_finish`` writes for it), its row returned whole; ``None`` for any other state.
+
+    The ``UPDATE`` locks the row as the locking read did, and its ``WHERE`` is checked on
+    the current row (PostgreSQL re-checks it after waiting for a concurrent writer).
+    """
+    qn = connection.ops.quote_name
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    sets = [
+        f"{qn('status')} = %s",
+        f"{qn('finished_at')} = %s",
+        f"{qn('heartbeat_at')} = %s",
+        f"{qn('updated_at')} = %s",
+        f"{qn('progress_done')} = CASE WHEN {qn('progress_total')} > 0"
+        f" THEN {qn('progress_total')} ELSE {qn('progress_done')} END",
+    ]
+    params: list[Any] = [JobStatus.COMPLETED.value, at, at, at]
+    if message:
+        sets.append(f"{qn('error_message')} = %s")
+        params.append(error_text_clean(message))
+    columns = ", ".join(qn(f.column) for f in Job._meta.concrete_fields)
+    sql = (
+        f"UPDATE {qn(Job._meta.db_table)} SET {', '.join(sets)} "
+        f"WHERE {qn('id')} = %s AND {qn('status')} = %s AND NOT {qn('cancel_requested')} "
+        f"RETURNING {columns}"
+    )
+    params += [job_id, JobStatus.RUNNING.value]
+    # ``raw`` applies the backend's converters (SQLite keeps datetimes and JSON as text).
+    rows = list(Job.objects.raw(sql, params))
+    return rows[0] if rows else None
 
 
 def job_mark_canceled(*, job_id: int) -> Job:

@@ -31,7 +31,7 @@ from photos.fsrules import folder_rename
 from photos.models import Photo
 
 from .deletion import ROW_DELETE_BATCH, project_folder_release
-from .folders import FOLDER_MAX_LENGTH
+from .folders import FOLDER_MAX_LENGTH, folder_name_sanitize
 from .manifest import manifest_read, manifest_uid, manifest_write
 from .models import Project, Tenant
 from .reporting import Change, Checkpoint, Report, no_checkpoint, where
@@ -83,6 +83,10 @@ def orphan_cleanup(
     """
     report = report or Report(dry_run=dry_run)
     step = "orphaned_project_cleanup"
+    if _folder_exists(project):
+        # The usual case, decided on the row as listed, without a query: only acting needs a
+        # fresh row (a row changed meanwhile at worst leaves its project to the next run).
+        return report
     try:
         project.refresh_from_db()
     except Project.DoesNotExist:
@@ -203,6 +207,11 @@ def folder_align(
     """
     report = report or Report(dry_run=dry_run)
     step = "folder_alignment"
+    if project.folder == folder_name_sanitize(project.name):
+        # Aligned (its folder is its name's first choice, which counts as free for it): decided
+        # on the row as listed, without reading every folder of the tenant; a row renamed
+        # meanwhile is aligned by the next run.
+        return False
     try:
         project.refresh_from_db()
     except Project.DoesNotExist:

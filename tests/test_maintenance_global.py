@@ -354,3 +354,28 @@ def test_discover_folders_command_dry_run_then_for_real(tenant, other_tenant):
     assert project.folder == "Found"
     assert "folder_discovery task" in output
     assert (root / "Found" / "IMG_1.jpg").read_bytes() == before["Found/IMG_1.jpg"]
+
+
+def test_a_tenant_wide_step_stores_its_progress_at_most_once_an_interval(tenant, monkeypatch):
+    """An unchanged library's hourly run walks every project in milliseconds each: a progress
+    write (a commit) per project would cost more than the checks."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs.handlers import maintenance as handlers
+
+    monkeypatch.setattr(handlers, "PROGRESS_WRITE_SECONDS", 3600)
+    for n in range(12):
+        make_project(tenant, f"Shoot {n}")
+    started = start_task("maintenance_global", tenant)
+    with CaptureQueriesContext(connection) as ctx:
+        drain(task_id=started["task_id"])
+    job = Job.objects.get(task_id=started["task_id"], type="orphaned_project_cleanup")
+    assert job.status == JobStatus.COMPLETED
+    assert job.progress_done == job.progress_total == 12
+    progress_writes = [
+        q
+        for q in ctx.captured_queries
+        if q["sql"].startswith('UPDATE "jobs_job" SET "progress') and f'"id" = {job.pk}' in q["sql"]
+    ]
+    assert len(progress_writes) == 2  # the total, then the end of the loop

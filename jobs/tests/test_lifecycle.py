@@ -204,3 +204,48 @@ def test_claim_is_one_update_and_the_started_event(tenant, django_assert_num_que
     assert claimed.tenant_id == tenant.pk
     assert claimed.payload == job.payload
     assert claimed.created_at == Job.objects.get(pk=job.pk).created_at
+
+
+def test_the_usual_end_is_one_update_and_one_insert_of_both_events(
+    tenant, django_assert_num_queries
+):
+    job = enqueue(tenant, 50)
+    job_claim(worker_id="w")
+    claimed_event = Event.objects.filter(job=job, type="job_started").get().pk
+    Job.objects.filter(pk=job.pk).update(progress_total=4, progress_done=2)
+    with django_assert_num_queries(4) as ctx:  # savepoint, UPDATE … RETURNING, events, release
+        ended = job_complete(job_id=job.pk, message="1 of 4 items failed", failed_items=1)
+    statements = [q["sql"].lstrip().split()[0].upper() for q in ctx.captured_queries]
+    assert statements.count("UPDATE") == 1
+    assert statements.count("INSERT") == 1
+    assert statements.count("SELECT") == 0
+    stored = Job.objects.get(pk=job.pk)
+    assert ended.status == stored.status == JobStatus.COMPLETED
+    assert stored.progress_done == 4
+    assert stored.finished_at is not None
+    assert stored.heartbeat_at == stored.finished_at
+    assert stored.error_message == "1 of 4 items failed"
+    assert stored.updated_at == stored.finished_at
+    ended_events = Event.objects.filter(job=job, id__gt=claimed_event).order_by("id")
+    progress, completed = ended_events
+    assert (progress.type, completed.type) == ("job_progress", "job_completed")
+    assert progress.payload["progress_done"] == progress.payload["progress_total"] == 4
+    assert completed.payload["failed_items"] == 1
+    assert completed.payload["status"] == JobStatus.COMPLETED
+
+
+def test_completing_a_job_asked_to_cancel_or_already_ended_takes_the_locked_path(tenant):
+    asked = enqueue(tenant, 50)
+    job_claim(worker_id="w")
+    Job.objects.filter(pk=asked.pk).update(cancel_requested=True)
+    assert job_complete(job_id=asked.pk).status == JobStatus.CANCELED
+    assert Event.objects.filter(job=asked, type="job_canceled").count() == 1
+
+    done = enqueue(tenant, 50)
+    job_claim(worker_id="w")
+    job_complete(job_id=done.pk)
+    finished_at = Job.objects.get(pk=done.pk).finished_at
+    again = job_complete(job_id=done.pk)  # a second end changes nothing
+    assert again.status == JobStatus.COMPLETED
+    assert Job.objects.get(pk=done.pk).finished_at == finished_at
+    assert Event.objects.filter(job=done, type="job_completed").count() == 1

@@ -91,6 +91,30 @@ def test_orphan_rule_never_touches_a_project_whose_folder_exists(tenant):
     assert Project.objects.filter(pk=archived.pk).exists()
 
 
+def test_a_project_that_needs_nothing_is_decided_without_a_query(tenant, django_assert_num_queries):
+    """The hourly run checks every project of the tenant: a folder that exists (orphans) or
+    is its name's first choice (alignment) is decided on the row as listed."""
+    make_project(tenant, "Iceland")
+    project = Project.objects.select_related("tenant").get(name="Iceland")
+    with django_assert_num_queries(0):
+        assert maintenance.orphan_cleanup(project=project, archived_before=later()).total == 0
+        assert maintenance.folder_align(project=project) is False
+
+
+def test_a_project_renamed_after_listing_is_aligned_by_the_next_run(tenant):
+    """The row as listed is aligned; the project was renamed meanwhile: this run does
+    nothing for it (doing nothing is always safe), the next run, listing it again, aligns."""
+    project = make_project(tenant, "Iceland")
+    stale = Project.objects.select_related("tenant").get(pk=project.pk)
+    Project.objects.filter(pk=project.pk).update(name="Norway")
+    assert maintenance.folder_align(project=stale) is False
+    assert Project.objects.get(pk=project.pk).folder == "Iceland"
+    fresh = Project.objects.get(pk=project.pk)
+    assert maintenance.folder_align(project=fresh) is True
+    assert Project.objects.get(pk=project.pk).folder == "Norway"
+    assert (storage.tenant_root(tenant.slug) / "Norway").is_dir()
+
+
 def test_orphan_rule_leaves_projects_archived_for_another_reason(tenant):
     project = make_project(tenant, "Deleted by its owner", create_dir=False)
     project_archive(project=project, reason="deleted")
