@@ -79,8 +79,12 @@ class PhotoFilter(django_filters.FilterSet):
     rating_max = django_filters.NumberFilter(
         field_name="rating", lookup_expr="lte", help_text="at most this rating"
     )
+    # A column of the photo itself: no join, so no DISTINCT (which made PostgreSQL sort whole
+    # rows of a million-photo list, docs/BENCHMARKS.md §11).
     label = django_filters.MultipleChoiceFilter(
-        choices=Label.choices, help_text="a colour label; repeat for any of several"
+        choices=Label.choices,
+        distinct=False,
+        help_text="a colour label; repeat for any of several",
     )
     camera = django_filters.CharFilter(lookup_expr="icontains", help_text="make and model contain")
     lens = django_filters.CharFilter(lookup_expr="icontains", help_text="lens contains")

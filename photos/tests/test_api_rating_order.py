@@ -292,3 +292,19 @@ def test_filters_by_rating_label_camera_lens_and_iso(api_client, project, foreig
     assert names("iso_min=800") == ["B"]
     assert names("iso_max=800") == ["A"]
     assert api_client.get("/api/photos/?label=orange").status_code == 400
+
+
+def test_the_label_filter_reads_without_distinct(api_client, project):
+    """A label is a column of the photo: no join, so nothing to de-duplicate; DISTINCT made
+    PostgreSQL sort whole rows of a million-photo list (docs/BENCHMARKS.md §11)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_photo(project, "A", label=Label.RED)
+    make_photo(project, "B", label=Label.GREEN)
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get("/api/photos/?label=red&label=green")
+    assert sorted(p["basename"] for p in response.json()["results"]) == ["A", "B"]
+    photo_reads = [q["sql"] for q in queries if 'FROM "photos_photo"' in q["sql"]]
+    assert photo_reads
+    assert not any("DISTINCT" in sql for sql in photo_reads), photo_reads
