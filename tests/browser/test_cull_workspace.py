@@ -176,6 +176,13 @@ def test_cull_a_project_by_keyboard_only(page, asgi_live_server, tenant, artifac
     open_workspace(page, asgi_live_server, f"?project={project.pk}")
     # Capture-time order: the last-named photo was taken first.
     assert order_in_grid(page) == list(reversed(names))
+    # Every tile shows its thumbnail (served by the API) before the picture is taken.
+    page.wait_for_function(
+        """() => {
+            const images = [...document.querySelectorAll('.cull-tile img')];
+            return images.length === 6 && images.every((i) => i.complete && i.naturalWidth > 0);
+        }"""
+    )
     page.screenshot(path=str(artifacts / "grid.png"))
 
     grid = page.locator("#cull-grid")
