@@ -41,7 +41,12 @@ def test_foreground_run_waits_for_the_job_a_worker_claimed(workers, tenant):
 def test_maintenance_joins_a_task_a_worker_runs_and_exits_zero(workers, tenant):
     for name in ("Alpha", "Beta", "Gamma"):
         make_project(tenant, name)
-    workers.start()
+    # Slowed (1 s per project in orphaned_project_cleanup) so the task is still running when
+    # the command starts: unchanged maintenance of three projects is otherwise over at once.
+    workers.start(
+        PIPELINE_EXTRA_HANDLER_MODULES="tests.handlers,tests.faults.injection",
+        FAULT_SLOW="orphans:1",
+    )
     started = start_task("maintenance_global", tenant, source="schedule", single_flight=True)
     wait_for(
         lambda: Job.objects.filter(task_id=started["task_id"]).exclude(worker_id="").exists(),
