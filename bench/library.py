@@ -159,7 +159,7 @@ def _build(
     phase = time.monotonic()
     tenant = Tenant.objects.create(slug=TENANT_SLUG, name="bench library (building)")
     user = get_user_model().objects.create_user(username=BENCH_USER, password="bench-password")
-    Membership.objects.create(user=user, tenant=tenant, role="staff")
+    Membership.objects.create(user=user, tenant=tenant, role="owner")
     Token.objects.create(user=user, key=BENCH_TOKEN)
     made = [
         project_create(

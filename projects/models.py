@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from .roles import Role
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -45,17 +47,32 @@ class TenantScopedQuerySet(models.QuerySet[_M, _M]):
         return self.filter(**{f"{self.tenant_lookup}_id": tenant_id})
 
 
+def _membership_of(user: Any) -> tuple[int | None, str | None]:
+    """The user's ``(tenant id, role)``, read once and cached on the user object."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, None
+    cached = getattr(user, "_photolib_membership", None)
+    if cached is None:
+        row = Membership.objects.filter(user_id=user.pk).values_list("tenant_id", "role").first()
+        cached = row if row is not None else (None, None)
+        user._photolib_membership = cached
+    return cached
+
+
 def tenant_id_for_user(user: Any) -> int | None:
     """The id of the user's tenant, cached on the user object for the request."""
+    return _membership_of(user)[0]
+
+
+def role_of(user: Any) -> str | None:
+    """The user's role (``projects.roles.Role``): ``owner`` for a superuser, ``None`` without a
+    membership. Cached on the user object for the request, with the tenant id.
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    if hasattr(user, "_photolib_tenant_id"):
-        return user._photolib_tenant_id
-    tenant_id = (
-        Membership.objects.filter(user_id=user.pk).values_list("tenant_id", flat=True).first()
-    )
-    user._photolib_tenant_id = tenant_id
-    return tenant_id
+    if getattr(user, "is_superuser", False):
+        return Role.OWNER
+    return _membership_of(user)[1]
 
 
 class TenantQuerySet(TenantScopedQuerySet["Tenant"]):
@@ -92,16 +109,15 @@ class Tenant(models.Model):
 
 
 class Membership(models.Model):
-    class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        STAFF = "staff", "Staff"
-        MEMBER = "member", "Member"
+    Role = Role
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # What the member may do (``projects.roles``); owners may do everything, as every member
+    # could before roles existed.
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OWNER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantScopedQuerySet.as_manager()

@@ -28,6 +28,7 @@ from .folders import folder_name_unique
 from .manifest import manifest_write
 from .models import Membership, Project, Tenant
 from .names import name_characters_problem
+from .roles import Role
 from .selectors import project_require_active
 
 # Started only by their own use case, never by name: deleting a project also archives it and
@@ -164,20 +165,23 @@ def tenant_user_ensure(
     password: str | None = None,
     staff: bool = False,
     superuser: bool = False,
+    role: str | None = None,
     tenant_name: str | None = None,
 ) -> TenantUser:
     """The tenant ``slug`` and its user ``username``, created when missing (idempotent).
 
     One transaction: a refused slug or a user of another tenant (``MembershipConflict``)
-    writes nothing. A new tenant is named ``tenant_name`` (default: the slug). A new membership
-    is ``staff`` with ``staff`` or ``superuser``, else ``member``; an existing one keeps its
-    role. ``password`` replaces the user's; a new user without one gets an unusable password.
+    writes nothing. A new tenant is named ``tenant_name`` (default: the slug). ``role``
+    (``projects.roles.Role``) sets the membership's role, new or existing; a new membership
+    without one is an ``owner``, an existing one keeps its role. ``password`` replaces the user's; a new user without one gets an unusable password.
     Staff get the admin permissions. The user's API token is created when missing.
     """
     try:
         Tenant._meta.get_field("slug").run_validators(slug)
     except ValidationError as exc:
         raise PipelineError(f"Invalid tenant slug {slug!r}: {exc}") from exc
+    if role is not None and role not in Role.values:
+        raise PipelineError(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")
     is_staff = staff or superuser
     with transaction.atomic():
         tenant, tenant_created = Tenant.objects.get_or_create(
@@ -188,8 +192,10 @@ def tenant_user_ensure(
         if membership is not None and membership.tenant_id != tenant.pk:
             raise MembershipConflict(user.get_username(), membership.tenant.slug)
         if membership is None:
-            role = Membership.Role.STAFF if is_staff else Membership.Role.MEMBER
-            Membership.objects.create(user=user, tenant=tenant, role=role)
+            Membership.objects.create(user=user, tenant=tenant, role=role or Role.OWNER)
+        elif role is not None and membership.role != role:
+            membership.role = role
+            membership.save(update_fields=["role"])
         if password:
             user.set_password(password)
         elif user_created:

@@ -27,6 +27,7 @@ def make_user(
     *,
     staff: bool = False,
     superuser: bool = False,
+    role: str = "owner",
     password: str = "pw-for-tests-1",
 ):  # type: ignore[no-untyped-def]
     User = get_user_model()
@@ -37,7 +38,7 @@ def make_user(
         is_superuser=superuser,
     )
     if tenant is not None:
-        Membership.objects.create(user=user, tenant=tenant, role="staff" if staff else "member")
+        Membership.objects.create(user=user, tenant=tenant, role=role)
     return user
 
 

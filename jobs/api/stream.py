@@ -264,7 +264,7 @@ def _stream_tenant_id(user: Any) -> int | None:
     """The tenant whose wake-ups the stream needs (``None``: a superuser's, every tenant)."""
     if getattr(user, "is_superuser", False):
         return None
-    tenant_id = getattr(user, "_photolib_tenant_id", None)
+    tenant_id = tenant_id_for_user(user)
     return -1 if tenant_id is None else tenant_id  # no tenant: sees nothing, woken by nothing
 
 

@@ -150,7 +150,7 @@ def test_keep_update_runs_a_fixed_number_of_queries(
         {"photo_id": p.pk, "keep_jpg": False, **({"keep_raw": True} if i % 2 else {})}
         for i, p in enumerate(photos)
     ]
-    user._photolib_tenant_id = tenant.pk  # Tenant lookup cached as in a request.
+    user._photolib_membership = (tenant.pk, "owner")  # Membership cached as in a request.
     with django_assert_max_num_queries(8):
         reply = photos_keep_update(user=user, items=items)
     assert reply.updated == count
@@ -277,7 +277,7 @@ def test_tags_run_a_fixed_number_of_queries(
         make_photo(p, f"IMG_{i}", write=False)
         for i, p in enumerate([project, second] * (count // 2 + 1))
     ][:count]
-    user._photolib_tenant_id = tenant.pk
+    user._photolib_membership = (tenant.pk, "owner")
     with django_assert_max_num_queries(11):
         reply = photos_tags_add(
             user=user,

@@ -29,7 +29,7 @@ def test_tenant_user_ensure_creates_both_once_and_keeps_the_token(db):
     first = tenant_user_ensure(slug="studio", username="ann", password="a-long-passphrase")
     assert (first.tenant_created, first.user_created) == (True, True)
     assert first.tenant.name == "studio"
-    assert Membership.objects.get(user=first.user).role == Membership.Role.MEMBER
+    assert Membership.objects.get(user=first.user).role == Membership.Role.OWNER
     assert first.user.check_password("a-long-passphrase")
     assert not first.user.is_staff
     again = tenant_user_ensure(slug="studio", username="ann")
@@ -39,14 +39,26 @@ def test_tenant_user_ensure_creates_both_once_and_keeps_the_token(db):
     assert again.user.check_password("a-long-passphrase")  # no password given: kept
 
 
-def test_tenant_user_ensure_staff_gets_a_staff_membership_and_admin_permissions(db):
+def test_tenant_user_ensure_staff_gets_the_admin_and_its_permissions(db):
     ensured = tenant_user_ensure(slug="demo", username="dee", staff=True, tenant_name="Demo")
     assert ensured.tenant.name == "Demo"
-    assert Membership.objects.get(user=ensured.user).role == Membership.Role.STAFF
+    assert Membership.objects.get(user=ensured.user).role == Membership.Role.OWNER
     assert ensured.user.is_staff
     assert not ensured.user.is_superuser
     assert ensured.user.has_perm("jobs.change_job")
     assert not ensured.user.has_usable_password()
+
+
+def test_tenant_user_ensure_sets_the_role_new_or_existing_and_refuses_an_unknown_one(db):
+    ensured = tenant_user_ensure(slug="studio", username="cal", role="culler")
+    assert Membership.objects.get(user=ensured.user).role == "culler"
+    tenant_user_ensure(slug="studio", username="cal")  # no role given: kept
+    assert Membership.objects.get(user=ensured.user).role == "culler"
+    tenant_user_ensure(slug="studio", username="cal", role="viewer")
+    assert Membership.objects.get(user=ensured.user).role == "viewer"
+    with pytest.raises(PipelineError, match="Unknown role 'boss'"):
+        tenant_user_ensure(slug="studio", username="cal", role="boss")
+    assert Membership.objects.get(user=ensured.user).role == "viewer"
 
 
 def test_tenant_user_ensure_refuses_a_user_of_another_tenant_and_writes_nothing(db):

@@ -1,10 +1,11 @@
-"""``tenant_user TENANT USERNAME [--password P] [--staff] [--superuser]`` (SPEC §12)."""
+"""``tenant_user TENANT USERNAME [--password P] [--role R] [--staff] [--superuser]`` (SPEC §12)."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
 from jobs.exceptions import PipelineError
+from projects.roles import Role
 from projects.services import tenant_user_ensure
 
 
@@ -14,9 +15,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("tenant", help="Tenant slug (lowercase letters, digits, - and _).")
         parser.add_argument("username")
-        parser.add_argument("--password")
-        parser.add_argument("--staff", action="store_true")
-        parser.add_argument("--superuser", action="store_true")
+        parser.add_argument("--password", help="Set the user's password.")
+        parser.add_argument(
+            "--role",
+            choices=Role.values,
+            help="What the member may do: viewer, culler, editor or owner (a new member's "
+            "default: owner; an existing member keeps theirs unless this is given).",
+        )
+        parser.add_argument(
+            "--staff", action="store_true", help="Let the user sign in to the admin."
+        )
+        parser.add_argument(
+            "--superuser", action="store_true", help="An operator: every tenant, every right."
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -24,6 +35,7 @@ class Command(BaseCommand):
                 slug=options["tenant"],
                 username=options["username"],
                 password=options["password"],
+                role=options["role"],
                 staff=options["staff"],
                 superuser=options["superuser"],
             )
