@@ -31,6 +31,7 @@ from jobs.exceptions import (
     TaskAlreadyRunning,
     TaskNotStartable,
 )
+from projects.roles import RoleRequired
 
 # The first class an error is an instance of decides; any other PipelineError is a 400.
 DOMAIN_STATUS: tuple[tuple[type[PipelineError], int], ...] = (
@@ -87,7 +88,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             {"detail": "A number in the request is out of range."},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, RoleRequired):
+        # The membership's role does not allow the action (SPEC §14): always 403, never 404,
+        # since the caller may see the object.
+        exc = exceptions.PermissionDenied(str(exc))
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
     elif isinstance(exc, ObjectDoesNotExist) and not isinstance(exc, Http404):
         exc = exceptions.NotFound()
