@@ -138,6 +138,23 @@ def test_templates_have_no_inline_script_handler_or_style():
     assert found == []
 
 
+# HTML that scripts build: an attribute with a quoted value (``onclick="…"``, ``style='…'``)
+# or a script element inside a string. Property assignments (``xhr.onload = f``) are fine.
+SCRIPT_BUILT_INLINE = re.compile(r"""\s(on[a-z]+|style)\s*=\s*\\?["']|<script""", re.I)
+SCRIPT_FOLDERS = [Path(settings.BASE_DIR) / "static", Path(settings.BASE_DIR) / "photos" / "static"]
+
+
+def test_scripts_build_no_inline_handler_style_or_script():
+    found = [
+        f"{script.name}:{number}: {line.strip()}"
+        for folder in SCRIPT_FOLDERS
+        for script in sorted(folder.rglob("*.js"))
+        for number, line in enumerate(script.read_text().splitlines(), 1)
+        if SCRIPT_BUILT_INLINE.search(line)
+    ]
+    assert found == []
+
+
 def test_admin_badges_and_progress_bars_have_no_style_attribute():
     html = status_badge("failed") + progress_bar(3, 4) + status_badge("something-new")
     assert "style=" not in html
