@@ -309,7 +309,9 @@ def test_revert_acts_on_the_selection_says_how_many_and_is_undone(page, asgi_liv
     assert page.errors == []
 
 
-def test_commit_confirmation_lists_the_files_that_go_to_the_trash(page, asgi_live_server, tenant):
+def test_commit_confirmation_lists_the_files_that_go_to_the_trash(
+    page, asgi_live_server, tenant, artifacts
+):
     project = make_project(tenant, "Commit day")
     names = shoot(project, 4)
     index(project)
@@ -329,10 +331,11 @@ def test_commit_confirmation_lists_the_files_that_go_to_the_trash(page, asgi_liv
             .filter((i) => i.complete && i.naturalWidth > 0).length === 2"""
     )
     assert page.locator("#cull-dialog-body .cull-files-more").count() == 0
+    page.screenshot(path=str(artifacts / "commit-files.png"))
     page.click("#cull-dialog button[value=cancel]")
 
 
-def test_commit_confirmation_caps_its_file_list(page, asgi_live_server, tenant):
+def test_commit_confirmation_caps_its_file_list(page, asgi_live_server, tenant, artifacts):
     project = make_project(tenant, "Big day")
     bulk_photos(project, 55, "ROW_")
     Photo.objects.filter(project=project).update(keep_jpg=False)
@@ -344,4 +347,5 @@ def test_commit_confirmation_caps_its_file_list(page, asgi_live_server, tenant):
     assert files.count() == 50
     assert files.first.inner_text() == "ROW_00000.jpg"
     assert page.inner_text("#cull-dialog-body .cull-files-more") == "and 5 more files"
+    page.screenshot(path=str(artifacts / "commit-files-capped.png"))
     page.click("#cull-dialog button[value=cancel]")
