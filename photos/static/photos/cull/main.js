@@ -443,7 +443,7 @@ async function revertSelection() {
     return;
   }
   const n = `${items.length} photo${items.length === 1 ? "" : "s"}`;
-  const body = [element("p", { class: "cull-revert-count" }, `${n} of the ${selected} change: their keep flags go back to the files present. Undo with Z.`), namesList(items.map((i) => store.get(i.photo_id)))];
+  const body = [element("p", { class: "cull-revert-count" }, `${n} of the ${selected} change: their keep flags go back to the files present. Undo with Z.`), namesList(items.map((i) => store.get(i.photo_id)).filter(Boolean))];
   if (!(await ask("Revert changes?", body, "Revert"))) return;
   const result = await fieldsChange("keep", items);
   say(`Reverted ${items.length - result.errors.length} photo(s).`);
