@@ -394,15 +394,44 @@ EVENTS_WAKEUP_REDIS_URL = os.environ.get("EVENTS_WAKEUP_REDIS_URL") or (
     Q_BROKER if Q_BROKER != "orm" else "redis://127.0.0.1:6379/0"
 )
 EVENTS_STREAM_SAFETY_POLL_SECONDS = float(os.environ.get("EVENTS_STREAM_SAFETY_POLL_SECONDS", "20"))
+# Open event streams per user and per web process (SPEC §14): 429 with Retry-After beyond
+# either (jobs/api/stream_slots.py). Each open stream holds a socket (a file descriptor), so
+# the per-process cap must stay well under the process's LimitNOFILE (docs/OPERATIONS.md).
+EVENT_STREAMS_PER_USER = env_int("EVENT_STREAMS_PER_USER", 8)
+EVENT_STREAMS_PER_PROCESS = env_int("EVENT_STREAMS_PER_PROCESS", 200)
 
 # The console shows one line when a job starts, one when it ends, and warnings. django-q2 logs
 # a line per wake-up message at INFO: shown only with PIPELINE_LOG_LEVEL=DEBUG.
 PIPELINE_LOG_LEVEL = os.environ.get("PIPELINE_LOG_LEVEL", "").strip().upper() or "INFO"
 if PIPELINE_LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
     raise ImproperlyConfigured("PIPELINE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+# Loggers that write a line per request or per failed attempt, and so can flood the log when
+# something goes wrong at scale (refused streams, 4xx answers, accept() out of file
+# descriptors, an ASGI error per request): each message (logger + level + template) passes at
+# most LOG_REPEAT_LIMIT times per LOG_REPEAT_SECONDS, then one line says how many were held
+# back (config/log_filters.py). A filter on a logger sees only that logger's own records.
+LOG_REPEAT_LIMIT = env_int("LOG_REPEAT_LIMIT", 20)
+LOG_REPEAT_SECONDS = env_int("LOG_REPEAT_SECONDS", 60)
+FLOODABLE_LOGGERS = [
+    "asyncio",
+    "django.request",
+    "django.security.DisallowedHost",
+    "django.server",
+    "jobs.api.stream",
+    "jobs.api.stream_slots",
+    "jobs.wakeups",
+    "uvicorn.error",
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "repeats": {
+            "()": "config.log_filters.RepeatedMessageFilter",
+            "limit": LOG_REPEAT_LIMIT,
+            "seconds": LOG_REPEAT_SECONDS,
+        }
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
@@ -414,6 +443,9 @@ LOGGING = {
         "django-q": {"level": "DEBUG" if PIPELINE_LOG_LEVEL == "DEBUG" else "WARNING"},
         # Login failures and lockouts (INFO/WARNING) stay; not the version line at each start.
         "axes.apps": {"level": "WARNING"},
+        # Only filters: a logger configured here keeps its level and propagation, and its
+        # records still reach the handlers above (or uvicorn's own, for uvicorn.error).
+        **{name: {"filters": ["repeats"]} for name in FLOODABLE_LOGGERS},
     },
 }
 
