@@ -80,3 +80,9 @@ def test_the_floodable_loggers_carry_the_filter_and_drop_repeats(caplog):
         for n in range(50):
             logger.warning("Too Many Requests (test %s): %s", id(caplog), n)
     assert len(caplog.records) == settings.LOG_REPEAT_LIMIT
+
+
+def test_debug_lines_are_never_held_back(clock):
+    flt = RepeatedMessageFilter(limit=1, seconds=60, clock=clock)
+    lines = passed(flt, [record("a", "read %s", n, level=logging.DEBUG) for n in range(5)])
+    assert lines == [f"read {n}" for n in range(5)]

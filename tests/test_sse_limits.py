@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import time
 
 import pytest
@@ -20,6 +21,7 @@ from rest_framework.authtoken.models import Token
 from jobs.api.stream_slots import READ_THREADS, SYNC_THREADS, EventStreamGate, StreamSlots
 from tests.factories import make_user
 from tests.test_sse import Server, Stream, ping
+from tests.workers import ROOT
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -227,3 +229,12 @@ def test_the_gate_refuses_past_the_process_cap_without_calling_django(settings):
     assert called == []
     run_gate(EventStreamGate(app, StreamSlots()), path="/api/projects/")
     assert called == ["/api/projects/"]  # other paths are not counted
+
+
+def test_the_web_unit_allows_far_more_open_files_than_streams():
+    """``LimitNOFILE`` of the web unit leaves room beyond the default stream cap."""
+    from django.conf import settings
+
+    unit = (ROOT / "deploy" / "systemd" / "photolib-web.service").read_text()
+    (value,) = re.findall(r"^LimitNOFILE=(\d+)$", unit, flags=re.MULTILINE)
+    assert int(value) >= 10 * settings.EVENT_STREAMS_PER_PROCESS
