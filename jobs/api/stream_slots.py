@@ -33,6 +33,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -60,6 +61,24 @@ _sync_executors = [
     for n in range(SYNC_THREADS)
 ]
 _next_sync = itertools.cycle(_sync_executors)
+
+
+def reads_close() -> None:
+    """Close the database connections of ``READS``'s threads (tests: before the test database
+    is dropped; a web process keeps them for its lifetime)."""
+    # Each call waits until all READ_THREADS run at once, so each runs on its own thread.
+    barrier = threading.Barrier(READ_THREADS, timeout=10)
+
+    def close() -> None:
+        from django.db import connection
+
+        connection.close()
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+
+    futures.wait([READS.submit(close) for _ in range(READ_THREADS)])
 
 
 class StreamSlot:
