@@ -113,7 +113,7 @@ def test_streams_past_the_process_cap_are_refused_and_the_api_still_answers(
                 assert refused.response.status == 429
                 assert int(refused.response.getheader("Retry-After")) > 0
                 detail = json.loads(refused.response.read())["detail"]
-                assert "too many open event streams" in detail
+                assert detail.startswith("Too many open event streams on this server (20)")
             finally:
                 refused.close()
         status, body = server.get("/api/projects/", headers=token_for(bob))

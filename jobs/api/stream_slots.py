@@ -142,10 +142,13 @@ SLOTS = StreamSlots()
 def too_many_detail(*, per: str, limit: int) -> str:
     if per == "user":
         return (
-            f"Too many open event streams for this user ({limit}). Close one (another tab) "
+            f"Too many open event streams for this user ({limit}): close one (another tab) "
             f"or retry after {RETRY_AFTER_SECONDS} s."
         )
-    return f"This server has too many open event streams ({limit}); retry after {RETRY_AFTER_SECONDS} s."
+    return (
+        f"Too many open event streams on this server ({limit}); retry after "
+        f"{RETRY_AFTER_SECONDS} s."
+    )
 
 
 async def send_too_many(send: Send, detail: str) -> None:
