@@ -39,6 +39,7 @@ from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
+from django.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ def reads_close() -> None:
     barrier = threading.Barrier(READ_THREADS, timeout=10)
 
     def close() -> None:
-        from django.db import connection
-
         connection.close()
         try:
             barrier.wait()
