@@ -15,7 +15,7 @@ import re
 import time
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 
 from jobs.api.stream_slots import READ_THREADS, SYNC_THREADS, EventStreamGate, StreamSlots
@@ -37,7 +37,10 @@ def token_for(user) -> dict[str, str]:
 
 def session_for(user) -> dict[str, str]:
     client = Client()
-    assert client.login(username=user.username, password="pw-for-tests-1")
+    # The login throttle (django-axes) checks every password login against its request.
+    assert client.login(
+        request=RequestFactory().post("/"), username=user.username, password="pw-for-tests-1"
+    )
     return {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
 
 
