@@ -359,3 +359,145 @@ def test_the_refusal_names_the_role_and_the_action(world, client_for):
     assert response.json() == {"detail": "Your role (viewer) may not commit changes."}
     # Refused before the lookup: the role decides first, whatever the object.
     assert viewer.post("/api/jobs/999999/cancel").status_code == 403
+
+
+# --- the admin ----------------------------------------------------------------------------------
+
+PHOTO_ACTIONS = {
+    Role.VIEWER: set(),
+    Role.CULLER: {
+        "keep_jpg_only",
+        "keep_raw_only",
+        "keep_both",
+        "discard",
+        "rate",
+        "set_label",
+        "add_tag",
+    },
+}
+PHOTO_ACTIONS[Role.EDITOR] = PHOTO_ACTIONS[Role.CULLER] | {"move_to_project", "reprocess"}
+PHOTO_ACTIONS[Role.OWNER] = PHOTO_ACTIONS[Role.EDITOR]
+PROJECT_ACTIONS = {
+    Role.VIEWER: set(),
+    Role.CULLER: set(),
+    Role.EDITOR: {"commit_changes", "revert_changes", "process_photos"},
+    Role.OWNER: {"commit_changes", "revert_changes", "process_photos", "run_maintenance"},
+}
+JOB_ACTIONS = {
+    Role.VIEWER: set(),
+    Role.CULLER: set(),
+    Role.EDITOR: {"cancel_jobs", "retry_jobs"},
+    Role.OWNER: {"cancel_jobs", "retry_jobs"},
+}
+
+
+def staff_member(tenant: Any, role: str) -> Any:
+    from config.admin_scoping import staff_permissions_grant
+
+    user = make_user(tenant, f"staff-{role}", staff=True, role=role)
+    staff_permissions_grant(user=user)
+    return user
+
+
+def offered(model: type, user: Any) -> set[str]:
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return set(site._registry[model].get_actions(request)) - {"delete_selected"}
+
+
+@pytest.mark.parametrize("role", ROLE_ORDER)
+def test_admin_offers_each_role_only_its_actions(role, tenant, client):
+    user = staff_member(tenant, role)
+    assert offered(Photo, user) == PHOTO_ACTIONS[role]
+    assert offered(Project, user) == PROJECT_ACTIONS[role]
+    assert offered(Job, user) == JOB_ACTIONS[role]
+    client.force_login(user)
+    for url in ("/admin/photos/photo/", "/admin/projects/project/", "/admin/jobs/job/"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_admin_gives_a_superuser_every_action(superuser):
+    assert offered(Photo, superuser) == PHOTO_ACTIONS[Role.OWNER]
+    assert offered(Project, superuser) == PROJECT_ACTIONS[Role.OWNER]
+    assert offered(Job, superuser) == JOB_ACTIONS[Role.OWNER]
+
+
+def test_admin_refuses_a_posted_action_the_role_may_not_take(tenant, client):
+    project = make_project(tenant, "Shoot")
+    photo = make_photo(project, "IMG_1", keep_jpg=False)
+    kept = make_photo(project, "IMG_2")
+    # A culler posts the editor's commit: nothing starts.
+    client.force_login(staff_member(tenant, Role.CULLER))
+    client.post(
+        "/admin/projects/project/",
+        {"action": "commit_changes", "_selected_action": [project.pk]},
+        follow=True,
+    )
+    assert not TaskRun.objects.exists()
+    # A viewer posts the confirmed discard: no flag changes.
+    client.force_login(staff_member(tenant, Role.VIEWER))
+    before = Event.objects.count()
+    client.post(
+        "/admin/photos/photo/",
+        {"action": "discard", "_selected_action": [kept.pk, photo.pk], "post": "yes"},
+        follow=True,
+    )
+    kept.refresh_from_db()
+    assert kept.keep_jpg is True
+    assert Event.objects.count() == before
+
+
+def test_admin_viewer_reads_but_cannot_add_rename_or_control_jobs(tenant, client):
+    project = make_project(tenant, "Shoot")
+    job = job_enqueue(tenant=tenant, type="test_noop", priority=50)[0]
+    client.force_login(staff_member(tenant, Role.VIEWER))
+    assert client.get(f"/admin/projects/project/{project.pk}/change/").status_code == 200
+    assert client.get("/admin/projects/project/add/").status_code == 403
+    response = client.post(f"/admin/projects/project/{project.pk}/change/", {"name": "Renamed"})
+    assert response.status_code == 403
+    project.refresh_from_db()
+    assert project.name == "Shoot"
+    assert client.post(f"/admin/jobs/job/{job.pk}/cancel/").status_code == 403
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert not job.cancel_requested
+
+
+def test_admin_editor_renames_but_a_culler_may_not(tenant, client):
+    project = make_project(tenant, "Shoot")
+    client.force_login(staff_member(tenant, Role.CULLER))
+    url = f"/admin/projects/project/{project.pk}/change/"
+    assert client.post(url, {"name": "By culler"}).status_code == 403
+    client.force_login(staff_member(tenant, Role.EDITOR))
+    assert client.post(url, {"name": "By editor"}).status_code == 302
+    project.refresh_from_db()
+    assert project.name == "By editor"
+
+
+# --- the workspace ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLE_ORDER)
+def test_workspace_bootstrap_carries_the_roles_capabilities(role, tenant, client):
+    import json
+    import re
+
+    client.force_login(staff_member(tenant, role))
+    response = client.get("/admin/cull/")
+    assert response.status_code == 200
+    match = re.search(
+        r'<script id="cull-bootstrap" type="application/json">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
+    assert match
+    boot = json.loads(match.group(1))
+    assert boot["role"] == role
+    assert boot["capabilities"] == {a: role_allows(role, a) for a in Action.values}
+    # Every control the page hides names an action of the table.
+    needs = set(re.findall(r'data-needs="([a-z_]+)"', response.content.decode()))
+    assert needs == {"cull", "commit", "revert", "move", "process", "upload"}
+    assert needs <= set(Action.values)
