@@ -192,9 +192,6 @@ class TenantScopedAdminMixin:
     def has_job_control_permission(self, request: HttpRequest) -> bool:
         return self.action_allowed(request, Action.JOB_CONTROL)
 
-    def has_project_delete_permission(self, request: HttpRequest) -> bool:
-        return self.action_allowed(request, Action.PROJECT_DELETE)
-
     # --- form choices --------------------------------------------------------------------
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
