@@ -1,8 +1,8 @@
-// Unit tests of photos/static/photos/cull/capabilities.js (run by photos/tests/test_workspace_js.py).
+// Unit tests of the workspace's role guard (photos/static/photos/cull/capabilities.js). Run: node --test tests/js/
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { applyCapabilities, guard, guardAll, may, refusal } from "../../static/photos/cull/capabilities.js";
+import { applyCapabilities, guard, guardAll, may, refusal } from "../../photos/static/photos/cull/capabilities.js";
 
 function fakeRoot(needs) {
   const elements = needs.map((action) => ({ dataset: { needs: action }, hidden: false }));
