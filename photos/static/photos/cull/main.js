@@ -2,6 +2,7 @@
 // actions bar, uploads and live updates. Every change goes through the REST API.
 
 import { Api, ApiError } from "./api.js";
+import { applyCapabilities, guard, guardAll, may } from "./capabilities.js";
 import { showModal } from "./focus.js";
 import { filterFromForm, filterFromUrl, filterToApi, filterToForm, filterToUrl } from "./filters.js";
 import { Grid, trashedNames } from "./grid.js";
@@ -549,16 +550,21 @@ for (const button of root.querySelectorAll("[data-action]")) {
 
 // --- keys ---
 
+// What the role may not do is hidden, and its keys answer with a message (capabilities.js).
+const role = { capabilities: boot.capabilities, role: boot.role, say };
+applyCapabilities(root, boot.capabilities);
+const keyActions = guardAll(role, "cull", actions);
+
 document.addEventListener("keydown", (event) =>
   handleKey(event, {
     store,
     grid,
     loupe,
-    actions,
+    actions: keyActions,
     move,
     selectAll,
     closeLoupe,
-    askTags,
+    askTags: guard(role, "cull", askTags),
     labelKeys: boot.label_keys,
     help: () => (help.open ? help.close() : showHelp()),
     dialogsOpen: () => dialog.open || help.open,
@@ -626,7 +632,7 @@ const uploader = new Uploader({
   say,
   onBatch: () => tray.refresh(),
 });
-uploader.start();
+if (may(boot.capabilities, "upload")) uploader.start();
 
 // --- start ---
 
