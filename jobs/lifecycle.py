@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from projects.models import Tenant
 
-from .error_text import error_text_clean
+from .error_text import error_text_clean, error_text_summary
 from .events import EventType, job_event, job_events
 from .exceptions import JobStateError
 from .lanes import lane_for_priority, lane_q, wake_lane_on_commit
@@ -250,7 +250,8 @@ def _finish(job: Job, status: str, *, error: str = "", event_type: str, **extra:
         job,
         was_running=was_running,
         event_type=event_type,
-        **({"error": job.error_message} if error else {}),
+        # Every member of the tenant reads events: no traceback (SPEC §14).
+        **({"error": error_text_summary(job.error_message)} if error else {}),
         **extra,
     )
 
@@ -387,7 +388,13 @@ def _requeue(job: Job, *, error: str) -> Job:
             "updated_at",
         ]
     )
-    job_event(job, EventType.JOB_QUEUED, retry=True, attempt=job.attempts, error=job.error_message)
+    job_event(
+        job,
+        EventType.JOB_QUEUED,
+        retry=True,
+        attempt=job.attempts,
+        error=error_text_summary(job.error_message),
+    )
     wake_lane_on_commit(lane_for_priority(job.priority))
     return job
 
