@@ -107,7 +107,12 @@ def test_ticks_start_their_tasks_while_every_lane_worker_is_in_a_long_job(deploy
         assert queued.returncode == 0, queued.stderr
     blockers = set(Job.objects.filter(type="test_block").values_list("pk", flat=True))
     assert len(blockers) == 2
-    deployment.start(TEST_BLOCK_RELEASE=str(release), PIPELINE_LOG_LEVEL="DEBUG")
+    # The default staleness, not the short one of the other deployed tests: on a loaded
+    # machine a blocked job's heartbeat may lag a few seconds, and the sweeper must not take
+    # the job from its worker.
+    deployment.start(
+        TEST_BLOCK_RELEASE=str(release), PIPELINE_LOG_LEVEL="DEBUG", PIPELINE_STALE_SECONDS="60"
+    )
     try:
         running = deployment.wait_api(
             "jobs?status=running",

@@ -23,7 +23,8 @@ def serve_mid_job(deployment, tmp_path):  # type: ignore[no-untyped-def]
     """``serve`` with a long job running in each lane; its process tree, taken from ``/proc``
     before any signal, with the pids of the two workers in those jobs."""
     deployment.user("acme", "ana")
-    host = deployment.start()
+    # The default staleness: the sweeper must not take a slow-beating job from its worker.
+    host = deployment.start(PIPELINE_STALE_SECONDS="60")
     release = tmp_path / "release"
     job_ids = []
     for task_type in ("test_block_priority", "test_block_default"):
