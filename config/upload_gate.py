@@ -222,39 +222,65 @@ class UploadReceive:
 
 
 class StreamingBody:
-    """A request body read from the connection as the parser asks for it.
+    """A request body read from the connection while the parser works on what came before.
 
-    ``read`` runs in the request's worker thread and waits on the event loop for the next
-    body messages (the server stops reading the socket meanwhile: back-pressure, not a
-    buffer). A client that leaves mid-body is an ``UnreadablePostError``.
+    A task on the event loop (started by the first ``read``) pulls body messages into a
+    buffer of at most ``READ_AHEAD`` bytes, so receiving overlaps parsing and writing; past
+    that the server stops reading the socket (back-pressure, not a growing buffer). ``read``
+    runs in the request's worker thread and waits on the event loop for enough bytes. A
+    client that leaves mid-body is an ``UnreadablePostError``.
     """
+
+    READ_AHEAD = 4 * 1024 * 1024
 
     def __init__(self, receive: UploadReceive) -> None:
         self._receive = receive
         self.admission = receive.admission
         self._buffer = bytearray()
         self._ended = False
+        self._client_left = False
+        self._data = asyncio.Event()
+        self._space = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._pump_task: asyncio.Task[None] | None = None
 
-    async def _fill(self, size: int) -> bytes:
+    async def _pump(self) -> None:
+        try:
+            while True:
+                while len(self._buffer) >= self.READ_AHEAD:
+                    self._space.clear()
+                    await self._space.wait()
+                message = await self._receive()
+                if message["type"] == "http.disconnect":
+                    self._client_left = True
+                    return
+                self._buffer += message.get("body", b"")
+                self._data.set()
+                if not message.get("more_body", False):
+                    return
+        finally:
+            self._ended = True
+            self._data.set()
+            self._receive.drained.set()
+
+    async def _take(self, size: int) -> bytes:
+        if self._pump_task is None:
+            self._pump_task = asyncio.ensure_future(self._pump())
         while not self._ended and (size < 0 or len(self._buffer) < size):
-            message = await self._receive()
-            if message["type"] == "http.disconnect":
-                self._ended = True
-                self._receive.drained.set()
-                raise UnreadablePostError("The client left before the upload ended.")
-            self._buffer += message.get("body", b"")
-            if not message.get("more_body", False):
-                self._ended = True
-                self._receive.drained.set()
+            self._data.clear()
+            await self._data.wait()
+        if not self._buffer and self._client_left:
+            raise UnreadablePostError("The client left before the upload ended.")
         take = len(self._buffer) if size < 0 else min(size, len(self._buffer))
         data = bytes(self._buffer[:take])
         del self._buffer[:take]
+        self._space.set()
         return data
 
     def read(self, size: int = -1) -> bytes:
-        if size == 0 or (self._ended and not self._buffer):
+        if size == 0 or (self._ended and not self._buffer and not self._client_left):
             return b""
-        return async_to_sync(self._fill)(size)
+        return async_to_sync(self._take)(size)
 
     def readline(self, size: int = -1) -> bytes:
         line = bytearray()
@@ -268,6 +294,10 @@ class StreamingBody:
         return bytes(line)
 
     def close(self) -> None:
+        """Stop reading ahead (the view answered without reading everything); any thread."""
+        task = self._pump_task
+        if task is not None and not task.done():
+            self._loop.call_soon_threadsafe(task.cancel)
         self._buffer.clear()
 
 
