@@ -231,7 +231,7 @@ class StreamingBody:
     client that leaves mid-body is an ``UnreadablePostError``.
     """
 
-    READ_AHEAD = 4 * 1024 * 1024
+    READ_AHEAD = 8 * 1024 * 1024
 
     def __init__(self, receive: UploadReceive) -> None:
         self._receive = receive

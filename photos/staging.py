@@ -41,7 +41,7 @@ UPLOAD_FIELD = "files"
 # Names longer than this (in bytes) cannot be created on common filesystems.
 MAX_NAME_BYTES = storage.NAME_MAX_BYTES
 # Bytes handed to the handler per call: fewer round trips between the server and the parser.
-CHUNK_BYTES = 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024
 
 
 class TooLarge(Exception):
