@@ -1,9 +1,10 @@
 """Files into a project: uploads and rows for files found on disk (SPEC §3, §4, §9).
 
 ``photo_files_save`` checks every uploaded file (name, type, size, name clashes) before it
-writes anything, writes each accepted file to a hidden temporary file in the project folder and
-publishes it without ever replacing an existing file, then creates or completes the photo rows
-in one short transaction with their ``item`` events. ``upload_finish`` starts the
+publishes anything; each accepted file is in a hidden temporary file of the project folder
+(``photos/staging.py``: streamed there as the request arrived, or copied there now) and is
+published without ever replacing an existing file, under the project's row lock, in the
+transaction that creates or completes the photo rows with their ``item`` events. ``upload_finish`` starts the
 ``upload_postprocess`` task for the photos. ``photos_rows_for_disk`` is the row part alone,
 for maintenance steps that find files on disk.
 """
