@@ -216,6 +216,7 @@ class UploadReceive:
         self._receive = receive
         self.admission = admission
         self.drained = asyncio.Event()
+        self.staging: Staging | None = None
 
     async def __call__(self) -> Message:
         return await self._receive()
@@ -234,7 +235,7 @@ class StreamingBody:
     READ_AHEAD = 8 * 1024 * 1024
 
     def __init__(self, receive: UploadReceive) -> None:
-        self._receive = receive
+        self._receive = self.upload = receive
         self.admission = receive.admission
         self._buffer = bytearray()
         self._ended = False
@@ -307,9 +308,18 @@ class UploadStreamingASGIHandler(ASGIHandler):
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
         admission = scope.get(ADMITTED_UPLOAD_KEY)
-        if isinstance(admission, Admission):
-            receive = UploadReceive(receive, admission)
-        await super().handle(scope, receive, send)
+        if not isinstance(admission, Admission):
+            await super().handle(scope, receive, send)
+            return
+        upload = UploadReceive(receive, admission)
+        try:
+            await super().handle(scope, upload, send)
+        finally:
+            if upload.staging is not None:
+                # The view discards what it did not publish; this catches a request that
+                # never reached it (a session's CSRF refusal parses the body first). In the
+                # request's own thread, so after the view even if the client left early.
+                await sync_to_async(upload.staging.discard, thread_sensitive=True)()
 
     async def read_body(self, receive: Any) -> Any:
         if isinstance(receive, UploadReceive):
@@ -320,6 +330,7 @@ class UploadStreamingASGIHandler(ASGIHandler):
         request, error_response = super().create_request(scope, body_file)
         if request is not None and isinstance(body_file, StreamingBody):
             staging = Staging(Path(body_file.admission.folder))
+            body_file.upload.staging = staging
             # Set before anything parses the body (a session's CSRF check reads POST).
             request.upload_handlers = [StagingUploadHandler(staging, request)]
         return request, error_response

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -192,8 +193,11 @@ class Staging:
         self.folder = folder
         self.limit = settings.PHOTOS_MAX_UPLOAD_BYTES if limit is None else limit
         self.files: list[StagedFile] = []
+        self.closed = False
         self._dir_fd: int | None = None
         self._identity: tuple[int, int] | None = None
+        # ``discard`` may run twice, from the view and from the server at the request's end.
+        self._lock = threading.Lock()
 
     def __enter__(self) -> Staging:
         return self
@@ -203,6 +207,8 @@ class Staging:
 
     def _folder_fd(self) -> int:
         if self._dir_fd is None:
+            if self.closed:
+                raise FileNotFoundError("The upload has ended.")
             self._dir_fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             st = os.fstat(self._dir_fd)
             self._identity = (st.st_dev, st.st_ino)
@@ -226,14 +232,15 @@ class Staging:
         return tmp.name, os.fdopen(fd, "w+b")
 
     def temp_remove(self, tmp_name: str) -> None:
-        try:
-            if self._dir_fd is not None:
-                # Through the folder's handle: found even if the folder was renamed meanwhile.
-                os.unlink(tmp_name, dir_fd=self._dir_fd)
-            else:
-                os.unlink(self.folder / tmp_name)
-        except FileNotFoundError:
-            pass
+        with self._lock:
+            try:
+                if self._dir_fd is not None:
+                    # Through the folder's handle: found even if the folder was renamed since.
+                    os.unlink(tmp_name, dir_fd=self._dir_fd)
+                else:
+                    os.unlink(self.folder / tmp_name)
+            except FileNotFoundError:
+                pass
 
     def open(
         self,
@@ -273,12 +280,15 @@ class Staging:
         return staged
 
     def discard(self) -> None:
-        """Remove every temporary file of this staging that was not published."""
-        for staged in self.files:
+        """Remove every temporary file of this staging that was not published; no file can
+        be staged here after it."""
+        for staged in list(self.files):
             staged.discard()
-        if self._dir_fd is not None:
-            os.close(self._dir_fd)
-            self._dir_fd = None
+        with self._lock:
+            self.closed = True
+            if self._dir_fd is not None:
+                os.close(self._dir_fd)
+                self._dir_fd = None
 
 
 class StagingUploadHandler(FileUploadHandler):

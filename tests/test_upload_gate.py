@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import tempfile
 import time
@@ -268,3 +269,50 @@ def test_a_refused_file_of_a_streamed_upload_leaves_nothing_behind(
     assert status == 400, reply
     assert [e["file"] for e in reply["errors"]] == ["IMG_0002.jpg"]
     assert files_in(storage.project_dir(project)) == []
+
+
+def open_handles_on(folder: Path) -> list[str]:
+    """This process's file descriptors open on ``folder`` (the live server runs in it)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target == str(folder) or target.startswith(f"{folder}/"):
+            found.append(target)
+    return found
+
+
+def test_a_session_upload_refused_for_csrf_leaves_no_file_and_no_handle(
+    asgi_live_server, studio, settings
+):
+    """Admitted by the gate (a valid session), refused by the API's CSRF check, which parses
+    the body first: the staged temporary files and the folder handle go with the request."""
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(studio["editor"])
+    session = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    project = studio["project"]
+    folder = storage.project_dir(project)
+    body = multipart({"IMG_0001.jpg": jpeg(1, padding=2 * MiB)})
+    request = (
+        f"POST /api/projects/{project.pk}/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        # A CSRF cookie but no token: Django reads the form for one, parsing the body.
+        f"Cookie: {settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={'a' * 32}\r\n"
+        f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", asgi_live_server.port), timeout=30) as conn:
+        conn.sendall(request + body)
+        status, _, reply = reply_of(conn)
+
+    assert status == 403, reply
+    assert "CSRF" in reply["detail"]
+    # Cleaned up as the request ends (just after its answer): no temporary file is left, and
+    # the request's staging let go of the project folder (no descriptor leaks per upload).
+    deadline = time.monotonic() + 30
+    while files_in(folder) or open_handles_on(folder):
+        assert time.monotonic() < deadline, (files_in(folder), open_handles_on(folder))
+        time.sleep(0.05)
