@@ -279,11 +279,22 @@ def photo_files_save(
     or its folder moved first refuses every file). Rows are created, or completed (a RAW
     after its JPG: ``raw_available`` and ``keep_raw`` go true), with ``item`` events.
     Temporary files not published are removed. Raises ``PipelineError`` when the project is
-    archived or its folder is missing (``upload_folder``).
+    archived or its folder is missing (``upload_folder``), except for a project deleted since
+    ``project`` was read (the request's files arrived meanwhile): then every file is refused
+    as not kept.
     """
-    folder = upload_folder(project)
-    limit = settings.PHOTOS_MAX_UPLOAD_BYTES
     result = IngestResult()
+    try:
+        folder = upload_folder(project)
+    except PipelineError:
+        active = Project.objects.filter(pk=project.pk, status=Project.Status.ACTIVE)
+        if project.status != Project.Status.ACTIVE or active.exists():
+            raise
+        # Deleted while the request's files arrived: each file is told it was not kept.
+        for upload in files:
+            result.refuse(upload.name or "", PROJECT_GONE)
+        return result
+    limit = settings.PHOTOS_MAX_UPLOAD_BYTES
     on_disk = storage.folder_files(folder)
     names_taken = {name.lower(): name for group in on_disk.values() for name in group.all}
     classes_taken: dict[str, dict[str, str]] = {

@@ -316,3 +316,34 @@ def test_a_session_upload_refused_for_csrf_leaves_no_file_and_no_handle(
     while files_in(folder) or open_handles_on(folder):
         assert time.monotonic() < deadline, (files_in(folder), open_handles_on(folder))
         time.sleep(0.05)
+
+
+def test_an_upload_streaming_while_its_project_is_deleted_keeps_nothing_and_says_so(
+    asgi_live_server, studio, photos_root
+):
+    """SPEC §9 with a delete in the middle: never a 201 for files that went into a deleted
+    project's folder; every file is named as not kept, and nothing is left on disk."""
+    from projects.deletion import project_delete
+
+    project = studio["project"]
+    photos = {"IMG_0001.jpg": jpeg(1, padding=3 * MiB), "IMG_0002.jpg": jpeg(2, padding=3 * MiB)}
+    body = multipart(photos)
+    conn = send_part(asgi_live_server, project.pk, token_for(studio["editor"]), body)
+    with conn:
+        conn.sendall(body[FIRST_PART : 4 * MiB])
+        folder = storage.project_dir(project)
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(".IMG_0002.jpg.") for p in folder.iterdir()):
+            assert time.monotonic() < deadline, "the second file never started streaming"
+            time.sleep(0.05)
+        # The project is deleted while its upload streams (its folder becomes a tombstone).
+        project_delete(user=studio["editor"], project=project)
+        conn.sendall(body[4 * MiB :])
+        status, _, reply = reply_of(conn)
+
+    assert status == 400, reply
+    assert "files" not in reply
+    assert {e["file"] for e in reply["errors"]} == set(photos)
+    assert not Photo.objects.filter(project=project).exists()
+    leftovers = [p.name for p in photos_root.rglob("*") if p.is_file() and "IMG_" in p.name]
+    assert leftovers == []
