@@ -12,8 +12,9 @@ is looked up, then, answering exactly as the API does and before a byte of the b
 1. no ``Content-Length`` → 411, a declared length over ``PIPELINE_MAX_UPLOAD_BYTES`` → 413;
 2. the role (``projects.permissions.require(user, Action.UPLOAD)``, the rule of the API's
    role permission) → 403, also for a user of no tenant;
-3. the upload throttle (``BulkThrottle``, counted here once: ``UploadThrottle`` lets the view
-   skip it for an admitted request) → 429 with ``Retry-After``;
+3. the upload throttle (``throttle_check`` in the ``bulk`` scope, counted here once:
+   ``UploadThrottle`` lets the view skip it for an admitted request) → 429 with
+   ``Retry-After``;
 4. the project in the user's tenant (another tenant's or a missing one → the API's 404),
    active (→ 400), with its folder on disk (→ 400).
 
@@ -34,7 +35,6 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -42,10 +42,9 @@ from django.core.handlers.asgi import ASGIHandler
 from django.http import UnreadablePostError
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, status
-from rest_framework.exceptions import Throttled
 
 from config.exceptions import api_exception_handler
-from config.throttling import BulkThrottle
+from config.throttling import BulkThrottle, throttle_check
 from photos.ingest import upload_folder
 from photos.staging import Staging, StagingUploadHandler
 from projects.models import Project
@@ -120,9 +119,8 @@ def upload_admission(
         if declared > upload_limit:
             raise UploadTooLarge(too_large_detail(upload_limit))
         require(user, Action.UPLOAD)
-        throttle = BulkThrottle()
-        if not throttle.allow_request(SimpleNamespace(user=user, META={}), None):
-            raise Throttled(wait=throttle.wait())
+        # The use case's limiter, the one the view's throttle and the admin count with.
+        throttle_check(scope=BulkThrottle.scope, user=user)
         project = get_object_or_404(Project.objects.for_user(user), pk=project_id)
         folder = upload_folder(project_require_active(project))
     except Exception as exc:

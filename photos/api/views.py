@@ -36,6 +36,7 @@ from rest_framework.response import Response
 
 from config.api_payloads import body_validate
 from config.filters import when_param_parse
+from config.permissions import RoleActionSpec
 from config.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
 from jobs.api.serializers import DetailSerializer
 from jobs.exceptions import PipelineError
@@ -49,6 +50,7 @@ from photos.storage import (
     thumbnail_path,
 )
 from projects.models import Project
+from projects.roles import Action
 
 from .filters import PhotoFilter
 from .pagination import PhotoCursorPagination, order_expressions, ordering_parse
@@ -153,6 +155,17 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         "move": [BulkThrottle],
         "commit_changes": [CommitThrottle],
         "revert_changes": [CommitThrottle],
+    }
+    # What each write is in the roles table (config/permissions.py); reads are Action.READ.
+    role_actions: dict[str, RoleActionSpec] = {
+        "keep": Action.CULL,
+        "rating": Action.CULL,
+        "tags_add": Action.CULL,
+        "tags_remove": Action.CULL,
+        "process": Action.PROCESS,
+        "move": Action.MOVE,
+        "commit_changes": Action.COMMIT,
+        "revert_changes": Action.REVERT,
     }
 
     def get_queryset(self) -> QuerySet[Photo]:

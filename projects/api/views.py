@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from config.api_payloads import body_validate
 from config.pagination import PageSizePagination
+from config.permissions import RoleActionSpec, task_type_action
 from config.throttling import (
     ActionThrottleMixin,
     BulkThrottle,
@@ -51,6 +52,7 @@ from photos.ingest import photo_files_save, upload_finish, upload_folder
 from photos.staging import UPLOAD_FIELD, Staging, StagingUploadHandler
 from projects.deletion import project_delete
 from projects.models import Project
+from projects.roles import Action
 from projects.selectors import project_require_active, projects_with_counts, tenant_for_user
 from projects.services import project_create, project_rename
 
@@ -103,6 +105,18 @@ class ProjectViewSet(
         "process": [BulkThrottle],
         # Counted once: by the ASGI gate when it admitted the upload, else here.
         "upload": [UploadThrottle],
+    }
+    # What each write is in the roles table (config/permissions.py); reads are Action.READ.
+    # ``jobs`` is GET (a read) and POST (starting a task: the action of its type).
+    role_actions: dict[str, RoleActionSpec] = {
+        "create": Action.PROJECT_CREATE,
+        "partial_update": Action.PROJECT_RENAME,
+        "destroy": Action.PROJECT_DELETE,
+        "upload": Action.UPLOAD,
+        "commit_changes": Action.COMMIT,
+        "revert_changes": Action.REVERT,
+        "process": Action.PROCESS,
+        "jobs": task_type_action,
     }
 
     def get_queryset(self) -> QuerySet[Project]:

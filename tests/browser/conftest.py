@@ -1,9 +1,9 @@
 """Headless Chromium (Debian's ``chromium``) driven by Playwright against a live server.
 
 The workspace tests use ``asgi_live_server`` (``tests/asgi_server.py``): the product's ASGI
-app served by uvicorn, as ``manage.py serve`` does, so the event stream streams. pytest-django's ``live_server`` is a
-WSGI server, which answers the async event stream only once it has ended: there the page only
-ever sees the stream drop and falls back to polling.
+app served by uvicorn, as ``manage.py serve`` does, so the event stream streams.
+pytest-django's ``live_server`` is a WSGI server, which answers the async event stream only
+once it has ended: there the page only ever sees the stream drop and falls back to polling.
 
 Screenshots go to ``test-artifacts/`` at the repository root (gitignored; CI keeps them).
 """
