@@ -5,8 +5,8 @@ view, authentication or permission runs. For ``POST /api/projects/<id>/upload`` 
 valid token got the 2 GiB upload cap spooled to disk before its tenant, project, role,
 throttle or size was looked at. Two parts fix it:
 
-**The gate** (``UploadGateMiddleware``, the outermost ASGI layer, ``upload_admission`` with
-only the request's headers): the request's token or session (``body_limit.credentials_user``)
+**The gate** (``UploadGateMiddleware``, an ASGI layer in front of the body cap of
+``config/body_limit.py``; ``upload_admission`` with only the request's headers): the request's token or session (``body_limit.credentials_user``)
 is looked up, then, answering exactly as the API does and before a byte of the body is read:
 
 1. no ``Content-Length`` → 411, a declared length over ``PIPELINE_MAX_UPLOAD_BYTES`` → 413;
@@ -39,6 +39,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
+from django.db import connection
 from django.http import UnreadablePostError
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, status
@@ -174,8 +175,6 @@ class UploadGateMiddleware:
 def _admission_closing(
     headers: dict[bytes, bytes], project_id: int, declared: int | None
 ) -> Admission | Refusal | None:
-    from django.db import connection
-
     try:
         return upload_admission(headers=headers, project_id=project_id, declared=declared)
     finally:
