@@ -347,3 +347,36 @@ def test_an_upload_streaming_while_its_project_is_deleted_keeps_nothing_and_says
     assert not Photo.objects.filter(project=project).exists()
     leftovers = [p.name for p in photos_root.rglob("*") if p.is_file() and "IMG_" in p.name]
     assert leftovers == []
+
+
+def test_a_client_expecting_100_continue_gets_the_refusal_or_the_go_ahead(asgi_live_server, studio):
+    """``Expect: 100-continue``: a refused upload is answered instead of ``100 Continue``, so
+    the client never sends its body; an admitted one is told to go on."""
+    project = studio["project"]
+    body = multipart({"IMG_0001.jpg": jpeg(1)})
+
+    def first_line(token: str) -> bytes:
+        request = head(project.pk, token, len(body)).replace(
+            b"Connection: close\r\n", b"Connection: close\r\nExpect: 100-continue\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", asgi_live_server.port), timeout=30) as c:
+            c.sendall(request)
+            c.settimeout(30)
+            data = b""
+            while b"\r\n" not in data:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            if data.startswith(b"HTTP/1.1 100"):
+                c.sendall(body)
+                reply = data + c.recv(65536)
+                while chunk := c.recv(65536):
+                    reply += chunk
+                assert b"HTTP/1.1 201" in reply, reply
+        return data.split(b"\r\n", 1)[0]
+
+    viewer = make_user(studio["tenant"], "vera", role="viewer")
+    assert first_line(token_for(viewer)).startswith(b"HTTP/1.1 403")
+    assert first_line(token_for(studio["editor"])).startswith(b"HTTP/1.1 100")
+    assert files_in(storage.project_dir(project)) == ["IMG_0001.jpg"]
