@@ -24,7 +24,7 @@ from jobs.exceptions import PipelineError
 from jobs.models import Event
 from jobs.tasks import start_task
 from projects.models import Project
-from projects.names import forbidden_character
+from projects.names import name_characters_problem
 
 from . import fsrules, signatures, storage
 from .fsrules import write_atomic
@@ -246,9 +246,10 @@ def _name_problem(name: str) -> str | None:
         return str(exc)
     if storage.is_hidden(name):
         return "Hidden file names (starting with '.') are not accepted."
-    if forbidden_character(name) is not None:
-        # Escape sequences or invisible characters in a name fool terminals and listings.
-        return "File names with control or invisible formatting characters are not accepted."
+    if problem := name_characters_problem(name, what="A file name"):
+        # Escape sequences, invisible characters or stray combining marks in a name fool
+        # terminals and listings.
+        return problem
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return f"The file name is longer than {MAX_NAME_BYTES} bytes."
     too_long = storage.basename_problem(fsrules.split_name(name)[0])
@@ -313,7 +314,11 @@ def photo_files_save(
     limit = settings.PHOTOS_MAX_UPLOAD_BYTES
     result = IngestResult()
     on_disk = storage.folder_files(folder)
-    names_taken = {name.lower(): name for group in on_disk.values() for name in group.all}
+    # Names compare in NFC and in any letter case: a Mac's ``É.jpg`` (NFD) on disk is taken
+    # for an upload of ``É.jpg`` (NFC).
+    names_taken = {
+        fsrules.nfc(name).lower(): name for group in on_disk.values() for name in group.all
+    }
     classes_taken: dict[str, dict[str, str]] = {
         base: {kind: min(names) for kind in CLASSES if (names := getattr(group, kind))}
         for base, group in on_disk.items()
@@ -321,7 +326,8 @@ def photo_files_save(
 
     candidates: list[tuple[UploadedFileLike, str, str, str]] = []
     for upload in files:
-        name = upload.name or ""
+        # Stored in NFC (SPEC §4), whatever form the client sent.
+        name = fsrules.nfc(upload.name or "")
         problem = (
             _name_problem(name)
             or _size_problem(upload.size, limit=limit)
@@ -330,7 +336,7 @@ def photo_files_save(
         base, _ = fsrules.split_name(name)
         kind = str(storage.classify(name) or "")
         if problem is None:
-            clash = names_taken.get(name.lower())
+            clash = names_taken.get(name.lower())  # ``name`` is NFC already
             other = classes_taken.get(base, {}).get(kind)
             if clash is not None:
                 problem = f"A file named {clash!r} already exists in this project."
