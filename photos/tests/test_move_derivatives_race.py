@@ -146,3 +146,70 @@ def test_a_missing_recorded_before_the_move_recorded_its_row_is_corrected_by_the
     assert row.project_id == dest.pk
     # Its original is in the destination: pending, so the move's next step makes them.
     assert (row.thumbnail_status, row.preview_status) == ("pending", "pending")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_derivative_record_waits_for_the_moves_row_lock_and_sees_the_move(tenant):
+    """Two connections, as two workers: the move holds the row lock; the derivative job's
+    record waits for it (seen in ``pg_locks``, not timed) and then finds the photo moved."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    project = make_project(tenant, "Source")
+    dest = make_project(tenant, "Destination")
+    photo = make_photo(project, "IMG_1", thumbnail_status="pending", preview_status="pending")
+    stale = photos_current([photo.pk])[photo.pk]
+    made = photo_derivatives_make(photo=photo, current=stale)  # written in the source folder
+    assert made.written
+    # Its files land only later: set them aside while the move's file work runs.
+    for path in made.written:
+        path.rename(path.with_name("later-" + path.name))
+    batch = photos_move_files_prepare(
+        tenant_id=dest.tenant_id, photos=[(photo.pk, None)], dest_project_id=dest.pk
+    )
+
+    locked, release, result = threading.Event(), threading.Event(), {}
+
+    def move() -> None:
+        try:
+            with transaction.atomic():
+                photos_move_files_record(batch, tenant_id=dest.tenant_id)
+                # The derivative job's files land in the source folder now, while the move
+                # holds the lock: after its sweep, before the job's record.
+                for path in made.written:
+                    path.with_name("later-" + path.name).rename(path)
+                locked.set()
+                release.wait(60)
+        finally:
+            connections.close_all()
+
+    def record() -> None:
+        try:
+            result["outcome"] = photos_derivatives_record([made], job_id=None)[photo.pk]
+        finally:
+            connections.close_all()
+
+    mover = threading.Thread(target=move)
+    mover.start()
+    assert locked.wait(60)
+    recorder = threading.Thread(target=record)
+    recorder.start()
+    with connection.cursor() as cursor:
+        for _ in range(6000):  # until the record waits for the lock (not a timed assertion)
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                break
+            threading.Event().wait(0.01)
+    assert "outcome" not in result  # still waiting for the move's lock
+    release.set()
+    mover.join(60)
+    recorder.join(60)
+    assert "moved to another project meanwhile" in str(result["outcome"])
+    row = Photo.objects.get(pk=photo.pk)
+    assert row.project_id == dest.pk
+    assert (row.thumbnail_status, row.preview_status) == ("pending", "pending")
+    assert derivative_files(project) == []  # the job's files, removed by its record
