@@ -300,8 +300,8 @@ def photos_derivatives_record(
         for fields, rows in groups.items():
             Photo.objects.bulk_update(rows, [*fields, "updated_at"])
         events_record_bulk(events)
-        # Under the lock still: the photo's name cannot come back to the old project before
-        # its stray files are gone.
+        # Right after the check that no photo of the name is in the old project again, while
+        # the moved row is still locked (its move cannot be undone meanwhile).
         for m in strays:
             _remove_quietly(*m.written)
     return outcomes
