@@ -213,3 +213,46 @@ def test_a_derivative_record_waits_for_the_moves_row_lock_and_sees_the_move(tena
     assert row.project_id == dest.pk
     assert (row.thumbnail_status, row.preview_status) == ("pending", "pending")
     assert derivative_files(project) == []  # the job's files, removed by its record
+
+
+def test_a_derivative_job_whose_photos_move_midway_leaves_every_photo_right(
+    monkeypatch, tenant, project, dest
+):
+    """The job as the workers run it: ten photos, half of them moved while the job makes
+    their derivatives (each right before its thumbnail is written)."""
+    from jobs.runtime import drain
+    from jobs.tasks import start_task
+
+    photos = [
+        make_photo(project, f"IMG_{i}", thumbnail_status="pending", preview_status="pending")
+        for i in range(10)
+    ]
+    movers = {p.pk for p in photos[::2]}
+    real = imaging.write_atomic
+
+    def write_atomic(path, *args, **kwargs):
+        base = path.name.removesuffix(".webp")
+        photo = next((p for p in photos if p.basename == base), None)
+        if photo is not None and photo.pk in movers and path.parent.name == ".thumb":
+            movers.discard(photo.pk)
+            photo_move_files(tenant_id=tenant.pk, photo_id=photo.pk, dest_project_id=dest.pk)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(imaging, "write_atomic", write_atomic)
+    start_task("generate_derivatives", tenant, items=[p.pk for p in photos])
+    drain()
+    monkeypatch.undo()
+
+    assert movers == set()
+    moved = Photo.objects.filter(project=dest)
+    assert moved.count() == 5
+    assert derivative_files(project) == sorted(
+        f"{sub}/IMG_{i}.webp" for sub in (".preview", ".thumb") for i in range(1, 10, 2)
+    )
+    # The job's preview pass re-reads each row and makes a moved photo's derivatives in its
+    # new folder: every photo ends generated, with its files where it is.
+    for row in Photo.objects.all():
+        assert (row.thumbnail_status, row.preview_status) == ("generated", "generated")
+    assert derivative_files(dest) == sorted(
+        f"{sub}/IMG_{i}.webp" for sub in (".preview", ".thumb") for i in range(0, 10, 2)
+    )
