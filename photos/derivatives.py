@@ -54,6 +54,50 @@ def _fresh(path: Path, *, newer_than_ns: int) -> bool:
         return False
 
 
+def derivative_statuses_on_disk(
+    *,
+    folder: Path,
+    thumb: Path,
+    preview: Path,
+    files: storage.BaseFiles,
+    thumbnail_status: str,
+    preview_status: str,
+    metadata_read: bool,
+) -> dict[str, str]:
+    """The statuses of a photo's derivatives as its folder shows them: the fields to change.
+
+    For a photo with an original to make them from (``files``, in ``folder``): a derivative
+    present and at least as new as the source is ``generated`` (when the row's metadata was
+    read; else ``pending``, so a derivative job adopts the files and reads the EXIF without
+    decoding); one absent or stale that the row calls ``generated`` or ``missing`` is
+    ``pending`` (a job makes it). ``failed`` and ``not_supported`` stand: they are verdicts on
+    the original, which is unchanged. Nothing is said of a photo with no source on disk
+    (``manifest_cleaning`` and the derivative jobs own that case).
+    """
+    source = derivative_source(files)
+    if source is None:
+        return {}
+    try:
+        source_mtime = (folder / source).stat().st_mtime_ns
+    except FileNotFoundError:
+        return {}
+    present_status = DerivativeStatus.GENERATED if metadata_read else DerivativeStatus.PENDING
+    changes: dict[str, str] = {}
+    for name, path, status in (
+        ("thumbnail_status", thumb, thumbnail_status),
+        ("preview_status", preview, preview_status),
+    ):
+        if _fresh(path, newer_than_ns=source_mtime):
+            wanted = status if status == DerivativeStatus.GENERATED else present_status
+        elif status in (DerivativeStatus.GENERATED, DerivativeStatus.MISSING):
+            wanted = DerivativeStatus.PENDING
+        else:
+            wanted = status
+        if wanted != status:
+            changes[name] = wanted
+    return changes
+
+
 def _file_metadata(folder: Path, source_name: str, files: storage.BaseFiles) -> PhotoMetadata:
     """Metadata of the derivative source, its gaps filled from the photo's other originals
     (an exported JPG without lens data next to its RAW)."""
@@ -149,6 +193,9 @@ class DerivativesMade:
     row: Photo | None  # the row as re-read before the work; None: gone
     changes: dict[str, Any] = field(default_factory=dict)
     outcome: str | ItemSkipped | ItemFailed = ""
+    # The derivative files this work wrote, in the folder of ``row.project``: removed again
+    # when the photo turns out to have moved meanwhile (``photos_derivatives_record``).
+    written: list[Path] = field(default_factory=list)
 
     @property
     def changed(self) -> dict[str, Any]:
@@ -173,28 +220,62 @@ def photos_derivatives_record(
     this module owns, so keep flags, visibility and tags changed meanwhile stay), and their
     events inserted in one. Atomic on its own, or part of the caller's transaction (the items'
     statuses). Returns each photo's outcome: a photo removed meanwhile is skipped.
+
+    A photo moved to another project while its derivatives were made (``image_move`` runs its
+    file work outside any transaction) is checked under the row lock, which the move's own
+    row write takes too: its row now names another project than the folder this work read
+    and wrote in. Nothing is recorded for it (a ``missing`` seen in the emptied folder, or a
+    ``generated`` whose files are not where the photo is, would be wrong), the derivative
+    files it wrote in the old folder are removed (derivatives only, never an original; not
+    when a photo of that name is in the old project again), and it is skipped: the move
+    records its statuses from what is in the destination and its ``generate_derivatives``
+    step makes what is missing (``photos.services.move``).
     """
     outcomes = {m.photo_id: m.outcome for m in made}
     changing = [(m, m.changed) for m in made]
-    changing = [(m, changed) for m, changed in changing if changed and m.row is not None]
+    changing = [
+        (m, changed) for m, changed in changing if (changed or m.written) and m.row is not None
+    ]
     if not changing:
         return outcomes
     now = timezone.now()
+    strays: list[DerivativesMade] = []
     with transaction.atomic():
-        alive = set(
+        where_now = dict(
             Photo.objects.select_for_update()
             .filter(pk__in=[m.photo_id for m, _ in changing])
-            .values_list("pk", flat=True)
+            .values_list("pk", "project_id")
         )
+        moved = [
+            m
+            for m, _ in changing
+            if m.photo_id in where_now and m.row and where_now[m.photo_id] != m.row.project_id
+        ]
+        if moved:
+            taken = set(
+                Photo.objects.filter(
+                    project_id__in={m.row.project_id for m in moved if m.row},
+                    basename__in={m.basename for m in moved},
+                ).values_list("project_id", "basename")
+            )
+            strays = [m for m in moved if m.row and (m.row.project_id, m.basename) not in taken]
         groups: dict[tuple[str, ...], list[Photo]] = {}
         events = []
         for m, changed in changing:
             row = m.row
             assert row is not None
-            if m.photo_id not in alive:
+            if m.photo_id not in where_now:
                 outcomes[m.photo_id] = ItemSkipped(
                     f"{m.basename}: the photo was removed meanwhile."
                 )
+                continue
+            if where_now[m.photo_id] != row.project_id:
+                outcomes[m.photo_id] = ItemSkipped(
+                    f"{m.basename}: moved to another project meanwhile; its derivatives are "
+                    "made there."
+                )
+                continue
+            if not changed:
                 continue
             for name, value in changed.items():
                 setattr(row, name, value)
@@ -219,6 +300,10 @@ def photos_derivatives_record(
         for fields, rows in groups.items():
             Photo.objects.bulk_update(rows, [*fields, "updated_at"])
         events_record_bulk(events)
+        # Right after the check that no photo of the name is in the old project again, while
+        # the moved row is still locked (its move cannot be undone meanwhile).
+        for m in strays:
+            _remove_quietly(*m.written)
     return outcomes
 
 
@@ -294,7 +379,12 @@ def photo_derivatives_make(
         return made
     try:
         made.outcome = _make(
-            current, force=force, index=index, only=only, record=made.changes.update
+            current,
+            force=force,
+            index=index,
+            only=only,
+            record=made.changes.update,
+            wrote=made.written.extend,
         )
     except (ItemSkipped, ItemFailed) as exc:
         made.outcome = exc
@@ -308,9 +398,10 @@ def _make(
     index: storage.FolderIndex | None,
     only: str | None,
     record: Callable[[dict[str, Any]], None],
+    wrote: Callable[[list[Path]], None],
 ) -> str:
     """The work of ``photo_derivatives_make``: returns the message or raises the outcome;
-    ``record`` collects the fields to write."""
+    ``record`` collects the fields to write, ``wrote`` the derivative files written."""
     if only == imaging.PREVIEW and current.thumbnail_status != DerivativeStatus.GENERATED:
         if current.thumbnail_status != DerivativeStatus.PENDING:
             raise ItemSkipped(
@@ -423,6 +514,11 @@ def _make(
         made.append("thumbnail {}×{}".format(*result.thumbnail_size))
     if result.preview_size is not None:
         made.append("preview {}×{}".format(*result.preview_size))
+    wrote(
+        ([thumb] if result.thumbnail_size is not None else [])
+        + ([preview] if result.preview_size is not None else [])
+    )
+
     if only == imaging.PREVIEW:
         record(generated)
     else:

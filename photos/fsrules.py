@@ -28,6 +28,7 @@ import errno
 import os
 import stat
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -72,6 +73,12 @@ def split_name(filename: str) -> tuple[str, str]:
     if not dot or not base:
         return filename, ""
     return base, ext
+
+
+def nfc(name: str) -> str:
+    """``name`` in Unicode NFC: names are compared and stored in it (SPEC §4), so a file a Mac
+    wrote as ``E`` + combining acute and one typed as ``É`` are one name."""
+    return unicodedata.normalize("NFC", name)
 
 
 def check_name(name: str, *, what: str = "file name") -> str:

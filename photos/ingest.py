@@ -296,7 +296,11 @@ def photo_files_save(
         return result
     limit = settings.PHOTOS_MAX_UPLOAD_BYTES
     on_disk = storage.folder_files(folder)
-    names_taken = {name.lower(): name for group in on_disk.values() for name in group.all}
+    # Names compare in NFC and in any letter case: a Mac's ``É.jpg`` (NFD) on disk is taken
+    # for an upload of ``É.jpg`` (NFC).
+    names_taken = {
+        fsrules.nfc(name).lower(): name for group in on_disk.values() for name in group.all
+    }
     classes_taken: dict[str, dict[str, str]] = {
         base: {kind: min(names) for kind in CLASSES if (names := getattr(group, kind))}
         for base, group in on_disk.items()
@@ -304,7 +308,8 @@ def photo_files_save(
 
     candidates: list[tuple[UploadedFileLike, str, str, str]] = []
     for upload in files:
-        name = upload.name or ""
+        # Stored in NFC (SPEC §4), whatever form the client sent.
+        name = fsrules.nfc(upload.name or "")
         problem = (
             _name_problem(name)
             or _size_problem(upload.size, limit=limit)
@@ -314,7 +319,7 @@ def photo_files_save(
         base, _ = fsrules.split_name(name)
         kind = str(storage.classify(name) or "")
         if problem is None:
-            clash = names_taken.get(name.lower())
+            clash = names_taken.get(name.lower())  # ``name`` is NFC already
             other = classes_taken.get(base, {}).get(kind)
             if clash is not None:
                 problem = f"A file named {clash!r} already exists in this project."

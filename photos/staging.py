@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from projects.names import forbidden_character
+from projects.names import name_characters_problem
 
 from . import fsrules, storage
 
@@ -61,9 +61,10 @@ def upload_name_problem(name: str) -> str | None:
         return str(exc)
     if storage.is_hidden(name):
         return "Hidden file names (starting with '.') are not accepted."
-    if forbidden_character(name) is not None:
-        # Escape sequences or invisible characters in a name fool terminals and listings.
-        return "File names with control or invisible formatting characters are not accepted."
+    if problem := name_characters_problem(name, what="A file name"):
+        # Escape sequences, invisible characters or stray combining marks in a name fool
+        # terminals and listings.
+        return problem
     if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
         return f"The file name is longer than {MAX_NAME_BYTES} bytes."
     too_long = storage.basename_problem(fsrules.split_name(name)[0])

@@ -30,6 +30,7 @@ from photos.fsrules import (
     THUMB_DIR,
     check_name,
     ensure_inside,
+    nfc,
     split_name,
     system_dir,
 )
@@ -76,7 +77,8 @@ def classify(filename: str) -> FileClass | None:
 
 
 def sidecar_bases(filename: str) -> tuple[str, ...]:
-    """The base names a sidecar can belong to; ``()`` when ``filename`` is not a sidecar.
+    """The base names a sidecar can belong to (in NFC); ``()`` when ``filename`` is not a
+    sidecar.
 
     Both forms are recognised, case-insensitively: ``<base>.xmp`` (``IMG_1.xmp``) and
     ``<base>.<ext>.xmp`` where ``<ext>`` is an accepted photo extension (``IMG_1.CR2.xmp``).
@@ -87,8 +89,8 @@ def sidecar_bases(filename: str) -> tuple[str, ...]:
         return ()
     inner, inner_ext = split_name(stem)
     if inner_ext and inner_ext.lower() in ACCEPTED_EXTENSIONS:
-        return (stem, inner)
-    return (stem,)
+        return (nfc(stem), nfc(inner))
+    return (nfc(stem),)
 
 
 def basename_bytes(base: str) -> int:
@@ -112,12 +114,12 @@ def basename_problem(base: str) -> str | None:
 
 
 def photo_bases(filename: str) -> tuple[str, ...]:
-    """The base names whose photo ``filename`` belongs to: an original's base, a sidecar's
-    candidates (``sidecar_bases``), or ``()`` for any other file."""
+    """The base names (in NFC) whose photo ``filename`` belongs to: an original's base, a
+    sidecar's candidates (``sidecar_bases``), or ``()`` for any other file."""
     if is_hidden(filename):
         return ()
     if classify(filename) is not None:
-        return (split_name(filename)[0],)
+        return (nfc(split_name(filename)[0]),)
     return sidecar_bases(filename)
 
 
@@ -164,7 +166,8 @@ def preview_path(project: Project, basename: str) -> Path:
 
 @dataclass
 class BaseFiles:
-    """The original files of one base name in a folder, by class (every case variant)."""
+    """The original files of one base name in a folder, by class (every case variant, and
+    every Unicode normalization form of the name: the lists hold the names as on disk)."""
 
     basename: str
     jpg: list[str] = field(default_factory=list)
@@ -188,7 +191,7 @@ class BaseFiles:
         kind = classify(filename)
         if kind is not None:
             getattr(self, kind.value).append(filename)
-        elif self.basename in sidecar_bases(filename):
+        elif nfc(self.basename) in sidecar_bases(filename):
             self.sidecars.append(filename)
 
     @property
@@ -218,8 +221,8 @@ class FolderEntry:
     name: str
     kind: EntryKind
     file_class: FileClass | None = None
-    # The base names whose photo the entry belongs to: an original's base, a sidecar's
-    # candidates (``sidecar_bases``); empty for every other kind.
+    # The base names (in NFC) whose photo the entry belongs to: an original's base, a
+    # sidecar's candidates (``sidecar_bases``); empty for every other kind.
     bases: tuple[str, ...] = ()
 
 
@@ -235,7 +238,7 @@ def _entry(entry: os.DirEntry[str]) -> FolderEntry:
         return FolderEntry(name, EntryKind.SPECIAL)
     kind = classify(name)
     if kind is not None:
-        return FolderEntry(name, EntryKind.ORIGINAL, kind, (split_name(name)[0],))
+        return FolderEntry(name, EntryKind.ORIGINAL, kind, (nfc(split_name(name)[0]),))
     bases = sidecar_bases(name)
     if bases:
         return FolderEntry(name, EntryKind.SIDECAR, None, bases)
@@ -260,15 +263,17 @@ def folder_files(folder: Path, bases: Collection[str] | None = None) -> dict[str
     """The originals and sidecars of every base name in ``folder`` (or of ``bases`` only).
 
     One pass over the folder. A base name with only sidecars is included (its ``all`` is
-    empty: it has no photo). A missing folder has no files.
+    empty: it has no photo). A missing folder has no files. Names match in NFC: the result is
+    keyed by the base names asked for (as given), else by the NFC base names on disk.
     """
-    wanted = None if bases is None else set(bases)
+    wanted = None if bases is None else {nfc(b): b for b in bases}
     found: dict[str, BaseFiles] = {}
     try:
         for entry in folder_entries(folder):
             for base in entry.bases:
-                if wanted is None or base in wanted:
-                    found.setdefault(base, BaseFiles(base)).add(entry.name)
+                key = base if wanted is None else wanted.get(base)
+                if key is not None:
+                    found.setdefault(key, BaseFiles(key)).add(entry.name)
     except FileNotFoundError:
         pass
     return found
@@ -344,10 +349,11 @@ class FolderIndex:
         """Every original of ``basename`` in ``folder`` (every case variant), checked on disk."""
         listing = self._listing(folder)
         found = BaseFiles(basename)
-        names = listing.names.get(basename, ())
+        key = nfc(basename)
+        names = listing.names.get(key, ())
         present = tuple(name for name in names if _is_regular_file(folder / name))
         if present != names:
-            self._store(listing, basename, present)
+            self._store(listing, key, present)
         for name in present:
             found.add(name)
         return found

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyexiv2
 
-from photos.fsrules import write_atomic
+from photos.fsrules import split_name, write_atomic
 
 # Quiet exiv2's own stderr warnings: errors reach us as exceptions.
 pyexiv2.set_log_level(4)
@@ -83,8 +83,11 @@ def rating_label_parse(values: dict[str, Any]) -> RatingLabel:
 def sidecar_candidates(folder: Path, basename: str, originals: Iterable[str]) -> list[Path]:
     """The sidecars of a photo that exist: ``<base>.xmp`` first (Lightroom, Photo Mechanic),
     then ``<base>.<ext>.xmp`` of each original (darktable), in the common spellings."""
-    names = [f"{basename}.{suffix}" for suffix in SIDECAR_SUFFIXES]
-    names += [f"{name}.{suffix}" for name in sorted(originals) for suffix in SIDECAR_SUFFIXES]
+    originals = sorted(originals)
+    # The base as the row spells it (NFC), then as the originals spell it on disk (a Mac's NFD).
+    bases = dict.fromkeys([basename, *(split_name(name)[0] for name in originals)])
+    names = [f"{base}.{suffix}" for base in bases for suffix in SIDECAR_SUFFIXES]
+    names += [f"{name}.{suffix}" for name in originals for suffix in SIDECAR_SUFFIXES]
     found = []
     for name in dict.fromkeys(names):
         path = folder / name

@@ -27,7 +27,7 @@ from jobs.models import Job, JobStatus
 from photos.services import project_commit, project_process, project_revert
 from photos.services.results import NothingPending
 from projects.models import Membership, Project, Tenant, tenant_id_for_user
-from projects.names import name_characters_problem
+from projects.names import name_characters_problem, name_normalize
 from projects.roles import Action
 from projects.selectors import ProjectArchived, projects_with_counts
 from projects.services import maintenance_start, project_create, project_rename
@@ -142,7 +142,7 @@ class ProjectAdminForm(forms.ModelForm):
     throttle_user: Any = None
 
     def clean_name(self) -> str:
-        name = (self.cleaned_data.get("name") or "").strip()
+        name = name_normalize((self.cleaned_data.get("name") or "").strip())
         if problem := name_characters_problem(name, what="A project name"):
             raise forms.ValidationError(problem)
         return name

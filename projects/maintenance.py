@@ -31,9 +31,10 @@ from photos.fsrules import folder_rename
 from photos.models import Photo
 
 from .deletion import ROW_DELETE_BATCH, project_folder_release
-from .folders import FOLDER_MAX_LENGTH, folder_name_sanitize
+from .folders import folder_name_sanitize
 from .manifest import manifest_read, manifest_uid, manifest_write
 from .models import Project, Tenant
+from .names import name_normalize
 from .reporting import Change, Checkpoint, Report, no_checkpoint, where
 from .services import project_archive, project_folder_for
 
@@ -351,7 +352,9 @@ def folders_discover(
                 if not dry_run and project_restore(project=owner, job_id=job_id):
                     touched.append(owner)
             continue
-        if len(name) > FOLDER_MAX_LENGTH:
+        if len(name) > Project._meta.get_field("folder").max_length:  # type: ignore[operator]
+            # Longer than the column: an over-long folder within it is adopted, then
+            # folder_alignment gives it a name within the byte cap.
             report.add(Change(step, "error", label, detail="folder name too long"))
             continue
         folder = root / name
@@ -378,7 +381,7 @@ def folders_discover(
             continue
         keep_uid = uid is not None and named is None
         display = (data or {}).get("name") if keep_uid else None
-        display = str(display).strip()[:255] if display else name
+        display = name_normalize(str(display).strip()[:255] if display else name)
         report.add(
             Change(
                 step,

@@ -27,7 +27,7 @@ from photos.storage import project_dir, tenant_root
 from .folders import folder_name_unique
 from .manifest import manifest_write
 from .models import Membership, Project, Tenant
-from .names import name_characters_problem
+from .names import name_characters_problem, name_normalize
 from .roles import Role
 from .selectors import project_require_active
 
@@ -54,13 +54,20 @@ def project_folder_for(*, tenant: Tenant, name: str, own: Project | None = None)
     return folder_name_unique(name, taken=is_taken, own_folder=own.folder if own else None)
 
 
-def project_create(*, tenant: Tenant, name: str, actor_id: int | None = None) -> Project:
-    """Create the project row, its folder and its manifest."""
-    name = (name or "").strip()
+def project_name_clean(name: str) -> str:
+    """A project name stripped and in NFC (SPEC §4); ``PipelineError`` when it is empty or
+    holds control, invisible or base-less combining characters (``projects.names``)."""
+    name = name_normalize((name or "").strip())
     if not name:
         raise PipelineError("A project needs a name.")
     if problem := name_characters_problem(name, what="A project name"):
         raise PipelineError(problem)
+    return name
+
+
+def project_create(*, tenant: Tenant, name: str, actor_id: int | None = None) -> Project:
+    """Create the project row, its folder and its manifest."""
+    name = project_name_clean(name)
     for _ in range(5):
         folder = project_folder_for(tenant=tenant, name=name)
         try:
@@ -89,11 +96,7 @@ def project_create(*, tenant: Tenant, name: str, actor_id: int | None = None) ->
 
 def project_rename(*, project: Project, name: str, actor_id: int | None = None) -> Project:
     """Change the display name; the folder follows in maintenance (``folder_alignment``)."""
-    name = (name or "").strip()
-    if not name:
-        raise PipelineError("A project needs a name.")
-    if problem := name_characters_problem(name, what="A project name"):
-        raise PipelineError(problem)
+    name = project_name_clean(name)
     with transaction.atomic():
         old = project.name
         project.name = name

@@ -11,8 +11,9 @@ from photos import storage
 from projects.models import Project
 from projects.reporting import Change, Checkpoint, Report, no_checkpoint, where
 
+from .derivative_repair import derivatives_repair
 from .duplicates import new_bases, new_bases_ingest
-from .scan import FolderScan, usable_folder
+from .scan import FolderScan, start_postprocess, usable_folder
 
 # How many unaccepted file names a report or an ``unaccepted_files`` event lists.
 UNACCEPTED_SHOWN = 50
@@ -83,7 +84,10 @@ def folder_check(
     followup: bool = True,
     job_id: int | None = None,
 ) -> Report:
-    """Rows for new base names (then ``upload_postprocess``); unaccepted files reported.
+    """Rows for new base names (then ``upload_postprocess``); unaccepted files reported;
+    derivative statuses repaired from the disk and stray derivatives removed
+    (``derivatives_repair``; photos whose derivatives went ``pending`` get
+    ``upload_postprocess`` too).
 
     Nothing is moved: a file that is neither an original nor a sidecar of a photo (a video, a
     client's ``notes.txt``) is counted on the project and reported (``unaccepted_report``).
@@ -122,4 +126,16 @@ def folder_check(
         followup=followup,
         new=new,
     )
+    checkpoint()
+    repaired = derivatives_repair(
+        project=project,
+        folder=folder,
+        scan=scan,
+        report=report,
+        dry_run=dry_run,
+        job_id=job_id,
+        checkpoint=checkpoint,
+    )
+    if repaired and followup:
+        start_postprocess(project=project, photo_ids=repaired)
     return report

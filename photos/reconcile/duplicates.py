@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from photos import storage
-from photos.fsrules import check_name, move_no_replace, numbered_names
+from photos.fsrules import check_name, move_no_replace, nfc, numbered_names
 from photos.ingest import photos_rows_for_disk
 from photos.models import Photo
 from projects.models import Project
@@ -27,10 +27,10 @@ DUPLICATE_SUFFIX = "_duplicate"
 
 
 def new_bases(project: Project, scan: FolderScan) -> set[str]:
-    """Base names on disk that have no row in the project."""
+    """Base names on disk (in NFC) that have no row in the project (compared in NFC)."""
     new = set(scan.bases())
     for rows in photo_chunks(project, "basename"):
-        new.difference_update(base for _, base in rows)
+        new.difference_update(nfc(base) for _, base in rows)
     return new
 
 
@@ -74,15 +74,25 @@ def _with_originals(files: dict[str, storage.BaseFiles]) -> dict[str, storage.Ba
     return {base: found for base, found in files.items() if found.all}
 
 
+def _after_base(name: str, base: str) -> str:
+    """What follows the base name in ``name`` (``.JPG``, ``.CR2.xmp``), whichever Unicode
+    form the name is in on disk (the base names compare in NFC)."""
+    wanted = nfc(base)
+    for cut in range(len(name) + 1):
+        if (cut == len(name) or name[cut] == ".") and nfc(name[:cut]) == wanted:
+            return name[cut:]
+    return name[len(base) :]
+
+
 def _renamed(files: storage.BaseFiles, new_base: str) -> storage.BaseFiles:
     """The same files under ``new_base`` (each extension and its case kept), sidecars too."""
-    cut = len(files.basename)
+    base = files.basename
     return storage.BaseFiles(
         new_base,
-        [new_base + name[cut:] for name in files.jpg],
-        [new_base + name[cut:] for name in files.raw],
-        [new_base + name[cut:] for name in files.other],
-        [new_base + name[cut:] for name in files.sidecars],
+        [new_base + _after_base(name, base) for name in files.jpg],
+        [new_base + _after_base(name, base) for name in files.raw],
+        [new_base + _after_base(name, base) for name in files.other],
+        [new_base + _after_base(name, base) for name in files.sidecars],
     )
 
 

@@ -30,7 +30,8 @@ _EXT_RANK = {storage.FileClass.JPG: 0, storage.FileClass.OTHER: 1, storage.FileC
 
 
 class FolderScan:
-    """The originals of a project folder: base name → class bits and best extension.
+    """The originals of a project folder: base name (in NFC; lookups normalise too) → class
+    bits and best extension.
 
     One small int per base name (``bits | ext_index << 3``; CPython shares ints below 257), so
     50,000 base names cost a few megabytes. Hidden entries, directories and symlinks are
@@ -64,6 +65,7 @@ class FolderScan:
         if kind is None:
             return
         base, ext = fsrules.split_name(filename)
+        base = fsrules.nfc(base)
         index = self._index.get(ext)
         if index is None:
             index = self._index[ext] = len(self._exts)
@@ -81,7 +83,7 @@ class FolderScan:
         self._entries[base] = current | bit
 
     def __contains__(self, base: object) -> bool:
-        return base in self._entries
+        return isinstance(base, str) and fsrules.nfc(base) in self._entries
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -90,15 +92,15 @@ class FolderScan:
         return iter(self._entries)
 
     def bits(self, base: str) -> int:
-        return self._entries.get(base, 0) & 7
+        return self._entries.get(fsrules.nfc(base), 0) & 7
 
     def ext(self, base: str) -> str:
         """The extension a row records (``storage.BaseFiles.ext``), or "" when no file."""
-        value = self._entries.get(base)
+        value = self._entries.get(fsrules.nfc(base))
         return "" if value is None else self._exts[value >> 3].lower()
 
     def forget(self, base: str) -> None:
-        self._entries.pop(base, None)
+        self._entries.pop(fsrules.nfc(base), None)
 
 
 def photo_chunks(project: Project, *fields: str, size: int | None = None) -> Iterator[list[Any]]:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from jobs.events import EventType, events_record_bulk
 from jobs.models import Event
 from photos.models import Photo, Tag
-from projects.names import name_characters_problem
+from projects.names import name_characters_problem, name_normalize
 
 from .commit import pending_changes_events
 from .fields import Changes, photo_fields_update
@@ -72,10 +72,10 @@ def photos_keep_update(*, user: Any, items: list[dict], dry_run: bool = False) -
 
 
 def tag_name_clean(value: Any) -> str:
-    """A tag name stripped and checked: 1–100 characters, no control or invisible characters."""
+    """A tag name stripped, in NFC and checked: 1–100 characters, no control or invisible characters."""
     if not isinstance(value, str):
         raise ItemError("Tags must be strings.")
-    name = value.strip()
+    name = name_normalize(value.strip())
     if not name:
         raise ItemError("A tag name cannot be empty.")
     if len(name) > TAG_MAX_LENGTH:

@@ -21,9 +21,11 @@ from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, NotFoundError, NoValidItems
 from jobs.models import Event
 from jobs.tasks import start_task
+from photos.derivatives import derivative_statuses_on_disk
 from photos.fsrules import UnsafePath, move_no_replace, system_dir
 from photos.models import Photo, Tag
 from photos.storage import (
+    BaseFiles,
     FolderIndex,
     folder_files,
     originals,
@@ -423,6 +425,52 @@ def _rows_move(moved: list[_FilesMoved], dest: Project) -> list[_FilesMoved]:
     return clashed
 
 
+def _derivatives_settle(
+    done: list[_FilesMoved], dest: Project, *, states: dict[int, tuple[Any, Any, Any]]
+) -> None:
+    """Under the moved rows' lock: bring along derivatives a derivative job wrote in the
+    source folder after the file work moved the photo's (it read the row before the move),
+    then record the statuses the destination shows (``derivative_statuses_on_disk``), in one
+    ``bulk_update``. A job that recorded ``missing`` (it looked in the emptied source folder)
+    or ``generated`` (its files were left behind) is so corrected; what is ``pending`` is made
+    by the task's ``generate_derivatives`` step. A derivative job recording after this sees
+    the move under the same lock and records nothing (``photos_derivatives_record``).
+    """
+    updates: list[Photo] = []
+    for one in done:
+        basename = one.photo.basename
+        try:
+            pairs = _derivative_pairs(one.photo.project, dest, basename)
+        except UnsafePath:
+            continue
+        for old, new in pairs:
+            if not old.exists():
+                continue
+            try:
+                system_dir(one.dest_dir, new.parent.name, create=True)
+                os.replace(old, new)  # Derivatives only: newer than what the file work moved.
+            except (OSError, UnsafePath) as exc:
+                logger.warning("Could not bring %s along to %s: %s", old, new, exc)
+        files = BaseFiles(basename)
+        for name in one.involved:
+            files.add(name)
+        thumbnail_status, preview_status, width = states[one.photo.pk]
+        changes = derivative_statuses_on_disk(
+            folder=one.dest_dir,
+            thumb=pairs[0][1],
+            preview=pairs[1][1],
+            files=files,
+            thumbnail_status=thumbnail_status,
+            preview_status=preview_status,
+            metadata_read=width is not None,
+        )
+        if changes:
+            fields = {"thumbnail_status": thumbnail_status, "preview_status": preview_status}
+            updates.append(Photo(pk=one.photo.pk, **{**fields, **changes}))
+    if updates:
+        Photo.objects.bulk_update(updates, ["thumbnail_status", "preview_status"])
+
+
 def photos_move_files_record(
     batch: MoveBatch, *, tenant_id: int, job_id: int | None = None, index: FolderIndex | None = None
 ) -> dict[int, MoveOutcome]:
@@ -437,11 +485,13 @@ def photos_move_files_record(
     dest = batch.dest
     if not batch.moved or dest is None:
         return outcomes
-    locked = set(
-        Photo.objects.select_for_update()
+    states = {
+        pk: (thumbnail_status, preview_status, width)
+        for pk, thumbnail_status, preview_status, width in Photo.objects.select_for_update()
         .filter(pk__in=[m.photo.pk for m in batch.moved])
-        .values_list("pk", flat=True)
-    )
+        .values_list("pk", "thumbnail_status", "preview_status", "width")
+    }
+    locked = set(states)
     present = []
     for one in batch.moved:
         if one.photo.pk in locked:
@@ -463,6 +513,7 @@ def photos_move_files_record(
     clashed_ids = {one.photo.pk for one in clashed}
     done = [one for one in present if one.photo.pk not in clashed_ids]
     tags = _relink_tags([one.photo for one in done], dest)
+    _derivatives_settle(done, dest, states=states)
     events_record_bulk(
         Event(
             tenant_id=tenant_id,

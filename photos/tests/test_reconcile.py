@@ -323,11 +323,15 @@ def test_folder_check_reports_unaccepted_files_and_moves_nothing(project):
     write_file(folder / "notes.txt", b"the client's notes")
     write_file(folder / "IMG_1", b"no extension")
     write_file(folder / ".thumb" / "IMG_9.webp", b"thumb")
+    write_file(folder / ".thumb" / "notes.txt", b"not a derivative")
     write_file(folder / "extras" / "readme.txt", b"a sub-folder is the user's")
     before = tree(folder)
 
     folder_check(project=project)
 
+    # Only the derivative of no photo goes (a stray, test_derivative_repair.py); every file
+    # of the user's stays.
+    del before[".thumb/IMG_9.webp"]
     assert tree(folder) == before
     assert not (folder / ".trash").exists()
     project.refresh_from_db()
