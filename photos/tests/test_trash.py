@@ -379,3 +379,50 @@ def test_trash_list_shows_files_and_purge_due(user, project, settings):
     assert 3590 < delta < 3610
     assert entries[partial.pk].trashed_at is None
     assert [f.name for f in entries[partial.pk].files] == ["IMG_2.jpg"]
+
+
+def test_restore_resumes_after_the_worker_dies_between_two_files(user, project, monkeypatch):
+    """The worker dies after moving the first file back; the retry finishes the photo."""
+    from photos.services import restore as restore_module
+
+    photo = make_photo(project, "IMG_1", raw=True)
+    tagged(photo, "bride")
+    discard_and_commit(user, [photo])
+    real_move = restore_module.move_no_replace
+    calls = {"n": 0}
+
+    def dies_after_first(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        real_move(src, dst)
+
+    monkeypatch.setattr(restore_module, "move_no_replace", dies_after_first)
+    started = restore(user, [photo])
+
+    job = Job.objects.get(task_id=started.task_id, type="photo_restore")
+    assert job.status == "completed"
+    assert job.attempts == 2
+    originals = sorted(p.name for p in folder(project).glob("IMG_1*"))
+    assert originals == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert list((folder(project) / ".trash").iterdir()) == []
+    row = Photo.objects.get(pk=photo.pk)
+    assert [t.name for t in row.tags.all()] == ["bride"]
+    assert (row.jpg_available, row.raw_available) == (True, True)
+
+
+def test_a_file_of_a_trashed_photos_name_found_on_disk_is_a_new_photo(user, project):
+    from jobs.tasks import start_task
+
+    photo = make_photo(project, "IMG_1")
+    discard_and_commit(user, [photo])
+    write_file(
+        folder(project) / "IMG_1.jpg", (folder(project) / ".trash" / "IMG_1.jpg").read_bytes()
+    )
+    start_task("maintenance", project.tenant, project=project, source="user")
+    drain()
+
+    live = Photo.objects.get(project=project, basename="IMG_1")
+    assert live.pk != photo.pk
+    assert Photo.all_objects.get(pk=photo.pk).trashed_at is not None
+    assert ProjectPhotoCounts.objects.get(project=project).photo_count == 1
