@@ -259,6 +259,10 @@ def _restore_plan(
         src = trash / check_name(record.trash_name)
         dst = folder / check_name(record.name)
         in_trash, in_folder = os.path.lexists(src), os.path.lexists(dst)
+        if in_trash and in_folder and record.name in journal and _same_file(src, dst):
+            # Killed between the hard link and the unlink of ``move_no_replace``: finish it.
+            src.unlink()
+            in_trash = False
         if in_folder and not (record.name in journal and not in_trash):
             raise ItemFailed(
                 f"'{record.name}' already exists in the project folder; nothing of "
@@ -268,6 +272,14 @@ def _restore_plan(
             continue  # Purged or taken out of the trash by hand: nothing to bring back.
         plan.append((record, src, dst, not in_trash))
     return plan
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        first, second = os.lstat(a), os.lstat(b)
+    except FileNotFoundError:
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def photo_restore_files(
@@ -372,9 +384,13 @@ def _row_restore(
         "keep_raw": bool(present.raw) and (photo.keep_raw or "raw" in classes),
         "ext": present.ext or photo.ext,
     }
-    # A JPG back beside a RAW: the derivatives were made from the RAW; make them again from
-    # the JPG. Missing derivatives (purged with an older rule, removed by hand) too.
-    remake = ("jpg" in classes and not was_trashed) or not (thumb.is_file() and preview.is_file())
+    # A JPG back after the derivatives were made from what stayed (the RAW: a photo still live,
+    # or trashed whole by a later commit): make them again from the JPG. Missing derivatives
+    # (removed by an older rule, or by hand) too.
+    later = len({r.trashed_at for r in restored}) > 1
+    remake = ("jpg" in classes and (not was_trashed or later)) or not (
+        thumb.is_file() and preview.is_file()
+    )
     if remake:
         fields["thumbnail_status"] = DerivativeStatus.PENDING
         fields["preview_status"] = DerivativeStatus.PENDING

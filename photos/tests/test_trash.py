@@ -426,3 +426,16 @@ def test_a_file_of_a_trashed_photos_name_found_on_disk_is_a_new_photo(user, proj
     assert live.pk != photo.pk
     assert Photo.all_objects.get(pk=photo.pk).trashed_at is not None
     assert ProjectPhotoCounts.objects.get(project=project).photo_count == 1
+
+
+def test_restore_finishes_a_move_killed_between_the_link_and_the_unlink(user, project):
+    photo = make_photo(project, "IMG_1")
+    discard_and_commit(user, [photo])
+    # move_no_replace links the target, then unlinks the source: killed in between, the file
+    # is in both places (one inode).
+    os.link(folder(project) / ".trash" / "IMG_1.jpg", folder(project) / "IMG_1.jpg")
+
+    photo_restore_files(tenant_id=project.tenant_id, photo_id=photo.pk, journal=["IMG_1.jpg"])
+
+    assert list((folder(project) / ".trash").iterdir()) == []
+    assert Photo.objects.get(pk=photo.pk).jpg_available
