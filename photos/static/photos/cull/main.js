@@ -497,6 +497,8 @@ const trash = new Trash({
   dialog: $("#cull-trash"),
   projects: () => (filter.projects.length ? filter.projects : boot.projects.map((p) => String(p.id))),
   projectName: (id) => projectNames.get(String(id)) || `#${id}`,
+  // A viewer or culler may look at the trash but not restore (SPEC §14).
+  canRestore: !boot.capabilities || boot.capabilities.restore !== false,
   say,
   onStarted: () => tray.refresh(),
 });

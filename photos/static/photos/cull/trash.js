@@ -28,7 +28,7 @@ export function restoreSummary(result) {
 }
 
 export class Trash {
-  constructor({ api, root, dialog, projects, projectName, say, onStarted }) {
+  constructor({ api, root, dialog, projects, projectName, canRestore = true, say, onStarted }) {
     this.api = api;
     this.root = root;
     this.dialog = dialog;
@@ -36,6 +36,7 @@ export class Trash {
     this.projectName = projectName;
     this.say = say;
     this.onStarted = onStarted;
+    this.canRestore = canRestore;
     this.commits = new Set(); // commit task ids whose trashing is not finished yet
     this.lastCommit = null; // the latest finished commit task id: what "Undo commit" restores
     this.undoButton = root.querySelector("#cull-undo-commit");
@@ -46,6 +47,7 @@ export class Trash {
     this.openButton.addEventListener("click", () => this.open());
     this.restoreButton.addEventListener("click", () => this.restoreChecked());
     dialog.querySelector("#cull-trash-close").addEventListener("click", () => dialog.close());
+    this.restoreButton.hidden = !canRestore;
   }
 
   // A commit started: its "Undo commit" is offered once its files are in the trash.
@@ -57,7 +59,7 @@ export class Trash {
   onEvent(event) {
     const payload = event.payload || {};
     if (event.type !== "job_completed" || payload.type !== "file_removal") return;
-    if (!this.commits.has(payload.task_id)) return;
+    if (!this.commits.has(payload.task_id) || !this.canRestore) return;
     this.commits.delete(payload.task_id);
     this.lastCommit = payload.task_id;
     this.undoButton.hidden = false;
@@ -149,6 +151,7 @@ export class Trash {
     box.type = "checkbox";
     box.value = String(entry.id);
     box.checked = true;
+    box.hidden = !this.canRestore;
     label.appendChild(box);
     if (entry.trashed_at) {
       const img = document.createElement("img");
