@@ -55,6 +55,7 @@ def file_removal(ctx: JobContext) -> None:
             project_id=project_id,
             job_id=ctx.job.pk,
             index=index,
+            since=ctx.job.created_at.timestamp(),
         )
         by_item: dict[int, RemovalOutcome] = {}
         for item in items:

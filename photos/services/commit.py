@@ -7,7 +7,9 @@ Reverting is a pure database change: keep flags go back to availability.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,7 +25,14 @@ from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
-from photos.fsrules import UnsafePath, trash_move, unlink_quietly
+from photos.fsrules import (
+    TRASH_DIR,
+    UnsafePath,
+    split_name,
+    trash_move,
+    trashed_at,
+    unlink_quietly,
+)
 from photos.models import (
     PENDING_DELETE_Q,
     PENDING_JPG_Q,
@@ -34,9 +43,11 @@ from photos.models import (
 )
 from photos.storage import (
     FolderIndex,
+    classify,
     originals,
     preview_path,
     project_dir,
+    sidecar_bases,
     thumbnail_path,
 )
 from projects.models import Project, Tenant, tenant_id_for_user
@@ -456,12 +467,56 @@ class _RowChange:
     trashed: list[dict[str, str]]
 
 
+_TRASH_SUFFIX = re.compile(r"~\d+(?=(\.[^.]*)?$)")
+
+
+def _trashed_earlier(
+    folder: Path,
+    basename: str,
+    *,
+    since: float,
+    recorded: set[str],
+    classes: set[str],
+    sidecars: bool,
+) -> list[dict[str, str]]:
+    """Files of ``basename`` an interrupted attempt of this job moved into ``.trash/`` without
+    recording them: unrecorded entries trashed since ``since`` whose name, without the
+    ``~<n>`` a clash in the trash added, is an original of a class in ``classes`` (or, with
+    ``sidecars``, a sidecar) of this photo. Only read on a retry, when a discarded file is
+    already gone from the folder."""
+    trash = folder / TRASH_DIR
+    found = []
+    try:
+        entries = list(os.scandir(trash))
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name in recorded or not entry.is_file(follow_symlinks=False):
+            continue
+        original = _TRASH_SUFFIX.sub("", entry.name, count=1)
+        kind = classify(original)
+        if kind is not None:
+            if split_name(original)[0] != basename or kind.value not in classes:
+                continue
+        elif not (sidecars and basename in sidecar_bases(original)):
+            continue
+        try:
+            if trashed_at(entry.stat(follow_symlinks=False)) < since:
+                continue
+        except OSError:
+            continue
+        found.append({"file": original, "trash": entry.name})
+    return sorted(found, key=lambda t: t["trash"])
+
+
 def _photo_files_remove(
     photo: Photo | None,
     *,
     project_id: int | None,
     index: FolderIndex | None,
     folders: dict[int, Path],
+    since: float | None = None,
+    recorded: Callable[[int], set[str]] | None = None,
 ) -> _RowChange:
     """Trash one photo's discarded files; return the row change, writing nothing in the DB.
 
@@ -513,6 +568,20 @@ def _photo_files_remove(
             gone.append(name)  # Trashed now, or already gone (None): out of the folder.
             if target is not None:
                 trashed.append({"file": name, "trash": target})
+        missing = {
+            k
+            for k, drop, now in (("jpg", drop_jpg, present.jpg), ("raw", drop_raw, present.raw))
+            if drop and not now
+        }
+        if since is not None and recorded is not None and missing:
+            # A retry: an earlier attempt trashed some of these files and died before their
+            # records were written. Find them in the trash so a restore can bring them back.
+            seen = recorded(project.pk) | {t["trash"] for t in trashed}
+            earlier = _trashed_earlier(
+                folder, photo.basename, since=since, recorded=seen, classes=missing, sidecars=whole
+            )
+            trashed.extend(earlier)
+            recorded(project.pk).update(t["trash"] for t in earlier)
         if not whole:
             for path in derivatives:
                 unlink_quietly(path)
@@ -635,6 +704,7 @@ def photos_file_removal(
     project_id: int | None = None,
     job_id: int | None = None,
     index: FolderIndex | None = None,
+    since: float | None = None,
 ) -> dict[int, RemovalOutcome]:
     """Trash the discarded JPG and/or RAW files of a batch of photos; update or trash their rows.
 
@@ -653,6 +723,9 @@ def photos_file_removal(
     counts them as done (never trashing anything twice) and finishes the rows. The rows are
     read when the batch starts, so a keep flag changed after the commit started is honoured.
 
+    ``since`` (the job's creation time) lets a retry find files an interrupted attempt of the
+    job trashed without recording them (``_trashed_earlier``), so they stay restorable.
+
     ``index`` is the job's ``FolderIndex``: the folder is then listed once per job, and the
     files trashed here are recorded in it. Without one (``None``) each lookup scans the folder.
     """
@@ -663,10 +736,27 @@ def photos_file_removal(
     changes: list[_RowChange] = []
     failed: list[TrashFailed] = []
     folders: dict[int, Path] = {}
+    names_recorded: dict[int, set[str]] = {}
+
+    def recorded(project_pk: int) -> set[str]:
+        """The trash names already recorded in a project (read once per batch, on a retry)."""
+        if project_pk not in names_recorded:
+            names_recorded[project_pk] = set(
+                TrashedFile.objects.filter(photo__project_id=project_pk).values_list(
+                    "trash_name", flat=True
+                )
+            )
+        return names_recorded[project_pk]
+
     for photo_id in wanted:
         try:
             change = _photo_files_remove(
-                found.get(photo_id), project_id=project_id, index=index, folders=folders
+                found.get(photo_id),
+                project_id=project_id,
+                index=index,
+                folders=folders,
+                since=since,
+                recorded=recorded,
             )
         except TrashFailed as exc:
             outcomes[photo_id] = exc

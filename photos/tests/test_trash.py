@@ -439,3 +439,32 @@ def test_restore_finishes_a_move_killed_between_the_link_and_the_unlink(user, pr
 
     assert list((folder(project) / ".trash").iterdir()) == []
     assert Photo.objects.get(pk=photo.pk).jpg_available
+
+
+def test_files_trashed_by_a_killed_commit_attempt_stay_restorable(user, project, monkeypatch):
+    """The worker dies after trashing the RAW and before the batch's rows (and records) are
+    written; the retry finds the RAW in the trash and records it with the JPG."""
+    from photos.services import commit as commit_module
+
+    photo = make_photo(project, "IMG_1", raw=True)
+    tagged(photo, "bride")
+    real_trash_move = commit_module.trash_move
+    calls = {"n": 0}
+
+    def dies_after_first(folder_, name):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker killed")
+        return real_trash_move(folder_, name)
+
+    monkeypatch.setattr(commit_module, "trash_move", dies_after_first)
+    discard_and_commit(user, [photo])
+
+    job = Job.objects.get(type="file_removal")
+    assert (job.status, job.attempts) == ("completed", 2)
+    records = sorted(TrashedFile.objects.filter(photo=photo).values_list("name", "trash_name"))
+    assert records == [("IMG_1.cr2", "IMG_1.cr2"), ("IMG_1.jpg", "IMG_1.jpg")]
+
+    restore(user, [photo])
+    assert sorted(p.name for p in folder(project).glob("IMG_1*")) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert [t.name for t in Photo.objects.get(pk=photo.pk).tags.all()] == ["bride"]
