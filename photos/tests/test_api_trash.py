@@ -122,3 +122,27 @@ def test_an_editor_may_restore(client_for, tenant, trashed):
     client = client_for(make_user(tenant, role="editor"))
     reply = client.post("/api/photos/restore", {"items": [{"photo_id": trashed.pk}]}, format="json")
     assert reply.status_code == 202
+
+
+def test_restore_runs_a_fixed_number_of_queries(
+    api_client, user, project, django_assert_max_num_queries
+):
+    photos = [make_photo(project, f"IMG_{n:03d}") for n in range(60)]
+    commit_discarding(user, *photos)
+    body = {"items": [{"photo_id": p.pk} for p in photos]}
+
+    def queries_for(items) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            reply = api_client.post(
+                "/api/photos/restore", {"items": items, "dry_run": True}, format="json"
+            )
+        assert reply.status_code == 200
+        return len(captured.captured_queries)
+
+    assert queries_for(body["items"][:2]) == queries_for(body["items"])
+    with django_assert_max_num_queries(30):
+        reply = api_client.post("/api/photos/restore", body, format="json")
+    assert reply.status_code == 202
