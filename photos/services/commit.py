@@ -29,6 +29,7 @@ from photos.fsrules import (
     TRASH_DIR,
     UnsafePath,
     split_name,
+    system_dir,
     trash_move,
     trashed_at,
     unlink_quietly,
@@ -484,7 +485,7 @@ def _trashed_earlier(
     ``~<n>`` a clash in the trash added, is an original of a class in ``classes`` (or, with
     ``sidecars``, a sidecar) of this photo. Only read on a retry, when a discarded file is
     already gone from the folder."""
-    trash = folder / TRASH_DIR
+    trash = system_dir(folder, TRASH_DIR)  # a linked .trash is refused, never listed
     found = []
     try:
         entries = list(os.scandir(trash))
