@@ -88,12 +88,14 @@ class TrashedPhoto:
     photo: Photo
     trashed_at: datetime | None
     files: list[TrashEntry]
+    # When the purge deletes a trashed row that has no file left in the trash.
+    row_due: datetime | None = None
 
     @property
     def purge_due(self) -> datetime | None:
         """When the purge deletes the first of its files (then the row, if trashed whole)."""
         dues = [f.purge_due for f in self.files if f.present]
-        return min(dues) if dues else None
+        return min(dues) if dues else self.row_due
 
 
 def project_trash_queryset(*, user: Any, project: Project | int) -> QuerySet[Photo]:
@@ -120,7 +122,7 @@ def trash_entries(photos: list[Photo]) -> list[TrashedPhoto]:
     for photo in photos:
         if photo.project_id not in folders:
             try:
-                folders[photo.project_id] = project_dir(photo.project) / TRASH_DIR
+                folders[photo.project_id] = system_dir(project_dir(photo.project), TRASH_DIR)
             except UnsafePath:
                 folders[photo.project_id] = None
         trash = folders[photo.project_id]
@@ -146,7 +148,10 @@ def trash_entries(photos: list[Photo]) -> list[TrashedPhoto]:
                     present=present,
                 )
             )
-        out.append(TrashedPhoto(photo=photo, trashed_at=photo.trashed_at, files=files))
+        row_due = photo.trashed_at + timedelta(seconds=ttl) if photo.trashed_at else None
+        out.append(
+            TrashedPhoto(photo=photo, trashed_at=photo.trashed_at, files=files, row_due=row_due)
+        )
     return out
 
 
