@@ -157,6 +157,9 @@ class Photo(models.Model):
 
     class Meta:
         ordering = ["project_id", "basename"]
+        # Foreign keys (``item.photo``), cascades and the job engine's item checks see every
+        # row, trashed ones too, through a manager that still scopes by tenant.
+        base_manager_name = "all_objects"
         constraints = [
             # Among live rows only: a new photo may take the name of a trashed one (restoring
             # that one is then refused as "name taken").

@@ -146,3 +146,14 @@ def test_restore_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(30):
         reply = api_client.post("/api/photos/restore", body, format="json")
     assert reply.status_code == 202
+
+
+def test_photo_restore_started_by_name_through_the_tasks_endpoint(api_client, trashed):
+    reply = api_client.post(
+        "/api/tasks/",
+        {"task_type": "photo_restore", "items": [{"photo_id": trashed.pk}]},
+        format="json",
+    )
+    assert reply.status_code == 202, reply.content
+    drain()
+    assert Photo.objects.filter(pk=trashed.pk).exists()
