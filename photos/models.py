@@ -96,8 +96,8 @@ class _LiveManager(models.Manager["Photo"]):
     The default manager, so every list, count, lookup and related manager
     (``project.photos``) hides trashed rows without each caller remembering to. The few
     places that need them (the trash list, restore, the purge, deleting a project's rows)
-    read ``Photo.all_objects``. Django's base manager (foreign-key access such as
-    ``item.photo``, cascades) stays unfiltered.
+    read ``Photo.all_objects``, which is also the base manager (foreign-key access such as
+    ``item.photo``, cascades, the job engine's item checks).
     """
 
     def get_queryset(self) -> PhotoQuerySet:
