@@ -90,7 +90,7 @@ class Streams:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-def _server(port: int, db_url: str, mode: str, log: Path) -> subprocess.Popen[bytes]:
+def _server(port: int, db_url: str, mode: str, log: Path, streams: int) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -99,6 +99,9 @@ def _server(port: int, db_url: str, mode: str, log: Path) -> subprocess.Popen[by
         EVENTS_WAKEUP=mode,
         PIPELINE_LOG_LEVEL="DEBUG",
         PYTHONUNBUFFERED="1",
+        # Every stream is the bench token's, in one process: lift both caps (SPEC §14).
+        EVENT_STREAMS_PER_USER=str(streams),
+        EVENT_STREAMS_PER_PROCESS=str(streams),
     )
     return subprocess.Popen(
         [
@@ -212,7 +215,7 @@ def main() -> None:
     rows = []
     for mode in args.modes.split(","):
         log = log_dir / f"uvicorn-{mode}.log"
-        proc = _server(args.port, db_url, mode, log)
+        proc = _server(args.port, db_url, mode, log, args.streams)
         try:
             _wait_http(args.port, proc)
             result = asyncio.run(_measure(args.port, args, tenant_id, log))

@@ -7,7 +7,13 @@ filter and column. Every admin of a tenant-owned model mixes in ``TenantScopedAd
 - foreign-key and many-to-many choices are limited to the user's tenant;
 - related list filters list only the user's tenant's rows (Django's default lists every row of
   the related table, which would reveal other tenants' project names);
-- object permissions: a staff user may view, change or delete an object only of their tenant.
+- object permissions: a staff user may view, change or delete an object only of their tenant;
+- roles (SPEC §14): viewing needs ``Action.READ``, changing, adding and deleting the actions the
+  admin names in ``role_change_action`` and kin, and every admin action declares its
+  ``Action`` through ``permissions=[...]`` (``has_commit_permission`` and kin below), so Django
+  offers a member only the actions their role allows and refuses a POST of another. The
+  answers come from ``projects.permissions.may``, the table the API and the workspace read.
+  Superusers keep every permission.
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from projects.models import tenant_id_for_user
+from projects.permissions import may
+from projects.roles import Action
 
 # Models whose rows belong to a tenant; staff get every permission on them (see below).
 STAFF_APPS = ("projects", "photos", "jobs")
@@ -29,6 +37,14 @@ STAFF_EXCLUDED_MODELS = ("tenant", "membership")
 # Lanes are shared by every tenant: one studio pausing them would stop all studios' work, so
 # changing a lane stays with superusers (operators); staff keep the view permission.
 STAFF_EXCLUDED_PERMISSIONS = ("add_lanestate", "change_lanestate", "delete_lanestate")
+
+
+def admin_may(user: Any, action: str | None) -> bool:
+    """Whether ``user`` may take ``action`` in the admin: a superuser always, else their role;
+    ``None`` (no action of the roles table covers it) is for superusers only."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return action is not None and may(user, action)
 
 
 def scoped_choices(model: type[models.Model], user: Any) -> QuerySet | None:
@@ -69,6 +85,11 @@ class TenantScopedAdminMixin:
     """
 
     tenant_path: str | None = None
+    # What adding, changing and deleting rows is in the roles table; ``None``: superusers only.
+    # Viewing is ``Action.READ``.
+    role_add_action: str | None = None
+    role_change_action: str | None = None
+    role_delete_action: str | None = None
 
     # --- which rows ----------------------------------------------------------------------
 
@@ -114,13 +135,62 @@ class TenantScopedAdminMixin:
     # --- object permissions --------------------------------------------------------------
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) and self.user_owns(request, obj)  # type: ignore[misc]
+        return (
+            super().has_view_permission(request, obj)  # type: ignore[misc]
+            and self.user_owns(request, obj)
+            and admin_may(request.user, Action.READ)
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and admin_may(  # type: ignore[misc]
+            request.user, self.role_add_action
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and self.user_owns(request, obj)  # type: ignore[misc]
+        return (
+            super().has_change_permission(request, obj)  # type: ignore[misc]
+            and self.user_owns(request, obj)
+            and admin_may(request.user, self.role_change_action)
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and self.user_owns(request, obj)  # type: ignore[misc]
+        return (
+            super().has_delete_permission(request, obj)  # type: ignore[misc]
+            and self.user_owns(request, obj)
+            and admin_may(request.user, self.role_delete_action)
+        )
+
+    # --- the admin actions' permissions (``@admin.action(permissions=["commit"])``) --------
+    # An action needs the model's Django "change" permission (staff get it from
+    # ``staff_permissions_grant``) and a role that may take the action.
+
+    def action_allowed(self, request: HttpRequest, action: str) -> bool:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        codename = get_permission_codename("change", opts)
+        return request.user.has_perm(f"{opts.app_label}.{codename}") and admin_may(
+            request.user, action
+        )
+
+    def has_cull_permission(self, request: HttpRequest) -> bool:
+        return self.action_allowed(request, Action.CULL)
+
+    def has_process_permission(self, request: HttpRequest) -> bool:
+        return self.action_allowed(request, Action.PROCESS)
+
+    def has_move_permission(self, request: HttpRequest) -> bool:
+        return self.action_allowed(request, Action.MOVE)
+
+    def has_commit_permission(self, request: HttpRequest) -> bool:
+        return self.action_allowed(request, Action.COMMIT)
+
+    def has_revert_permission(self, request: HttpRequest) -> bool:
+        return self.action_allowed(request, Action.REVERT)
+
+    def has_maintenance_permission(self, request: HttpRequest) -> bool:
+        return self.action_allowed(request, Action.MAINTENANCE)
+
+    def has_job_control_permission(self, request: HttpRequest) -> bool:
+        return self.action_allowed(request, Action.JOB_CONTROL)
 
     # --- form choices --------------------------------------------------------------------
 
@@ -196,7 +266,7 @@ class TenantScopedAdminMixin:
 class ReadOnlyAdminMixin:
     """An admin that shows rows but never adds, edits or deletes them (audit data)."""
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

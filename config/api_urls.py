@@ -1,8 +1,9 @@
 """Everything under ``/api/`` (SPEC §9): every path answers with and without a trailing slash."""
 
+from csp.decorators import csp_update
 from django.urls import include, re_path
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -33,10 +34,20 @@ def api_root(request: Request) -> Response:
     )
 
 
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI without inline script: the page loads its start-up script from
+    ``?script`` (the Content-Security-Policy allows scripts from this origin only)."""
+
+    template_name = "api/swagger_ui.html"
+
+
+# Swagger UI's stylesheet draws its icons as data: images.
+api_docs = csp_update({"img-src": ["data:"]})(ApiDocsView.as_view(url_name="api-schema"))
+
 urlpatterns = [
     re_path(r"^$", api_root, name="api-root"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
-    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^docs/?$", api_docs, name="api-docs"),
     re_path(r"^", include("projects.api.urls")),
     re_path(r"^", include("photos.api.urls")),
     re_path(r"^", include("jobs.api.urls")),

@@ -33,6 +33,8 @@ from jobs.exceptions import (
 )
 from projects.roles import RoleRequired
 
+from .throttling import RateLimited
+
 # The first class an error is an instance of decides; any other PipelineError is a 400.
 DOMAIN_STATUS: tuple[tuple[type[PipelineError], int], ...] = (
     (NotFoundError, status.HTTP_404_NOT_FOUND),
@@ -88,7 +90,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             {"detail": "A number in the request is out of range."},
             status=status.HTTP_400_BAD_REQUEST,
         )
-    if isinstance(exc, RoleRequired):
+    if isinstance(exc, RateLimited):
+        # A use case's throttle refused (``config.throttling.throttle_check``): 429 with
+        # ``Retry-After``, as DRF's own throttles answer.
+        exc = exceptions.Throttled(wait=exc.wait)
+    elif isinstance(exc, RoleRequired):
         # The membership's role does not allow the action (SPEC §14): always 403, never 404,
         # since the caller may see the object.
         exc = exceptions.PermissionDenied(str(exc))

@@ -7,9 +7,11 @@ The embedded default is a SQLite file under ``var/`` and the django-q2 ORM broke
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,6 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
+    "csp",
     "projects",
     "photos",
     "jobs",
@@ -70,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the throttle into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -136,11 +143,78 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The admin's site-wide styles and the dashboard's script (templates/ has their pages).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # The ASGI server serves admin assets through WhiteNoise, straight from the app folders.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
+
+# --- Login throttling (SPEC §14, docs/SECURITY.md#login-throttling) -------------------------
+# django-axes checks every password login (the admin's form, which the workspace and the
+# dashboard use too) before the password is tested: after LOGIN_FAILURE_LIMIT failures of one
+# account from one address, that pair is refused for LOGIN_COOLOFF_MINUTES (a failure meanwhile
+# restarts the wait). Other accounts from that address, and that account from elsewhere, are
+# not affected. `manage.py axes_reset_username NAME` (or `axes_reset`) lifts a lock early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The address of a login: REMOTE_ADDR, or behind DJANGO_PROXY_COUNT reverse proxies the entry
+# they appended to X-Forwarded-For (config/client_address.py).
+DJANGO_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
+# Attempts are logged by axes itself; its per-login success log is not needed.
+AXES_DISABLE_ACCESS_LOG = True
+
+# --- HTTPS (SPEC §14, docs/OPERATIONS.md#https) ---------------------------------------------
+# Off by default so `bin/run` works over plain HTTP; the production environment of
+# docs/OPERATIONS.md turns them on and passes `manage.py check --deploy` with no warning.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", False)
+# "HEADER,value", e.g. "X-Forwarded-Proto,https": a request carrying it came over HTTPS. Set it
+# only behind a proxy that always sets (or strips) that header.
+_proxy_ssl_header = env_list("DJANGO_SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER must be 'Header-Name,value', e.g. X-Forwarded-Proto,https"
+        )
+    _header = _proxy_ssl_header[0].upper().replace("-", "_")
+    SECURE_PROXY_SSL_HEADER = (
+        _header if _header.startswith("HTTP_") else f"HTTP_{_header}",
+        _proxy_ssl_header[1],
+    )
+
+# --- Content-Security-Policy (SPEC §14, docs/SECURITY.md#content-security-policy) -----------
+# Every page: scripts, styles, images and connections from this origin only; no inline script
+# or style, no plugins, no framing. The API docs and DRF's browsable API relax style-src
+# (their vendored templates carry inline styles): config/csp.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Photos ---------------------------------------------------------------------------------
 PHOTOS_ROOT = Path(os.environ.get("PHOTOS_ROOT", VAR_DIR / "photos")).resolve()
@@ -268,7 +342,17 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every view: signed in, and the role allows the view's declared action (SPEC §14); a
+    # write without a declaration is refused (config/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "config.permissions.RolePermission",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        # DRF's, with the inline styles its templates need (config/renderers.py).
+        "config.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageSizePagination",
     "PAGE_SIZE": 100,
@@ -315,15 +399,44 @@ EVENTS_WAKEUP_REDIS_URL = os.environ.get("EVENTS_WAKEUP_REDIS_URL") or (
     Q_BROKER if Q_BROKER != "orm" else "redis://127.0.0.1:6379/0"
 )
 EVENTS_STREAM_SAFETY_POLL_SECONDS = float(os.environ.get("EVENTS_STREAM_SAFETY_POLL_SECONDS", "20"))
+# Open event streams per user and per web process (SPEC §14): 429 with Retry-After beyond
+# either (jobs/api/stream_slots.py). Each open stream holds a socket (a file descriptor), so
+# the per-process cap must stay well under the process's LimitNOFILE (docs/OPERATIONS.md).
+EVENT_STREAMS_PER_USER = env_int("EVENT_STREAMS_PER_USER", 8)
+EVENT_STREAMS_PER_PROCESS = env_int("EVENT_STREAMS_PER_PROCESS", 200)
 
 # The console shows one line when a job starts, one when it ends, and warnings. django-q2 logs
 # a line per wake-up message at INFO: shown only with PIPELINE_LOG_LEVEL=DEBUG.
 PIPELINE_LOG_LEVEL = os.environ.get("PIPELINE_LOG_LEVEL", "").strip().upper() or "INFO"
 if PIPELINE_LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
     raise ImproperlyConfigured("PIPELINE_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+# Loggers that write a line per request or per failed attempt, and so can flood the log when
+# something goes wrong at scale (refused streams, 4xx answers, accept() out of file
+# descriptors, an ASGI error per request): each message (logger + level + template) passes at
+# most LOG_REPEAT_LIMIT times per LOG_REPEAT_SECONDS, then one line says how many were held
+# back (config/log_filters.py). A filter on a logger sees only that logger's own records.
+LOG_REPEAT_LIMIT = env_int("LOG_REPEAT_LIMIT", 20)
+LOG_REPEAT_SECONDS = env_int("LOG_REPEAT_SECONDS", 60)
+FLOODABLE_LOGGERS = [
+    "asyncio",
+    "django.request",
+    "django.security.DisallowedHost",
+    "django.server",
+    "jobs.api.stream",
+    "jobs.api.stream_slots",
+    "jobs.wakeups",
+    "uvicorn.error",
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "repeats": {
+            "()": "config.log_filters.RepeatedMessageFilter",
+            "limit": LOG_REPEAT_LIMIT,
+            "seconds": LOG_REPEAT_SECONDS,
+        }
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
@@ -333,6 +446,11 @@ LOGGING = {
         "photos": {"level": PIPELINE_LOG_LEVEL},
         "projects": {"level": PIPELINE_LOG_LEVEL},
         "django-q": {"level": "DEBUG" if PIPELINE_LOG_LEVEL == "DEBUG" else "WARNING"},
+        # Login failures and lockouts (INFO/WARNING) stay; not the version line at each start.
+        "axes.apps": {"level": "WARNING"},
+        # Only filters: a logger configured here keeps its level and propagation, and its
+        # records still reach the handlers above (or uvicorn's own, for uvicorn.error).
+        **{name: {"filters": ["repeats"]} for name in FLOODABLE_LOGGERS},
     },
 }
 

@@ -33,6 +33,7 @@ from config.admin_display import (
 )
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from config.api_payloads import MAX_DB_ID
+from projects.roles import Action
 
 from .admin_dashboard import PipelineDashboardMixin
 from .definitions import TASK_DEFINITIONS
@@ -177,6 +178,8 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
     int_search_lookups = ("pk",)
     uuid_search_lookups = ("task__id",)
     actions = ("cancel_jobs", "retry_jobs")
+    # Cancelling and retrying (the actions, the job page's buttons) is job control.
+    role_change_action = Action.JOB_CONTROL
     ordering = ("-created_at", "-id")
     fieldsets = (
         (
@@ -284,12 +287,13 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
     # --- actions ---
 
     @admin.action(
-        description="Cancel selected jobs (and the rest of their tasks)", permissions=["change"]
+        description="Cancel selected jobs (and the rest of their tasks)",
+        permissions=["job_control"],
     )
     def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         self._run_job_action(request, queryset, self._cancel_one, verb="cancel")
 
-    @admin.action(description="Retry selected failed or canceled jobs", permissions=["change"])
+    @admin.action(description="Retry selected failed or canceled jobs", permissions=["job_control"])
     def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
         self._run_job_action(request, queryset, self._retry_one, verb="retry")
 

@@ -3,7 +3,9 @@ photo's history.
 
 Photo forms are read-only here: keep flags, ratings, labels and tags change only through the
 API's services (the bulk actions of the photo list call them, after a confirmation page), which
-write the events that make up a photo's history. A staff-only view serves thumbnails
+write the events that make up a photo's history. Each action is offered only to the roles that
+may take it (keep, discard, rate, label, tag: ``cull``; move; re-process: ``process``) and counts
+once against the API's ``bulk`` throttle of its user (``config.throttling.throttle_check``). A staff-only view serves thumbnails
 from ``photos.storage.thumbnail_path`` (the photo is looked up through the user's scope).
 """
 
@@ -25,6 +27,7 @@ from django.utils.html import format_html
 
 from config.admin_display import with_payload_text
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
+from config.throttling import RateLimited, throttle_check
 from jobs.constants import MAX_ITEMS_PER_JOB
 from jobs.exceptions import PipelineError
 from jobs.models import Event, JobItem
@@ -41,7 +44,6 @@ from photos.models import (
 )
 from photos.services.restore import photos_restore, trash_entries
 from photos.storage import thumbnail_path
-from projects import permissions
 from projects.deletion import project_folder_exists
 from projects.models import Project
 from projects.roles import Action
@@ -232,6 +234,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         "reprocess",
     )
     search_fields = ("basename", "camera", "lens")
+    role_change_action = Action.CULL
     fieldsets = (
         (None, {"fields": ("thumbnail_large", ("basename", "ext"), "project", "tags_column")}),
         (
@@ -384,6 +387,16 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         if len(errors) > 10:
             self.message_user(request, f"… and {len(errors) - 10} more refused.", messages.WARNING)
 
+    def _throttled(self, request: HttpRequest, what: str) -> bool:
+        """Count one bulk change against the user's API ``bulk`` throttle; ``True`` (and a
+        message with the wait) when refused."""
+        try:
+            throttle_check(user=request.user, scope="bulk")
+        except RateLimited as exc:
+            self.message_user(request, f"{what}: {exc}", messages.ERROR)
+            return True
+        return False
+
     def _keep_action(
         self,
         request: HttpRequest,
@@ -396,6 +409,8 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     ) -> HttpResponse | None:
         if request.POST.get("post") != "yes":
             return self._confirm(request, queryset, action=action, what=what)
+        if self._throttled(request, what):
+            return None
         items = keep_items(
             queryset.select_related(None)
             .prefetch_related(None)
@@ -407,27 +422,25 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         self._report(request, outcomes, what)
         return None
 
-    @admin.action(description="Keep JPG only (discard the RAW)", permissions=["change"])
+    @admin.action(description="Keep JPG only (discard the RAW)", permissions=["cull"])
     def keep_jpg_only(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
         return self._keep_action(
             request, queryset, action="keep_jpg_only", jpg=True, raw=False, what="Keep JPG only"
         )
 
-    @admin.action(description="Keep RAW only (discard the JPG)", permissions=["change"])
+    @admin.action(description="Keep RAW only (discard the JPG)", permissions=["cull"])
     def keep_raw_only(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
         return self._keep_action(
             request, queryset, action="keep_raw_only", jpg=False, raw=True, what="Keep RAW only"
         )
 
-    @admin.action(description="Keep both JPG and RAW", permissions=["change"])
+    @admin.action(description="Keep both JPG and RAW", permissions=["cull"])
     def keep_both(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
         return self._keep_action(
             request, queryset, action="keep_both", jpg=True, raw=True, what="Keep both"
         )
 
-    @admin.action(
-        description="Discard (JPG and RAW to the trash at commit)", permissions=["change"]
-    )
+    @admin.action(description="Discard (JPG and RAW to the trash at commit)", permissions=["cull"])
     def discard(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
         return self._keep_action(
             request, queryset, action="discard", jpg=False, raw=False, what="Discard"
@@ -451,6 +464,8 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         form = form_class(request.POST, **form_kwargs)
         if not form.is_valid():
             return self._confirm(request, queryset, action=action, what=what, form=form)
+        if self._throttled(request, what):
+            return None
         ids = list(queryset.values_list("pk", flat=True))
         try:
             outcomes = run(ids, form.cleaned_data)
@@ -460,7 +475,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         self._report(request, outcomes, what)
         return None
 
-    @admin.action(description="Rate…", permissions=["change"])
+    @admin.action(description="Rate…", permissions=["cull"])
     def rate(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
         def run(ids: list[int], data: dict[str, Any]) -> list[BulkOutcome]:
             items = [{"photo_id": pk, "rating": data["rating"]} for pk in ids]
@@ -470,7 +485,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             request, queryset, action="rate", what="Rate", form_class=RatingForm, run=run
         )
 
-    @admin.action(description="Set colour label…", permissions=["change"])
+    @admin.action(description="Set colour label…", permissions=["cull"])
     def set_label(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
         def run(ids: list[int], data: dict[str, Any]) -> list[BulkOutcome]:
             items = [{"photo_id": pk, "label": data["label"]} for pk in ids]
@@ -480,7 +495,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             request, queryset, action="set_label", what="Label", form_class=LabelForm, run=run
         )
 
-    @admin.action(description="Add tag…", permissions=["change"])
+    @admin.action(description="Add tag…", permissions=["cull"])
     def add_tag(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
         def run(ids: list[int], data: dict[str, Any]) -> list[BulkOutcome]:
             items = [{"photo_id": pk, "tags": [data["tag"]]} for pk in ids]
@@ -490,7 +505,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             request, queryset, action="add_tag", what="Add tag", form_class=TagForm, run=run
         )
 
-    @admin.action(description="Move to project…", permissions=["change"])
+    @admin.action(description="Move to project…", permissions=["move"])
     def move_to_project(
         self, request: HttpRequest, queryset: QuerySet[Photo]
     ) -> HttpResponse | None:
@@ -513,10 +528,14 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             user=request.user,
         )
 
-    @admin.action(description="Re-process (thumbnails, previews, metadata)", permissions=["change"])
+    @admin.action(
+        description="Re-process (thumbnails, previews, metadata)", permissions=["process"]
+    )
     def reprocess(self, request: HttpRequest, queryset: QuerySet[Photo]) -> HttpResponse | None:
         if request.POST.get("post") != "yes":
             return self._confirm(request, queryset, action="reprocess", what="Re-process")
+        if self._throttled(request, "Re-process"):
+            return None
         items = [{"photo_id": pk} for pk in queryset.values_list("pk", flat=True)]
         try:
             outcomes = bulk_run(photo_services.photos_process, items, user=request.user, force=True)
@@ -642,7 +661,7 @@ class TrashAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
     def has_restore_permission(self, request: HttpRequest) -> bool:
-        return permissions.may(request.user, Action.RESTORE)
+        return self.action_allowed(request, Action.RESTORE)
 
     def _entry(self, photo: Photo) -> Any:
         cache = getattr(self, "_entries", None)
@@ -678,6 +697,12 @@ class TrashAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Restore from the trash", permissions=["restore"])
     def restore(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        try:
+            # The API's bulk budget: the admin and the API share one limiter per use case.
+            throttle_check(user=request.user, scope="bulk")
+        except RateLimited as exc:
+            self.message_user(request, f"Restore: {exc}", messages.ERROR)
+            return
         ids = list(queryset.values_list("pk", flat=True))
         outcomes = []
         for start in range(0, len(ids), MAX_ITEMS_PER_JOB):

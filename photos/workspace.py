@@ -4,7 +4,14 @@ The page is a shell: the client (``photos/static/photos/cull/``, plain ES module
 writes everything through the REST API with the session and the CSRF token, so the workspace
 adds no write path of its own. The page only hands the client its bootstrap data: the user's
 tenant's active projects (through ``for_user``, the one place of tenant scoping), the labels,
-the item limit of the bulk endpoints and the API paths.
+the item limit of the bulk endpoints, the API paths, and what the user's role may do
+(``capabilities``, SPEC §14): the client hides the controls of the actions the role may not take
+and answers their keys with a message; the API refuses them anyway (403).
+
+Who may open the page: a signed-in staff member (the admin's own login) whose role may read
+(``Action.READ``: every role, viewers included). A viewer looks through the photos; the
+Django model permissions, which govern the admin's own pages, play no part here, since the page
+only calls the API, which asks the role.
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ from django.utils.http import urlencode
 from jobs.constants import MAX_ITEMS_PER_JOB
 from jobs.models import Event
 from photos.models import Label
-from projects.models import Project
+from projects.models import Project, role_of
+from projects.permissions import capabilities, may
+from projects.roles import Action
 
-CULL_PERMISSION = "photos.change_photo"
 # Cursor pages of the photo list: the API's maximum page size.
 PAGE_SIZE = 1000
 # Lightroom's label keys. Purple has no number key there either; the client's L / Shift+L
@@ -48,6 +56,9 @@ def workspace_bootstrap(user: Any) -> dict[str, Any]:
     """Everything the client needs before its first API call."""
     return {
         "user_id": user.pk,
+        "role": role_of(user),
+        # {action: allowed} for every action of the roles table (projects.roles.Action).
+        "capabilities": capabilities(user),
         "projects": workspace_projects(user),
         # The event stream starts here, so nothing written while the page loads is missed.
         "last_event_id": Event.objects.for_user(user).aggregate(m=Max("id"))["m"] or 0,
@@ -70,8 +81,8 @@ def workspace_bootstrap(user: Any) -> dict[str, Any]:
 
 
 def cull_view(request: HttpRequest) -> HttpResponse:
-    """``/admin/cull/``: the workspace shell. Staff with ``photos.change_photo`` only."""
-    if not request.user.has_perm(CULL_PERMISSION):
+    """``/admin/cull/``: the workspace shell, for staff whose role may read."""
+    if not may(request.user, Action.READ):
         raise PermissionDenied
     bootstrap = workspace_bootstrap(request.user)
     keys = {label: key for key, label in bootstrap["label_keys"].items()}

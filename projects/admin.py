@@ -1,13 +1,16 @@
 """Staff admin of tenants, memberships and projects (SPEC §11).
 
 Project actions (commit, revert, process, maintenance) call the same services as the API and
-turn their typed results and domain errors into admin messages.
+turn their typed results and domain errors into admin messages. Each is offered only to the
+roles that may take it (``permissions=[...]``, config/admin_scoping.py) and counts against the
+same per-user throttle as the API's endpoint (``config.throttling.throttle_check``): one use
+per project, as the API's per-project endpoints count one per request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,12 +21,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from config.admin_scoping import TenantScopedAdminMixin
+from config.throttling import RateLimited, throttle_check
 from jobs.exceptions import PipelineError
 from jobs.models import Job, JobStatus
 from photos.services import project_commit, project_process, project_revert
 from photos.services.results import NothingPending
 from projects.models import Membership, Project, Tenant, tenant_id_for_user
 from projects.names import name_characters_problem
+from projects.roles import Action
 from projects.selectors import ProjectArchived, projects_with_counts
 from projects.services import maintenance_start, project_create, project_rename
 
@@ -128,13 +133,29 @@ class MembershipAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 
 class ProjectAdminForm(forms.ModelForm):
-    """Refuse what the project services refuse, as a form error rather than a crash."""
+    """Refuse what the project services refuse, as a form error rather than a crash.
+
+    A rename counts against the ``project_write`` throttle of the user the admin sets as
+    ``throttle_user`` (``ProjectAdmin.get_form``), the API's rename's counter.
+    """
+
+    throttle_user: Any = None
 
     def clean_name(self) -> str:
         name = (self.cleaned_data.get("name") or "").strip()
         if problem := name_characters_problem(name, what="A project name"):
             raise forms.ValidationError(problem)
         return name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        renaming = self.instance.pk is not None and "name" in self.changed_data
+        if renaming and not self.errors and self.throttle_user is not None:
+            try:
+                throttle_check(user=self.throttle_user, scope="project_write")
+            except RateLimited as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return cleaned
 
 
 @admin.register(Project)
@@ -156,6 +177,8 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "folder")
     list_per_page = 100
     actions = ("commit_changes", "revert_changes", "process_photos", "run_maintenance")
+    role_add_action = Action.PROJECT_CREATE
+    role_change_action = Action.PROJECT_RENAME
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Project]:
         # Photo and pending-delete counts come from the table the database keeps by triggers
@@ -200,6 +223,13 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         )
 
     # --- forms: creating and renaming go through the project services ---
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = cast(type[ProjectAdminForm], super().get_form(request, obj, change, **kwargs))
+        # A class made for this request (``modelform_factory``): the rename's throttle is its
+        # user's.
+        form.throttle_user = request.user
+        return form
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
@@ -268,11 +298,22 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         request: HttpRequest,
         queryset: QuerySet[Project],
         run: Callable[[Project], tuple[int, str]],
+        *,
+        throttle: str,
     ) -> None:
-        for project in queryset.select_related("tenant").order_by("name", "id"):
-            if not self.has_change_permission(request, project):
+        """``run`` each project, each one use of the ``throttle`` scope; past the rate, the
+        rest are refused with the wait in one message."""
+        projects = list(queryset.select_related("tenant").order_by("name", "id"))
+        for index, project in enumerate(projects):
+            if not self.user_owns(request, project):
                 self.message_user(request, f"{project.name}: not allowed.", messages.ERROR)
                 continue
+            try:
+                throttle_check(user=request.user, scope=throttle)
+            except RateLimited as exc:
+                names = ", ".join(p.name for p in projects[index:])
+                self.message_user(request, f"Not started for {names}: {exc}", messages.ERROR)
+                return
             try:
                 level, text = run(project)
             except PipelineError as exc:
@@ -281,7 +322,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 self.message_user(request, f"{project.name}: {text}", level)
 
     @admin.action(
-        description="Commit changes (move discarded files to the trash)", permissions=["change"]
+        description="Commit changes (move discarded files to the trash)", permissions=["commit"]
     )
     def commit_changes(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         def run(project: Project) -> tuple[int, str]:
@@ -292,11 +333,11 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 f"commit started for {result.total_pending} photo(s), task {result.task_id}."
             )
 
-        self._each_project(request, queryset, run)
+        self._each_project(request, queryset, run, throttle="commit")
 
     @admin.action(
         description="Revert changes (keep flags back to the files present)",
-        permissions=["change"],
+        permissions=["revert"],
     )
     def revert_changes(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         def run(project: Project) -> tuple[int, str]:
@@ -305,17 +346,19 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 return messages.INFO, "nothing to revert."
             return messages.SUCCESS, f"reverted {updated} photo(s)."
 
-        self._each_project(request, queryset, run)
+        self._each_project(request, queryset, run, throttle="commit")
 
-    @admin.action(description="Process photos (thumbnails, previews, EXIF)", permissions=["change"])
+    @admin.action(
+        description="Process photos (thumbnails, previews, EXIF)", permissions=["process"]
+    )
     def process_photos(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         def run(project: Project) -> tuple[int, str]:
             started = project_process(user=request.user, project=project)
             return messages.SUCCESS, f"processing started, task {started.task_id}."
 
-        self._each_project(request, queryset, run)
+        self._each_project(request, queryset, run, throttle="bulk")
 
-    @admin.action(description="Run maintenance now", permissions=["change"])
+    @admin.action(description="Run maintenance now", permissions=["maintenance"])
     def run_maintenance(self, request: HttpRequest, queryset: QuerySet[Project]) -> None:
         def run(project: Project) -> tuple[int, str]:
             try:
@@ -324,4 +367,4 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 return messages.WARNING, "archived; maintenance runs on active projects only."
             return messages.SUCCESS, f"maintenance started, task {started['task_id']}."
 
-        self._each_project(request, queryset, run)
+        self._each_project(request, queryset, run, throttle="maintenance")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 
 from jobs.events import event_record
@@ -30,8 +31,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _limit_open_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+
 class Server:
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(
+        self, log_dir: Path, *args: str, open_files: int | None = None, **env: str
+    ) -> None:
         self.port = free_port()
         self.log_path = log_dir / "uvicorn.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115
@@ -47,15 +54,23 @@ class Server:
                 str(self.port),
                 "--timeout-graceful-shutdown",
                 "1",
+                *args,
             ],
             cwd=ROOT,
             env=child_env(
-                EVENTS_STREAM_POLL_SECONDS="0.1",
-                EVENTS_STREAM_HEARTBEAT_SECONDS="0.5",
+                **{
+                    "EVENTS_STREAM_POLL_SECONDS": "0.1",
+                    "EVENTS_STREAM_HEARTBEAT_SECONDS": "0.5",
+                    # test_ten_streams_while_the_api_answers opens 10 on one token.
+                    "EVENT_STREAMS_PER_USER": "10",
+                    **env,
+                }
             ),
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # ``ulimit -n``: the server's file descriptors, as a systemd unit's LimitNOFILE.
+            preexec_fn=(lambda: _limit_open_files(open_files)) if open_files else None,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -228,7 +243,10 @@ def test_ten_streams_while_the_api_answers(server, tenant, token_headers):
 
 def test_stream_with_session_auth(server, tenant, user):
     client = Client()
-    assert client.login(username=user.username, password="pw-for-tests-1")
+    # The login throttle (django-axes) checks every password login against its request.
+    assert client.login(
+        request=RequestFactory().post("/"), username=user.username, password="pw-for-tests-1"
+    )
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     stream = Stream(server, {"Cookie": cookie})
     try:

@@ -1,11 +1,13 @@
 """``GET /api/events/stream``: Server-Sent Events from the outbox (SPEC §10).
 
-An async view, so that under ASGI an open stream costs a coroutine and not a worker thread:
-other requests keep answering with any number of streams open. An idle stream waits for a
-wake-up from the process's listener (``jobs.wakeups``: PostgreSQL LISTEN/NOTIFY, Redis pub/sub)
-and reads the outbox only then; on SQLite it polls. The ORM is synchronous, so each read runs
-through ``sync_to_async`` on the event loop's shared thread pool: the streams of a process
-share a few database connections, and an open stream holds none of its own.
+An async view. Under ASGI an idle stream is a coroutine awaiting a wake-up from the
+process's listener (``jobs.wakeups``: PostgreSQL LISTEN/NOTIFY, Redis pub/sub) and reads the
+outbox only then; on SQLite it polls. It holds no thread and no database connection of its
+own: the ORM is synchronous, so each read runs through ``sync_to_async`` on the few threads of
+``stream_slots.READS`` (shared by every stream of the process, so they share that many
+connections), and Django's per-request thread is replaced by shared ones
+(``jobs.api.stream_slots.EventStreamGate``, which also caps open streams per process and,
+with ``claim_user`` below, per user: 429 beyond).
 
 Every event is sent as ``id:`` (the event id), ``event:`` (its type) and ``data:`` (JSON). A
 client resumes with the ``Last-Event-ID`` header (browsers send it when they reconnect) or
@@ -37,6 +39,13 @@ from django.http import (
     StreamingHttpResponse,
 )
 
+from jobs.api.stream_slots import (
+    READS,
+    RETRY_AFTER_SECONDS,
+    SCOPE_KEY,
+    StreamSlot,
+    too_many_detail,
+)
 from jobs.models import Event
 from jobs.wakeups import hub
 from projects.models import tenant_id_for_user
@@ -73,12 +82,19 @@ async def stream_authenticate(request: HttpRequest) -> Any:
             return None
         # Under ASGI on the shared pool: a burst of streams (every client reconnecting after
         # a restart) must not open one database connection each.
-        shared = "wsgi.version" not in request.META
-        return await sync_to_async(_user_for_token, thread_sensitive=not shared)(parts[1])
+        return await _sync(request, _user_for_token)(parts[1])
     user = await request.auser()
     if not user.is_authenticated or not user.is_active:
         return None
     return await sync_to_async(_session_user_ready)(user)
+
+
+def _sync(request: HttpRequest, func: Any) -> Any:
+    """``func`` for awaiting: under ASGI on the streams' shared read threads, under WSGI on
+    the request's own thread (and connection)."""
+    if "wsgi.version" in request.META:
+        return sync_to_async(func)
+    return sync_to_async(func, thread_sensitive=False, executor=READS)
 
 
 def _latest_id(user: Any) -> int:
@@ -108,10 +124,9 @@ def _fetch(user: Any, after_id: int, gap_ids: list[int]) -> list[Mapping[str, An
 
 
 def _fetch_shared(user: Any, after_id: int, gap_ids: list[int]) -> list[Mapping[str, Any]]:
-    """``_fetch`` on a thread of the loop's shared pool (``thread_sensitive=False``): the
-    streams of a process share the pool's few database connections instead of holding one
-    each (500 open streams would exhaust PostgreSQL's ``max_connections``). A connection that
-    died while idle is replaced once."""
+    """``_fetch`` on a thread of ``READS``: the streams of a process share its few database
+    connections instead of holding one each (500 open streams would exhaust PostgreSQL's
+    ``max_connections``). A connection that died while idle is replaced once."""
     from django.db import InterfaceError, OperationalError, connection
 
     try:
@@ -150,7 +165,11 @@ async def event_messages(user: Any, after_id: int, *, once: bool = False) -> Asy
     heartbeat = max(float(settings.EVENTS_STREAM_HEARTBEAT_SECONDS), 0.1)
     max_seconds = float(settings.EVENTS_STREAM_MAX_SECONDS)
     # Under WSGI the one read belongs to the request's own thread and connection.
-    fetch = sync_to_async(_fetch) if once else sync_to_async(_fetch_shared, thread_sensitive=False)
+    fetch = (
+        sync_to_async(_fetch)
+        if once
+        else sync_to_async(_fetch_shared, thread_sensitive=False, executor=READS)
+    )
     started = last_write = time.monotonic()
     # Ids below the newest one sent that were not there yet: id -> when to stop looking.
     # SQLite's IMMEDIATE transactions commit in id order, so only other databases need this.
@@ -285,6 +304,17 @@ async def event_stream(request: HttpRequest) -> HttpResponseBase:
     user = await stream_authenticate(request)
     if user is None:
         return _not_authenticated()
+    slot: StreamSlot | None = getattr(request, "scope", {}).get(SCOPE_KEY)
+    if slot is not None and not slot.claim_user(user.pk):
+        limit = int(settings.EVENT_STREAMS_PER_USER)
+        logger.warning(
+            "Event stream of user %s refused: %s open in this process (EVENT_STREAMS_PER_USER)",
+            user.pk,
+            limit,
+        )
+        refused = JsonResponse({"detail": too_many_detail(per="user", limit=limit)}, status=429)
+        refused["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return refused
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
     if raw:
         try:
@@ -295,8 +325,7 @@ async def event_stream(request: HttpRequest) -> HttpResponseBase:
             )
         after_id = max(after_id, 0)
     else:
-        shared = "wsgi.version" not in request.META
-        after_id = await sync_to_async(_latest_id, thread_sensitive=not shared)(user)
+        after_id = await _sync(request, _latest_id)(user)
     under_wsgi = "wsgi.version" in request.META
     if not under_wsgi:
         # Give back the connection authentication used: an open stream holds none.

@@ -19,11 +19,13 @@ from rest_framework.views import APIView
 
 from config.api_payloads import body_validate
 from config.pagination import PageSizePagination
+from config.permissions import RoleActionSpec, task_type_action
 from config.throttling import MaintenanceThrottle, task_throttle_check
 from jobs.definitions import task_definitions_public
 from jobs.lifecycle import job_cancel, job_retry
 from jobs.models import Job, JobItem, TaskRun
 from projects.models import Project
+from projects.roles import Action
 from projects.selectors import project_for_user, tenant_for_user
 from projects.services import discovery_start, maintenance_start, task_start
 
@@ -88,6 +90,10 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = JobSerializer
     filterset_class = JobFilter
     lookup_value_regex = r"[0-9]+"
+    role_actions: dict[str, RoleActionSpec] = {
+        "cancel": Action.JOB_CONTROL,
+        "retry": Action.JOB_CONTROL,
+    }
 
     def get_queryset(self) -> QuerySet[Job]:
         return Job.objects.for_user(self.request.user).order_by("-created_at", "-id")
@@ -148,6 +154,8 @@ class TaskViewSet(
 ):
     serializer_class = TaskRunSerializer
     filterset_class = TaskRunFilter
+    # Starting a task is the action of its type (maintenance, commit, …): the body says which.
+    role_actions: dict[str, RoleActionSpec] = {"create": task_type_action}
     lookup_url_kwarg = "task_id"
     lookup_value_regex = (
         r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -210,6 +218,7 @@ _MAINTENANCE_RESPONSES = {
 )
 class MaintenanceRunView(APIView):
     throttle_classes = [MaintenanceThrottle]
+    role_actions: dict[str, RoleActionSpec] = {"post": Action.MAINTENANCE}
 
     def post(self, request: Request) -> Response:
         data = body_validate(MaintenanceSerializer, request.data or {}, limit_fields=())
@@ -227,6 +236,7 @@ class MaintenanceRunView(APIView):
 )
 class MaintenanceDiscoverView(APIView):
     throttle_classes = [MaintenanceThrottle]
+    role_actions: dict[str, RoleActionSpec] = {"post": Action.MAINTENANCE}
 
     def post(self, request: Request) -> Response:
         data = body_validate(MaintenanceSerializer, request.data or {}, limit_fields=())

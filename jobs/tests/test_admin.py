@@ -100,7 +100,8 @@ def test_user_without_a_tenant_sees_no_jobs(client, tenant):
     loner = make_user(None, "loner", staff=True)
     staff_permissions_grant(user=loner)
     client.force_login(loner)
-    assert listed_ids(client.get(reverse(CHANGELIST))) == set()
+    # Without a membership there is no role, and no role may read (SPEC §14).
+    assert client.get(reverse(CHANGELIST)).status_code == 403
 
 
 # --- list: columns, filters, search, queries --------------------------------------------------

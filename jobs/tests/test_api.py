@@ -288,9 +288,12 @@ def test_user_without_tenant_cannot_start_global_tasks(client_for, db):
 
     loner = client_for(make_user(None, "loner"))
     response = loner.post("/api/tasks/", {"task_type": "test_three_steps"}, format="json")
-    assert response.status_code == 400
-    assert response.json() == {"detail": "Your account belongs to no tenant."}
-    assert loner.get("/api/jobs/").json()["results"] == []
+    # Without a membership there is no role, and no role may do anything (SPEC §14).
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "You are not a member of a studio, so you may not start tasks."
+    }
+    assert loner.get("/api/jobs/").status_code == 403
 
 
 # --- maintenance --------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Max
 
 from jobs import wakeups
-from jobs.api import stream
+from jobs.api import stream, stream_slots
 from jobs.events import event_record
 from jobs.models import Event
 from projects.models import tenant_id_for_user
@@ -46,6 +46,14 @@ def wakeup_mode(request, transactional_db, settings):
     settings.EVENTS_STREAM_POLL_SECONDS = 0.1
     yield request.param
     wakeups.hub_stop()
+
+
+@pytest.fixture(autouse=True)
+def _read_connections_closed():
+    """The streams' read threads outlive the test: close their connections (the test
+    database is dropped at the end)."""
+    yield
+    stream_slots.reads_close()
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from rest_framework.response import Response
 
 from config.api_payloads import body_validate
 from config.filters import when_param_parse
+from config.permissions import RoleActionSpec
 from config.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
 from jobs.api.serializers import DetailSerializer
 from jobs.exceptions import PipelineError
@@ -49,7 +50,6 @@ from photos.storage import (
     project_dir,
     thumbnail_path,
 )
-from projects import permissions
 from projects.models import Project
 from projects.roles import Action
 
@@ -165,6 +165,18 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         "restore": [BulkThrottle],
         "commit_changes": [CommitThrottle],
         "revert_changes": [CommitThrottle],
+    }
+    # What each write is in the roles table (config/permissions.py); reads are Action.READ.
+    role_actions: dict[str, RoleActionSpec] = {
+        "keep": Action.CULL,
+        "rating": Action.CULL,
+        "tags_add": Action.CULL,
+        "tags_remove": Action.CULL,
+        "process": Action.PROCESS,
+        "move": Action.MOVE,
+        "restore": Action.RESTORE,
+        "commit_changes": Action.COMMIT,
+        "revert_changes": Action.REVERT,
     }
 
     def get_queryset(self) -> QuerySet[Photo]:
@@ -338,7 +350,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"])
     def restore(self, request: Request) -> Response:
-        permissions.require(request.user, Action.RESTORE)
+        # The role (editor or owner) is checked by RolePermission from ``role_actions``.
         data = body_validate(BulkBodySerializer, request.data)
         code, body = restore_reply(
             photos_restore(user=request.user, items=data["items"], dry_run=data["dry_run"])

@@ -50,10 +50,15 @@ def test_workspace_needs_a_login(client, db):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_workspace_needs_the_change_photo_permission(client, tenant):
-    viewer = make_user(tenant, "vera", staff=True)
-    client.force_login(viewer)
+def test_workspace_needs_a_role_that_may_read(client, tenant):
+    # Staff without a membership have no role: refused.
+    client.force_login(make_user(None, "loner", staff=True))
     assert client.get(CULL).status_code == 403
+    # A viewer reads, without any of the admin's model permissions: the page only calls the API.
+    client.force_login(make_user(tenant, "vera", staff=True, role="viewer"))
+    response = client.get(CULL)
+    assert response.status_code == 200
+    assert bootstrap(response)["role"] == "viewer"
 
 
 def test_workspace_lists_only_the_users_tenant_projects(staff_client, tenant, other_project):

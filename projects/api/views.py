@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from config.api_payloads import body_validate
 from config.pagination import PageSizePagination
+from config.permissions import RoleActionSpec, task_type_action
 from config.throttling import (
     ActionThrottleMixin,
     BulkThrottle,
@@ -50,6 +51,7 @@ from photos.ingest import photo_files_save, upload_finish
 from photos.services.restore import project_trash_queryset, trash_entries
 from projects.deletion import project_delete
 from projects.models import Project
+from projects.roles import Action
 from projects.selectors import project_require_active, projects_with_counts, tenant_for_user
 from projects.services import project_create, project_rename
 
@@ -101,6 +103,18 @@ class ProjectViewSet(
         "revert_changes": [CommitThrottle],
         "process": [BulkThrottle],
         "upload": [BulkThrottle],
+    }
+    # What each write is in the roles table (config/permissions.py); reads are Action.READ.
+    # ``jobs`` is GET (a read) and POST (starting a task: the action of its type).
+    role_actions: dict[str, RoleActionSpec] = {
+        "create": Action.PROJECT_CREATE,
+        "partial_update": Action.PROJECT_RENAME,
+        "destroy": Action.PROJECT_DELETE,
+        "upload": Action.UPLOAD,
+        "commit_changes": Action.COMMIT,
+        "revert_changes": Action.REVERT,
+        "process": Action.PROCESS,
+        "jobs": task_type_action,
     }
 
     def get_queryset(self) -> QuerySet[Project]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
@@ -39,7 +40,10 @@ def test_token_auth_lists_own_projects(api_client, project, other_tenant):
 
 def test_session_auth_works(user, project):
     client = APIClient()
-    assert client.login(username="alice", password="pw-for-tests-1")
+    # The login throttle (django-axes) checks every password login against its request.
+    assert client.login(
+        request=RequestFactory().post("/"), username="alice", password="pw-for-tests-1"
+    )
     response = client.get(f"/api/projects/{project.pk}/")
     assert response.status_code == 200
     assert response.json()["folder"] == "Iceland July 2025"

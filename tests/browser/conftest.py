@@ -151,9 +151,11 @@ def asgi_application(django_db_setup) -> Iterator[Any]:  # type: ignore[no-untyp
     Redis) is stopped before the test database is dropped."""
     from config.asgi import application
     from jobs import wakeups
+    from jobs.api import stream_slots
 
     yield application
     wakeups.hub_stop()
+    stream_slots.reads_close()
 
 
 @pytest.fixture

@@ -78,6 +78,18 @@ export class Api {
     return url.pathname + url.search;
   }
 
+  // The photos matching ``query`` across cursor pages, up to ``limit`` of them.
+  async photosList(query, { limit = Infinity, pageSize = this.pageSize } = {}) {
+    const photos = [];
+    let url = this.photosUrl(query, Math.min(pageSize, limit));
+    while (url && photos.length < limit) {
+      const page = await this.get(url);
+      photos.push(...page.results);
+      url = this.nextPageUrl(page.next);
+    }
+    return photos.slice(0, limit);
+  }
+
   photo(id) {
     return this.get(`${this.paths.photos}${id}/`);
   }

@@ -185,7 +185,7 @@ export class Grid {
     const tile = event.target.closest(".cull-tile");
     if (!tile) return;
     const index = Number(tile.dataset.index);
-    this.store.moveTo(index, { extend: event.shiftKey, add: event.ctrlKey || event.metaKey });
+    this.store.moveTo(index, { extend: event.shiftKey, add: event.ctrlKey || event.metaKey, select: true });
     this.root.focus({ preventScroll: true });
   }
 
@@ -205,6 +205,19 @@ export function badges(photo) {
   if (photo.raw_available) list.push({ text: "RAW", state: photo.keep_raw ? "keep" : "discard" });
   if (photo.other_available) list.push({ text: "OTHER", state: "other" });
   return list;
+}
+
+// The names of the files a commit would trash of ``photo``. A photo row records one
+// extension: the JPG's when it has one, else another image's, else the RAW's; so a RAW beside
+// a JPG (or another image) is named by its base name and "(RAW)".
+export function trashedNames(photo) {
+  const names = [];
+  const ext = photo.ext ? `.${photo.ext}` : "";
+  if (photo.jpg_available && !photo.keep_jpg) names.push(`${photo.basename}${ext || ".jpg"}`);
+  if (photo.raw_available && !photo.keep_raw) {
+    names.push(!photo.jpg_available && !photo.other_available && ext ? `${photo.basename}${ext}` : `${photo.basename} (RAW)`);
+  }
+  return names;
 }
 
 function describe(photo) {

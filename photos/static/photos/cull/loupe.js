@@ -20,18 +20,11 @@ export class Loupe {
     this.img = root.querySelector("#cull-loupe-img");
     this.title = root.querySelector("#cull-loupe-title");
     this.meta = root.querySelector("#cull-loupe-meta");
-    this.preloaded = new Map();
+    this.preloaded = new Map(); // preview URL -> Image, loading or loaded
+    this.failed = new Set(); // preview URLs that did not load
     root.querySelector("#cull-loupe-prev").addEventListener("click", () => onNavigate(-1));
     root.querySelector("#cull-loupe-next").addEventListener("click", () => onNavigate(1));
     root.querySelector("#cull-loupe-close").addEventListener("click", () => onClose());
-    this.img.addEventListener("error", () => {
-      // No preview (yet): show the thumbnail rather than a broken image.
-      const photo = this.photo;
-      if (photo && this.img.dataset.kind === "preview" && photo.thumbnail_status === "generated") {
-        this.img.dataset.kind = "thumbnail";
-        this.img.src = this.thumbUrl(photo);
-      }
-    });
     store.subscribe((kind) => {
       if (this.open && (kind === "cursor" || kind === "photos" || kind === "loaded")) this.show();
     });
@@ -60,12 +53,7 @@ export class Loupe {
     const photo = this.store.photos[this.store.cursor];
     this.photo = photo;
     if (!photo) return;
-    const src = photo.preview_status === "generated" ? this.previewUrl(photo) : this.thumbUrl(photo);
-    if (this.img.getAttribute("src") !== src) {
-      this.img.dataset.kind = photo.preview_status === "generated" ? "preview" : "thumbnail";
-      this.img.src = src;
-    }
-    this.img.alt = photo.basename;
+    this.picture(photo);
     this.title.textContent = photo.basename;
     this.adminLink.href = this.adminUrl(photo);
     this.meta.replaceChildren(...metadata(photo, this.projectName(photo)).flatMap(([term, value]) => {
@@ -78,19 +66,78 @@ export class Loupe {
     this.preload(this.store.cursor);
   }
 
+  // The image under the name is always this photo's: its preview once that has loaded, its
+  // thumbnail (or nothing) until then. Changing an <img>'s src keeps the old picture on screen
+  // until the new one arrives (seconds on a slow connection), so another photo gets a fresh
+  // element; the preview loads aside and replaces the thumbnail only if this photo is still
+  // the one shown (a late preview of an earlier photo is dropped).
+  picture(photo) {
+    const id = String(photo.id);
+    const preview = photo.preview_status === "generated" ? this.previewUrl(photo) : null;
+    const thumb = photo.thumbnail_status === "generated" ? this.thumbUrl(photo) : null;
+    if (this.img.dataset.photoId !== id) {
+      const img = document.createElement("img");
+      img.id = this.img.id;
+      img.dataset.photoId = id;
+      const ready = preview && loaded(this.preloaded.get(preview));
+      const src = ready ? preview : thumb;
+      img.dataset.kind = ready ? "preview" : thumb ? "thumbnail" : "none";
+      if (src) img.src = src;
+      this.img.replaceWith(img);
+      this.img = img;
+    } else if (this.img.dataset.kind !== "preview" && thumb && this.img.getAttribute("src") !== thumb) {
+      // The thumbnail appeared (or changed) while the preview is still on its way.
+      this.img.dataset.kind = "thumbnail";
+      this.img.src = thumb;
+    }
+    this.img.alt = photo.basename;
+    if (preview && this.img.getAttribute("src") !== preview) this.fetchPreview(photo.id, preview);
+  }
+
+  fetchPreview(id, url) {
+    if (this.failed.has(url)) return;
+    const image = this.preloaded.get(url) || this.preloadImage(url);
+    const apply = () => {
+      // Guard by photo id: the loupe may have moved on while this preview was on its way.
+      if (!this.open || !this.photo || this.photo.id !== id || this.img.dataset.photoId !== String(id)) return;
+      if (this.previewUrl(this.photo) !== url) return; // A newer version of it is wanted.
+      this.img.dataset.kind = "preview";
+      this.img.src = url;
+    };
+    if (loaded(image)) return apply();
+    if (image.waiting) return;
+    image.waiting = true;
+    const done = () => {
+      image.waiting = false;
+      if (loaded(image)) return apply();
+      // No preview (yet, or it failed): the thumbnail stays, and it is not asked for again.
+      this.preloaded.delete(url);
+      this.failed.add(url);
+    };
+    image.decode().then(done, done);
+  }
+
+  preloadImage(url) {
+    const image = new Image();
+    image.decoding = "async";
+    image.src = url;
+    this.preloaded.set(url, image);
+    if (this.preloaded.size > 12) this.preloaded.delete(this.preloaded.keys().next().value);
+    return image;
+  }
+
   preload(position) {
     for (const offset of [1, -1, 2]) {
       const photo = this.store.photos[position + offset];
       if (!photo || photo.preview_status !== "generated") continue;
       const url = this.previewUrl(photo);
-      if (this.preloaded.has(url)) continue;
-      const image = new Image();
-      image.decoding = "async";
-      image.src = url;
-      this.preloaded.set(url, image);
-      if (this.preloaded.size > 12) this.preloaded.delete(this.preloaded.keys().next().value);
+      if (!this.preloaded.has(url)) this.preloadImage(url);
     }
   }
+}
+
+function loaded(image) {
+  return Boolean(image && image.complete && image.naturalWidth > 0);
 }
 
 function number(value, digits = 1) {

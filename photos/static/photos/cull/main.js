@@ -2,11 +2,12 @@
 // actions bar, uploads and live updates. Every change goes through the REST API.
 
 import { Api, ApiError } from "./api.js";
+import { applyCapabilities, guard, guardAll, may } from "./capabilities.js";
 import { showModal } from "./focus.js";
 import { filterFromForm, filterFromUrl, filterToApi, filterToForm, filterToUrl } from "./filters.js";
-import { Grid } from "./grid.js";
+import { Grid, trashedNames } from "./grid.js";
 import { Loupe } from "./loupe.js";
-import { Store } from "./store.js";
+import { Store, revertItems } from "./store.js";
 import { Live, Tray } from "./tray.js";
 import { Trash } from "./trash.js";
 import { Uploader } from "./upload.js";
@@ -371,7 +372,13 @@ async function commit() {
   const shown = totals.by_project.filter((p) => !projects.length || projects.includes(String(p.project_id)));
   if (!shown.length) return say("Nothing to commit in these projects.");
   const lines = shown.map((p) => `${p.name}: ${p.jpg} JPG and ${p.raw} RAW to the trash`);
-  const ok = await ask("Commit pending deletes?", [element("p", {}, "Discarded files move to the project's .trash/ folder and are purged later."), list(lines)], "Commit");
+  let files;
+  try {
+    files = await trashPreview(projects, shown.reduce((n, p) => n + p.jpg + p.raw, 0));
+  } catch (error) {
+    return say(error.message, "error");
+  }
+  const ok = await ask("Commit pending deletes?", [element("p", {}, "Discarded files move to the project's .trash/ folder and are purged later."), list(lines), ...files], "Commit");
   if (!ok) return;
   try {
     const { data } = await api.post(`${boot.api.photos}commit-changes`, { projects: shown.map((p) => p.project_id) });
@@ -384,18 +391,93 @@ async function commit() {
   }
 }
 
+// The files a commit trashes, listed by name with the photo's thumbnail: the first
+// ``LIST_ROWS`` pending photos of ``projects`` (every project when empty), then "and N more".
+const LIST_ROWS = 50;
+
+async function trashPreview(projects, totalFiles) {
+  const query = { pending: "true" };
+  if (projects.length) query.projects = projects.join(",");
+  const photos = await api.photosList(query, { limit: LIST_ROWS });
+  const ul = element("ul", { class: "cull-list cull-files", "aria-label": "Files that go to the trash" });
+  let listed = 0;
+  for (const photo of photos) {
+    const names = trashedNames(photo);
+    listed += names.length;
+    const li = element("li", { "data-photo-id": String(photo.id) });
+    const thumb = element("span", { class: "cull-file-thumb" });
+    if (photo.thumbnail_status === "generated") thumb.appendChild(element("img", { src: thumbUrl(photo), alt: "", loading: "lazy" }));
+    li.append(thumb, element("span", { class: "cull-file-names" }, names.join(", ")));
+    ul.appendChild(li);
+  }
+  const parts = [element("p", {}, "These files go to the trash:"), ul];
+  const more = totalFiles - listed;
+  if (more > 0) parts.push(element("p", { class: "cull-files-more" }, `and ${more} more file${more === 1 ? "" : "s"}`));
+  return parts;
+}
+
+// A list of photo names, at most ``LIST_ROWS`` of them, then "and N more".
+function namesList(photos) {
+  const names = photos.slice(0, LIST_ROWS).map((p) => p.basename);
+  if (photos.length > LIST_ROWS) names.push(`and ${photos.length - LIST_ROWS} more`);
+  return list(names);
+}
+
+// Revert: the selection's keep flags when there is a selection (through the keep endpoint, its
+// dry run counting what changes, undone by Z like any keep change), else every photo of the
+// shown projects (the API's revert), undone by Z too: the flags of the photos it changes are
+// read first and written back by the keep endpoint.
 async function revert() {
-  const projects = store.selection.size ? selectionProjects() : filter.projects;
+  return store.selection.size ? revertSelection() : revertProjects();
+}
+
+async function revertSelection() {
+  const targets = store.targets();
+  let items = revertItems(targets);
+  if (items.length) {
+    const dry = await api.bulk("keep", items, { dry_run: true });
+    if (dry.failed) return say(dry.failed.message, "error");
+    const changing = new Set(dry.per_item.filter((i) => Object.keys(i.would_update || {}).length).map((i) => i.photo_id));
+    items = items.filter((item) => changing.has(item.photo_id));
+  }
+  const selected = `${targets.length} selected photo${targets.length === 1 ? "" : "s"}`;
+  if (!items.length) {
+    await ask("Revert changes?", element("p", {}, `Nothing to revert: the keep flags of the ${selected} match their files.`));
+    return;
+  }
+  const n = `${items.length} photo${items.length === 1 ? "" : "s"}`;
+  const body = [element("p", { class: "cull-revert-count" }, `${n} of the ${selected} change: their keep flags go back to the files present. Undo with Z.`), namesList(items.map((i) => store.get(i.photo_id)).filter(Boolean))];
+  if (!(await ask("Revert changes?", body, "Revert"))) return;
+  const result = await fieldsChange("keep", items);
+  say(`Reverted ${items.length - result.errors.length} photo(s).`);
+}
+
+async function revertProjects() {
+  const projects = filter.projects;
   const names = projects.length ? projects.map((id) => projectNames.get(id) || `#${id}`).join(", ") : "every project";
-  const ok = await ask("Revert changes?", element("p", {}, `Keep flags of ${names} go back to the files present.`), "Revert");
-  if (!ok) return;
+  let photos;
+  try {
+    photos = await api.photosList(projects.length ? { projects: projects.join(","), keep_mismatch: "true" } : { keep_mismatch: "true" });
+  } catch (error) {
+    return say(error.message, "error");
+  }
+  if (!photos.length) {
+    await ask("Revert changes?", element("p", {}, `Nothing to revert: the keep flags of ${names} match their files.`));
+    return;
+  }
+  const n = `${photos.length} photo${photos.length === 1 ? "" : "s"}`;
+  const body = [element("p", { class: "cull-revert-count" }, `${n} of ${names} change: their keep flags go back to the files present. Undo with Z.`), namesList(photos)];
+  if (!(await ask("Revert changes?", body, "Revert"))) return;
   try {
     const { data } = await api.post(`${boot.api.photos}revert-changes`, projects.length ? { projects: projects.map(Number) } : {});
-    say(`Reverted ${data.projects.reduce((n, p) => n + (p.updated || 0), 0)} photo(s).`);
-    applyFilter({ push: false });
+    say(`Reverted ${data.projects.reduce((count, p) => count + (p.updated || 0), 0)} photo(s).`);
   } catch (error) {
-    say(error.message, "error");
+    return say(error.message, "error");
   }
+  // The flags read before: a photo changed between the count and the revert is reverted
+  // too but not restored by the undo.
+  undoStack.push({ path: "keep", items: photos.map((p) => ({ photo_id: p.id, keep_jpg: p.keep_jpg, keep_raw: p.keep_raw })) });
+  applyFilter({ push: false });
 }
 
 async function moveSelection() {
@@ -470,16 +552,21 @@ for (const button of root.querySelectorAll("[data-action]")) {
 
 // --- keys ---
 
+// What the role may not do is hidden, and its keys answer with a message (capabilities.js).
+const role = { capabilities: boot.capabilities, role: boot.role, say };
+applyCapabilities(root, boot.capabilities);
+const keyActions = guardAll(role, "cull", actions);
+
 document.addEventListener("keydown", (event) =>
   handleKey(event, {
     store,
     grid,
     loupe,
-    actions,
+    actions: keyActions,
     move,
     selectAll,
     closeLoupe,
-    askTags,
+    askTags: guard(role, "cull", askTags),
     labelKeys: boot.label_keys,
     help: () => (help.open ? help.close() : showHelp()),
     dialogsOpen: () => dialog.open || help.open,
@@ -561,7 +648,7 @@ const uploader = new Uploader({
   say,
   onBatch: () => tray.refresh(),
 });
-uploader.start();
+if (may(boot.capabilities, "upload")) uploader.start();
 
 // --- start ---
 

@@ -119,20 +119,26 @@ export class Store {
     return photo ? [photo] : [];
   }
 
-  moveTo(position, { extend = false, add = false } = {}) {
+  // ``extend`` (Shift): the range from the anchor. ``add`` (Ctrl/Cmd+click): add or remove one
+  // photo; with no selection yet, the photo under the cursor (what the keys act on until now)
+  // joins it, so a click then Ctrl+clicks select every photo clicked. ``select`` (a plain
+  // click): the photo becomes the selection. Otherwise (the arrows) the selection is cleared.
+  moveTo(position, { extend = false, add = false, select = false } = {}) {
     if (!this.photos.length) return;
     position = Math.max(0, Math.min(this.photos.length - 1, position));
+    const previous = this.photos[this.cursor];
     this.cursor = position;
+    const id = this.photos[position].id;
     if (extend) {
       const [lo, hi] = [Math.min(this.anchor, position), Math.max(this.anchor, position)];
       this.selection = new Set(this.photos.slice(lo, hi + 1).map((p) => p.id));
     } else if (add) {
-      const id = this.photos[position].id;
+      if (!this.selection.size && previous && previous.id !== id) this.selection.add(previous.id);
       if (this.selection.has(id)) this.selection.delete(id);
       else this.selection.add(id);
       this.anchor = position;
     } else {
-      this.selection.clear();
+      this.selection = select ? new Set([id]) : new Set();
       this.anchor = position;
     }
     this.emit("cursor");
@@ -149,6 +155,19 @@ export class Store {
     this.anchor = this.cursor;
     this.emit("selection");
   }
+}
+
+// The items of ``POST /api/photos/keep`` that set the keep flags of ``photos`` back to the
+// files present (a revert), for the photos where they differ.
+export function revertItems(photos) {
+  return photos
+    .map((p) => {
+      const item = { photo_id: p.id };
+      if (p.keep_jpg !== p.jpg_available) item.keep_jpg = p.jpg_available;
+      if (p.keep_raw !== p.raw_available) item.keep_raw = p.raw_available;
+      return Object.keys(item).length > 1 ? item : null;
+    })
+    .filter(Boolean);
 }
 
 // The API's order: capture time (missing last), then base name, then id.
