@@ -6,6 +6,9 @@ import pytest
 
 from tests import factories
 
+# ``asgi_live_server``: uvicorn serving the product's ASGI app in the test process.
+pytest_plugins = ("tests.asgi_server",)
+
 
 @pytest.fixture(autouse=True)
 def photos_root(tmp_path, settings):

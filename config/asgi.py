@@ -1,17 +1,24 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_application = get_asgi_application()
+django.setup(set_prefix=False)
 
 from config.body_limit import BodyLimitMiddleware  # noqa: E402  (needs settings loaded)
+from config.upload_gate import UploadGateMiddleware, UploadStreamingASGIHandler  # noqa: E402
 from jobs.api.stream_slots import EventStreamGate  # noqa: E402
 
-# Cap request bodies before Django reads them (and before authentication): 413 past the cap.
-# Cap open event streams per process and user (429), and run them without a thread each.
-application = EventStreamGate(BodyLimitMiddleware(django_application))
+# Django's ASGI handler, except that an upload the gate admitted streams into its project
+# folder instead of being read whole into TMPDIR first (config/upload_gate.py).
+django_application = UploadStreamingASGIHandler()
+
+# Outermost first: open event streams capped per process and user (429), run without a thread
+# each; an authenticated upload refused from its headers alone (tenant, project, role,
+# throttle, declared length) or admitted with the upload cap; then every request body capped
+# before Django reads it (and before authentication): 413 past the cap.
+application = EventStreamGate(UploadGateMiddleware(BodyLimitMiddleware(django_application)))
 
 # Everything loaded so far (Django, the apps, their modules) lives as long as the process: move
 # it out of the garbage collector's sight, so a full collection scans only what requests made

@@ -7,9 +7,11 @@ data. ``BodyLimitMiddleware`` wraps the ASGI application and answers 413 instead
 - a declared ``Content-Length`` above the cap is refused before a single body byte is read;
 - a body without one (chunked) is counted as it streams in, and refused as soon as it passes
   the cap, without reading further;
-- the upload path (``/api/projects/<id>/upload``) gets the larger ``PIPELINE_MAX_UPLOAD_BYTES``,
-  but only for a request whose token or session is valid: an anonymous upload gets the
-  ordinary ``PIPELINE_MAX_BODY_BYTES`` and never reaches the 401 with a large body buffered.
+- an upload (``POST /api/projects/<id>/upload``) gets the larger ``PIPELINE_MAX_UPLOAD_BYTES``,
+  but only once ``config/upload_gate.py`` has admitted it (valid token or session, length,
+  role, throttle and project checked from the headers alone, before this layer runs): an
+  anonymous upload gets the ordinary ``PIPELINE_MAX_BODY_BYTES`` and never reaches the 401
+  with a large body buffered.
 
 Behind a reverse proxy, set the proxy's own limit too (docs/OPERATIONS.md) so oversized bodies
 never reach a web process at all.
@@ -18,9 +20,9 @@ never reach a web process at all.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
+from types import SimpleNamespace
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -35,7 +37,9 @@ ASGIApp = Callable[..., Awaitable[None]]
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
 
-UPLOAD_PATH = re.compile(r"^/api/projects/[^/]+/upload/?$")
+# The ASGI scope key under which the upload gate puts the ``Admission`` of an upload it let
+# through (only the server builds scopes: a client cannot set it).
+ADMITTED_UPLOAD_KEY = "photolib.upload"
 
 
 def body_limits() -> tuple[int, int]:
@@ -46,38 +50,16 @@ def body_limits() -> tuple[int, int]:
 
 
 async def request_is_authenticated(scope: Scope) -> bool:
-    """Whether the request carries a valid API token or a logged-in session.
-
-    Only decides which cap applies; the view authenticates the request again as usual.
-    """
+    """Whether the request carries a valid API token or a logged-in session."""
     headers = dict(scope.get("headers") or [])
     return await sync_to_async(_credentials_valid, thread_sensitive=True)(headers)
 
 
 def _credentials_valid(headers: dict[bytes, bytes]) -> bool:
-    from django.contrib.auth import SESSION_KEY
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     try:
-        auth = headers.get(b"authorization", b"").decode("latin-1").split()
-        if len(auth) == 2 and auth[0].lower() == "token":
-            return Token.objects.filter(key=auth[1][:40], user__is_active=True).exists()
-        cookie_header = headers.get(b"cookie", b"").decode("latin-1")
-        if not cookie_header:
-            return False
-        cookies: SimpleCookie = SimpleCookie()
-        try:
-            cookies.load(cookie_header)
-        except Exception:
-            return False
-        morsel = cookies.get(settings.SESSION_COOKIE_NAME)
-        if morsel is None or not morsel.value:
-            return False
-        from importlib import import_module
-
-        store = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value[:64])
-        return bool(store.get(SESSION_KEY))
+        return credentials_user(headers) is not None
     finally:
         # This runs before Django's request handling, on asgiref's shared thread, where no
         # request_finished ever closes a connection: one left open would go stale (a database
@@ -85,8 +67,52 @@ def _credentials_valid(headers: dict[bytes, bytes]) -> bool:
         connection.close()
 
 
-async def send_error(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+def credentials_user(headers: dict[bytes, bytes]) -> Any:
+    """The active user of the request's API token or logged-in session, else ``None``.
+
+    Read from the headers alone, before Django handles the request (which authenticates it
+    again as usual): the token as DRF's ``TokenAuthentication`` reads it, the session through
+    Django's own ``get_user`` (session hash checked). The caller closes the connection.
+    """
+    from django.contrib.auth import get_user
+    from rest_framework.authtoken.models import Token
+
+    auth = headers.get(b"authorization", b"").decode("latin-1").split()
+    if len(auth) == 2 and auth[0].lower() == "token":
+        token = (
+            Token.objects.select_related("user")
+            .filter(key=auth[1][:40], user__is_active=True)
+            .first()
+        )
+        return token.user if token is not None else None
+    cookie_header = headers.get(b"cookie", b"").decode("latin-1")
+    if not cookie_header:
+        return None
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(cookie_header)
+    except Exception:
+        return None
+    morsel = cookies.get(settings.SESSION_COOKIE_NAME)
+    if morsel is None or not morsel.value:
+        return None
+    from importlib import import_module
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value[:64])
+    user = get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+    return user if user.is_authenticated and user.is_active else None
+
+
+async def send_error(
+    send: Send,
+    status: int,
+    detail: str,
+    *,
+    body_data: dict[str, Any] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer with a JSON error (``{"detail": …}``, or ``body_data``) and close the connection."""
+    body = json.dumps(body_data if body_data is not None else {"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",
@@ -95,6 +121,7 @@ async def send_error(send: Send, status: int, detail: str) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                *(headers or []),
             ],
         }
     )
@@ -116,7 +143,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit, upload_limit = body_limits()
-        if UPLOAD_PATH.match(scope.get("path", "")) and await request_is_authenticated(scope):
+        if scope.get(ADMITTED_UPLOAD_KEY) is not None:
             limit = upload_limit
 
         declared = None

@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "projects.context_processors.role_capabilities",
             ],
         },
     },
@@ -283,8 +284,12 @@ PIPELINE_HANDLER_MODULES = [
 ]
 
 # --- django-q2 ------------------------------------------------------------------------------
-# Two clusters, one per lane. The main cluster is the `default` lane and also runs schedules;
-# `qcluster --name priority` (Q_CLUSTER_NAME=priority) runs the priority lane.
+# One cluster per lane and one for the schedules. The main cluster is the `default` lane;
+# Q_CLUSTER_NAME=priority runs the priority lane and Q_CLUSTER_NAME=scheduler the scheduler
+# (jobs.scheduling.SCHEDULE_CLUSTER): its one worker runs only the schedules' own short
+# functions (start a task, sweep, prune), so a tick never waits behind a long job (SPEC §8).
+# `serve` starts all three.
+PIPELINE_SCHEDULER_TIMEOUT_SECONDS = env_int("PIPELINE_SCHEDULER_TIMEOUT_SECONDS", 30 * 60)
 Q_BROKER = os.environ.get("Q_BROKER", "orm")
 Q_CLUSTER: dict = {
     "name": "photolib",
@@ -299,11 +304,22 @@ Q_CLUSTER: dict = {
     "save_limit": 200,
     "poll": 0.2,
     "label": "Task queue",
+    # The lanes look for no schedules; the scheduler cluster does.
+    "scheduler": False,
     "ALT_CLUSTERS": {
         "priority": {
             "workers": PIPELINE_PRIORITY_WORKERS,
             "timeout": PIPELINE_TASK_TIMEOUT_SECONDS,
             "retry": PIPELINE_TASK_TIMEOUT_SECONDS + 60,
+        },
+        "scheduler": {
+            "workers": 1,
+            "scheduler": True,
+            "timeout": PIPELINE_SCHEDULER_TIMEOUT_SECONDS,
+            "retry": PIPELINE_SCHEDULER_TIMEOUT_SECONDS + 60,
+            # A tick waits up to 30 s for the scheduler's look anyway: poll the ORM broker
+            # once a second, not five times.
+            "poll": 1.0,
         },
     },
 }

@@ -37,6 +37,7 @@ from projects.roles import Action
 
 from .admin_dashboard import PipelineDashboardMixin
 from .definitions import TASK_DEFINITIONS
+from .error_text import error_text_summary
 from .events import EventType
 from .exceptions import JobStateError
 from .lanes import lane_for_priority, lane_q
@@ -255,9 +256,38 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
 
     @admin.display(description="error")
     def error_column(self, job: Job) -> str:
+        """The error without its traceback: what a tenant's staff read (SPEC §14)."""
+        if not job.error_message:
+            return "–"
+        return format_html(
+            '<pre class="pl-pre pl-error">{}</pre>', error_text_summary(job.error_message)
+        )
+
+    @admin.display(description="error")
+    def error_full_column(self, job: Job) -> str:
+        """The error with its traceback, for superusers."""
         if not job.error_message:
             return "–"
         return format_html('<pre class="pl-pre pl-error">{}</pre>', job.error_message)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if not request.user.is_superuser:
+            return fieldsets
+        # Superusers (operators) read the traceback.
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": tuple(
+                        "error_full_column" if field == "error_column" else field
+                        for field in options["fields"]
+                    ),
+                },
+            )
+            for name, options in fieldsets
+        ]
 
     @admin.display(description="payload")
     def payload_column(self, job: Job) -> str:
@@ -281,6 +311,7 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
             "lane_column",
             "progress_column",
             "error_column",
+            "error_full_column",
             "payload_column",
         ]
 

@@ -6,6 +6,8 @@ class JobsConfig(AppConfig):
     verbose_name = "Job pipeline"
 
     def ready(self) -> None:
-        from jobs import registry, signals  # noqa: F401
+        from jobs import process_tree, registry, signals  # noqa: F401
 
+        # A process that serve started dies with its parent, and so does all it forks.
+        process_tree.tree_dies_with_parent()
         registry.autodiscover()

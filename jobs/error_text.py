@@ -1,4 +1,5 @@
-"""Error texts without server paths (SPEC §14: errors never show server paths).
+"""Error texts without server paths, and without tracebacks for tenants (SPEC §14: errors
+never show server paths; tracebacks only to superusers).
 
 Job and item errors are shown to tenants through the API, the admin and the event stream. An
 ``OSError`` or a traceback names absolute paths (``/srv/…/photos/acme/Iceland/IMG_1.jpg``,
@@ -9,6 +10,11 @@ output for rows stored earlier:
 - a path inside a project folder becomes relative to it (``IMG_1.jpg``, ``.trash/IMG_1.jpg``);
 - another path under ``PHOTOS_ROOT`` becomes relative to it (``acme/Iceland``);
 - a source file in a traceback keeps its name under the code base or site-packages only.
+
+A job that raised keeps its error with a short traceback (``runtime``), for operators. Everyone
+else reads ``error_text_summary``: the text before the traceback (``RuntimeError: boom``). The
+API and the admin show the whole text to superusers only; events, which every member of the
+tenant reads, carry the summary.
 """
 
 from __future__ import annotations
@@ -60,3 +66,19 @@ def error_text_clean(text: str) -> str:
     text = rest.sub("", text)
     text = alone.sub(".", text)
     return _SOURCE_FILE.sub(_source_file, text)
+
+
+TRACEBACK_START = "Traceback (most recent call last):"
+
+
+def error_text_summary(text: str) -> str:
+    """``text`` without its Python traceback: the part before it, or else the exception line
+    that ends it."""
+    if not text or TRACEBACK_START not in text:
+        return text
+    head, _, trace = text.partition(TRACEBACK_START)
+    head = head.rstrip()
+    if head:
+        return head
+    lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -18,11 +18,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
-from .error_text import error_text_clean
+from projects.models import Tenant
+
+from .error_text import error_text_clean, error_text_summary
 from .events import EventType, job_event, job_events
 from .exceptions import JobStateError
 from .lanes import lane_for_priority, lane_q, wake_lane_on_commit
@@ -53,6 +55,45 @@ def claimable_jobs(
     return qs.order_by("-priority", "created_at", "id")
 
 
+def claim_turn(candidates: Any) -> tuple[int, int] | None:
+    """``(tenant_id, priority)`` whose turn it is among ``candidates``; ``None`` when empty.
+
+    Priority first; among the tenants with a job at the top priority, the one whose last claim
+    at that priority is oldest (one that never had one before any other), then the one whose
+    oldest job is oldest. So one studio's backlog of long jobs delays another studio's job by
+    at most one job per worker (SPEC §14). A tenant's last claim is the newest ``started_at``
+    of its jobs at that priority (index ``job_tenant_turn``); its best job comes from index
+    ``job_tenant_claim``. The cost is a few index probes per tenant, whatever the length of
+    the queue or of the history.
+    """
+    heads = candidates.filter(tenant_id=OuterRef("pk")).order_by("-priority", "created_at", "id")
+    last_claim = (
+        Job.objects.filter(
+            tenant_id=OuterRef("pk"),
+            priority=OuterRef("head_priority"),
+            started_at__isnull=False,
+        )
+        .order_by("-started_at")
+        .values("started_at")[:1]
+    )
+    turn = (
+        Tenant.objects.annotate(head_priority=Subquery(heads.values("priority")[:1]))
+        .filter(head_priority__isnull=False)
+        .annotate(
+            last_claim=Subquery(last_claim), head_created=Subquery(heads.values("created_at")[:1])
+        )
+        .order_by(
+            F("head_priority").desc(),
+            F("last_claim").asc(nulls_first=True),
+            "head_created",
+            "pk",
+        )
+        .values_list("pk", "head_priority")
+        .first()
+    )
+    return (turn[0], turn[1]) if turn is not None else None
+
+
 def job_claim(
     *,
     worker_id: str,
@@ -62,6 +103,10 @@ def job_claim(
 ) -> Job | None:
     """Atomically take the best queued job in the priority range, or ``None``.
 
+    The best job is the oldest of the tenant whose turn it is (``claim_turn``). If another
+    worker holds all of that tenant's jobs at that priority, the best job of any tenant is
+    taken instead: a claim never waits and never comes back empty while a job is free. A
+    claim for one task (a foreground command) skips the turn: its jobs are one tenant's.
     Never returns a canceled job, one whose backoff has not elapsed, or one another worker
     holds. The attempt is counted here, so a crash before the job ends still counts.
     """
@@ -69,7 +114,17 @@ def job_claim(
         min_priority=min_priority, max_priority=max_priority, task_id=task_id
     )
     with transaction.atomic():
-        job = _claim_one(candidates, worker_id=worker_id)
+        job = None
+        if task_id is None:
+            turn = claim_turn(candidates)
+            if turn is None:
+                return None
+            tenant_id, priority = turn
+            job = _claim_one(
+                candidates.filter(tenant_id=tenant_id, priority=priority), worker_id=worker_id
+            )
+        if job is None:
+            job = _claim_one(candidates, worker_id=worker_id)
         if job is None:
             return None
         job_event(job, EventType.JOB_STARTED, attempt=job.attempts)
@@ -195,7 +250,8 @@ def _finish(job: Job, status: str, *, error: str = "", event_type: str, **extra:
         job,
         was_running=was_running,
         event_type=event_type,
-        **({"error": job.error_message} if error else {}),
+        # Every member of the tenant reads events: no traceback (SPEC §14).
+        **({"error": error_text_summary(job.error_message)} if error else {}),
         **extra,
     )
 
@@ -332,7 +388,13 @@ def _requeue(job: Job, *, error: str) -> Job:
             "updated_at",
         ]
     )
-    job_event(job, EventType.JOB_QUEUED, retry=True, attempt=job.attempts, error=job.error_message)
+    job_event(
+        job,
+        EventType.JOB_QUEUED,
+        retry=True,
+        attempt=job.attempts,
+        error=error_text_summary(job.error_message),
+    )
     wake_lane_on_commit(lane_for_priority(job.priority))
     return job
 

@@ -126,6 +126,12 @@ class Job(models.Model):
             ),
             models.Index(fields=["project", "-created_at"], name="job_project_created"),
             models.Index(fields=["task"], name="job_task"),
+            # Fair claiming (lifecycle.claim_turn): a tenant's best job, its last claim.
+            models.Index(
+                fields=["tenant", "status", "-priority", "created_at", "id"],
+                name="job_tenant_claim",
+            ),
+            models.Index(fields=["tenant", "priority", "started_at"], name="job_tenant_turn"),
         ]
         constraints = [
             models.CheckConstraint(

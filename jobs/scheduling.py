@@ -3,12 +3,15 @@
 Each scheduled task type runs once per tenant per tick, single-flight: a tick while the same
 task is still queued or running for that tenant adds nothing.
 
-Every schedule names the cluster that runs it: the ``priority`` lane, which ``serve`` and every
-scale-out worker host start. django-q2 runs a schedule without a cluster only in a cluster whose
-``cluster_name`` equals the site ``name`` (``photolib``), which no lane is, so such a schedule
-would never fire. Several priority clusters may tick at once: the scheduler reads due rows with
-``select_for_update`` (PostgreSQL) or inside an IMMEDIATE transaction (SQLite) and moves
-``next_run`` before it commits, so each tick fires once.
+Every schedule names the cluster that runs it: ``scheduler`` (``SCHEDULE_CLUSTER``), which
+``serve`` and every scale-out worker host start beside the two lanes. Its one worker runs only
+the schedules' own functions (``scheduled_task_start``, ``sweep``, ``prune``: seconds each), never
+a job, so a tick starts its task within seconds even while every lane worker is in a long job;
+the task's jobs then queue in their lanes like any other. django-q2 runs a schedule without a
+cluster only in a cluster whose ``cluster_name`` equals the site ``name`` (``photolib``), which
+none is, so such a schedule would never fire. Several scheduler clusters may tick at once: the
+scheduler reads due rows with ``select_for_update`` (PostgreSQL) or inside an IMMEDIATE
+transaction (SQLite) and moves ``next_run`` before it commits, so each tick fires once.
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ from django.utils import timezone
 from projects.models import Tenant
 
 from .exceptions import TaskAlreadyRunning
-from .models import Event, Job, JobStatus, Lane, TaskRun
+from .models import Event, Job, JobStatus, TaskRun
 from .sweeper import SWEEPER_SCHEDULE
 from .tasks import start_task
 
 logger = logging.getLogger(__name__)
 
-# Priority-lane jobs are short (commits, deletions), so a tick waits little behind them.
-SCHEDULE_CLUSTER: str = Lane.PRIORITY
+# The django-q2 cluster of the schedules (``Q_CLUSTER["ALT_CLUSTERS"]`` in config.settings):
+# no lane, so no job ever holds its worker.
+SCHEDULE_CLUSTER: str = "scheduler"
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,8 @@ def schedules_setup(*, using: str = "default") -> list[str]:
     """Create or update every schedule by name; running it twice changes nothing.
 
     Existing rows get the current interval and cluster, so rows made by older code (no
-    cluster, hence never run) are fixed by the next migrate or ``setup_schedules``.
+    cluster, hence never run, or the priority lane's, where ticks waited behind jobs) are
+    fixed by the next migrate or ``setup_schedules``.
     """
     # django-q2's models need the app registry: import them once it is loaded.
     from django_q.models import Schedule

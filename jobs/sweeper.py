@@ -1,7 +1,8 @@
 """The sweeper (SPEC §7): recover jobs of dead workers and re-send lost wake-ups.
 
-Scheduled every minute in the ``priority`` cluster (jobs/scheduling.py), so it runs whether or
-not any job is running, and available as ``manage.py sweep``. Safe to run on any number of
+Scheduled every minute in the ``scheduler`` cluster (jobs/scheduling.py), whose worker runs no
+job, so it runs whether or not any job is running or waiting, and available as
+``manage.py sweep``. Safe to run on any number of
 machines at once: requeueing locks each job row and re-checks it.
 """
 
@@ -49,17 +50,18 @@ def sweep(
 
 
 SWEEPER_SCHEDULE = "pipeline: sweeper"
-# django-q2's scheduler looks for due schedules every 30 seconds: a sweep due for longer than
-# two looks was not fired (no priority cluster runs) or waits behind long jobs in the queue.
-SWEEP_LATE_SECONDS = 60
+# django-q2's scheduler looks for due schedules every 30 seconds, and its cluster's worker runs
+# no job: a sweep due for three minutes was not fired (no scheduler cluster runs, or its worker
+# is stuck in a long prune).
+SWEEP_LATE_SECONDS = 180
 
 
 def sweep_if_due() -> SweepResult | None:
     """Run the sweeper now if its schedule is late, taking the tick from the scheduler.
 
     An extra to the scheduled sweep, not a replacement: busy workers call this from their
-    heartbeat thread, so stale jobs are recovered even when the priority lane's workers are in
-    long jobs and the scheduled sweep waits behind them in the queue. Only a late tick is taken,
+    heartbeat thread, so stale jobs are recovered even when no scheduler cluster runs (a
+    deployment that starts only the lanes) or its worker is stuck. Only a late tick is taken,
     so while the scheduler keeps time it does every sweep. The compare-and-set on the
     schedule's ``next_run`` lets exactly one caller (this or the scheduler) win each tick.
     """

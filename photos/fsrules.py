@@ -189,6 +189,37 @@ def _same_entry(a: Path, b: Path) -> bool:
     return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
+def temp_create(path: Path) -> tuple[int, Path]:
+    """A new, empty hidden temporary file for ``path``, in its folder: ``(fd, temp path)``.
+
+    The one rule for temporary names: ``.<name>.<8 random>.tmp``, hidden so scans never take
+    it for a photo, counted in ``storage.BASENAME_MAX_BYTES``, created 0600 (``mkstemp``) and
+    never over an existing entry. ``write_atomic`` and upload staging (``photos/staging.py``)
+    both make theirs here; ``temp_publish`` gives it its name.
+    """
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    return fd, Path(tmp_name)
+
+
+def temp_publish(tmp: Path, path: Path, *, replace: bool = True, mode: int | None = None) -> None:
+    """Give the written temporary file ``tmp`` (same folder) the name ``path``.
+
+    ``mode``: the new file's permissions; by default those of the file it replaces, else 0644
+    (``mkstemp`` creates 0600, and files here are served). ``replace=False`` publishes without
+    replacing (``move_no_replace``): ``DestinationExists`` when the name was taken meanwhile.
+    """
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+    os.chmod(tmp, mode)
+    if replace:
+        os.replace(tmp, path)
+    else:
+        move_no_replace(tmp, path)
+
+
 def write_atomic(
     path: Path,
     write: Callable[[IO[bytes]], object],
@@ -199,33 +230,19 @@ def write_atomic(
 ) -> None:
     """Write ``path`` through a temporary file in its folder, then one rename.
 
-    ``write`` fills the open temporary file; if it (or anything after it) raises, the
-    temporary file is removed and ``path`` is untouched, so no reader ever sees a partial file.
-    ``durable`` fsyncs the data before the rename (originals and edit files: the only copy).
-    ``replace=False`` publishes without replacing (``move_no_replace``): ``DestinationExists``
-    when the name was taken meanwhile. ``mode``: the new file's permissions; by default those
-    of the file it replaces, else 0644 (``mkstemp`` creates 0600, and files here are served).
-    The temporary name is ``.<name>.<8 random>.tmp``: hidden, so scans never take it for a
-    photo, and counted in ``storage.BASENAME_MAX_BYTES``.
+    ``write`` fills the open temporary file (``temp_create``); if it (or anything after it)
+    raises, the temporary file is removed and ``path`` is untouched, so no reader ever sees a
+    partial file. ``durable`` fsyncs the data before the rename (originals and edit files: the
+    only copy). ``replace`` and ``mode`` are ``temp_publish``'s.
     """
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
+    fd, tmp = temp_create(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
-        if mode is None:
-            try:
-                mode = path.stat().st_mode & 0o777
-            except FileNotFoundError:
-                mode = 0o644
-        os.chmod(tmp, mode)
-        if replace:
-            os.replace(tmp, path)
-        else:
-            move_no_replace(tmp, path)
+        temp_publish(tmp, path, replace=replace, mode=mode)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -1,9 +1,10 @@
 """Files into a project: uploads and rows for files found on disk (SPEC §3, §4, §9).
 
 ``photo_files_save`` checks every uploaded file (name, type, size, name clashes) before it
-writes anything, writes each accepted file to a hidden temporary file in the project folder and
-publishes it without ever replacing an existing file, then creates or completes the photo rows
-in one short transaction with their ``item`` events. ``upload_finish`` starts the
+publishes anything; each accepted file is in a hidden temporary file of the project folder
+(``photos/staging.py``: streamed there as the request arrived, or copied there now) and is
+published without ever replacing an existing file, under the project's row lock, in the
+transaction that creates or completes the photo rows with their ``item`` events. ``upload_finish`` starts the
 ``upload_postprocess`` task for the photos. ``photos_rows_for_disk`` is the row part alone,
 for maintenance steps that find files on disk.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -24,14 +25,12 @@ from jobs.exceptions import PipelineError
 from jobs.models import Event
 from jobs.tasks import start_task
 from projects.models import Project
-from projects.names import forbidden_character
 
-from . import fsrules, signatures, storage
-from .fsrules import write_atomic
+from . import fsrules, signatures, staging, storage
 from .models import DerivativeStatus, Photo
+from .staging import size_text
 
-# Names longer than this (in bytes) cannot be created on common filesystems.
-MAX_NAME_BYTES = storage.NAME_MAX_BYTES
+MAX_NAME_BYTES = staging.MAX_NAME_BYTES
 # Rows are read and written in batches of this many base names.
 BATCH = 500
 CLASSES = ("jpg", "raw", "other")
@@ -58,10 +57,6 @@ class IngestResult:
 
     def refuse(self, name: str, error: str) -> None:
         self.errors.append({"file": name, "error": error})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -218,48 +213,25 @@ def photos_rows_for_disk(*, project: Project, groups: dict[str, storage.BaseFile
 
 # --- uploads ---------------------------------------------------------------------------------
 
-
-def _store(upload: UploadedFileLike, dest: Path, *, limit: int) -> None:
-    """Stream ``upload`` into a hidden temporary file next to ``dest``, then publish it under
-    ``dest`` unless that name was taken meanwhile (``FileExistsError``)."""
-
-    def write(fh: IO[bytes]) -> None:
-        written = 0
-        for chunk in upload.chunks():
-            written += len(chunk)
-            if written > limit:  # The declared size can lie; the bytes cannot.
-                raise _TooLarge()
-            fh.write(chunk)
-
-    # Originals are the only copy once the card is wiped: on disk before we say saved.
-    write_atomic(dest, write, durable=True, replace=False, mode=0o644)
+# What a file of an upload that lost its project meanwhile is told.
+PROJECT_GONE = (
+    "The project was deleted or its folder moved during the upload; the file was not kept."
+)
 
 
-def _size_text(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size} bytes"
+def upload_folder(project: Project) -> Path:
+    """The folder an upload into ``project`` writes to; ``PipelineError`` when the project is
+    archived or its folder is missing. Checked before an upload's body is read
+    (``config/upload_gate.py``) and again by ``photo_files_save``."""
+    if project.status != Project.Status.ACTIVE:
+        raise PipelineError("The project is archived; files cannot be added to it.")
+    folder = storage.project_dir(project)
+    if not folder.is_dir():
+        raise PipelineError("The project's folder is missing on disk; run maintenance first.")
+    return folder
 
 
-def _name_problem(name: str) -> str | None:
-    try:
-        fsrules.check_name(name)
-    except fsrules.UnsafePath as exc:
-        return str(exc)
-    if storage.is_hidden(name):
-        return "Hidden file names (starting with '.') are not accepted."
-    if forbidden_character(name) is not None:
-        # Escape sequences or invisible characters in a name fool terminals and listings.
-        return "File names with control or invisible formatting characters are not accepted."
-    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
-        return f"The file name is longer than {MAX_NAME_BYTES} bytes."
-    too_long = storage.basename_problem(fsrules.split_name(name)[0])
-    if too_long is not None:
-        return too_long
-    if storage.classify(name) is None:
-        _, ext = fsrules.split_name(name)
-        accepted = ", ".join(sorted(storage.ACCEPTED_EXTENSIONS))
-        what = f"'.{ext}' files are" if ext else "Files without an extension are"
-        return f"{what} not accepted (accepted: {accepted})."
-    return None
+_name_problem = staging.upload_name_problem
 
 
 def _content_problem(upload: UploadedFileLike, name: str) -> str | None:
@@ -276,7 +248,7 @@ def _content_problem(upload: UploadedFileLike, name: str) -> str | None:
 
 def _size_problem(size: int | None, *, limit: int) -> str | None:
     if size is not None and size > limit:
-        return f"The file is {_size_text(size)}, over the limit of {_size_text(limit)}."
+        return f"The file is {size_text(size)}, over the limit of {size_text(limit)}."
     if size == 0:
         return "The file is empty."
     return None
@@ -291,27 +263,38 @@ def photo_files_save(
 ) -> IngestResult:
     """Save uploaded originals into the project folder and create or complete their photos.
 
-    Refused per file, with a reason, before anything is written: unsafe or hidden names,
+    Refused per file, with a reason, before anything is published: unsafe or hidden names,
     unaccepted types (extensions compare case-insensitively), content that does not match the
     extension (a text file or a PNG named ``.jpg``: ``photos/signatures.py``), files over
     ``PHOTOS_MAX_UPLOAD_BYTES`` or empty, a name that exists (in any letter case), a second
     file of a class the photo already has (``IMG_1.jpeg`` next to ``IMG_1.jpg``), and a base
     name that belongs to a photo of another project of the tenant. With ``all_or_nothing``
-    one refusal writes nothing at all.
+    one refusal publishes nothing at all.
 
-    A file is never replaced: it is streamed to a hidden temporary file in the project folder
-    (fsynced) and published only if its name is still free. Rows are then created, or
-    completed (a RAW after its JPG: ``raw_available`` and ``keep_raw`` go true), with ``item``
-    events, in one short transaction per 500 photos. Raises ``PipelineError`` when the project
-    is archived or its folder is missing.
+    A file is never replaced. Its bytes are in a hidden temporary file of the project folder
+    (``photos/staging.py``: streamed there by the upload handler, or copied there now), fsynced,
+    then published under its name only if that name is still free. Publishing and the rows
+    happen in one transaction holding the project's row lock, the lock ``project_delete``
+    takes: an upload racing a delete keeps every file or none, never some (a project deleted
+    or its folder moved first refuses every file). Rows are created, or completed (a RAW
+    after its JPG: ``raw_available`` and ``keep_raw`` go true), with ``item`` events.
+    Temporary files not published are removed. Raises ``PipelineError`` when the project is
+    archived or its folder is missing (``upload_folder``), except for a project deleted since
+    ``project`` was read (the request's files arrived meanwhile): then every file is refused
+    as not kept.
     """
-    if project.status != Project.Status.ACTIVE:
-        raise PipelineError("The project is archived; files cannot be added to it.")
-    folder = storage.project_dir(project)
-    if not folder.is_dir():
-        raise PipelineError("The project's folder is missing on disk; run maintenance first.")
-    limit = settings.PHOTOS_MAX_UPLOAD_BYTES
     result = IngestResult()
+    try:
+        folder = upload_folder(project)
+    except PipelineError:
+        active = Project.objects.filter(pk=project.pk, status=Project.Status.ACTIVE)
+        if project.status != Project.Status.ACTIVE or active.exists():
+            raise
+        # Deleted while the request's files arrived: each file is told it was not kept.
+        for upload in files:
+            result.refuse(upload.name or "", PROJECT_GONE)
+        return result
+    limit = settings.PHOTOS_MAX_UPLOAD_BYTES
     on_disk = storage.folder_files(folder)
     names_taken = {name.lower(): name for group in on_disk.values() for name in group.all}
     classes_taken: dict[str, dict[str, str]] = {
@@ -325,6 +308,7 @@ def photo_files_save(
         problem = (
             _name_problem(name)
             or _size_problem(upload.size, limit=limit)
+            or getattr(upload, "problem", None)
             or _content_problem(upload, name)
         )
         base, _ = fsrules.split_name(name)
@@ -357,35 +341,112 @@ def photo_files_save(
     if all_or_nothing and result.errors:
         return result
 
-    saved: dict[str, list[tuple[str, str]]] = {}
+    with staging.Staging(folder, limit=limit) as copies:
+        staged = _stage(accepted, copies, result)
+        if all_or_nothing and result.errors:
+            return result
+        # One transaction from the project's row lock to the rows: a delete waits for both.
+        with transaction.atomic():
+            saved = _publish(project=project, staged=staged, result=result, strict=all_or_nothing)
+            if saved:
+                result.photo_ids = _rows_for_saved(
+                    project=project, saved=saved, on_disk=on_disk, actor_id=actor_id
+                )
+    return result
+
+
+def _rows_for_saved(
+    *,
+    project: Project,
+    saved: dict[str, list[tuple[str, str]]],
+    on_disk: dict[str, storage.BaseFiles],
+    actor_id: int | None,
+) -> list[int]:
+    groups: dict[str, storage.BaseFiles] = {}
+    for base, new in saved.items():
+        group = on_disk.get(base) or storage.BaseFiles(base)
+        group = storage.BaseFiles(base, list(group.jpg), list(group.raw), list(group.other))
+        for kind, name in new:
+            getattr(group, kind).append(name)
+        groups[base] = group
+    rows, _ = _rows_upsert(
+        project=project, groups=groups, keep_arrivals=True, actor_id=actor_id, source="upload"
+    )
+    return sorted(rows[base].pk for base in saved if base in rows)
+
+
+_Staged = tuple[staging.StagedFile, str, str, str]
+
+
+def _stage(
+    accepted: list[tuple[UploadedFileLike, str, str, str]],
+    copies: staging.Staging,
+    result: IngestResult,
+) -> list[_Staged]:
+    """Every accepted file in a hidden temporary file of the project folder, fsynced: a file
+    the upload handler staged as it arrived as it is, any other copied there now."""
+    staged: list[_Staged] = []
     for upload, name, base, kind in accepted:
         try:
-            _store(upload, storage.file_path(project, name), limit=limit)
-        except _TooLarge:
-            result.refuse(name, f"The file is over the limit of {_size_text(limit)}.")
+            if isinstance(upload, staging.StagedFile) and upload.tmp_name is not None:
+                file = upload
+            else:
+                file = copies.copy(upload, name=name)
+            file.sync()
+        except staging.TooLarge:
+            limit = copies.limit
+            result.refuse(name, f"The file is over the limit of {size_text(limit)}.")
             continue
+        except OSError as exc:
+            result.refuse(name, f"The file could not be saved ({exc.strerror or exc}).")
+            continue
+        staged.append((file, name, base, kind))
+    return staged
+
+
+def _publish(
+    *, project: Project, staged: list[_Staged], result: IngestResult, strict: bool
+) -> dict[str, list[tuple[str, str]]]:
+    """Publish the staged files under their names, holding the project's row lock; the
+    saved names by base name. Every file is refused when the project was deleted (archived)
+    or its folder is no longer the one the files were staged in; with ``strict``, one name
+    taken meanwhile takes back the names already given, so nothing is kept.
+
+    Runs in the caller's transaction (``photo_files_save``), which keeps the lock until the
+    rows exist.
+    """
+    saved: dict[str, list[tuple[str, str]]] = {}
+    current = (
+        Project.objects.select_for_update(of=("self",))
+        .select_related("tenant")
+        .filter(pk=project.pk)
+        .first()
+    )
+    active = current is not None and current.status == Project.Status.ACTIVE
+    folder = storage.project_dir(current) if current is not None and active else None
+    if folder is None or not all(file.staging.is_folder(folder) for file, *_ in staged):
+        for _, name, _, _ in staged:
+            result.refuse(name, PROJECT_GONE)
+        return saved
+    published: list[staging.StagedFile] = []
+    for file, name, base, kind in staged:
+        try:
+            file.publish(folder / name)
         except FileExistsError:
             result.refuse(name, f"A file named {name!r} already exists in this project.")
             continue
         except OSError as exc:
             result.refuse(name, f"The file could not be saved ({exc.strerror or exc}).")
             continue
+        published.append(file)
         result.files.append(name)
         saved.setdefault(base, []).append((kind, name))
-
-    if saved:
-        groups: dict[str, storage.BaseFiles] = {}
-        for base, new in saved.items():
-            group = on_disk.get(base) or storage.BaseFiles(base)
-            group = storage.BaseFiles(base, list(group.jpg), list(group.raw), list(group.other))
-            for kind, name in new:
-                getattr(group, kind).append(name)
-            groups[base] = group
-        rows, _ = _rows_upsert(
-            project=project, groups=groups, keep_arrivals=True, actor_id=actor_id, source="upload"
-        )
-        result.photo_ids = sorted(rows[base].pk for base in saved if base in rows)
-    return result
+    if strict and result.errors:
+        for file in published:
+            file.unpublish()
+        result.files.clear()
+        return {}
+    return saved
 
 
 def _foreign_bases(project: Project, bases: set[str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -70,6 +71,17 @@ def sleep(ctx: JobContext) -> None:
         Path(marker, f"{ctx.job.pk}-done-{time.time_ns()}").touch()
 
 
+@handler("test_block")
+def block(ctx: JobContext) -> None:
+    """A long job: runs until the file named by ``release`` (or by ``TEST_BLOCK_RELEASE`` in the
+    worker's environment) exists, checking for cancel and heartbeating, so a test decides when
+    every lane worker is free again."""
+    release = Path(ctx.payload.get("release") or os.environ["TEST_BLOCK_RELEASE"])
+    while not release.exists():
+        ctx.check_cancel()
+        time.sleep(0.2)
+
+
 @handler("test_always_fails")
 def always_fails(ctx: JobContext) -> None:
     raise RuntimeError("boom: the disk is on fire")
@@ -111,6 +123,13 @@ task_definition_register(
 )
 task_definition_register(
     TaskDefinition("test_slow", Scope.GLOBAL, (Step("test_sleep", 50), Step("test_noop", 50)))
+)
+# A long job in each lane (priority 95 and 50): every lane worker busy until released.
+task_definition_register(
+    TaskDefinition("test_block_priority", Scope.GLOBAL, (Step("test_block", 95),))
+)
+task_definition_register(
+    TaskDefinition("test_block_default", Scope.GLOBAL, (Step("test_block", 50),))
 )
 task_definition_register(
     TaskDefinition("test_scheduled", Scope.GLOBAL, (Step("test_noop", 50),), single_flight=True)

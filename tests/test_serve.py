@@ -66,7 +66,7 @@ def test_serve_runs_web_and_both_lanes_and_ctrl_c_stops_all(transactional_db, tm
                 return False
 
         wait_for(web_answers, timeout=60, what="the web server")
-        assert len(children_of(proc.pid)) == 3  # uvicorn + two qclusters
+        assert len(children_of(proc.pid)) == 4  # uvicorn + two lanes + the scheduler
         fast = job_enqueue(tenant=tenant, type="test_noop", priority=100)[0]
         slow = job_enqueue(tenant=tenant, type="test_noop", priority=10)[0]
         wait_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 
@@ -10,6 +11,7 @@ from django.db import connection
 
 from jobs.enqueue import job_enqueue
 from jobs.events import EventType
+from jobs.exceptions import JobStateError
 from jobs.lanes import wake_lane
 from jobs.lifecycle import job_cancel
 from jobs.models import Event, Job, JobStatus, TaskRun
@@ -225,3 +227,32 @@ def _messages_dropped():
     from unittest import mock
 
     return mock.patch("django_q.tasks.async_task")
+
+
+def test_another_tenants_job_waits_for_one_job_of_a_backlog_at_most(workers, tenant, other_tenant):
+    """Tenant A queues 50 jobs in one lane of one worker; tenant B queues one of the same
+    priority once A's first runs: B's starts when that one ends, not after A's 50."""
+    workers.start(lanes=("default",))
+    backlog = [
+        job_enqueue(tenant=tenant, type="test_sleep", priority=50, payload={"seconds": 0.5})[0]
+        for _ in range(50)
+    ]
+    wait_for(
+        lambda: Job.objects.filter(pk=backlog[0].pk, status="running").exists(),
+        what="A's first job to start",
+    )
+    upload = job_enqueue(tenant=other_tenant, type="test_noop", priority=50)[0]
+    upload = wait_for(
+        lambda: Job.objects.filter(pk=upload.pk, status="completed").first(),
+        timeout=60,
+        what="B's job to run",
+    )
+    before = Job.objects.filter(
+        tenant=tenant, started_at__isnull=False, started_at__lt=upload.started_at
+    ).count()
+    # A's first job, and at most one more claimed as B's job was being queued.
+    assert before <= 2, before
+    # The rest of the backlog is not this test's business.
+    for job in Job.objects.filter(pk__in=[j.pk for j in backlog], status="queued"):
+        with contextlib.suppress(JobStateError):  # it may have ended meanwhile
+            job_cancel(job_id=job.pk)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api_payloads import MAX_DB_ID, PhotoIdItemField
-from jobs.error_text import error_text_clean
+from jobs.error_text import error_text_clean, error_text_summary
 from jobs.lanes import lane_for_priority
 from jobs.models import Job, JobItem, JobItemStatus, Scope, TaskRun
 from jobs.tasks import task_progress
@@ -53,8 +53,17 @@ class JobSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
         # Errors are cleaned when stored; clean again for rows stored before that.
-        data["error_message"] = error_text_clean(data.get("error_message") or "")
+        error = error_text_clean(data.get("error_message") or "")
+        data["error_message"] = error if _reader_is_superuser(self) else error_text_summary(error)
         return data
+
+
+def _reader_is_superuser(serializer: serializers.BaseSerializer) -> bool:
+    """Whether the request being answered is a superuser's: only they read tracebacks
+    (SPEC §14). Without a request in the context, no."""
+    request = serializer.context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_superuser)
 
 
 class ItemsSummarySerializer(serializers.Serializer):
@@ -108,7 +117,8 @@ class JobItemSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
-        data["message"] = error_text_clean(data.get("message") or "")
+        message = error_text_clean(data.get("message") or "")
+        data["message"] = message if _reader_is_superuser(self) else error_text_summary(message)
         return data
 
 
@@ -157,7 +167,7 @@ class TaskRunDetailSerializer(TaskRunSerializer):
     def get_jobs(self, task: TaskRun) -> list[dict[str, Any]]:
         jobs = task.jobs.order_by("step_index", "chunk_index", "id")
         # many=True makes a ListSerializer, whose data is a list; the stubs miss that.
-        return JobSerializer(jobs, many=True).data  # type: ignore[return-value]
+        return JobSerializer(jobs, many=True, context=self.context).data  # type: ignore[return-value]
 
 
 class TaskStartSerializer(serializers.Serializer):

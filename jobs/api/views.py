@@ -118,7 +118,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError(filterset.errors)
         paginator = PageSizePagination()
         page = paginator.paginate_queryset(filterset.qs, request, view=self)
-        return paginator.get_paginated_response(JobItemSerializer(page, many=True).data)
+        items = JobItemSerializer(page, many=True, context=self.get_serializer_context())
+        return paginator.get_paginated_response(items.data)
 
     @extend_schema(
         summary="Cancel a job (and the rest of its task)",
@@ -129,7 +130,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         job = job_cancel(job_id=self.get_object().pk)
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        reply = JobSerializer(job, context=self.get_serializer_context()).data
+        return Response(reply, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Re-queue a failed or canceled job",
@@ -140,7 +142,8 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
         job = job_retry(job_id=self.get_object().pk)
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        reply = JobSerializer(job, context=self.get_serializer_context()).data
+        return Response(reply, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(

@@ -16,6 +16,7 @@ JOBS_DIR = Path(__file__).resolve().parent.parent
 # Bottom first: a module imports only modules above it in this list.
 ENGINE_LAYERS = (
     "constants",
+    "process_tree",
     "error_text",
     "exceptions",
     "models",
@@ -44,6 +45,7 @@ FUNCTION_IMPORT_ALLOWLIST = {
     ("scheduling", "django_q.models"),
     ("apps", "jobs.registry"),
     ("apps", "jobs.signals"),
+    ("apps", "jobs.process_tree"),
 }
 
 ADAPTER_PREFIXES = ("admin",)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from jobs.enqueue import job_enqueue
-from jobs.error_text import error_text_clean
-from jobs.models import Job, JobStatus
+from jobs.error_text import error_text_clean, error_text_summary
+from jobs.models import Event, Job, JobStatus
 from jobs.runtime import drain
+from jobs.tasks import start_task
 from tests.factories import make_photo, make_project
 
 
 def test_a_failing_job_shows_paths_relative_to_the_project_folder(
-    api_client, tenant, photos_root, settings
+    api_client, client_for, superuser, tenant, photos_root, settings
 ):
     settings.PIPELINE_MAX_ATTEMPTS = 1
     project = make_project(tenant, "Iceland July 2025")
@@ -37,9 +38,12 @@ def test_a_failing_job_shows_paths_relative_to_the_project_folder(
     assert "'.trash/gone/IMG_0000.CR2'" in error
     assert root not in error
     assert str(Path(root).resolve()) not in error
-    # Source files of the traceback are named inside the code base only.
+    # Members read no traceback; superusers do, its source files named inside the code base.
+    assert "Traceback" not in error
+    error = client_for(superuser).get(f"/api/jobs/{job.pk}/").json()["error_message"]
     assert 'File "jobs/runtime.py"' in error or 'File "tests/handlers.py"' in error
     assert str(settings.BASE_DIR) not in error
+    assert root not in error
 
     items = api_client.get(f"/api/jobs/{job.pk}/items/").json()["results"]
     messages = {item["basename"]: item["message"] for item in items}
@@ -86,3 +90,66 @@ def test_error_text_clean_forms(settings, tmp_path):
     }
     for raw, clean in cases.items():
         assert error_text_clean(raw) == clean, raw
+
+
+BOOM = "RuntimeError: boom: the disk is on fire"
+
+
+def test_tracebacks_are_for_superusers_only(
+    api_client, client_for, superuser, staff_client, super_client, tenant, settings
+):
+    """A job that raised keeps its traceback, for operators: a tenant's members read the error
+    without it in the API and the admin, and its events carry none (SPEC §14)."""
+    settings.PIPELINE_MAX_ATTEMPTS = 2
+    task_id = start_task("test_fails", tenant)["task_id"]
+    drain()
+    job = Job.objects.get(task_id=task_id)
+    assert job.status == JobStatus.FAILED
+    assert job.error_message.startswith(BOOM)
+    assert "Traceback (most recent call last):" in job.error_message  # kept whole
+
+    member_views = [
+        api_client.get(f"/api/jobs/{job.pk}/").json(),
+        *api_client.get("/api/jobs/").json()["results"],
+        *api_client.get(f"/api/tasks/{task_id}/").json()["jobs"],
+    ]
+    assert [view["error_message"] for view in member_views] == [BOOM] * 3
+    root_views = [
+        client_for(superuser).get(f"/api/jobs/{job.pk}/").json(),
+        *client_for(superuser).get(f"/api/tasks/{task_id}/").json()["jobs"],
+    ]
+    for view in root_views:
+        assert view["error_message"].startswith(BOOM)
+        assert "Traceback (most recent call last):" in view["error_message"]
+
+    # The retry and the failure are announced to every member: no traceback there.
+    errors = [
+        event.payload["error"]
+        for event in Event.objects.filter(job=job).order_by("id")
+        if "error" in event.payload
+    ]
+    assert errors == [BOOM, BOOM]
+
+    page = staff_client.get(f"/admin/jobs/job/{job.pk}/change/")
+    assert page.status_code == 200
+    assert BOOM in page.content.decode()
+    assert "Traceback" not in page.content.decode()
+    page = super_client.get(f"/admin/jobs/job/{job.pk}/change/")
+    assert page.status_code == 200
+    assert "Traceback (most recent call last):" in page.content.decode()
+
+
+def test_error_text_summary_drops_the_traceback():
+    trace = (
+        "Traceback (most recent call last):\n"
+        '  File "jobs/runtime.py", line 170, in _run_job\n'
+        "    fn(ctx)\n"
+        "ValueError: bad value\n"
+    )
+    assert error_text_summary(f"ValueError: bad value\n\n{trace}") == "ValueError: bad value"
+    # A text that is only a traceback keeps its last line, the exception.
+    assert error_text_summary(trace) == "ValueError: bad value"
+    assert error_text_summary("3 of 4 items failed; first error: x") == (
+        "3 of 4 items failed; first error: x"
+    )
+    assert error_text_summary("") == ""

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jobs.enqueue import job_enqueue
@@ -17,6 +17,7 @@ from jobs.lifecycle import (
 )
 from jobs.models import Event, Job, JobItem, JobItemStatus, JobStatus
 from photos.models import Photo
+from tests.factories import make_tenant
 
 
 def enqueue(tenant, priority, **kw):
@@ -59,6 +60,81 @@ def test_claim_ties_break_by_age(tenant):
     older = enqueue(tenant, 50)
     enqueue(tenant, 50)
     assert job_claim(worker_id="w").pk == older.pk
+
+
+def test_a_tenants_backlog_delays_another_tenants_job_by_one_job_at_most(tenant, other_tenant):
+    """Tenant A queues 50 long jobs, one worker takes the first; tenant B then queues one of
+    the same priority: B's job is the very next claim, not the 51st."""
+    backlog = [enqueue(tenant, 90) for _ in range(50)]
+    first = job_claim(worker_id="w")
+    assert first.pk == backlog[0].pk
+    upload = enqueue(other_tenant, 90)
+    job_complete(job_id=first.pk)
+    assert job_claim(worker_id="w").pk == upload.pk
+    # Then A again: B has nothing left.
+    assert job_claim(worker_id="w").pk == backlog[1].pk
+
+
+def test_claims_take_tenants_in_turn_at_one_priority(tenant, other_tenant):
+    third = make_tenant("initech")
+    for owner in (tenant, tenant, tenant, other_tenant, other_tenant, third):
+        enqueue(owner, 50)
+    claimed = [job_claim(worker_id="w").tenant_id for _ in range(6)]
+    a, b, c = tenant.pk, other_tenant.pk, third.pk
+    assert claimed == [a, b, c, a, b, a]
+
+
+def test_fairness_never_outranks_priority(tenant, other_tenant):
+    enqueue(tenant, 95)
+    job_claim(worker_id="w")
+    higher = [enqueue(tenant, 95) for _ in range(2)]
+    enqueue(other_tenant, 90)
+    # Tenant A just had a claim, yet its higher-priority jobs still come first.
+    assert [job_claim(worker_id="w").pk for _ in range(2)] == [j.pk for j in higher]
+    assert job_claim(worker_id="w").tenant_id == other_tenant.pk
+
+
+def test_a_tenants_turn_is_per_priority(tenant, other_tenant):
+    """A claim at one priority does not cost the tenant its turn at another."""
+    enqueue(tenant, 95)
+    job_claim(worker_id="w")
+    mine = enqueue(tenant, 50)
+    enqueue(other_tenant, 50)
+    assert job_claim(worker_id="w").pk == mine.pk
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_claim_takes_another_tenants_job_when_the_turns_job_is_held(
+    transactional_db, tenant, other_tenant
+):
+    """The tenant whose turn it is has one job, and another worker's claim holds its row: this
+    claim skips it and takes the next tenant's job instead of coming back empty."""
+    import threading
+
+    from django.db import connections
+
+    enqueue(tenant, 50)
+    job_claim(worker_id="w")  # tenant A had its turn
+    waiting = enqueue(tenant, 50)
+    held = enqueue(other_tenant, 50)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic():
+            Job.objects.select_for_update().get(pk=held.pk)
+            locked.set()
+            release.wait(30)
+        connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        assert job_claim(worker_id="w").pk == waiting.pk
+    finally:
+        release.set()
+        holder.join()
+    assert job_claim(worker_id="w").pk == held.pk
 
 
 def test_claim_skips_canceled_and_backed_off(tenant):
@@ -193,13 +269,19 @@ def test_fresh_running_jobs_are_not_stale(tenant):
     assert jobs_requeue_stale(stale_seconds=60) == []
 
 
-def test_claim_is_one_update_and_the_started_event(tenant, django_assert_num_queries):
-    job = enqueue(tenant, 50)
-    with django_assert_num_queries(4) as ctx:  # savepoint, UPDATE … RETURNING, event, release
+def test_claim_is_the_turn_one_update_and_the_started_event(
+    tenant, other_tenant, django_assert_num_queries
+):
+    for owner in (other_tenant, tenant, other_tenant):
+        enqueue(owner, 50)
+    job_claim(worker_id="w")
+    job = Job.objects.filter(tenant=tenant).get()
+    # savepoint, the tenant whose turn it is, UPDATE … RETURNING, event, release
+    with django_assert_num_queries(5) as ctx:
         claimed = job_claim(worker_id="w")
     statements = [q["sql"].lstrip().split()[0].upper() for q in ctx.captured_queries]
     assert statements.count("UPDATE") == 1
-    assert statements.count("SELECT") == 0
+    assert statements.count("SELECT") == 1
     assert claimed.pk == job.pk
     assert claimed.tenant_id == tenant.pk
     assert claimed.payload == job.payload

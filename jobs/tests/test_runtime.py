@@ -13,14 +13,14 @@ from jobs.lifecycle import job_claim
 from jobs.models import Job, JobStatus
 from jobs.runtime import run_job
 from jobs.scheduling import schedules_setup
-from jobs.sweeper import SWEEPER_SCHEDULE
+from jobs.sweeper import SWEEP_LATE_SECONDS, SWEEPER_SCHEDULE
 
 
 def test_a_busy_workers_heartbeat_takes_a_late_sweeper_tick(transactional_db, tenant, settings):
     settings.PIPELINE_HEARTBEAT_SECONDS = 0.2
     schedules_setup()
     Schedule.objects.filter(name=SWEEPER_SCHEDULE).update(
-        next_run=timezone.now() - timedelta(seconds=120)
+        next_run=timezone.now() - timedelta(seconds=SWEEP_LATE_SECONDS + 60)
     )
     job_enqueue(tenant=tenant, type="test_sleep", priority=50, payload={"seconds": 1})
     job = job_claim(worker_id="w")

@@ -3,8 +3,14 @@ from django.core.management import call_command
 from django_q.models import Schedule
 
 from jobs.exceptions import TaskAlreadyRunning
-from jobs.models import TaskRun
-from jobs.scheduling import SCHEDULES, prune, scheduled_task_start, schedules_setup
+from jobs.models import Lane, TaskRun
+from jobs.scheduling import (
+    SCHEDULE_CLUSTER,
+    SCHEDULES,
+    prune,
+    scheduled_task_start,
+    schedules_setup,
+)
 from jobs.tasks import start_task
 
 
@@ -21,19 +27,24 @@ def test_schedules_follow_interval_settings(db, settings):
     assert Schedule.objects.get(name="pipeline: folder_discovery").minutes == 7
 
 
-def test_every_schedule_runs_in_the_priority_cluster_that_serve_starts(db):
+def test_every_schedule_runs_in_the_scheduler_cluster_that_serve_starts(db, settings):
     schedules_setup()
-    assert set(Schedule.objects.values_list("cluster", flat=True)) == {"priority"}
+    assert set(Schedule.objects.values_list("cluster", flat=True)) == {SCHEDULE_CLUSTER}
+    # A cluster of its own, no lane: no job is ever claimed by its worker.
+    assert SCHEDULE_CLUSTER not in Lane.values
+    assert SCHEDULE_CLUSTER in settings.Q_CLUSTER["ALT_CLUSTERS"]
 
 
-def test_setup_schedules_gives_old_clusterless_rows_the_priority_cluster(db):
+@pytest.mark.parametrize("old_cluster", [None, "priority"])
+def test_setup_schedules_moves_old_rows_to_the_scheduler_cluster(db, old_cluster):
     # Rows made by older code had no cluster, so django-q2 never ran them (no lane is named
-    # like the site); the next migrate or setup_schedules must fix them in place.
+    # like the site), or the priority lane's, where a tick waited behind long jobs; the next
+    # migrate or setup_schedules must fix them in place.
     schedules_setup()
-    Schedule.objects.update(cluster=None)
+    Schedule.objects.update(cluster=old_cluster)
     ids = set(Schedule.objects.values_list("pk", flat=True))
     call_command("setup_schedules")
-    assert set(Schedule.objects.values_list("cluster", flat=True)) == {"priority"}
+    assert set(Schedule.objects.values_list("cluster", flat=True)) == {SCHEDULE_CLUSTER}
     assert set(Schedule.objects.values_list("pk", flat=True)) == ids
 
 
@@ -91,7 +102,8 @@ def test_sweep_if_due_leaves_a_punctual_tick_to_the_scheduler(db):
     from jobs.sweeper import SWEEPER_SCHEDULE, sweep_if_due
 
     schedules_setup()
-    due = timezone.now() - timedelta(seconds=5)
+    # Due for a while, but the scheduler (its own cluster, no job in its way) will fire it.
+    due = timezone.now() - timedelta(seconds=90)
     Schedule.objects.filter(name=SWEEPER_SCHEDULE).update(next_run=due)
     assert sweep_if_due() is None
     assert Schedule.objects.get(name=SWEEPER_SCHEDULE).next_run == due
@@ -102,11 +114,11 @@ def test_sweep_if_due_takes_a_late_tick_once(db):
 
     from django.utils import timezone
 
-    from jobs.sweeper import SWEEPER_SCHEDULE, sweep_if_due
+    from jobs.sweeper import SWEEP_LATE_SECONDS, SWEEPER_SCHEDULE, sweep_if_due
 
     schedules_setup()
     Schedule.objects.filter(name=SWEEPER_SCHEDULE).update(
-        next_run=timezone.now() - timedelta(seconds=61)
+        next_run=timezone.now() - timedelta(seconds=SWEEP_LATE_SECONDS + 1)
     )
     assert sweep_if_due() is not None
     assert sweep_if_due() is None

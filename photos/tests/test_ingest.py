@@ -251,9 +251,10 @@ def test_completing_a_photo_keeps_the_users_cull(project):
 
 
 def test_upload_runs_a_fixed_number_of_queries(project, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    # 8, plus the project's row lock and the savepoint of the transaction that holds it.
+    with django_assert_max_num_queries(11):
         photo_files_save(project=project, files=[upload(f"A_{i}.jpg") for i in range(2)])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(11):
         photo_files_save(project=project, files=[upload(f"B_{i}.jpg") for i in range(30)])
     assert Photo.objects.filter(project=project).count() == 32
 
@@ -448,3 +449,117 @@ def test_a_raw_or_image_extension_with_other_content_is_refused(project, name, d
     assert result.files == []
     assert f"found {found}." in error_for(result, name)
     assert names_on_disk(project) == []
+
+
+# --- racing a project delete or a name taken meanwhile (issue 20 item 13) ------------------
+
+
+class DeletingUpload:
+    """A file whose bytes arrive while something else happens: ``during()`` runs once, when
+    the upload starts reading it (a project deleted, a file put in the folder)."""
+
+    def __init__(self, name: str, during) -> None:  # type: ignore[no-untyped-def]
+        self.name = name
+        self.data = jpeg_bytes()
+        self.size = len(self.data)
+        self.content_type = "image/jpeg"
+        self._during = during
+        self._pos = 0
+
+    def chunks(self, chunk_size=None):  # type: ignore[no-untyped-def]
+        if self._during is not None:
+            during, self._during = self._during, None
+            during()
+        yield self.data
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self.data) if size < 0 else self._pos + size
+        data, self._pos = self.data[self._pos : end], min(end, len(self.data))
+        return data
+
+    def seek(self, offset: int) -> None:
+        self._pos = offset
+
+
+def _leftovers(root: Path) -> list[str]:
+    """Originals and upload temporaries anywhere under ``root`` (tombstones included)."""
+    return sorted(
+        p.name
+        for p in root.rglob("*")
+        if p.is_file() and ("IMG_" in p.name or p.name.endswith(".tmp"))
+    )
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_an_upload_racing_a_project_delete_keeps_no_file_and_says_so(
+    tenant, user, project, photos_root, strict
+):
+    from projects.deletion import project_delete
+
+    files = [
+        upload("IMG_1.jpg"),
+        DeletingUpload("IMG_2.jpg", lambda: project_delete(user=user, project=project)),
+        upload("IMG_3.jpg"),
+    ]
+
+    result = photo_files_save(project=project, files=files, all_or_nothing=strict)
+
+    # Never "saved" for a file that went into a deleted project's folder.
+    assert result.files == []
+    assert result.photo_ids == []
+    refused = {e["file"] for e in result.errors}
+    if strict:
+        assert refused  # At least one file said why; nothing kept.
+    else:
+        assert refused == {"IMG_1.jpg", "IMG_2.jpg", "IMG_3.jpg"}
+    assert not Photo.objects.filter(project=project).exists()
+    # No original and no temporary file left behind, in the tombstone or anywhere.
+    assert _leftovers(photos_root) == []
+
+
+def test_a_project_deleted_before_publishing_refuses_every_staged_file(
+    tenant, user, project, photos_root
+):
+    from photos import ingest
+    from projects.deletion import project_delete
+
+    files = [upload("IMG_1.jpg"), upload("IMG_2.jpg")]
+    staged = ingest._stage
+
+    def stage_then_delete(*args, **kwargs):  # type: ignore[no-untyped-def]
+        done = staged(*args, **kwargs)
+        project_delete(user=user, project=project)
+        return done
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ingest, "_stage", stage_then_delete)
+        result = photo_files_save(project=project, files=files, all_or_nothing=False)
+
+    assert result.files == []
+    assert [e["error"] for e in result.errors] == [ingest.PROJECT_GONE] * 2
+    assert _leftovers(photos_root) == []
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_name_taken_during_a_strict_upload_keeps_nothing_of_it(project, photos_root, strict):
+    folder = storage.project_dir(project)
+    theirs = b"a file someone copied in through the share"
+    files = [
+        upload("IMG_1.jpg"),
+        DeletingUpload("IMG_2.jpg", lambda: (folder / "IMG_3.jpg").write_bytes(theirs)),
+        upload("IMG_3.jpg"),
+    ]
+
+    result = photo_files_save(project=project, files=files, all_or_nothing=strict)
+
+    assert [e["file"] for e in result.errors] == ["IMG_3.jpg"]
+    assert (folder / "IMG_3.jpg").read_bytes() == theirs
+    if strict:
+        assert result.files == []
+        assert not (folder / "IMG_1.jpg").exists()
+        assert not (folder / "IMG_2.jpg").exists()
+        assert not Photo.objects.filter(project=project).exists()
+    else:
+        assert result.files == ["IMG_1.jpg", "IMG_2.jpg"]
+        assert (folder / "IMG_1.jpg").read_bytes() == jpeg_bytes()
+    assert not [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]

@@ -61,6 +61,16 @@ def test_workspace_needs_a_role_that_may_read(client, tenant):
     assert bootstrap(response)["role"] == "viewer"
 
 
+def test_admin_links_the_workspace_for_every_role_that_may_open_it(client, tenant):
+    # A viewer has none of the admin's model permissions, yet may open the workspace: the
+    # admin's home and top bar link it by the same rule as the page (``may.read``).
+    client.force_login(make_user(tenant, "vera", staff=True, role="viewer"))
+    page = client.get("/admin/").content.decode()
+    assert page.count(f'href="{CULL}"') == 2
+    client.force_login(make_user(None, "loner", staff=True))
+    assert f'href="{CULL}"' not in client.get("/admin/").content.decode()
+
+
 def test_workspace_lists_only_the_users_tenant_projects(staff_client, tenant, other_project):
     own = make_project(tenant, "Iceland July 2025")
     archived = make_project(tenant, "Old shoot")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import UnreadablePostError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +29,7 @@ from config.throttling import (
     ProjectWriteThrottle,
     task_throttle_check,
 )
+from config.upload_gate import UploadThrottle
 from jobs.api.filters import JobFilter
 from jobs.api.schema import JOB_LIST_PARAMETERS
 from jobs.api.serializers import (
@@ -47,8 +49,9 @@ from photos.api.serializers import (
     RevertReplySerializer,
     TrashedPhotoSerializer,
 )
-from photos.ingest import photo_files_save, upload_finish
+from photos.ingest import photo_files_save, upload_finish, upload_folder
 from photos.services.restore import project_trash_queryset, trash_entries
+from photos.staging import UPLOAD_FIELD, Staging, StagingUploadHandler
 from projects.deletion import project_delete
 from projects.models import Project
 from projects.roles import Action
@@ -102,7 +105,8 @@ class ProjectViewSet(
         "commit_changes": [CommitThrottle],
         "revert_changes": [CommitThrottle],
         "process": [BulkThrottle],
-        "upload": [BulkThrottle],
+        # Counted once: by the ASGI gate when it admitted the upload, else here.
+        "upload": [UploadThrottle],
     }
     # What each write is in the roles table (config/permissions.py); reads are Action.READ.
     # ``jobs`` is GET (a read) and POST (starting a task: the action of its type).
@@ -164,17 +168,29 @@ class ProjectViewSet(
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def upload(self, request: Request, pk: str | None = None) -> Response:
-        project = project_require_active(self._project())
-        files = request.FILES.getlist("files")
-        if not files:
-            raise ValidationError(
-                {"detail": "No files were sent; use the multipart field 'files'."}
+        staging = None
+        try:
+            project = project_require_active(self._project())
+            staging = upload_staging(request, project)
+            try:
+                files = request.FILES.getlist(UPLOAD_FIELD)
+            except UnreadablePostError:
+                raise ParseError("The upload ended before its body did.") from None
+            if not files:
+                raise ValidationError(
+                    {"detail": "No files were sent; use the multipart field 'files'."}
+                )
+            raw_strict = request.data.get(
+                "all_or_nothing", request.query_params.get("all_or_nothing")
             )
-        raw_strict = request.data.get("all_or_nothing", request.query_params.get("all_or_nothing"))
-        strict = True if raw_strict in (None, "") else _flag(raw_strict)
-        saved = photo_files_save(
-            project=project, files=files, actor_id=request.user.pk, all_or_nothing=strict
-        )
+            strict = True if raw_strict in (None, "") else _flag(raw_strict)
+            saved = photo_files_save(
+                project=project, files=files, actor_id=request.user.pk, all_or_nothing=strict
+            )
+        finally:
+            # Whatever was streamed into the project folder and not published goes now.
+            if staging is not None:
+                staging.discard()
         body = upload_reply(saved)
         if not body["files"]:
             detail = (
@@ -301,6 +317,25 @@ class ProjectViewSet(
         paginator = PageSizePagination()
         page = paginator.paginate_queryset(filterset.qs, request, view=self)
         return paginator.get_paginated_response(JobSerializer(page, many=True).data)
+
+
+def upload_staging(request: Request, project: Project) -> Staging | None:
+    """Where this upload's files stream: the staging the ASGI gate set up for an admitted
+    upload (``config/upload_gate.py``), else one set up now for the project folder, before the
+    body is parsed. ``None`` when something parsed the body first (Django's handlers then
+    held it; ``photo_files_save`` stages a copy)."""
+    django_request = request._request
+    for handler in django_request.upload_handlers:
+        if isinstance(handler, StagingUploadHandler):
+            return handler.staging
+    staging = Staging(upload_folder(project))
+    try:
+        django_request.upload_handlers = [StagingUploadHandler(staging, django_request)]
+    except (
+        AttributeError
+    ):  # "You cannot set the upload handlers after the upload has been processed."
+        return None
+    return staging
 
 
 def _flag(value: Any) -> bool:

@@ -185,13 +185,22 @@ def test_authenticated_upload_gets_the_upload_cap(transactional_db, settings, ph
     assert status == 201, reply
     assert receive.pulled == len(body)
 
-    # Over the upload cap, streamed without a length: 413, and nothing written.
+    # Over the upload cap by its declared length: 413 before a byte is read, nothing written.
     settings.PIPELINE_MAX_UPLOAD_BYTES = len(body) // 2
-    other = multipart({"IMG_0003.jpg": jpeg(3)})
-    receive = CountingBody(0, chunk=1024, body=other * 2)
-    status, _ = call_app(f"/api/projects/{project.pk}/upload", receive, headers=headers)
+    other = multipart({"IMG_0003.jpg": jpeg(3)}) * 2
+    receive = CountingBody(0, chunk=1024, body=other)
+    status, _ = call_app(
+        f"/api/projects/{project.pk}/upload",
+        receive,
+        headers=[*headers, (b"content-length", str(len(other)).encode())],
+    )
     assert status == 413
-    assert receive.pulled <= len(body) // 2 + 1024
+    assert receive.pulled == 0
+    # Streamed without a length (chunked): 411, the length is required before anything is read.
+    receive = CountingBody(0, chunk=1024, body=other)
+    status, _ = call_app(f"/api/projects/{project.pk}/upload", receive, headers=headers)
+    assert status == 411
+    assert receive.pulled == 0
     assert not (photos_root / "acme" / project.folder / "IMG_0003.jpg").exists()
 
 
@@ -280,13 +289,28 @@ def test_a_logged_in_session_gets_the_upload_cap(transactional_db, settings):
     cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
     settings.PIPELINE_MAX_BODY_BYTES = 1024
     settings.PIPELINE_MAX_UPLOAD_BYTES = 4 * MiB
-    declared = [(b"content-length", str(2 * MiB).encode())]
+    body = multipart({"IMG_0001.jpg": jpeg(1), "IMG_0002.jpg": jpeg(2)})
+    declared = [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"multipart/form-data; boundary=pl-boundary"),
+    ]
     path = f"/api/projects/{project.pk}/upload"
 
-    receive = CountingBody(2 * MiB)
-    call_app(path, receive, headers=[*declared, (b"cookie", cookie.encode())])
-    # Over the ordinary cap, under the upload cap: the body was read (and Django answered).
-    assert receive.pulled == 2 * MiB
+    # A session's POST carries its CSRF token, as the workspace's does.
+    csrf = "a" * 32
+    receive = CountingBody(0, chunk=512, body=body)
+    status, reply = call_app(
+        path,
+        receive,
+        headers=[
+            *declared,
+            (b"cookie", f"{cookie}; {settings.CSRF_COOKIE_NAME}={csrf}".encode()),
+            (b"x-csrftoken", csrf.encode()),
+        ],
+    )
+    # Over the ordinary cap, under the upload cap: read and saved.
+    assert status == 201, reply
+    assert receive.pulled == len(body)
 
     forged = CountingBody(2 * MiB)
     status, _ = call_app(path, forged, headers=[*declared, (b"cookie", b"sessionid=not-a-session")])

@@ -1,4 +1,12 @@
-"""``serve``: the ASGI web server and one ``qcluster`` per lane, in one command (SPEC §12)."""
+"""``serve``: the ASGI web server, one ``qcluster`` per lane and the scheduler's cluster, in one
+command (SPEC §12). Ctrl-C or SIGTERM to ``serve`` alone stops every process it started.
+
+Each child runs in a process group of its own, dies with ``serve`` (``PR_SET_PDEATHSIG``) and
+has everything it forks die with it (``jobs.process_tree``). On Ctrl-C or SIGTERM ``serve`` asks
+each child to stop (SIGTERM: uvicorn lets requests finish, a cluster lets idle workers go),
+waits up to ``STOP_GRACE_SECONDS``, then kills what is left of each child's process group: a
+worker still in a long job, whose job the sweeper requeues once its heartbeat is stale.
+"""
 
 from __future__ import annotations
 
@@ -13,22 +21,23 @@ from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
 from jobs.models import Lane
+from jobs.process_tree import DIE_WITH_PARENT_ENV, die_with_parent
+from jobs.scheduling import SCHEDULE_CLUSTER
+
+# How long the children get to stop on their own before their process groups are killed.
+STOP_GRACE_SECONDS = 15
 
 
 def _die_with_parent() -> None:
-    """In a child: get SIGTERM when ``serve`` dies, even by SIGKILL (Linux), never orphaned."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except OSError:
-        pass  # Not Linux: Ctrl-C and SIGTERM still stop every child through _supervise.
+    """In a child, before it runs its program: die when ``serve`` dies, even by SIGKILL."""
+    die_with_parent()
 
 
 class Command(BaseCommand):
-    help = "Run the web server (ASGI) and one qcluster per lane; Ctrl-C stops them all."
+    help = (
+        "Run the web server (ASGI), one qcluster per lane and the scheduler's; Ctrl-C stops "
+        "them all."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -36,7 +45,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-workers", action="store_true", help="Only the web server (workers run elsewhere)."
         )
-        parser.add_argument("--no-web", action="store_true", help="Only the lane workers.")
+        parser.add_argument(
+            "--no-web", action="store_true", help="Only the lane workers and the scheduler."
+        )
         parser.add_argument(
             "--web-workers",
             type=int,
@@ -49,7 +60,7 @@ class Command(BaseCommand):
             raise CommandError("--web-workers must be 1 or more.")
         self._check_migrations()
         children: list[tuple[str, subprocess.Popen]] = []
-        env = os.environ.copy()
+        env = {**os.environ, DIE_WITH_PARENT_ENV: "1"}
         manage = [sys.executable, os.path.abspath(sys.argv[0])]
         if not options["no_web"]:
             cmd = [
@@ -70,17 +81,14 @@ class Command(BaseCommand):
                 # socket; throttle counts and single-flight live in the shared cache and the
                 # database, so they hold across them.
                 cmd += ["--workers", str(options["web_workers"])]
-            children.append(("web", subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)))
+            children.append(("web", self._start(cmd, env)))
         if not options["no_workers"]:
-            for lane in (Lane.PRIORITY, Lane.DEFAULT):
-                lane_env = {**env, "Q_CLUSTER_NAME": lane}
+            # The scheduler's cluster runs only the schedules' own functions, never a job, so
+            # a tick never waits behind a long job (SPEC §8).
+            for cluster in (Lane.PRIORITY, Lane.DEFAULT, SCHEDULE_CLUSTER):
+                cluster_env = {**env, "Q_CLUSTER_NAME": cluster}
                 children.append(
-                    (
-                        f"qcluster:{lane}",
-                        subprocess.Popen(
-                            [*manage, "qcluster"], env=lane_env, preexec_fn=_die_with_parent
-                        ),
-                    )
+                    (f"qcluster:{cluster}", self._start([*manage, "qcluster"], cluster_env))
                 )
         if not children:
             raise CommandError("Nothing to run: --no-web and --no-workers together.")
@@ -90,6 +98,12 @@ class Command(BaseCommand):
             f"/api/, API docs at /api/docs/) with {names}. Ctrl-C stops all."
         )
         self._supervise(children)
+
+    @staticmethod
+    def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+        # A process group of its own: what is left of the child's tree at the end is killed
+        # as one, even processes whose parent exited first.
+        return subprocess.Popen(cmd, env=env, process_group=0, preexec_fn=_die_with_parent)
 
     def _check_migrations(self) -> None:
         connection = connections["default"]
@@ -119,17 +133,26 @@ class Command(BaseCommand):
                     stopping = True
                     break
             time.sleep(0.5)
+        self._stop(children)
+        self.stdout.write("Stopped.")
+        if exit_code:
+            sys.exit(exit_code)
+
+    def _stop(self, children: list[tuple[str, subprocess.Popen]]) -> None:
         for _, proc in children:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
         for name, proc in children:
             try:
                 proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                self.stderr.write(f"{name} did not stop in time; killing it.")
-                proc.kill()
-                proc.wait()
-        self.stdout.write("Stopped.")
-        if exit_code:
-            sys.exit(exit_code)
+                self.stderr.write(f"{name} did not stop in {STOP_GRACE_SECONDS} s; killing it.")
+        # Whatever is left of each child's tree (a worker in a long job, whose cluster waits
+        # for it; a process whose parent already exited) is in the child's process group.
+        for _, proc in children:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
