@@ -96,6 +96,15 @@ _DEFINITIONS = [
         description="Move photos to another project (payload dest_project_id).",
     ),
     TaskDefinition(
+        "photo_restore",
+        Scope.PHOTO_SET,
+        (Step("photo_restore", 95), REGENERATE),
+        description=(
+            "Bring photos back from the trash (files, sidecars, same row), then remake"
+            " derivatives that are missing."
+        ),
+    ),
+    TaskDefinition(
         "maintenance",
         Scope.PROJECT,
         (Step("trash_maintenance", 100), *RECONCILE),

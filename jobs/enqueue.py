@@ -77,7 +77,9 @@ def items_normalise(*, tenant: Tenant, items: Sequence[ItemSpec]) -> list[tuple[
     ids = sorted(missing)
     for start in range(0, len(ids), MAX_ITEMS_PER_JOB):
         names.update(
-            photo_model.objects.for_tenant(tenant)  # type: ignore[attr-defined]
+            # The base manager: every row (an app may hide some from its default one, as
+            # photos hides trashed photos, which a restore names).
+            photo_model._base_manager.for_tenant(tenant)  # type: ignore[attr-defined]
             .filter(pk__in=ids[start : start + MAX_ITEMS_PER_JOB])
             .values_list("pk", "basename")
         )

@@ -120,7 +120,7 @@ def _affected_projects(
     ids.discard(None)
     project_ids: set[int] = set()
     id_list = sorted(ids)  # type: ignore[type-var]
-    photos = item_photo_model().objects.for_tenant(tenant)  # type: ignore[attr-defined]
+    photos = item_photo_model()._base_manager.for_tenant(tenant)  # type: ignore[attr-defined]
     for start in range(0, len(id_list), MAX_ITEMS_PER_JOB):
         project_ids.update(
             photos.filter(pk__in=id_list[start : start + MAX_ITEMS_PER_JOB])

@@ -33,8 +33,18 @@ from jobs.exceptions import PipelineError
 from jobs.models import Event, JobItem
 from photos import services as photo_services
 from photos.fsrules import UnsafePath
-from photos.models import PENDING_DELETE_Q, RATING_MAX, DerivativeStatus, Label, Photo, Tag
+from photos.models import (
+    PENDING_DELETE_Q,
+    RATING_MAX,
+    DerivativeStatus,
+    Label,
+    Photo,
+    PhotoInTrash,
+    Tag,
+)
+from photos.services.restore import photos_restore, trash_entries
 from photos.storage import thumbnail_path
+from projects.deletion import project_folder_exists
 from projects.models import Project
 from projects.roles import Action
 
@@ -595,7 +605,8 @@ class TagAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("name",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
-        return super().get_queryset(request).annotate(photos_n=Count("photos"))
+        live = Q(photos__trashed_at__isnull=True)
+        return super().get_queryset(request).annotate(photos_n=Count("photos", filter=live))
 
     @admin.display(description="project", ordering="project__name")
     def project_column(self, tag: Tag) -> str:
@@ -606,3 +617,167 @@ class TagAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         query = urlencode({"project__id__exact": tag.project_id, "tag": tag.name})
         url = reverse("admin:photos_photo_changelist") + "?" + query
         return format_html('<a href="{}">{}</a>', url, tag.photos_n)
+
+
+# --- the trash: trashed photos, restore, kept tombstones --------------------------------
+
+KEPT_TOMBSTONES_SHOWN = 100
+
+
+@admin.register(PhotoInTrash)
+class TrashAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The trash (SPEC §3, §11): photos trashed by a commit and photos with files in
+    ``.trash/``, when each is purged, and a Restore action (the API's ``photos_restore``).
+
+    Below the list: the tombstones (``.deleted-<uid>`` folders of deleted projects) kept
+    because they hold files the system did not put there, read-only.
+    """
+
+    list_display = (
+        "thumbnail_column",
+        "basename",
+        "project_column",
+        "trashed_at",
+        "files_column",
+        "purge_due_column",
+        "rating",
+        "label",
+        "tags_column",
+    )
+    list_display_links = None
+    list_filter = ("project",)
+    list_select_related = ("project__tenant",)
+    list_per_page = 100
+    search_fields = ("basename",)
+    ordering = ("-trashed_at", "basename", "id")
+    actions = ("restore",)
+    change_list_template = "admin/photos/photointrash/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Photo]:
+        return (
+            Photo.all_objects.for_user(request.user)
+            .restorable()
+            .prefetch_related("trashed_files", "tags")
+        )
+
+    def has_restore_permission(self, request: HttpRequest) -> bool:
+        return self.action_allowed(request, Action.RESTORE)
+
+    def _entry(self, photo: Photo) -> Any:
+        cache = getattr(self, "_entries", None)
+        if cache is None or photo.pk not in cache:
+            self._entries = {photo.pk: trash_entries([photo])[0]}
+        return self._entries[photo.pk]
+
+    @admin.display(description="thumbnail")
+    def thumbnail_column(self, photo: Photo) -> str:
+        if photo.trashed_at is None or photo.thumbnail_status != DerivativeStatus.GENERATED:
+            return format_html('<span class="pl-muted">{}</span>', "–")
+        url = reverse("admin:photos_photointrash_thumbnail", args=[photo.pk])
+        return format_html(
+            '<img class="pl-thumb" src="{}" alt="{}" loading="lazy">', url, photo.basename
+        )
+
+    @admin.display(description="project", ordering="project__name")
+    def project_column(self, photo: Photo) -> str:
+        return photo.project.name
+
+    @admin.display(description="files in .trash/")
+    def files_column(self, photo: Photo) -> str:
+        files = self._entry(photo).files
+        return ", ".join(f.name + ("" if f.present else " (gone)") for f in files) or "–"
+
+    @admin.display(description="purged after")
+    def purge_due_column(self, photo: Photo) -> Any:
+        return self._entry(photo).purge_due or "–"
+
+    @admin.display(description="tags")
+    def tags_column(self, photo: Photo) -> str:
+        return ", ".join(sorted(tag.name for tag in photo.tags.all())) or "–"
+
+    @admin.action(description="Restore from the trash", permissions=["restore"])
+    def restore(self, request: HttpRequest, queryset: QuerySet[Photo]) -> None:
+        try:
+            # The API's bulk budget: the admin and the API share one limiter per use case.
+            throttle_check(user=request.user, scope="bulk")
+        except RateLimited as exc:
+            self.message_user(request, f"Restore: {exc}", messages.ERROR)
+            return
+        ids = list(queryset.values_list("pk", flat=True))
+        outcomes = []
+        for start in range(0, len(ids), MAX_ITEMS_PER_JOB):
+            items = [{"photo_id": pk} for pk in ids[start : start + MAX_ITEMS_PER_JOB]]
+            try:
+                outcomes.append(BulkOutcome(photos_restore(user=request.user, items=items)))
+            except PipelineError as exc:
+                errors = getattr(exc, "errors", None) or []
+                self.message_user(request, f"Restore: {exc}", messages.ERROR)
+                for error in errors[:10]:
+                    self.message_user(
+                        request,
+                        f"Photo {error.get('photo_id')}: {error.get('error')}",
+                        messages.WARNING,
+                    )
+        tasks = [str(o.task_id) for o in outcomes if o.task_id]
+        if tasks:
+            self.message_user(request, f"Restore: task {', '.join(tasks)}.", messages.SUCCESS)
+        for error in [e for o in outcomes for e in o.errors][:10]:
+            self.message_user(
+                request, f"Photo {error.get('photo_id')}: {error.get('error')}", messages.WARNING
+            )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/thumbnail/",
+                self.admin_site.admin_view(self.thumbnail_view),
+                name="photos_photointrash_thumbnail",
+            ),
+            *super().get_urls(),
+        ]
+
+    def thumbnail_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+        photo = self.get_object(request, object_id)
+        if photo is None or not self.has_view_permission(request, photo):
+            raise Http404("No such photo.")
+        if Photo.objects.filter(project_id=photo.project_id, basename=photo.basename).exists():
+            raise Http404("The name belongs to a live photo now.")
+        try:
+            thumb = thumbnail_path(photo.project, photo.basename)
+        except UnsafePath:
+            raise Http404("No thumbnail.") from None
+        if not thumb.is_file():
+            raise Http404("No thumbnail.")
+        response = FileResponse(thumb.open("rb"), content_type="image/webp")
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+    def kept_tombstones(self, request: HttpRequest) -> list[dict[str, Any]]:
+        """Deleted projects whose ``.deleted-<uid>`` folder is still there, with what the last
+        scavenge reported (``project_folder_kept``)."""
+        deleted = (
+            Project.objects.for_user(request.user)
+            .filter(status=Project.Status.ARCHIVED, archive_reason=Project.ArchiveReason.DELETED)
+            .select_related("tenant")
+            .order_by("-archived_at", "id")[: KEPT_TOMBSTONES_SHOWN * 5]
+        )
+        found = [p for p in deleted if project_folder_exists(p)][:KEPT_TOMBSTONES_SHOWN]
+        reports = {
+            e.project_id: e.payload
+            for e in Event.objects.filter(project__in=found, type="project_folder_kept").order_by(
+                "id"
+            )
+        }
+        return [
+            {
+                "project": p,
+                "folder": (reports.get(p.pk) or {}).get("folder") or p.folder,
+                "count": (reports.get(p.pk) or {}).get("count"),
+                "names": (reports.get(p.pk) or {}).get("names") or [],
+            }
+            for p in found
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        extra_context = {**(extra_context or {}), "kept_tombstones": self.kept_tombstones(request)}
+        return super().changelist_view(request, extra_context=extra_context)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Self
 
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
 
 from projects.models import Project, TenantScopedQuerySet
 
@@ -75,6 +76,36 @@ class PhotoQuerySet(TenantScopedQuerySet["Photo"]):
     def keep_mismatch(self) -> Self:
         return self.filter(KEEP_MISMATCH_Q)
 
+    def live(self) -> Self:
+        """Photos not in the trash (what ``Photo.objects`` already is)."""
+        return self.filter(trashed_at__isnull=True)
+
+    def trashed(self) -> Self:
+        """Photos whose last original went to ``.trash/`` (read through ``Photo.all_objects``)."""
+        return self.filter(trashed_at__isnull=False)
+
+    def restorable(self) -> Self:
+        """Trashed photos, and live photos with a file in ``.trash/`` (a partial commit)."""
+        files = TrashedFile.objects.filter(photo=OuterRef("pk"))
+        return self.filter(Q(trashed_at__isnull=False) | Exists(files))
+
+
+class _LiveManager(models.Manager["Photo"]):
+    """``Photo.objects``: photos not in the trash (SPEC §3 ``trashed_at``).
+
+    The default manager, so every list, count, lookup and related manager
+    (``project.photos``) hides trashed rows without each caller remembering to. The few
+    places that need them (the trash list, restore, the purge, deleting a project's rows)
+    read ``Photo.all_objects``, which is also the base manager (foreign-key access such as
+    ``item.photo``, cascades, the job engine's item checks).
+    """
+
+    def get_queryset(self) -> PhotoQuerySet:
+        return PhotoQuerySet(self.model, using=self._db).filter(trashed_at__isnull=True)
+
+
+LivePhotoManager = _LiveManager.from_queryset(PhotoQuerySet)
+
 
 class Photo(models.Model):
     class Visibility(models.TextChoices):
@@ -115,16 +146,27 @@ class Photo(models.Model):
     tags: models.ManyToManyField[Tag, Any] = models.ManyToManyField(
         "Tag", related_name="photos", blank=True
     )
+    # Set when the photo's last original went to ``.trash/`` (a commit); the row then stays,
+    # hidden, until the purge deletes its files (SPEC §3), so a restore keeps id and tags.
+    trashed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = PhotoQuerySet.as_manager()
+    objects = LivePhotoManager()
+    all_objects = PhotoQuerySet.as_manager()
 
     class Meta:
         ordering = ["project_id", "basename"]
+        # Foreign keys (``item.photo``), cascades and the job engine's item checks see every
+        # row, trashed ones too, through a manager that still scopes by tenant.
+        base_manager_name = "all_objects"
         constraints = [
+            # Among live rows only: a new photo may take the name of a trashed one (restoring
+            # that one is then refused as "name taken").
             models.UniqueConstraint(
-                fields=["project", "basename"], name="photo_basename_unique_per_project"
+                fields=["project", "basename"],
+                condition=Q(trashed_at__isnull=True),
+                name="photo_basename_unique_per_project",
             ),
             models.CheckConstraint(
                 condition=Q(rating__gte=0, rating__lte=RATING_MAX), name="photo_rating_0_to_5"
@@ -141,6 +183,12 @@ class Photo(models.Model):
             ),
             models.Index(fields=["taken_at", "basename", "id"], name="photo_taken_order"),
             models.Index(fields=["project", "rating"], name="photo_project_rating"),
+            # The trash list of a project and the purge's due rows.
+            models.Index(
+                fields=["project", "trashed_at"],
+                condition=Q(trashed_at__isnull=False),
+                name="photo_project_trashed",
+            ),
             # ``?pending=true`` in the default order: the few photos a commit would trash, read
             # in list order without walking the dated rows that are not pending.
             models.Index(
@@ -168,6 +216,43 @@ class Photo(models.Model):
     @property
     def keep_mismatch(self) -> bool:
         return self.keep_jpg != self.jpg_available or self.keep_raw != self.raw_available
+
+
+class TrashedFileQuerySet(TenantScopedQuerySet["TrashedFile"]):
+    tenant_lookup = "photo__project__tenant"
+
+
+class TrashedFile(models.Model):
+    """One original or sidecar of a photo that a commit moved into ``.trash/``.
+
+    ``name`` is the file's name in the project folder, ``trash_name`` its name in ``.trash/``
+    (``fsrules.trash_move`` may pick ``<base>~<n>.<ext>``). A restore moves ``trash_name``
+    back to ``name`` and deletes the record; the purge deletes the record once the file is
+    gone from the trash, then the photo row if it is trashed and has no file left there.
+    """
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="trashed_files")
+    name = models.CharField(max_length=255)
+    trash_name = models.CharField(max_length=255)
+    trashed_at = models.DateTimeField(default=timezone.now)
+
+    objects = TrashedFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["photo_id", "name", "id"]
+        indexes = [models.Index(fields=["photo", "trashed_at"], name="trashedfile_photo")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (in .trash/ as {self.trash_name}) of photo {self.photo_id}"
+
+
+class PhotoInTrash(Photo):
+    """The admin's "Trash": trashed photos and photos with files in ``.trash/``."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "photo in the trash"
+        verbose_name_plural = "trash"
 
 
 class TagQuerySet(TenantScopedQuerySet["Tag"]):

@@ -347,15 +347,16 @@ def project_rows_delete(
         raise PipelineError(f"Refusing to delete the rows of active project {project.pk}.")
     deleted = 0
     while True:
+        # Trashed rows too: their files went with the folder.
         ids = list(
-            Photo.objects.filter(project=project)
+            Photo.all_objects.filter(project=project)
             .order_by("id")
             .values_list("pk", flat=True)[:ROW_DELETE_BATCH]
         )
         if not ids:
             break
         with transaction.atomic():
-            Photo.objects.filter(pk__in=ids).delete()
+            Photo.all_objects.filter(pk__in=ids).delete()
         deleted += len(ids)
         if check is not None:
             check()

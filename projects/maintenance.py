@@ -138,14 +138,15 @@ def project_remove(
         if not _still_orphan(project):
             logger.info("Project %s is no longer an orphan; not removed", project.pk)
             return False
+        # Trashed rows too: the whole project goes.
         ids = list(
-            Photo.objects.filter(project_id=project.pk)
+            Photo.all_objects.filter(project_id=project.pk)
             .order_by("pk")
             .values_list("pk", flat=True)[:ROW_DELETE_BATCH]
         )
         if not ids:
             break
-        Photo.objects.filter(pk__in=ids).delete()
+        Photo.all_objects.filter(pk__in=ids).delete()
     with transaction.atomic():
         event_record(
             tenant_id=project.tenant_id,

@@ -1,4 +1,5 @@
-"""Handlers that move photo files: ``file_removal`` (commit) and ``image_move_files`` (move).
+"""Handlers that move photo files: ``file_removal`` (commit), ``image_move_files`` (move) and
+``photo_restore`` (undo a commit).
 
 Thin adapters over ``photos.services``; both work only on the photos named by the job's
 items, never on a whole project by fallback, ``PIPELINE_COMMIT_BATCH`` photos per
@@ -26,9 +27,11 @@ from photos.services.move import (
     photos_move_files_prepare,
     photos_move_files_record,
 )
+from photos.services.restore import photo_restore_files
 from photos.storage import FolderIndex
 
 MOVE_PLAN_PREFIX = "move-plan:"
+RESTORE_PLAN_PREFIX = "restore-plan:"
 
 
 @handler("file_removal")
@@ -52,6 +55,7 @@ def file_removal(ctx: JobContext) -> None:
             project_id=project_id,
             job_id=ctx.job.pk,
             index=index,
+            since=ctx.job.created_at.timestamp(),
         )
         by_item: dict[int, RemovalOutcome] = {}
         for item in items:
@@ -131,3 +135,41 @@ def image_move_files(ctx: JobContext) -> None:
         }
 
     ctx.each_batch_prepared(prepare, write, size=settings.PIPELINE_COMMIT_BATCH)
+
+
+def _restore_plan(message: str) -> list[str] | None:
+    if not message.startswith(RESTORE_PLAN_PREFIX):
+        return None
+    try:
+        plan = json.loads(message[len(RESTORE_PLAN_PREFIX) :])
+    except ValueError:
+        return None
+    return [n for n in plan if isinstance(n, str)] if isinstance(plan, list) else None
+
+
+@handler("photo_restore")
+def photo_restore(ctx: JobContext) -> None:
+    """Bring each item's photo back from ``.trash/`` (``photo_restore_files``), one at a time.
+
+    Before any file of a photo moves, the names it moves back are committed to its item's
+    message, so a rerun after a crash recognises those files in the folder as its own rather
+    than as names taken. Each photo's row, records and events commit together.
+    """
+    if not ctx.has_items():
+        ctx.log("No items: nothing to restore.")
+        return
+
+    def one(item: JobItem) -> str:
+        def record(names: list[str]) -> None:
+            item.message = RESTORE_PLAN_PREFIX + json.dumps(names)
+            JobItem.objects.filter(pk=item.pk).update(message=item.message)
+
+        return photo_restore_files(
+            tenant_id=ctx.job.tenant_id,
+            photo_id=item.photo_id,
+            journal=_restore_plan(item.message or ""),
+            on_plan=record,
+            job_id=ctx.job.pk,
+        )
+
+    ctx.each_item(one)

@@ -11,6 +11,7 @@ from typing import Any
 from rest_framework import status
 
 from jobs.tasks import StartedTask
+from photos.services.restore import RestoreStarted
 from photos.services.results import (
     BulkUpdated,
     CommitStarted,
@@ -100,3 +101,9 @@ def move_reply(result: MoveStarted | DryRunReport) -> tuple[int, dict[str, Any]]
         return dry_run_reply(result)
     body = {**_task_fields(result.task), "destination_project": result.destination_project}
     return status.HTTP_202_ACCEPTED, _with_errors(body, result.errors)
+
+
+def restore_reply(result: RestoreStarted | DryRunReport) -> tuple[int, dict[str, Any]]:
+    if isinstance(result, DryRunReport):
+        return dry_run_reply(result)
+    return status.HTTP_202_ACCEPTED, _with_errors(_task_fields(result.task), result.errors)

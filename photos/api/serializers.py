@@ -8,6 +8,8 @@ OpenAPI schema.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from config.api_payloads import MAX_DB_ID
@@ -120,6 +122,11 @@ class TagsBodySerializer(BulkBodySerializer):
 
 class PhotoIdItemSerializer(serializers.Serializer):
     photo_id = serializers.IntegerField()
+
+
+class RestoreBodySerializer(serializers.Serializer):
+    items = serializers.ListField(child=PhotoIdItemSerializer(), allow_empty=True)
+    dry_run = serializers.BooleanField(default=False)
 
 
 class ProcessBodySerializer(serializers.Serializer):
@@ -253,3 +260,35 @@ class PendingDeletesReplySerializer(serializers.Serializer):
     raw = serializers.IntegerField()
     total = serializers.IntegerField()
     by_project = PendingProjectSerializer(many=True)
+
+
+class TrashFileSerializer(serializers.Serializer):
+    """One file of a photo in ``.trash/``."""
+
+    name = serializers.CharField()
+    trash_name = serializers.CharField()
+    trashed_at = serializers.DateTimeField()
+    purge_due = serializers.DateTimeField()
+    present = serializers.BooleanField(help_text="Still in the trash (false once purged).")
+
+
+class TrashedPhotoSerializer(serializers.Serializer):
+    """A photo of a project's trash (``photos.services.restore.TrashedPhoto``)."""
+
+    id = serializers.IntegerField(source="photo.pk")
+    project = serializers.IntegerField(source="photo.project_id")
+    basename = serializers.CharField(source="photo.basename")
+    ext = serializers.CharField(source="photo.ext")
+    rating = serializers.IntegerField(source="photo.rating")
+    # Shadows Serializer.label only in the stubs: DRF's metaclass pops declared fields.
+    label = serializers.CharField(source="photo.label")  # type: ignore[assignment]
+    tags = serializers.SerializerMethodField()
+    taken_at = serializers.DateTimeField(source="photo.taken_at")
+    trashed_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set when the photo's last original went to the trash."
+    )
+    purge_due = serializers.DateTimeField(allow_null=True)
+    files = TrashFileSerializer(many=True)
+
+    def get_tags(self, entry: Any) -> list[str]:
+        return sorted(tag.name for tag in entry.photo.tags.all())

@@ -42,6 +42,7 @@ from jobs.api.serializers import DetailSerializer
 from jobs.exceptions import PipelineError
 from photos import services as photo_services
 from photos.models import Photo
+from photos.services.restore import photos_restore
 from photos.storage import (
     file_path,
     files_for_basename,
@@ -54,7 +55,14 @@ from projects.roles import Action
 
 from .filters import PhotoFilter
 from .pagination import PhotoCursorPagination, order_expressions, ordering_parse
-from .replies import bulk_body, commit_reply, move_reply, process_reply, revert_body
+from .replies import (
+    bulk_body,
+    commit_reply,
+    move_reply,
+    process_reply,
+    restore_reply,
+    revert_body,
+)
 from .serializers import (
     BulkBodySerializer,
     BulkReplySerializer,
@@ -72,6 +80,7 @@ from .serializers import (
     ProjectsBodySerializer,
     ProjectsInputSerializer,
     RatingBodySerializer,
+    RestoreBodySerializer,
     RevertReplySerializer,
     TagsBodySerializer,
     TaskDryRunReplySerializer,
@@ -153,6 +162,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         "tags_remove": [BulkThrottle],
         "process": [BulkThrottle],
         "move": [BulkThrottle],
+        "restore": [BulkThrottle],
         "commit_changes": [CommitThrottle],
         "revert_changes": [CommitThrottle],
     }
@@ -164,6 +174,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         "tags_remove": Action.CULL,
         "process": Action.PROCESS,
         "move": Action.MOVE,
+        "restore": Action.RESTORE,
         "commit_changes": Action.COMMIT,
         "revert_changes": Action.REVERT,
     }
@@ -178,21 +189,30 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
             .order_by(*order_expressions(ordering_parse(None)))
         )
 
-    def _photo(self) -> Photo:
+    def _photo(self, *, trashed: bool = False) -> Photo:
+        """The URL's photo; with ``trashed`` a photo in the trash too (its derivatives stay
+        until the purge, for the trash list), unless a live photo has taken its name (the
+        derivatives at that name are then the live photo's)."""
+        manager = Photo.all_objects if trashed else Photo.objects
         photo = (
-            Photo.objects.for_user(self.request.user)
+            manager.for_user(self.request.user)
             .filter(project__status=Project.Status.ACTIVE, pk=self.kwargs["pk"])
             .select_related("project__tenant")
             .first()
         )
         if photo is None:
             raise Http404("Photo not found.")
+        if (
+            photo.trashed_at is not None
+            and Photo.objects.filter(project_id=photo.project_id, basename=photo.basename).exists()
+        ):
+            raise Http404("Photo not found.")
         return photo
 
     # --- files ----------------------------------------------------------------------------
 
     def _derivative(self, request: Request, builder: Any, what: str) -> HttpResponseBase:
-        photo = self._photo()
+        photo = self._photo(trashed=True)
         try:
             path = builder(photo.project, photo.basename)
         except PipelineError:  # UnsafePath: a row that would point outside its folder.
@@ -315,6 +335,25 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
                 dest_project_id=data["dest_project"],
                 dry_run=data["dry_run"],
             )
+        )
+        return Response(body, status=code)
+
+    @extend_schema(
+        summary="Restore photos from the trash (one photo_restore task)",
+        request=RestoreBodySerializer,
+        responses={
+            202: ProcessReplySerializer,
+            200: TaskDryRunReplySerializer,
+            400: DetailSerializer,
+            403: DetailSerializer,
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def restore(self, request: Request) -> Response:
+        # The role (editor or owner) is checked by RolePermission from ``role_actions``.
+        data = body_validate(BulkBodySerializer, request.data)
+        code, body = restore_reply(
+            photos_restore(user=request.user, items=data["items"], dry_run=data["dry_run"])
         )
         return Response(body, status=code)
 

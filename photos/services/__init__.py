@@ -1,4 +1,4 @@
-"""Photo write paths: culling (keep flags, tags), commit and revert, move, process.
+"""Photo write paths: culling (keep flags, tags), commit and revert, restore, move, process.
 
 The REST API, the admin and the job handlers call these functions; import them from here.
 """
@@ -17,6 +17,7 @@ from .commit import (
 from .move import photo_move_files, photos_move
 from .process import photos_process, project_process
 from .rating import photos_rating_update
+from .restore import photo_restore_files, photos_restore
 
 __all__ = [
     "pending_totals",
@@ -29,6 +30,8 @@ __all__ = [
     "photos_pending_deletes",
     "photos_process",
     "photos_rating_update",
+    "photos_restore",
+    "photo_restore_files",
     "photos_revert",
     "photos_tags_add",
     "photos_tags_remove",

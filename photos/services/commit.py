@@ -7,7 +7,9 @@ Reverting is a pure database change: keep flags go back to availability.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,13 +25,30 @@ from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
 from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
-from photos.fsrules import UnsafePath, trash_move, unlink_quietly
-from photos.models import PENDING_DELETE_Q, PENDING_JPG_Q, PENDING_RAW_Q, DerivativeStatus, Photo
+from photos.fsrules import (
+    TRASH_DIR,
+    UnsafePath,
+    split_name,
+    system_dir,
+    trash_move,
+    trashed_at,
+    unlink_quietly,
+)
+from photos.models import (
+    PENDING_DELETE_Q,
+    PENDING_JPG_Q,
+    PENDING_RAW_Q,
+    DerivativeStatus,
+    Photo,
+    TrashedFile,
+)
 from photos.storage import (
     FolderIndex,
+    classify,
     originals,
     preview_path,
     project_dir,
+    sidecar_bases,
     thumbnail_path,
 )
 from projects.models import Project, Tenant, tenant_id_for_user
@@ -424,15 +443,71 @@ def project_revert(*, user: Any, project: Project | int) -> Reverted:
 RemovalOutcome = str | ItemSkipped | ItemFailed
 
 
+class TrashFailed(ItemFailed):
+    """A photo's files could not all be trashed; ``trashed`` lists those that were."""
+
+    def __init__(self, message: str, *, photo: Photo, trashed: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.photo = photo
+        self.trashed = trashed
+
+
 @dataclass
 class _RowChange:
-    """What one photo's row needs once its files are in the trash."""
+    """What one photo's row needs once its files are in the trash.
+
+    ``whole``: its last original went, the row is trashed (``trashed_at``), not deleted.
+    ``trashed``: ``{"file", "trash"}`` of each file moved into ``.trash/`` by this run.
+    """
 
     photo: Photo
-    delete: bool
+    whole: bool
     changed: dict[str, Any]
     payload: dict[str, Any]
     message: str
+    trashed: list[dict[str, str]]
+
+
+_TRASH_SUFFIX = re.compile(r"~\d+(?=(\.[^.]*)?$)")
+
+
+def _trashed_earlier(
+    folder: Path,
+    basename: str,
+    *,
+    since: float,
+    recorded: set[str],
+    classes: set[str],
+    sidecars: bool,
+) -> list[dict[str, str]]:
+    """Files of ``basename`` an interrupted attempt of this job moved into ``.trash/`` without
+    recording them: unrecorded entries trashed since ``since`` whose name, without the
+    ``~<n>`` a clash in the trash added, is an original of a class in ``classes`` (or, with
+    ``sidecars``, a sidecar) of this photo. Only read on a retry, when a discarded file is
+    already gone from the folder."""
+    trash = system_dir(folder, TRASH_DIR)  # a linked .trash is refused, never listed
+    found = []
+    try:
+        entries = list(os.scandir(trash))
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name in recorded or not entry.is_file(follow_symlinks=False):
+            continue
+        original = _TRASH_SUFFIX.sub("", entry.name, count=1)
+        kind = classify(original)
+        if kind is not None:
+            if split_name(original)[0] != basename or kind.value not in classes:
+                continue
+        elif not (sidecars and basename in sidecar_bases(original)):
+            continue
+        try:
+            if trashed_at(entry.stat(follow_symlinks=False)) < since:
+                continue
+        except OSError:
+            continue
+        found.append({"file": original, "trash": entry.name})
+    return sorted(found, key=lambda t: t["trash"])
 
 
 def _photo_files_remove(
@@ -441,6 +516,8 @@ def _photo_files_remove(
     project_id: int | None,
     index: FolderIndex | None,
     folders: dict[int, Path],
+    since: float | None = None,
+    recorded: Callable[[int], set[str]] | None = None,
 ) -> _RowChange:
     """Trash one photo's discarded files; return the row change, writing nothing in the DB.
 
@@ -481,6 +558,9 @@ def _photo_files_remove(
         raise ItemFailed(f"The folder of project {project.pk} is missing.")
     present = originals(folder, photo.basename, index=index)
     names = (present.jpg if drop_jpg else []) + (present.raw if drop_raw else [])
+    # The last original going: the photo goes to the trash whole (its row stays, trashed) and
+    # keeps its derivatives until the purge, so the trash can show it.
+    whole = not (set(present.all) - set(names))
     trashed = []
     gone: list[str] = []
     try:
@@ -489,8 +569,23 @@ def _photo_files_remove(
             gone.append(name)  # Trashed now, or already gone (None): out of the folder.
             if target is not None:
                 trashed.append({"file": name, "trash": target})
-        for path in derivatives:
-            unlink_quietly(path)
+        missing = {
+            k
+            for k, drop, now in (("jpg", drop_jpg, present.jpg), ("raw", drop_raw, present.raw))
+            if drop and not now
+        }
+        if since is not None and recorded is not None and missing:
+            # A retry: an earlier attempt trashed some of these files and died before their
+            # records were written. Find them in the trash so a restore can bring them back.
+            seen = recorded(project.pk) | {t["trash"] for t in trashed}
+            earlier = _trashed_earlier(
+                folder, photo.basename, since=since, recorded=seen, classes=missing, sidecars=whole
+            )
+            trashed.extend(earlier)
+            recorded(project.pk).update(t["trash"] for t in earlier)
+        if not whole:
+            for path in derivatives:
+                unlink_quietly(path)
         if index is not None:
             index.record(folder, removed=gone)  # our own renames: no rescan for the lookup
         left = originals(folder, photo.basename, index=index)
@@ -504,9 +599,11 @@ def _photo_files_remove(
                     trashed.append({"file": name, "trash": target})
     except (OSError, UnsafePath) as exc:
         # One unreadable file (or a .trash that is a link or a file) fails its photo, not the
-        # commit: the photo stays pending, what was trashed stays trashed, and the next commit
-        # finishes it.
-        raise ItemFailed(f"Could not trash the files of '{photo.basename}': {exc}") from exc
+        # commit: the photo stays pending, what was trashed stays trashed (and recorded, so it
+        # can be restored), and the next commit finishes it.
+        raise TrashFailed(
+            f"Could not trash the files of '{photo.basename}': {exc}", photo=photo, trashed=trashed
+        ) from exc
     finally:
         if index is not None:
             index.record(folder, removed=gone)
@@ -514,14 +611,24 @@ def _photo_files_remove(
     left = originals(folder, photo.basename, index=index)  # after the recorded removals
     base = {"photo_id": photo.pk, "project_id": project.pk, "basename": photo.basename}
     if not left.all:
+        # The row stays, trashed and hidden, until the purge deletes its files (SPEC §3).
+        fields: dict[str, Any] = {
+            "jpg_available": False,
+            "raw_available": False,
+            "other_available": False,
+            "keep_jpg": False,
+            "keep_raw": False,
+        }
+        changed = {k: v for k, v in fields.items() if getattr(photo, k) != v}
         return _RowChange(
             photo=photo,
-            delete=True,
-            changed={},
-            payload={**base, "trashed": trashed},
-            message=f"Trashed {len(trashed)} file(s); no file left, photo removed.",
+            whole=True,
+            changed=changed,
+            payload={**base, "reason": "trashed", "trashed": trashed},
+            message=f"Trashed {len(trashed)} file(s); no file left, photo moved to the trash.",
+            trashed=trashed,
         )
-    fields: dict[str, Any] = {
+    fields = {
         "jpg_available": bool(left.jpg),
         "raw_available": bool(left.raw),
         "other_available": bool(left.other),
@@ -537,39 +644,55 @@ def _photo_files_remove(
     changed = {k: v for k, v in fields.items() if getattr(photo, k) != v}
     return _RowChange(
         photo=photo,
-        delete=False,
+        whole=False,
         changed=changed,
         payload={**base, **changed, "trashed": trashed},
         message=f"Trashed {len(trashed)} file(s).",
+        trashed=trashed,
     )
 
 
-def _row_changes_write(changes: list[_RowChange], *, tenant_id: int, job_id: int | None) -> None:
-    """Write a batch's rows and events with a fixed number of statements.
+def _row_changes_write(
+    changes: list[_RowChange],
+    *,
+    tenant_id: int,
+    job_id: int | None,
+    failed: Sequence[TrashFailed] = (),
+) -> None:
+    """Write a batch's rows, trash records and events with a fixed number of statements.
 
     Rows that take the same new values (most of a batch: the discarded class gone, its keep
     flag off) share one ``UPDATE`` of exactly those fields, so a field this commit did not
-    change is never written back with the value read before it.
+    change is never written back with the value read before it. A photo whose last original
+    went gets ``trashed_at`` (its row stays, hidden, until the purge). Every file moved into
+    ``.trash/`` gets a ``TrashedFile`` record (also those of a photo that failed halfway), so
+    a restore knows its trash name.
     """
     now = timezone.now()
-    deleted = [c.photo.pk for c in changes if c.delete]
-    if deleted:
-        Photo.objects.filter(pk__in=deleted).delete()
     groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
     for change in changes:
-        if not change.delete:
-            groups.setdefault(tuple(sorted(change.changed.items())), []).append(change.photo.pk)
-    for values, ids in groups.items():
-        Photo.objects.filter(pk__in=ids).update(**dict(values), updated_at=now)
+        values = dict(change.changed)
+        if change.whole:
+            values["trashed_at"] = now
+        groups.setdefault(tuple(sorted(values.items())), []).append(change.photo.pk)
+    for values_key, ids in groups.items():
+        Photo.objects.filter(pk__in=ids).update(**dict(values_key), updated_at=now)
+    records = [
+        TrashedFile(photo_id=photo.pk, name=t["file"], trash_name=t["trash"], trashed_at=now)
+        for photo, trashed in [(c.photo, c.trashed) for c in changes]
+        + [(f.photo, f.trashed) for f in failed]
+        for t in trashed
+    ]
+    if records:
+        TrashedFile.objects.bulk_create(records)
     events_record_bulk(
         Event(
             tenant_id=tenant_id,
-            type=EventType.ITEM_REMOVED if c.delete else EventType.ITEM,
+            type=EventType.ITEM_REMOVED if c.whole else EventType.ITEM,
             project_id=c.photo.project_id,
-            # A removed row's event carries its id in the payload only: the row is gone.
-            photo_id=None if c.delete else c.photo.pk,
+            photo_id=c.photo.pk,
             job_id=job_id,
-            payload=c.payload,
+            payload={**c.payload, "trashed_at": now.isoformat()} if c.whole else c.payload,
         )
         for c in changes
     )
@@ -582,13 +705,16 @@ def photos_file_removal(
     project_id: int | None = None,
     job_id: int | None = None,
     index: FolderIndex | None = None,
+    since: float | None = None,
 ) -> dict[int, RemovalOutcome]:
-    """Trash the discarded JPG and/or RAW files of a batch of photos; update or delete their rows.
+    """Trash the discarded JPG and/or RAW files of a batch of photos; update or trash their rows.
 
     Returns each photo id's outcome: the message of a photo done, or the ``ItemSkipped`` /
     ``ItemFailed`` of a photo skipped (gone, moved out of ``project_id``, archived, no longer
     pending) or failed (a file that cannot be trashed, a missing folder). Sidecars
-    (``storage.sidecar_bases``) go to the trash only with the photo's last original.
+    (``storage.sidecar_bases``) go to the trash only with the photo's last original; such a
+    photo's row is trashed (``trashed_at``), never deleted here, and keeps its derivatives
+    until the purge. Each trashed file is recorded (``TrashedFile``) for a restore.
 
     Files first, rows last: every photo's files are renamed into the trash (each a single
     rename, so every original is in its folder or in ``.trash/`` at every instant), then the
@@ -598,6 +724,9 @@ def photos_file_removal(
     counts them as done (never trashing anything twice) and finishes the rows. The rows are
     read when the batch starts, so a keep flag changed after the commit started is honoured.
 
+    ``since`` (the job's creation time) lets a retry find files an interrupted attempt of the
+    job trashed without recording them (``_trashed_earlier``), so they stay restorable.
+
     ``index`` is the job's ``FolderIndex``: the folder is then listed once per job, and the
     files trashed here are recorded in it. Without one (``None``) each lookup scans the folder.
     """
@@ -606,18 +735,41 @@ def photos_file_removal(
     found = photos.in_bulk(wanted)
     outcomes: dict[int, RemovalOutcome] = {}
     changes: list[_RowChange] = []
+    failed: list[TrashFailed] = []
     folders: dict[int, Path] = {}
+    names_recorded: dict[int, set[str]] = {}
+
+    def recorded(project_pk: int) -> set[str]:
+        """The trash names already recorded in a project (read once per batch, on a retry)."""
+        if project_pk not in names_recorded:
+            names_recorded[project_pk] = set(
+                TrashedFile.objects.filter(photo__project_id=project_pk).values_list(
+                    "trash_name", flat=True
+                )
+            )
+        return names_recorded[project_pk]
+
     for photo_id in wanted:
         try:
             change = _photo_files_remove(
-                found.get(photo_id), project_id=project_id, index=index, folders=folders
+                found.get(photo_id),
+                project_id=project_id,
+                index=index,
+                folders=folders,
+                since=since,
+                recorded=recorded,
             )
+        except TrashFailed as exc:
+            outcomes[photo_id] = exc
+            if exc.trashed:
+                failed.append(exc)
+            continue
         except (ItemSkipped, ItemFailed) as exc:
             outcomes[photo_id] = exc
             continue
         changes.append(change)
         outcomes[photo_id] = change.message
-    _row_changes_write(changes, tenant_id=tenant_id, job_id=job_id)
+    _row_changes_write(changes, tenant_id=tenant_id, job_id=job_id, failed=failed)
     return outcomes
 
 

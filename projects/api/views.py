@@ -47,8 +47,10 @@ from photos.api.serializers import (
     CommitReplySerializer,
     ProcessReplySerializer,
     RevertReplySerializer,
+    TrashedPhotoSerializer,
 )
 from photos.ingest import photo_files_save, upload_finish, upload_folder
+from photos.services.restore import project_trash_queryset, trash_entries
 from photos.staging import UPLOAD_FIELD, Staging, StagingUploadHandler
 from projects.deletion import project_delete
 from projects.models import Project
@@ -247,6 +249,27 @@ class ProjectViewSet(
             photo_services.project_process(user=request.user, project=project, force=data["force"])
         )
         return Response(body, status=code)
+
+    @extend_schema(
+        summary="The project's trash: trashed photos and photos with files in .trash/",
+        responses={200: TrashedPhotoSerializer(many=True), 404: DetailSerializer},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        pagination_class=PageSizePagination,
+    )
+    def trash(self, request: Request, pk: str | None = None) -> Response:
+        project = self._project()
+        paginator = PageSizePagination()
+        page = paginator.paginate_queryset(
+            project_trash_queryset(user=request.user, project=project), request, view=self
+        )
+        return paginator.get_paginated_response(
+            TrashedPhotoSerializer(trash_entries(list(page or [])), many=True).data
+        )
 
     @extend_schema(
         methods=["GET"],

@@ -20,7 +20,7 @@ from PIL import Image
 
 from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
 from jobs.sweeper import sweep
-from photos.models import DerivativeStatus, Photo
+from photos.models import DerivativeStatus, Photo, TrashedFile
 from photos.services import photos_commit, photos_move, photos_process
 from photos.services.results import CommitStarted, MoveStarted, ProcessStarted
 from tests.factories import make_project
@@ -158,6 +158,9 @@ def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
     assert_no_original_lost(before, project)
     trash = sorted(p.name for p in (folder(project) / ".trash").iterdir())
     assert trash == sorted(f"{p.basename}.cr2" for p in photos)  # each RAW once, no ~2 copy
+    # Every trashed RAW is recorded, those of the killed batch too: a restore can bring it back.
+    recorded = TrashedFile.objects.filter(photo__project=project)
+    assert sorted(recorded.values_list("trash_name", flat=True)) == trash
     assert not list(folder(project).glob("*.cr2"))
     for digest, base in jpgs.items():  # the kept JPGs never moved
         assert sha(folder(project) / f"{base}.jpg") == digest

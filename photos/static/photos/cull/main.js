@@ -9,6 +9,7 @@ import { Grid, trashedNames } from "./grid.js";
 import { Loupe } from "./loupe.js";
 import { Store, revertItems } from "./store.js";
 import { Live, Tray } from "./tray.js";
+import { Trash } from "./trash.js";
 import { Uploader } from "./upload.js";
 import { handleKey } from "./keys.js";
 
@@ -381,6 +382,7 @@ async function commit() {
   if (!ok) return;
   try {
     const { data } = await api.post(`${boot.api.photos}commit-changes`, { projects: shown.map((p) => p.project_id) });
+    trash.commitStarted(data.task_id);
     say(data.task_id ? `Commit started for ${data.total_pending} photo(s) in ${data.queued_projects} project(s).` : data.detail || "Nothing to commit.");
     if (data.missing && data.missing.length) say(`Not found: ${data.missing.join(", ")}`, "error");
     tray.refresh();
@@ -575,6 +577,20 @@ document.addEventListener("keydown", (event) =>
 
 const live = new Live({ url: boot.api.events, lastEventId: boot.last_event_id, pollMs: boot.poll_ms, indicator: $("#cull-live") });
 const tray = new Tray({ list: $("#cull-tasks"), empty: $("#cull-tasks-empty"), api, live });
+
+const trash = new Trash({
+  api,
+  root,
+  dialog: $("#cull-trash"),
+  projects: () => (filter.projects.length ? filter.projects : boot.projects.map((p) => String(p.id))),
+  projectName: (id) => projectNames.get(String(id)) || `#${id}`,
+  // A viewer or culler may look at the trash but not restore (SPEC §14).
+  canRestore: !boot.capabilities || boot.capabilities.restore !== false,
+  say,
+  onStarted: () => tray.refresh(),
+});
+live.on((event) => trash.onEvent(event));
+live.onPoll(() => trash.poll());
 
 const stale = new Set();
 let staleTimer = 0;
