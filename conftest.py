@@ -35,11 +35,6 @@ def user(tenant):
 
 
 @pytest.fixture
-def staff_user(tenant):
-    return factories.make_user(tenant, "stella", staff=True)
-
-
-@pytest.fixture
 def other_user(other_tenant):
     return factories.make_user(other_tenant, "bob")
 

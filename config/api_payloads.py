@@ -80,10 +80,3 @@ class PhotoIdItemField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
-
-
-class BulkItemsSerializer(serializers.Serializer):
-    """``{"items": [{...}, ...], "dry_run": false}``; items stay objects for the service."""
-
-    items = serializers.ListField(child=serializers.DictField(), allow_empty=True)
-    dry_run = serializers.BooleanField(default=False)

@@ -42,7 +42,7 @@ from .events import EventType
 from .exceptions import JobStateError
 from .lanes import lane_for_priority, lane_q
 from .lifecycle import job_cancel, job_retry
-from .models import Event, Job, JobItem, JobStatus, Lane, TaskRun, TaskStatus
+from .models import Event, Job, JobItem, JobStatus, Lane, TaskRun
 from .tasks import task_progress
 
 if TYPE_CHECKING:
@@ -607,7 +607,7 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     def aggregate_progress(self, task: TaskRun) -> str:
         progress = task_progress(task)
         steps_total = progress["steps_total"] or "?"
-        finished = task.status in (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELED)
+        finished = task.status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
         return format_html(
             "{}<br>step {} of {}{} · {} of {} job(s) completed",
             progress_bar(progress["done"], progress["total"]),

@@ -49,7 +49,11 @@ def lane_for_priority(priority: int) -> str:
 
 def lane_q(lane: str) -> Q:
     """The jobs of ``lane`` as a filter on ``priority``."""
-    low, high = lane_priority_range(lane)
+    return priority_q(*lane_priority_range(lane))
+
+
+def priority_q(low: int | None, high: int | None) -> Q:
+    """Jobs whose ``priority`` lies in ``[low, high]`` (``None``: unbounded), as a filter."""
     condition = Q()
     if low is not None:
         condition &= Q(priority__gte=low)

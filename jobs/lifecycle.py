@@ -27,7 +27,7 @@ from projects.models import Tenant
 from .error_text import error_text_clean, error_text_summary
 from .events import EventType, job_event, job_events
 from .exceptions import JobStateError
-from .lanes import lane_for_priority, lane_q, wake_lane_on_commit
+from .lanes import lane_for_priority, lane_q, priority_q, wake_lane_on_commit
 from .models import Job, JobItem, JobItemStatus, JobStatus
 from .tasks import task_job_finished, task_job_retried, task_job_started
 
@@ -45,10 +45,7 @@ def claimable_jobs(
     qs = Job.objects.filter(status=JobStatus.QUEUED, cancel_requested=False).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now)
     )
-    if min_priority is not None:
-        qs = qs.filter(priority__gte=min_priority)
-    if max_priority is not None:
-        qs = qs.filter(priority__lte=max_priority)
+    qs = qs.filter(priority_q(min_priority, max_priority))
     if task_id is not None:
         # The stubs type an FK's _id lookup by the target's UUID; Django also takes the str form.
         qs = qs.filter(task_id=task_id)  # type: ignore[misc]

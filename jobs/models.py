@@ -25,7 +25,9 @@ class Lane(models.TextChoices):
     DEFAULT = "default", "Default"
 
 
-class TaskStatus(models.TextChoices):
+class JobStatus(models.TextChoices):
+    """The status of a job and of a task (a task run has the same five states)."""
+
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     COMPLETED = "completed", "Completed"
@@ -43,7 +45,7 @@ class TaskRun(models.Model):
     )
     source = models.CharField(max_length=32, default="user")
     payload = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.QUEUED)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     # The step whose jobs exist; advancing is a compare-and-set on it, so a step is enqueued once.
     current_step = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,14 +62,6 @@ class TaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id} ({self.status})"
-
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-    CANCELED = "canceled", "Canceled"
 
 
 FINISHED_JOB_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)

@@ -49,10 +49,6 @@ def handler_for(job_type: str) -> Handler | None:
     return _HANDLERS.get(job_type)
 
 
-def registered_types() -> list[str]:
-    return sorted(_HANDLERS)
-
-
 def step_selector(step_type: str) -> Callable[[StepSelector], StepSelector]:
     """Register the selector of the photos a step of ``step_type`` still has to work on."""
 

@@ -26,6 +26,7 @@ from .exceptions import JobCanceled, JobLost
 from .lanes import (
     lane_paused,
     lane_priority_range,
+    lane_q,
     lane_wake_consume,
     wake_lane,
 )
@@ -92,17 +93,12 @@ def run_lane(lane: str, *, batch_seconds: float | None = None) -> int:
 
 def _wait_for_backoff(lane: str, deadline: float, *, task_id: str | None = None) -> bool:
     """Sleep until the next backed-off job of the lane becomes claimable, if that is soon."""
-    low, high = lane_priority_range(lane)
     qs = Job.objects.filter(
-        status=JobStatus.QUEUED, cancel_requested=False, not_before__isnull=False
+        lane_q(lane), status=JobStatus.QUEUED, cancel_requested=False, not_before__isnull=False
     )
     if task_id is not None:
         # The stubs type an FK's _id lookup by the target's UUID; Django also takes the str form.
         qs = qs.filter(task_id=task_id)  # type: ignore[misc]
-    if low is not None:
-        qs = qs.filter(priority__gte=low)
-    if high is not None:
-        qs = qs.filter(priority__lte=high)
     next_at = qs.order_by("not_before").values_list("not_before", flat=True).first()
     if next_at is None:
         return False

@@ -22,11 +22,11 @@ from .constants import MAX_ITEMS_PER_JOB
 from .definitions import TASK_DEFINITIONS, Step, TaskDefinition
 from .enqueue import ItemSpec, item_photo_id, job_enqueue, scope_resolve
 from .exceptions import PayloadTooLarge, ScopeError, TaskAlreadyRunning, UnknownTaskType
-from .models import Job, JobItem, JobStatus, Scope, TaskRun, TaskStatus, item_photo_model
+from .models import Job, JobItem, JobStatus, Scope, TaskRun, item_photo_model
 from .registry import step_selector_for
 
 RESERVED_PAYLOAD_KEYS = ("task_id", "type", "source")
-ACTIVE_TASK_STATUSES = (TaskStatus.QUEUED, TaskStatus.RUNNING)
+ACTIVE_TASK_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class StartedTask(TypedDict):
@@ -175,8 +175,8 @@ def _items_for_step(task: TaskRun, step: Step) -> list[int] | None:
 def task_job_started(*, job: Job) -> None:
     """Called in the transaction that claimed ``job``: its task is running from now on."""
     if job.task_id:
-        TaskRun.objects.filter(pk=job.task_id, status=TaskStatus.QUEUED).update(
-            status=TaskStatus.RUNNING
+        TaskRun.objects.filter(pk=job.task_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING
         )
 
 
@@ -184,7 +184,7 @@ def task_job_retried(*, job: Job) -> None:
     """Called in the transaction that put a failed or canceled ``job`` back in its queue: the
     task runs again and goes on from that job's step."""
     if job.task_id:
-        TaskRun.objects.filter(pk=job.task_id).update(status=TaskStatus.RUNNING, finished_at=None)
+        TaskRun.objects.filter(pk=job.task_id).update(status=JobStatus.RUNNING, finished_at=None)
 
 
 def task_job_finished(*, job: Job) -> None:
@@ -192,16 +192,16 @@ def task_job_finished(*, job: Job) -> None:
     if job.task_id is None:
         return
     task = TaskRun.objects.select_for_update().get(pk=job.task_id)
-    if task.status in (TaskStatus.FAILED, TaskStatus.CANCELED, TaskStatus.COMPLETED) and (
+    if task.status in (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.COMPLETED) and (
         job.status != JobStatus.COMPLETED
     ):
         return
     now = timezone.now()
     if job.status == JobStatus.FAILED:
-        TaskRun.objects.filter(pk=task.pk).update(status=TaskStatus.FAILED, finished_at=now)
+        TaskRun.objects.filter(pk=task.pk).update(status=JobStatus.FAILED, finished_at=now)
         return
     if job.status == JobStatus.CANCELED:
-        TaskRun.objects.filter(pk=task.pk).update(status=TaskStatus.CANCELED, finished_at=now)
+        TaskRun.objects.filter(pk=task.pk).update(status=JobStatus.CANCELED, finished_at=now)
         return
 
     step_jobs = Job.objects.filter(task=task, step_index=job.step_index)
@@ -209,9 +209,9 @@ def task_job_finished(*, job: Job) -> None:
         return
     if job.step_index != task.current_step:
         return
-    if task.status in (TaskStatus.FAILED, TaskStatus.CANCELED):
+    if task.status in (JobStatus.FAILED, JobStatus.CANCELED):
         # A retried chunk completed its step: the task goes on.
-        TaskRun.objects.filter(pk=task.pk).update(status=TaskStatus.RUNNING, finished_at=None)
+        TaskRun.objects.filter(pk=task.pk).update(status=JobStatus.RUNNING, finished_at=None)
     _advance(task, from_step=job.step_index)
 
 
@@ -234,7 +234,7 @@ def _advance(task: TaskRun, *, from_step: int) -> None:
         _enqueue_step(task=task, step_index=next_index, step=step, items=items)
         return
     TaskRun.objects.filter(pk=task.pk).update(
-        status=TaskStatus.COMPLETED, finished_at=timezone.now(), current_step=from_step
+        status=JobStatus.COMPLETED, finished_at=timezone.now(), current_step=from_step
     )
 
 

@@ -154,12 +154,10 @@ class BulkOutcome:
     """What one bulk service call did, whatever shape the service returns it in.
 
     The one adapter between the services' replies and the admin's messages: services answer
-    with a reply dict, a ``(status, reply)`` pair, or an object with the same attributes.
+    with a reply dict or an object with the same attributes.
     """
 
     def __init__(self, result: Any) -> None:
-        if isinstance(result, tuple):
-            result = result[1]
         get = result.get if isinstance(result, dict) else lambda k, d=None: getattr(result, k, d)
         self.updated = int(get("updated", 0) or 0)
         self.errors = list(get("errors", None) or [])

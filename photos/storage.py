@@ -384,10 +384,6 @@ class FolderIndex:
                 if name not in names:
                     self._store(listing, base, (*names, name))
 
-    def forget(self, folder: Path) -> None:
-        """Drop ``folder``'s listing: the next lookup scans it again."""
-        self._listings.pop(folder, None)
-
     def _listing(self, folder: Path) -> _Listing:
         listing = self._listings.get(folder)
         if listing is not None and _folder_mtime(folder) == listing.stamp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 
 from config.filters import IdFilter
-from jobs.models import Job, JobItem, JobItemStatus, JobStatus, Scope, TaskRun, TaskStatus
+from jobs.models import Job, JobItem, JobItemStatus, JobStatus, Scope, TaskRun
 
 
 class JobFilter(django_filters.FilterSet):
@@ -29,7 +29,7 @@ class JobItemFilter(django_filters.FilterSet):
 
 
 class TaskRunFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=JobStatus.choices)
     type = django_filters.CharFilter()
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
     project = IdFilter(field_name="project_id")

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from jobs.models import Event, TaskRun, TaskStatus
+from jobs.models import Event, JobStatus, TaskRun
 from photos.models import DerivativeStatus, Photo
 from photos.storage import file_path, thumbnail_path
 from projects.models import Project, Tenant
@@ -43,7 +43,7 @@ def test_demo_builds_a_living_system_in_the_foreground(db):
         assert image.size == (1200, 800)
     # The upload tasks ran through the real handlers: thumbnails exist, EXIF was read.
     assert set(TaskRun.objects.filter(tenant=tenant).values_list("status", flat=True)) == {
-        TaskStatus.COMPLETED
+        JobStatus.COMPLETED
     }
     assert set(photos.values_list("thumbnail_status", flat=True)) == {DerivativeStatus.GENERATED}
     assert thumbnail_path(photo.project, photo.basename).is_file()
@@ -67,7 +67,7 @@ def test_demo_with_enqueue_leaves_the_work_to_the_workers(db):
     run_demo("--photos", "2", "--enqueue")
     tasks = TaskRun.objects.filter(tenant__slug="demo")
     assert tasks.count() == 3
-    assert set(tasks.values_list("status", flat=True)) == {TaskStatus.QUEUED}
+    assert set(tasks.values_list("status", flat=True)) == {JobStatus.QUEUED}
 
 
 def test_demo_refuses_a_user_of_another_tenant(db):

@@ -7,14 +7,13 @@ first is waited for, its progress printed, until the task is completed, failed o
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Protocol
 
-from jobs.models import Job, JobStatus, TaskRun, TaskStatus
+from jobs.models import Job, JobStatus, TaskRun
 from jobs.runtime import drain
 
-FINAL_TASK_STATUSES = (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELED)
+FINAL_TASK_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED)
 
 # How long to sleep between looks at a task whose jobs a worker runs.
 POLL_SECONDS = 0.25
@@ -86,7 +85,3 @@ def task_error(task: TaskRun) -> str:
     if job.error_message:
         return f"{job.type} {job.status}: {job.error_message.strip().splitlines()[0]}"
     return f"{job.type} {job.status}"
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw
 
 from jobs.exceptions import PipelineError
-from jobs.models import Job, TaskRun, TaskStatus
+from jobs.models import Job, JobStatus, TaskRun
 from photos.ingest import photo_files_save, upload_finish
 from photos.models import Photo
 from photos.storage import project_dir
@@ -204,7 +204,7 @@ class Command(BaseCommand):
             )
             task = run_task_foreground(task_id, out=self.stdout)
             self.stdout.write(f"  → {task.status}")
-            if task.status != TaskStatus.COMPLETED:
+            if task.status != JobStatus.COMPLETED:
                 raise CommandError(f"Task {task.pk} ended {task.status}: {task_error(task)}")
 
     def _summary(self, tenant: Tenant, user: Any, password: str) -> None:
