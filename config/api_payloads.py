@@ -13,11 +13,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from jobs.constants import MAX_ITEMS_PER_JOB
-from jobs.exceptions import PayloadTooLarge
-
-# The largest id a 64-bit primary key holds; larger numbers are refused before any query.
-MAX_DB_ID = 2**63 - 1
+from core.errors import PayloadTooLarge
+from core.limits import MAX_DB_ID, MAX_ITEMS_PER_JOB
 
 
 def body_object(data: Any) -> Mapping[str, Any]:

@@ -1,6 +1,6 @@
 """The API's one exception handler: domain errors become DRF-shaped replies (SPEC §9).
 
-Services raise ``PipelineError`` subclasses (their text is written for users and carries no
+Services raise ``ApplicationError`` subclasses (their text is written for users and carries no
 HTTP status), Django's ``ValidationError``, ``Http404`` or ``ObjectDoesNotExist``; the status
 of each domain error class is chosen here, in ``DOMAIN_STATUS``, and nowhere else. Views never
 build error replies themselves.
@@ -8,6 +8,7 @@ build error replies themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import (
@@ -23,31 +24,35 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from jobs.exceptions import (
-    JobStateError,
-    NotFoundError,
-    NoValidItems,
-    PipelineError,
-    TaskAlreadyRunning,
-    TaskNotStartable,
-)
-from projects.roles import RoleRequired
+from core.errors import AccessDenied, ApplicationError, ConflictError, NotFoundError
 
 from .throttling import RateLimited
 
-# The first class an error is an instance of decides; any other PipelineError is a 400.
-DOMAIN_STATUS: tuple[tuple[type[PipelineError], int], ...] = (
+# The first class an error is an instance of decides; any other ApplicationError is a 400.
+DOMAIN_STATUS: tuple[tuple[type[ApplicationError], int], ...] = (
     (NotFoundError, status.HTTP_404_NOT_FOUND),
-    (JobStateError, status.HTTP_409_CONFLICT),
-    (TaskAlreadyRunning, status.HTTP_409_CONFLICT),
+    (ConflictError, status.HTTP_409_CONFLICT),
 )
 
+# An app's own wording of an error for API clients (the first matching class decides); the
+# message of any other error is its ``detail``.
+_API_DETAIL: list[tuple[type[ApplicationError], Callable[[Any], str]]] = []
 
-# What the API tells a client to do instead of starting these task types by name.
-NOT_STARTABLE_DETAIL = {"project_delete": "Use DELETE /api/projects/{id}/ to delete a project."}
+
+def api_detail_register(cls: type[ApplicationError], detail: Callable[[Any], str]) -> None:
+    """Word ``cls``'s errors for API clients with ``detail(exc)`` instead of their message."""
+    if (cls, detail) not in _API_DETAIL:
+        _API_DETAIL.append((cls, detail))
 
 
-def domain_status(exc: PipelineError) -> int:
+def api_detail(exc: ApplicationError) -> str:
+    for cls, detail in _API_DETAIL:
+        if isinstance(exc, cls):
+            return detail(exc)
+    return str(exc)
+
+
+def domain_status(exc: ApplicationError) -> int:
     """The HTTP status of a domain error."""
     for cls, code in DOMAIN_STATUS:
         if isinstance(exc, cls):
@@ -65,15 +70,9 @@ def _django_validation_detail(exc: DjangoValidationError) -> Any:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, PipelineError):
+    if isinstance(exc, ApplicationError):
         set_rollback()
-        body: dict[str, Any] = {"detail": str(exc)}
-        if isinstance(exc, TaskNotStartable):
-            body["detail"] = NOT_STARTABLE_DETAIL.get(exc.task_type, str(exc))
-        if isinstance(exc, TaskAlreadyRunning):
-            body["task_id"] = exc.task_id
-        if isinstance(exc, NoValidItems):
-            body["errors"] = exc.errors
+        body: dict[str, Any] = {"detail": api_detail(exc), **exc.details()}
         return Response(body, status=domain_status(exc))
     if isinstance(exc, TooManyFilesSent | TooManyFieldsSent | RequestDataTooBig):
         # Django's own request limits (DATA_UPLOAD_MAX_*), hit while parsing the body.
@@ -94,7 +93,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # A use case's throttle refused (``config.throttling.throttle_check``): 429 with
         # ``Retry-After``, as DRF's own throttles answer.
         exc = exceptions.Throttled(wait=exc.wait)
-    elif isinstance(exc, RoleRequired):
+    elif isinstance(exc, AccessDenied):
         # The membership's role does not allow the action (SPEC §14): always 403, never 404,
         # since the caller may see the object.
         exc = exceptions.PermissionDenied(str(exc))

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_filters.fields import IsoDateTimeRangeField
 
-from config.api_payloads import MAX_DB_ID
+from core.limits import MAX_DB_ID
 
 
 class IdFilter(django_filters.NumberFilter):

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    "core",
     "projects",
     "photos",
     "jobs",

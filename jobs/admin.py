@@ -32,7 +32,7 @@ from config.admin_display import (
     with_payload_text,
 )
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
-from config.api_payloads import MAX_DB_ID
+from core.limits import MAX_DB_ID
 from projects.roles import Action
 
 from .admin_dashboard import PipelineDashboardMixin

@@ -15,11 +15,12 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.errors import PayloadTooLarge
+from core.limits import MAX_ITEMS_PER_JOB
 from projects.models import Project, Tenant
 
-from .constants import MAX_ITEMS_PER_JOB
 from .events import EventType, job_event
-from .exceptions import PayloadTooLarge, ScopeError
+from .exceptions import ScopeError
 from .lanes import lane_for_priority, wake_lane_on_commit
 from .models import Job, JobItem, Scope, TaskRun, item_photo_model
 

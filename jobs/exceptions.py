@@ -1,7 +1,7 @@
-"""Errors of the job layer and the domain base error.
+"""Errors of the job engine; the domain base error and the generic ones are in ``core.errors``.
 
 They carry no HTTP status: the API maps exception classes to replies in one handler
-(``config/exceptions.py``); admin actions and commands turn them into their own messages.
+(``core/api/exceptions.py``); admin actions and commands turn them into their own messages.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 from pathlib import PurePath
 from typing import Any
 
-from .constants import MAX_ITEMS_PER_JOB
+from core.errors import ApplicationError, ConflictError
 
 # Errors of a whole file system rather than of one item: every other item would hit them too,
 # so the job fails its attempt and is retried later (with backoff) instead of failing items.
@@ -20,44 +20,22 @@ STORAGE_WIDE_ERRNOS = frozenset(
 )
 
 
-class PipelineError(Exception):
-    """Base of every error the pipeline raises on purpose; its text is shown to users."""
+# The engine's name for the domain error base: one class, so ``except PipelineError`` and
+# ``except ApplicationError`` catch the same errors.
+PipelineError = ApplicationError
 
 
-class ScopeError(PipelineError):
-    pass
+class ScopeError(ApplicationError):
+    """A job's scope or items do not fit its type."""
 
 
-class NotFoundError(PipelineError):
-    """The named object does not exist, or belongs to another tenant (the same to the caller)."""
-
-
-class PayloadTooLarge(PipelineError):
-    def __init__(self, count: int) -> None:
-        super().__init__(
-            f"Payload contains {count} items, exceeding maximum of {MAX_ITEMS_PER_JOB}."
-        )
-        self.count = count
-
-
-class NoValidItems(PipelineError):
-    """Every item of a task-starting request was refused: nothing started.
-
-    ``errors`` lists each refused item as ``{"photo_id", "error"}``, in request order.
-    """
-
-    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(message)
-        self.errors = errors
-
-
-class UnknownTaskType(PipelineError):
+class UnknownTaskType(ApplicationError):
     def __init__(self, task_type: str) -> None:
         super().__init__(f"Unknown task type '{task_type}'.")
         self.task_type = task_type
 
 
-class TaskNotStartable(PipelineError):
+class TaskNotStartable(ApplicationError):
     """A task type that only its own use case starts (``project_delete``: delete the project)."""
 
     def __init__(self, task_type: str, message: str) -> None:
@@ -65,17 +43,20 @@ class TaskNotStartable(PipelineError):
         self.task_type = task_type
 
 
-class JobStateError(PipelineError):
+class JobStateError(ConflictError):
     """The job's state does not allow the action (cancel a finished job, retry a running one)."""
 
 
-class TaskAlreadyRunning(PipelineError):
+class TaskAlreadyRunning(ConflictError):
     """Single flight: the same task type is already queued or running for the tenant."""
 
     def __init__(self, task_type: str, task_id: str) -> None:
         super().__init__(f"A '{task_type}' task is already queued or running ({task_id}).")
         self.task_type = task_type
         self.task_id = task_id
+
+    def details(self) -> dict[str, Any]:
+        return {"task_id": self.task_id}
 
 
 class JobCanceled(Exception):

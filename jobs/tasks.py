@@ -16,12 +16,13 @@ from typing import Any, TypedDict
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import PayloadTooLarge
+from core.limits import MAX_ITEMS_PER_JOB
 from projects.models import Project, Tenant
 
-from .constants import MAX_ITEMS_PER_JOB
 from .definitions import TASK_DEFINITIONS, Step, TaskDefinition
 from .enqueue import ItemSpec, item_photo_id, job_enqueue, scope_resolve
-from .exceptions import PayloadTooLarge, ScopeError, TaskAlreadyRunning, UnknownTaskType
+from .exceptions import ScopeError, TaskAlreadyRunning, UnknownTaskType
 from .models import Job, JobItem, JobStatus, Scope, TaskRun, item_photo_model
 from .registry import step_selector_for
 

@@ -28,8 +28,8 @@ from django.utils.html import format_html
 from config.admin_display import with_payload_text
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from config.throttling import RateLimited, throttle_check
-from jobs.constants import MAX_ITEMS_PER_JOB
-from jobs.exceptions import PipelineError
+from core.errors import ApplicationError
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event, JobItem
 from photos import services as photo_services
 from photos.fsrules import UnsafePath
@@ -467,7 +467,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         ids = list(queryset.values_list("pk", flat=True))
         try:
             outcomes = run(ids, form.cleaned_data)
-        except (PipelineError, Http404) as exc:
+        except (ApplicationError, Http404) as exc:
             self.message_user(request, f"{what}: {exc}", messages.ERROR)
             return None
         self._report(request, outcomes, what)
@@ -537,7 +537,7 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         items = [{"photo_id": pk} for pk in queryset.values_list("pk", flat=True)]
         try:
             outcomes = bulk_run(photo_services.photos_process, items, user=request.user, force=True)
-        except PipelineError as exc:
+        except ApplicationError as exc:
             self.message_user(request, f"Re-process: {exc}", messages.ERROR)
             return None
         self._report(request, outcomes, "Re-process")
@@ -707,7 +707,7 @@ class TrashAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             items = [{"photo_id": pk} for pk in ids[start : start + MAX_ITEMS_PER_JOB]]
             try:
                 outcomes.append(BulkOutcome(photos_restore(user=request.user, items=items)))
-            except PipelineError as exc:
+            except ApplicationError as exc:
                 errors = getattr(exc, "errors", None) or []
                 self.message_user(request, f"Restore: {exc}", messages.ERROR)
                 for error in errors[:10]:

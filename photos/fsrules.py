@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from jobs.exceptions import PipelineError
+from core.errors import ApplicationError
 
 THUMB_DIR = ".thumb"
 PREVIEW_DIR = ".preview"
@@ -49,7 +49,7 @@ _NO_LINK_ERRNOS = frozenset(
 _TRASH_ATTEMPTS = 100
 
 
-class UnsafePath(PipelineError):
+class UnsafePath(ApplicationError):
     """A name or path that would leave its folder."""
 
 

@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from jobs.events import EventType, events_record_bulk
-from jobs.exceptions import PipelineError
 from jobs.models import Event
 from jobs.tasks import start_task
 from projects.models import Project
@@ -220,14 +220,14 @@ PROJECT_GONE = (
 
 
 def upload_folder(project: Project) -> Path:
-    """The folder an upload into ``project`` writes to; ``PipelineError`` when the project is
+    """The folder an upload into ``project`` writes to; ``ApplicationError`` when the project is
     archived or its folder is missing. Checked before an upload's body is read
     (``config/upload_gate.py``) and again by ``photo_files_save``."""
     if project.status != Project.Status.ACTIVE:
-        raise PipelineError("The project is archived; files cannot be added to it.")
+        raise ApplicationError("The project is archived; files cannot be added to it.")
     folder = storage.project_dir(project)
     if not folder.is_dir():
-        raise PipelineError("The project's folder is missing on disk; run maintenance first.")
+        raise ApplicationError("The project's folder is missing on disk; run maintenance first.")
     return folder
 
 
@@ -278,7 +278,7 @@ def photo_files_save(
     takes: an upload racing a delete keeps every file or none, never some (a project deleted
     or its folder moved first refuses every file). Rows are created, or completed (a RAW
     after its JPG: ``raw_available`` and ``keep_raw`` go true), with ``item`` events.
-    Temporary files not published are removed. Raises ``PipelineError`` when the project is
+    Temporary files not published are removed. Raises ``ApplicationError`` when the project is
     archived or its folder is missing (``upload_folder``), except for a project deleted since
     ``project`` was read (the request's files arrived meanwhile): then every file is refused
     as not kept.
@@ -286,7 +286,7 @@ def photo_files_save(
     result = IngestResult()
     try:
         folder = upload_folder(project)
-    except PipelineError:
+    except ApplicationError:
         active = Project.objects.filter(pk=project.pk, status=Project.Status.ACTIVE)
         if project.status != Project.Status.ACTIVE or active.exists():
             raise

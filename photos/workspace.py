@@ -27,7 +27,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from jobs.constants import MAX_ITEMS_PER_JOB
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event
 from photos.models import Label
 from projects.models import Project, role_of

@@ -22,7 +22,7 @@ from django.utils.html import format_html
 
 from config.admin_scoping import TenantScopedAdminMixin
 from config.throttling import RateLimited, throttle_check
-from jobs.exceptions import PipelineError
+from core.errors import ApplicationError
 from jobs.models import Job, JobStatus
 from photos.services import project_commit, project_process, project_revert
 from photos.services.results import NothingPending
@@ -316,7 +316,7 @@ class ProjectAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 return
             try:
                 level, text = run(project)
-            except PipelineError as exc:
+            except ApplicationError as exc:
                 self.message_user(request, f"{project.name}: {exc}", messages.WARNING)
             else:
                 self.message_user(request, f"{project.name}: {text}", level)

@@ -29,8 +29,9 @@ from typing import Any
 
 from django.db import transaction
 
+from core.errors import ApplicationError
 from jobs.events import EventType, event_record
-from jobs.exceptions import JobStateError, PipelineError
+from jobs.exceptions import JobStateError
 from jobs.lifecycle import job_cancel
 from jobs.models import Event, Job, JobStatus
 from jobs.tasks import start_task, task_active
@@ -191,7 +192,7 @@ def project_folder_release(
     """
     project.refresh_from_db(fields=["status", "folder", "archive_reason"])
     if project.status != Project.Status.ARCHIVED:
-        raise PipelineError(f"Refusing to release the folder of active project {project.pk}.")
+        raise ApplicationError(f"Refusing to release the folder of active project {project.pk}.")
     tomb = tombstone_name(project)
     old = project.folder
     if old == tomb:
@@ -285,14 +286,14 @@ def _keep_reported(project: Project, path: Path, strays: list[str], job_id: int 
 def project_folder_remove(*, project: Project, job_id: int | None = None) -> bool:
     """Delete a deleted project's tombstone(s) when provably its own; return whether any went.
 
-    Refuses (``PipelineError``) for an active project or one archived for another reason. A
+    Refuses (``ApplicationError``) for an active project or one archived for another reason. A
     folder holding anything not accounted for (``folder_unaccounted``) is kept and reported.
     """
     project.refresh_from_db(fields=["status", "folder", "archive_reason"])
     if project.status != Project.Status.ARCHIVED:
-        raise PipelineError(f"Refusing to delete the folder of active project {project.pk}.")
+        raise ApplicationError(f"Refusing to delete the folder of active project {project.pk}.")
     if project.archive_reason != Project.ArchiveReason.DELETED:
-        raise PipelineError(
+        raise ApplicationError(
             f"Refusing to delete the folder of project {project.pk}: it was archived "
             f"({project.archive_reason or 'no reason'}), not deleted."
         )
@@ -344,7 +345,7 @@ def project_rows_delete(
     """
     project.refresh_from_db(fields=["status"])
     if project.status != Project.Status.ARCHIVED:
-        raise PipelineError(f"Refusing to delete the rows of active project {project.pk}.")
+        raise ApplicationError(f"Refusing to delete the rows of active project {project.pk}.")
     deleted = 0
     while True:
         # Trashed rows too: their files went with the folder.
@@ -393,7 +394,7 @@ def project_scavenge(*, project: Project) -> bool:
         return False
     try:
         return project_folder_remove(project=project)
-    except PipelineError as exc:
+    except ApplicationError as exc:
         logger.warning("Scavenge of project %s skipped: %s", project.pk, exc)
         return False
 

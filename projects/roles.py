@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from core.errors import AccessDenied
+
 
 class Role(models.TextChoices):
     """Membership roles, lowest first: each may do what the ones before it may."""
@@ -97,10 +99,10 @@ TASK_ACTION: dict[str, str] = {
 }
 
 
-class RoleRequired(Exception):
+class RoleRequired(AccessDenied):
     """The user's role does not allow the action (the API answers 403).
 
-    Not a ``PipelineError``: refusing a permission is not a domain outcome of the use case,
+    Not an ``ApplicationError``: refusing a permission is not a domain outcome of the use case,
     and every adapter maps it to its own "permission denied" (DRF's ``PermissionDenied``, the
     admin's message, a command's error).
     """

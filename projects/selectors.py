@@ -11,12 +11,12 @@ from typing import Any
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
-from jobs.exceptions import NotFoundError, PipelineError
+from core.errors import ApplicationError, NotFoundError
 
 from .models import Project, Tenant, tenant_id_for_user
 
 
-class ProjectArchived(PipelineError):
+class ProjectArchived(ApplicationError):
     """New work on an archived (deleted) project is refused."""
 
     def __init__(self, project: Project, message: str = "") -> None:
@@ -56,9 +56,9 @@ def project_require_active(project: Project) -> Project:
 
 
 def tenant_for_user(*, user: Any) -> Tenant:
-    """The user's own tenant, for work that names no project; ``PipelineError`` without one."""
+    """The user's own tenant, for work that names no project; ``ApplicationError`` without one."""
     tenant_id = tenant_id_for_user(user)
     tenant = Tenant.objects.filter(pk=tenant_id).first() if tenant_id is not None else None
     if tenant is None:
-        raise PipelineError("Your account belongs to no tenant.")
+        raise ApplicationError("Your account belongs to no tenant.")
     return tenant

@@ -2,7 +2,7 @@
 maintenance, discovery and any task by name (SPEC §3, §5, §9, §12).
 
 Every interface calls these: the API, the admin, the management commands and the job
-handlers. They return rows or the started task and raise domain errors (``PipelineError``
+handlers. They return rows or the started task and raise domain errors (``ApplicationError``
 subclasses); each caller turns those into its own reply.
 """
 
@@ -19,8 +19,9 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config.admin_scoping import staff_permissions_grant
+from core.errors import ApplicationError
 from jobs.events import EventType, event_record
-from jobs.exceptions import PipelineError, TaskNotStartable
+from jobs.exceptions import TaskNotStartable
 from jobs.tasks import StartedTask, start_task, task_definition
 from photos.storage import project_dir, tenant_root
 
@@ -55,13 +56,13 @@ def project_folder_for(*, tenant: Tenant, name: str, own: Project | None = None)
 
 
 def project_name_clean(name: str) -> str:
-    """A project name stripped and in NFC (SPEC §4); ``PipelineError`` when it is empty or
+    """A project name stripped and in NFC (SPEC §4); ``ApplicationError`` when it is empty or
     holds control, invisible or base-less combining characters (``projects.names``)."""
     name = name_normalize((name or "").strip())
     if not name:
-        raise PipelineError("A project needs a name.")
+        raise ApplicationError("A project needs a name.")
     if problem := name_characters_problem(name, what="A project name"):
-        raise PipelineError(problem)
+        raise ApplicationError(problem)
     return name
 
 
@@ -91,7 +92,7 @@ def project_create(*, tenant: Tenant, name: str, actor_id: int | None = None) ->
             return project
         except (IntegrityError, FileExistsError):
             continue  # Someone took the folder between the check and the create: pick again.
-    raise PipelineError(f"Could not find a free folder for project {name!r}.")
+    raise ApplicationError(f"Could not find a free folder for project {name!r}.")
 
 
 def project_rename(*, project: Project, name: str, actor_id: int | None = None) -> Project:
@@ -143,7 +144,7 @@ def project_archive(*, project: Project, actor_id: int | None = None, reason: st
 # --- tenants and users --------------------------------------------------------------------
 
 
-class MembershipConflict(PipelineError):
+class MembershipConflict(ApplicationError):
     """The user already belongs to another tenant (a user has one tenant)."""
 
     def __init__(self, username: str, tenant_slug: str) -> None:
@@ -182,9 +183,9 @@ def tenant_user_ensure(
     try:
         Tenant._meta.get_field("slug").run_validators(slug)
     except ValidationError as exc:
-        raise PipelineError(f"Invalid tenant slug {slug!r}: {exc}") from exc
+        raise ApplicationError(f"Invalid tenant slug {slug!r}: {exc}") from exc
     if role is not None and role not in Role.values:
-        raise PipelineError(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")
+        raise ApplicationError(f"Unknown role {role!r}; use one of {', '.join(Role.values)}.")
     is_staff = staff or superuser
     with transaction.atomic():
         tenant, tenant_created = Tenant.objects.get_or_create(
@@ -230,13 +231,13 @@ def maintenance_start(
 
     The one rule set of every trigger (API, admin, command, discovery, schedules through
     ``source``): single flight (``TaskAlreadyRunning`` when one is queued or running for the
-    tenant, and project), ``ProjectArchived`` for an archived project, ``PipelineError`` for a
+    tenant, and project), ``ProjectArchived`` for an archived project, ``ApplicationError`` for a
     project of another tenant. ``full``: check every project of a ``maintenance_global``, even
     those unchanged since their last check (``photos.reconcile.fingerprint``).
     """
     if project is not None:
         if project.tenant_id != tenant.pk:
-            raise PipelineError(f"Project {project.pk} belongs to another tenant.")
+            raise ApplicationError(f"Project {project.pk} belongs to another tenant.")
         project_require_active(project)
     task_type = "maintenance" if project is not None else "maintenance_global"
     return start_task(
@@ -277,7 +278,7 @@ def task_start(
         raise TaskNotStartable(task_type, TASKS_NOT_STARTABLE_BY_NAME[task_type])
     if project is not None:
         if project.tenant_id != tenant.pk:
-            raise PipelineError(f"Project {project.pk} belongs to another tenant.")
+            raise ApplicationError(f"Project {project.pk} belongs to another tenant.")
         project_require_active(project)
     return start_task(
         task_type,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from jobs.constants import MAX_ITEMS_PER_JOB
+from core.limits import MAX_ITEMS_PER_JOB
 from photos.models import Photo, Tag
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_photo, make_project

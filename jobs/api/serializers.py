@@ -7,7 +7,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api_payloads import MAX_DB_ID, PhotoIdItemField
+from config.api_payloads import PhotoIdItemField
+from core.limits import MAX_DB_ID
 from jobs.error_text import error_text_clean, error_text_summary
 from jobs.lanes import lane_for_priority
 from jobs.models import Job, JobItem, JobItemStatus, Scope, TaskRun

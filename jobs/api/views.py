@@ -18,10 +18,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_payloads import body_validate
+from config.exceptions import api_detail_register
 from config.pagination import PageSizePagination
 from config.permissions import RoleActionSpec, task_type_action
 from config.throttling import MaintenanceThrottle, task_throttle_check
 from jobs.definitions import task_definitions_public
+from jobs.exceptions import TaskNotStartable
 from jobs.lifecycle import job_cancel, job_retry
 from jobs.models import Job, JobItem, TaskRun
 from projects.models import Project
@@ -45,6 +47,10 @@ from .serializers import (
     TaskStartedReplySerializer,
     TaskStartSerializer,
 )
+
+# What the API tells a client to do instead of starting these task types by name.
+NOT_STARTABLE_DETAIL = {"project_delete": "Use DELETE /api/projects/{id}/ to delete a project."}
+api_detail_register(TaskNotStartable, lambda exc: NOT_STARTABLE_DETAIL.get(exc.task_type, str(exc)))
 
 
 def task_start_reply(

@@ -15,9 +15,10 @@ from typing import Any
 
 from django.conf import settings
 
+from core.errors import ApplicationError
 from jobs.context import JobContext
 from jobs.events import events_record_bulk
-from jobs.exceptions import ItemSkipped, PipelineError
+from jobs.exceptions import ItemSkipped
 from jobs.models import JobItem, Scope
 from jobs.registry import handler
 from photos.services.commit import RemovalOutcome, pending_changes_events, photos_file_removal
@@ -97,7 +98,7 @@ def image_move_files(ctx: JobContext) -> None:
     """
     dest_id = ctx.payload.get("dest_project_id")
     if not isinstance(dest_id, int) or isinstance(dest_id, bool):
-        raise PipelineError("image_move_files needs an integer payload 'dest_project_id'.")
+        raise ApplicationError("image_move_files needs an integer payload 'dest_project_id'.")
     index = FolderIndex()
 
     def prepare(items: list[JobItem]) -> tuple[list[JobItem], MoveBatch]:

@@ -21,8 +21,9 @@ from functools import partial
 
 from django.conf import settings
 
+from core.errors import ApplicationError
 from jobs.context import JobContext
-from jobs.exceptions import JobCanceled, JobLost, PipelineError, TaskAlreadyRunning
+from jobs.exceptions import JobCanceled, JobLost, TaskAlreadyRunning
 from jobs.models import Scope
 from jobs.registry import handler
 from photos.reconcile import arrivals, availability, cleaning, duplicates, fingerprint, trash
@@ -72,7 +73,7 @@ def _each_project(
             work(project, report)
         except (JobCanceled, JobLost):
             raise
-        except (OSError, PipelineError) as exc:
+        except (OSError, ApplicationError) as exc:
             logger.exception("%s failed for project %s; going on", ctx.job.type, project.pk)
             ctx.unit_failed(f"project {project.pk} ({project.folder}): {exc}")
             report.add(Change(ctx.job.type, "error", where(project), "", str(exc)))

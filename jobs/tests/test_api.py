@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from jobs.constants import MAX_ITEMS_PER_JOB
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.definitions import TASK_DEFINITIONS
 from jobs.enqueue import job_enqueue
 from jobs.models import Job, JobItem, JobStatus, TaskRun

@@ -15,7 +15,6 @@ JOBS_DIR = Path(__file__).resolve().parent.parent
 
 # Bottom first: a module imports only modules above it in this list.
 ENGINE_LAYERS = (
-    "constants",
     "process_tree",
     "error_text",
     "exceptions",

@@ -2,9 +2,10 @@
 
 import pytest
 
-from jobs.constants import MAX_ITEMS_PER_JOB
+from core.errors import PayloadTooLarge
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.enqueue import job_enqueue
-from jobs.exceptions import PayloadTooLarge, ScopeError
+from jobs.exceptions import ScopeError
 from jobs.models import Job, Scope
 from photos.models import Photo
 from tests.factories import make_project

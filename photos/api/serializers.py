@@ -12,7 +12,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api_payloads import MAX_DB_ID
+from core.limits import MAX_DB_ID
 from photos.models import RATING_MAX, Label, Photo
 from photos.services.bulk import MAX_TAGS_PER_ITEM, TAG_MAX_LENGTH
 

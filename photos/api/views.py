@@ -38,8 +38,8 @@ from config.api_payloads import body_validate
 from config.filters import when_param_parse
 from config.permissions import RoleActionSpec
 from config.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
+from core.errors import ApplicationError
 from jobs.api.serializers import DetailSerializer
-from jobs.exceptions import PipelineError
 from photos import services as photo_services
 from photos.models import Photo
 from photos.services.restore import photos_restore
@@ -215,7 +215,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         photo = self._photo(trashed=True)
         try:
             path = builder(photo.project, photo.basename)
-        except PipelineError:  # UnsafePath: a row that would point outside its folder.
+        except ApplicationError:  # UnsafePath: a row that would point outside its folder.
             raise Http404(f"No {what} for this photo.") from None
         if not path.is_file():
             raise Http404(f"No {what} for this photo.")
@@ -252,7 +252,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
             if not names:
                 raise Http404("No original file for this photo.")
             path = file_path(photo.project, names[0])
-        except PipelineError:
+        except ApplicationError:
             raise Http404("No original file for this photo.") from None
         download = request.query_params.get("download") in ("1", "true", "yes")
         return file_reply(request, path, as_attachment=download, filename=path.name)

@@ -20,9 +20,10 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from jobs.constants import MAX_ITEMS_PER_JOB
+from core.errors import ApplicationError
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.events import EventType, events_record_bulk
-from jobs.exceptions import ItemFailed, ItemSkipped, PipelineError
+from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
 from photos.fsrules import (
@@ -135,13 +136,13 @@ def _parse_when(value: Any, *, name: str, end: bool) -> tuple[datetime | None, b
         try:
             value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
-            raise PipelineError(f"{name} must be an ISO date or date-time.") from None
+            raise ApplicationError(f"{name} must be an ISO date or date-time.") from None
     if isinstance(value, datetime):
         return (value if timezone.is_aware(value) else timezone.make_aware(value)), True
     if isinstance(value, date):
         day = value + timedelta(days=1) if end else value
         return timezone.make_aware(datetime.combine(day, time.min)), not end
-    raise PipelineError(f"{name} must be an ISO date or date-time.")
+    raise ApplicationError(f"{name} must be an ISO date or date-time.")
 
 
 def _orientation_q(orientation: Any) -> Q | None:
@@ -161,7 +162,7 @@ def _orientation_q(orientation: Any) -> Q | None:
         return (upright & tall) | (rotated & wide)
     if orientation == "square":
         return Q(width__isnull=False, width=F("height"))
-    raise PipelineError("orientation must be landscape, portrait, square or an EXIF value 1–8.")
+    raise ApplicationError("orientation must be landscape, portrait, square or an EXIF value 1–8.")
 
 
 def photos_pending_deletes(
@@ -183,7 +184,7 @@ def photos_pending_deletes(
     elif kind in ("jpg", "raw"):
         kinds = (kind,)
     else:
-        raise PipelineError("file_type must be jpg, raw or all.")
+        raise ApplicationError("file_type must be jpg, raw or all.")
     qs = Photo.objects.for_user(user).filter(project__status=Project.Status.ACTIVE)
     start, _ = _parse_when(date_from, name="date_from", end=False)
     stop, stop_inclusive = _parse_when(date_to, name="date_to", end=True)
@@ -246,12 +247,12 @@ def projects_select(
             visible = visible.filter(tenant_id=own)
         projects = list(visible.order_by("id"))
         if own is None and len({p.tenant_id for p in projects}) > 1:
-            raise PipelineError("Name the projects: your account sees several tenants.")
+            raise ApplicationError("Name the projects: your account sees several tenants.")
     else:
         if not isinstance(project_ids, list | tuple):
-            raise PipelineError("projects must be a list of project ids.")
+            raise ApplicationError("projects must be a list of project ids.")
         if len(project_ids) > MAX_ITEMS_PER_JOB:
-            raise PipelineError(f"At most {MAX_ITEMS_PER_JOB} projects at once.")
+            raise ApplicationError(f"At most {MAX_ITEMS_PER_JOB} projects at once.")
         parsed: list[tuple[Any, int | None]] = []
         parsed = [(raw, id_parse(raw)) for raw in project_ids]
         ids = [pk for _, pk in parsed if pk is not None]

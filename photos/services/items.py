@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from jobs.constants import MAX_ITEMS_PER_JOB
-from jobs.exceptions import PayloadTooLarge, PipelineError
+from core.errors import ApplicationError, PayloadTooLarge
+from core.limits import MAX_ITEMS_PER_JOB
 from photos.models import Photo
 from projects.models import Project, tenant_id_for_user
 
@@ -26,7 +26,7 @@ def items_check(items: Any) -> list[Any]:
     if items is None:
         return []
     if not isinstance(items, list | tuple):
-        raise PipelineError("'items' must be a list.")
+        raise ApplicationError("'items' must be a list.")
     if len(items) > MAX_ITEMS_PER_JOB:
         raise PayloadTooLarge(len(items))
     return list(items)

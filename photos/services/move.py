@@ -17,8 +17,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import NotFoundError, NoValidItems
 from jobs.events import EventType, events_record_bulk
-from jobs.exceptions import ItemFailed, ItemSkipped, NotFoundError, NoValidItems
+from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Event
 from jobs.tasks import start_task
 from photos.derivatives import derivative_statuses_on_disk

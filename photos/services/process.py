@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.exceptions import NoValidItems
+from core.errors import NoValidItems
 from jobs.tasks import start_task
 from photos.models import Photo
 from projects.models import Project

@@ -24,8 +24,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.errors import NoValidItems
 from jobs.events import EventType, events_record_bulk
-from jobs.exceptions import ItemFailed, ItemSkipped, NoValidItems
+from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
 from photos.fsrules import (

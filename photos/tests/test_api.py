@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from jobs.constants import MAX_ITEMS_PER_JOB
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event, Job, JobItem, TaskRun
 from photos.models import Photo, Tag
 from projects.models import Project

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.constants import MAX_ITEMS_PER_JOB
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event
 from photos import xmp
 from photos.models import Label, Photo

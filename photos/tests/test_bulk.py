@@ -2,8 +2,8 @@
 
 import pytest
 
-from jobs.constants import MAX_ITEMS_PER_JOB
-from jobs.exceptions import PayloadTooLarge
+from core.errors import PayloadTooLarge
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event
 from photos.models import Photo, Tag
 from photos.services import photos_keep_update, photos_tags_add, photos_tags_remove
@@ -293,7 +293,7 @@ def test_tags_run_a_fixed_number_of_queries(
 
 
 def test_ids_that_cannot_be_rows_are_not_found_on_every_database(user, project):
-    from jobs.exceptions import NotFoundError
+    from core.errors import NotFoundError
     from photos.services import photos_commit, photos_move
     from photos.services.results import NothingPending
 

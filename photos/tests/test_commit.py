@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from core.errors import ApplicationError, NotFoundError, NoValidItems
 from jobs.enqueue import job_enqueue
-from jobs.exceptions import NotFoundError, NoValidItems, PipelineError
 from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
 from jobs.runtime import drain
 from photos.models import DerivativeStatus, Photo
@@ -129,9 +129,9 @@ def test_pending_deletes_filters_by_date_and_orientation(user, project):
     assert photos_pending_deletes(user=user, orientation="landscape")["jpg"] == 1
     assert photos_pending_deletes(user=user, orientation="portrait")["jpg"] == 1
     assert photos_pending_deletes(user=user, orientation="square")["jpg"] == 0
-    with pytest.raises(PipelineError):
+    with pytest.raises(ApplicationError):
         photos_pending_deletes(user=user, file_type="png")
-    with pytest.raises(PipelineError):
+    with pytest.raises(ApplicationError):
         photos_pending_deletes(user=user, date_from="yesterday")
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from jobs.exceptions import PipelineError
+from core.errors import ApplicationError
 from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.runtime import drain
 from photos import storage
@@ -209,9 +209,9 @@ def test_archived_project_or_missing_folder_refuses_the_upload(tenant):
     archived.refresh_from_db()
     gone = make_project(tenant, "Gone", create_dir=False)
 
-    with pytest.raises(PipelineError, match="archived"):
+    with pytest.raises(ApplicationError, match="archived"):
         photo_files_save(project=archived, files=[upload("A.jpg")])
-    with pytest.raises(PipelineError, match="missing"):
+    with pytest.raises(ApplicationError, match="missing"):
         photo_files_save(project=gone, files=[upload("A.jpg")])
     assert not (folder(gone)).exists()
 

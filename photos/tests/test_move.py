@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from jobs.exceptions import NotFoundError, NoValidItems, PipelineError
+from core.errors import ApplicationError, NotFoundError, NoValidItems
 from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
 from jobs.runtime import drain
 from photos.models import Photo, Tag
@@ -226,5 +226,5 @@ def test_move_checks_same_project_duplicates_and_archived_destination(user, tena
     assert isinstance(started, MoveStarted)
     assert [e["photo_id"] for e in started.errors] == [b.pk, here.pk]
     project_archive(project=dest)
-    with pytest.raises(PipelineError, match="archived"):
+    with pytest.raises(ApplicationError, match="archived"):
         photos_move(user=user, items=[{"photo_id": a.pk}], dest_project_id=dest.pk)

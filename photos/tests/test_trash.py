@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from PIL import Image
 
-from jobs.exceptions import NoValidItems, PayloadTooLarge
+from core.errors import NoValidItems, PayloadTooLarge
 from jobs.models import Event, Job, JobItem
 from jobs.runtime import drain
 from photos.models import DerivativeStatus, Label, Photo, ProjectPhotoCounts, Tag, TrashedFile

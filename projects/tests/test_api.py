@@ -532,10 +532,10 @@ def test_project_names_with_control_or_invisible_characters_are_refused(
 
 
 def test_project_services_refuse_invisible_characters(tenant, project):
-    from jobs.exceptions import PipelineError
+    from core.errors import ApplicationError
     from projects.services import project_create, project_rename
 
-    with pytest.raises(PipelineError, match="U\\+200B"):
+    with pytest.raises(ApplicationError, match="U\\+200B"):
         project_create(tenant=tenant, name="A\u200bB")
-    with pytest.raises(PipelineError, match="U\\+2029"):
+    with pytest.raises(ApplicationError, match="U\\+2029"):
         project_rename(project=project, name="A\u2029B")

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ApplicationError, NotFoundError
 from jobs.enqueue import job_enqueue
-from jobs.exceptions import NotFoundError, PipelineError
 from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.runtime import drain
 from jobs.tasks import start_task
@@ -118,7 +118,7 @@ def test_stop_processes_spares_its_own_task_and_other_projects(tenant, project):
 
 def test_folder_of_an_active_project_is_never_deleted(project):
     make_photo(project, "A")
-    with pytest.raises(PipelineError, match="active"):
+    with pytest.raises(ApplicationError, match="active"):
         project_folder_remove(project=project)
     assert (folder(project) / "A.jpg").exists()
 
@@ -202,7 +202,7 @@ def test_scavenge_keeps_the_folder_of_a_project_archived_for_a_missing_folder(te
     drain()
     assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
     assert (folder(project) / "ONLY_COPY.jpg").exists()
-    with pytest.raises(PipelineError, match="not deleted"):
+    with pytest.raises(ApplicationError, match="not deleted"):
         project_folder_remove(project=project)
     assert (folder(project) / "ONLY_COPY.jpg").exists()
 

@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from jobs.exceptions import PipelineError
+from core.errors import ApplicationError
 from photos.models import Photo
 from photos.reconcile.arrivals import folder_check
 from photos.reconcile.availability import manifest_check
@@ -176,7 +176,7 @@ def test_invisible_and_lone_combining_characters_are_refused_with_a_clear_400(
     response = api_client.patch(f"/api/projects/{project.pk}/", {"name": name}, format="json")
     assert response.status_code == 400
     assert text in str(response.json())
-    with pytest.raises(PipelineError, match="U\\+0"):
+    with pytest.raises(ApplicationError, match="U\\+0"):
         project_create(tenant=project.tenant, name=name)
 
 

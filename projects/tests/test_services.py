@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
-from jobs.exceptions import NotFoundError, PipelineError, TaskAlreadyRunning, TaskNotStartable
+from core.errors import ApplicationError, NotFoundError
+from jobs.exceptions import TaskAlreadyRunning, TaskNotStartable
 from jobs.models import TaskRun
 from projects.models import Membership, Project, Tenant
 from projects.selectors import ProjectArchived, project_for_user, tenant_for_user
@@ -56,7 +57,7 @@ def test_tenant_user_ensure_sets_the_role_new_or_existing_and_refuses_an_unknown
     assert Membership.objects.get(user=ensured.user).role == "culler"
     tenant_user_ensure(slug="studio", username="cal", role="viewer")
     assert Membership.objects.get(user=ensured.user).role == "viewer"
-    with pytest.raises(PipelineError, match="Unknown role 'boss'"):
+    with pytest.raises(ApplicationError, match="Unknown role 'boss'"):
         tenant_user_ensure(slug="studio", username="cal", role="boss")
     assert Membership.objects.get(user=ensured.user).role == "viewer"
 
@@ -67,7 +68,7 @@ def test_tenant_user_ensure_refuses_a_user_of_another_tenant_and_writes_nothing(
         tenant_user_ensure(slug="other", username="ann")
     assert refused.value.tenant_slug == "studio"
     assert not Tenant.objects.filter(slug="other").exists()
-    with pytest.raises(PipelineError, match="Invalid tenant slug"):
+    with pytest.raises(ApplicationError, match="Invalid tenant slug"):
         tenant_user_ensure(slug="../evil", username="bob")
     assert not get_user_model().objects.filter(username="bob").exists()
 
@@ -86,7 +87,7 @@ def test_project_for_user_is_the_same_not_found_for_foreign_and_missing(user, ot
 
 def test_tenant_for_user_without_membership_is_refused(db, superuser, tenant, user):
     assert tenant_for_user(user=user) == tenant
-    with pytest.raises(PipelineError, match="belongs to no tenant"):
+    with pytest.raises(ApplicationError, match="belongs to no tenant"):
         tenant_for_user(user=superuser)
 
 
@@ -110,7 +111,7 @@ def test_maintenance_start_refuses_archived_and_foreign_projects(tenant, project
     project_archive(project=project)
     with pytest.raises(ProjectArchived, match=f"Project {project.pk} is archived."):
         maintenance_start(tenant=tenant, project=project, source="user")
-    with pytest.raises(PipelineError, match="another tenant"):
+    with pytest.raises(ApplicationError, match="another tenant"):
         maintenance_start(tenant=tenant, project=other_project, source="user")
     assert not TaskRun.objects.exists()
 

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw
 
-from jobs.exceptions import PipelineError
+from core.errors import ApplicationError
 from jobs.models import Job, JobStatus, TaskRun
 from photos.ingest import photo_files_save, upload_finish
 from photos.models import Photo
@@ -150,7 +150,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"User {username} belongs to tenant {exc.tenant_slug}; pick another --username."
             ) from exc
-        except PipelineError as exc:
+        except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         tenant = ensured.tenant
         self.stdout.write(

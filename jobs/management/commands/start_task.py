@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.exceptions import PipelineError
+from core.errors import ApplicationError
 from projects.models import Project, Tenant
 from projects.services import task_start
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                     items=items,
                     source="command",
                 )
-            except PipelineError as exc:
+            except ApplicationError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(
                 f"{tenant.slug}: task {started['task_id']} ({started['job_count']} job(s))"

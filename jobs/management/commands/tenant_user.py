@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.exceptions import PipelineError
+from core.errors import ApplicationError
 from projects.roles import Role
 from projects.services import tenant_user_ensure
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
                 staff=options["staff"],
                 superuser=options["superuser"],
             )
-        except PipelineError as exc:
+        except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         if ensured.tenant_created:
             self.stderr.write(f"Created tenant {ensured.tenant.slug}.")

@@ -13,7 +13,8 @@ from functools import partial
 
 from django.core.management.base import BaseCommand, CommandError
 
-from jobs.exceptions import PipelineError, TaskAlreadyRunning
+from core.errors import ApplicationError
+from jobs.exceptions import TaskAlreadyRunning
 from jobs.management.commands._progress import run_task_foreground, task_error
 from jobs.tasks import StartedTask
 from photos.reconcile.plan import maintenance_plan
@@ -74,7 +75,7 @@ def start_and_run(
     except TaskAlreadyRunning as exc:
         task_id = exc.task_id
         command.stdout.write(f"{label}: {task_type} task {task_id} is already queued or running")
-    except PipelineError as exc:
+    except ApplicationError as exc:
         raise CommandError(str(exc)) from exc
     if enqueue:
         return None
