@@ -204,7 +204,7 @@ def web(args: argparse.Namespace, photos: Path, logs: Path) -> dict:
     from django.core.cache import cache
     from django.core.management import call_command
 
-    from config.throttling import MaintenanceThrottle
+    from core.api.throttling import MaintenanceThrottle
     from jobs.models import TaskRun
     from tests.deployment import free_port
     from tests.web_processes import connections_per_process

@@ -360,21 +360,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every view: signed in, and the role allows the view's declared action (SPEC §14); a
-    # write without a declaration is refused (config/permissions.py).
+    # write without a declaration is refused (projects/api/permissions.py).
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "config.permissions.RolePermission",
+        "projects.api.permissions.RolePermission",
     ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        # DRF's, with the inline styles its templates need (config/renderers.py).
-        "config.renderers.BrowsableAPIRenderer",
+        # DRF's, with the inline styles its templates need (core/api/renderers.py).
+        "core.api.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageSizePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageSizePagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "commit": os.environ.get("THROTTLE_COMMIT", "10/5min"),
         "project_write": os.environ.get("THROTTLE_PROJECT_WRITE", "10/5min"),

@@ -18,7 +18,7 @@ is looked up, then, answering exactly as the API does and before a byte of the b
 4. the project in the user's tenant (another tenant's or a missing one → the API's 404),
    active (→ 400), with its folder on disk (→ 400).
 
-Each refusal is built by the API's exception handler (``config.exceptions``), so its status
+Each refusal is built by the API's exception handler (``core.api.exceptions``), so its status
 and body are the view's. An anonymous request is not the gate's: it gets the ordinary body cap
 and the API's 401.
 
@@ -44,8 +44,8 @@ from django.http import UnreadablePostError
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, status
 
-from config.exceptions import api_exception_handler
-from config.throttling import BulkThrottle, throttle_check
+from core.api.exceptions import api_exception_handler
+from core.api.throttling import BulkThrottle, throttle_check
 from photos.ingest import upload_folder
 from photos.staging import Staging, StagingUploadHandler
 from projects.models import Project

@@ -5,7 +5,7 @@ Photo forms are read-only here: keep flags, ratings, labels and tags change only
 API's services (the bulk actions of the photo list call them, after a confirmation page), which
 write the events that make up a photo's history. Each action is offered only to the roles that
 may take it (keep, discard, rate, label, tag: ``cull``; move; re-process: ``process``) and counts
-once against the API's ``bulk`` throttle of its user (``config.throttling.throttle_check``). A staff-only view serves thumbnails
+once against the API's ``bulk`` throttle of its user (``core.api.throttling.throttle_check``). A staff-only view serves thumbnails
 from ``photos.storage.thumbnail_path`` (the photo is looked up through the user's scope).
 """
 
@@ -27,7 +27,7 @@ from django.utils.html import format_html
 
 from config.admin_display import with_payload_text
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
-from config.throttling import RateLimited, throttle_check
+from core.api.throttling import RateLimited, throttle_check
 from core.errors import ApplicationError
 from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event, JobItem

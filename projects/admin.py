@@ -3,7 +3,7 @@
 Project actions (commit, revert, process, maintenance) call the same services as the API and
 turn their typed results and domain errors into admin messages. Each is offered only to the
 roles that may take it (``permissions=[...]``, config/admin_scoping.py) and counts against the
-same per-user throttle as the API's endpoint (``config.throttling.throttle_check``): one use
+same per-user throttle as the API's endpoint (``core.api.throttling.throttle_check``): one use
 per project, as the API's per-project endpoints count one per request.
 """
 
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from config.admin_scoping import TenantScopedAdminMixin
-from config.throttling import RateLimited, throttle_check
+from core.api.throttling import RateLimited, throttle_check
 from core.errors import ApplicationError
 from jobs.models import Job, JobStatus
 from photos.services import project_commit, project_process, project_revert

@@ -104,7 +104,7 @@ def test_api_answers_and_the_browsable_api_have_the_strict_script_policy(staff_c
     browsable = staff_client.get("/api/projects/", HTTP_ACCEPT="text/html")
     assert browsable["Content-Type"].startswith("text/html")
     policy = assert_strict_scripts(browsable)
-    # DRF's own templates carry inline styles (config/renderers.py): styles only.
+    # DRF's own templates carry inline styles (core/api/renderers.py): styles only.
     assert policy["style-src"] == ["'self'", "'unsafe-inline'"]
 
 

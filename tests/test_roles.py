@@ -21,12 +21,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
-from config.permissions import RolePermission
 from jobs.enqueue import job_enqueue
 from jobs.lifecycle import job_fail
 from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.tasks import start_task
 from photos.models import Photo
+from projects.api.permissions import RolePermission
 from projects.models import Project
 from projects.roles import MIN_ROLE, ROLE_ORDER, Action, Role, role_allows, task_action
 from tests.factories import jpeg_bytes, make_photo, make_project, make_user

@@ -2,7 +2,7 @@
 
 Every module that holds write paths or domain reads is parsed; a ``return 202, {...}`` or an
 import of Django's or DRF's HTTP layer in one of them fails here. The adapters (``api/``,
-``admin.py``, ``management/commands/``, ``config/exceptions.py``) pick status codes.
+``admin.py``, ``management/commands/``, ``core/api/exceptions.py``) pick status codes.
 """
 
 from __future__ import annotations

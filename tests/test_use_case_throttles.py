@@ -1,5 +1,5 @@
 """Throttles belong to the use case (SPEC §9, §14): the API and the admin's actions count
-against the same per-user budget (``config.throttling.throttle_check``, one cache key per user
+against the same per-user budget (``core.api.throttling.throttle_check``, one cache key per user
 and scope), so neither is a way around the other."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from config.admin_scoping import staff_permissions_grant
-from config.throttling import RateLimited, throttle_check
+from core.api.throttling import RateLimited, throttle_check
 from jobs.models import TaskRun
 from photos.models import Photo
 from projects.models import Project

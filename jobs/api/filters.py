@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
-from config.filters import IdFilter
+from core.api.filters import IdFilter
 from jobs.models import Job, JobItem, JobItemStatus, JobStatus, Scope, TaskRun
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api_payloads import PhotoIdItemField
+from core.api.payloads import PhotoIdItemField
 from core.limits import MAX_DB_ID
 from jobs.error_text import error_text_clean, error_text_summary
 from jobs.lanes import lane_for_priority

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from config.routers import OptionalSlashRouter
+from core.api.routers import OptionalSlashRouter
 
 from .stream import event_stream
 from .views import JobViewSet, MaintenanceDiscoverView, MaintenanceRunView, TaskViewSet

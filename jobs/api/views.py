@@ -17,15 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_payloads import body_validate
-from config.exceptions import api_detail_register
-from config.pagination import PageSizePagination
-from config.permissions import RoleActionSpec, task_type_action
-from config.throttling import MaintenanceThrottle, task_throttle_check
+from core.api.exceptions import api_detail_register
+from core.api.pagination import PageSizePagination
+from core.api.payloads import body_validate
+from core.api.throttling import MaintenanceThrottle, task_throttle_check
 from jobs.definitions import task_definitions_public
 from jobs.exceptions import TaskNotStartable
 from jobs.lifecycle import job_cancel, job_retry
 from jobs.models import Job, JobItem, TaskRun
+from projects.api.permissions import RoleActionSpec, task_type_action
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import project_for_user, tenant_for_user

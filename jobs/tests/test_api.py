@@ -350,7 +350,7 @@ def test_maintenance_triggers_are_throttled(api_client, tenant, settings):
 
 
 def test_throttle_rate_parsing():
-    from config.throttling import parse_rate
+    from core.api.throttling import parse_rate
 
     assert parse_rate("10/5min") == (10, 300)
     assert parse_rate("5/10min") == (5, 600)

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from config.throttling import TASK_THROTTLE_SCOPES, task_throttle_scope
+from core.api.throttling import TASK_THROTTLE_SCOPES, task_throttle_scope
 from jobs.definitions import TASK_DEFINITIONS
 from jobs.models import TaskRun
 
@@ -154,7 +154,7 @@ def test_concurrent_checks_of_one_user_never_pass_the_rate(settings):
     from django.core.cache import cache
     from django.db import connection
 
-    from config.throttling import CommitThrottle
+    from core.api.throttling import CommitThrottle
     from tests.factories import make_tenant, make_user
 
     set_rate(settings, "commit", "3/5min")

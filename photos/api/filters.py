@@ -7,7 +7,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
-from config.filters import BoundedIsoDateTimeFromToRangeFilter, IdFilter
+from core.api.filters import BoundedIsoDateTimeFromToRangeFilter, IdFilter
 from core.limits import MAX_DB_ID
 from photos.models import (
     KEEP_MISMATCH_Q,

@@ -1,7 +1,7 @@
 """The API's replies for the photo services' results (SPEC §9 shapes): status and body.
 
 The services return dataclasses (``photos.services.results``); only this module knows how
-each one looks on the wire. Errors are exceptions, mapped in ``config/exceptions.py``.
+each one looks on the wire. Errors are exceptions, mapped in ``core/api/exceptions.py``.
 """
 
 from __future__ import annotations

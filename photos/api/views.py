@@ -34,10 +34,9 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api_payloads import body_validate
-from config.filters import when_param_parse
-from config.permissions import RoleActionSpec
-from config.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
+from core.api.filters import when_param_parse
+from core.api.payloads import body_validate
+from core.api.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
 from core.errors import ApplicationError
 from jobs.api.serializers import DetailSerializer
 from photos import services as photo_services
@@ -50,6 +49,7 @@ from photos.storage import (
     project_dir,
     thumbnail_path,
 )
+from projects.api.permissions import RoleActionSpec
 from projects.models import Project
 from projects.roles import Action
 
@@ -166,7 +166,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         "commit_changes": [CommitThrottle],
         "revert_changes": [CommitThrottle],
     }
-    # What each write is in the roles table (config/permissions.py); reads are Action.READ.
+    # What each write is in the roles table (projects/api/permissions.py); reads are Action.READ.
     role_actions: dict[str, RoleActionSpec] = {
         "keep": Action.CULL,
         "rating": Action.CULL,

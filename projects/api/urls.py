@@ -1,4 +1,4 @@
-from config.routers import OptionalSlashRouter
+from core.api.routers import OptionalSlashRouter
 
 from .views import ProjectViewSet
 

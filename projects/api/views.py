@@ -19,17 +19,16 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api_payloads import body_validate
-from config.pagination import PageSizePagination
-from config.permissions import RoleActionSpec, task_type_action
-from config.throttling import (
+from config.upload_gate import UploadThrottle
+from core.api.pagination import PageSizePagination
+from core.api.payloads import body_validate
+from core.api.throttling import (
     ActionThrottleMixin,
     BulkThrottle,
     CommitThrottle,
     ProjectWriteThrottle,
     task_throttle_check,
 )
-from config.upload_gate import UploadThrottle
 from jobs.api.filters import JobFilter
 from jobs.api.schema import JOB_LIST_PARAMETERS
 from jobs.api.serializers import (
@@ -52,6 +51,7 @@ from photos.api.serializers import (
 from photos.ingest import photo_files_save, upload_finish, upload_folder
 from photos.services.restore import project_trash_queryset, trash_entries
 from photos.staging import UPLOAD_FIELD, Staging, StagingUploadHandler
+from projects.api.permissions import RoleActionSpec, task_type_action
 from projects.deletion import project_delete
 from projects.models import Project
 from projects.roles import Action
@@ -108,7 +108,7 @@ class ProjectViewSet(
         # Counted once: by the ASGI gate when it admitted the upload, else here.
         "upload": [UploadThrottle],
     }
-    # What each write is in the roles table (config/permissions.py); reads are Action.READ.
+    # What each write is in the roles table (projects/api/permissions.py); reads are Action.READ.
     # ``jobs`` is GET (a read) and POST (starting a task: the action of its type).
     role_actions: dict[str, RoleActionSpec] = {
         "create": Action.PROJECT_CREATE,

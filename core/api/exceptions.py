@@ -90,7 +90,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, RateLimited):
-        # A use case's throttle refused (``config.throttling.throttle_check``): 429 with
+        # A use case's throttle refused (``core.api.throttling.throttle_check``): 429 with
         # ``Retry-After``, as DRF's own throttles answer.
         exc = exceptions.Throttled(wait=exc.wait)
     elif isinstance(exc, AccessDenied):

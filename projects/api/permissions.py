@@ -11,7 +11,7 @@ new endpoint without a declaration fails closed (``tests/test_roles.py`` also ch
 URL's actions are declared).
 
 The answer is ``projects.permissions.require``: the same table the admin and the workspace
-read. A refusal raises ``RoleRequired``, which ``config.exceptions`` turns into a 403 with the
+read. A refusal raises ``RoleRequired``, which ``core.api.exceptions`` turns into a 403 with the
 refusal's text. The check runs in DRF's ``initial()``, before the throttles and before the view
 reads the body (an upload is refused before its files are parsed).
 """
