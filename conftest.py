@@ -129,7 +129,7 @@ def other_client(other_user):
 @pytest.fixture
 def staff(tenant):
     """A staff user of ``tenant`` with the staff permissions ``tenant_user --staff`` grants."""
-    from config.admin_scoping import staff_permissions_grant
+    from projects.services import staff_permissions_grant
 
     user = factories.make_user(tenant, "stella", staff=True)
     staff_permissions_grant(user=user)

@@ -24,15 +24,16 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
-from config.admin_display import (
+from core.admin import ReadOnlyAdminMixin
+from core.admin_display import (
     admin_link,
     pretty_json,
     progress_bar,
     status_badge,
     with_payload_text,
 )
-from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from core.limits import MAX_DB_ID
+from projects.admin_scoping import TenantScopedAdminMixin
 from projects.roles import Action
 
 from .admin_dashboard import PipelineDashboardMixin

@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
 
-from config.admin_display import seconds_human
+from core.admin_display import seconds_human
 from projects.models import Tenant, tenant_id_for_user
 
 from .dashboard import dashboard_snapshot

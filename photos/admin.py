@@ -25,8 +25,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.admin_display import with_payload_text
-from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
+from core.admin import ReadOnlyAdminMixin
+from core.admin_display import with_payload_text
 from core.api.throttling import RateLimited, throttle_check
 from core.errors import ApplicationError
 from core.limits import MAX_ITEMS_PER_JOB
@@ -44,6 +44,7 @@ from photos.models import (
 )
 from photos.services.restore import photos_restore, trash_entries
 from photos.storage import thumbnail_path
+from projects.admin_scoping import TenantScopedAdminMixin
 from projects.deletion import project_folder_exists
 from projects.models import Project
 from projects.roles import Action

@@ -2,7 +2,7 @@
 
 Project actions (commit, revert, process, maintenance) call the same services as the API and
 turn their typed results and domain errors into admin messages. Each is offered only to the
-roles that may take it (``permissions=[...]``, config/admin_scoping.py) and counts against the
+roles that may take it (``permissions=[...]``, projects/admin_scoping.py) and counts against the
 same per-user throttle as the API's endpoint (``core.api.throttling.throttle_check``): one use
 per project, as the API's per-project endpoints count one per request.
 """
@@ -20,12 +20,12 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin_scoping import TenantScopedAdminMixin
 from core.api.throttling import RateLimited, throttle_check
 from core.errors import ApplicationError
 from jobs.models import Job, JobStatus
 from photos.services import project_commit, project_process, project_revert
 from photos.services.results import NothingPending
+from projects.admin_scoping import TenantScopedAdminMixin
 from projects.models import Membership, Project, Tenant, tenant_id_for_user
 from projects.names import name_characters_problem, name_normalize
 from projects.roles import Action

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from config.admin_scoping import staff_permissions_grant
 from core.errors import ApplicationError
 from jobs.events import EventType, event_record
 from jobs.exceptions import TaskNotStartable
@@ -289,4 +289,32 @@ def task_start(
         payload=payload,
         source=source,
         single_flight=definition.single_flight,
+    )
+
+
+# Models whose rows belong to a tenant; staff get every permission on them (see below).
+STAFF_APPS = ("projects", "photos", "jobs")
+STAFF_EXCLUDED_MODELS = ("tenant", "membership")
+# Lanes are shared by every tenant: one studio pausing them would stop all studios' work, so
+# changing a lane stays with superusers (operators); staff keep the view permission.
+STAFF_EXCLUDED_PERMISSIONS = ("add_lanestate", "change_lanestate", "delete_lanestate")
+
+
+def staff_permissions_grant(*, user: Any) -> None:
+    """Give a staff user every permission on the tenant-owned models (scoping limits the rows).
+
+    Tenants, memberships and changing the shared lanes stay with superusers. Mirrors
+    ``tenant_user --staff``.
+    """
+    perms = (
+        Permission.objects.filter(content_type__app_label__in=STAFF_APPS)
+        .exclude(content_type__model__in=STAFF_EXCLUDED_MODELS)
+        .exclude(content_type__app_label="jobs", codename__in=STAFF_EXCLUDED_PERMISSIONS)
+    )
+    user.user_permissions.add(*perms)
+    # Take back what an earlier grant gave, so re-running ``tenant_user --staff`` converges.
+    user.user_permissions.remove(
+        *Permission.objects.filter(
+            content_type__app_label="jobs", codename__in=STAFF_EXCLUDED_PERMISSIONS
+        )
     )

@@ -14,9 +14,9 @@ import pytest
 from django.conf import settings
 from django.urls import include, path, reverse
 
-from config.admin_display import progress_bar, status_badge
-from config.admin_scoping import staff_permissions_grant
+from core.admin_display import progress_bar, status_badge
 from jobs.enqueue import job_enqueue
+from projects.services import staff_permissions_grant
 from tests.factories import make_user
 
 PASSWORD = "pw-for-tests-1"

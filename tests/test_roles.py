@@ -396,7 +396,7 @@ JOB_ACTIONS = {
 
 
 def staff_member(tenant: Any, role: str) -> Any:
-    from config.admin_scoping import staff_permissions_grant
+    from projects.services import staff_permissions_grant
 
     user = make_user(tenant, f"staff-{role}", staff=True, role=role)
     staff_permissions_grant(user=user)

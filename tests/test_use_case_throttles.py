@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from config.admin_scoping import staff_permissions_grant
 from core.api.throttling import RateLimited, throttle_check
 from jobs.models import TaskRun
 from photos.models import Photo
 from projects.models import Project
 from projects.roles import Role
+from projects.services import staff_permissions_grant
 from tests.factories import make_photo, make_project, make_user
 
 WAIT = re.compile(r"try again in (\d+) s\.")

@@ -12,13 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from config.admin_scoping import staff_permissions_grant
 from jobs.admin import JobAdmin
 from jobs.dashboard import dashboard_snapshot
 from jobs.enqueue import job_enqueue
 from jobs.lifecycle import job_claim, job_fail
 from jobs.models import Event, Job, JobItem, JobStatus, LaneState, TaskRun
 from jobs.tasks import start_task
+from projects.services import staff_permissions_grant
 from tests.factories import make_photo, make_project, make_user
 
 CHANGELIST = "admin:jobs_job_changelist"

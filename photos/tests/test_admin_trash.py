@@ -52,7 +52,7 @@ def test_the_restore_action_starts_the_restore_task(staff_client, user, project)
 
 
 def test_a_viewer_on_staff_gets_no_restore_action(client, tenant, user, project):
-    from config.admin_scoping import staff_permissions_grant
+    from projects.services import staff_permissions_grant
 
     viewer = make_user(tenant, staff=True, role="viewer")
     staff_permissions_grant(user=viewer)

@@ -12,9 +12,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from config.admin_scoping import staff_permissions_grant
 from jobs.enqueue import job_enqueue
 from jobs.models import Job, JobStatus
+from projects.services import staff_permissions_grant
 from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.browser

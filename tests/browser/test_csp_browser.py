@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from config.admin_scoping import staff_permissions_grant
 from jobs.enqueue import job_enqueue
 from jobs.models import Job
+from projects.services import staff_permissions_grant
 from tests.browser.test_cull_workspace import index, shoot
 from tests.factories import make_project, make_user
 

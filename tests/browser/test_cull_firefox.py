@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from config.admin_scoping import staff_permissions_grant
 from photos.models import Photo
+from projects.services import staff_permissions_grant
 from tests.browser.test_cull_workspace import PASSWORD, index, shoot
 from tests.factories import make_project, make_user
 

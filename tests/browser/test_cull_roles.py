@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from config.admin_scoping import staff_permissions_grant
 from photos.models import Photo
 from projects.roles import Role
+from projects.services import staff_permissions_grant
 from tests.browser.test_cull_workspace import PASSWORD, index, login, shoot
 from tests.factories import make_project, make_user
 

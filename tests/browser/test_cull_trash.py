@@ -28,7 +28,7 @@ __all__ = ["PASSWORD"]
 
 @pytest.fixture
 def photographer(transactional_db, tenant):
-    from config.admin_scoping import staff_permissions_grant
+    from projects.services import staff_permissions_grant
 
     user = make_user(tenant, "stella", staff=True, password=PASSWORD)
     staff_permissions_grant(user=user)

@@ -21,13 +21,13 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from config.admin_scoping import staff_permissions_grant
 from jobs.models import Event, TaskRun
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos.models import Photo
 from photos.services import photos_rating_update
 from projects.models import Project
+from projects.services import staff_permissions_grant
 from tests.factories import jpeg_bytes, make_project, make_user, write_file
 
 pytestmark = pytest.mark.browser

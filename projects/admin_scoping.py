@@ -31,13 +31,6 @@ from projects.models import tenant_id_for_user
 from projects.permissions import may
 from projects.roles import Action
 
-# Models whose rows belong to a tenant; staff get every permission on them (see below).
-STAFF_APPS = ("projects", "photos", "jobs")
-STAFF_EXCLUDED_MODELS = ("tenant", "membership")
-# Lanes are shared by every tenant: one studio pausing them would stop all studios' work, so
-# changing a lane stays with superusers (operators); staff keep the view permission.
-STAFF_EXCLUDED_PERMISSIONS = ("add_lanestate", "change_lanestate", "delete_lanestate")
-
 
 def admin_may(user: Any, action: str | None) -> bool:
     """Whether ``user`` may take ``action`` in the admin: a superuser always, else their role;
@@ -261,38 +254,3 @@ class TenantScopedAdminMixin:
                 return False
             model = field.related_model
         return field is not None
-
-
-class ReadOnlyAdminMixin:
-    """An admin that shows rows but never adds, edits or deletes them (audit data)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-def staff_permissions_grant(*, user: Any) -> None:
-    """Give a staff user every permission on the tenant-owned models (scoping limits the rows).
-
-    Tenants, memberships and changing the shared lanes stay with superusers. Mirrors
-    ``tenant_user --staff``.
-    """
-    from django.contrib.auth.models import Permission
-
-    perms = (
-        Permission.objects.filter(content_type__app_label__in=STAFF_APPS)
-        .exclude(content_type__model__in=STAFF_EXCLUDED_MODELS)
-        .exclude(content_type__app_label="jobs", codename__in=STAFF_EXCLUDED_PERMISSIONS)
-    )
-    user.user_permissions.add(*perms)
-    # Take back what an earlier grant gave, so re-running ``tenant_user --staff`` converges.
-    user.user_permissions.remove(
-        *Permission.objects.filter(
-            content_type__app_label="jobs", codename__in=STAFF_EXCLUDED_PERMISSIONS
-        )
-    )
