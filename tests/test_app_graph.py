@@ -34,8 +34,6 @@ KNOWN_VIOLATIONS = {
     ("projects.deletion", "photos"),
     ("projects.maintenance", "jobs"),
     ("projects.maintenance", "photos"),
-    ("projects.management.commands.maintenance", "jobs"),
-    ("projects.management.commands.maintenance", "photos"),
     ("projects.manifest", "photos"),
     ("projects.services", "jobs"),
     ("projects.services", "photos"),
