@@ -331,7 +331,7 @@ class TrashedPhotoSerializer(serializers.Serializer):
     # Shadows Serializer.label only in the stubs: DRF's metaclass pops declared fields.
     label = serializers.CharField(source="photo.label")  # type: ignore[assignment]
     tags = serializers.SerializerMethodField()
-    taken_at = serializers.DateTimeField(source="photo.taken_at")
+    taken_at = serializers.SerializerMethodField(help_text="As PhotoSerializer's taken_at")
     trashed_at = serializers.DateTimeField(
         allow_null=True, help_text="Set when the photo's last original went to the trash."
     )
@@ -340,6 +340,9 @@ class TrashedPhotoSerializer(serializers.Serializer):
 
     def get_tags(self, entry: Any) -> list[str]:
         return sorted(tag.name for tag in entry.photo.tags.all())
+
+    def get_taken_at(self, entry: Any) -> str | None:
+        return capture_time_text(entry.photo.taken_at, entry.photo.taken_at_offset)
 
 
 class BurstsKeepSharpestReplySerializer(BulkReplySerializer):
