@@ -295,3 +295,13 @@ def test_clock_offset_checks_its_body(api_client, project):
     assert clock(api_client, project, "Nikon Z6", 0).status_code == 400
     assert clock(api_client, project, "Nikon Z6", 10**9).status_code == 400
     assert not TaskRun.objects.exists()
+
+
+def test_keep_sharpest_runs_a_fixed_number_of_queries(
+    api_client, project, django_assert_max_num_queries
+):
+    for n in range(60):
+        shoot_burst(project, f"K{n}_", [1.0, 2.0 + n, 3.0, 4.0, 5.0], start=10 * n)
+    with django_assert_max_num_queries(48):  # test_api.BULK_QUERY_BUDGET, for 300 frames
+        response = api_client.post(KEEP_SHARPEST, {"projects": [project.pk]}, format="json")
+    assert response.json()["updated"] == 240
