@@ -35,6 +35,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from exc
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
@@ -262,6 +272,8 @@ PIPELINE_BATCH_SECONDS = env_int("PIPELINE_BATCH_SECONDS", 1)
 # Check every project in maintenance_global, changed or not (network filesystems whose folder
 # mtimes cannot be trusted); `manage.py maintenance --full` does it for one run.
 PIPELINE_MAINTENANCE_FULL = env_bool("PIPELINE_MAINTENANCE_FULL", False)
+# Frames of one camera less than this many seconds apart (sub-seconds counted) are a burst.
+PIPELINE_BURST_SECONDS = env_float("PIPELINE_BURST_SECONDS", 1.0)
 PIPELINE_THUMB_SIZE = env_int("PIPELINE_THUMB_SIZE", 800)
 PIPELINE_THUMB_QUALITY = env_int("PIPELINE_THUMB_QUALITY", 50)
 PIPELINE_PREVIEW_SIZE = env_int("PIPELINE_PREVIEW_SIZE", 5000)

@@ -105,6 +105,15 @@ _DEFINITIONS = [
         ),
     ),
     TaskDefinition(
+        "photos_clock_correct",
+        Scope.PROJECT,
+        (Step("photos_clock_correct", 95),),
+        description=(
+            "Shift the capture time of one camera's photos in a project (payload camera,"
+            " seconds), then regroup its bursts."
+        ),
+    ),
+    TaskDefinition(
         "maintenance",
         Scope.PROJECT,
         (Step("trash_maintenance", 100), *RECONCILE),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
 from jobs.models import Event
 
-from . import fsrules, imaging, storage, xmp
+from . import capture, fsrules, imaging, storage, xmp
 from .metadata import PhotoMetadata, camera_name, read_metadata
 from .models import DerivativeStatus, Photo
 
@@ -117,8 +117,15 @@ def _exif_fields(info: imaging.ExifInfo, meta: PhotoMetadata) -> dict[str, Any]:
     camera = meta.camera
     if not camera and (pillow.get("make") or pillow.get("model")):
         camera = camera_name(pillow.get("make") or "", pillow.get("model") or "")
+    # The date and its offset come from one read (exiv2's, else Pillow's), never mixed.
+    taken_at, offset = (
+        (meta.taken_at, meta.taken_at_offset)
+        if meta.taken_at
+        else (info.taken_at, info.taken_at_offset)
+    )
     return {
-        "taken_at": meta.taken_at or info.taken_at,
+        "taken_at": taken_at,
+        "taken_at_offset": offset,
         "orientation": info.orientation,
         "width": info.width,
         "height": info.height,
@@ -167,6 +174,13 @@ def _read_fields(
     seen = rated.pop("xmp")
     if seen:
         fields["metadata"]["xmp"] = seen
+    # Clock corrections made here (``photos.capture``) outlive a new read of the file.
+    corrections = (photo.metadata or {}).get(capture.CORRECTIONS_KEY)
+    if corrections:
+        fields["metadata"][capture.CORRECTIONS_KEY] = corrections
+        if fields["taken_at"] is not None:
+            shift = capture.clock_corrections_seconds(photo.metadata)
+            fields["taken_at"] += timedelta(seconds=shift)
     return {**fields, **rated}
 
 
@@ -179,8 +193,11 @@ def _statuses(status: str, *, only: str | None = None) -> dict[str, Any]:
     return {"thumbnail_status": status, "preview_status": status}
 
 
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
+def _jsonable(value: Any, *, offset: int | None = None) -> Any:
+    """An event payload's value; a capture time as the API serializes it."""
+    if isinstance(value, datetime):
+        return imaging.capture_time_text(value, offset)
+    return value
 
 
 @dataclass
@@ -292,7 +309,9 @@ def photos_derivatives_record(
                         "photo_id": row.pk,
                         "project_id": row.project_id,
                         "basename": row.basename,
-                        "changes": {k: _jsonable(v) for k, v in changed.items()},
+                        "changes": {
+                            k: _jsonable(v, offset=row.taken_at_offset) for k, v in changed.items()
+                        },
                         "source": "derivatives",
                     },
                 )
@@ -525,5 +544,7 @@ def _make(
         fields = _read_fields(
             current, result.exif, folder=folder, source_name=source_name, files=files
         )
-        record({**fields, **generated})
+        # The hints were computed on the thumbnail just made: written with its status.
+        hints = result.hints.fields() if result.hints is not None else {}
+        record({**fields, **hints, **generated})
     return f"{source_name}: {', '.join(made)}."

@@ -41,7 +41,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from . import rawfiles
 from .fsrules import split_name, write_atomic
+from .hints import Hints, image_hints
 from .storage import RAW_EXTENSIONS
 
 if TYPE_CHECKING:
@@ -155,10 +156,12 @@ class FormatNotSupported(ImagingError):
 class ExifInfo:
     """What a photo row records from its source file.
 
-    ``width``/``height`` are the displayed size, after orientation; ``taken_at`` is aware UTC.
+    ``width``/``height`` are the displayed size, after orientation; ``taken_at`` is the
+    camera's wall clock labelled UTC, ``taken_at_offset`` its offset in minutes when recorded.
     """
 
     taken_at: datetime | None = None
+    taken_at_offset: int | None = None
     orientation: int = 1
     width: int | None = None
     height: int | None = None
@@ -179,6 +182,9 @@ class DerivativesResult:
     preview_size: tuple[int, int] | None
     # The engine that made the files: "pyvips" or "pillow".
     engine: str = "pillow"
+    # Culling hints computed on the thumbnail in memory (``photos.hints``); ``None`` when
+    # this call made no thumbnail.
+    hints: Hints | None = None
 
 
 # --- EXIF ------------------------------------------------------------------------------------
@@ -216,28 +222,52 @@ def _integer(value: Any) -> int | None:
     return number if number > 0 else None
 
 
-def parse_exif_datetime(value: Any, *, offset: Any = None, subsec: Any = None) -> datetime | None:
-    """An EXIF ``YYYY:MM:DD HH:MM:SS`` as aware UTC; without an offset the time is taken as UTC."""
+def parse_exif_datetime(value: Any, *, subsec: Any = None) -> datetime | None:
+    """An EXIF ``YYYY:MM:DD HH:MM:SS`` (plus its sub-seconds) as the camera's wall clock.
+
+    The result is labelled UTC but is not converted from anything: it is the time as the
+    camera recorded it (SPEC §17, docs/SCHEMA.md "Capture time"), and its offset, when the
+    file has one, is ``parse_exif_offset``'s.
+    """
     text = _text(value)
     match = _EXIF_DATE.match(text) if text else None
     if match is None:
         return None
     year, month, day, hour, minute, second = (int(part) for part in match.groups())
     try:
-        moment = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:  # "0000:00:00 00:00:00" and other placeholders
         return None
     digits = re.sub(r"\D", "", _text(subsec) or "")[:6]
     if digits:
         moment = moment.replace(microsecond=int(digits.ljust(6, "0")))
-    tz = UTC
-    offset_match = _EXIF_OFFSET.match(_text(offset) or "")
-    if offset_match:
-        sign, hours, minutes = offset_match.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes))
-        if delta < timedelta(hours=24):
-            tz = timezone(-delta if sign == "-" else delta)
-    return moment.replace(tzinfo=tz).astimezone(UTC)
+    return moment
+
+
+def parse_exif_offset(value: Any) -> int | None:
+    """An EXIF ``OffsetTime*`` (``+02:00``) in minutes east of UTC; ``None`` when absent."""
+    offset_match = _EXIF_OFFSET.match(_text(value) or "")
+    if not offset_match:
+        return None
+    sign, hours, minutes = offset_match.groups()
+    total = int(hours) * 60 + int(minutes)
+    if total >= 24 * 60 or int(minutes) >= 60:
+        return None
+    return -total if sign == "-" else total
+
+
+def capture_time_text(moment: datetime | None, offset: int | None) -> str | None:
+    """``taken_at`` as the API and events serialize it: the recorded wall clock in ISO 8601,
+    with its offset when the file gave one (``2024-05-06T09:30:00+02:00``), without any when
+    it did not (``2024-05-06T09:30:00``: render it as it is, never in the viewer's zone)."""
+    if moment is None:
+        return None
+    text = moment.replace(tzinfo=None).isoformat()
+    if offset is None:
+        return text
+    sign = "-" if offset < 0 else "+"
+    hours, minutes = divmod(abs(offset), 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"
 
 
 def orientation_of(exif: Image.Exif) -> int:
@@ -256,16 +286,15 @@ def exif_info(image: Image.Image) -> ExifInfo:
     def tag(number: int) -> Any:
         return sub.get(number, exif.get(number))
 
-    taken_at = None
+    taken_at, taken_at_offset = None, None
     for date_tag, offset_tag, subsec_tag in (
         (Tag.DateTimeOriginal, Tag.OffsetTimeOriginal, Tag.SubsecTimeOriginal),
         (Tag.DateTimeDigitized, Tag.OffsetTimeDigitized, Tag.SubsecTimeDigitized),
         (Tag.DateTime, Tag.OffsetTime, Tag.SubsecTime),
     ):
-        taken_at = parse_exif_datetime(
-            tag(date_tag), offset=tag(offset_tag), subsec=tag(subsec_tag)
-        )
+        taken_at = parse_exif_datetime(tag(date_tag), subsec=tag(subsec_tag))
         if taken_at is not None:
+            taken_at_offset = parse_exif_offset(tag(offset_tag))
             break
 
     orientation = orientation_of(exif)
@@ -282,7 +311,12 @@ def exif_info(image: Image.Image) -> ExifInfo:
         "focal_length": _number(sub.get(Tag.FocalLength), digits=2),
     }
     return ExifInfo(
-        taken_at=taken_at, orientation=orientation, width=width, height=height, metadata=metadata
+        taken_at=taken_at,
+        taken_at_offset=taken_at_offset,
+        orientation=orientation,
+        width=width,
+        height=height,
+        metadata=metadata,
     )
 
 
@@ -525,12 +559,20 @@ def _vips_encode(image: pyvips.Image, *, quality: int) -> bytes:
     return image.webpsave_buffer(Q=quality, effort=WEBP_METHOD, keep=keep)
 
 
+def _vips_hints(image: pyvips.Image) -> Hints:
+    """``photos.hints`` of a libvips image in memory (8-bit sRGB, with or without alpha)."""
+    mode = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[image.bands]
+    pil = Image.frombytes(mode, (image.width, image.height), image.write_to_memory())
+    return image_hints(pil)
+
+
 @dataclass(frozen=True)
 class _Encoded:
     thumb: bytes | None
     thumb_size: tuple[int, int] | None
     preview: bytes | None
     preview_size: tuple[int, int] | None
+    hints: Hints | None = None
 
     def write(self, *, thumb_path: Path | None, preview_path: Path | None) -> None:
         if self.preview is not None and preview_path is not None:
@@ -632,6 +674,7 @@ def _vips_encode_derivatives(
             _vips_encode(preview, quality=targets.preview_quality) if preview is not None else None
         ),
         preview_size=(preview.width, preview.height) if preview is not None else None,
+        hints=_vips_hints(thumb) if thumb is not None else None,
     )
 
 
@@ -681,7 +724,11 @@ def _pillow_derivatives(
         thumb = _upright(_resize(decoded, thumb_target), info.orientation)
         _write_webp(thumb, thumb_path, quality=thumb_quality, icc_profile=icc_profile)
         return DerivativesResult(
-            exif=info, thumbnail_size=thumb.size, preview_size=None, engine="pillow"
+            exif=info,
+            thumbnail_size=thumb.size,
+            preview_size=None,
+            engine="pillow",
+            hints=image_hints(thumb),
         )
 
     workers = _workers()
@@ -704,9 +751,14 @@ def _pillow_derivatives(
         else:
             thumb = _upright(_resize(decoded, thumb_target), info.orientation)
         _write_webp(thumb, thumb_path, quality=thumb_quality, icc_profile=icc_profile)
+        hints = image_hints(thumb)
         preview_done.result()
     return DerivativesResult(
-        exif=info, thumbnail_size=thumb.size, preview_size=preview.size, engine="pillow"
+        exif=info,
+        thumbnail_size=thumb.size,
+        preview_size=preview.size,
+        engine="pillow",
+        hints=hints,
     )
 
 
@@ -776,6 +828,7 @@ def make_derivatives(
                     thumbnail_size=encoded.thumb_size,
                     preview_size=encoded.preview_size,
                     engine="pyvips",
+                    hints=encoded.hints,
                 )
         return _pillow_derivatives(image, info, name=source.name, targets=targets)
 
@@ -789,9 +842,10 @@ def _raw_pixels(source: Path, *, min_side: int, embedded: bool = True) -> rawfil
 
 def _raw_encode(
     source: Path, raw: rawfiles.RawPixels, *, use_vips: bool, targets: _Targets
-) -> tuple[tuple[int, int] | None, tuple[int, int] | None, str]:
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None, str, Hints | None]:
     """Write both derivatives of RAW pixels: an embedded JPEG through libvips when allowed
-    (shrink-on-load, as for a JPEG file), else Pillow. Thumbnail size, preview size, engine."""
+    (shrink-on-load, as for a JPEG file), else Pillow. Thumbnail size, preview size, engine,
+    hints."""
     if use_vips and raw.jpeg is not None:
         encoded = _vips_written(
             source,
@@ -802,12 +856,12 @@ def _raw_encode(
             orientation=raw.orientation,
         )
         if encoded is not None:
-            return encoded.thumb_size, encoded.preview_size, "pyvips"
+            return encoded.thumb_size, encoded.preview_size, "pyvips", encoded.hints
     with raw.image as image:
         result = _pillow_derivatives(
             image, ExifInfo(orientation=raw.orientation), name=source.name, targets=targets
         )
-    return result.thumbnail_size, result.preview_size, "pillow"
+    return result.thumbnail_size, result.preview_size, "pillow", result.hints
 
 
 def _raw_derivatives(source: Path, *, engine: str, targets: _Targets) -> DerivativesResult:
@@ -819,17 +873,19 @@ def _raw_derivatives(source: Path, *, engine: str, targets: _Targets) -> Derivat
     use_vips = resolve_engine(engine) == "pyvips"
     raw = _raw_pixels(source, min_side=targets.thumb_size)
     try:
-        thumb, preview, used = _raw_encode(source, raw, use_vips=use_vips, targets=targets)
+        thumb, preview, used, hints = _raw_encode(source, raw, use_vips=use_vips, targets=targets)
     except ImageUnreadable as exc:
         if raw.source != rawfiles.EMBEDDED_PREVIEW:
             raise
         logger.info("%s: the embedded preview does not decode (%s); demosaicing.", source.name, exc)
         raw = _raw_pixels(source, min_side=targets.thumb_size, embedded=False)
-        thumb, preview, used = _raw_encode(source, raw, use_vips=False, targets=targets)
+        thumb, preview, used, hints = _raw_encode(source, raw, use_vips=False, targets=targets)
     info = ExifInfo(
         orientation=raw.info.orientation,
         width=raw.info.width,
         height=raw.info.height,
         metadata={"derivative_source": raw.source},
     )
-    return DerivativesResult(exif=info, thumbnail_size=thumb, preview_size=preview, engine=used)
+    return DerivativesResult(
+        exif=info, thumbnail_size=thumb, preview_size=preview, engine=used, hints=hints
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyexiv2
 
-from .imaging import parse_exif_datetime
+from .imaging import parse_exif_datetime, parse_exif_offset
 from .xmp import RatingLabel, rating_label_parse
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,8 @@ class PhotoMetadata:
     """What one file says about the photo; ``None`` (or ``""``) where it says nothing."""
 
     taken_at: datetime | None = None
+    # Minutes east of UTC, from the offset tag of the date ``taken_at`` came from.
+    taken_at_offset: int | None = None
     camera: str = ""
     lens: str = ""
     focal_length: float | None = None
@@ -85,6 +87,8 @@ class PhotoMetadata:
             mine = getattr(self, item.name)
             if item.name == "extra":
                 values["extra"] = {**other.extra, **mine}
+            elif item.name == "taken_at_offset":  # goes with the date it was read with
+                values[item.name] = mine if self.taken_at is not None else other.taken_at_offset
             else:
                 values[item.name] = mine if mine not in (None, "") else getattr(other, item.name)
         return PhotoMetadata(**values)
@@ -148,12 +152,11 @@ def _read(image: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def metadata_from_tags(exif: dict[str, Any], xmp: dict[str, Any]) -> PhotoMetadata:
     """``PhotoMetadata`` from exiv2's EXIF and XMP keys (``Exif.Photo.FNumber`` …)."""
-    taken_at = None
+    taken_at, taken_at_offset = None, None
     for date_key, offset_key, subsec_key in _DATES:
-        taken_at = parse_exif_datetime(
-            exif.get(date_key), offset=exif.get(offset_key), subsec=exif.get(subsec_key)
-        )
+        taken_at = parse_exif_datetime(exif.get(date_key), subsec=exif.get(subsec_key))
         if taken_at is not None:
+            taken_at_offset = parse_exif_offset(exif.get(offset_key))
             break
     if taken_at is None:
         # XMP dates are ISO 8601 with their offset ("2024-05-06T07:08:09.12+02:00").
@@ -166,9 +169,9 @@ def metadata_from_tags(exif: dict[str, Any], xmp: dict[str, Any]) -> PhotoMetada
             if moment is not None:
                 taken_at = parse_exif_datetime(
                     moment.strftime("%Y:%m:%d %H:%M:%S"),
-                    offset=moment.strftime("%z") or None,
                     subsec=f"{moment.microsecond:06d}" if moment.microsecond else None,
                 )
+                taken_at_offset = parse_exif_offset(moment.strftime("%z") or None)
                 break
     make = _text(exif.get("Exif.Image.Make")) or _text(xmp.get("Xmp.tiff.Make"))
     model = _text(exif.get("Exif.Image.Model")) or _text(xmp.get("Xmp.tiff.Model"))
@@ -177,6 +180,7 @@ def metadata_from_tags(exif: dict[str, Any], xmp: dict[str, Any]) -> PhotoMetada
     rated: RatingLabel = rating_label_parse(xmp)
     return PhotoMetadata(
         taken_at=taken_at,
+        taken_at_offset=taken_at_offset if taken_at is not None else None,
         camera=camera_name(make, model),
         lens=_first(exif, _LENS_KEYS) or _first(xmp, _LENS_KEYS),
         focal_length=_round(_number(exif.get("Exif.Photo.FocalLength")), 2),

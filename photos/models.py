@@ -126,7 +126,12 @@ class Photo(models.Model):
     preview_status = models.CharField(
         max_length=16, choices=DerivativeStatus.choices, null=True, blank=True
     )
+    # The camera's wall clock as recorded, stored as if it were UTC (never converted), and
+    # the recorded offset in minutes east of UTC when the file has one (docs/SCHEMA.md).
     taken_at = models.DateTimeField(null=True, blank=True)
+    taken_at_offset = models.SmallIntegerField(
+        null=True, blank=True, help_text="minutes east of UTC (EXIF OffsetTimeOriginal)"
+    )
     orientation = models.PositiveSmallIntegerField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
@@ -138,6 +143,12 @@ class Photo(models.Model):
     shutter = models.FloatField(null=True, blank=True, help_text="exposure time in seconds")
     iso = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # Culling hints computed on the thumbnail (``photos.hints``), and the burst (SPEC §17):
+    # the id of the burst's first photo (``photos.bursts``), null when the photo is alone.
+    sharpness = models.FloatField(null=True, blank=True)
+    highlights_clipped = models.FloatField(null=True, blank=True, help_text="fraction of pixels")
+    shadows_clipped = models.FloatField(null=True, blank=True, help_text="fraction of pixels")
+    burst = models.BigIntegerField(null=True, blank=True)
     rating = models.PositiveSmallIntegerField(default=0)
     label = models.CharField(max_length=8, choices=Label.choices, default=Label.NONE)
     visibility = models.CharField(
@@ -183,6 +194,13 @@ class Photo(models.Model):
             ),
             models.Index(fields=["taken_at", "basename", "id"], name="photo_taken_order"),
             models.Index(fields=["project", "rating"], name="photo_project_rating"),
+            models.Index(fields=["project", "sharpness"], name="photo_project_sharpness"),
+            # A burst's frames (its size and sharpest frame in lists, keep-the-sharpest).
+            models.Index(
+                fields=["burst", "sharpness"],
+                condition=Q(burst__isnull=False),
+                name="photo_burst_sharpness",
+            ),
             # The trash list of a project and the purge's due rows.
             models.Index(
                 fields=["project", "trashed_at"],

@@ -23,6 +23,8 @@ pyexiv2.set_log_level(4)
 
 RATING_KEY = "Xmp.xmp.Rating"
 LABEL_KEY = "Xmp.xmp.Label"
+# The capture time a clock correction writes back (``photos.capture``), ISO 8601.
+DATE_TIME_ORIGINAL_KEY = "Xmp.exif.DateTimeOriginal"
 # The colour labels of the model (``photos.models.Label``) as Lightroom and Bridge write them.
 LABEL_NAMES = {
     "red": "Red",
@@ -123,12 +125,21 @@ def photo_rating_label(folder: Path, basename: str, originals: Iterable[str]) ->
     return RatingLabel()
 
 
-def sidecar_write(path: Path, *, rating: int | None = None, label: str | None = None) -> None:
-    """Set ``xmp:Rating`` and/or ``xmp:Label`` in a sidecar, creating it when missing.
+def sidecar_write(
+    path: Path,
+    *,
+    rating: int | None = None,
+    label: str | None = None,
+    date_time_original: str | None = None,
+) -> None:
+    """Set ``xmp:Rating``, ``xmp:Label`` and/or ``exif:DateTimeOriginal`` in a sidecar,
+    creating it when missing.
 
     Every other property is kept. ``label="none"`` removes the label. Raises ``XmpError``.
     """
     changes: dict[str, Any] = {}
+    if date_time_original is not None:
+        changes[DATE_TIME_ORIGINAL_KEY] = date_time_original
     if rating is not None:
         changes[RATING_KEY] = str(rating)
     if label is not None:

@@ -86,6 +86,7 @@ MIN_ROLE: dict[str, str] = {
 TASK_ACTION: dict[str, str] = {
     "upload_postprocess": Action.UPLOAD,
     "generate_derivatives": Action.PROCESS,
+    "photos_clock_correct": Action.PROCESS,
     "image_move": Action.MOVE,
     "change_commit": Action.COMMIT,
     "change_commit_all": Action.COMMIT,

@@ -20,7 +20,13 @@ def _item_error_text(exc: OSError) -> str:
     return os_error_text(exc, root=settings.PHOTOS_ROOT)
 
 
-HANDLER_MODULES: tuple[str, ...] = ("maintenance", "files", "projects", "derivatives")
+HANDLER_MODULES: tuple[str, ...] = (
+    "maintenance",
+    "files",
+    "projects",
+    "derivatives",
+    "capture",
+)
 
 for _module in HANDLER_MODULES:
     import_module(f"{__name__}.{_module}")

@@ -19,7 +19,8 @@ first unfinished batch. A ``project`` (or
 ``upload_postprocess`` walk makes every thumbnail, then every preview: no later step carries
 items for it); a retry walks them again and skips the ones already up to date. Payload
 ``force``: regenerate even when up to date. Each run holds one ``FolderIndex``, so a project
-folder is listed once per job, not once per photo.
+folder is listed once per job, not once per photo. A job that read metadata (a thumbnail pass)
+ends by regrouping the bursts of the projects it touched (``photos.bursts``).
 
 Also the step selector of ``generate_derivatives`` and ``generate_previews``: a step that
 carries photos over with ``only_if_needed`` keeps only the photos that still need it.
@@ -39,6 +40,7 @@ from jobs.context import JobContext, Outcome
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error
 from jobs.models import JobItem, Scope
 from jobs.registry import handler, item_error_text, step_selector
+from photos.bursts import projects_bursts_update
 from photos.derivatives import (
     DerivativesMade,
     photo_derivatives_make,
@@ -190,6 +192,14 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
             return by_item
 
         ctx.each_batch_prepared(prepare, write, size=maker.size)
+        if THUMBNAIL in passes:
+            # The capture times and cameras just read regroup the bursts of these projects.
+            touched = (
+                JobItem.objects.filter(job=ctx.job, photo__isnull=False)
+                .values_list("photo__project_id", flat=True)
+                .distinct()
+            )
+            projects_bursts_update(project_ids=list(touched), job_id=ctx.job.pk)
         return
 
     if ctx.scope == Scope.PHOTO_SET:
@@ -210,6 +220,8 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
                         ctx.log("%s", outcome)
                 done += len(batch)
                 ctx.progress(done)
+    if THUMBNAIL in passes:
+        projects_bursts_update(project_ids=[p.pk for p in projects], job_id=ctx.job.pk)
 
 
 @handler("upload_postprocess")

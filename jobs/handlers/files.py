@@ -21,6 +21,7 @@ from jobs.events import events_record_bulk
 from jobs.exceptions import ItemSkipped
 from jobs.models import JobItem, Scope
 from jobs.registry import handler
+from photos.bursts import projects_bursts_update
 from photos.services.commit import RemovalOutcome, pending_changes_events, photos_file_removal
 from photos.services.move import (
     MoveBatch,
@@ -70,6 +71,8 @@ def file_removal(ctx: JobContext) -> None:
 
     ctx.each_batch(batch, size=settings.PIPELINE_COMMIT_BATCH)
     if touched:
+        # A frame that went to the trash leaves its burst.
+        projects_bursts_update(project_ids=touched, job_id=ctx.job.pk)
         events_record_bulk(
             pending_changes_events(
                 projects=dict.fromkeys(touched, ctx.job.tenant_id), job_id=ctx.job.pk
@@ -100,8 +103,10 @@ def image_move_files(ctx: JobContext) -> None:
     if not isinstance(dest_id, int) or isinstance(dest_id, bool):
         raise ApplicationError("image_move_files needs an integer payload 'dest_project_id'.")
     index = FolderIndex()
+    sources: set[int] = set()
 
     def prepare(items: list[JobItem]) -> tuple[list[JobItem], MoveBatch]:
+        sources.update(i.photo.project_id for i in items if i.photo is not None)
         by_photo: dict[int, list[JobItem]] = {}
         for item in items:
             if item.photo_id is not None:
@@ -136,6 +141,8 @@ def image_move_files(ctx: JobContext) -> None:
         }
 
     ctx.each_batch_prepared(prepare, write, size=settings.PIPELINE_COMMIT_BATCH)
+    # Frames leave the bursts of their projects and may join one in the destination.
+    projects_bursts_update(project_ids={*sources, dest_id}, job_id=ctx.job.pk)
 
 
 def _restore_plan(message: str) -> list[str] | None:
@@ -174,3 +181,10 @@ def photo_restore(ctx: JobContext) -> None:
         )
 
     ctx.each_item(one)
+    # A frame back from the trash rejoins its burst.
+    restored = (
+        JobItem.objects.filter(job=ctx.job, photo__isnull=False)
+        .values_list("photo__project_id", flat=True)
+        .distinct()
+    )
+    projects_bursts_update(project_ids=list(restored), job_id=ctx.job.pk)

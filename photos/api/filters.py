@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 
 from core.api.filters import BoundedIsoDateTimeFromToRangeFilter, IdFilter
 from core.limits import MAX_DB_ID
+from photos.hints import CLIPPED_FRACTION
 from photos.models import (
     KEEP_MISMATCH_Q,
     PENDING_DELETE_Q,
@@ -90,6 +91,18 @@ class PhotoFilter(django_filters.FilterSet):
     lens = django_filters.CharFilter(lookup_expr="icontains", help_text="lens contains")
     iso_min = django_filters.NumberFilter(field_name="iso", lookup_expr="gte")
     iso_max = django_filters.NumberFilter(field_name="iso", lookup_expr="lte")
+    # Culling hints and bursts (SPEC §17).
+    sharpness_min = django_filters.NumberFilter(
+        field_name="sharpness", lookup_expr="gte", help_text="at least this sharpness"
+    )
+    burst = django_filters.NumberFilter(help_text="the frames of this burst (its first photo's id)")
+    in_burst = django_filters.BooleanFilter(
+        field_name="burst", lookup_expr="isnull", exclude=True, help_text="true: in a burst"
+    )
+    clipped = django_filters.BooleanFilter(
+        method="filter_clipped",
+        help_text=f"true: highlights or shadows clipped on more than {CLIPPED_FRACTION:.0%} of pixels",
+    )
 
     class Meta:
         model = Photo
@@ -116,7 +129,19 @@ class PhotoFilter(django_filters.FilterSet):
             "lens",
             "iso_min",
             "iso_max",
+            "sharpness_min",
+            "burst",
+            "in_burst",
+            "clipped",
         ]
+
+    def filter_clipped(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        clipped = Q(highlights_clipped__gt=CLIPPED_FRACTION) | Q(
+            shadows_clipped__gt=CLIPPED_FRACTION
+        )
+        return queryset.filter(clipped) if value else queryset.exclude(clipped)
 
     def filter_file_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value in FILE_TYPE_Q:

@@ -33,6 +33,7 @@ ORDERING_FIELDS = (
     "taken_at",
     "basename",
     "rating",
+    "sharpness",
     "label",
     "camera",
     "lens",

@@ -13,6 +13,8 @@ from typing import Any
 from rest_framework import serializers
 
 from core.limits import MAX_DB_ID
+from photos.capture import CLOCK_OFFSET_MAX_SECONDS
+from photos.imaging import capture_time_text
 from photos.models import RATING_MAX, Label, Photo
 from photos.services.bulk import MAX_TAGS_PER_ITEM, TAG_MAX_LENGTH
 
@@ -20,6 +22,19 @@ from photos.services.bulk import MAX_TAGS_PER_ITEM, TAG_MAX_LENGTH
 class PhotoSerializer(serializers.ModelSerializer):
     tags = serializers.SerializerMethodField()
     pending_delete = serializers.BooleanField(read_only=True)
+    taken_at = serializers.SerializerMethodField(
+        help_text=(
+            "The capture time as the camera recorded it (ISO 8601): with its offset when the "
+            "file has one (2025-07-14T09:30:00+02:00), without any when it does not "
+            "(2025-07-14T09:30:00). Render it as written, never in the viewer's time zone."
+        )
+    )
+    burst_size = serializers.SerializerMethodField(
+        help_text="How many live frames share this photo's burst; null when alone"
+    )
+    burst_sharpest = serializers.SerializerMethodField(
+        help_text="The id of the sharpest frame of this photo's burst; null when alone"
+    )
 
     class Meta:
         model = Photo
@@ -37,6 +52,7 @@ class PhotoSerializer(serializers.ModelSerializer):
             "thumbnail_status",
             "preview_status",
             "taken_at",
+            "taken_at_offset",
             "orientation",
             "width",
             "height",
@@ -49,6 +65,12 @@ class PhotoSerializer(serializers.ModelSerializer):
             "rating",
             "label",
             "metadata",
+            "sharpness",
+            "highlights_clipped",
+            "shadows_clipped",
+            "burst",
+            "burst_size",
+            "burst_sharpest",
             "visibility",
             "tags",
             "created_at",
@@ -59,6 +81,16 @@ class PhotoSerializer(serializers.ModelSerializer):
     def get_tags(self, photo: Photo) -> list[str]:
         # Uses the viewset's prefetch: no query per photo.
         return sorted(tag.name for tag in photo.tags.all())
+
+    def get_taken_at(self, photo: Photo) -> str | None:
+        return capture_time_text(photo.taken_at, photo.taken_at_offset)
+
+    # The viewset's annotations (``photos.selectors``-style subqueries): no query per photo.
+    def get_burst_size(self, photo: Photo) -> int | None:
+        return getattr(photo, "burst_size", None) if photo.burst is not None else None
+
+    def get_burst_sharpest(self, photo: Photo) -> int | None:
+        return getattr(photo, "burst_sharpest", None) if photo.burst is not None else None
 
 
 # --- request bodies as validated at run time (outer shape only) ---------------------------
@@ -85,7 +117,23 @@ class ProjectsInputSerializer(serializers.Serializer):
     projects = serializers.ListField(child=serializers.JSONField(), required=False)
 
 
+class BurstsKeepSharpestInputSerializer(serializers.Serializer):
+    projects = serializers.ListField(child=serializers.JSONField(), required=False)
+    items = serializers.ListField(child=serializers.JSONField(), required=False)
+    dry_run = serializers.BooleanField(default=False)
+
+
 # --- request bodies as documented in the schema -------------------------------------------
+
+
+class BurstsKeepSharpestBodySerializer(serializers.Serializer):
+    projects = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="every burst of these"
+    )
+    items = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="the bursts of these photos"
+    )
+    dry_run = serializers.BooleanField(default=False)
 
 
 class KeepItemSerializer(serializers.Serializer):
@@ -283,7 +331,7 @@ class TrashedPhotoSerializer(serializers.Serializer):
     # Shadows Serializer.label only in the stubs: DRF's metaclass pops declared fields.
     label = serializers.CharField(source="photo.label")  # type: ignore[assignment]
     tags = serializers.SerializerMethodField()
-    taken_at = serializers.DateTimeField(source="photo.taken_at")
+    taken_at = serializers.SerializerMethodField(help_text="As PhotoSerializer's taken_at")
     trashed_at = serializers.DateTimeField(
         allow_null=True, help_text="Set when the photo's last original went to the trash."
     )
@@ -292,3 +340,29 @@ class TrashedPhotoSerializer(serializers.Serializer):
 
     def get_tags(self, entry: Any) -> list[str]:
         return sorted(tag.name for tag in entry.photo.tags.all())
+
+    def get_taken_at(self, entry: Any) -> str | None:
+        return capture_time_text(entry.photo.taken_at, entry.photo.taken_at_offset)
+
+
+class BurstsKeepSharpestReplySerializer(BulkReplySerializer):
+    kept = serializers.DictField(
+        child=serializers.IntegerField(), help_text="burst id → the sharpest frame kept"
+    )
+    undecided = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="bursts left alone: a frame has no sharpness yet (re-process with force)",
+    )
+
+
+class ClockOffsetBodySerializer(serializers.Serializer):
+    camera = serializers.CharField(max_length=255, help_text="make and model, as Photo.camera")
+    seconds = serializers.IntegerField(
+        min_value=-CLOCK_OFFSET_MAX_SECONDS,
+        max_value=CLOCK_OFFSET_MAX_SECONDS,
+        help_text="added to the capture time of that camera's photos (negative: earlier)",
+    )
+
+
+class ClockOffsetReplySerializer(ProcessReplySerializer):
+    photos = serializers.IntegerField(help_text="photos of that camera the task will shift")

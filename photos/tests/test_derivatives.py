@@ -92,7 +92,7 @@ def test_generate_writes_oriented_webp_and_records_exif(project):
     assert "400×600" in message
     event = Event.objects.get(photo_id=photo.pk, type="item")
     assert event.payload["changes"]["width"] == 400
-    assert event.payload["changes"]["taken_at"] == "2025-07-14T09:30:00+00:00"
+    assert event.payload["changes"]["taken_at"] == "2025-07-14T09:30:00"
     assert event.payload["changes"]["thumbnail_status"] == GENERATED
 
 

@@ -141,7 +141,7 @@ def exif_jpeg(**tags: object) -> bytes:
     return buffer.getvalue()
 
 
-def test_read_exif_applies_offset_time_original_and_converts_to_utc(work):
+def test_read_exif_keeps_the_wall_clock_and_records_offset_time_original(work):
     path = write(
         work / "a.jpg",
         exif_jpeg(
@@ -152,7 +152,10 @@ def test_read_exif_applies_offset_time_original_and_converts_to_utc(work):
             }
         ),
     )
-    assert imaging.read_exif(path).taken_at == datetime(2025, 7, 14, 10, 0, 0, 250000, tzinfo=UTC)
+    info = imaging.read_exif(path)
+    # 12:00 as recorded (never converted to UTC), the offset beside it.
+    assert info.taken_at == datetime(2025, 7, 14, 12, 0, 0, 250000, tzinfo=UTC)
+    assert info.taken_at_offset == 120
 
 
 def test_read_exif_falls_back_to_create_date_then_modify_date(work):
@@ -210,12 +213,21 @@ def test_read_exif_drops_zero_denominator_rationals(work):
 def test_parse_exif_datetime_rejects_placeholders_and_bad_offsets():
     assert imaging.parse_exif_datetime("    :  :     :  :  ") is None
     assert imaging.parse_exif_datetime(b"2024:02:30 10:00:00") is None
-    assert imaging.parse_exif_datetime("2024:02:29 10:00:00\x00", offset="garbage") == datetime(
+    assert imaging.parse_exif_datetime("2024:02:29 10:00:00\x00") == datetime(
         2024, 2, 29, 10, tzinfo=UTC
     )
-    assert imaging.parse_exif_datetime("2024:02:29 10:00:00", offset="-05:30") == datetime(
-        2024, 2, 29, 15, 30, tzinfo=UTC
-    )
+    assert imaging.parse_exif_offset("garbage") is None
+    assert imaging.parse_exif_offset("+24:00") is None
+    assert imaging.parse_exif_offset("-05:30") == -330
+    assert imaging.parse_exif_offset("+0545") == 345
+
+
+def test_capture_time_text_has_an_offset_only_when_one_was_recorded():
+    moment = datetime(2025, 7, 14, 9, 30, 0, 250000, tzinfo=UTC)
+    assert imaging.capture_time_text(moment, None) == "2025-07-14T09:30:00.250000"
+    assert imaging.capture_time_text(moment, 120) == "2025-07-14T09:30:00.250000+02:00"
+    assert imaging.capture_time_text(moment, -330) == "2025-07-14T09:30:00.250000-05:30"
+    assert imaging.capture_time_text(None, 60) is None
 
 
 # --- derivatives -----------------------------------------------------------------------------

@@ -99,7 +99,10 @@ def test_metadata_of_a_dng_has_time_with_offset_and_subseconds_camera_lens_and_e
 
     meta = metadata.read_metadata(path)
 
-    assert meta.taken_at == datetime(2024, 5, 6, 5, 8, 9, 250000, tzinfo=UTC)
+    assert (meta.taken_at, meta.taken_at_offset) == (
+        datetime(2024, 5, 6, 7, 8, 9, 250000, tzinfo=UTC),
+        120,
+    )
     assert (meta.camera, meta.lens) == ("Testcam TC-1", "Testar 50mm F1.8")
     assert (meta.focal_length, meta.aperture, meta.shutter, meta.iso) == (50.0, 1.8, 0.004, 800)
 
@@ -109,7 +112,10 @@ def test_metadata_of_a_heic_file(tmp_path):
 
     meta = metadata.read_metadata(path)
 
-    assert meta.taken_at == datetime(2023, 1, 2, 8, 4, 5, tzinfo=UTC)
+    assert (meta.taken_at, meta.taken_at_offset) == (
+        datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC),
+        -300,
+    )
     assert (meta.camera, meta.iso) == ("Apple iPhone 15", 64)
 
 
@@ -162,7 +168,10 @@ def test_raw_only_photo_gets_thumbnail_preview_and_metadata_from_its_preview(pro
     assert size_of(folder(project) / ".preview" / "RAW_1.webp") == (240, 320)
     assert size_of(folder(project) / ".thumb" / "RAW_1.webp") == (75, 100)
     assert (row.width, row.height, row.orientation) == (300, 400, 6)
-    assert row.taken_at == datetime(2024, 5, 6, 5, 8, 9, 250000, tzinfo=UTC)
+    assert (row.taken_at, row.taken_at_offset) == (
+        datetime(2024, 5, 6, 7, 8, 9, 250000, tzinfo=UTC),
+        120,
+    )
     assert (row.camera, row.lens, row.iso) == ("Testcam TC-1", "Testar 50mm F1.8", 800)
     assert (row.focal_length, row.aperture, row.shutter) == (50.0, 1.8, 0.004)
     assert row.metadata["derivative_source"] == "embedded preview"
@@ -230,7 +239,7 @@ def test_heic_photo_gets_derivatives_and_exif(project):
     # pillow-heif applies the rotation itself: the row and the pixels agree.
     assert size_of(folder(project) / ".preview" / "PHONE.webp") == (row.width, row.height)
     assert (row.width, row.height) == (40, 60)
-    assert row.taken_at == datetime(2023, 1, 2, 8, 4, 5, tzinfo=UTC)
+    assert (row.taken_at, row.taken_at_offset) == (datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC), -300)
     assert (row.camera, row.iso) == ("Apple iPhone 15", 64)
 
 
@@ -345,7 +354,7 @@ def test_raw_only_and_heic_uploads_get_derivatives_and_metadata(api_client, proj
         assert (row.thumbnail_status, row.preview_status) == (GENERATED, GENERATED)
         assert (folder(project) / ".thumb" / f"{row.basename}.webp").is_file()
         assert (folder(project) / ".preview" / f"{row.basename}.webp").is_file()
-    assert raw.taken_at == datetime(2024, 5, 6, 5, 8, 9, 250000, tzinfo=UTC)
+    assert raw.taken_at == datetime(2024, 5, 6, 7, 8, 9, 250000, tzinfo=UTC)
     assert (raw.camera, raw.lens, raw.iso) == ("Testcam TC-1", "Testar 50mm F1.8", 800)
     assert heic.camera == "Apple iPhone 15"
 

@@ -43,13 +43,17 @@ from jobs.models import Job
 from photos import services as photo_services
 from photos.api.replies import commit_reply, process_reply, revert_body
 from photos.api.serializers import (
+    ClockOffsetBodySerializer,
+    ClockOffsetReplySerializer,
     CommitReplySerializer,
     ProcessReplySerializer,
     RevertReplySerializer,
     TrashedPhotoSerializer,
 )
+from photos.capture import project_clock_correct_start
 from photos.ingest import photo_files_save, upload_finish, upload_folder
 from photos.services.restore import project_trash_queryset, trash_entries
+from photos.services.results import ProcessStarted
 from photos.staging import UPLOAD_FIELD, Staging, StagingUploadHandler
 from projects.api.permissions import RoleActionSpec, task_type_action
 from projects.deletion import project_delete
@@ -118,6 +122,7 @@ class ProjectViewSet(
         "commit_changes": Action.COMMIT,
         "revert_changes": Action.REVERT,
         "process": Action.PROCESS,
+        "clock_offset": Action.PROCESS,
         "jobs": task_type_action,
     }
 
@@ -249,6 +254,26 @@ class ProjectViewSet(
             photo_services.project_process(user=request.user, project=project, force=data["force"])
         )
         return Response(body, status=code)
+
+    @extend_schema(
+        summary="Correct one camera's clock: shift its photos' capture time (a task)",
+        request=ClockOffsetBodySerializer,
+        responses={
+            202: ClockOffsetReplySerializer,
+            400: DetailSerializer,
+            403: DetailSerializer,
+            404: DetailSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="clock-offset", url_name="clock-offset")
+    def clock_offset(self, request: Request, pk: str | None = None) -> Response:
+        project = self._project()
+        data = body_validate(ClockOffsetBodySerializer, request.data or {}, limit_fields=())
+        started = project_clock_correct_start(
+            user=request.user, project=project, camera=data["camera"], seconds=data["seconds"]
+        )
+        code, body = process_reply(ProcessStarted(task=started.task))
+        return Response({**body, "photos": started.photos}, status=code)
 
     @extend_schema(
         summary="The project's trash: trashed photos and photos with files in .trash/",

@@ -144,6 +144,17 @@ function number(value, digits = 1) {
   return Number.isInteger(value) ? String(value) : value.toFixed(digits);
 }
 
+// The capture time as the camera recorded it (SPEC §17): the API's ISO string read field by
+// field, never through Date (which would shift it into the viewer's time zone). Its offset,
+// when the file had one, is shown beside it.
+export function captureTimeText(iso) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?([+-]\d{2}:\d{2}|Z)?$/.exec(iso || "");
+  if (!match) return iso || "–";
+  const [, year, month, day, hour, minute, second, offset] = match;
+  const zone = offset && offset !== "Z" ? ` (UTC${offset})` : "";
+  return `${year}-${month}-${day} ${hour}:${minute}:${second}${zone}`;
+}
+
 export function shutterText(seconds) {
   if (!seconds) return "–";
   if (seconds >= 1) return `${number(seconds)} s`;
@@ -154,7 +165,7 @@ function metadata(photo, project) {
   const files = badges(photo).map((b) => `${b.text} (${b.state === "keep" ? "kept" : b.state === "discard" ? "discarded" : "present"})`);
   return [
     ["Project", project],
-    ["Date", photo.taken_at ? new Date(photo.taken_at).toLocaleString() : "–"],
+    ["Date", photo.taken_at ? captureTimeText(photo.taken_at) : "–"],
     ["Camera", photo.camera || "–"],
     ["Lens", photo.lens || "–"],
     ["Focal length", photo.focal_length ? `${number(photo.focal_length)} mm` : "–"],

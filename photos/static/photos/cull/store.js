@@ -175,8 +175,10 @@ export function compare(a, b) {
   if (a.taken_at !== b.taken_at) {
     if (a.taken_at === null) return 1;
     if (b.taken_at === null) return -1;
-    const delta = Date.parse(a.taken_at) - Date.parse(b.taken_at);
-    if (delta) return delta;
+    // The server orders by the recorded wall clock: compare the strings without their offset.
+    const wall = (iso) => iso.replace(/([+-]\d{2}:\d{2}|Z)$/, "");
+    const [left, right] = [wall(a.taken_at), wall(b.taken_at)];
+    if (left !== right) return left < right ? -1 : 1;
   }
   if (a.basename !== b.basename) return a.basename < b.basename ? -1 : 1;
   return a.id - b.id;
