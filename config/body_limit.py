@@ -28,6 +28,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from core.credentials import header_token_key, token_user
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -71,20 +73,15 @@ def credentials_user(headers: dict[bytes, bytes]) -> Any:
     """The active user of the request's API token or logged-in session, else ``None``.
 
     Read from the headers alone, before Django handles the request (which authenticates it
-    again as usual): the token as DRF's ``TokenAuthentication`` reads it, the session through
-    Django's own ``get_user`` (session hash checked). The caller closes the connection.
+    again as usual): the token through ``core.credentials``, as DRF's authentication reads it,
+    the session through Django's own ``get_user`` (session hash checked). The caller closes the
+    connection.
     """
     from django.contrib.auth import get_user
-    from rest_framework.authtoken.models import Token
 
-    auth = headers.get(b"authorization", b"").decode("latin-1").split()
-    if len(auth) == 2 and auth[0].lower() == "token":
-        token = (
-            Token.objects.select_related("user")
-            .filter(key=auth[1][:40], user__is_active=True)
-            .first()
-        )
-        return token.user if token is not None else None
+    key = header_token_key(headers.get(b"authorization", b"").decode("latin-1"))
+    if key is not None:
+        return token_user(key)
     cookie_header = headers.get(b"cookie", b"").decode("latin-1")
     if not cookie_header:
         return None

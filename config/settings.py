@@ -368,7 +368,7 @@ else:
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request then gets 401 with ``WWW-Authenticate: Token``.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Every view: signed in, and the role allows the view's declared action (SPEC §14); a

@@ -39,6 +39,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 
+from core.credentials import header_token_key, token_user
 from jobs.api.stream_slots import (
     READS,
     RETRY_AFTER_SECONDS,
@@ -59,13 +60,10 @@ RETRY_MILLISECONDS = 3000
 
 
 def _user_for_token(key: str) -> Any:
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return None
-    tenant_id_for_user(token.user)  # Cache the tenant while we are on a sync thread.
-    return token.user
+    user = token_user(key)
+    if user is not None:
+        tenant_id_for_user(user)  # Cache the tenant while we are on a sync thread.
+    return user
 
 
 def _session_user_ready(user: Any) -> Any:
@@ -77,12 +75,12 @@ async def stream_authenticate(request: HttpRequest) -> Any:
     """The user of a token (``Authorization: Token <key>``) or of the session, or ``None``."""
     header = request.headers.get("Authorization", "")
     if header:
-        parts = header.split()
-        if len(parts) != 2 or parts[0].lower() != "token":
+        key = header_token_key(header)
+        if key is None:
             return None
         # Under ASGI on the shared pool: a burst of streams (every client reconnecting after
         # a restart) must not open one database connection each.
-        return await _sync(request, _user_for_token)(parts[1])
+        return await _sync(request, _user_for_token)(key)
     user = await request.auser()
     if not user.is_authenticated or not user.is_active:
         return None
