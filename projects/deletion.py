@@ -37,10 +37,10 @@ from jobs.models import Event, Job, JobStatus
 from jobs.tasks import start_task, task_active
 from photos import storage
 from photos.fsrules import UnsafePath, check_name, folder_rename
+from photos.manifest import manifest_read
 from photos.models import Photo, Tag
 from photos.storage import tenant_root
 
-from .manifest import manifest_read
 from .models import Project, Tenant
 from .selectors import project_for_user
 from .services import project_archive

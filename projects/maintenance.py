@@ -28,11 +28,11 @@ from django.utils import timezone
 from jobs.events import EventType, event_record
 from photos import fsrules, storage
 from photos.fsrules import folder_rename
+from photos.manifest import manifest_read, manifest_uid, manifest_write
 from photos.models import Photo
 
 from .deletion import ROW_DELETE_BATCH, project_folder_release
 from .folders import folder_name_sanitize
-from .manifest import manifest_read, manifest_uid, manifest_write
 from .models import Project, Tenant
 from .names import name_normalize
 from .reporting import Change, Checkpoint, Report, no_checkpoint, where

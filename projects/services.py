@@ -23,10 +23,10 @@ from core.errors import ApplicationError
 from jobs.events import EventType, event_record
 from jobs.exceptions import TaskNotStartable
 from jobs.tasks import StartedTask, start_task, task_definition
+from photos.manifest import manifest_write
 from photos.storage import project_dir, tenant_root
 
 from .folders import folder_name_unique
-from .manifest import manifest_write
 from .models import Membership, Project, Tenant
 from .names import name_characters_problem, name_normalize
 from .roles import Role

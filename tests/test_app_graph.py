@@ -34,7 +34,6 @@ KNOWN_VIOLATIONS = {
     ("projects.deletion", "photos"),
     ("projects.maintenance", "jobs"),
     ("projects.maintenance", "photos"),
-    ("projects.manifest", "photos"),
     ("projects.services", "jobs"),
     ("projects.services", "photos"),
     # The upload endpoint (a projects route) counts its throttle in the upload gate of config/.

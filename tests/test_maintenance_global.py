@@ -16,9 +16,9 @@ from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import storage
+from photos.manifest import manifest_read
 from photos.models import Photo
 from photos.reconcile import trash
-from projects.manifest import manifest_read
 from projects.models import Project
 from projects.services import project_archive, project_create, project_rename
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file

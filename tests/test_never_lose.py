@@ -14,9 +14,9 @@ from django.conf import settings
 
 from jobs.models import Event, Job, JobStatus
 from jobs.runtime import drain
+from photos.manifest import manifest_write
 from photos.models import Photo
 from projects.deletion import project_folder_remove, tombstone_name
-from projects.manifest import manifest_write
 from projects.models import Project
 from projects.services import project_archive
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file

@@ -8,8 +8,8 @@ from django.utils import timezone
 from jobs.events import EventType, event_record, events_record_bulk
 from jobs.models import Event
 from photos import storage
+from photos.manifest import manifest_data, manifest_read, manifest_write
 from photos.models import DerivativeStatus, Photo
-from projects.manifest import manifest_data, manifest_read, manifest_write
 from projects.models import Project
 from projects.reporting import Change, Checkpoint, Report, no_checkpoint, where
 

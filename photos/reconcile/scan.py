@@ -12,8 +12,8 @@ from django.conf import settings
 from jobs.tasks import start_task
 from photos import fsrules, storage
 from photos.fsrules import UnsafePath
+from photos.manifest import manifest_read, manifest_uid
 from photos.models import Photo
-from projects.manifest import manifest_read, manifest_uid
 from projects.models import Project
 from projects.reporting import Change, Report, where
 

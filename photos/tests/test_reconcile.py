@@ -14,6 +14,7 @@ from jobs.events import EventType
 from jobs.models import Event, Job, TaskRun
 from photos import fsrules, storage
 from photos.fsrules import trash_move
+from photos.manifest import manifest_data, manifest_read, manifest_write
 from photos.models import Photo
 from photos.reconcile import duplicates
 from photos.reconcile.arrivals import folder_check
@@ -22,7 +23,6 @@ from photos.reconcile.cleaning import manifest_cleaning
 from photos.reconcile.duplicates import duplicates_resolve
 from photos.reconcile.scan import FolderScan
 from photos.reconcile.trash import trash_purge
-from projects.manifest import manifest_data, manifest_read, manifest_write
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 DAY = 24 * 3600

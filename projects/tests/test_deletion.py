@@ -9,6 +9,7 @@ from jobs.enqueue import job_enqueue
 from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.runtime import drain
 from jobs.tasks import start_task
+from photos.manifest import manifest_write
 from photos.models import Photo, Tag
 from photos.services import photos_tags_add
 from projects.deletion import (
@@ -18,7 +19,6 @@ from projects.deletion import (
     project_folder_remove,
     project_jobs_stop,
 )
-from projects.manifest import manifest_write
 from projects.models import Project
 from projects.services import project_archive
 from tests.factories import make_photo, make_project, write_file

@@ -10,8 +10,7 @@ import yaml
 
 from photos.fsrules import write_atomic
 from photos.storage import MANIFEST_NAME
-
-from .models import Project
+from projects.models import Project
 
 MANIFEST_VERSION = 1
 
