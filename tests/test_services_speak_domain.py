@@ -22,6 +22,11 @@ SERVICE_MODULES = sorted(
         ROOT / "projects" / "selectors.py",
         ROOT / "projects" / "deletion.py",
         ROOT / "projects" / "maintenance.py",
+        # The domain errors themselves: they carry no status either (core/api/exceptions.py
+        # picks it from the class).
+        ROOT / "core" / "errors.py",
+        ROOT / "jobs" / "exceptions.py",
+        ROOT / "photos" / "manifest.py",
     ]
 )
 HTTP_MODULES = ("django.http", "rest_framework.response", "rest_framework.status")
