@@ -39,12 +39,11 @@ KNOWN_VIOLATIONS = {
     # The upload endpoint (a projects route) counts its throttle in the upload gate of config/.
     ("projects.api.views", "config"),
     # The engine's handlers of photo tasks live in jobs/handlers/ until the apps register
-    # their own (issue 21 item 2); ``demo`` builds sample photos.
+    # their own (issue 21 item 2).
     ("jobs.handlers.capture", "photos"),
     ("jobs.handlers.derivatives", "photos"),
     ("jobs.handlers.files", "photos"),
     ("jobs.handlers.maintenance", "photos"),
-    ("jobs.management.commands.demo", "photos"),
 }
 
 
