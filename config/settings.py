@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The client's X-Request-ID, echoed into the events its request writes (jobs.events).
+    "config.request_id.RequestIdMiddleware",
     # Last: turns a login refused by the throttle into the lockout page (429).
     "axes.middleware.AxesMiddleware",
 ]
