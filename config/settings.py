@@ -148,6 +148,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # The admin's site-wide styles and the dashboard's script (templates/ has their pages).
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Content-hashed names, ES module imports rewritten (config/static_storage.py): `serve` runs
+# collectstatic first. With DEBUG on, `{% static %}` names the plain files, no collect needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "config.static_storage.HashedStaticStorage"},
+}
 # The ASGI server serves admin assets through WhiteNoise, straight from the app folders.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
