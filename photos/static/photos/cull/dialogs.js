@@ -93,3 +93,14 @@ export function trashPreview(photos, totalFiles, thumbUrl) {
   if (more > 0) parts.push(element("p", { class: "cull-files-more" }, `and ${more} more file${more === 1 ? "" : "s"}`));
   return parts;
 }
+
+// The live messages under the actions bar: ``say(text, level)``, the newest first, six at
+// most, each gone after a while (errors stay longer).
+export function messenger(messages) {
+  return (text, level = "info") => {
+    const line = element("div", { class: `cull-message cull-message-${level}` }, text);
+    messages.prepend(line);
+    while (messages.childElementCount > 6) messages.lastElementChild.remove();
+    setTimeout(() => line.remove(), level === "error" ? 15000 : 6000);
+  };
+}

@@ -5,9 +5,9 @@
 import { Api } from "./api.js";
 import { createActions } from "./actions.js";
 import { applyCapabilities, guard, guardAll, may } from "./capabilities.js";
-import { Dialogs } from "./dialogs.js";
+import { Dialogs, messenger } from "./dialogs.js";
 import { showModal } from "./focus.js";
-import { filterFromForm, filterFromUrl, filterToApi, filterToForm, filterToUrl } from "./filters.js";
+import { FilterBar, filterToApi } from "./filters.js";
 import { Grid } from "./grid.js";
 import { handleKey } from "./keys.js";
 import { Live, showStatus } from "./live.js";
@@ -28,23 +28,15 @@ const store = new Store(api);
 const projectNames = new Map(boot.projects.map((p) => [String(p.id), p.name]));
 const projectName = (id) => projectNames.get(String(id)) || `#${id}`;
 const thumbUrl = (photo) => api.imageUrl(photo, "thumbnail");
-let filter = filterFromUrl(location.search);
-const shownProjects = () => filter.projects;
-const inView = (id) => !filter.projects.length || filter.projects.includes(String(id));
+const shownProjects = () => filters.projects;
+const inView = (id) => !filters.projects.length || filters.projects.includes(String(id));
 
 // Measurements the browser tests report (never asserted on time).
 const metrics = (window.cullMetrics = { firstPaintMs: null, keepStoredMs: [], keepShownMs: [] });
 const started = performance.now();
 
 const messages = $("#cull-messages");
-function say(text, level = "info") {
-  const line = document.createElement("div");
-  line.className = `cull-message cull-message-${level}`;
-  line.textContent = text;
-  messages.prepend(line);
-  while (messages.childElementCount > 6) messages.lastElementChild.remove();
-  setTimeout(() => line.remove(), level === "error" ? 15000 : 6000);
-}
+const say = messenger(messages);
 
 const gridElement = $("#cull-grid");
 const grid = new Grid({ root: gridElement, sizer: $("#cull-sizer"), store, thumbUrl, onOpen: (index) => (store.moveTo(index), loupe.toggle(true)) });
@@ -71,7 +63,7 @@ const trash = new Trash({
   api,
   root,
   dialog: $("#cull-trash"),
-  projects: () => (filter.projects.length ? filter.projects : boot.projects.map((p) => String(p.id))),
+  projects: () => (filters.projects.length ? filters.projects : boot.projects.map((p) => String(p.id))),
   projectName,
   // A viewer or culler may look at the trash but not restore (SPEC §14).
   canRestore: !boot.capabilities || boot.capabilities.restore !== false,
@@ -88,14 +80,12 @@ const actions = createActions({
   allProjects: boot.projects,
   onStarted: () => tray.refresh(),
   onCommitStarted: (taskId) => trash.commitStarted(taskId),
-  onReverted: () => applyFilter({ push: false }),
+  onReverted: () => filters.set(filters.filter, { push: false }),
 });
 
 // --- filters in the URL, the count ---
 
-const form = $("#cull-filters");
-function applyFilter({ push = true } = {}) {
-  if (push) history.pushState(null, "", location.pathname + filterToUrl(filter));
+function applyFilter(filter) {
   $("#cull-f-projects-summary").textContent = filter.projects.length ? filter.projects.map(projectName).join(", ") : "All projects";
   store.reset(filterToApi(filter));
   const t0 = performance.now();
@@ -108,10 +98,7 @@ function applyFilter({ push = true } = {}) {
   }, (error) => say(error.message, "error"));
   pending.render();
 }
-form.addEventListener("change", () => ((filter = filterFromForm(form)), applyFilter()));
-form.addEventListener("submit", (event) => event.preventDefault());
-$("#cull-f-clear").addEventListener("click", () => ((filter = { projects: [] }), filterToForm(filter, form), applyFilter()));
-window.addEventListener("popstate", () => ((filter = filterFromUrl(location.search)), filterToForm(filter, form), applyFilter({ push: false })));
+const filters = new FilterBar({ form: $("#cull-filters"), clear: $("#cull-f-clear"), onChange: applyFilter });
 
 store.subscribe((kind) => {
   if (kind === "loaded" || kind === "selection" || kind === "reset") {
@@ -199,7 +186,7 @@ const uploader = new Uploader({
   overlay: $("#cull-drop"),
   panel: $("#cull-upload"),
   inputs: [$("#cull-upload-input"), $("#cull-upload-folder")],
-  project: () => (filter.projects.length === 1 ? filter.projects[0] : null),
+  project: () => (filters.projects.length === 1 ? filters.projects[0] : null),
   say,
   onBatch: () => tray.refresh(),
 });
@@ -207,8 +194,7 @@ if (may(boot.capabilities, "upload")) uploader.start();
 
 // --- start ---
 
-filterToForm(filter, form);
-applyFilter({ push: false });
+filters.start();
 pending.load();
 live.start();
 tray.start();
