@@ -25,7 +25,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import EventType, events_record_bulk
+from jobs.events import events_record_bulk, item_event
 from jobs.models import Event
 from photos import fsrules, storage
 from photos.derivatives import derivative_statuses_on_disk
@@ -143,13 +143,12 @@ def derivatives_repair(
             if DerivativeStatus.PENDING in changes.values():
                 chunk_pending.append(pk)
             events.append(
-                Event(
+                item_event(
                     tenant_id=project.tenant_id,
-                    type=EventType.ITEM,
                     project_id=project.pk,
                     photo_id=pk,
                     job_id=job_id,
-                    payload={"photo_id": pk, "basename": base, "changes": changes, "source": step},
+                    fields={"basename": base, "changes": changes, "source": step},
                 )
             )
         if updates:

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
@@ -59,6 +61,8 @@ class Command(BaseCommand):
         if options["web_workers"] < 1:
             raise CommandError("--web-workers must be 1 or more.")
         self._check_migrations()
+        if not options["no_web"]:
+            self._collect_static()
         children: list[tuple[str, subprocess.Popen]] = []
         env = {**os.environ, DIE_WITH_PARENT_ENV: "1"}
         manage = [sys.executable, os.path.abspath(sys.argv[0])]
@@ -104,6 +108,14 @@ class Command(BaseCommand):
         # A process group of its own: what is left of the child's tree at the end is killed
         # as one, even processes whose parent exited first.
         return subprocess.Popen(cmd, env=env, process_group=0, preexec_fn=_die_with_parent)
+
+    def _collect_static(self) -> None:
+        """Hashed static files (config/static_storage.py) are named by ``{% static %}`` only
+        once collected: collect them before the web server starts (a no-op when unchanged)."""
+        from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+
+        if isinstance(staticfiles_storage, ManifestFilesMixin) and not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
 
     def _check_migrations(self) -> None:
         connection = connections["default"]
