@@ -36,7 +36,7 @@ from config.api_payloads import MAX_DB_ID
 from projects.roles import Action
 
 from .admin_dashboard import PipelineDashboardMixin
-from .definitions import TASK_DEFINITIONS
+from .definitions import TASK_DEFINITIONS, payload_title
 from .error_text import error_text_summary
 from .events import EventType
 from .exceptions import JobStateError
@@ -236,9 +236,15 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
 
     @admin.display(description="task")
     def task_column(self, job: Job) -> str:
+        """Its task's title ("Importing 25 photos"); the task id on hover."""
         if job.task_id is None:
             return "–"
-        return admin_link("admin:jobs_taskrun_change", job.task_id, str(job.task_id)[:8])
+        return format_html(
+            '<a href="{}" title="task {}">{}</a>',
+            reverse("admin:jobs_taskrun_change", args=[job.task_id]),
+            str(job.task_id)[:8],
+            payload_title(job.payload),
+        )
 
     @admin.display(description="progress")
     def progress_column(self, job: Job) -> str:
@@ -535,8 +541,8 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     inlines = (TaskJobInline,)
     fields = (
         "id",
-        ("type", "status_column"),
-        ("scope", "source"),
+        ("title_column", "status_column"),
+        ("type", "scope", "source"),
         ("tenant", "project"),
         "aggregate_progress",
         ("current_step", "created_at", "finished_at"),
@@ -565,6 +571,7 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
         return [
             *(f.name for f in TaskRun._meta.fields),
             "status_column",
+            "title_column",
             "aggregate_progress",
             "payload_column",
         ]
@@ -580,7 +587,17 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="task", ordering="created_at")
     def short_id(self, task: TaskRun) -> str:
-        return str(task.pk)[:8]
+        """The task's title ("Moving 4 photos to Wedding"); its id and type on hover."""
+        return format_html(
+            '<span title="{} · {}">{}</span>',
+            str(task.pk)[:8],
+            task.type,
+            payload_title(task.payload, task.type),
+        )
+
+    @admin.display(description="title")
+    def title_column(self, task: TaskRun) -> str | None:
+        return payload_title(task.payload, task.type)
 
     @admin.display(description="status", ordering="status")
     def status_column(self, task: TaskRun) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
+from .definitions import payload_title
 from .models import Event, Job
 from .wakeups import redis_publish, wakeup_mode
 
@@ -77,6 +78,8 @@ def job_event_payload(job: Job, **extra: Any) -> dict[str, Any]:
     return {
         "job_id": job.pk,
         "task_id": str(job.task_id) if job.task_id else None,
+        # What the task is, in words ("Importing 25 photos"), for trays and lists.
+        "task_title": payload_title(job.payload) if job.task_id else None,
         "type": job.type,
         "scope": job.scope,
         "project_id": job.project_id,

@@ -25,7 +25,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.admin_display import with_payload_text
 from config.admin_scoping import ReadOnlyAdminMixin, TenantScopedAdminMixin
 from config.throttling import RateLimited, throttle_check
 from jobs.constants import MAX_ITEMS_PER_JOB
@@ -33,6 +32,7 @@ from jobs.exceptions import PipelineError
 from jobs.models import Event, JobItem
 from photos import services as photo_services
 from photos.fsrules import UnsafePath
+from photos.history import photo_history
 from photos.models import PENDING_DELETE_Q, RATING_MAX, DerivativeStatus, Label, Photo, Tag
 from photos.storage import thumbnail_path
 from projects.models import Project
@@ -546,7 +546,8 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "show_save_and_add_another": False,
         }
         if photo is not None:
-            extra_context["photo_events"] = with_payload_text(
+            # Who changed what, when: field changes in words (photos/history.py).
+            extra_context["photo_history"] = photo_history(
                 Event.objects.filter(photo=photo)
                 .select_related("actor", "job")
                 .order_by("-id")[:HISTORY_LIMIT]

@@ -17,7 +17,9 @@
     return node;
   }
 
-  function jobLink(job) { return el("a", "#" + job.id + " " + job.type, {href: job.url}); }
+  function jobLink(job) {
+    return el("a", job.title || job.type, {href: job.url, title: "#" + job.id + " " + job.type});
+  }
 
   function fillRows(tbody, jobs, columns, emptyText) {
     tbody.replaceChildren();
@@ -73,7 +75,10 @@
       function (j) { return j.age_display; },
       function (j) { return j.error; }
     ], "No failures.");
-    document.getElementById("dash-updated").textContent = data.generated_at;
+    var updated = document.getElementById("dash-updated");
+    updated.textContent = data.generated_at_display;
+    updated.setAttribute("datetime", data.generated_at);
+    updated.title = data.generated_at;
     root.dataset.refreshed = String(Date.now());
   }
 
