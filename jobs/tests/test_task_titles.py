@@ -107,3 +107,14 @@ def test_dashboard_jobs_are_named_by_their_task(staff, tenant, project):
     oldest = next(lane["oldest_waiting"] for lane in snapshot["lanes"] if lane["oldest_waiting"])
     assert oldest["title"] == "Moving 4 photos to Wedding"
     assert not re.search(r"\d{4}-\d\d-\d\dT", snapshot["generated_at_display"])
+
+
+def test_registered_definitions_title_their_tasks_too(api_client, tenant, project):
+    photos = [make_photo(project) for _ in range(3)]
+    titled = start_task("test_chunked", tenant, items=[{"photo_id": p.pk} for p in photos])
+    untitled = start_task("test_slow", tenant)
+    assert api_client.get(f"/api/tasks/{titled['task_id']}").json()["title"] == (
+        "Recording 3 photos"
+    )
+    # A definition without a title reads as its type in words.
+    assert api_client.get(f"/api/tasks/{untitled['task_id']}").json()["title"] == "Test slow"
