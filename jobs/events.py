@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import transaction
 
-from .definitions import TASK_DEFINITIONS
+from .definitions import TASK_DEFINITIONS, payload_title
 from .models import Event, Job, TaskRun
 from .wakeups import redis_publish, wakeup_mode
 
@@ -188,6 +188,8 @@ def job_event_payload(job: Job, **extra: Any) -> dict[str, Any]:
         "task_type": task_type,
         "step_index": job.step_index,
         "steps_total": len(definition.steps) if definition else 1,
+        # What the task is, in words ("Importing 25 photos"), for trays and lists.
+        "task_title": payload_title(job.payload) if job.task_id else None,
         "type": job.type,
         "scope": job.scope,
         "project_id": job.project_id,

@@ -20,7 +20,9 @@ import { JOB_EVENTS, Live } from "../photos/cull/live.js";
     return node;
   }
 
-  function jobLink(job) { return el("a", "#" + job.id + " " + job.type, {href: job.url}); }
+  function jobLink(job) {
+    return el("a", job.title || job.type, {href: job.url, title: "#" + job.id + " " + job.type});
+  }
 
   function fillRows(tbody, jobs, columns, emptyText) {
     tbody.replaceChildren();
@@ -76,7 +78,10 @@ import { JOB_EVENTS, Live } from "../photos/cull/live.js";
       function (j) { return j.age_display; },
       function (j) { return j.error; }
     ], "No failures.");
-    document.getElementById("dash-updated").textContent = data.generated_at;
+    var updated = document.getElementById("dash-updated");
+    updated.textContent = data.generated_at_display;
+    updated.setAttribute("datetime", data.generated_at);
+    updated.title = data.generated_at;
     root.dataset.refreshed = String(Date.now());
   }
 
