@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: under ASGI file responses (WhiteNoise's included) stream by an async iterator.
+    "config.async_files.AsyncFileResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -93,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The client's X-Request-ID, echoed into the events its request writes (jobs.events).
+    "config.request_id.RequestIdMiddleware",
     # Last: turns a login refused by the throttle into the lockout page (429).
     "axes.middleware.AxesMiddleware",
 ]
@@ -157,6 +161,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # The admin's site-wide styles and the dashboard's script (templates/ has their pages).
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Content-hashed names, ES module imports rewritten (config/static_storage.py): `serve` runs
+# collectstatic first. With DEBUG on, `{% static %}` names the plain files, no collect needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "config.static_storage.HashedStaticStorage"},
+}
 # The ASGI server serves admin assets through WhiteNoise, straight from the app folders.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

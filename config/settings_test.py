@@ -15,4 +15,10 @@ from .settings import *  # noqa: F403
 from .settings import Q_CLUSTER
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests serve the static files from the app folders without a collectstatic; the hashed
+# storage of production is tested on its own (tests/test_static_hashing.py).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 Q_CLUSTER["poll"] = 0.1

@@ -37,7 +37,7 @@ from projects.admin_scoping import TenantScopedAdminMixin
 from projects.roles import Action
 
 from .admin_dashboard import PipelineDashboardMixin
-from .definitions import TASK_DEFINITIONS
+from .definitions import TASK_DEFINITIONS, payload_title
 from .error_text import error_text_summary
 from .events import EventType
 from .exceptions import JobStateError
@@ -152,19 +152,18 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 @admin.register(Job)
 class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
+    # What fits 1440 px beside the filters (tests/browser/test_admin_tables_browser.py): scope
+    # and attempts are filters and the job's page.
     list_display = (
         "id",
-        "type",
+        "task_column",
         "status_column",
-        "scope",
         "lane_column",
         "project_column",
-        "task_column",
         "progress_column",
-        "attempts_column",
         "age_column",
     )
-    list_display_links = ("id", "type")
+    list_display_links = ("id",)
     list_filter = (
         "status",
         "scope",
@@ -219,6 +218,14 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
         badge = status_badge(job.status)
         if job.cancel_requested and not job.is_finished:
             return format_html('{} <small title="cancel requested">⏹ stopping</small>', badge)
+        if job.attempts > 1:
+            # A retried job says so where its state is (the list has no attempts column).
+            return format_html(
+                '{} <small class="pl-muted">attempt {}/{}</small>',
+                badge,
+                job.attempts,
+                job.max_attempts,
+            )
         return badge
 
     @admin.display(description="lane", ordering="priority")
@@ -235,11 +242,19 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
             return "–"
         return admin_link("admin:projects_project_change", job.project_id, job.project.name)
 
-    @admin.display(description="task")
+    @admin.display(description="task · step", ordering="type")
     def task_column(self, job: Job) -> str:
+        """Its task's title ("Importing 25 photos") over the step's job type; the task id on
+        hover."""
         if job.task_id is None:
-            return "–"
-        return admin_link("admin:jobs_taskrun_change", job.task_id, str(job.task_id)[:8])
+            return format_html('<span class="pl-muted">{}</span>', job.type)
+        return format_html(
+            '<a href="{}" title="task {}">{}</a><br><small class="pl-muted">{}</small>',
+            reverse("admin:jobs_taskrun_change", args=[job.task_id]),
+            str(job.task_id)[:8],
+            payload_title(job.payload),
+            job.type,
+        )
 
     @admin.display(description="progress")
     def progress_column(self, job: Job) -> str:
@@ -536,8 +551,8 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     inlines = (TaskJobInline,)
     fields = (
         "id",
-        ("type", "status_column"),
-        ("scope", "source"),
+        ("title_column", "status_column"),
+        ("type", "scope", "source"),
         ("tenant", "project"),
         "aggregate_progress",
         ("current_step", "created_at", "finished_at"),
@@ -566,6 +581,7 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
         return [
             *(f.name for f in TaskRun._meta.fields),
             "status_column",
+            "title_column",
             "aggregate_progress",
             "payload_column",
         ]
@@ -581,7 +597,17 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="task", ordering="created_at")
     def short_id(self, task: TaskRun) -> str:
-        return str(task.pk)[:8]
+        """The task's title ("Moving 4 photos to Wedding"); its id and type on hover."""
+        return format_html(
+            '<span title="{} · {}">{}</span>',
+            str(task.pk)[:8],
+            task.type,
+            payload_title(task.payload, task.type),
+        )
+
+    @admin.display(description="title")
+    def title_column(self, task: TaskRun) -> str | None:
+        return payload_title(task.payload, task.type)
 
     @admin.display(description="status", ordering="status")
     def status_column(self, task: TaskRun) -> str:

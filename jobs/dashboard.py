@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from .definitions import payload_title
 from .lanes import lane_expression, lane_for_priority, lane_q, lanes_paused
 from .models import Job, JobQuerySet, JobStatus, Lane
 
@@ -24,6 +25,7 @@ LIST_LIMIT = 20
 class JobSummary(TypedDict):
     id: int
     type: str
+    title: str | None
     status: str
     lane: str
     scope: str
@@ -53,6 +55,8 @@ class LaneSummary(TypedDict):
 
 class DashboardSnapshot(TypedDict):
     generated_at: str
+    # The same moment as a person reads it: the local time of day ("21:06:21").
+    generated_at_display: str
     stale_seconds: int
     lanes: list[LaneSummary]
     totals: dict[str, int]
@@ -72,6 +76,8 @@ def job_summary(job: Job, *, now: datetime) -> JobSummary:
     return {
         "id": job.pk,
         "type": job.type,
+        # Its task's title ("Importing 25 photos"), else its type in words.
+        "title": payload_title(job.payload) if job.task_id else job.type.replace("_", " "),
         "status": job.status,
         "lane": lane_for_priority(job.priority),
         "scope": job.scope,
@@ -151,6 +157,7 @@ def dashboard_snapshot(*, user: Any, now: datetime | None = None) -> DashboardSn
     failed_jobs = _jobs(user).filter(failed).select_related("project")
     return {
         "generated_at": now.isoformat(),
+        "generated_at_display": timezone.localtime(now).strftime("%H:%M:%S"),
         "stale_seconds": settings.PIPELINE_STALE_SECONDS,
         "lanes": lanes,
         "totals": {

@@ -6,6 +6,7 @@ The API serves ``task_definitions_public()``; ``jobs.tasks`` reads ``TASK_DEFINI
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from .models import Scope
 
@@ -29,10 +30,42 @@ class TaskDefinition:
     description: str = ""
     single_flight: bool = False
     extra: dict = field(default_factory=dict)
+    # What a person calls the task, a template: ``{photos}`` ("25 photos", "1 photo"),
+    # ``{project}`` (its project's name), ``{destination}`` (``dest_project_id``'s name),
+    # ``{projects}`` ("3 projects"). Rendered once, at start (``task_title``).
+    title: str = ""
 
     @property
     def scopes(self) -> tuple[str, ...]:
         return self.allowed_scopes or (self.scope,)
+
+
+def _count(n: int | None, one: str, many: str) -> str:
+    if n is None:
+        return many
+    return f"{n} {one if n == 1 else many}"
+
+
+def task_title(
+    definition: TaskDefinition | None,
+    *,
+    task_type: str,
+    photos: int | None = None,
+    project: str | None = None,
+    destination: str | None = None,
+    projects: int | None = None,
+) -> str:
+    """The task's title from its definition's template; unknown counts read as plain nouns
+    ("Importing photos"), a task type without a title as its words ("Folder discovery")."""
+    template = definition.title if definition is not None else ""
+    if not template:
+        return task_type.replace("_", " ").capitalize()
+    return template.format(
+        photos=_count(photos or None, "photo", "photos"),
+        project=project or "a project",
+        destination=destination or "another project",
+        projects=_count(projects or None, "project", "projects"),
+    )
 
 
 RECONCILE = (
@@ -62,6 +95,7 @@ _DEFINITIONS = [
         description=(
             "Thumbnails and EXIF for uploaded photos, reconcile the project, then previews."
         ),
+        title="Importing {photos}",
     ),
     TaskDefinition(
         "change_commit",
@@ -71,12 +105,14 @@ _DEFINITIONS = [
             "Move discarded files of one project to its trash, reconcile, then remake the"
             " derivatives of photos whose JPG went."
         ),
+        title="Committing changes in {project}",
     ),
     TaskDefinition(
         "change_commit_all",
         Scope.PHOTO_SET,
         (Step("file_removal", 100), *RECONCILE, REGENERATE),
         description="Commit pending deletes across projects; reconcile only affected projects.",
+        title="Committing changes in {projects}",
     ),
     TaskDefinition(
         "generate_derivatives",
@@ -84,6 +120,7 @@ _DEFINITIONS = [
         (Step("generate_derivatives", 90),),
         allowed_scopes=(Scope.PHOTO_SET, Scope.PROJECT),
         description="Thumbnails and previews for a selection or a whole project.",
+        title="Making previews",
     ),
     TaskDefinition(
         "image_move",
@@ -94,6 +131,7 @@ _DEFINITIONS = [
             Step("generate_derivatives", 90, carry_items=True, only_if_needed=True),
         ),
         description="Move photos to another project (payload dest_project_id).",
+        title="Moving {photos} to {destination}",
     ),
     TaskDefinition(
         "photo_restore",
@@ -119,6 +157,7 @@ _DEFINITIONS = [
         (Step("trash_maintenance", 100), *RECONCILE),
         description="Purge old trash and reconcile one project.",
         single_flight=True,
+        title="Maintenance of {project}",
     ),
     TaskDefinition(
         "maintenance_global",
@@ -132,12 +171,14 @@ _DEFINITIONS = [
         ),
         description="Tenant-wide maintenance: trash, orphans, duplicates, alignment, reconcile.",
         single_flight=True,
+        title="Maintenance",
     ),
     TaskDefinition(
         "project_scavenge",
         Scope.PROJECT,
         (Step("project_scavenge", 100),),
         description="Delete the leftover folder of an archived project.",
+        title="Clearing the folder of {project}",
     ),
     TaskDefinition(
         "project_scavenge_global",
@@ -145,6 +186,7 @@ _DEFINITIONS = [
         (Step("project_scavenge", 100),),
         description="Delete leftover folders of every archived project of the tenant.",
         single_flight=True,
+        title="Clearing archived projects' folders",
     ),
     TaskDefinition(
         "project_delete",
@@ -155,6 +197,7 @@ _DEFINITIONS = [
             Step("project_cleanup_db", 95),
         ),
         description="Stop the project's jobs, delete its folder and rows (row kept archived).",
+        title="Deleting {project}",
     ),
     TaskDefinition(
         "folder_discovery",
@@ -162,10 +205,26 @@ _DEFINITIONS = [
         (Step("folder_discovery", 95),),
         description="Create projects for new folders under the tenant root.",
         single_flight=True,
+        title="Looking for new folders",
     ),
 ]
 
 TASK_DEFINITIONS: dict[str, TaskDefinition] = {d.type: d for d in _DEFINITIONS}
+
+
+def payload_title(payload: Any, task_type: str | None = None) -> str | None:
+    """A task's title from its payload (the task's, or any of its jobs', whose ``type`` is the
+    task's): set at start; tasks started before titles existed read their type's template
+    with no counts."""
+    if not isinstance(payload, dict):
+        payload = {}
+    title = payload.get("title")
+    if isinstance(title, str) and title:
+        return title
+    task_type = task_type or payload.get("type")
+    if not isinstance(task_type, str) or not task_type:
+        return None
+    return task_title(TASK_DEFINITIONS.get(task_type), task_type=task_type)
 
 
 def task_definitions_public() -> list[dict]:
@@ -173,6 +232,7 @@ def task_definitions_public() -> list[dict]:
     return [
         {
             "type": d.type,
+            "title": d.title,
             "scope": d.scope,
             "allowed_scopes": list(d.scopes),
             "description": d.description,

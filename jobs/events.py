@@ -8,12 +8,16 @@ published after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
 
-from .models import Event, Job
+from .definitions import TASK_DEFINITIONS, payload_title
+from .models import Event, Job, TaskRun
 from .wakeups import redis_publish, wakeup_mode
 
 
@@ -37,6 +41,37 @@ class EventType:
     PENDING_CHANGES = "pending_changes"
 
 
+# The id a client sent with the request that causes the events being written (the
+# ``X-Request-ID`` header, set by ``config.request_id.RequestIdMiddleware``). Every event written
+# meanwhile carries it as ``payload["request_id"]``, so the tab that made a change can skip its
+# own echo while the user's other tabs and devices apply it. Services never see HTTP: they run
+# inside ``request_id_scope`` and know nothing of it.
+_request_id: ContextVar[str | None] = ContextVar("event_request_id", default=None)
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def request_id_current() -> str | None:
+    return _request_id.get()
+
+
+@contextmanager
+def request_id_scope(value: str | None) -> Iterator[None]:
+    """Events written inside carry ``value`` (ignored unless it matches REQUEST_ID_PATTERN)."""
+    clean = value if value and REQUEST_ID_PATTERN.match(value) else None
+    token = _request_id.set(clean)
+    try:
+        yield
+    finally:
+        _request_id.reset(token)
+
+
+def _with_request_id(payload: dict[str, Any]) -> dict[str, Any]:
+    request_id = _request_id.get()
+    if request_id and "request_id" not in payload:
+        return {**payload, "request_id": request_id}
+    return payload
+
+
 def event_record(
     *,
     tenant_id: int,
@@ -54,7 +89,7 @@ def event_record(
         project_id=project_id,
         photo_id=photo_id,
         job_id=job_id,
-        payload=payload or {},
+        payload=_with_request_id(payload or {}),
     )
     _wake_on_commit([tenant_id])
     return event
@@ -62,7 +97,10 @@ def event_record(
 
 def events_record_bulk(events: Iterable[Event]) -> list[Event]:
     """Write many unsaved ``Event`` objects in one query (bulk photo changes)."""
-    written = Event.objects.bulk_create(list(events), batch_size=500)
+    rows = list(events)
+    for event in rows:
+        event.payload = _with_request_id(event.payload or {})
+    written = Event.objects.bulk_create(rows, batch_size=500)
     _wake_on_commit({event.tenant_id for event in written})
     return written
 
@@ -73,10 +111,85 @@ def _wake_on_commit(tenant_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: redis_publish(ids))
 
 
+def item_event(
+    *,
+    tenant_id: int,
+    project_id: int,
+    photo_id: int,
+    fields: dict[str, Any],
+    actor_id: int | None = None,
+    job_id: int | None = None,
+    removed: bool = False,
+) -> Event:
+    """The unsaved ``item`` event of one photo (``item_removed`` when ``removed``).
+
+    The one constructor of photo change events: ``fields`` are what changed (or what the
+    client renders, e.g. ``tags``, ``changes``, ``source``); the payload always names the photo
+    and its project. Write it with ``events_record_bulk``.
+    """
+    return Event(
+        tenant_id=tenant_id,
+        type=EventType.ITEM_REMOVED if removed else EventType.ITEM,
+        actor_id=actor_id,
+        project_id=project_id,
+        photo_id=photo_id,
+        job_id=job_id,
+        payload={"photo_id": photo_id, "project_id": project_id, **fields},
+    )
+
+
+def pending_changes_event(
+    *,
+    tenant_id: int,
+    project_id: int,
+    totals: dict[str, int],
+    actor_id: int | None = None,
+    job_id: int | None = None,
+) -> Event:
+    """The unsaved ``pending_changes`` event of a project: its pending-delete totals
+    (``jpg``, ``raw``, ``total``, ``photos``), all the workspace renders of them."""
+    return Event(
+        tenant_id=tenant_id,
+        type=EventType.PENDING_CHANGES,
+        actor_id=actor_id,
+        project_id=project_id,
+        job_id=job_id,
+        payload={"project_id": project_id, **totals},
+    )
+
+
+# Task types by task id: a task's type never changes, so progress events read it once.
+_task_types: dict[Any, str] = {}
+
+
+def _task_type(job: Job) -> str | None:
+    if not job.task_id:
+        return None
+    if Job.task.is_cached(job) and job.task is not None:
+        return job.task.type
+    if job.task_id not in _task_types:
+        if len(_task_types) > 2000:
+            _task_types.clear()
+        found = TaskRun.objects.filter(pk=job.task_id).values_list("type", flat=True).first()
+        if found is None:
+            return None
+        _task_types[job.task_id] = found
+    return _task_types[job.task_id]
+
+
 def job_event_payload(job: Job, **extra: Any) -> dict[str, Any]:
+    """What a client renders of a job: its step within its task (``step_index`` from 0,
+    ``steps_total``), the task's type and its progress, so no one re-reads the job."""
+    task_type = _task_type(job)
+    definition = TASK_DEFINITIONS.get(task_type) if task_type else None
     return {
         "job_id": job.pk,
         "task_id": str(job.task_id) if job.task_id else None,
+        "task_type": task_type,
+        "step_index": job.step_index,
+        "steps_total": len(definition.steps) if definition else 1,
+        # What the task is, in words ("Importing 25 photos"), for trays and lists.
+        "task_title": payload_title(job.payload) if job.task_id else None,
         "type": job.type,
         "scope": job.scope,
         "project_id": job.project_id,

@@ -208,6 +208,7 @@ PROGRESS_EVENT_FIELDS = (
     "tenant_id",
     "project_id",
     "task_id",
+    "step_index",
     "type",
     "scope",
     "status",

@@ -20,13 +20,13 @@ from core.errors import PayloadTooLarge
 from core.limits import MAX_ITEMS_PER_JOB
 from projects.models import Project, Tenant
 
-from .definitions import TASK_DEFINITIONS, Step, TaskDefinition
+from .definitions import TASK_DEFINITIONS, Step, TaskDefinition, task_title
 from .enqueue import ItemSpec, item_photo_id, job_enqueue, scope_resolve
 from .exceptions import ScopeError, TaskAlreadyRunning, UnknownTaskType
 from .models import Job, JobItem, JobStatus, Scope, TaskRun, item_photo_model
 from .registry import step_selector_for
 
-RESERVED_PAYLOAD_KEYS = ("task_id", "type", "source")
+RESERVED_PAYLOAD_KEYS = ("task_id", "type", "source", "title")
 ACTIVE_TASK_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
@@ -100,7 +100,14 @@ def start_task(
             task_payload["project_ids"] = _affected_projects(
                 tenant=tenant, items=items, project=project
             )
-        task_payload.update(task_id=str(task.pk), type=type, source=source)
+        task_payload.update(
+            task_id=str(task.pk),
+            type=type,
+            source=source,
+            title=_title(
+                definition, tenant=tenant, project=project, items=items, payload=task_payload
+            ),
+        )
         task.payload = task_payload
         task.save(update_fields=["payload"])
         jobs = _enqueue_step(task=task, step_index=0, step=definition.steps[0], items=items)
@@ -112,6 +119,37 @@ def start_task(
         "job_count": len(jobs),
         "job_ids": [job.pk for job in jobs],
     }
+
+
+def _title(
+    definition: TaskDefinition,
+    *,
+    tenant: Tenant,
+    project: Project | None,
+    items: Sequence[ItemSpec],
+    payload: dict[str, Any],
+) -> str:
+    """The task's human title, rendered once at start (names as they are now): every job of
+    the task carries it in its payload, so events and lists show it without a query."""
+    destination = None
+    if "{destination}" in definition.title:
+        dest_id = payload.get("dest_project_id")
+        if isinstance(dest_id, int) and not isinstance(dest_id, bool):
+            destination = (
+                Project.objects.for_tenant(tenant)
+                .filter(pk=dest_id)
+                .values_list("name", flat=True)
+                .first()
+            )
+    project_ids = payload.get("project_ids")
+    return task_title(
+        definition,
+        task_type=definition.type,
+        photos=len(items) or None,
+        project=project.name if project is not None else None,
+        destination=destination,
+        projects=len(project_ids) if isinstance(project_ids, list) else None,
+    )
 
 
 def _affected_projects(

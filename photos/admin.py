@@ -23,16 +23,17 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdminMixin
-from core.admin_display import with_payload_text
 from core.api.throttling import RateLimited, throttle_check
 from core.errors import ApplicationError
 from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event, JobItem
 from photos import services as photo_services
 from photos.fsrules import UnsafePath
+from photos.history import photo_history
 from photos.models import (
     PENDING_DELETE_Q,
     RATING_MAX,
@@ -190,18 +191,16 @@ def keep_items(photos: Iterable[Photo], *, jpg: bool, raw: bool) -> list[dict[st
 
 @admin.register(Photo)
 class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    # What fits 1440 px beside the filters (tests/browser/test_admin_tables_browser.py): the
+    # files column says keep/discard (a pending delete), the thumbnail its state when there is
+    # none; camera, ISO and derivative states are filters and the photo page.
     list_display = (
         "thumbnail_column",
         "basename",
         "project_column",
         "files_column",
-        "pending_delete_column",
-        "derivatives_column",
-        "taken_at",
-        "rating",
-        "label",
-        "camera",
-        "iso",
+        "taken_column",
+        "rating_column",
         "tags_column",
     )
     list_display_links = ("thumbnail_column", "basename")
@@ -335,6 +334,25 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="pending delete", boolean=True)
     def pending_delete_column(self, photo: Photo) -> bool:
         return photo.pending_delete
+
+    @admin.display(description="taken", ordering="taken_at")
+    def taken_column(self, photo: Photo) -> str:
+        """Short local date and time; the exact one on hover."""
+        if photo.taken_at is None:
+            return "–"
+        local = timezone.localtime(photo.taken_at)
+        return format_html(
+            '<time datetime="{0}" title="{0}">{1}</time>',
+            photo.taken_at.isoformat(),
+            local.strftime("%-d %b %Y %H:%M"),
+        )
+
+    @admin.display(description="rating · label", ordering="rating")
+    def rating_column(self, photo: Photo) -> str:
+        stars = "★" * photo.rating if photo.rating else "–"
+        if photo.label == Label.NONE:
+            return stars
+        return format_html('{} <span class="pl-muted">{}</span>', stars, photo.get_label_display())
 
     @admin.display(description="tags")
     def tags_column(self, photo: Photo) -> str:
@@ -555,7 +573,8 @@ class PhotoAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
             "show_save_and_add_another": False,
         }
         if photo is not None:
-            extra_context["photo_events"] = with_payload_text(
+            # Who changed what, when: field changes in words (photos/history.py).
+            extra_context["photo_history"] = photo_history(
                 Event.objects.filter(photo=photo)
                 .select_related("actor", "job")
                 .order_by("-id")[:HISTORY_LIMIT]

@@ -21,9 +21,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import EventType, events_record_bulk
+from jobs.events import events_record_bulk, item_event
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
-from jobs.models import Event
 
 from . import capture, fsrules, imaging, storage, xmp
 from .metadata import PhotoMetadata, camera_name, read_metadata
@@ -299,15 +298,12 @@ def photos_derivatives_record(
             row.updated_at = now
             groups.setdefault(tuple(sorted(changed)), []).append(row)
             events.append(
-                Event(
+                item_event(
                     tenant_id=row.project.tenant_id,
-                    type=EventType.ITEM,
                     project_id=row.project_id,
                     photo_id=row.pk,
                     job_id=job_id,
-                    payload={
-                        "photo_id": row.pk,
-                        "project_id": row.project_id,
+                    fields={
                         "basename": row.basename,
                         "changes": {
                             k: _jsonable(v, offset=row.taken_at_offset) for k, v in changed.items()

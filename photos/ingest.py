@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from jobs.events import EventType, events_record_bulk
+from jobs.events import events_record_bulk, item_event
 from jobs.models import Event
 from jobs.tasks import start_task
 from projects.models import Project
@@ -156,15 +156,12 @@ def _rows_upsert(
                 if created or changes:
                     touched.add(base)
                     events.append(
-                        Event(
+                        item_event(
                             tenant_id=project.tenant_id,
-                            type=EventType.ITEM,
-                            actor_id=actor_id,
                             project_id=project.pk,
                             photo_id=row.pk,
-                            payload={
-                                "photo_id": row.pk,
-                                "project_id": project.pk,
+                            actor_id=actor_id,
+                            fields={
                                 "basename": base,
                                 "created": created,
                                 "changes": _row_state(row) if created else changes,

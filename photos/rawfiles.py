@@ -13,11 +13,24 @@ thumbnail of some cameras) is not used: the demosaic looks better.
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import rawpy
 from PIL import Image
+
+# rawpy warns on its first read in any process forked by ``multiprocessing`` (every django-q
+# worker): LibRaw's OpenMP thread pool deadlocks in a child forked from a parent that had
+# started one. No parent here ever reads a RAW (the cluster's sentinel forks workers before
+# any job, and the web and command processes are not forked by multiprocessing), so each
+# worker's pool is its own; the warning would only alarm an operator on the first RAW.
+# tests/test_rawfiles_fork.py reads a RAW in a forked child and checks no warning surfaces.
+warnings.filterwarnings(
+    "ignore",
+    message="rawpy is being used in a process created by multiprocessing",
+    category=RuntimeWarning,
+)
 
 EMBEDDED_PREVIEW = "embedded preview"
 DEMOSAIC = "half-size demosaic"

@@ -52,6 +52,47 @@ def workspace_projects(user: Any) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+# An id no object has, replaced by ``{id}`` in the paths the client fills in.
+_ID = 987654321
+
+# The API routes the client calls, by the name it knows them (api.js), and whether the route
+# takes an object's id.
+API_ROUTES = {
+    "photos": ("photo-list", False),
+    "photo": ("photo-detail", True),
+    "thumbnail": ("photo-thumbnail", True),
+    "preview": ("photo-preview", True),
+    "keep": ("photo-keep", False),
+    "rating": ("photo-rating", False),
+    "tags/add": ("photo-tags-add", False),
+    "tags/remove": ("photo-tags-remove", False),
+    "move": ("photo-move", False),
+    "process": ("photo-process", False),
+    "restore": ("photo-restore", False),
+    "commit-changes": ("photo-commit-changes", False),
+    "revert-changes": ("photo-revert-changes", False),
+    "pending-deletes": ("photo-pending-deletes", False),
+    "project-upload": ("project-upload", True),
+    "project-trash": ("project-trash", True),
+    "jobs": ("job-list", False),
+    "job-items": ("job-items", True),
+    "tasks": ("task-list", False),
+    "task-definitions": ("task-definitions", False),
+    "events": ("event-stream", False),
+}
+
+
+def _path(name: str, *, one: bool = False) -> str:
+    if not one:
+        return reverse(name)
+    return reverse(name, args=[_ID]).replace(str(_ID), "{id}")
+
+
+def workspace_api_paths() -> dict[str, str]:
+    """``{name: path}`` of every API route the client calls, ``{id}`` where an id goes."""
+    return {key: _path(name, one=one) for key, (name, one) in API_ROUTES.items()}
+
+
 def workspace_bootstrap(user: Any) -> dict[str, Any]:
     """Everything the client needs before its first API call."""
     return {
@@ -67,15 +108,9 @@ def workspace_bootstrap(user: Any) -> dict[str, Any]:
         "max_items": MAX_ITEMS_PER_JOB,
         "page_size": PAGE_SIZE,
         "poll_ms": int(getattr(settings, "CULL_TRAY_POLL_MS", 5000)),
-        "api": {
-            "photos": "/api/photos/",
-            "projects": "/api/projects/",
-            "jobs": "/api/jobs/",
-            "tasks": "/api/tasks/",
-            "events": "/api/events/stream",
-        },
+        "api": workspace_api_paths(),
         "admin": {
-            "photo_change": reverse("admin:photos_photo_change", args=[0]).replace("/0/", "/{id}/"),
+            "photo_change": _path("admin:photos_photo_change", one=True),
         },
     }
 

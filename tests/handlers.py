@@ -119,6 +119,7 @@ task_definition_register(
         "test_chunked",
         Scope.PHOTO_SET,
         (Step("test_record_items", 50), Step("test_noop", 50)),
+        title="Recording {photos}",
     )
 )
 task_definition_register(

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from core.api.payloads import PhotoIdItemField
 from core.limits import MAX_DB_ID
+from jobs.definitions import payload_title
 from jobs.error_text import error_text_clean, error_text_summary
 from jobs.lanes import lane_for_priority
 from jobs.models import Job, JobItem, JobItemStatus, Scope, TaskRun
@@ -17,12 +18,14 @@ from jobs.tasks import task_progress
 
 class JobSerializer(serializers.ModelSerializer):
     lane = serializers.SerializerMethodField()
+    task_title = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
         fields = [
             "id",
             "task",
+            "task_title",
             "type",
             "scope",
             "project",
@@ -50,6 +53,11 @@ class JobSerializer(serializers.ModelSerializer):
 
     def get_lane(self, job: Job) -> str:
         return lane_for_priority(job.priority)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_task_title(self, job: Job) -> str | None:
+        """Its task's title ("Moving 4 photos to Wedding"); ``null`` for a job of no task."""
+        return payload_title(job.payload) if job.task_id else None
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -133,11 +141,14 @@ class TaskProgressSerializer(serializers.Serializer):
 
 
 class TaskRunSerializer(serializers.ModelSerializer):
+    title = serializers.SerializerMethodField()
+
     class Meta:
         model = TaskRun
         fields = [
             "id",
             "type",
+            "title",
             "scope",
             "project",
             "source",
@@ -147,6 +158,11 @@ class TaskRunSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_title(self, task: TaskRun) -> str | None:
+        """What a person calls the task ("Importing 25 photos"), from its definition."""
+        return payload_title(task.payload, task.type)
 
 
 class TaskRunDetailSerializer(TaskRunSerializer):

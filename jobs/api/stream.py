@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 
+from config.server_signals import on_server_stop
 from core.credentials import header_token_key, token_user
 from jobs.api.stream_slots import (
     READS,
@@ -57,6 +59,55 @@ BATCH = 500
 GAP_SECONDS = 10.0
 MAX_GAPS = 1000
 RETRY_MILLISECONDS = 3000
+
+# Set when this process's web server is asked to stop (``streams_stop``): open streams end at
+# once instead of holding uvicorn's graceful shutdown until it gives up and cancels them.
+_stopping = False
+# The loops of open streams and each loop's stop flag (one uvicorn loop per process).
+_stop_flags: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Event] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _stop_flag() -> asyncio.Event:
+    loop = asyncio.get_running_loop()
+    flag = _stop_flags.get(loop)
+    if flag is None:
+        flag = _stop_flags[loop] = asyncio.Event()
+        if _stopping:
+            flag.set()
+        # The first stream of the loop: uvicorn's signal handlers are in place by now.
+        on_server_stop(streams_stop)
+    return flag
+
+
+def streams_stop() -> None:
+    """End every open stream of this process within a moment; new ones end at once.
+
+    Safe to call from a signal handler: it only sets a flag and schedules the wake-ups on the
+    streams' loops. Clients reconnect with ``Last-Event-ID`` to the next server.
+    """
+    global _stopping
+    _stopping = True
+    for loop, flag in list(_stop_flags.items()):
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(flag.set)
+
+
+async def _wait_unless_stopped(stop: asyncio.Event, waiting: Any) -> Any:
+    """``await waiting``, or ``None`` as soon as ``stop`` is set."""
+    if stop.is_set():
+        waiting.close()
+        return None
+    task = asyncio.ensure_future(waiting)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+    return task.result() if task.done() and not task.cancelled() else None
 
 
 def _user_for_token(key: str) -> Any:
@@ -176,10 +227,11 @@ async def event_messages(user: Any, after_id: int, *, once: bool = False) -> Asy
     gaps: dict[int, float] = {}
     wakeups = None if once else hub()
     subscription = wakeups.subscribe(_stream_tenant_id(user)) if wakeups else None
+    stop = _stop_flag()
     try:
         yield f"retry: {RETRY_MILLISECONDS}\n: stream open\n\n"
         read, woken = True, False
-        while True:
+        while not stop.is_set():
             now = time.monotonic()
             events: list[Mapping[str, Any]] = []
             if read:
@@ -225,10 +277,12 @@ async def event_messages(user: Any, after_id: int, *, once: bool = False) -> Asy
                 until = last_write + heartbeat
                 if max_seconds:
                     until = min(until, started + max_seconds)
-                woken = await subscription.wait(until - time.monotonic())
+                woken = bool(
+                    await _wait_unless_stopped(stop, subscription.wait(until - time.monotonic()))
+                )
                 read = woken
             else:
-                await asyncio.sleep(poll)
+                await _wait_unless_stopped(stop, asyncio.sleep(poll))
                 read, woken = True, False
     finally:
         if subscription is not None:

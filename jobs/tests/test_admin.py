@@ -109,12 +109,13 @@ def test_user_without_a_tenant_sees_no_jobs(client, tenant):
 
 def test_job_list_shows_progress_bar_lane_attempts_and_age(staff_client, tenant, project):
     job = enqueue(tenant, project=project, priority=95)
-    Job.objects.filter(pk=job.pk).update(progress_done=3, progress_total=4, attempts=1)
+    Job.objects.filter(pk=job.pk).update(progress_done=3, progress_total=4, attempts=2)
     content = staff_client.get(reverse(CHANGELIST)).content.decode()
     assert 'class="pl-progress"' in content
     assert "3/4 (75%)" in content
     assert 'priority <small class="pl-muted" title="priority">95</small>' in content
-    assert "1/3" in content
+    # A retried job's attempts are beside its status (issue 22: fewer columns at 1440 px).
+    assert "attempt 2/3" in content
 
 
 def test_lane_and_status_filters(staff_client, tenant):

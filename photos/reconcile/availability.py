@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import EventType, event_record, events_record_bulk
+from jobs.events import EventType, event_record, events_record_bulk, item_event
 from jobs.models import Event
 from photos import storage
 from photos.manifest import manifest_data, manifest_read, manifest_write
@@ -123,13 +123,12 @@ def manifest_check(
             else:
                 updates.append(Photo(pk=pk, **new))
             events.append(
-                Event(
+                item_event(
                     tenant_id=project.tenant_id,
-                    type=EventType.ITEM,
                     project_id=project.pk,
                     photo_id=pk,
                     job_id=job_id,
-                    payload={"photo_id": pk, "basename": base, "changes": changed, "source": step},
+                    fields={"basename": base, "changes": changed, "source": step},
                 )
             )
         if events:

@@ -25,7 +25,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import EventType, events_record_bulk
+from jobs.events import events_record_bulk, item_event
 from jobs.models import Event
 from photos import fsrules, storage
 from photos.derivatives import derivative_statuses_on_disk
@@ -83,7 +83,7 @@ def derivatives_repair(
     ``upload_postprocess`` for them). A row changed after the step started is left for the
     next run (a derivative job may be recording it). A derivative is a stray when its base
     name has neither an original in the folder (a new one is ingested first) nor a row in
-    the project, checked in the database after the listing.
+    the project (a trashed row included), checked in the database after the listing.
     """
     step = "folder_check"
     label = where(project)
@@ -143,13 +143,12 @@ def derivatives_repair(
             if DerivativeStatus.PENDING in changes.values():
                 chunk_pending.append(pk)
             events.append(
-                Event(
+                item_event(
                     tenant_id=project.tenant_id,
-                    type=EventType.ITEM,
                     project_id=project.pk,
                     photo_id=pk,
                     job_id=job_id,
-                    payload={"photo_id": pk, "basename": base, "changes": changes, "source": step},
+                    fields={"basename": base, "changes": changes, "source": step},
                 )
             )
         if updates:
@@ -180,11 +179,13 @@ def _strays_remove(
     if not candidates:
         return
     spellings = candidates | {unicodedata.normalize("NFD", b) for b in candidates}
+    # A trashed photo keeps its derivatives until the purge (the Trash view shows them), so
+    # its row claims them too: ``all_objects``, not the live-only default manager.
     claimed = {
         fsrules.nfc(b)
-        for b in Photo.objects.filter(project_id=project.pk, basename__in=spellings).values_list(
-            "basename", flat=True
-        )
+        for b in Photo.all_objects.filter(
+            project_id=project.pk, basename__in=spellings
+        ).values_list("basename", flat=True)
     }
     claimed |= {b for b, files in storage.folder_files(folder, candidates).items() if files.all}
     strays = candidates - claimed

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import EventType, events_record_bulk
+from jobs.events import events_record_bulk, item_event
 from jobs.models import Event
 from photos.models import Photo, Tag
 from projects.names import name_characters_problem, name_normalize
@@ -137,18 +137,12 @@ def _tag_events(
     *, user: Any, photos: dict[int, Photo], final: dict[int, list[str]], key: str, changed: dict
 ) -> list[Event]:
     return [
-        Event(
+        item_event(
             tenant_id=photos[pid].project.tenant_id,
-            type=EventType.ITEM,
-            actor_id=getattr(user, "pk", None),
             project_id=photos[pid].project_id,
             photo_id=pid,
-            payload={
-                "photo_id": pid,
-                "project_id": photos[pid].project_id,
-                "tags": sorted(final[pid]),
-                key: names,
-            },
+            fields={"tags": sorted(final[pid]), key: names},
+            actor_id=getattr(user, "pk", None),
         )
         for pid, names in changed.items()
     ]

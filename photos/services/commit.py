@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.limits import MAX_ITEMS_PER_JOB
-from jobs.events import EventType, events_record_bulk
+from jobs.events import events_record_bulk, item_event, pending_changes_event
 from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
@@ -108,13 +108,12 @@ def pending_changes_events(
     """Unsaved ``pending_changes`` events, one per project (``{project_id: tenant_id}``)."""
     totals = pending_totals(projects)
     return [
-        Event(
+        pending_changes_event(
             tenant_id=tenant_id,
-            type=EventType.PENDING_CHANGES,
-            actor_id=actor_id,
             project_id=project_id,
+            totals=totals[project_id],
+            actor_id=actor_id,
             job_id=job_id,
-            payload={"project_id": project_id, **totals[project_id]},
         )
         for project_id, tenant_id in sorted(projects.items())
     ]
@@ -370,13 +369,12 @@ def _revert_batch(
         if keep_raw != raw:
             changed["keep_raw"] = raw
         events.append(
-            Event(
+            item_event(
                 tenant_id=project.tenant_id,
-                type=EventType.ITEM,
-                actor_id=actor_id,
                 project_id=project.pk,
                 photo_id=pk,
-                payload={"photo_id": pk, "project_id": project.pk, **changed},
+                fields=changed,
+                actor_id=actor_id,
             )
         )
     events_record_bulk(events)
@@ -687,13 +685,13 @@ def _row_changes_write(
     if records:
         TrashedFile.objects.bulk_create(records)
     events_record_bulk(
-        Event(
+        item_event(
             tenant_id=tenant_id,
-            type=EventType.ITEM_REMOVED if c.whole else EventType.ITEM,
             project_id=c.photo.project_id,
             photo_id=c.photo.pk,
+            fields={**c.payload, "trashed_at": now.isoformat()} if c.whole else c.payload,
             job_id=job_id,
-            payload={**c.payload, "trashed_at": now.isoformat()} if c.whole else c.payload,
+            removed=c.whole,
         )
         for c in changes
     )

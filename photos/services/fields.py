@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import EventType, events_record_bulk
+from jobs.events import events_record_bulk, item_event
 from jobs.models import Event
 from photos.models import Photo
 
@@ -103,13 +103,12 @@ def photo_fields_update(
             Photo.objects.filter(pk__in=ids).update(**{name: value}, updated_at=now)
 
         events = [
-            Event(
+            item_event(
                 tenant_id=photos[pid].project.tenant_id,
-                type=EventType.ITEM,
-                actor_id=getattr(user, "pk", None),
                 project_id=photos[pid].project_id,
                 photo_id=pid,
-                payload={"photo_id": pid, "project_id": photos[pid].project_id, **diff},
+                fields=diff,
+                actor_id=getattr(user, "pk", None),
             )
             for pid, diff in changes.items()
         ]

@@ -25,9 +25,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.errors import NoValidItems
-from jobs.events import EventType, events_record_bulk
+from jobs.events import events_record_bulk, item_event
 from jobs.exceptions import ItemFailed, ItemSkipped
-from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
 from photos.fsrules import (
     TRASH_DIR,
@@ -417,13 +416,12 @@ def _row_restore(
             payload["trashed_at"] = None
         events_record_bulk(
             [
-                Event(
+                item_event(
                     tenant_id=photo.project.tenant_id,
-                    type=EventType.ITEM,
                     project_id=photo.project_id,
                     photo_id=photo.pk,
+                    fields=payload,
                     job_id=job_id,
-                    payload=payload,
                 ),
                 *pending_changes_events(
                     projects={photo.project_id: photo.project.tenant_id}, job_id=job_id

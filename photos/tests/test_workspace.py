@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from jobs.models import TaskRun
 from jobs.runtime import drain
@@ -130,8 +131,26 @@ def test_workspace_is_linked_from_the_admin_home_projects_and_the_photo_list(sta
 
 def test_client_modules_are_static_files():
     modules = ("main.js", "api.js", "grid.js", "loupe.js", "keys.js", "tray.js", "focus.js")
-    for name in (*modules, "upload.js", "store.js", "filters.js", "cull.css"):
+    more = ("actions.js", "dialogs.js", "live.js", "sync.js", "pending.js", "upload.js")
+    for name in (*modules, *more, "store.js", "filters.js", "cull.css"):
         assert finders.find(f"photos/cull/{name}"), name
+
+
+def test_bootstrap_api_paths_are_the_routes_the_api_serves(staff_client):
+    paths = bootstrap(staff_client.get(CULL))["api"]
+    assert paths["photo"] == reverse("photo-detail", args=[7]).replace("7", "{id}")
+    for name, path in paths.items():
+        match = resolve(path.replace("{id}", "7"))
+        assert match.url_name, name
+    assert paths["events"] == reverse("event-stream")
+
+
+def test_no_client_module_hard_codes_an_api_url():
+    folder = Path(finders.find("photos/cull/api.js")).parent
+    holders = sorted(
+        f.name for f in folder.glob("*.js") if re.search(r"[\"'`]/api/", f.read_text())
+    )
+    assert holders == []
 
 
 # --- filters the workspace uses ------------------------------------------------------------

@@ -1,12 +1,15 @@
 // The pipeline dashboard's live refresh (templates/admin/jobs/dashboard.html): re-reads the
-// snapshot as JSON when the event stream reports job events, and every few seconds.
+// snapshot as JSON when the event stream reports job events, and every few seconds (the lane
+// counts of an operator cover every tenant, which no tenant's stream reports). The stream is
+// read by the workspace's one event-stream client (live.js), loaded as an ES module.
+import { JOB_EVENTS, Live } from "../photos/cull/live.js";
+
 (function () {
   "use strict";
   var root = document.getElementById("pipeline-dashboard");
   var dataUrl = root.dataset.dataUrl;
   var pollMs = parseInt(root.dataset.pollMs, 10) || 5000;
   var live = document.getElementById("dash-live");
-  var JOB_EVENTS = ["job_queued", "job_started", "job_progress", "job_completed", "job_failed", "job_canceled"];
   var timer = null;
   var inFlight = false;
 
@@ -17,7 +20,9 @@
     return node;
   }
 
-  function jobLink(job) { return el("a", "#" + job.id + " " + job.type, {href: job.url}); }
+  function jobLink(job) {
+    return el("a", job.title || job.type, {href: job.url, title: "#" + job.id + " " + job.type});
+  }
 
   function fillRows(tbody, jobs, columns, emptyText) {
     tbody.replaceChildren();
@@ -73,7 +78,10 @@
       function (j) { return j.age_display; },
       function (j) { return j.error; }
     ], "No failures.");
-    document.getElementById("dash-updated").textContent = data.generated_at;
+    var updated = document.getElementById("dash-updated");
+    updated.textContent = data.generated_at_display;
+    updated.setAttribute("datetime", data.generated_at);
+    updated.title = data.generated_at;
     root.dataset.refreshed = String(Date.now());
   }
 
@@ -93,17 +101,21 @@
     timer = setTimeout(function () { timer = null; refresh(); }, 300);
   }
 
-  if (window.EventSource && root.dataset.streamUrl) {
-    var source = new EventSource(root.dataset.streamUrl, {withCredentials: true});
-    source.onopen = function () { live.textContent = "event stream + poll every " + pollMs / 1000 + "s"; };
-    source.onmessage = soon;
-    JOB_EVENTS.forEach(function (type) { source.addEventListener(type, soon); });
-    source.onerror = function () {
-      if (source.readyState === EventSource.CLOSED) {
-        live.textContent = "polling every " + pollMs / 1000 + "s (event stream unavailable)";
-      }
-    };
-  }
   live.textContent = "polling every " + pollMs / 1000 + "s";
+  if (window.EventSource && root.dataset.streamUrl) {
+    var stream = new Live({
+      url: root.dataset.streamUrl,
+      pollMs: pollMs,
+      types: JOB_EVENTS,
+      onStatus: function (state) {
+        live.textContent = state === "live"
+          ? "event stream + poll every " + pollMs / 1000 + "s"
+          : "polling every " + pollMs / 1000 + "s (event stream reconnecting)";
+      }
+    });
+    stream.on(soon);
+    stream.onPoll(refresh);
+    stream.start();
+  }
   setInterval(refresh, pollMs);
 })();

@@ -6,24 +6,24 @@ import { test } from "node:test";
 globalThis.document = { addEventListener() {} };
 globalThis.location = { href: "http://testserver/admin/cull/" };
 const { committedPhotoIds, restoreSummary } = await import("../../photos/static/photos/cull/trash.js");
+const { Api } = await import("../../photos/static/photos/cull/api.js");
 
+// The real client, its paths as the bootstrap gives them, answering GETs from ``pages``.
 function fakeApi(pages) {
-  const asked = [];
-  return {
-    asked,
-    paths: { jobs: "/api/jobs/" },
-    get: async (url) => {
-      asked.push(url);
-      if (!(url in pages)) throw new Error(`unexpected ${url}`);
-      return pages[url];
-    },
+  const api = new Api({ csrf: "t", maxItems: 10, pageSize: 100, paths: { jobs: "/api/jobs", "job-items": "/api/jobs/{id}/items" } });
+  api.asked = [];
+  api.get = async (url) => {
+    api.asked.push(url);
+    if (!(url in pages)) throw new Error(`unexpected ${url}`);
+    return pages[url];
   };
+  return api;
 }
 
 test("undo restores exactly the photos its commit trashed: done items of every file_removal job", async () => {
   const api = fakeApi({
-    "/api/jobs/?task=t-1&type=file_removal&page_size=100": { results: [{ id: 7 }, { id: 8 }] },
-    "/api/jobs/7/items/?page_size=1000": {
+    "/api/jobs?task=t-1&type=file_removal&page_size=100": { results: [{ id: 7 }, { id: 8 }] },
+    "/api/jobs/7/items?page_size=1000": {
       results: [
         { photo: 11, status: "done" },
         { photo: 12, status: "skipped" },
@@ -31,7 +31,7 @@ test("undo restores exactly the photos its commit trashed: done items of every f
       next: "http://testserver/api/jobs/7/items/?page_size=1000&cursor=abc",
     },
     "/api/jobs/7/items/?page_size=1000&cursor=abc": { results: [{ photo: 13, status: "done" }], next: null },
-    "/api/jobs/8/items/?page_size=1000": { results: [{ photo: null, status: "done" }, { photo: 14, status: "failed" }], next: null },
+    "/api/jobs/8/items?page_size=1000": { results: [{ photo: null, status: "done" }, { photo: 14, status: "failed" }], next: null },
   });
   assert.deepEqual(await committedPhotoIds(api, "t-1"), [11, 13]);
   assert.equal(api.asked.length, 4);

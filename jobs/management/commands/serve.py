@@ -6,16 +6,26 @@ has everything it forks die with it (``jobs.process_tree``). On Ctrl-C or SIGTER
 each child to stop (SIGTERM: uvicorn lets requests finish, a cluster lets idle workers go),
 waits up to ``STOP_GRACE_SECONDS``, then kills what is left of each child's process group: a
 worker still in a long job, whose job the sweeper requeues once its heartbeat is stale.
+
+Once the web server accepts connections ``serve`` prints one block: the URL it serves and, the
+first time after ``demo`` made the demo user, that user's name and password (``demo`` leaves
+them in ``var/demo-login.json``; ``serve`` prints them once and deletes the file). uvicorn logs
+warnings and errors only, so the block is the last thing a normal start prints.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
@@ -26,6 +36,16 @@ from jobs.scheduling import SCHEDULE_CLUSTER
 
 # How long the children get to stop on their own before their process groups are killed.
 STOP_GRACE_SECONDS = 15
+# How long uvicorn waits for open responses on stop; event streams end on their own at once
+# (jobs.api.stream.streams_stop), so only a slow download can reach it.
+WEB_GRACEFUL_SECONDS = 5
+# How long the start-up block waits for the web server to accept connections.
+WEB_READY_SECONDS = 120
+
+
+def demo_login_path() -> Path:
+    """Where ``demo`` leaves the demo user's name and password for ``serve`` to print once."""
+    return Path(settings.VAR_DIR) / "demo-login.json"
 
 
 def _die_with_parent() -> None:
@@ -40,8 +60,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="Address the web server listens on (default: 127.0.0.1, this machine only).",
+        )
+        parser.add_argument(
+            "--port", type=int, default=8000, help="Port of the web server (default: 8000)."
+        )
         parser.add_argument(
             "--no-workers", action="store_true", help="Only the web server (workers run elsewhere)."
         )
@@ -59,6 +85,10 @@ class Command(BaseCommand):
         if options["web_workers"] < 1:
             raise CommandError("--web-workers must be 1 or more.")
         self._check_migrations()
+        # WhiteNoise warns at start-up when the collected-static folder does not exist.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        if not options["no_web"]:
+            self._collect_static()
         children: list[tuple[str, subprocess.Popen]] = []
         env = {**os.environ, DIE_WITH_PARENT_ENV: "1"}
         manage = [sys.executable, os.path.abspath(sys.argv[0])]
@@ -73,8 +103,15 @@ class Command(BaseCommand):
                 "--port",
                 str(options["port"]),
                 "--timeout-graceful-shutdown",
-                "3",
+                str(WEB_GRACEFUL_SECONDS),
                 "--no-access-log",
+                # Django's ASGI handler speaks no lifespan protocol: say so instead of letting
+                # uvicorn probe it and log that it "appears unsupported".
+                "--lifespan",
+                "off",
+                # Start-up and shutdown chatter stays out of the console: serve prints the URL.
+                "--log-level",
+                "warning",
             ]
             if options["web_workers"] > 1:
                 # uvicorn binds the port once and its worker processes accept from that one
@@ -92,18 +129,74 @@ class Command(BaseCommand):
                 )
         if not children:
             raise CommandError("Nothing to run: --no-web and --no-workers together.")
+        self._supervise(children, web=None if options["no_web"] else options)
+
+    def _ready_block(self, children: list[tuple[str, subprocess.Popen]], web: dict | None) -> str:
+        """The start-up block: what runs, the URL served, the demo login on first start."""
         names = ", ".join(name for name, _ in children)
-        self.stdout.write(
-            f"Serving on http://{options['host']}:{options['port']}/ (admin at /admin/, API at "
-            f"/api/, API docs at /api/docs/) with {names}. Ctrl-C stops all."
-        )
-        self._supervise(children)
+        if web is None:
+            return f"Running {names} (no web server). Ctrl-C stops all."
+        host = web["host"]
+        shown = f"[{host}]" if ":" in host else host
+        if host in ("0.0.0.0", "::"):
+            shown = "127.0.0.1"
+        url = f"http://{shown}:{web['port']}/"
+        lines = [
+            "",
+            f"  Photo library: {url}admin/",
+            f"  Culling:       {url}admin/cull/",
+            f"  API docs:      {url}api/docs/",
+        ]
+        login = self._demo_login()
+        if login:
+            lines += [
+                f"  Username:      {login['username']}",
+                f"  Password:      {login['password']}",
+                "  (shown once; change it with `python manage.py changepassword "
+                f"{login['username']}`)",
+            ]
+        lines += [f"  Running {names}. Ctrl-C stops all.", ""]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _demo_login() -> dict | None:
+        """The demo login ``demo`` left for the first start; the file is gone once read."""
+        path = demo_login_path()
+        try:
+            login = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        path.unlink(missing_ok=True)
+        if not isinstance(login, dict) or not {"username", "password"} <= login.keys():
+            return None
+        return login
+
+    @staticmethod
+    def _web_listening(web: dict) -> bool:
+        host = web["host"]
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        try:
+            with socket.create_connection((host, web["port"]), timeout=0.5):
+                return True
+        except OSError:
+            return False
 
     @staticmethod
     def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
         # A process group of its own: what is left of the child's tree at the end is killed
         # as one, even processes whose parent exited first.
         return subprocess.Popen(cmd, env=env, process_group=0, preexec_fn=_die_with_parent)
+
+    def _collect_static(self) -> None:
+        """Hashed static files (config/static_storage.py) are named by ``{% static %}`` only
+        once collected: collect them before the web server starts (a no-op when unchanged)."""
+        from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+
+        if isinstance(staticfiles_storage, ManifestFilesMixin) and not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
 
     def _check_migrations(self) -> None:
         connection = connections["default"]
@@ -115,8 +208,10 @@ class Command(BaseCommand):
             )
         connection.close()
 
-    def _supervise(self, children: list[tuple[str, subprocess.Popen]]) -> None:
+    def _supervise(self, children: list[tuple[str, subprocess.Popen]], web: dict | None) -> None:
         stopping = False
+        announced = False
+        started = time.monotonic()
 
         def stop(signum, frame):
             nonlocal stopping
@@ -132,6 +227,19 @@ class Command(BaseCommand):
                     exit_code = proc.returncode or 1
                     stopping = True
                     break
+            if not stopping and not announced:
+                # Once the web server accepts connections (at once without one).
+                if web is None or self._web_listening(web):
+                    self.stdout.write(self._ready_block(children, web))
+                    self.stdout.flush()
+                    announced = True
+                elif time.monotonic() - started > WEB_READY_SECONDS:
+                    self.stderr.write(f"The web server did not listen in {WEB_READY_SECONDS} s.")
+                    announced = True
+                    continue
+                else:
+                    time.sleep(0.1)
+                    continue
             time.sleep(0.5)
         self._stop(children)
         self.stdout.write("Stopped.")

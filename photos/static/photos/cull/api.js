@@ -1,5 +1,35 @@
 // The REST API as the workspace uses it: session authentication with the CSRF token, DRF's
 // error shapes turned into one ApiError, and bulk bodies split at the API's item limit.
+// The only module that knows URLs: every path comes from the bootstrap (photos/workspace.py,
+// built with Django's reverse()), ``{id}`` standing for an object's id.
+// Each write carries an ``X-Request-ID`` of this tab: the events it causes echo it, so the tab
+// can tell its own changes (already shown) from those of the user's other tabs and devices.
+
+// The path named ``name`` with ``{id}`` filled in and ``query`` (an object) appended.
+export function buildUrl(paths, name, { id, query } = {}) {
+  const template = paths[name];
+  if (template === undefined) throw new Error(`No API path named ${name}.`);
+  const path = id === undefined ? template : template.replace("{id}", encodeURIComponent(String(id)));
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query || {})) {
+    for (const one of [].concat(value)) params.append(key, String(one));
+  }
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+// A page's ``next`` link as a path of this origin, ``page_size`` set when given.
+export function relativeUrl(next, pageSize) {
+  if (!next) return null;
+  const url = new URL(next, "http://origin.invalid/");
+  if (pageSize) url.searchParams.set("page_size", String(pageSize));
+  return url.pathname + url.search;
+}
+
+function tabId() {
+  const random = globalThis.crypto && globalThis.crypto.randomUUID ? globalThis.crypto.randomUUID() : String(Math.random()).slice(2);
+  return `tab-${random.replace(/[^A-Za-z0-9]/g, "").slice(0, 16)}`;
+}
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -20,17 +50,38 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  constructor({ csrf, maxItems, pageSize, paths }) {
+  constructor({ csrf, maxItems, pageSize, paths, tab = tabId() }) {
     this.csrf = csrf;
     this.maxItems = maxItems;
     this.pageSize = pageSize;
     this.paths = paths;
+    this.tab = tab;
+    this.sent = 0;
+  }
+
+  url(name, options) {
+    return buildUrl(this.paths, name, options);
+  }
+
+  // A new id for a write of this tab.
+  requestId() {
+    this.sent += 1;
+    return `${this.tab}.${this.sent}`;
+  }
+
+  // Whether an event was caused by a request of this tab.
+  isOwn(event) {
+    const id = event && event.payload && event.payload.request_id;
+    return typeof id === "string" && id.startsWith(`${this.tab}.`);
   }
 
   async request(method, url, body, { form = false } = {}) {
     const headers = { Accept: "application/json" };
     const init = { method, headers, credentials: "same-origin" };
-    if (method !== "GET") headers["X-CSRFToken"] = this.csrf;
+    if (method !== "GET") {
+      headers["X-CSRFToken"] = this.csrf;
+      headers["X-Request-ID"] = this.requestId();
+    }
     if (body !== undefined) {
       if (form) {
         init.body = body;
@@ -65,17 +116,19 @@ export class Api {
   }
 
   photosUrl(query, pageSize = this.pageSize) {
-    const params = new URLSearchParams(query);
-    params.set("page_size", String(pageSize));
-    return `${this.paths.photos}?${params}`;
+    return this.url("photos", { query: { ...query, page_size: pageSize } });
   }
 
   // The cursor link of the next page, asking for full pages whatever the first one took.
   nextPageUrl(next) {
-    if (!next) return null;
-    const url = new URL(next, location.href);
-    url.searchParams.set("page_size", String(this.pageSize));
-    return url.pathname + url.search;
+    return relativeUrl(next, this.pageSize);
+  }
+
+  // The image of a photo (``kind``: thumbnail or preview), versioned by its last change so a
+  // new derivative is fetched and an unchanged one comes from the cache.
+  imageUrl(photo, kind = "thumbnail") {
+    const query = photo.updated_at === undefined ? undefined : { v: photo.updated_at || "" };
+    return this.url(kind, { id: photo.id, query });
   }
 
   // The photos matching ``query`` across cursor pages, up to ``limit`` of them.
@@ -91,7 +144,7 @@ export class Api {
   }
 
   photo(id) {
-    return this.get(`${this.paths.photos}${id}/`);
+    return this.get(this.url("photo", { id }));
   }
 
   // Split ``items`` into chunks the API accepts and merge the replies: ``updated`` summed,
@@ -102,7 +155,7 @@ export class Api {
     for (let start = 0; start < items.length; start += this.maxItems) {
       const chunk = items.slice(start, start + this.maxItems);
       try {
-        const { data } = await this.post(`${this.paths.photos}${path}`, { items: chunk, ...extra });
+        const { data } = await this.post(this.url(path), { items: chunk, ...extra });
         merged.updated += (data && data.updated) || 0;
         merged.errors.push(...((data && data.errors) || []));
         if (data && data.dry_run) merged.per_item.push(...(data.dry_run.per_item || []));
@@ -121,11 +174,40 @@ export class Api {
   }
 
   pendingDeletes() {
-    return this.get(`${this.paths.photos}pending-deletes`);
+    return this.get(this.url("pending-deletes"));
+  }
+
+  commitChanges(projectIds) {
+    return this.post(this.url("commit-changes"), { projects: projectIds }).then((r) => r.data);
+  }
+
+  revertChanges(projectIds) {
+    return this.post(this.url("revert-changes"), projectIds.length ? { projects: projectIds } : {}).then((r) => r.data);
   }
 
   activeJobs() {
-    return this.get(`${this.paths.jobs}?status=queued&status=running&page_size=500`);
+    return this.get(this.url("jobs", { query: { status: ["queued", "running"], page_size: 500 } }));
+  }
+
+  activeTasks() {
+    return this.get(this.url("tasks", { query: { status: ["queued", "running"], page_size: 200 } }));
+  }
+
+  taskDefinitions() {
+    return this.get(this.url("task-definitions"));
+  }
+
+  // The jobs of one type of a task (a commit's file_removal step).
+  taskJobs(taskId, type) {
+    return this.get(this.url("jobs", { query: { task: taskId, type, page_size: 100 } }));
+  }
+
+  jobItemsUrl(jobId) {
+    return this.url("job-items", { id: jobId, query: { page_size: 1000 } });
+  }
+
+  projectTrash(projectId) {
+    return this.get(this.url("project-trash", { id: projectId, query: { page_size: 1000 } }));
   }
 
   upload(projectId, files, onProgress) {
@@ -135,8 +217,9 @@ export class Api {
       for (const file of files) form.append("files", file, file.name);
       form.append("all_or_nothing", "false");
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", `${this.paths.projects}${projectId}/upload`);
+      xhr.open("POST", this.url("project-upload", { id: projectId }));
       xhr.setRequestHeader("X-CSRFToken", this.csrf);
+      xhr.setRequestHeader("X-Request-ID", this.requestId());
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.onprogress = (event) => {
         if (event.lengthComputable) onProgress(event.loaded, event.total);

@@ -60,3 +60,33 @@ export function filterToForm(filter, form) {
     if (field) field.value = filter[name] || "";
   }
 }
+
+// The filter form and the page URL kept in step: ``onChange(filter, { push })`` runs on every
+// change of the form, the Clear button, and the browser's back and forward.
+export class FilterBar {
+  constructor({ form, clear, onChange }) {
+    this.form = form;
+    this.filter = filterFromUrl(location.search);
+    this.onChange = onChange;
+    form.addEventListener("change", () => this.set(filterFromForm(form)));
+    form.addEventListener("submit", (event) => event.preventDefault());
+    clear.addEventListener("click", () => this.set({ projects: [] }, { fill: true }));
+    window.addEventListener("popstate", () => this.set(filterFromUrl(location.search), { fill: true, push: false }));
+  }
+
+  get projects() {
+    return this.filter.projects;
+  }
+
+  set(filter, { fill = false, push = true } = {}) {
+    this.filter = filter;
+    if (fill) filterToForm(filter, this.form);
+    if (push) history.pushState(null, "", location.pathname + filterToUrl(filter));
+    this.onChange(filter);
+  }
+
+  // The first load: the form shows the URL's filter, no history entry.
+  start() {
+    this.set(this.filter, { fill: true, push: false });
+  }
+}

@@ -1,12 +1,40 @@
 // The photos of the current filter as loaded from the API's cursor pages, the cursor (the
 // photo under focus), the selection and the undo stack. Views subscribe to changes.
+// The store owns every change of a photo shown: ``apply`` (optimistic, before the server
+// answers), ``settle`` (each refused item rolled back, only the fields its change touched),
+// ``applyRemote`` (another tab's or device's change, from its event) and the undo stack.
 
 const FIRST_PAGE = 200;
+const UNDO_DEPTH = 100;
+
+// Whether a photo has a present file that is not kept (a commit trashes it).
+export function pendingDelete(photo) {
+  return Boolean((photo.jpg_available && !photo.keep_jpg) || (photo.raw_available && !photo.keep_raw));
+}
+
+// How an item of a bulk endpoint changes a photo: ``setFields`` for keep, rating and label,
+// ``addTags`` / ``removeTags`` for the tags endpoints.
+export function setFields(photo, item) {
+  for (const [name, value] of Object.entries(item)) if (name !== "photo_id") photo[name] = value;
+  photo.pending_delete = pendingDelete(photo);
+}
+
+export function addTags(photo, item) {
+  photo.tags = [...new Set([...photo.tags, ...item.tags])].sort();
+}
+
+export function removeTags(photo, item) {
+  photo.tags = photo.tags.filter((t) => !item.tags.includes(t));
+}
+
+// The fields of an ``item`` event the grid shows, as a user's change writes them.
+const REMOTE_FIELDS = ["keep_jpg", "keep_raw", "rating", "label", "tags"];
 
 export class Store {
   constructor(api) {
     this.api = api;
     this.listeners = new Set();
+    this.undoStack = [];
     this.reset({});
   }
 
@@ -21,7 +49,6 @@ export class Store {
     this.selection = new Set();
     this.cursor = 0;
     this.anchor = 0;
-    this.undo = [];
     this.emit("reset");
   }
 
@@ -108,6 +135,64 @@ export class Store {
 
   reindex() {
     this.index = new Map(this.photos.map((p, i) => [p.id, i]));
+  }
+
+  // --- changes ---
+
+  // Apply ``items`` ([{photo_id, ...}] as the endpoint takes them) to the photos shown, with
+  // ``local(photo, item)``, before the server answers. Returns the change for ``settle``.
+  apply(items, local = setFields) {
+    const before = new Map();
+    for (const item of items) {
+      const photo = this.get(item.photo_id);
+      if (!photo) continue;
+      // Keep only the fields this change touches: a rollback must not undo another change
+      // that is still on its way.
+      const fields = [...Object.keys(item).filter((k) => k !== "photo_id" && k !== "tags"), "pending_delete"];
+      if ("tags" in item) fields.push("tags");
+      before.set(photo.id, Object.fromEntries(fields.map((f) => [f, structuredClone(photo[f])])));
+      local(photo, item);
+      photo._pending = (photo._pending || 0) + 1; // Changes in flight for this photo.
+    }
+    this.emit("photos", [...before.keys()]);
+    return { items, before };
+  }
+
+  // The server answered ``change``: roll back the items of ``refused`` (photo ids). Returns
+  // the items applied.
+  settle(change, refused = new Set()) {
+    for (const [id, old] of change.before) {
+      const photo = this.get(id);
+      if (!photo) continue;
+      if (refused.has(id)) Object.assign(photo, old);
+      photo._pending -= 1;
+      if (!(photo._pending > 0)) delete photo._pending;
+    }
+    this.emit("photos", [...change.before.keys()]);
+    return change.items.filter((item) => !refused.has(item.photo_id) && change.before.has(item.photo_id));
+  }
+
+  // A change made elsewhere (the user's other tab or device, another user), from its
+  // ``item`` event: the fields it names. Returns whether the photo is shown and was updated;
+  // false when the event names no field the grid shows (the caller reads the photo).
+  applyRemote(id, payload) {
+    const photo = this.get(id);
+    const fields = REMOTE_FIELDS.filter((name) => name in payload);
+    if (!photo || !fields.length) return false;
+    for (const name of fields) photo[name] = payload[name];
+    photo.pending_delete = pendingDelete(photo);
+    this.emit("photos", [id]);
+    return true;
+  }
+
+  // The undo of a change: ``{path, items, local}`` applied like any change.
+  pushUndo(entry) {
+    this.undoStack.push(entry);
+    if (this.undoStack.length > UNDO_DEPTH) this.undoStack.shift();
+  }
+
+  popUndo() {
+    return this.undoStack.pop();
   }
 
   // --- cursor and selection ---

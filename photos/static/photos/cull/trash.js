@@ -3,20 +3,21 @@
 // Both start one photo_restore task through POST /api/photos/restore; the photos come back
 // in the grid through the event stream like any other change of the workers.
 
+import { relativeUrl } from "./api.js";
 import { showModal } from "./focus.js";
 
 // The photo ids a commit task trashed: the done items of its file_removal job(s).
 export async function committedPhotoIds(api, taskId) {
   const ids = [];
-  const jobs = await api.get(`${api.paths.jobs}?task=${encodeURIComponent(taskId)}&type=file_removal&page_size=100`);
+  const jobs = await api.taskJobs(taskId, "file_removal");
   for (const job of jobs.results || []) {
-    let url = `${api.paths.jobs}${job.id}/items/?page_size=1000`;
+    let url = api.jobItemsUrl(job.id);
     while (url) {
       const page = await api.get(url);
       for (const item of page.results || []) {
         if (item.status === "done" && item.photo) ids.push(item.photo);
       }
-      url = page.next ? relative(page.next) : null;
+      url = relativeUrl(page.next);
     }
   }
   return ids;
@@ -70,7 +71,7 @@ export class Trash {
   async poll() {
     for (const taskId of [...this.commits]) {
       try {
-        const jobs = await this.api.get(`${this.api.paths.jobs}?task=${encodeURIComponent(taskId)}&type=file_removal&page_size=100`);
+        const jobs = await this.api.taskJobs(taskId, "file_removal");
         const all = jobs.results || [];
         if (all.length && all.every((job) => job.status === "completed")) {
           this.onEvent({ type: "job_completed", payload: { type: "file_removal", task_id: taskId } });
@@ -119,7 +120,7 @@ export class Trash {
     const rows = [];
     try {
       for (const projectId of this.projects()) {
-        const page = await this.api.get(`${this.api.paths.projects}${projectId}/trash?page_size=1000`);
+        const page = await this.api.projectTrash(projectId);
         for (const entry of page.results || []) rows.push(entry);
       }
     } catch (error) {
@@ -157,7 +158,7 @@ export class Trash {
       const img = document.createElement("img");
       img.className = "cull-trash-thumb";
       img.alt = "";
-      img.src = `${this.api.paths.photos}${entry.id}/thumbnail`;
+      img.src = this.api.imageUrl({ id: entry.id }, "thumbnail");
       img.addEventListener("error", () => img.remove());
       label.appendChild(img);
     }
@@ -173,11 +174,6 @@ export class Trash {
     const ids = [...this.body.querySelectorAll("input[type=checkbox]:checked")].map((box) => Number(box.value));
     if (await this.restore(ids)) this.dialog.close();
   }
-}
-
-function relative(link) {
-  const url = new URL(link, location.href);
-  return url.pathname + url.search;
 }
 
 function text(tag, content) {

@@ -1,86 +1,71 @@
-// Live updates: the tenant's event stream (Server-Sent Events, resumed from the last event id
-// after a drop) with polling as the fallback, and the tray of running tasks it feeds.
+// The tray of running tasks: a view of the jobs the event stream reports. Job events carry
+// what it shows (the step within the task, the number of steps, the task's type, progress),
+// so the tray reads the API only when it starts and while the stream is down (live.js polls).
+// ``trayGroups`` and ``jobFromEvent`` are pure and unit-tested (tests/js/tray.test.mjs).
 
-const JOB_EVENTS = ["job_queued", "job_started", "job_progress", "job_completed", "job_failed", "job_canceled"];
-const PHOTO_EVENTS = ["item", "item_removed", "item_moved", "pending_changes", "manifest_changed"];
-const FINISHED = new Set(["completed", "failed", "canceled"]);
-const KEEP_FINISHED_MS = 8000;
-const RECONNECT_MS = 1500;
+export const FINISHED = new Set(["completed", "failed", "canceled"]);
+export const KEEP_FINISHED_MS = 8000;
 
-export class Live {
-  constructor({ url, lastEventId, pollMs, indicator }) {
-    this.url = url;
-    this.lastEventId = lastEventId || 0;
-    this.pollMs = pollMs;
-    this.indicator = indicator;
-    this.handlers = new Set();
-    this.pollers = new Set();
-    this.seen = new Set();
+// ``job`` (or a new one) updated by a ``job_*`` event; null for other events.
+export function jobFromEvent(job, event) {
+  if (!event.type || !event.type.startsWith("job_")) return null;
+  const payload = event.payload || {};
+  const id = payload.job_id || event.job_id;
+  if (!id) return null;
+  const next = { ...(job || { id }) };
+  next.task = payload.task_id ?? next.task ?? null;
+  if (payload.type) next.type = payload.type;
+  if (payload.project_id !== undefined) next.project = payload.project_id;
+  if (payload.step_index !== undefined) next.step_index = payload.step_index;
+  if (payload.steps_total !== undefined) next.steps_total = payload.steps_total;
+  if (payload.task_type) next.task_type = payload.task_type;
+  next.status = payload.status || event.type.slice(4);
+  if (payload.progress) {
+    next.progress_done = payload.progress.done;
+    next.progress_total = payload.progress.total;
   }
+  return next;
+}
 
-  on(fn) {
-    this.handlers.add(fn);
+// The tray's rows: the jobs grouped by task, steps in order. A task whose jobs all finished
+// more than ``keepMs`` ago is dropped: its job ids are in ``expired``. ``finishedAt`` is set
+// on the jobs seen finished for the first time (``now``).
+export function trayGroups(jobs, tasks, now, keepMs = KEEP_FINISHED_MS) {
+  const byKey = new Map();
+  for (const job of jobs) {
+    if (FINISHED.has(job.status)) job.finishedAt = job.finishedAt || now;
+    const key = job.task || `job-${job.id}`;
+    if (!byKey.has(key)) byKey.set(key, []);
+    byKey.get(key).push(job);
   }
-
-  onPoll(fn) {
-    this.pollers.add(fn);
-  }
-
-  start() {
-    this.connect();
-    // Fallback: while the stream is not open (a proxy that buffers, a dropped connection
-    // being retried), poll the state the stream would have told.
-    setInterval(() => {
-      if (!this.source || this.source.readyState !== EventSource.OPEN) this.poll();
-    }, this.pollMs);
-  }
-
-  poll() {
-    for (const fn of this.pollers) fn();
-  }
-
-  connect() {
-    if (this.source) this.source.close();
-    clearTimeout(this.retryTimer);
-    // Reconnect ourselves, with our own position in the URL: it holds whatever the browser
-    // did or did not keep of the last event id across drops.
-    const source = new EventSource(`${this.url}?last_event_id=${this.lastEventId}`);
-    this.source = source;
-    source.onopen = () => this.status("live");
-    source.onerror = () => {
-      source.close();
-      this.status("reconnecting");
-      this.retryTimer = setTimeout(() => this.connect(), RECONNECT_MS);
-      this.poll();
-    };
-    for (const type of [...JOB_EVENTS, ...PHOTO_EVENTS]) {
-      source.addEventListener(type, (message) => this.deliver(message));
+  const groups = [];
+  const expired = [];
+  for (const [key, members] of byKey) {
+    members.sort((a, b) => (a.step_index || 0) - (b.step_index || 0) || a.id - b.id);
+    const finished = members.every((job) => FINISHED.has(job.status));
+    const lastFinish = Math.max(...members.map((job) => job.finishedAt || 0));
+    if (finished && now - lastFinish > keepMs) {
+      expired.push(...members.map((job) => job.id));
+      continue;
     }
+    const task = tasks.get(key) || {};
+    const current = members.find((job) => !FINISHED.has(job.status)) || members[members.length - 1];
+    const failed = members.some((job) => job.status === "failed" || job.status === "canceled");
+    const type = task.type || current.task_type || current.type;
+    const steps = current.steps_total || task.steps;
+    const stepText = steps ? `step ${(current.step_index || 0) + 1}/${steps}: ` : "";
+    groups.push({
+      key,
+      title: type,
+      step: `${stepText}${current.type} · ${finished ? (failed ? "failed" : "done") : current.status}`,
+      done: current.progress_done || 0,
+      total: current.progress_total || 0,
+      label: `${current.type} progress`,
+      finished,
+      failed,
+    });
   }
-
-  deliver(message) {
-    const id = Number(message.lastEventId);
-    // Delivery is at least once: drop an event already handled.
-    if (id && this.seen.has(id)) return;
-    if (id) {
-      this.seen.add(id);
-      if (this.seen.size > 5000) this.seen = new Set([...this.seen].slice(-2500));
-      this.lastEventId = Math.max(this.lastEventId, id);
-    }
-    let event;
-    try {
-      event = JSON.parse(message.data);
-    } catch (error) {
-      return;
-    }
-    for (const fn of this.handlers) fn(event);
-  }
-
-  status(state) {
-    if (!this.indicator) return;
-    this.indicator.dataset.state = state;
-    this.indicator.textContent = state === "live" ? "● live" : state === "reconnecting" ? "○ reconnecting" : "○ polling";
-  }
+  return { groups, expired };
 }
 
 export class Tray {
@@ -89,16 +74,15 @@ export class Tray {
     this.empty = empty;
     this.api = api;
     this.jobs = new Map(); // job id -> job (as the API lists it, updated by events)
-    this.tasks = new Map(); // task id -> {type, finishedAt}
-    this.steps = {};
-    this.timer = 0;
+    this.tasks = new Map(); // task id -> {type, steps}
+    this.steps = {}; // task type -> number of steps, for the jobs read from the list
     live.on((event) => this.event(event));
     live.onPoll(() => this.refresh());
   }
 
   async start() {
     try {
-      const definitions = await this.api.get("/api/tasks/definitions");
+      const definitions = await this.api.taskDefinitions();
       for (const definition of [].concat(definitions.results || definitions)) {
         this.steps[definition.type || definition.name] = (definition.steps || []).length;
       }
@@ -108,128 +92,65 @@ export class Tray {
     await this.refresh();
   }
 
+  // The whole picture from the API: at the start, while the stream is down, and after this
+  // tab started a task (its jobs' events follow, but the tray shows it at once).
   async refresh() {
     let jobs;
     let tasks;
     try {
-      [jobs, tasks] = await Promise.all([
-        this.api.activeJobs(),
-        this.api.get("/api/tasks/?status=queued&status=running&page_size=200"),
-      ]);
+      [jobs, tasks] = await Promise.all([this.api.activeJobs(), this.api.activeTasks()]);
     } catch (error) {
       return;
     }
     const active = new Set();
     for (const job of jobs.results) {
-      this.jobs.set(job.id, job);
+      this.jobs.set(job.id, { ...this.jobs.get(job.id), ...job });
       active.add(job.id);
     }
-    // A job that left the active list has ended: read how (and its final progress).
-    const ended = [...this.jobs.values()].filter((job) => !active.has(job.id) && !FINISHED.has(job.status));
-    await Promise.all(
-      ended.slice(0, 20).map(async (job) => {
-        try {
-          Object.assign(job, await this.api.get(`${this.api.paths.jobs}${job.id}/`));
-        } catch (error) {
-          job.status = "completed";
-        }
-      }),
-    );
-    for (const job of ended.slice(20)) job.status = "completed";
-    for (const task of tasks.results) this.tasks.set(task.id, { ...this.tasks.get(task.id), type: task.type, status: task.status });
+    // A job that left the active list ended while no event told us: show it done.
+    for (const job of this.jobs.values()) {
+      if (!active.has(job.id) && !FINISHED.has(job.status)) job.status = "completed";
+    }
+    for (const task of tasks.results) this.tasks.set(task.id, { type: task.type, steps: this.steps[task.type] });
     this.render();
   }
 
   event(event) {
-    if (!event.type || !event.type.startsWith("job_")) return;
-    const payload = event.payload || {};
-    const id = payload.job_id || event.job_id;
-    if (!id) return;
-    let job = this.jobs.get(id);
-    if (!job) {
-      job = { id, task: payload.task_id || null, type: payload.type, project: payload.project_id };
-      // Events carry no step number: read the job once for it.
-      this.api.get(`${this.api.paths.jobs}${id}/`).then(
-        (full) => {
-          job.step_index = full.step_index;
-          if (!this.tasks.has(job.task) && full.task) this.refresh();
-          this.render();
-        },
-        () => {},
-      );
-    }
-    job.status = payload.status || event.type.slice(4);
-    if (payload.progress) {
-      job.progress_done = payload.progress.done;
-      job.progress_total = payload.progress.total;
-    }
-    this.jobs.set(id, job);
+    const id = (event.payload && event.payload.job_id) || event.job_id;
+    const job = jobFromEvent(this.jobs.get(id), event);
+    if (!job) return;
+    this.jobs.set(job.id, job);
+    if (job.task && job.task_type && !this.tasks.has(job.task)) this.tasks.set(job.task, { type: job.task_type, steps: job.steps_total });
     this.render();
-    // A step that ends starts the next one: ask for the whole picture shortly after.
-    if (event.type !== "job_progress") {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.refresh(), 400);
-    }
-  }
-
-  groups() {
-    const groups = new Map();
-    const now = Date.now();
-    for (const job of this.jobs.values()) {
-      if (FINISHED.has(job.status)) {
-        job.finishedAt = job.finishedAt || now;
-      }
-      const key = job.task || `job-${job.id}`;
-      if (!groups.has(key)) groups.set(key, []);
-      groups.get(key).push(job);
-    }
-    const shown = [];
-    for (const [key, jobs] of groups) {
-      jobs.sort((a, b) => (a.step_index || 0) - (b.step_index || 0) || a.id - b.id);
-      const finished = jobs.every((job) => FINISHED.has(job.status));
-      const lastFinish = Math.max(...jobs.map((job) => job.finishedAt || 0));
-      if (finished && now - lastFinish > KEEP_FINISHED_MS) {
-        for (const job of jobs) this.jobs.delete(job.id);
-        continue;
-      }
-      shown.push({ key, jobs, finished });
-    }
-    return shown;
   }
 
   render() {
-    const groups = this.groups();
+    const { groups, expired } = trayGroups([...this.jobs.values()], this.tasks, Date.now());
+    for (const id of expired) this.jobs.delete(id);
     this.empty.hidden = groups.length > 0;
-    this.list.replaceChildren(
-      ...groups.map(({ key, jobs, finished }) => {
-        const item = document.createElement("li");
-        item.className = "cull-task";
-        item.dataset.task = key;
-        const task = this.tasks.get(key) || {};
-        const current = jobs.find((job) => !FINISHED.has(job.status)) || jobs[jobs.length - 1];
-        const failed = jobs.some((job) => job.status === "failed" || job.status === "canceled");
-        const steps = task.type ? this.steps[task.type] : undefined;
-        const stepNumber = (current.step_index || 0) + 1;
-        const title = document.createElement("div");
-        title.className = "cull-task-title";
-        title.textContent = `${task.type || current.type}`;
-        const step = document.createElement("div");
-        step.className = "cull-task-step";
-        step.textContent = `${steps ? `step ${stepNumber}/${steps}: ` : ""}${current.type} · ${finished ? (failed ? "failed" : "done") : current.status}`;
-        const done = jobs.filter((job) => job === current).reduce((n, job) => n + (job.progress_done || 0), 0);
-        const total = jobs.filter((job) => job === current).reduce((n, job) => n + (job.progress_total || 0), 0);
-        const bar = document.createElement("progress");
-        bar.max = total || 1;
-        bar.value = finished ? bar.max : done;
-        bar.setAttribute("aria-label", `${current.type} progress`);
-        const count = document.createElement("span");
-        count.className = "cull-task-count";
-        count.textContent = total ? `${done}/${total}` : "";
-        item.classList.toggle("cull-task-failed", failed);
-        item.classList.toggle("cull-task-done", finished && !failed);
-        item.append(title, step, bar, count);
-        return item;
-      }),
-    );
+    this.list.replaceChildren(...groups.map((group) => row(group)));
   }
+}
+
+function row(group) {
+  const item = document.createElement("li");
+  item.className = "cull-task";
+  item.dataset.task = group.key;
+  const title = document.createElement("div");
+  title.className = "cull-task-title";
+  title.textContent = group.title;
+  const step = document.createElement("div");
+  step.className = "cull-task-step";
+  step.textContent = group.step;
+  const bar = document.createElement("progress");
+  bar.max = group.total || 1;
+  bar.value = group.finished ? bar.max : group.done;
+  bar.setAttribute("aria-label", group.label);
+  const count = document.createElement("span");
+  count.className = "cull-task-count";
+  count.textContent = group.total ? `${group.done}/${group.total}` : "";
+  item.classList.toggle("cull-task-failed", group.failed);
+  item.classList.toggle("cull-task-done", group.finished && !group.failed);
+  item.append(title, step, bar, count);
+  return item;
 }

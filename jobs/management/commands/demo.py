@@ -1,20 +1,29 @@
-"""``demo [--tenant SLUG] [--username NAME] [--password P] [--photos N] [--enqueue]`` (SPEC §12).
+"""``demo [--tenant SLUG] [--username NAME] [--password P] [--photos N] [--enqueue]
+[--if-no-users] [-v 0]`` (SPEC §12).
 
 A tenant, a staff user (password printed) and sample projects of generated JPEGs, ingested
 through the same path as an upload, then culled and tagged through the photo services, so a
 new user sees a living system: thumbnails in the admin, pending deletes, tasks and events.
 Without ``--enqueue`` the upload tasks run here in the foreground; with it they are left to the
 workers (``serve``), and the dashboard shows them queued and running.
+
+The login is also left in ``var/demo-login.json`` (readable by its owner only) for ``serve`` to
+print, once, in its start-up block: ``bin/run`` runs ``demo --if-no-users -v 0`` on a first
+start, so the password is not lost among the pipeline's lines.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import logging
+import os
 import random
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw
@@ -26,6 +35,8 @@ from photos.models import Photo
 from photos.storage import project_dir
 from projects.models import Project, Tenant
 from projects.services import MembershipConflict, project_create, tenant_user_ensure
+
+from .serve import demo_login_path
 
 # Base names are unique across a tenant's projects (SPEC §6 duplicate_resolution): one prefix
 # per project.
@@ -89,20 +100,56 @@ class Command(BaseCommand):
             action="store_true",
             help="Leave the tasks to the workers instead of running them here.",
         )
+        parser.add_argument(
+            "--if-no-users",
+            action="store_true",
+            help="Do nothing when any user exists (bin/run's first start).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = options["photos"]
         if not 1 <= count <= 500:
             raise CommandError("--photos must be between 1 and 500.")
+        if options["if_no_users"] and get_user_model().objects.exists():
+            return
+        self.quiet = options["verbosity"] < 1
         password = options["password"] or secrets.token_urlsafe(12)
         tenant, user = self._staff_user(options["tenant"], options["username"], password)
+        self._leave_login(user.get_username(), password)
+        # Quiet: the pipeline's own lines (a few per job) stay out of the console too.
+        pipeline_loggers = [logging.getLogger(name) for name in ("jobs", "photos", "projects")]
+        levels = [logger.level for logger in pipeline_loggers]
+        if self.quiet:
+            for logger in pipeline_loggers:
+                logger.setLevel(logging.WARNING)
+        try:
+            self._build(tenant=tenant, user=user, count=count, enqueue=options["enqueue"])
+        finally:
+            for logger, level in zip(pipeline_loggers, levels, strict=True):
+                logger.setLevel(level)
+        self._summary(tenant, user, password)
+
+    def say(self, line: str) -> None:
+        if not self.quiet:
+            self.stdout.write(line)
+
+    @staticmethod
+    def _leave_login(username: str, password: str) -> None:
+        """For ``serve``'s start-up block; only the owner may read it."""
+        path = demo_login_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            json.dump({"username": username, "password": password}, file)
+
+    def _build(self, *, tenant: Tenant, user: Any, count: int, enqueue: bool) -> None:
 
         rng = random.Random(f"{tenant.slug}-demo")
         task_ids: list[str] = []
         for name, prefix, colours, make, model in SAMPLE_PROJECTS:
             project = Project.objects.filter(tenant=tenant, name=name).first()
             if project is not None and Photo.objects.filter(project=project).exists():
-                self.stdout.write(f"Project '{name}' already has photos; left as it is.")
+                self.say(f"Project '{name}' already has photos; left as it is.")
                 continue
             project = project or project_create(tenant=tenant, name=name, actor_id=user.pk)
             files = [
@@ -124,15 +171,12 @@ class Command(BaseCommand):
                 task_ids.append(task_id)
             self._cull(project=project, user=user, rng=rng)
             ingested = Photo.objects.filter(project=project).count()
-            self.stdout.write(
-                f"Project '{project.name}': {ingested} photo(s) in {project_dir(project)}"
-            )
+            self.say(f"Project '{project.name}': {ingested} photo(s) in {project_dir(project)}")
 
-        if options["enqueue"]:
-            self.stdout.write(f"{len(task_ids)} task(s) queued for the workers (run `serve`).")
+        if enqueue:
+            self.say(f"{len(task_ids)} task(s) queued for the workers (run `serve`).")
         else:
             self._run_foreground(task_ids)
-        self._summary(tenant, user, password)
 
     # --- steps ---
 
@@ -153,9 +197,7 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         tenant = ensured.tenant
-        self.stdout.write(
-            f"{'Created' if ensured.tenant_created else 'Using'} tenant '{tenant.slug}'."
-        )
+        self.say(f"{'Created' if ensured.tenant_created else 'Using'} tenant '{tenant.slug}'.")
         return tenant, ensured.user
 
     def _ingest(self, *, project: Project, files: list[tuple[str, bytes]], user: Any) -> str | None:
@@ -199,15 +241,15 @@ class Command(BaseCommand):
 
         for task_id in task_ids:
             task = TaskRun.objects.get(pk=task_id)
-            self.stdout.write(
-                f"Running {task.type} for {task.project.name if task.project else '-'}:"
-            )
-            task = run_task_foreground(task_id, out=self.stdout)
-            self.stdout.write(f"  → {task.status}")
+            self.say(f"Running {task.type} for {task.project.name if task.project else '-'}:")
+            task = run_task_foreground(task_id, out=io.StringIO() if self.quiet else self.stdout)
+            self.say(f"  → {task.status}")
             if task.status != JobStatus.COMPLETED:
                 raise CommandError(f"Task {task.pk} ended {task.status}: {task_error(task)}")
 
     def _summary(self, tenant: Tenant, user: Any, password: str) -> None:
+        if self.quiet:
+            return  # serve prints the login in its start-up block.
         photos = Photo.objects.for_tenant(tenant)
         jobs = Job.objects.for_tenant(tenant)
         self.stdout.write("")
@@ -216,7 +258,8 @@ class Command(BaseCommand):
             f"{photos.count()} photo(s), {photos.pending_delete().count()} pending delete, "
             f"{jobs.count()} job(s)."
         )
-        self.stdout.write("Admin:     /admin/  (e.g. http://127.0.0.1:8000/admin/ after `serve`)")
+        # The port is serve's to choose (`bin/run --port N`): serve prints the full URL.
+        self.stdout.write("Admin:     /admin/ on the URL `serve` (or `bin/run`) prints")
         self.stdout.write("Dashboard: /admin/jobs/job/dashboard/")
         self.stdout.write(f"Username:  {user.get_username()}")
         self.stdout.write(f"Password:  {password}")

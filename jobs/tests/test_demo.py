@@ -78,3 +78,24 @@ def test_demo_refuses_a_user_of_another_tenant(db):
     Membership.objects.create(user=user, tenant=other)
     with pytest.raises(CommandError, match="belongs to tenant other"):
         run_demo("--photos", "1", "--enqueue")
+
+
+def test_demo_if_no_users_does_nothing_once_a_user_exists(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    get_user_model().objects.create_user("someone")
+    assert run_demo("--if-no-users", "--photos", "1") == ""
+    assert not Tenant.objects.filter(slug="demo").exists()
+    assert not (tmp_path / "demo-login.json").exists()
+
+
+def test_quiet_demo_prints_nothing_and_leaves_the_login_for_serve(db, settings, tmp_path):
+    import json
+
+    settings.VAR_DIR = tmp_path
+    output = run_demo("--if-no-users", "--verbosity", "0", "--photos", "1", "--enqueue")
+    assert output == ""
+    login = tmp_path / "demo-login.json"
+    assert login.stat().st_mode & 0o777 == 0o600
+    saved = json.loads(login.read_text())
+    assert saved["username"] == "demo"
+    assert get_user_model().objects.get(username="demo").check_password(saved["password"])

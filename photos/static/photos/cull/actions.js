@@ -1,0 +1,253 @@
+// What the workspace's keys and buttons do: field changes (keep, rating, label, tags) through
+// the store (optimistic, rolled back per refused item, undoable), and the confirmed actions
+// (commit, revert, move, re-process) with their dry runs shown in a dialog (dialogs.js).
+// Every change goes through the REST API (api.js); nothing here knows a URL.
+
+import { LIST_ROWS, element, list, namesList, trashPreview } from "./dialogs.js";
+import { addTags, removeTags, revertItems, setFields } from "./store.js";
+
+const TAG_LOCAL = { "tags/add": addTags, "tags/remove": removeTags };
+
+// ``ctx``: {store, api, dialogs, say, labels, projects: () => the filter's project ids,
+// projectName(id), allProjects, thumbUrl, metrics, onStarted (a task started: the tray),
+// onReverted (the shown photos changed on the server: reload)}.
+export function createActions(ctx) {
+  const { store, api, dialogs, say } = ctx;
+
+  function refusedMessage(errors) {
+    const first = errors.slice(0, 3).map((e) => `${store.get(e.photo_id)?.basename || e.photo_id}: ${e.error}`);
+    return `${errors.length} change${errors.length === 1 ? "" : "s"} refused and rolled back. ${first.join("; ")}`;
+  }
+
+  // ``items``: [{photo_id, ...fields}] as the endpoint at ``path`` takes them; ``inverse``
+  // builds the undo of the applied items.
+  async function change({ path, items, inverse, undoable = true, keep = false }) {
+    if (!items.length) return undefined;
+    const t0 = performance.now();
+    const pending = store.apply(items, TAG_LOCAL[path] || setFields);
+    requestAnimationFrame(() => {
+      if (keep && ctx.metrics) ctx.metrics.keepShownMs.push(performance.now() - t0);
+    });
+    const result = await api.bulk(path, items);
+    if (keep && ctx.metrics) ctx.metrics.keepStoredMs.push(performance.now() - t0);
+    const applied = store.settle(pending, new Set(result.errors.map((e) => e.photo_id)));
+    if (result.errors.length) say(refusedMessage(result.errors), "error");
+    if (undoable && applied.length && inverse) store.pushUndo(inverse(applied, pending.before));
+    return result;
+  }
+
+  function fieldsChange(path, values, { keep = false } = {}) {
+    const items = values.filter(Boolean);
+    const names = Object.keys(Object.assign({}, ...items)).filter((k) => k !== "photo_id");
+    return change({
+      path,
+      items,
+      keep,
+      inverse: (applied, before) => ({
+        path,
+        items: applied.map((item) => {
+          const old = before.get(item.photo_id);
+          return Object.fromEntries([["photo_id", item.photo_id], ...names.filter((n) => n in item).map((n) => [n, old[n]])]);
+        }),
+      }),
+    });
+  }
+
+  // The photo a toggle reads its new value from: the cursor's when it is a target.
+  function reference(targets) {
+    const current = store.photos[store.cursor];
+    return targets.includes(current) ? current : targets[0];
+  }
+
+  const actions = {
+    toggleKeep(kind) {
+      const flag = `keep_${kind}`;
+      const targets = store.targets().filter((p) => p[`${kind}_available`]);
+      if (!targets.length) return say(`No ${kind.toUpperCase()} file to keep or discard here.`);
+      const value = !reference(targets)[flag];
+      return fieldsChange("keep", targets.filter((p) => p[flag] !== value).map((p) => ({ photo_id: p.id, [flag]: value })), { keep: true });
+    },
+    keepBoth(value) {
+      const items = store.targets().map((p) => {
+        const item = { photo_id: p.id };
+        if (p.jpg_available && p.keep_jpg !== value) item.keep_jpg = value;
+        if (p.raw_available && p.keep_raw !== value) item.keep_raw = value;
+        return Object.keys(item).length > 1 ? item : null;
+      });
+      return fieldsChange("keep", items, { keep: true });
+    },
+    rate(rating) {
+      return fieldsChange("rating", store.targets().filter((p) => p.rating !== rating).map((p) => ({ photo_id: p.id, rating })));
+    },
+    // The label keys (6–9) toggle: the same key again removes the label.
+    label(label) {
+      const targets = store.targets();
+      const value = targets.length && targets.every((p) => p.label === label) ? "none" : label;
+      return actions.setLabel(value);
+    },
+    setLabel(value) {
+      return fieldsChange("rating", store.targets().filter((p) => p.label !== value).map((p) => ({ photo_id: p.id, label: value })));
+    },
+    // L / Shift+L: the next / previous label after the one of the photo under the cursor, through
+    // none, so every label (purple too, which has no number key) is one key away from none.
+    cycleLabel(step) {
+      const targets = store.targets();
+      if (!targets.length) return undefined;
+      const order = ["none", ...ctx.labels];
+      const at = Math.max(0, order.indexOf(reference(targets).label || "none"));
+      return actions.setLabel(order[(at + step + order.length) % order.length]);
+    },
+    tags(add, names) {
+      const path = add ? "tags/add" : "tags/remove";
+      const items = store
+        .targets()
+        .map((p) => ({ photo_id: p.id, tags: names.filter((n) => p.tags.includes(n) !== add) }))
+        .filter((item) => item.tags.length);
+      if (!items.length) return say(add ? "Every photo already has these tags." : "No photo has these tags.");
+      return change({ path, items, inverse: (applied) => ({ path: add ? "tags/remove" : "tags/add", items: applied }) });
+    },
+    async undo() {
+      const last = store.popUndo();
+      if (!last) return say("Nothing to undo.");
+      await change({ path: last.path, items: last.items, undoable: false });
+      return say("Undone.");
+    },
+    async askTags(add) {
+      const names = await dialogs.askTags(add, store.targets().length);
+      if (names) await actions.tags(add, names);
+    },
+    commit,
+    revert: () => (store.selection.size ? revertSelection() : revertProjects()),
+    move: moveSelection,
+    process: reprocess,
+  };
+
+  function selectionProjects() {
+    return [...new Set(store.targets().map((p) => String(p.project)))];
+  }
+
+  async function commit() {
+    const projects = store.selection.size ? selectionProjects() : ctx.projects();
+    let totals;
+    let files;
+    try {
+      totals = await api.pendingDeletes();
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    const shown = totals.by_project.filter((p) => !projects.length || projects.includes(String(p.project_id)));
+    if (!shown.length) return say("Nothing to commit in these projects.");
+    const lines = shown.map((p) => `${p.name}: ${p.jpg} JPG and ${p.raw} RAW to the trash`);
+    try {
+      const query = { pending: "true" };
+      if (projects.length) query.projects = projects.join(",");
+      const photos = await api.photosList(query, { limit: LIST_ROWS });
+      files = trashPreview(photos, shown.reduce((n, p) => n + p.jpg + p.raw, 0), ctx.thumbUrl);
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    const body = [element("p", {}, "Discarded files move to the project's .trash/ folder and are purged later."), list(lines), ...files];
+    if (!(await dialogs.ask("Commit pending deletes?", body, "Commit"))) return undefined;
+    try {
+      const data = await api.commitChanges(shown.map((p) => p.project_id));
+      ctx.onCommitStarted(data.task_id);
+      say(data.task_id ? `Commit started for ${data.total_pending} photo(s) in ${data.queued_projects} project(s).` : data.detail || "Nothing to commit.");
+      if (data.missing && data.missing.length) say(`Not found: ${data.missing.join(", ")}`, "error");
+      ctx.onStarted();
+    } catch (error) {
+      say(error.message, "error");
+    }
+    return undefined;
+  }
+
+  // Revert: the selection's keep flags when there is a selection (through the keep endpoint,
+  // its dry run counting what changes, undone by Z like any keep change), else every photo of
+  // the shown projects (the API's revert), undone by Z too: the flags of the photos it changes
+  // are read first and written back by the keep endpoint.
+  async function revertSelection() {
+    const targets = store.targets();
+    let items = revertItems(targets);
+    if (items.length) {
+      const dry = await api.bulk("keep", items, { dry_run: true });
+      if (dry.failed) return say(dry.failed.message, "error");
+      const changing = new Set(dry.per_item.filter((i) => Object.keys(i.would_update || {}).length).map((i) => i.photo_id));
+      items = items.filter((item) => changing.has(item.photo_id));
+    }
+    const selected = `${targets.length} selected photo${targets.length === 1 ? "" : "s"}`;
+    if (!items.length) {
+      await dialogs.ask("Revert changes?", element("p", {}, `Nothing to revert: the keep flags of the ${selected} match their files.`));
+      return undefined;
+    }
+    const n = `${items.length} photo${items.length === 1 ? "" : "s"}`;
+    const body = [element("p", { class: "cull-revert-count" }, `${n} of the ${selected} change: their keep flags go back to the files present. Undo with Z.`), namesList(items.map((i) => store.get(i.photo_id)).filter(Boolean))];
+    if (!(await dialogs.ask("Revert changes?", body, "Revert"))) return undefined;
+    const result = await fieldsChange("keep", items);
+    return say(`Reverted ${items.length - result.errors.length} photo(s).`);
+  }
+
+  async function revertProjects() {
+    const projects = ctx.projects();
+    const names = projects.length ? projects.map((id) => ctx.projectName(id)).join(", ") : "every project";
+    let photos;
+    try {
+      photos = await api.photosList(projects.length ? { projects: projects.join(","), keep_mismatch: "true" } : { keep_mismatch: "true" });
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    if (!photos.length) {
+      await dialogs.ask("Revert changes?", element("p", {}, `Nothing to revert: the keep flags of ${names} match their files.`));
+      return undefined;
+    }
+    const n = `${photos.length} photo${photos.length === 1 ? "" : "s"}`;
+    const body = [element("p", { class: "cull-revert-count" }, `${n} of ${names} change: their keep flags go back to the files present. Undo with Z.`), namesList(photos)];
+    if (!(await dialogs.ask("Revert changes?", body, "Revert"))) return undefined;
+    try {
+      const data = await api.revertChanges(projects.map(Number));
+      say(`Reverted ${data.projects.reduce((count, p) => count + (p.updated || 0), 0)} photo(s).`);
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    // The flags read before: a photo changed between the count and the revert is reverted
+    // too but not restored by the undo.
+    store.pushUndo({ path: "keep", items: photos.map((p) => ({ photo_id: p.id, keep_jpg: p.keep_jpg, keep_raw: p.keep_raw })) });
+    ctx.onReverted();
+    return undefined;
+  }
+
+  async function moveSelection() {
+    const targets = store.targets();
+    if (!targets.length) return say("Select photos to move first.");
+    const dest = await dialogs.askProject(targets.length, ctx.allProjects);
+    if (dest === null) return undefined;
+    const items = targets.map((p) => ({ photo_id: p.id }));
+    const dry = await api.bulk("move", items, { dest_project: dest, dry_run: true });
+    if (dry.failed && !dry.per_item.length) return say(dry.failed.message, "error");
+    const clashes = dry.per_item.filter((i) => i.error);
+    const movable = dry.per_item.filter((i) => i.would_move).map((i) => ({ photo_id: i.photo_id }));
+    const lines = clashes.map((i) => `${store.get(i.photo_id)?.basename || i.photo_id}: ${i.error}`);
+    const body = [element("p", {}, `${movable.length} photo(s) will move to ${ctx.projectName(dest)}.`)];
+    if (lines.length) body.push(element("p", {}, `${lines.length} will not:`), list(lines));
+    if (!movable.length) {
+      await dialogs.ask("Nothing can move", body, "Close");
+      return undefined;
+    }
+    if (!(await dialogs.ask("Confirm the move", body, "Move"))) return undefined;
+    const result = await api.bulk("move", movable, { dest_project: dest });
+    const started = result.replies.filter((r) => r && r.task_id).length;
+    if (started) say(`Move started (${movable.length - result.errors.length} photo(s)).`);
+    if (result.errors.length) say(refusedMessage(result.errors), "error");
+    ctx.onStarted();
+    return undefined;
+  }
+
+  async function reprocess() {
+    const targets = store.targets();
+    if (!targets.length) return;
+    const result = await api.bulk("process", targets.map((p) => ({ photo_id: p.id })), { force: true });
+    if (result.replies.length) say(`Re-processing ${targets.length - result.errors.length} photo(s).`);
+    if (result.errors.length) say(refusedMessage(result.errors), "error");
+    ctx.onStarted();
+  }
+
+  return actions;
+}

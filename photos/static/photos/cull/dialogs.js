@@ -1,0 +1,106 @@
+// The workspace's confirmation dialogs (templates/admin/photos/cull.html's #cull-dialog): a
+// title, a body and OK / Cancel, answered with a promise. What a change would do (a commit's
+// files, a revert's or a move's dry run) is shown here before it is confirmed (actions.js).
+
+import { showModal } from "./focus.js";
+import { trashedNames } from "./grid.js";
+
+// The rows a list shows before "and N more".
+export const LIST_ROWS = 50;
+
+export function element(tag, attrs = {}, text = "") {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  if (text) el.textContent = text;
+  return el;
+}
+
+export function list(items) {
+  const ul = element("ul", { class: "cull-list" });
+  for (const text of items) ul.appendChild(element("li", {}, text));
+  return ul;
+}
+
+// A list of photo names, at most ``LIST_ROWS`` of them, then "and N more".
+export function namesList(photos) {
+  const names = photos.slice(0, LIST_ROWS).map((p) => p.basename);
+  if (photos.length > LIST_ROWS) names.push(`and ${photos.length - LIST_ROWS} more`);
+  return list(names);
+}
+
+export class Dialogs {
+  constructor({ dialog, fallback }) {
+    this.dialog = dialog;
+    this.fallback = fallback;
+    this.title = dialog.querySelector("#cull-dialog-title");
+    this.body = dialog.querySelector("#cull-dialog-body");
+    this.ok = dialog.querySelector("#cull-dialog-ok");
+  }
+
+  get open() {
+    return this.dialog.open;
+  }
+
+  // Resolves to whether the user confirmed.
+  ask(title, body, okText = "OK") {
+    this.title.textContent = title;
+    this.body.replaceChildren(...[].concat(body));
+    this.ok.textContent = okText;
+    this.dialog.returnValue = "";
+    showModal(this.dialog, { fallback: this.fallback });
+    const first = this.body.querySelector("input, select");
+    (first || this.ok).focus();
+    return new Promise((resolve) => {
+      this.dialog.addEventListener("close", () => resolve(this.dialog.returnValue === "ok"), { once: true });
+    });
+  }
+
+  // Tag names typed by the user (comma-separated), or null when cancelled.
+  async askTags(add, count) {
+    const input = element("input", { type: "text", id: "cull-tags-input", "aria-label": "Tags, comma-separated", size: "30", autocomplete: "off" });
+    const label = element("label", { for: "cull-tags-input" }, "Tags, comma-separated: ");
+    const ok = await this.ask(`${add ? "Add tags to" : "Remove tags from"} ${count} photo${count === 1 ? "" : "s"}`, [label, input], add ? "Add" : "Remove");
+    const names = input.value.split(",").map((t) => t.trim()).filter(Boolean);
+    return ok && names.length ? names : null;
+  }
+
+  // The destination project chosen for a move, or null.
+  async askProject(count, projects) {
+    const select = element("select", { id: "cull-move-dest", "aria-label": "Destination project" });
+    for (const project of projects) select.appendChild(element("option", { value: String(project.id) }, project.name));
+    const label = element("label", { for: "cull-move-dest" }, "Move to: ");
+    if (!(await this.ask(`Move ${count} photo${count === 1 ? "" : "s"}`, [label, select], "Check…"))) return null;
+    return Number(select.value);
+  }
+}
+
+// The files a commit trashes, listed by name with the photo's thumbnail: the first
+// ``LIST_ROWS`` pending photos, then "and N more".
+export function trashPreview(photos, totalFiles, thumbUrl) {
+  const ul = element("ul", { class: "cull-list cull-files", "aria-label": "Files that go to the trash" });
+  let listed = 0;
+  for (const photo of photos) {
+    const names = trashedNames(photo);
+    listed += names.length;
+    const li = element("li", { "data-photo-id": String(photo.id) });
+    const thumb = element("span", { class: "cull-file-thumb" });
+    if (photo.thumbnail_status === "generated") thumb.appendChild(element("img", { src: thumbUrl(photo), alt: "", loading: "lazy" }));
+    li.append(thumb, element("span", { class: "cull-file-names" }, names.join(", ")));
+    ul.appendChild(li);
+  }
+  const parts = [element("p", {}, "These files go to the trash:"), ul];
+  const more = totalFiles - listed;
+  if (more > 0) parts.push(element("p", { class: "cull-files-more" }, `and ${more} more file${more === 1 ? "" : "s"}`));
+  return parts;
+}
+
+// The live messages under the actions bar: ``say(text, level)``, the newest first, six at
+// most, each gone after a while (errors stay longer).
+export function messenger(messages) {
+  return (text, level = "info") => {
+    const line = element("div", { class: `cull-message cull-message-${level}` }, text);
+    messages.prepend(line);
+    while (messages.childElementCount > 6) messages.lastElementChild.remove();
+    setTimeout(() => line.remove(), level === "error" ? 15000 : 6000);
+  };
+}

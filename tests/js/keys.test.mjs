@@ -1,0 +1,64 @@
+// Unit tests of the workspace's keys (photos/static/photos/cull/keys.js): which action a key
+// calls, and the keys that belong to something else. Run: node --test tests/js/
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { handleKey } from "../../photos/static/photos/cull/keys.js";
+
+function press(key, { shiftKey = false, ctrlKey = false, target = null, inLoupe = false, dialogs = false } = {}) {
+  const calls = [];
+  const record = (name) => (...args) => calls.push([name, ...args]);
+  const event = { key, shiftKey, ctrlKey, metaKey: false, altKey: false, target, defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
+  const actions = new Proxy({}, { get: (_, name) => record(name) });
+  handleKey(event, {
+    store: { photos: [{ id: 1 }, { id: 2 }], cursor: 0, clearSelection: record("clearSelection") },
+    grid: { columns: 4 },
+    loupe: { open: inLoupe, toggle: record("loupe") },
+    actions,
+    move: record("move"),
+    selectAll: record("selectAll"),
+    closeLoupe: record("closeLoupe"),
+    askTags: record("askTags"),
+    labelKeys: { 6: "red" },
+    help: record("help"),
+    dialogsOpen: () => dialogs,
+  });
+  return { calls, prevented: event.defaultPrevented };
+}
+
+test("culling keys call their actions", () => {
+  assert.deepEqual(press("j").calls, [["toggleKeep", "jpg"]]);
+  assert.deepEqual(press("R").calls, [["toggleKeep", "raw"]]);
+  assert.deepEqual(press("k").calls, [["keepBoth", true]]);
+  assert.deepEqual(press("x").calls, [["keepBoth", false]]);
+  assert.deepEqual(press("z").calls, [["undo"]]);
+  assert.deepEqual(press("3").calls, [["rate", 3]]);
+  assert.deepEqual(press("6").calls, [["label", "red"]]);
+  assert.deepEqual(press("L", { shiftKey: true }).calls, [["cycleLabel", -1]]);
+  assert.equal(press("j").prevented, true);
+});
+
+test("arrows move by one or a row; in the loupe a row is one photo", () => {
+  assert.deepEqual(press("ArrowDown").calls, [["move", 4, { extend: false }]]);
+  assert.deepEqual(press("ArrowLeft", { shiftKey: true }).calls, [["move", -1, { extend: true }]]);
+  assert.deepEqual(press("ArrowDown", { inLoupe: true }).calls, [["move", 1, { extend: false }]]);
+});
+
+test("Esc closes the loupe, else clears the selection", () => {
+  assert.deepEqual(press("Escape", { inLoupe: true }).calls, [["closeLoupe"]]);
+  assert.deepEqual(press("Escape").calls, [["clearSelection"]]);
+});
+
+test("keys typed into a field, with a dialog open, or the browser's own are left alone", () => {
+  const input = { closest: (selector) => (selector.includes("input") ? {} : null) };
+  assert.deepEqual(press("j", { target: input }).calls, []);
+  assert.deepEqual(press("j", { dialogs: true }).calls, []);
+  const plain = press("c", { ctrlKey: true });
+  assert.deepEqual(plain.calls, []);
+  assert.equal(plain.prevented, false);
+  assert.deepEqual(press("a", { ctrlKey: true }).calls, [["selectAll"]]);
+});
+
+test("an unknown key is not swallowed", () => {
+  assert.equal(press("q").prevented, false);
+});
