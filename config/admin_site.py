@@ -33,7 +33,15 @@ LOOKUP_VALUE_ERRORS = (DataError, OverflowError, ValueError)
 
 
 class LookupGuardChangeList(ChangeList):
-    """A changelist whose count and page are fetched under the lookup-value guard."""
+    """A changelist whose filters, count and page are built under the lookup-value guard."""
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        # The date hierarchy's ``?attempt_time__year=…`` is turned into a ``datetime`` here;
+        # Django answers its ValueError, not the OverflowError of a year past a C long.
+        try:
+            return super().get_filters(request)
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
     def get_results(self, request: HttpRequest) -> None:
         using = router.db_for_read(self.model)
