@@ -1,0 +1,132 @@
+"""The culling workspace's tray and grid chrome (issue 22, item 4) in Chromium.
+
+Tasks run in the test's process (``drain``); the page follows them through the event stream of
+the ASGI live server, as in ``test_cull_workspace``. Every row the tray ever shows is recorded
+by a MutationObserver, so what a photographer saw in between is checked too, not only the end.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from jobs.lifecycle import job_cancel
+from jobs.models import Job
+from jobs.runtime import drain
+from jobs.tasks import start_task
+from tests.browser.test_cull_workspace import (
+    PASSWORD,
+    index,
+    login,
+    open_workspace,
+    shoot,
+)
+from tests.factories import make_project, make_user
+
+pytestmark = pytest.mark.browser
+
+# Records the text of every tray row each time the tray changes: ``window.trayRows``.
+RECORD_TRAY = """
+window.trayRows = [];
+new MutationObserver(() => {
+  for (const row of document.querySelectorAll(".cull-task")) {
+    window.trayRows.push({
+      task: row.dataset.task,
+      title: row.querySelector(".cull-task-title").textContent,
+      step: row.querySelector(".cull-task-step").textContent,
+    });
+  }
+}).observe(document, { childList: true, subtree: true, characterData: true });
+"""
+
+
+@pytest.fixture
+def photographer(transactional_db, tenant):
+    from config.admin_scoping import staff_permissions_grant
+
+    user = make_user(tenant, "stella", staff=True, password=PASSWORD)
+    staff_permissions_grant(user=user)
+    return user
+
+
+@pytest.fixture
+def page(browser, photographer, asgi_live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, asgi_live_server, photographer.username)
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def live_workspace(page, asgi_live_server, project, settings) -> None:
+    settings.EVENTS_STREAM_POLL_SECONDS = 0.2  # SQLite: how often an open stream reads
+    page.add_init_script(RECORD_TRAY)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
+    page.wait_for_selector("#cull-live[data-state=live]")
+
+
+def step_number(text: str) -> int | None:
+    found = re.search(r"step (\d+)/\d+", text)
+    return int(found.group(1)) if found else None
+
+
+def test_the_tray_shows_task_titles_and_steps_that_only_move_forward(
+    page, asgi_live_server, tenant, settings
+):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 3)
+    index(project)
+    live_workspace(page, asgi_live_server, project, settings)
+
+    start_task("maintenance", tenant, project=project, source="user")
+    page.wait_for_selector(".cull-task:has-text('Maintenance of Iceland July 2025')")
+    drain()
+    page.wait_for_selector(".cull-task.cull-task-done", timeout=15_000)
+
+    rows = page.evaluate("window.trayRows")
+    assert rows, "the tray showed nothing"
+    assert {row["title"] for row in rows} == {"Maintenance of Iceland July 2025"}
+    # No job type names, and a step counter that never goes back nor leaves "done".
+    steps = [row["step"] for row in rows]
+    assert not [s for s in steps if re.search(r"[a-z]+_[a-z]+", s)], steps
+    numbers = [n for n in map(step_number, steps) if n is not None]
+    assert numbers == sorted(numbers), steps
+    first_done = steps.index("done")
+    assert set(steps[first_done:]) == {"done"}, steps
+    assert page.errors == []
+
+
+def test_a_completed_task_leaves_the_tray_and_a_failed_one_stays_until_dismissed(
+    page, asgi_live_server, tenant, settings
+):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 2)
+    index(project)
+    live_workspace(page, asgi_live_server, project, settings)
+
+    doomed = start_task(
+        "generate_derivatives", tenant, project=project, payload={"force": True}, source="user"
+    )
+    canceled = page.locator(".cull-task", has_text="Making previews")
+    canceled.wait_for(timeout=15_000)
+    job_cancel(job_id=Job.objects.filter(task_id=doomed["task_id"]).first().pk)
+    page.wait_for_selector(".cull-task.cull-task-failed:has-text('Making previews')")
+
+    start_task("maintenance", tenant, project=project, source="user")
+    done = page.locator(".cull-task", has_text="Maintenance of Iceland July 2025")
+    done.wait_for(timeout=15_000)
+    drain()
+    page.wait_for_selector(".cull-task.cull-task-done", timeout=15_000)
+    # The completed task leaves by itself, a few seconds later, with no event nor reload.
+    done.wait_for(state="detached", timeout=15_000)
+    assert canceled.count() == 1
+    assert page.is_hidden("#cull-tasks-empty")
+    # The failed one leaves when its close button is pressed.
+    canceled.get_by_role("button", name="Dismiss Making previews").click()
+    canceled.wait_for(state="detached")
+    assert page.is_visible("#cull-tasks-empty")
+    assert page.errors == []
