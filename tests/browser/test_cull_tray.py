@@ -17,12 +17,14 @@ from jobs.runtime import drain
 from jobs.tasks import start_task
 from tests.browser.test_cull_workspace import (
     PASSWORD,
+    drop_files,
+    folder,
     index,
     login,
     open_workspace,
     shoot,
 )
-from tests.factories import make_project, make_user
+from tests.factories import jpeg_bytes, make_project, make_user, write_file
 
 pytestmark = pytest.mark.browser
 
@@ -129,4 +131,54 @@ def test_a_completed_task_leaves_the_tray_and_a_failed_one_stays_until_dismissed
     canceled.get_by_role("button", name="Dismiss Making previews").click()
     canceled.wait_for(state="detached")
     assert page.is_visible("#cull-tasks-empty")
+    assert page.errors == []
+
+
+def test_an_upload_says_uploading_on_an_empty_grid_and_its_summary_then_leaves(
+    page, asgi_live_server, tenant, settings
+):
+    project = make_project(tenant, "Iceland July 2025")
+    settings.EVENTS_STREAM_POLL_SECONDS = 0.2
+    page.goto(asgi_live_server.url + f"/admin/cull/?project={project.pk}")
+    page.wait_for_selector("#cull[data-ready=true]")
+    page.wait_for_selector("#cull-empty:has-text('No photos match this filter.')")
+    # The upload request is held while the page is looked at: files are being saved.
+    held: list = []
+    page.route("**/api/projects/*/upload*", lambda route: held.append(route))
+    drop_files(page, {"UP_0001.jpg": jpeg_bytes(size=(300, 200)), "UP_0002.jpg": jpeg_bytes()})
+    page.wait_for_selector("#cull-empty:has-text('Uploading 2 files')")
+    assert "No photos match" not in page.inner_text("#cull-grid")
+    held[0].continue_()
+    page.wait_for_selector("#cull-upload:has-text('Uploaded 2 of 2 file(s).')")
+    assert "No photos match" not in page.inner_text("#cull-grid")
+    assert "2 files uploaded" in page.inner_text("#cull-empty")
+    # Nothing refused: the summary leaves by itself a few seconds later.
+    page.wait_for_selector("#cull-upload", state="hidden", timeout=15_000)
+    drain()
+    page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 2")
+    assert page.is_hidden("#cull-empty")
+    assert page.errors == []
+
+
+def test_an_upload_with_refusals_keeps_its_summary_until_dismissed(
+    page, asgi_live_server, tenant, settings
+):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 1)
+    index(project)
+    write_file(folder(project) / "CLASH_0001.jpg", jpeg_bytes())
+    live_workspace(page, asgi_live_server, project, settings)
+    drop_files(page, {"CLASH_0001.jpg": jpeg_bytes(), "notes.txt": b"not a photo"})
+    summary = page.locator("#cull-upload")
+    summary.locator("text=Uploaded 0 of 2 file(s); 2 refused.").wait_for()
+    # A completed task meanwhile leaves the tray; the refusals stay.
+    start_task("maintenance", tenant, project=project, source="user")
+    done = page.locator(".cull-task", has_text="Maintenance of")
+    done.wait_for(timeout=15_000)
+    drain()
+    done.wait_for(state="detached", timeout=15_000)
+    assert summary.is_visible()
+    assert "CLASH_0001.jpg: " in summary.inner_text()
+    summary.get_by_role("button", name="Dismiss the upload summary").click()
+    summary.wait_for(state="hidden")
     assert page.errors == []

@@ -1031,14 +1031,21 @@ def test_upload_a_folder_with_the_folder_picker(
     # Five sent (the hidden ones are skipped; the server would refuse and list them), three
     # saved.
     page.wait_for_selector("#cull-upload:has-text('Uploaded 3 of 5 file(s); 2 refused.')")
-    refused = page.locator("#cull-upload .cull-refused li").all_inner_texts()
+    rows = page.locator("#cull-upload .cull-refused li")
+    refused = rows.all_inner_texts()
     assert len(refused) == 2
-    # Refused files are named by their path in the folder, with the server's reason.
+    # Refused files are listed by name with the server's reason, their path in the folder
+    # in full on hover (the title) and on a click of the name.
     clash = next(line for line in refused if "IMG_0001" in line)
-    assert clash.startswith("Card/day2/IMG_0001.jpg: ")
+    assert clash.startswith("IMG_0001.jpg: ")
     assert "already exists" in clash
+    clash_row = rows.filter(has_text="IMG_0001")
+    assert clash_row.get_attribute("title").startswith("Card/day2/IMG_0001.jpg: ")
+    clash_row.get_by_role("button", name="IMG_0001.jpg").click()
+    assert clash_row.locator(".cull-refused-full").inner_text() == "Card/day2/IMG_0001.jpg"
     text = next(line for line in refused if "notes.txt" in line)
-    assert text.startswith("Card/notes.txt: ")
+    assert text.startswith("notes.txt: ")
+    assert rows.filter(has_text="notes.txt").get_attribute("title").startswith("Card/notes.txt: ")
 
     # Nested folders land flat in the project folder, as from a drop.
     present = sorted(

@@ -17,7 +17,7 @@ import { Store } from "./store.js";
 import { Sync } from "./sync.js";
 import { Trash } from "./trash.js";
 import { Tray } from "./tray.js";
-import { Uploader } from "./upload.js";
+import { Uploader, uploadingText } from "./upload.js";
 
 const boot = JSON.parse(document.getElementById("cull-bootstrap").textContent);
 const root = document.getElementById("cull");
@@ -105,7 +105,7 @@ store.subscribe((kind) => {
     const loaded = store.photos.length;
     const selected = store.selection.size;
     $("#cull-count").textContent = `${loaded}${store.complete ? "" : "+"} photo${loaded === 1 ? "" : "s"}${selected ? ` · ${selected} selected` : ""}`;
-    $("#cull-empty").hidden = !(store.complete && loaded === 0);
+    showEmpty();
   }
   if (kind === "cursor") grid.reveal(store.cursor);
 });
@@ -180,6 +180,16 @@ document.addEventListener("keydown", (event) =>
   }),
 );
 
+// The empty grid says why: an upload on its way, or a filter nothing matches.
+function showEmpty() {
+  const empty = $("#cull-empty");
+  if (store.photos.length && uploader.state && !uploader.state.busy) uploader.state = null; // They came.
+  empty.hidden = !(store.complete && store.photos.length === 0);
+  const uploading = uploadingText(uploader.state, filters.projects.length === 1 ? filters.projects[0] : null);
+  empty.textContent = uploading || "No photos match this filter.";
+  empty.classList.toggle("cull-empty-uploading", Boolean(uploading));
+}
+
 const uploader = new Uploader({
   api,
   grid: gridElement,
@@ -189,6 +199,7 @@ const uploader = new Uploader({
   project: () => (filters.projects.length === 1 ? filters.projects[0] : null),
   say,
   onBatch: () => tray.refresh(),
+  onChange: () => showEmpty(),
 });
 if (may(boot.capabilities, "upload")) uploader.start();
 
