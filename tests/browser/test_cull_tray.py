@@ -182,3 +182,41 @@ def test_an_upload_with_refusals_keeps_its_summary_until_dismissed(
     summary.get_by_role("button", name="Dismiss the upload summary").click()
     summary.wait_for(state="hidden")
     assert page.errors == []
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_the_project_picker_covers_no_filter_and_closes_on_esc_and_a_click_outside(
+    page, asgi_live_server, tenant
+):
+    projects = [make_project(tenant, f"Shoot number {n} of the summer") for n in range(6)]
+    shoot(projects[0], 2)
+    index(projects[0])
+    open_workspace(page, asgi_live_server, f"?project={projects[0].pk}")
+    picker = page.locator("#cull-f-projects")
+    page.click("#cull-f-projects-summary")
+    fieldset = picker.locator("fieldset")
+    fieldset.wait_for()
+    box = fieldset.bounding_box()
+    controls = page.locator("#cull-filters > label, #cull-filters > button")
+    for n in range(controls.count()):
+        assert not overlaps(box, controls.nth(n).bounding_box()), controls.nth(n).inner_text()
+    # Choosing a project keeps it open; Esc closes it and gives the focus back.
+    picker.get_by_label("Shoot number 1 of the summer").check()
+    assert picker.get_attribute("open") is not None
+    page.keyboard.press("Escape")
+    assert picker.get_attribute("open") is None
+    assert page.evaluate("document.activeElement.id") == "cull-f-projects-summary"
+    # By keyboard it opens again; a click outside closes it.
+    page.keyboard.press("Enter")
+    assert picker.get_attribute("open") is not None
+    page.click("#cull-count")
+    assert picker.get_attribute("open") is None
+    assert page.errors == []
