@@ -15,6 +15,7 @@ from jobs.lifecycle import job_cancel
 from jobs.models import Job
 from jobs.runtime import drain
 from jobs.tasks import start_task
+from photos.models import Photo
 from tests.browser.test_cull_workspace import (
     PASSWORD,
     drop_files,
@@ -219,4 +220,45 @@ def test_the_project_picker_covers_no_filter_and_closes_on_esc_and_a_click_outsi
     assert picker.get_attribute("open") is not None
     page.click("#cull-count")
     assert picker.get_attribute("open") is None
+    assert page.errors == []
+
+
+def clipped(box: dict, to: dict) -> dict | None:
+    """The part of ``box`` inside ``to`` (what is visible of a tile in the scrolled grid)."""
+    x, y = max(box["x"], to["x"]), max(box["y"], to["y"])
+    right = min(box["x"] + box["width"], to["x"] + to["width"])
+    bottom = min(box["y"] + box["height"], to["y"] + to["height"])
+    if right <= x or bottom <= y:
+        return None
+    return {"x": x, "y": y, "width": right - x, "height": bottom - y}
+
+
+def test_an_error_message_covers_no_tile(page, asgi_live_server, tenant):
+    project = make_project(tenant, "Iceland July 2025")
+    names = shoot(project, 30, raw=False)
+    index(project)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
+    page.keyboard.press("Control+a")
+    Photo.objects.filter(project=project, basename=names[0]).delete()
+    page.keyboard.press("x")
+    message = page.locator(".cull-message-error", has_text="refused")
+    message.wait_for()
+    # Scrolled to the end: the bottom-right tiles are the ones a message in the corner hid.
+    page.hover("#cull-grid")
+    page.mouse.wheel(0, 20_000)
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#cull-grid');"
+        " return g.scrollTop + g.clientHeight >= g.scrollHeight - 1; }"
+    )
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    toast = page.locator("#cull-messages").bounding_box()
+    grid = page.locator("#cull-grid").bounding_box()
+    tiles = page.locator(".cull-tile")
+    seen = 0
+    for n in range(tiles.count()):
+        visible = clipped(tiles.nth(n).bounding_box(), grid)
+        if visible is not None:
+            seen += 1
+            assert not overlaps(visible, toast), tiles.nth(n).inner_text()
+    assert seen > 0
     assert page.errors == []

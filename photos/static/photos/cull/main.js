@@ -37,6 +37,12 @@ const started = performance.now();
 
 const messages = $("#cull-messages");
 const say = messenger(messages);
+// While messages show (bottom right, over everything, the loupe too), the grid and the tray
+// end above them: a message never covers a tile.
+new ResizeObserver(() => {
+  const height = messages.childElementCount ? messages.getBoundingClientRect().height + 12 : 0;
+  root.style.setProperty("--cull-messages-height", `${height}px`);
+}).observe(messages);
 
 const gridElement = $("#cull-grid");
 const grid = new Grid({ root: gridElement, sizer: $("#cull-sizer"), store, thumbUrl, onOpen: (index) => (store.moveTo(index), loupe.toggle(true)) });
