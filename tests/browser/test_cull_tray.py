@@ -24,6 +24,7 @@ from tests.browser.test_cull_workspace import (
     login,
     open_workspace,
     shoot,
+    tab_to,
 )
 from tests.factories import jpeg_bytes, make_project, make_user, write_file
 
@@ -261,4 +262,47 @@ def test_an_error_message_covers_no_tile(page, asgi_live_server, tenant):
             seen += 1
             assert not overlaps(visible, toast), tiles.nth(n).inner_text()
     assert seen > 0
+    assert page.errors == []
+
+
+def columns(page) -> tuple[int, float]:
+    """The grid's number of columns and its tiles' width, as laid out."""
+    boxes = [box for box in (t.bounding_box() for t in page.locator(".cull-tile").all()) if box]
+    return len({round(box["x"]) for box in boxes}), boxes[0]["width"]
+
+
+def test_the_tile_size_slider_reflows_the_grid_and_is_remembered(page, asgi_live_server, tenant):
+    project = make_project(tenant, "Iceland July 2025")
+    shoot(project, 24, raw=False)
+    index(project)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
+    before, width = columns(page)
+    # By keyboard: the slider has a label and the arrow keys / End move it.
+    tab_to(page, "#cull-tile-size", backwards=True)
+    assert page.get_by_label("Tile size").evaluate("el => el === document.activeElement")
+    page.keyboard.press("End")
+    page.wait_for_function("() => document.querySelector('#cull-tile-size').value === '320'")
+    page.wait_for_function(f"() => document.querySelector('.cull-tile').offsetWidth > {width}")
+    large, large_width = columns(page)
+    assert large < before
+    assert large_width >= 320
+    # The arrow keys on the slider do not move the grid's cursor (the slider keeps them).
+    cursor = page.evaluate("window.cull.store.cursor")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("window.cull.store.cursor") == cursor
+    assert page.input_value("#cull-tile-size") == "310"
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    chosen = columns(page)
+    # Remembered in this browser: a reload keeps the size.
+    page.reload()
+    page.wait_for_selector("#cull[data-ready=true]")
+    page.wait_for_selector(".cull-tile")
+    assert page.input_value("#cull-tile-size") == "310"
+    assert columns(page) == chosen
+    page.locator("#cull-tile-size").focus()
+    page.keyboard.press("Home")
+    page.wait_for_function(
+        f"() => document.querySelector('.cull-tile').offsetWidth < {chosen[1]} - 20"
+    )
+    assert columns(page)[0] > before
     assert page.errors == []

@@ -8,7 +8,7 @@ import { applyCapabilities, guard, guardAll, may } from "./capabilities.js";
 import { Dialogs, messenger } from "./dialogs.js";
 import { showModal } from "./focus.js";
 import { FilterBar, filterToApi } from "./filters.js";
-import { Grid } from "./grid.js";
+import { Grid, tileSize } from "./grid.js";
 import { handleKey } from "./keys.js";
 import { Live, showStatus } from "./live.js";
 import { Loupe } from "./loupe.js";
@@ -46,6 +46,30 @@ new ResizeObserver(() => {
 
 const gridElement = $("#cull-grid");
 const grid = new Grid({ root: gridElement, sizer: $("#cull-sizer"), store, thumbUrl, onOpen: (index) => (store.moveTo(index), loupe.toggle(true)) });
+// The tile size slider: remembered in this browser (localStorage), the grid reflows.
+const TILE_SIZE_KEY = "cull.tileSize";
+const sizeInput = $("#cull-tile-size");
+function applyTileSize(value, { remember = false } = {}) {
+  const size = tileSize(value);
+  sizeInput.value = String(size);
+  sizeInput.setAttribute("aria-valuetext", `${size} pixels`);
+  grid.setSize(size);
+  if (remember) {
+    try {
+      localStorage.setItem(TILE_SIZE_KEY, String(size));
+    } catch (error) {
+      // Storage refused (private mode): the size holds for this page only.
+    }
+  }
+}
+let storedSize = null;
+try {
+  storedSize = localStorage.getItem(TILE_SIZE_KEY);
+} catch (error) {
+  // No storage: the default size.
+}
+applyTileSize(storedSize);
+sizeInput.addEventListener("input", () => applyTileSize(sizeInput.value, { remember: true }));
 gridElement.addEventListener("cull-error", (event) => say(event.detail.message, "error"));
 const loupe = new Loupe({
   root: $("#cull-loupe"),
