@@ -172,10 +172,12 @@ export class Tray {
         type: task.type,
         steps: this.steps[task.type] || known.steps,
         step: Math.max(known.step || 0, task.current_step || 0),
+        listed: true,
       });
     }
-    // A task no longer active has ended, whatever steps it skipped.
-    for (const [key, task] of this.tasks) if (!running.has(key)) task.ended = true;
+    // A task listed before and no longer active has ended, whatever steps it skipped. (One
+    // known by its events alone may have started after the list was read: it settles.)
+    for (const [key, task] of this.tasks) if (task.listed && !running.has(key)) task.ended = true;
     this.render();
   }
 
