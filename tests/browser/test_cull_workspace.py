@@ -413,13 +413,16 @@ def test_task_progress_appears_without_a_reload(
     start_task(
         "generate_derivatives", tenant, project=project, payload={"force": True}, source="user"
     )
-    task = page.locator(".cull-task", has_text="generate_derivatives")
+    task = page.locator(".cull-task", has_text="Making previews")
     task.wait_for(timeout=15_000)
-    page.wait_for_selector(".cull-task:has-text('step 1/1: generate_derivatives')")
     assert "queued" in task.inner_text()
     page.screenshot(path=str(artifacts / "tray.png"))
     drain()
     page.wait_for_selector(".cull-task.cull-task-done", timeout=15_000)
+    # A whole-project job counts two passes over the 4 photos: every thumbnail, then every
+    # preview. (Read now: a completed task leaves the tray a few seconds later.)
+    assert "8/8" in task.inner_text()
+    page.screenshot(path=str(artifacts / "tray-done.png"))
     # Another user rates a photo through the API: its tile follows.
     colleague = make_user(tenant, "carl", password=PASSWORD)
     photo = Photo.objects.get(project=project, basename="IMG_0002")
@@ -431,13 +434,9 @@ def test_task_progress_appears_without_a_reload(
     )
     assert reply["updated"] == 1, reply
     tile(page, "IMG_0002").locator(".cull-stars", has_text="★★★★☆").wait_for(timeout=15_000)
-    # A whole-project job counts two passes over the 4 photos: every thumbnail, then every
-    # preview.
-    assert "8/8" in task.inner_text()
     assert page.get_attribute("#cull-live", "data-state") == "live"
     assert page.evaluate("window.cull.live.polls") == 0
     assert len(streams) == 1, [r.url for r in streams]
-    page.screenshot(path=str(artifacts / "tray-done.png"))
     assert page.errors == []
     assert page.failed == []
 
@@ -511,7 +510,7 @@ def test_tray_polls_when_the_event_stream_is_down(
     login(page, asgi_live_server, photographer.username)
     open_workspace(page, asgi_live_server, f"?project={project.pk}")
     start_task("generate_derivatives", tenant, project=project, source="user")
-    page.locator(".cull-task", has_text="generate_derivatives").wait_for(timeout=10_000)
+    page.locator(".cull-task", has_text="Making previews").wait_for(timeout=10_000)
     context.close()
 
 
@@ -1032,14 +1031,21 @@ def test_upload_a_folder_with_the_folder_picker(
     # Five sent (the hidden ones are skipped; the server would refuse and list them), three
     # saved.
     page.wait_for_selector("#cull-upload:has-text('Uploaded 3 of 5 file(s); 2 refused.')")
-    refused = page.locator("#cull-upload .cull-refused li").all_inner_texts()
+    rows = page.locator("#cull-upload .cull-refused li")
+    refused = rows.all_inner_texts()
     assert len(refused) == 2
-    # Refused files are named by their path in the folder, with the server's reason.
+    # Refused files are listed by name with the server's reason, their path in the folder
+    # in full on hover (the title) and on a click of the name.
     clash = next(line for line in refused if "IMG_0001" in line)
-    assert clash.startswith("Card/day2/IMG_0001.jpg: ")
+    assert clash.startswith("IMG_0001.jpg: ")
     assert "already exists" in clash
+    clash_row = rows.filter(has_text="IMG_0001")
+    assert clash_row.get_attribute("title").startswith("Card/day2/IMG_0001.jpg: ")
+    clash_row.get_by_role("button", name="IMG_0001.jpg").click()
+    assert clash_row.locator(".cull-refused-full").inner_text() == "Card/day2/IMG_0001.jpg"
     text = next(line for line in refused if "notes.txt" in line)
-    assert text.startswith("Card/notes.txt: ")
+    assert text.startswith("notes.txt: ")
+    assert rows.filter(has_text="notes.txt").get_attribute("title").startswith("Card/notes.txt: ")
 
     # Nested folders land flat in the project folder, as from a drop.
     present = sorted(

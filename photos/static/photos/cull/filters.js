@@ -72,6 +72,21 @@ export class FilterBar {
     form.addEventListener("submit", (event) => event.preventDefault());
     clear.addEventListener("click", () => this.set({ projects: [] }, { fill: true }));
     window.addEventListener("popstate", () => this.set(filterFromUrl(location.search), { fill: true, push: false }));
+    // The project picker (a <details>) closes on Esc, giving the focus back to its summary,
+    // and on a click outside it, as a menu does.
+    const picker = form.querySelector("details");
+    if (picker) {
+      picker.addEventListener("keydown", (event) => {
+        if (event.key !== "Escape" || !picker.open) return;
+        event.preventDefault();
+        event.stopPropagation();
+        picker.open = false;
+        picker.querySelector("summary").focus();
+      });
+      document.addEventListener("pointerdown", (event) => {
+        if (picker.open && !picker.contains(event.target)) picker.open = false;
+      });
+    }
   }
 
   get projects() {

@@ -2,13 +2,33 @@
 // 20,000 photos keeps a few hundred nodes at most. Tiles are positioned absolutely inside a
 // sizer as tall as every loaded row (plus one row while more pages wait on the server).
 
-const MIN_TILE = 170;
+// The tile size slider's range (the smallest width of a tile, in CSS pixels): tiles stretch
+// to fill the row, so the grid shows as many columns of at least this width as fit.
+export const TILE_MIN = 120;
+export const TILE_MAX = 320;
+export const TILE_DEFAULT = 170;
 const GAP = 8;
 const INFO_HEIGHT = 62;
 const BUFFER_ROWS = 3;
 const LOAD_AHEAD_ROWS = 12;
 
 const LABEL_NAMES = { red: "Red", yellow: "Yellow", green: "Green", blue: "Blue", purple: "Purple" };
+
+// A stored or chosen tile size, within the slider's range (the default when unreadable).
+export function tileSize(value) {
+  const n = Number.parseInt(value, 10);
+  if (!Number.isFinite(n)) return TILE_DEFAULT;
+  return Math.min(TILE_MAX, Math.max(TILE_MIN, n));
+}
+
+// The grid's columns, tile width and row height for a grid ``width`` wide and tiles at least
+// ``size`` wide.
+export function gridMetrics(width, size) {
+  const inner = width - GAP;
+  const columns = Math.max(1, Math.floor(inner / (size + GAP)));
+  const tile = Math.floor(inner / columns) - GAP;
+  return { columns, tile, row: tile + INFO_HEIGHT + GAP };
+}
 
 export class Grid {
   constructor({ root, sizer, store, thumbUrl, onOpen }) {
@@ -19,6 +39,7 @@ export class Grid {
     this.onOpen = onOpen;
     this.tiles = new Map(); // id -> element
     this.columns = 1;
+    this.size = TILE_DEFAULT;
     this.frame = 0;
     root.addEventListener("scroll", () => this.schedule(), { passive: true });
     new ResizeObserver(() => this.schedule()).observe(root);
@@ -43,10 +64,16 @@ export class Grid {
   }
 
   metrics() {
-    const width = this.root.clientWidth - GAP;
-    this.columns = Math.max(1, Math.floor(width / (MIN_TILE + GAP)));
-    const tile = Math.floor(width / this.columns) - GAP;
-    return { tile, row: tile + INFO_HEIGHT + GAP };
+    const { columns, tile, row } = gridMetrics(this.root.clientWidth, this.size);
+    this.columns = columns;
+    return { tile, row };
+  }
+
+  // A new tile size: the grid reflows and keeps the cursor's tile in view.
+  setSize(size) {
+    this.size = tileSize(size);
+    this.rowHeight = this.metrics().row;
+    this.reveal(this.store.cursor);
   }
 
   render() {

@@ -8,7 +8,7 @@ import { applyCapabilities, guard, guardAll, may } from "./capabilities.js";
 import { Dialogs, messenger } from "./dialogs.js";
 import { showModal } from "./focus.js";
 import { FilterBar, filterToApi } from "./filters.js";
-import { Grid } from "./grid.js";
+import { Grid, tileSize } from "./grid.js";
 import { handleKey } from "./keys.js";
 import { Live, showStatus } from "./live.js";
 import { Loupe } from "./loupe.js";
@@ -17,7 +17,7 @@ import { Store } from "./store.js";
 import { Sync } from "./sync.js";
 import { Trash } from "./trash.js";
 import { Tray } from "./tray.js";
-import { Uploader } from "./upload.js";
+import { Uploader, uploadingText } from "./upload.js";
 
 const boot = JSON.parse(document.getElementById("cull-bootstrap").textContent);
 const root = document.getElementById("cull");
@@ -37,9 +37,39 @@ const started = performance.now();
 
 const messages = $("#cull-messages");
 const say = messenger(messages);
+// While messages show (bottom right, over everything, the loupe too), the grid and the tray
+// end above them: a message never covers a tile.
+new ResizeObserver(() => {
+  const height = messages.childElementCount ? messages.getBoundingClientRect().height + 12 : 0;
+  root.style.setProperty("--cull-messages-height", `${height}px`);
+}).observe(messages);
 
 const gridElement = $("#cull-grid");
 const grid = new Grid({ root: gridElement, sizer: $("#cull-sizer"), store, thumbUrl, onOpen: (index) => (store.moveTo(index), loupe.toggle(true)) });
+// The tile size slider: remembered in this browser (localStorage), the grid reflows.
+const TILE_SIZE_KEY = "cull.tileSize";
+const sizeInput = $("#cull-tile-size");
+function applyTileSize(value, { remember = false } = {}) {
+  const size = tileSize(value);
+  sizeInput.value = String(size);
+  sizeInput.setAttribute("aria-valuetext", `${size} pixels`);
+  grid.setSize(size);
+  if (remember) {
+    try {
+      localStorage.setItem(TILE_SIZE_KEY, String(size));
+    } catch (error) {
+      // Storage refused (private mode): the size holds for this page only.
+    }
+  }
+}
+let storedSize = null;
+try {
+  storedSize = localStorage.getItem(TILE_SIZE_KEY);
+} catch (error) {
+  // No storage: the default size.
+}
+applyTileSize(storedSize);
+sizeInput.addEventListener("input", () => applyTileSize(sizeInput.value, { remember: true }));
 gridElement.addEventListener("cull-error", (event) => say(event.detail.message, "error"));
 const loupe = new Loupe({
   root: $("#cull-loupe"),
@@ -105,7 +135,7 @@ store.subscribe((kind) => {
     const loaded = store.photos.length;
     const selected = store.selection.size;
     $("#cull-count").textContent = `${loaded}${store.complete ? "" : "+"} photo${loaded === 1 ? "" : "s"}${selected ? ` · ${selected} selected` : ""}`;
-    $("#cull-empty").hidden = !(store.complete && loaded === 0);
+    showEmpty();
   }
   if (kind === "cursor") grid.reveal(store.cursor);
 });
@@ -180,6 +210,16 @@ document.addEventListener("keydown", (event) =>
   }),
 );
 
+// The empty grid says why: an upload on its way, or a filter nothing matches.
+function showEmpty() {
+  const empty = $("#cull-empty");
+  if (store.photos.length && uploader.state && !uploader.state.busy) uploader.state = null; // They came.
+  empty.hidden = !(store.complete && store.photos.length === 0);
+  const uploading = uploadingText(uploader.state, filters.projects.length === 1 ? filters.projects[0] : null);
+  empty.textContent = uploading || "No photos match this filter.";
+  empty.classList.toggle("cull-empty-uploading", Boolean(uploading));
+}
+
 const uploader = new Uploader({
   api,
   grid: gridElement,
@@ -189,6 +229,7 @@ const uploader = new Uploader({
   project: () => (filters.projects.length === 1 ? filters.projects[0] : null),
   say,
   onBatch: () => tray.refresh(),
+  onChange: () => showEmpty(),
 });
 if (may(boot.capabilities, "upload")) uploader.start();
 

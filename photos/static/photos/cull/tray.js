@@ -1,12 +1,26 @@
 // The tray of running tasks: a view of the jobs the event stream reports. Job events carry
-// what it shows (the step within the task, the number of steps, the task's type, progress),
+// what it shows (the task's title, the step within the task, the number of steps, progress),
 // so the tray reads the API only when it starts and while the stream is down (live.js polls).
 // ``trayGroups`` and ``jobFromEvent`` are pure and unit-tested (tests/js/tray.test.mjs).
 
 export const FINISHED = new Set(["completed", "failed", "canceled"]);
-export const KEEP_FINISHED_MS = 8000;
+// A completed task stays this long, then leaves the tray; a failed one stays until dismissed.
+export const KEEP_FINISHED_MS = 5000;
+// A task whose jobs all ended before its last step waits this long for the next step's job
+// before it shows done (a step with nothing to do is skipped and sends no event).
+export const SETTLE_MS = 1500;
 
-// ``job`` (or a new one) updated by a ``job_*`` event; null for other events.
+const RANK = { queued: 0, running: 1, completed: 2, failed: 2, canceled: 2 };
+
+// A task type in words when no title is known: "folder_discovery" -> "Folder discovery".
+export function words(type) {
+  const text = String(type || "Task").replace(/_/g, " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+// ``job`` (or a new one) updated by a ``job_*`` event; null for other events. A job's status
+// only moves forward: a late event of a job seen ended does not make it run again (only a
+// retry, after a failure, queues it again).
 export function jobFromEvent(job, event) {
   if (!event.type || !event.type.startsWith("job_")) return null;
   const payload = event.payload || {};
@@ -19,18 +33,29 @@ export function jobFromEvent(job, event) {
   if (payload.step_index !== undefined) next.step_index = payload.step_index;
   if (payload.steps_total !== undefined) next.steps_total = payload.steps_total;
   if (payload.task_type) next.task_type = payload.task_type;
-  next.status = payload.status || event.type.slice(4);
-  if (payload.progress) {
-    next.progress_done = payload.progress.done;
-    next.progress_total = payload.progress.total;
+  if (payload.task_title) next.task_title = payload.task_title;
+  const status = payload.status || event.type.slice(4);
+  const before = next.status;
+  const retried = (before === "failed" || before === "canceled") && status === "queued";
+  if (!before || retried || (RANK[status] ?? 0) >= (RANK[before] ?? 0)) {
+    if (retried) delete next.finishedAt;
+    next.status = status;
+    if (payload.progress) {
+      next.progress_done = payload.progress.done;
+      next.progress_total = payload.progress.total;
+    }
   }
   return next;
 }
 
-// The tray's rows: the jobs grouped by task, steps in order. A task whose jobs all finished
-// more than ``keepMs`` ago is dropped: its job ids are in ``expired``. ``finishedAt`` is set
-// on the jobs seen finished for the first time (``now``).
-export function trayGroups(jobs, tasks, now, keepMs = KEEP_FINISHED_MS) {
+// The tray's rows: the jobs grouped by task. A row shows the task's latest step (the highest
+// ``step_index`` seen, so a late event of an earlier step never moves it back) of the task's
+// steps and the progress of that step's jobs. A task is done when its jobs ended at its last
+// step, or ``settleMs`` after they ended at an earlier one; failed when one failed. A done
+// task whose jobs ended more than ``keepMs`` ago is dropped (its job ids are in ``expired``);
+// a failed one stays until dismissed. ``finishedAt`` is set on the jobs seen ended for the
+// first time (``now``).
+export function trayGroups(jobs, tasks, now, { keepMs = KEEP_FINISHED_MS, settleMs = SETTLE_MS } = {}) {
   const byKey = new Map();
   for (const job of jobs) {
     if (FINISHED.has(job.status)) job.finishedAt = job.finishedAt || now;
@@ -40,32 +65,53 @@ export function trayGroups(jobs, tasks, now, keepMs = KEEP_FINISHED_MS) {
   }
   const groups = [];
   const expired = [];
+  let wake = null; // When a row changes with no event: a task settles or leaves.
+  const later = (at) => {
+    wake = wake === null ? at : Math.min(wake, at);
+  };
   for (const [key, members] of byKey) {
-    members.sort((a, b) => (a.step_index || 0) - (b.step_index || 0) || a.id - b.id);
-    const finished = members.every((job) => FINISHED.has(job.status));
-    const lastFinish = Math.max(...members.map((job) => job.finishedAt || 0));
-    if (finished && now - lastFinish > keepMs) {
-      expired.push(...members.map((job) => job.id));
-      continue;
-    }
     const task = tasks.get(key) || {};
-    const current = members.find((job) => !FINISHED.has(job.status)) || members[members.length - 1];
+    const stepIndex = Math.max(task.step || 0, ...members.map((job) => job.step_index || 0));
+    const steps = Math.max(stepIndex + 1, ...members.map((job) => job.steps_total || 0), task.steps || 0);
+    const atStep = members.filter((job) => (job.step_index || 0) === stepIndex);
+    const ended = members.every((job) => FINISHED.has(job.status));
     const failed = members.some((job) => job.status === "failed" || job.status === "canceled");
-    const type = task.type || current.task_type || current.type;
-    const steps = current.steps_total || task.steps;
-    const stepText = steps ? `step ${(current.step_index || 0) + 1}/${steps}: ` : "";
+    const lastFinish = Math.max(...members.map((job) => job.finishedAt || 0));
+    const lastStep = stepIndex + 1 >= steps || Boolean(task.ended);
+    let finished = ended && (failed || lastStep);
+    if (ended && !finished) {
+      if (now - lastFinish >= settleMs) finished = true;
+      else later(lastFinish + settleMs);
+    }
+    if (finished && !failed) {
+      if (now - lastFinish >= keepMs) {
+        expired.push(...members.map((job) => job.id));
+        continue;
+      }
+      later(lastFinish + keepMs);
+    }
+    let status;
+    if (finished) status = failed ? (members.some((job) => job.status === "failed") ? "failed" : "canceled") : "done";
+    else if (atStep.some((job) => job.status === "running")) status = "running";
+    else if (atStep.every((job) => FINISHED.has(job.status))) status = "running"; // The next step is on its way.
+    else status = stepIndex > 0 || members.some((job) => job.status !== "queued") ? "running" : "queued";
+    const title = task.title || members.map((job) => job.task_title).find(Boolean) || words(task.type || members[0].task_type || members[0].type);
+    // A done task says so, without a step count (skipped steps would make it jump).
+    const stepText = steps > 1 && !(finished && !failed) ? `step ${stepIndex + 1}/${steps} · ` : "";
+    const done = atStep.reduce((sum, job) => sum + (job.progress_done || 0), 0);
+    const total = atStep.reduce((sum, job) => sum + (job.progress_total || 0), 0);
     groups.push({
       key,
-      title: type,
-      step: `${stepText}${current.type} · ${finished ? (failed ? "failed" : "done") : current.status}`,
-      done: current.progress_done || 0,
-      total: current.progress_total || 0,
-      label: `${current.type} progress`,
+      title,
+      step: `${stepText}${status}`,
+      done: finished && !failed ? total : done,
+      total,
+      label: `${title}: progress`,
       finished,
       failed,
     });
   }
-  return { groups, expired };
+  return { groups, expired, wake };
 }
 
 export class Tray {
@@ -74,8 +120,10 @@ export class Tray {
     this.empty = empty;
     this.api = api;
     this.jobs = new Map(); // job id -> job (as the API lists it, updated by events)
-    this.tasks = new Map(); // task id -> {type, steps}
+    this.tasks = new Map(); // task id -> {title, type, steps, step, ended}
     this.steps = {}; // task type -> number of steps, for the jobs read from the list
+    this.dismissed = new Set(); // the keys of the failed tasks the user closed
+    this.timer = null;
     live.on((event) => this.event(event));
     live.onPoll(() => this.refresh());
   }
@@ -104,53 +152,98 @@ export class Tray {
     }
     const active = new Set();
     for (const job of jobs.results) {
-      this.jobs.set(job.id, { ...this.jobs.get(job.id), ...job });
+      const known = this.jobs.get(job.id);
+      // A job ended by an event stays ended: the list may have been read before it ended.
+      const status = known && FINISHED.has(known.status) ? known.status : job.status;
+      this.jobs.set(job.id, { ...known, ...job, status });
       active.add(job.id);
     }
     // A job that left the active list ended while no event told us: show it done.
     for (const job of this.jobs.values()) {
       if (!active.has(job.id) && !FINISHED.has(job.status)) job.status = "completed";
     }
-    for (const task of tasks.results) this.tasks.set(task.id, { type: task.type, steps: this.steps[task.type] });
+    const running = new Set();
+    for (const task of tasks.results) {
+      running.add(String(task.id));
+      const known = this.tasks.get(String(task.id)) || {};
+      this.tasks.set(String(task.id), {
+        ...known,
+        title: task.title || known.title,
+        type: task.type,
+        steps: this.steps[task.type] || known.steps,
+        step: Math.max(known.step || 0, task.current_step || 0),
+        listed: true,
+      });
+    }
+    // A task listed before and no longer active has ended, whatever steps it skipped. (One
+    // known by its events alone may have started after the list was read: it settles.)
+    for (const [key, task] of this.tasks) if (task.listed && !running.has(key)) task.ended = true;
     this.render();
   }
 
   event(event) {
     const id = (event.payload && event.payload.job_id) || event.job_id;
     const job = jobFromEvent(this.jobs.get(id), event);
-    if (!job) return;
+    if (!job || this.dismissed.has(job.task || `job-${job.id}`)) return;
     this.jobs.set(job.id, job);
-    if (job.task && job.task_type && !this.tasks.has(job.task)) this.tasks.set(job.task, { type: job.task_type, steps: job.steps_total });
+    if (job.task && !this.tasks.has(job.task)) {
+      this.tasks.set(job.task, { title: job.task_title, type: job.task_type, steps: job.steps_total });
+    }
+    this.render();
+  }
+
+  // Close a failed task's row: it does not come back (later events of its jobs are ignored).
+  dismiss(key) {
+    this.dismissed.add(key);
+    for (const job of [...this.jobs.values()]) if ((job.task || `job-${job.id}`) === key) this.jobs.delete(job.id);
+    this.tasks.delete(key);
     this.render();
   }
 
   render() {
-    const { groups, expired } = trayGroups([...this.jobs.values()], this.tasks, Date.now());
-    for (const id of expired) this.jobs.delete(id);
+    const now = Date.now();
+    const { groups, expired, wake } = trayGroups([...this.jobs.values()], this.tasks, now);
+    for (const id of expired) {
+      const job = this.jobs.get(id);
+      if (job && job.task) this.tasks.delete(job.task);
+      this.jobs.delete(id);
+    }
     this.empty.hidden = groups.length > 0;
-    this.list.replaceChildren(...groups.map((group) => row(group)));
+    this.list.replaceChildren(...groups.map((group) => this.row(group)));
+    clearTimeout(this.timer);
+    this.timer = wake === null ? null : setTimeout(() => this.render(), Math.max(50, wake - now + 20));
   }
-}
 
-function row(group) {
-  const item = document.createElement("li");
-  item.className = "cull-task";
-  item.dataset.task = group.key;
-  const title = document.createElement("div");
-  title.className = "cull-task-title";
-  title.textContent = group.title;
-  const step = document.createElement("div");
-  step.className = "cull-task-step";
-  step.textContent = group.step;
-  const bar = document.createElement("progress");
-  bar.max = group.total || 1;
-  bar.value = group.finished ? bar.max : group.done;
-  bar.setAttribute("aria-label", group.label);
-  const count = document.createElement("span");
-  count.className = "cull-task-count";
-  count.textContent = group.total ? `${group.done}/${group.total}` : "";
-  item.classList.toggle("cull-task-failed", group.failed);
-  item.classList.toggle("cull-task-done", group.finished && !group.failed);
-  item.append(title, step, bar, count);
-  return item;
+  row(group) {
+    const item = document.createElement("li");
+    item.className = "cull-task";
+    item.dataset.task = group.key;
+    const title = document.createElement("div");
+    title.className = "cull-task-title";
+    title.textContent = group.title;
+    title.title = group.title;
+    const step = document.createElement("div");
+    step.className = "cull-task-step";
+    step.textContent = group.step;
+    const bar = document.createElement("progress");
+    bar.max = group.total || 1;
+    bar.value = group.finished && !group.failed ? bar.max : Math.min(group.done, bar.max);
+    bar.setAttribute("aria-label", group.label);
+    const count = document.createElement("span");
+    count.className = "cull-task-count";
+    count.textContent = group.total ? `${group.done}/${group.total}` : "";
+    item.classList.toggle("cull-task-failed", group.failed);
+    item.classList.toggle("cull-task-done", group.finished && !group.failed);
+    item.append(title, step, bar, count);
+    if (group.failed) {
+      const close = document.createElement("button");
+      close.type = "button";
+      close.className = "cull-task-close";
+      close.textContent = "×";
+      close.setAttribute("aria-label", `Dismiss ${group.title}`);
+      close.addEventListener("click", () => this.dismiss(group.key));
+      item.prepend(close);
+    }
+    return item;
+  }
 }

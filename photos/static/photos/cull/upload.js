@@ -7,6 +7,9 @@
 // are skipped, and a refused file is listed by its path in the folder.
 
 const BATCH_FILES = 50;
+// An upload's summary with nothing refused leaves after this long; one with refusals stays
+// until its close button is pressed (or the next upload starts).
+export const KEEP_SUMMARY_MS = 5000;
 const BATCH_BYTES = 200 * 1024 * 1024;
 
 const hidden = (path) => path.split("/").some((part) => part.startsWith("."));
@@ -56,9 +59,52 @@ function batches(files) {
   return out;
 }
 
+// What the empty grid of ``project`` says about the uploads, or null: while files are being
+// saved, "Uploading…"; after, until the photos show, that they are on their way.
+export function uploadingText(state, project) {
+  if (!state || String(state.project) !== String(project)) return null;
+  if (state.busy) return `Uploading ${state.files} file${state.files === 1 ? "" : "s"}… ${state.saved} saved so far; photos appear here as they are indexed.`;
+  if (state.saved) return `${state.saved} file${state.saved === 1 ? "" : "s"} uploaded; photos appear here as they are indexed…`;
+  return null;
+}
+
+// A refused file's row: its name and the server's reason, the full path in the title (and
+// shown whole on click, for a path too long for the tray).
+function refusedRow(path, error) {
+  const li = document.createElement("li");
+  const name = document.createElement("button");
+  name.type = "button";
+  name.className = "cull-refused-name";
+  name.textContent = path.split("/").pop();
+  name.title = `${path}: ${error}`;
+  name.setAttribute("aria-expanded", "false");
+  const reason = document.createElement("span");
+  reason.className = "cull-refused-reason";
+  reason.textContent = `: ${error}`;
+  const full = document.createElement("div");
+  full.className = "cull-refused-full";
+  full.textContent = path;
+  full.hidden = true;
+  name.addEventListener("click", () => {
+    full.hidden = !full.hidden;
+    name.setAttribute("aria-expanded", String(!full.hidden));
+  });
+  li.title = `${path}: ${error}`;
+  li.append(name, reason, full);
+  return li;
+}
+
 export class Uploader {
-  constructor({ api, grid, overlay, panel, inputs, project, say, onBatch }) {
-    Object.assign(this, { api, grid, overlay, panel, inputs, project, say, onBatch });
+  constructor({ api, grid, overlay, panel, inputs, project, say, onBatch, onChange = () => {} }) {
+    Object.assign(this, { api, grid, overlay, panel, inputs, project, say, onBatch, onChange });
+    this.state = null; // {project, busy, files, saved}: the last upload
+    this.timer = null;
+  }
+
+  close() {
+    clearTimeout(this.timer);
+    this.panel.hidden = true;
+    this.panel.replaceChildren();
   }
 
   start() {
@@ -96,6 +142,9 @@ export class Uploader {
     let sent = 0;
     let saved = 0;
     const refused = [];
+    clearTimeout(this.timer);
+    this.state = { project, busy: true, files: files.length, saved: 0 };
+    this.onChange();
     this.panel.hidden = false;
     this.panel.replaceChildren();
     const title = document.createElement("div");
@@ -115,6 +164,8 @@ export class Uploader {
       sent += size;
       bar.value = sent;
       saved += ((data && data.files) || []).length;
+      this.state.saved = saved;
+      this.onChange();
       const problems = (data && data.errors) || [];
       if (status >= 400 && !problems.length) {
         for (const item of batch) problems.push({ file: item.file.name, error: (data && data.detail) || `refused (${status})` });
@@ -126,13 +177,21 @@ export class Uploader {
         refused.push(problem);
         const at = unclaimed.findIndex((item) => item.file.name === problem.file);
         const path = at >= 0 ? unclaimed.splice(at, 1)[0].path : problem.file;
-        const li = document.createElement("li");
-        li.textContent = `${path}: ${problem.error}`;
-        errors.appendChild(li);
+        errors.appendChild(refusedRow(path, problem.error));
       }
       this.onBatch();
     }
     title.textContent = `Uploaded ${saved} of ${files.length} file(s)${refused.length ? `; ${refused.length} refused` : ""}.`;
     this.say(title.textContent, refused.length ? "error" : "info");
+    this.state.busy = false;
+    this.onChange();
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "cull-upload-close";
+    close.textContent = "×";
+    close.setAttribute("aria-label", "Dismiss the upload summary");
+    close.addEventListener("click", () => this.close());
+    this.panel.prepend(close);
+    if (!refused.length) this.timer = setTimeout(() => this.close(), KEEP_SUMMARY_MS);
   }
 }
