@@ -10,8 +10,8 @@ import pytest
 
 from jobs.runtime import drain
 from photos.models import Photo, Tag
+from tests.browser import test_cull_workspace as workspace
 from tests.browser.test_cull_workspace import (
-    PASSWORD,
     folder,
     index,
     login,
@@ -23,16 +23,8 @@ from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.browser
 
-__all__ = ["PASSWORD"]
-
-
-@pytest.fixture
-def photographer(transactional_db, tenant):
-    from projects.services import staff_permissions_grant
-
-    user = make_user(tenant, "stella", staff=True, password=PASSWORD)
-    staff_permissions_grant(user=user)
-    return user
+# The workspace tests' signed-in staff user (its page fixture, below, checks less).
+photographer = workspace.photographer
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from jobs.models import Job
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos.models import Photo
+from tests.browser import test_cull_workspace as workspace
 from tests.browser.test_cull_workspace import (
-    PASSWORD,
     drop_files,
     folder,
     index,
@@ -26,7 +26,7 @@ from tests.browser.test_cull_workspace import (
     shoot,
     tab_to,
 )
-from tests.factories import jpeg_bytes, make_project, make_user, write_file
+from tests.factories import jpeg_bytes, make_project, write_file
 
 pytestmark = pytest.mark.browser
 
@@ -45,13 +45,8 @@ new MutationObserver(() => {
 """
 
 
-@pytest.fixture
-def photographer(transactional_db, tenant):
-    from config.admin_scoping import staff_permissions_grant
-
-    user = make_user(tenant, "stella", staff=True, password=PASSWORD)
-    staff_permissions_grant(user=user)
-    return user
+# The workspace tests' signed-in staff user (its page fixture, below, checks less).
+photographer = workspace.photographer
 
 
 @pytest.fixture
