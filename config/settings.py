@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "projects",
     "photos",
     "jobs",
+    "sharing",
 ]
 
 MIDDLEWARE = [
