@@ -64,3 +64,24 @@ def artifacts(request) -> Path:  # type: ignore[no-untyped-def]
     folder = ARTIFACTS / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+DOC_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+@pytest.fixture
+def doc_screenshot(artifacts: Path):  # type: ignore[no-untyped-def]
+    """Save a page's screenshot for the docs: always under the test's ``test-artifacts/``
+    folder, and over the committed copy in ``docs/screenshots/`` when ``UPDATE_SCREENSHOTS=1``
+    (so a test run leaves the working tree clean)."""
+    import os
+
+    def save(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+        path = artifacts / name
+        page.screenshot(path=str(path))
+        if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+            DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            (DOC_SCREENSHOTS / name).write_bytes(path.read_bytes())
+        return path
+
+    return save

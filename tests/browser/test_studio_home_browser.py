@@ -1,15 +1,12 @@
 """The studio home at 1440×900, light and dark, in a real browser (issue 22, item 6).
 
 The home's screenshots, light and dark, are committed under docs/screenshots/ (the README
-links them); each run rewrites them.
+links them); ``UPDATE_SCREENSHOTS=1`` rewrites them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
@@ -17,7 +14,6 @@ from django.urls import reverse
 pytestmark = pytest.mark.browser
 
 PASSWORD = "pw-for-tests-1"
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 VIEWPORT = {"width": 1440, "height": 900}
 
 
@@ -40,7 +36,7 @@ def login(page, live_server) -> None:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_studio_home_at_1440_shows_the_week_cull_progress_and_covers(
-    browser, live_server, studio, scheme
+    browser, live_server, studio, scheme, doc_screenshot
 ):
     context = browser.new_context(viewport=VIEWPORT, color_scheme=scheme)
     page = context.new_page()
@@ -65,6 +61,5 @@ def test_studio_home_at_1440_shows_the_week_cull_progress_and_covers(
     assert overflow <= 0
     background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
     assert (background == "rgb(255, 255, 255)") == (scheme == "light"), background
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"studio-home-{scheme}.png"))
+    doc_screenshot(page, f"studio-home-{scheme}.png")
     context.close()
