@@ -19,7 +19,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import ApplicationError, ConflictError, NoValidItems
+from core.errors import ApplicationError, ConflictError, NoValidItems, PayloadTooLarge
 from core.limits import MAX_ITEMS_PER_JOB
 from jobs.events import events_record_bulk
 from photos.models import Photo
@@ -102,9 +102,7 @@ def _photos_resolve(
         else:
             errors.append({"photo_id": value, "error": "Photo not found."})
     if len(ids) > MAX_ITEMS_PER_JOB:
-        raise ApplicationError(
-            f"Payload contains {len(ids)} items, exceeding maximum of {MAX_ITEMS_PER_JOB}."
-        )
+        raise PayloadTooLarge(len(ids))
     found = list(
         photos_visible(user, set(ids))
         .select_related("project")
