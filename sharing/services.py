@@ -309,7 +309,17 @@ def share_picks_apply(
     photo_ids = share_picked_photo_ids(link)
     steps = []
     if keep:
-        steps.append((photos_keep_update, [{"photo_id": pid, **keep} for pid in photo_ids]))
+        # A flag only for a file the photo has: "keep the JPG" of a RAW-only photo would make a
+        # keep mismatch, not a keep.
+        present = Photo.objects.filter(pk__in=photo_ids).values_list(
+            "pk", "jpg_available", "raw_available"
+        )
+        keep_items = []
+        for pid, jpg, raw in present:
+            flags = {k: v for k, v in keep.items() if (jpg if k == "keep_jpg" else raw)}
+            if flags:
+                keep_items.append({"photo_id": pid, **flags})
+        steps.append((photos_keep_update, keep_items))
     if rating:
         steps.append((photos_rating_update, [{"photo_id": pid, **rating} for pid in photo_ids]))
     # What would change, per photo (both services' dry runs merged): the reply of a dry run,
