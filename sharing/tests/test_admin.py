@@ -10,7 +10,7 @@ from sharing.models import ShareLink
 from tests.factories import make_photo, make_user
 from tests.test_roles import staff_member
 
-from .conftest import pick_record
+from .factories import pick_record
 
 
 def test_admin_lists_the_tenants_links_with_counters_and_revokes(

@@ -15,7 +15,7 @@ from photos.models import Photo
 from sharing.models import ShareLink
 from tests.factories import make_photo
 
-from .conftest import pick_record
+from .factories import pick_record
 
 BASE = {"title": "Wedding selects", "downloads": "preview", "allow_picks": True}
 

@@ -13,7 +13,7 @@ from sharing import services
 from sharing.models import ShareLink
 from tests.factories import make_photo, make_user
 
-from .conftest import pick_record
+from .factories import pick_record
 
 
 @pytest.fixture

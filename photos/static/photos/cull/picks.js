@@ -138,9 +138,12 @@ export class Picks {
     }
     if (event.type !== "share_pick") return;
     this.counts.events += 1;
-    if (pickApply(this.picks, payload)) {
-      this.say(pickText(payload, this.name(payload.photo_id) || `photo #${payload.photo_id}`, this.title(payload.share_id)));
-      this.onChange(payload);
-    }
+    if (!pickApply(this.picks, payload)) return;
+    this.onChange(payload);
+    // The photo may not be shown (another filter): its name is read to say which it is.
+    const announce = (name) => this.say(pickText(payload, name, this.title(payload.share_id)));
+    const known = this.name(payload.photo_id);
+    if (known) announce(known);
+    else this.api.photo(payload.photo_id).then((photo) => announce(photo.basename), () => announce(`photo #${payload.photo_id}`));
   }
 }
