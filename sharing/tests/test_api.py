@@ -331,3 +331,13 @@ def test_apply_picks_refuses_an_empty_or_bad_set(api_client, photos):
     assert "set" in api_client.post(url, {"set": {}}, format="json").json()
     assert "set" in api_client.post(url, {"set": {"rating": 9}}, format="json").json()
     assert "set" in api_client.post(url, {}, format="json").json()
+
+
+def test_the_list_runs_a_fixed_number_of_queries(api_client, photos, django_assert_max_num_queries):
+    for n in range(12):
+        link_id = create(api_client, title=f"L{n}", photo_ids=[p.pk for p in photos]).json()["id"]
+        pick_record(ShareLink.objects.get(pk=link_id), photos[n % 4], comment="x")
+    with django_assert_max_num_queries(8):
+        response = api_client.get("/api/shares/")
+    assert response.json()["count"] == 12
+    assert {row["picks_count"] for row in response.json()["results"]} == {1}
