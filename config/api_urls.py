@@ -23,6 +23,7 @@ def api_root(request: Request) -> Response:
                 ("projects", "projects/"),
                 ("photos", "photos/"),
                 ("jobs", "jobs/"),
+                ("shares", "shares/"),
                 ("task_definitions", "tasks/definitions"),
                 ("events", "events/stream"),
             )
@@ -51,4 +52,5 @@ urlpatterns = [
     re_path(r"^", include("projects.api.urls")),
     re_path(r"^", include("photos.api.urls")),
     re_path(r"^", include("jobs.api.urls")),
+    re_path(r"^", include("sharing.api.urls")),
 ]

@@ -293,7 +293,7 @@ def task_start(
 
 
 # Models whose rows belong to a tenant; staff get every permission on them (see below).
-STAFF_APPS = ("projects", "photos", "jobs")
+STAFF_APPS = ("projects", "photos", "jobs", "sharing")
 STAFF_EXCLUDED_MODELS = ("tenant", "membership")
 # Lanes are shared by every tenant: one studio pausing them would stop all studios' work, so
 # changing a lane stays with superusers (operators); staff keep the view permission.

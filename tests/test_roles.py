@@ -29,6 +29,7 @@ from photos.models import Photo
 from projects.api.permissions import RolePermission
 from projects.models import Project
 from projects.roles import MIN_ROLE, ROLE_ORDER, Action, Role, role_allows, task_action
+from sharing.models import ShareLink, SharePick
 from tests.factories import jpeg_bytes, make_photo, make_project, make_user
 
 ROLES = (*ROLE_ORDER, None)  # None: a user without a membership
@@ -71,6 +72,14 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "photo-bursts-keep-sharpest"): Action.CULL,
     ("POST", "photo-commit-changes"): Action.COMMIT,
     ("POST", "photo-revert-changes"): Action.REVERT,
+    ("POST", "photo-visibility"): Action.VISIBILITY,
+    ("GET", "share-list"): Action.READ,
+    ("POST", "share-list"): Action.SHARE,
+    ("GET", "share-detail"): Action.READ,
+    ("PATCH", "share-detail"): Action.SHARE,
+    ("DELETE", "share-detail"): Action.SHARE,
+    ("GET", "share-picks"): Action.READ,
+    ("POST", "share-apply-picks"): Action.SHARE,
     ("GET", "job-list"): Action.READ,
     ("GET", "job-detail"): Action.READ,
     ("GET", "job-items"): Action.READ,
@@ -173,6 +182,7 @@ class World:
     queued: Job
     failed: Job
     task_id: str
+    share: ShareLink
 
 
 @pytest.fixture
@@ -186,7 +196,12 @@ def world(tenant) -> World:
     failed = job_fail(job_id=failed.pk, error="boom", retry=False)
     assert failed.status == JobStatus.FAILED
     task = start_task("test_three_steps", tenant)
-    return World(tenant, project, other, photo, queued, failed, str(task["task_id"]))
+    share = ShareLink(tenant=tenant, title="Selects")
+    share.token_set()
+    share.save()
+    share.photos.add(photo)
+    SharePick.objects.create(link=share, photo=photo, client_name="Anna")
+    return World(tenant, project, other, photo, queued, failed, str(task["task_id"]), share)
 
 
 @dataclass
@@ -208,6 +223,8 @@ class Case:
 def _cases() -> list[Case]:
     """One call of every endpoint, with a body that does something when allowed."""
     p, ph, job, failed, task = "{project}", "{photo}", "{queued}", "{failed}", "{task}"
+    share = "{share}"
+    new_share = {"title": "T", "photo_ids": [ph], "downloads": "none", "allow_picks": True}
     items = [{"photo_id": ph}]
     bodies: dict[tuple[str, str], tuple[Any, dict[str, str]]] = {
         ("POST", "project-list"): ({"name": "New one"}, {}),
@@ -239,6 +256,13 @@ def _cases() -> list[Case]:
         ("POST", "job-cancel"): (None, {"pk": job}),
         ("POST", "job-retry"): (None, {"pk": failed}),
         ("GET", "task-detail"): (None, {"task_id": task}),
+        ("POST", "photo-visibility"): ({"items": [{"photo_id": ph, "visibility": "public"}]}, {}),
+        ("POST", "share-list"): (new_share, {}),
+        ("GET", "share-detail"): (None, {"pk": share}),
+        ("PATCH", "share-detail"): ({"title": "Renamed"}, {"pk": share}),
+        ("DELETE", "share-detail"): (None, {"pk": share}),
+        ("GET", "share-picks"): (None, {"pk": share}),
+        ("POST", "share-apply-picks"): ({"set": {"rating": 5}}, {"pk": share}),
         ("POST", "maintenance-run"): ({}, {}),
         ("POST", "maintenance-discover"): ({}, {}),
     }
@@ -281,6 +305,7 @@ def _fill(value: Any, world: World) -> Any:
         "{queued}": world.queued.pk,
         "{failed}": world.failed.pk,
         "{task}": world.task_id,
+        "{share}": world.share.pk,
     }
     if isinstance(value, str):
         return names.get(value, value)
@@ -304,8 +329,11 @@ def _snapshot(world: World) -> dict[str, Any]:
         "projects": list(Project.objects.order_by("pk").values_list("pk", "name", "status")),
         "photos": list(
             Photo.objects.order_by("pk").values_list(
-                "pk", "project_id", "keep_jpg", "keep_raw", "rating", "label"
+                "pk", "project_id", "keep_jpg", "keep_raw", "rating", "label", "visibility"
             )
+        ),
+        "shares": list(
+            ShareLink.objects.order_by("pk").values_list("pk", "title", "revoked_at", "updated_at")
         ),
         "tags": list(Photo.tags.through.objects.order_by("pk").values_list("pk", flat=True)),
         "files": _files(Path(settings.PHOTOS_ROOT)),
@@ -507,5 +535,5 @@ def test_workspace_bootstrap_carries_the_roles_capabilities(role, tenant, client
     assert boot["capabilities"] == {a: role_allows(role, a) for a in Action.values}
     # Every control the page hides names an action of the table.
     needs = set(re.findall(r'data-needs="([a-z_]+)"', response.content.decode()))
-    assert needs == {"cull", "commit", "revert", "move", "process", "upload"}
+    assert needs == {"cull", "commit", "revert", "move", "process", "upload", "visibility", "share"}
     assert needs <= set(Action.values)

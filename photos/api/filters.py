@@ -199,3 +199,13 @@ class PhotoFilter(django_filters.FilterSet):
         if few is not None:
             queryset = queryset.filter(id__in=sorted(few))
         return queryset
+
+
+def photo_filter_register(name: str, filter_: django_filters.Filter) -> None:
+    """Add a filter of the photo list from an app above ``photos`` (``sharing`` adds
+    ``picked_by_share``), which ``photos`` may not import. Call it from the app's ``ready()``;
+    registering one name twice with another filter is a bug."""
+    known = PhotoFilter.base_filters.get(name)
+    if known is not None and type(known) is not type(filter_):
+        raise RuntimeError(f"Two photo filters named '{name}'.")
+    PhotoFilter.base_filters[name] = filter_

@@ -157,6 +157,15 @@ class RatingBodySerializer(BulkBodySerializer):
     items = serializers.ListField(child=RatingItemSerializer(), allow_empty=True)
 
 
+class VisibilityItemSerializer(serializers.Serializer):
+    photo_id = serializers.IntegerField()
+    visibility = serializers.ChoiceField(choices=Photo.Visibility.choices)
+
+
+class VisibilityBodySerializer(BulkBodySerializer):
+    items = serializers.ListField(child=VisibilityItemSerializer(), allow_empty=True)
+
+
 class TagsItemSerializer(serializers.Serializer):
     photo_id = serializers.IntegerField()
     tags = serializers.ListField(

@@ -88,6 +88,7 @@ from .serializers import (
     RevertReplySerializer,
     TagsBodySerializer,
     TaskDryRunReplySerializer,
+    VisibilityBodySerializer,
 )
 
 EXIF_VALUES = {str(value) for value in range(1, 9)}
@@ -184,6 +185,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         "move": [BulkThrottle],
         "restore": [BulkThrottle],
         "bursts_keep_sharpest": [BulkThrottle],
+        "visibility": [BulkThrottle],
         "commit_changes": [CommitThrottle],
         "revert_changes": [CommitThrottle],
     }
@@ -197,6 +199,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         "move": Action.MOVE,
         "restore": Action.RESTORE,
         "bursts_keep_sharpest": Action.CULL,
+        "visibility": Action.VISIBILITY,
         "commit_changes": Action.COMMIT,
         "revert_changes": Action.REVERT,
     }
@@ -317,6 +320,15 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"], url_path="tags/remove", url_name="tags-remove")
     def tags_remove(self, request: Request) -> Response:
         return _bulk_update(request, photo_services.photos_tags_remove)
+
+    @extend_schema(
+        summary="Make many photos public or private (the master switch of share links)",
+        request=VisibilityBodySerializer,
+        responses={200: BulkReplySerializer, 400: DetailSerializer, 403: DetailSerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def visibility(self, request: Request) -> Response:
+        return _bulk_update(request, photo_services.photos_visibility_update)
 
     @extend_schema(
         summary="Generate derivatives for a selection (one generate_derivatives task)",

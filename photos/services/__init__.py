@@ -18,6 +18,7 @@ from .move import photo_move_files, photos_move
 from .process import photos_process, project_process
 from .rating import photos_rating_update
 from .restore import photo_restore_files, photos_restore
+from .visibility import photos_visibility_update
 
 __all__ = [
     "pending_totals",
@@ -35,6 +36,7 @@ __all__ = [
     "photos_revert",
     "photos_tags_add",
     "photos_tags_remove",
+    "photos_visibility_update",
     "project_commit",
     "project_process",
     "project_revert",

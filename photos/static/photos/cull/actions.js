@@ -3,14 +3,15 @@
 // (commit, revert, move, re-process) with their dry runs shown in a dialog (dialogs.js).
 // Every change goes through the REST API (api.js); nothing here knows a URL.
 
-import { LIST_ROWS, element, list, namesList, trashPreview } from "./dialogs.js";
+import { LIST_ROWS, askApplyPicks, askShare, element, linkBody, list, namesList, trashPreview } from "./dialogs.js";
 import { addTags, removeTags, revertItems, setFields } from "./store.js";
 
 const TAG_LOCAL = { "tags/add": addTags, "tags/remove": removeTags };
 
 // ``ctx``: {store, api, dialogs, say, labels, projects: () => the filter's project ids,
 // projectName(id), allProjects, thumbUrl, metrics, onStarted (a task started: the tray),
-// onReverted (the shown photos changed on the server: reload)}.
+// onReverted (the shown photos changed on the server: reload), picks (picks.js),
+// currentShare: () => the link id the filter shows the picks of, or ""}.
 export function createActions(ctx) {
   const { store, api, dialogs, say } = ctx;
 
@@ -116,6 +117,14 @@ export function createActions(ctx) {
       const names = await dialogs.askTags(add, store.targets().length);
       if (names) await actions.tags(add, names);
     },
+    // Make the selection public or private: the master switch of every share link.
+    visibility(value) {
+      const items = store.targets().filter((p) => p.visibility !== value).map((p) => ({ photo_id: p.id, visibility: value }));
+      if (!items.length) return say(store.targets().length ? `Already ${value}.` : "Select photos first.");
+      return fieldsChange("visibility", items);
+    },
+    share,
+    applyPicks,
     commit,
     revert: () => (store.selection.size ? revertSelection() : revertProjects()),
     move: moveSelection,
@@ -237,6 +246,75 @@ export function createActions(ctx) {
     if (started) say(`Move started (${movable.length - result.errors.length} photo(s)).`);
     if (result.errors.length) say(refusedMessage(result.errors), "error");
     ctx.onStarted();
+    return undefined;
+  }
+
+  // "Share…": the link's settings, then its dry run (which private photos become public),
+  // then the link, whose URL is shown once.
+  async function share() {
+    const targets = store.targets();
+    if (!targets.length) return say("Select photos to share first.");
+    if (targets.length > api.maxItems) return say(`A link is made of at most ${api.maxItems} photos at a time; add more to it later.`, "error");
+    const settings = await askShare(dialogs, targets.length);
+    if (!settings) return undefined;
+    const body = { ...settings, photo_ids: targets.map((p) => p.id) };
+    let dry;
+    try {
+      dry = await api.shareCreate({ ...body, dry_run: true });
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    const going = dry.dry_run.would_become_public;
+    const lines = [element("p", { class: "cull-share-count" }, `${dry.dry_run.photo_count} photo(s) in “${settings.title}”.`)];
+    if (going.length) {
+      lines.push(element("p", { class: "cull-share-public" }, `${going.length} private photo(s) become public: a link shows only public photos.`));
+      lines.push(namesList(going.map((id) => store.get(id) || { basename: `#${id}` })));
+    } else {
+      lines.push(element("p", { class: "cull-share-public" }, "Every one of them is public already."));
+    }
+    if (dry.errors && dry.errors.length) lines.push(element("p", {}, `${dry.errors.length} photo(s) not found are left out.`));
+    if (!(await dialogs.ask("Create the share link?", lines, "Create link"))) return undefined;
+    let created;
+    try {
+      created = await api.shareCreate(body);
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    for (const id of created.made_public || []) store.applyRemote(id, { visibility: "public" });
+    if (ctx.picks) ctx.picks.linkAdded(created);
+    await dialogs.ask("Share link created", linkBody(created.url), "Done");
+    return created;
+  }
+
+  async function applyPicks() {
+    const links = ctx.picks ? [...ctx.picks.links.values()].filter((l) => l.title) : [];
+    if (!links.length) return say("No share link yet: share a selection first.");
+    const wanted = await askApplyPicks(dialogs, links, ctx.currentShare(), ctx.labels);
+    if (!wanted) return undefined;
+    let dry;
+    try {
+      dry = await api.applyPicks(wanted.share, { set: wanted.set, dry_run: true });
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    const rows = dry.dry_run.per_item;
+    const changing = rows.filter((i) => Object.keys(i.would_update || {}).length);
+    const describe = (i) => `${store.get(i.photo_id)?.basename || `#${i.photo_id}`}: ${Object.entries(i.would_update).map(([k, v]) => `${k} → ${v}`).join(", ")}`;
+    const body = [element("p", { class: "cull-apply-count" }, `${changing.length} of the ${rows.length} picked photo(s) change.`)];
+    if (changing.length) body.push(list(changing.slice(0, LIST_ROWS).map(describe)));
+    if (!changing.length) {
+      await dialogs.ask("Nothing to apply", body, "Close");
+      return undefined;
+    }
+    if (!(await dialogs.ask("Apply the client's picks?", body, "Apply"))) return undefined;
+    try {
+      const done = await api.applyPicks(wanted.share, { set: wanted.set });
+      say(`Picks applied: ${done.updated} photo(s) changed.`);
+      if (done.errors && done.errors.length) say(refusedMessage(done.errors), "error");
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    ctx.onReverted();
     return undefined;
   }
 

@@ -173,6 +173,24 @@ export class Api {
     return merged;
   }
 
+  // Share links (SPEC §18): the list, a new link (its dry run with ``dry_run: true``), the
+  // client's picks of one, and applying them (``{set, dry_run}``, the bulk reply).
+  shares() {
+    return this.get(this.url("shares", { query: { page_size: 200 } }));
+  }
+
+  shareCreate(body) {
+    return this.post(this.url("shares"), body).then((r) => r.data);
+  }
+
+  sharePicks(id) {
+    return this.get(this.url("share-picks", { id, query: { page_size: 1000 } }));
+  }
+
+  applyPicks(id, body) {
+    return this.post(this.url("share-apply-picks", { id }), body).then((r) => r.data);
+  }
+
   pendingDeletes() {
     return this.get(this.url("pending-deletes"));
   }

@@ -26,6 +26,8 @@ const ACTION_TEXT = {
   move: "move photos",
   process: "re-process photos",
   upload: "upload photos",
+  visibility: "change visibility",
+  share: "manage share links",
 };
 
 // `fn` when the role may take `action`, else a function that says why not (`say(text, level)`).

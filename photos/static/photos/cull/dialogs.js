@@ -74,6 +74,104 @@ export class Dialogs {
   }
 }
 
+// A labelled field of a dialog: [label, control].
+function field(id, text, control) {
+  control.id = id;
+  return element("label", { for: id, class: "cull-field" }, text).appendChild(control).parentNode;
+}
+
+function select(options, value = "") {
+  const el = element("select");
+  for (const [v, text] of options) el.appendChild(element("option", { value: v }, text));
+  el.value = value;
+  return el;
+}
+
+// The date ``days`` from today as the value of an <input type="date">.
+export function dateAfter(days, now = new Date()) {
+  const then = new Date(now.getTime() + days * 86400000);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${then.getFullYear()}-${pad(then.getMonth() + 1)}-${pad(then.getDate())}`;
+}
+
+// A share link's settings (SPEC §18) asked for a selection of ``count`` photos: the body of
+// ``POST /api/shares/`` without its photos, or null when cancelled.
+export async function askShare(dialogs, count) {
+  const title = element("input", { type: "text", size: "40", maxlength: "200", required: "", autocomplete: "off" });
+  title.value = `Selection of ${count} photo${count === 1 ? "" : "s"}`;
+  const message = element("textarea", { rows: "2", cols: "40", maxlength: "5000" });
+  const expires = element("input", { type: "date", required: "", min: dateAfter(1) });
+  expires.value = dateAfter(30);
+  const downloads = select([["none", "No downloads"], ["preview", "Previews"], ["original", "Originals"]], "preview");
+  const password = element("input", { type: "password", size: "20", maxlength: "128", autocomplete: "new-password" });
+  const watermark = element("input", { type: "text", size: "30", maxlength: "120", autocomplete: "off" });
+  const picks = element("input", { type: "checkbox" });
+  picks.checked = true;
+  const body = [
+    field("cull-share-title", "Title ", title),
+    field("cull-share-message", "Message ", message),
+    field("cull-share-expires", "Expires ", expires),
+    field("cull-share-downloads", "Downloads ", downloads),
+    field("cull-share-password", "Password (optional) ", password),
+    field("cull-share-watermark", "Watermark (optional) ", watermark),
+    field("cull-share-picks", "The client may pick and comment ", picks),
+  ];
+  if (!(await dialogs.ask(`Share ${count} photo${count === 1 ? "" : "s"}`, body, "Check…"))) return null;
+  if (!title.value.trim()) return null;
+  const result = {
+    title: title.value.trim(),
+    message: message.value,
+    downloads: downloads.value,
+    allow_picks: picks.checked,
+    watermark: watermark.value.trim(),
+  };
+  if (expires.value) result.expires_at = new Date(`${expires.value}T23:59:59`).toISOString();
+  if (password.value) result.password = password.value;
+  return result;
+}
+
+// The new link's URL, shown once with a Copy button.
+export function linkBody(url) {
+  const input = element("input", { type: "text", readonly: "", size: "60", id: "cull-share-url", "aria-label": "Share link" });
+  input.value = url;
+  const copy = element("button", { type: "button", class: "button", id: "cull-share-copy" }, "Copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch (error) {
+      input.select();
+      document.execCommand("copy");
+    }
+    copy.textContent = "Copied";
+  });
+  const row = element("p", { class: "cull-share-link" });
+  row.append(input, copy);
+  return [element("p", {}, "Copy the link now: it is shown only this once (the server keeps only a hash of it)."), row];
+}
+
+// What to apply to a link's picked photos: {share, set} or null. ``links``: [{id, title}].
+export async function askApplyPicks(dialogs, links, chosen, labels) {
+  const link = select(links.map((l) => [String(l.id), l.title]), chosen ? String(chosen) : "");
+  if (!link.value && links.length) link.value = String(links[0].id);
+  const keep = select([["", "Unchanged"], ["keep", "Keep (JPG and RAW)"], ["discard", "Discard (JPG and RAW)"]]);
+  const rating = select([["", "Unchanged"], ...["0", "1", "2", "3", "4", "5"].map((n) => [n, n])]);
+  const label = select([["", "Unchanged"], ["none", "None"], ...labels.map((l) => [l, l])]);
+  const body = [
+    element("p", {}, "Set these on every photo the client picked (a heart) through the link. A dry run shows what changes first."),
+    field("cull-apply-share", "Link ", link),
+    field("cull-apply-keep", "Keep flags ", keep),
+    field("cull-apply-rating", "Rating ", rating),
+    field("cull-apply-label", "Label ", label),
+  ];
+  if (!(await dialogs.ask("Apply the client's picks", body, "Check…"))) return null;
+  const set = {};
+  if (keep.value) set.keep_jpg = set.keep_raw = keep.value === "keep";
+  if (rating.value !== "") set.rating = Number(rating.value);
+  if (label.value) set.label = label.value;
+  if (!link.value || !Object.keys(set).length) return null;
+  return { share: Number(link.value), set };
+}
+
 // The files a commit trashes, listed by name with the photo's thumbnail: the first
 // ``LIST_ROWS`` pending photos, then "and N more".
 export function trashPreview(photos, totalFiles, thumbUrl) {

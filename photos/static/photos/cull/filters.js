@@ -1,7 +1,7 @@
 // The filter lives in the page's URL (so a view can be bookmarked) and maps onto the photo
 // list's query parameters (docs/API.md, "Photos").
 
-const FIELDS = ["state", "file_type", "rating_min", "label", "tags", "taken_at_after", "taken_at_before", "camera", "derivatives"];
+const FIELDS = ["state", "file_type", "rating_min", "label", "tags", "taken_at_after", "taken_at_before", "camera", "derivatives", "visibility", "picked_by_share"];
 
 export function filterFromUrl(search) {
   const params = new URLSearchParams(search);
@@ -34,7 +34,7 @@ export function filterToApi(filter) {
   if (filter.state === "kept") query.pending = "false";
   if (filter.state === "pending") query.pending = "true";
   if (filter.state === "mismatch") query.keep_mismatch = "true";
-  for (const name of ["file_type", "rating_min", "label", "tags", "camera", "derivatives"]) {
+  for (const name of ["file_type", "rating_min", "label", "tags", "camera", "derivatives", "visibility", "picked_by_share"]) {
     if (filter[name]) query[name] = filter[name];
   }
   if (filter.taken_at_after) query.taken_at_after = `${filter.taken_at_after}T00:00:00`;

@@ -31,8 +31,10 @@ export function gridMetrics(width, size) {
 }
 
 export class Grid {
-  constructor({ root, sizer, store, thumbUrl, onOpen }) {
+  // ``picks`` (optional): the client's picks (picks.js), badged on the tiles.
+  constructor({ root, sizer, store, thumbUrl, onOpen, picks = null }) {
     this.root = root;
+    this.picks = picks;
     this.sizer = sizer;
     this.store = store;
     this.thumbUrl = thumbUrl;
@@ -134,7 +136,7 @@ export class Grid {
     element.setAttribute("aria-selected", String(selected));
     if (current) element.id = "cull-current";
     else if (element.id) element.removeAttribute("id");
-    const signature = `${photo.updated_at}|${photo.keep_jpg}|${photo.keep_raw}|${photo.rating}|${photo.label}|${photo.thumbnail_status}|${photo.tags.join(",")}|${photo.pending_delete}|${photo._pending || ""}`;
+    const signature = `${photo.updated_at}|${photo.keep_jpg}|${photo.keep_raw}|${photo.rating}|${photo.label}|${photo.thumbnail_status}|${photo.tags.join(",")}|${photo.pending_delete}|${photo._pending || ""}|${photo.visibility}|${this.picks ? this.picks.signature(photo.id) : ""}`;
     if (element._signature === signature) return;
     element._signature = signature;
     element.classList.remove("cull-stale");
@@ -201,6 +203,21 @@ export class Grid {
       dot.title = `Label ${LABEL_NAMES[photo.label] || photo.label}`;
       line.appendChild(dot);
     }
+    if (photo.visibility === "public") {
+      const open = document.createElement("span");
+      open.className = "cull-public";
+      open.title = "Public: share links that hold it show it";
+      open.textContent = "◎";
+      line.appendChild(open);
+    }
+    const mark = this.picks && this.picks.mark(photo.id);
+    if (mark) {
+      const heart = document.createElement("span");
+      heart.className = "cull-picked";
+      heart.title = mark.title;
+      heart.textContent = `${mark.hearts ? `♥${mark.hearts > 1 ? mark.hearts : ""}` : ""}${mark.comments ? "✎" : ""}`;
+      line.appendChild(heart);
+    }
     const tags = document.createElement("div");
     tags.className = "cull-tags";
     tags.textContent = photo.tags.join(", ");
@@ -252,6 +269,7 @@ function describe(photo) {
   const parts = [photo.basename, ...files, `rating ${photo.rating}`];
   if (photo.label && photo.label !== "none") parts.push(`label ${photo.label}`);
   if (photo.pending_delete) parts.push("pending delete");
+  if (photo.visibility === "public") parts.push("public");
   if (photo.tags.length) parts.push(`tags ${photo.tags.join(", ")}`);
   return parts.join(", ");
 }

@@ -7,8 +7,10 @@ import { badges } from "./grid.js";
 import { layerClosed, layerOpened } from "./focus.js";
 
 export class Loupe {
-  constructor({ root, store, previewUrl, thumbUrl, adminUrl, projectName, onNavigate, onClose, fallback, keep }) {
+  // ``notes(photo)``: more [term, text] rows (the client's picks and comments, picks.js).
+  constructor({ root, store, previewUrl, thumbUrl, adminUrl, projectName, onNavigate, onClose, fallback, keep, notes = () => [] }) {
     this.root = root;
+    this.notes = notes;
     this.fallback = fallback;
     this.keep = keep;
     this.projectName = projectName;
@@ -56,7 +58,7 @@ export class Loupe {
     this.picture(photo);
     this.title.textContent = photo.basename;
     this.adminLink.href = this.adminUrl(photo);
-    this.meta.replaceChildren(...metadata(photo, this.projectName(photo)).flatMap(([term, value]) => {
+    this.meta.replaceChildren(...[...metadata(photo, this.projectName(photo)), ...this.notes(photo)].flatMap(([term, value]) => {
       const dt = document.createElement("dt");
       dt.textContent = term;
       const dd = document.createElement("dd");
@@ -178,5 +180,6 @@ function metadata(photo, project) {
     ["Label", photo.label && photo.label !== "none" ? photo.label : "–"],
     ["Tags", photo.tags.join(", ") || "–"],
     ["Pending delete", photo.pending_delete ? "yes" : "no"],
+    ["Visibility", photo.visibility || "private"],
   ];
 }

@@ -10,9 +10,10 @@ import { showModal } from "./focus.js";
 import { FilterBar, filterToApi } from "./filters.js";
 import { Grid, tileSize } from "./grid.js";
 import { handleKey } from "./keys.js";
-import { Live, showStatus } from "./live.js";
+import { JOB_EVENTS, Live, PHOTO_EVENTS, showStatus } from "./live.js";
 import { Loupe } from "./loupe.js";
 import { Pending } from "./pending.js";
+import { Picks, SHARE_EVENTS } from "./picks.js";
 import { Store } from "./store.js";
 import { Sync } from "./sync.js";
 import { Trash } from "./trash.js";
@@ -44,8 +45,12 @@ new ResizeObserver(() => {
   root.style.setProperty("--cull-messages-height", `${height}px`);
 }).observe(messages);
 
+// The client's picks through share links: badges, loupe notes, the "Client picks" filter and
+// a message for each new pick (picks.js).
+const picks = new Picks({ api, say, name: (id) => store.get(Number(id))?.basename, select: $("#cull-f-picks"), onChange: (pick) => picksChanged(pick) });
+
 const gridElement = $("#cull-grid");
-const grid = new Grid({ root: gridElement, sizer: $("#cull-sizer"), store, thumbUrl, onOpen: (index) => (store.moveTo(index), loupe.toggle(true)) });
+const grid = new Grid({ root: gridElement, sizer: $("#cull-sizer"), store, thumbUrl, picks, onOpen: (index) => (store.moveTo(index), loupe.toggle(true)) });
 // The tile size slider: remembered in this browser (localStorage), the grid reflows.
 const TILE_SIZE_KEY = "cull.tileSize";
 const sizeInput = $("#cull-tile-size");
@@ -82,9 +87,24 @@ const loupe = new Loupe({
   onClose: () => loupe.toggle(false),
   fallback: gridElement,
   keep: [messages],
+  notes: (photo) => picks.notes(photo.id),
 });
 
-const live = new Live({ url: boot.api.events, lastEventId: boot.last_event_id, pollMs: boot.poll_ms, onStatus: showStatus($("#cull-live")) });
+// A pick arrived (or the picks were read): tiles and the loupe re-render; with the filter on
+// that link's picks, the photo joins the grid (or leaves it when its last heart there went).
+function picksChanged(pick) {
+  grid.schedule();
+  if (loupe.open) loupe.show();
+  const shown = filters.filter.picked_by_share;
+  if (!pick || !shown || String(pick.share_id) !== String(shown)) return;
+  const id = Number(pick.photo_id);
+  const rows = picks.picks.get(id);
+  const hearted = rows && [...rows.values()].some((p) => p.picked && String(p.share_id) === String(shown));
+  if (hearted) api.photo(id).then((photo) => store.upsert(photo), () => {});
+  else store.remove([id]);
+}
+
+const live = new Live({ url: boot.api.events, lastEventId: boot.last_event_id, pollMs: boot.poll_ms, types: [...JOB_EVENTS, ...PHOTO_EVENTS, ...SHARE_EVENTS], onStatus: showStatus($("#cull-live")) });
 const tray = new Tray({ list: $("#cull-tasks"), empty: $("#cull-tasks-empty"), api, live });
 const pending = new Pending({ api, element: $("#cull-pending"), projects: shownProjects, projectName });
 const sync = new Sync({ api, store, inView });
@@ -100,7 +120,7 @@ const trash = new Trash({
   say,
   onStarted: () => tray.refresh(),
 });
-live.on((event) => (trash.onEvent(event), pending.onEvent(event), sync.onEvent(event)));
+live.on((event) => (trash.onEvent(event), pending.onEvent(event), sync.onEvent(event), picks.onEvent(event)));
 live.onPoll(() => (trash.poll(), pending.load(), sync.poll()));
 
 const actions = createActions({
@@ -111,6 +131,8 @@ const actions = createActions({
   onStarted: () => tray.refresh(),
   onCommitStarted: (taskId) => trash.commitStarted(taskId),
   onReverted: () => filters.set(filters.filter, { push: false }),
+  picks,
+  currentShare: () => filters.filter.picked_by_share || "",
 });
 
 // --- filters in the URL, the count ---
@@ -172,6 +194,10 @@ const buttons = {
   revert: actions.revert,
   move: actions.move,
   process: actions.process,
+  "make-public": () => actions.visibility("public"),
+  "make-private": () => actions.visibility("private"),
+  share: actions.share,
+  "apply-picks": actions.applyPicks,
   "tag-add": () => actions.askTags(true),
   "tag-remove": () => actions.askTags(false),
   // Touch and pointer equivalents of the keys, for tablets.
@@ -237,10 +263,11 @@ if (may(boot.capabilities, "upload")) uploader.start();
 
 filters.start();
 pending.load();
+picks.load();
 live.start();
 tray.start();
 gridElement.focus({ preventScroll: true });
-window.cull = { store, actions, live, tray, sync, metrics };
+window.cull = { store, actions, live, tray, sync, metrics, picks };
 
 // Fill the window below the admin's header whatever its height (it wraps on a tablet).
 function fit() {

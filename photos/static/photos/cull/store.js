@@ -28,7 +28,7 @@ export function removeTags(photo, item) {
 }
 
 // The fields of an ``item`` event the grid shows, as a user's change writes them.
-const REMOTE_FIELDS = ["keep_jpg", "keep_raw", "rating", "label", "tags"];
+const REMOTE_FIELDS = ["keep_jpg", "keep_raw", "rating", "label", "tags", "visibility"];
 
 export class Store {
   constructor(api) {
