@@ -799,3 +799,9 @@ class TrashAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         extra_context = {**(extra_context or {}), "kept_tombstones": self.kept_tombstones(request)}
         return super().changelist_view(request, extra_context=extra_context)
+
+
+# The product's name on the admin site (the engine's admin names no product).
+admin.site.site_header = "Photo library administration"
+admin.site.site_title = "Photo library admin"
+admin.site.index_title = "Photo library"

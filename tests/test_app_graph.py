@@ -42,14 +42,6 @@ KNOWN_VIOLATIONS = {
     # The event stream chains uvicorn's stop signal through config/server_signals.py (it ends
     # open streams when serve stops); a server concern the project could hand the engine.
     ("jobs.api.stream", "config"),
-    # The engine's handlers of photo tasks live in jobs/handlers/ until the apps register
-    # their own (issue 21 item 2); ``demo`` builds sample photos and shares its login with
-    # ``serve`` (both in jobs/management/commands/).
-    ("jobs.handlers.capture", "photos"),
-    ("jobs.handlers.derivatives", "photos"),
-    ("jobs.handlers.files", "photos"),
-    ("jobs.handlers.maintenance", "photos"),
-    ("jobs.management.commands.demo", "photos"),
 }
 
 

@@ -362,7 +362,7 @@ def test_a_tenant_wide_step_stores_its_progress_at_most_once_an_interval(tenant,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from jobs.handlers import maintenance as handlers
+    from photos.handlers import maintenance as handlers
 
     monkeypatch.setattr(handlers, "PROGRESS_WRITE_SECONDS", 3600)
     for n in range(12):

@@ -34,7 +34,7 @@ def test_auto_chunking_splits_into_2000s(tenant, project):
     jobs = job_enqueue(tenant=tenant, type="test_noop", items=ids, auto_chunk=True)
     assert [j.items.count() for j in jobs] == [2000, 2000, 500]
     assert [(j.chunk_index, j.total_chunks) for j in jobs] == [(0, 3), (1, 3), (2, 3)]
-    assert all(j.scope == Scope.PHOTO_SET for j in jobs)
+    assert all(j.scope == Scope.ITEM_SET for j in jobs)
 
 
 def test_more_than_max_without_chunking_fails(tenant, project):
@@ -50,10 +50,10 @@ def test_scope_inference_and_validation(tenant, project):
     assert enqueue(tenant, 50, project=project).scope == Scope.PROJECT
     assert enqueue(tenant, 50).scope == Scope.GLOBAL
     photo = Photo.objects.create(project=project, basename="A")
-    assert enqueue(tenant, 50, items=[photo.pk]).scope == Scope.PHOTO_SET
+    assert enqueue(tenant, 50, items=[photo.pk]).scope == Scope.ITEM_SET
     assert (
         enqueue(tenant, 50, items=[photo.pk], project=project, scope="photo_set").scope
-        == Scope.PHOTO_SET
+        == Scope.ITEM_SET
     )
     with pytest.raises(ScopeError, match="needs a project"):
         enqueue(tenant, 50, scope="project")
