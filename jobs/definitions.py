@@ -34,6 +34,8 @@ class TaskDefinition:
     # count and the noun: "25 <items>", "1 <item>"), ``{project}`` (its project's name), ``{destination}`` (``dest_project_id``'s name),
     # ``{projects}`` ("3 projects"). Rendered once, at start (``task_title``).
     title: str = ""
+    # Why the task starts only through its own use case, never by name (``task_start``).
+    not_startable_by_name: str = ""
 
     @property
     def scopes(self) -> tuple[str, ...]:

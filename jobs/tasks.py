@@ -16,13 +16,14 @@ from typing import Any, TypedDict
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import PayloadTooLarge
+from core.errors import ApplicationError, PayloadTooLarge
 from core.limits import MAX_ITEMS_PER_JOB
 from projects.models import Project, Tenant
+from projects.selectors import project_require_active
 
 from .definitions import TASK_DEFINITIONS, Step, TaskDefinition, task_title
 from .enqueue import ItemSpec, item_ref, items_resolve, job_enqueue, scope_resolve
-from .exceptions import ScopeError, TaskAlreadyRunning, UnknownTaskType
+from .exceptions import ScopeError, TaskAlreadyRunning, TaskNotStartable, UnknownTaskType
 from .models import ITEM_ID, Job, JobItem, JobStatus, Scope, TaskRun
 from .registry import step_selector_for
 
@@ -207,6 +208,43 @@ def _items_for_step(task: TaskRun, step: Step) -> list[int] | None:
     if step.only_if_needed:
         present = sorted(step_selector_for(step.type)(task.tenant_id, present))
     return present
+
+
+def task_start(
+    *,
+    tenant: Tenant,
+    task_type: str,
+    project: Project | None = None,
+    scope: str | None = None,
+    items: Sequence[Any] | None = None,
+    payload: dict[str, Any] | None = None,
+    source: str,
+) -> StartedTask:
+    """Start a task by name for the tenant (``POST /api/tasks/``, ``manage.py start_task``).
+
+    ``UnknownTaskType`` for a name no definition has; ``TaskNotStartable`` for a task that
+    only its use case starts (its definition's ``not_startable_by_name`` says why: a project
+    deletion must archive the project and free its folder name in the same transaction);
+    ``ProjectArchived`` for new work on an archived project. Single-flight types (maintenance,
+    discovery) raise ``TaskAlreadyRunning`` when one is queued or running, as the scheduler's do.
+    """
+    definition = task_definition(task_type)
+    if definition.not_startable_by_name:
+        raise TaskNotStartable(task_type, definition.not_startable_by_name)
+    if project is not None:
+        if project.tenant_id != tenant.pk:
+            raise ApplicationError(f"Project {project.pk} belongs to another tenant.")
+        project_require_active(project)
+    return start_task(
+        task_type,
+        tenant,
+        project=project,
+        scope=scope,
+        items=items,
+        payload=payload,
+        source=source,
+        single_flight=definition.single_flight,
+    )
 
 
 def task_job_started(*, job: Job) -> None:

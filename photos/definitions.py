@@ -160,6 +160,9 @@ DEFINITIONS = (
         ),
         description="Stop the project's jobs, delete its folder and rows (row kept archived).",
         title="Deleting {project}",
+        # Deleting a project also archives it and frees its folder name
+        # (``photos.project_deletion.project_delete``).
+        not_startable_by_name="A project_delete task starts only by deleting its project.",
     ),
     TaskDefinition(
         "folder_discovery",

@@ -25,23 +25,11 @@ PROJECT_PACKAGE = "config"
 
 # (module, app it may not import but does today). Shrink this list; never grow it.
 KNOWN_VIOLATIONS = {
-    # Projects do things to photo files and start jobs (issue 21 item 1): the photo parts of
-    # deletion and maintenance belong in photos/ (or as handlers the engine runs).
-    ("projects.admin", "jobs"),
-    ("projects.admin", "photos"),
-    ("projects.api.views", "jobs"),
-    ("projects.api.views", "photos"),
-    ("projects.deletion", "jobs"),
-    ("projects.deletion", "photos"),
-    ("projects.maintenance", "jobs"),
-    ("projects.maintenance", "photos"),
-    ("projects.services", "jobs"),
-    ("projects.services", "photos"),
-    # The upload endpoint (a projects route) counts its throttle in the upload gate of config/.
-    ("projects.api.views", "config"),
-    # The event stream chains uvicorn's stop signal through config/server_signals.py (it ends
-    # open streams when serve stops); a server concern the project could hand the engine.
-    ("jobs.api.stream", "config"),
+    # The upload action of ``/api/projects/{id}/upload`` lets an upload the ASGI gate admitted
+    # skip the throttle the gate already counted (``UploadThrottle`` in config/upload_gate.py,
+    # next to the gate that sets the mark). The upload use case is being rewritten (issue 21
+    # item 4, resumable uploads); the throttle moves below the apps with it.
+    ("photos.api.projects", "config"),
 }
 
 

@@ -19,8 +19,8 @@ from photos import storage
 from photos.manifest import manifest_read
 from photos.models import Photo
 from photos.reconcile import trash
+from photos.services.projects import project_archive, project_create, project_rename
 from projects.models import Project
-from projects.services import project_archive, project_create, project_rename
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 CHANGE_EVENTS = (

@@ -40,8 +40,8 @@ from django.http import (
     StreamingHttpResponse,
 )
 
-from config.server_signals import on_server_stop
 from core.credentials import header_token_key, token_user
+from core.server_signals import on_server_stop
 from jobs.api.stream_slots import (
     READS,
     RETRY_AFTER_SECONDS,

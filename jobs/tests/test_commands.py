@@ -10,8 +10,8 @@ from rest_framework.authtoken.models import Token
 from jobs.enqueue import job_enqueue
 from jobs.lifecycle import job_claim
 from jobs.models import Job, LaneState, TaskRun
+from photos.services.projects import project_archive
 from projects.models import Membership, Project, Tenant
-from projects.services import project_archive
 
 
 def run(*args, **kwargs) -> str:

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
 from jobs.registry import item_source
+from jobs.tasks import task_start
 from projects.models import Project, Tenant
-from projects.services import task_start
 
 from ._progress import run_task_foreground, task_error
 
