@@ -52,11 +52,9 @@ def scope_resolve(*, scope: str | None, project: Project | None, has_items: bool
 
 def item_ref(item: ItemSpec) -> ItemRef:
     """The ``ItemRef`` an item spec names (its label and group possibly still unknown)."""
-    if isinstance(item, ItemRef):
-        return item
     if isinstance(item, int) and not isinstance(item, bool):
         return ItemRef(item)
-    ref = item_source().ref(item)
+    ref = item if isinstance(item, ItemRef) else item_source().ref(item)
     if ref is None:
         raise ScopeError(f"Unsupported job item {item!r}.")
     if ref.id is None and not ref.label:

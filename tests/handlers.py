@@ -11,7 +11,7 @@ from jobs.definitions import Step, TaskDefinition
 from jobs.events import event_record
 from jobs.exceptions import ItemFailed
 from jobs.models import Scope
-from jobs.registry import handler, task_definitions_register
+from jobs.registry import handler, item_source, step_selector, task_definitions_register
 
 
 @handler("test_noop")
@@ -176,3 +176,28 @@ def item_os_errors(ctx: JobContext) -> None:
         return "fine"
 
     ctx.each_item(one, atomic=True)
+
+
+# Carries step 0's items to a step whose selector keeps those labelled ``PICK…``: the engine's
+# carry rule, whatever the items are.
+task_definitions_register(
+    TaskDefinition(
+        "test_carry_picked",
+        Scope.ITEM_SET,
+        (Step("test_noop", 50), Step("test_picked", 90, carry_items=True, only_if_needed=True)),
+    )
+)
+
+
+@step_selector("test_picked")
+def picked(tenant_id: int, ids: list[int]) -> list[int]:
+    return [
+        ref.id
+        for ref in item_source().resolve(tenant_id, ids)
+        if ref.id is not None and (ref.label or "").startswith("PICK")
+    ]
+
+
+@handler("test_picked")
+def picked_noop(ctx: JobContext) -> None:
+    """The carried step of ``test_carry_picked``; its items are what the test checks."""
