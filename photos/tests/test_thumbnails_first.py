@@ -7,7 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from jobs.definitions import PREVIEW_PRIORITY, TASK_DEFINITIONS
+from jobs.definitions import TASK_DEFINITIONS
+from photos.definitions import PREVIEW_PRIORITY
 from jobs.models import Event, Job, JobStatus
 from jobs.runtime import drain
 from jobs.tasks import start_task
