@@ -45,7 +45,7 @@ from .exceptions import JobStateError
 from .lanes import lane_for_priority, lane_q
 from .lifecycle import job_cancel, job_retry
 from .models import ITEM_FIELD, ITEM_ID, Event, Job, JobItem, JobStatus, Lane, TaskRun
-from .registry import item_source
+from .registry import event_types, item_source
 from .tasks import task_progress
 
 if TYPE_CHECKING:
@@ -142,7 +142,9 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "type"
 
     def lookups(self, request, model_admin):
-        names = sorted(v for k, v in vars(EventType).items() if k.isupper())
+        # The engine's own job events and what the apps registered (``event_types_register``).
+        own = {v for k, v in vars(EventType).items() if k.startswith("JOB_")}
+        names = sorted(own | set(event_types()))
         return [(n, n) for n in names]
 
     def queryset(self, request, queryset):

@@ -10,7 +10,7 @@ module named in ``settings.PIPELINE_HANDLER_MODULES`` (imported by ``autodiscove
   job type; ``task_definitions_register`` adds the app's catalogue.
 - A schedule (``ScheduleSpec``) is a django-q2 schedule ``schedules_setup`` keeps up to date.
 - Event types are the names an app writes with ``jobs.events.event_record`` besides the
-  engine's own ``job_*`` events (the API lists them).
+  engine's own ``job_*`` events (the admin's event filter offers them).
 - The item source is what job items name: ``resolve(tenant, ids)`` turns ids into
   ``ItemRef(id, label, group_id)`` (the group is the item's project), ``ref(item)`` reads the
   app's own item specs (a row, a dict) and ``related`` lists the ``select_related`` paths a
