@@ -147,8 +147,8 @@ def _build(
     from django.db import connection
     from rest_framework.authtoken.models import Token
 
+    from photos.services.projects import project_create
     from projects.models import Membership, Tenant
-    from projects.services import project_create
 
     root = library_root() / TENANT_SLUG
     if root.exists():

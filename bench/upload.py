@@ -125,8 +125,8 @@ def setup(db_url: str, photos_root: Path) -> None:
 
 
 def projects_make(count: int, label: str) -> list[int]:
+    from photos.services.projects import project_create
     from projects.models import Tenant
-    from projects.services import project_create
 
     tenant = Tenant.objects.get(slug="bench-upload")
     return [project_create(tenant=tenant, name=f"{label} {n}").pk for n in range(count)]

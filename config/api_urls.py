@@ -49,7 +49,6 @@ urlpatterns = [
     re_path(r"^$", api_root, name="api-root"),
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", api_docs, name="api-docs"),
-    re_path(r"^", include("projects.api.urls")),
     re_path(r"^", include("photos.api.urls")),
     re_path(r"^", include("jobs.api.urls")),
     re_path(r"^", include("sharing.api.urls")),

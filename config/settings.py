@@ -301,9 +301,12 @@ PIPELINE_SCAVENGE_INTERVAL_MINUTES = env_int("PIPELINE_SCAVENGE_INTERVAL_MINUTES
 PIPELINE_DISCOVERY_INTERVAL_MINUTES = env_int("PIPELINE_DISCOVERY_INTERVAL_MINUTES", 5)
 PIPELINE_SWEEP_INTERVAL_MINUTES = env_int("PIPELINE_SWEEP_INTERVAL_MINUTES", 1)
 PIPELINE_PRUNE_INTERVAL_MINUTES = env_int("PIPELINE_PRUNE_INTERVAL_MINUTES", 24 * 60)
+# The model job items and events name (``JobItem.photo``, ``Event.photo``); its app registers the
+# item source (``jobs.registry.item_source_register``).
+PIPELINE_ITEM_MODEL = "photos.Photo"
 # Modules whose import registers job handlers; extra ones (tests, plugins) come from the env.
 PIPELINE_HANDLER_MODULES = [
-    "jobs.handlers",
+    "photos.handlers",
     *env_list("PIPELINE_EXTRA_HANDLER_MODULES"),
 ]
 

@@ -20,6 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
@@ -43,7 +44,8 @@ from .events import EventType
 from .exceptions import JobStateError
 from .lanes import lane_for_priority, lane_q
 from .lifecycle import job_cancel, job_retry
-from .models import Event, Job, JobItem, JobStatus, Lane, TaskRun
+from .models import ITEM_FIELD, ITEM_ID, Event, Job, JobItem, JobStatus, Lane, TaskRun
+from .registry import event_types, item_source
 from .tasks import task_progress
 
 if TYPE_CHECKING:
@@ -140,7 +142,9 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "type"
 
     def lookups(self, request, model_admin):
-        names = sorted(v for k, v in vars(EventType).items() if k.isupper())
+        # The engine's own job events and what the apps registered (``event_types_register``).
+        own = {v for k, v in vars(EventType).items() if k.startswith("JOB_")}
+        names = sorted(own | set(event_types()))
         return [(n, n) for n in names]
 
     def queryset(self, request, queryset):
@@ -244,7 +248,7 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
 
     @admin.display(description="task · step", ordering="type")
     def task_column(self, job: Job) -> str:
-        """Its task's title ("Importing 25 photos") over the step's job type; the task id on
+        """Its task's title ("Importing 25 <items>") over the step's job type; the task id on
         hover."""
         if job.task_id is None:
             return format_html('<span class="pl-muted">{}</span>', job.type)
@@ -399,7 +403,7 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
             show_save_and_add_another=False,
         )
         if job is not None:
-            items = JobItem.objects.filter(job=job).select_related("photo").order_by("id")
+            items = JobItem.objects.filter(job=job).order_by("id")
             paginator = Paginator(items, ITEMS_PER_PAGE)
             page = paginator.get_page(request.GET.get("items_page"))
             summary = dict(
@@ -412,6 +416,8 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
             can_change = self.has_change_permission(request, job)
             extra_context.update(
                 job=job,
+                item_noun=item_source().noun[0],
+                item_admin_url=item_source().admin_url,
                 items_page=page,
                 items_summary=summary,
                 job_events=with_payload_text(
@@ -597,7 +603,7 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="task", ordering="created_at")
     def short_id(self, task: TaskRun) -> str:
-        """The task's title ("Moving 4 photos to Wedding"); its id and type on hover."""
+        """The task's title ("Moving 4 <items> to Wedding"); its id and type on hover."""
         return format_html(
             '<span title="{} · {}">{}</span>',
             str(task.pk)[:8],
@@ -652,20 +658,30 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
 
 # --- items and events -----------------------------------------------------------------------
 
+# What an item is called and where its admin page is: the item source's, read when rendered.
+_item_noun = lazy(lambda: item_source().noun[0], str)
+
+
+def _item_link(item_id: int | None, item: Any) -> str:
+    if item_id is None or item is None:
+        return "–"
+    source = item_source()
+    return admin_link(source.admin_url, item_id, getattr(item, source.label_field))
+
 
 @admin.register(JobItem)
 class JobItemAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "job_column",
-        "photo_column",
+        "item_column",
         "basename",
         "status_column",
         "message",
         "updated_at",
     )
     list_filter = ("status", ("updated_at", admin.DateFieldListFilter))
-    list_select_related = ("job", "photo")
+    list_select_related = ("job", ITEM_FIELD)
     list_per_page = 100
     search_fields = ("basename",)
     search_help_text = "Search by base name or job id."
@@ -675,11 +691,9 @@ class JobItemAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, ad
     def job_column(self, item: JobItem) -> str:
         return admin_link("admin:jobs_job_change", item.job_id, f"{item.job.type} #{item.job_id}")
 
-    @admin.display(description="photo")
-    def photo_column(self, item: JobItem) -> str:
-        if item.photo is None:
-            return "–"
-        return admin_link("admin:photos_photo_change", item.photo_id, item.photo.basename)
+    @admin.display(description=_item_noun())
+    def item_column(self, item: JobItem) -> str:
+        return _item_link(item.item_id, item.item)
 
     @admin.display(description="status", ordering="status")
     def status_column(self, item: JobItem) -> str:
@@ -694,15 +708,16 @@ class EventAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admi
         "type",
         "actor_column",
         "project_column",
-        "photo_column",
+        "item_column",
         "job_column",
         "payload_summary",
     )
     list_filter = (EventTypeFilter, ("created_at", admin.DateFieldListFilter), "project")
-    list_select_related = ("actor", "project", "photo", "job")
+    list_select_related = ("actor", "project", ITEM_FIELD, "job")
     list_per_page = 100
-    search_fields = ("type", "photo__basename")
-    search_help_text = "Search by event type, photo base name, event id or job id."
+    search_help_text = lazy(
+        lambda: f"Search by event type, {item_source().noun[0]} label, event id or job id.", str
+    )()
     int_search_lookups = ("pk", "job_id")
     ordering = ("-id",)
     fields = (
@@ -712,7 +727,7 @@ class EventAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admi
         "tenant",
         "actor",
         "project",
-        "photo",
+        ITEM_FIELD,
         "job",
         "payload_column",
     )
@@ -728,11 +743,13 @@ class EventAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admi
             return "–"
         return admin_link("admin:projects_project_change", event.project_id, event.project.name)
 
-    @admin.display(description="photo")
-    def photo_column(self, event: Event) -> str:
-        if event.photo is None:
-            return "–"
-        return admin_link("admin:photos_photo_change", event.photo_id, event.photo.basename)
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        # The item source is registered once the apps are ready, after this module loads.
+        return ("type", f"{ITEM_FIELD}__{item_source().label_field}")
+
+    @admin.display(description=_item_noun())
+    def item_column(self, event: Event) -> str:
+        return _item_link(getattr(event, ITEM_ID), getattr(event, ITEM_FIELD))
 
     @admin.display(description="job")
     def job_column(self, event: Event) -> str:
@@ -752,8 +769,5 @@ class EventAdmin(IdSearchMixin, TenantScopedAdminMixin, ReadOnlyAdminMixin, admi
         return pretty_json(event.payload)
 
 
-admin.site.site_header = "Photo library administration"
-admin.site.site_title = "Photo library admin"
-admin.site.index_title = "Photo library"
 # There is no public site at "/": "View site" opens the API documentation.
 admin.site.site_url = "/api/docs/"

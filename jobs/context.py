@@ -21,11 +21,12 @@ from django.db.models import Q
 
 from projects.models import Project
 
+from .enqueue import items_resolve
 from .error_text import error_text_clean
 from .exceptions import ItemFailed, ItemSkipped, JobCanceled, JobLost, is_item_os_error
 from .lifecycle import job_heartbeat, job_progress
-from .models import Job, JobItem, JobItemStatus, Scope
-from .registry import item_error_text
+from .models import ITEM_ID, Job, JobItem, JobItemStatus, Scope
+from .registry import item_error_text, item_source
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class JobContext:
         self.units_failed = 0
         self.first_unit_error = ""
         # How many units a handler without items works on, when its progress counts more
-        # steps than units (several passes over the same photos); None: progress_total.
+        # steps than units (several passes over the same items); None: progress_total.
         self.units_total: int | None = None
 
     # -- identity and payload --------------------------------------------------------------
@@ -241,7 +242,7 @@ class JobContext:
             self.job.progress_total = max(self.job.progress_total, total)
 
     def unit_failed(self, error: str) -> None:
-        """Count a failed unit of work that has no ``JobItem`` (a photo of a whole-project walk,
+        """Count a failed unit of work that has no ``JobItem`` (a file of a whole-project walk,
         a project of a global job). The job still completes, and its message and
         ``job_completed`` event say how many failed and the first error."""
         self.units_failed += 1
@@ -264,7 +265,7 @@ class JobContext:
             page = list(
                 JobItem.objects.filter(job_id=self.job.pk, id__gt=last_id)
                 .exclude(status__in=FINISHED_ITEM_STATUSES)
-                .select_related("photo", "photo__project")
+                .select_related(*item_source().related)
                 .order_by("id")[:batch]
             )
             if not page:
@@ -405,7 +406,7 @@ class JobContext:
                         JobItem.objects.filter(pk__in=[i.pk for i in same]).update(
                             status=outcome_status, message=outcome_message
                         )
-                else:  # A message per item (derivatives name their photo): one UPDATE … CASE.
+                else:  # A message per item (each names its item): one UPDATE … CASE.
                     JobItem.objects.bulk_update(handled, ["status", "message"])
             self.advance(len(handled))
         return counts
@@ -416,27 +417,19 @@ class JobContext:
         item.status = status
         item.message = message
 
-    def photo_ids(self) -> list[int]:
+    def item_ids(self) -> list[int]:
         return list(
-            JobItem.objects.filter(job_id=self.job.pk, photo__isnull=False)
+            JobItem.objects.filter(job_id=self.job.pk, **{f"{ITEM_ID}__isnull": False})
             .order_by("id")
-            .values_list("photo_id", flat=True)
+            .values_list(ITEM_ID, flat=True)
         )
-
-    def items_by_project(self) -> dict[int, list[JobItem]]:
-        """Unfinished items grouped by their photo's project id (photo_set dispatch)."""
-        groups: dict[int, list[JobItem]] = defaultdict(list)
-        for item in self.pending_items():
-            if item.photo is not None:
-                groups[item.photo.project_id].append(item)
-        return dict(groups)
 
     # -- scope dispatch --------------------------------------------------------------------
 
     def target_projects(self, *, include_archived: bool = False) -> list[Project]:
         """The projects this job works on, by scope.
 
-        ``project``: the job's project. ``photo_set``: the projects of its items plus the
+        ``project``: the job's project. An item set: the projects of its items plus the
         affected ``project_ids`` carried in the payload. ``global``: every active project of
         the job's tenant. Always limited to the job's tenant.
         """
@@ -450,9 +443,9 @@ class JobContext:
             return list(tenant_projects.order_by("id"))
         ids = set(self.payload.get("project_ids") or [])
         ids.update(
-            JobItem.objects.filter(job_id=self.job.pk, photo__isnull=False)
-            .values_list("photo__project_id", flat=True)
-            .distinct()
+            ref.group_id
+            for ref in items_resolve(tenant=self.job.tenant_id, ids=self.item_ids()).values()
+            if ref.group_id is not None
         )
         if self.job.project_id:
             ids.add(self.job.project_id)

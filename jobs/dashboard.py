@@ -76,7 +76,7 @@ def job_summary(job: Job, *, now: datetime) -> JobSummary:
     return {
         "id": job.pk,
         "type": job.type,
-        # Its task's title ("Importing 25 photos"), else its type in words.
+        # Its task's title ("Importing 25 <items>"), else its type in words.
         "title": payload_title(job.payload) if job.task_id else job.type.replace("_", " "),
         "status": job.status,
         "lane": lane_for_priority(job.priority),

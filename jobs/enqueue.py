@@ -2,8 +2,8 @@
 
 ``job_enqueue`` writes a job (or one per chunk of ``MAX_ITEMS_PER_JOB`` items), its items and
 its ``job_queued`` event in one transaction, and wakes its lane only after that commits. Items
-name photos; the photo model is reached through ``JobItem.photo``, so the engine needs no
-import of the photos app.
+name what the registered item source resolves (``jobs.registry.item_source``); the engine
+imports no app above it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.errors import PayloadTooLarge
@@ -22,21 +22,23 @@ from projects.models import Project, Tenant
 from .events import EventType, job_event
 from .exceptions import ScopeError
 from .lanes import lane_for_priority, wake_lane_on_commit
-from .models import Job, JobItem, Scope, TaskRun, item_photo_model
+from .models import ITEM_ID, Job, JobItem, Scope, TaskRun
+from .registry import ItemRef, item_source
 
-# A photo: its id, a ``{"photo_id": …, "basename": …}`` dict, or the photo row itself.
-ItemSpec = int | dict[str, Any] | models.Model
+# An item: its id, an ``ItemRef``, or a spec the item source reads (``ItemSource.ref``: a row,
+# a dict of the app's own).
+ItemSpec = int | ItemRef | Any
 
 
 def scope_resolve(*, scope: str | None, project: Project | None, has_items: bool) -> str:
     """The job's scope: the explicit one checked against the arguments, else inferred.
 
-    A project → ``project``; items without a project → ``photo_set``; neither → ``global``.
+    A project → ``project``; items without a project → an item set; neither → ``global``.
     """
     if scope is None:
         if project is not None:
             return Scope.PROJECT
-        return Scope.PHOTO_SET if has_items else Scope.GLOBAL
+        return Scope.ITEM_SET if has_items else Scope.GLOBAL
     if scope not in Scope.values:
         raise ScopeError(f"Unknown scope '{scope}'; use one of {', '.join(Scope.values)}.")
     if scope == Scope.PROJECT and project is None:
@@ -48,48 +50,52 @@ def scope_resolve(*, scope: str | None, project: Project | None, has_items: bool
     return scope
 
 
-def item_photo_id(item: ItemSpec) -> int | None:
-    """The photo id an item names (``None`` for a dict with a basename only)."""
-    if isinstance(item, int):
-        return item
-    if isinstance(item, item_photo_model()):
-        return item.pk
-    return item.get("photo_id")  # type: ignore[union-attr]
+def item_ref(item: ItemSpec) -> ItemRef:
+    """The ``ItemRef`` an item spec names (its label and group possibly still unknown)."""
+    if isinstance(item, int) and not isinstance(item, bool):
+        return ItemRef(item)
+    ref = item if isinstance(item, ItemRef) else item_source().ref(item)
+    if ref is None:
+        raise ScopeError(f"Unsupported job item {item!r}.")
+    if ref.id is None and not ref.label:
+        raise ScopeError(f"A job item needs an id or a label, got {item!r}.")
+    return ref
+
+
+def items_resolve(
+    *, tenant: Tenant | int, ids: Sequence[int], hidden: bool = True
+) -> dict[int, ItemRef]:
+    """The item source's refs of ``ids`` in the tenant, by id, ``MAX_ITEMS_PER_JOB`` at a time
+    (``hidden``: rows the app hides from its default views too, as a restore names them)."""
+    found: dict[int, ItemRef] = {}
+    id_list = sorted(set(ids))
+    for start in range(0, len(id_list), MAX_ITEMS_PER_JOB):
+        chunk = id_list[start : start + MAX_ITEMS_PER_JOB]
+        for ref in item_source().resolve(tenant, chunk, hidden=hidden):
+            if ref.id is not None:
+                found[ref.id] = ref
+    return found
 
 
 def items_normalise(*, tenant: Tenant, items: Sequence[ItemSpec]) -> list[tuple[int | None, str]]:
-    """``(photo_id, basename)`` pairs in the given order, checked to belong to the tenant."""
-    photo_model = item_photo_model()
-    pairs: list[tuple[int | None, str | None]] = []
-    for item in items:
-        if isinstance(item, photo_model):
-            pairs.append((item.pk, item.basename))  # type: ignore[attr-defined]
-        elif isinstance(item, dict):
-            if item.get("photo_id") is None and not item.get("basename"):
-                raise ScopeError(f"A job item needs a photo_id or a basename, got {item!r}.")
-            pairs.append((item.get("photo_id"), item.get("basename")))
-        elif isinstance(item, int) and not isinstance(item, bool):
-            pairs.append((item, None))
-        else:
-            raise ScopeError(f"Unsupported job item {item!r}.")
-    missing = {pid for pid, base in pairs if pid is not None and base is None}
-    # ``int | None`` keys: a pair with neither id nor name misses below and raises KeyError.
-    names: dict[int | None, str] = {}
-    ids = sorted(missing)
-    for start in range(0, len(ids), MAX_ITEMS_PER_JOB):
-        names.update(
-            # The base manager: every row (an app may hide some from its default one, as
-            # photos hides trashed photos, which a restore names).
-            photo_model._base_manager.for_tenant(tenant)  # type: ignore[attr-defined]
-            .filter(pk__in=ids[start : start + MAX_ITEMS_PER_JOB])
-            .values_list("pk", "basename")
-        )
+    """``(item_id, label)`` pairs in the given order, checked to belong to the tenant."""
+    refs = [item_ref(item) for item in items]
+    missing = {ref.id for ref in refs if ref.id is not None and ref.label is None}
+    names = items_resolve(tenant=tenant, ids=sorted(missing))
     unknown = missing - names.keys()
     if unknown:
+        noun = item_source().noun[1].capitalize()
         raise ScopeError(
-            f"Photos not found in tenant '{tenant.slug}': {', '.join(map(str, sorted(unknown)[:20]))}."
+            f"{noun} not found in tenant '{tenant.slug}': "
+            f"{', '.join(map(str, sorted(unknown)[:20]))}."
         )
-    return [(pid, base if base is not None else names[pid]) for pid, base in pairs]
+    pairs: list[tuple[int | None, str]] = []
+    for ref in refs:
+        label = ref.label
+        if label is None and ref.id is not None:
+            label = names[ref.id].label
+        pairs.append((ref.id, label or ""))
+    return pairs
 
 
 def job_enqueue(
@@ -141,7 +147,7 @@ def job_enqueue(
             if chunk:
                 JobItem.objects.bulk_create(
                     [
-                        JobItem(job=job, tenant=tenant, photo_id=pid, basename=base)
+                        JobItem(job=job, tenant=tenant, basename=base, **{ITEM_ID: pid})
                         for pid, base in chunk
                     ],
                     batch_size=500,

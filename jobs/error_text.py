@@ -2,13 +2,14 @@
 never show server paths; tracebacks only to superusers).
 
 Job and item errors are shown to tenants through the API, the admin and the event stream. An
-``OSError`` or a traceback names absolute paths (``/srv/…/photos/acme/Iceland/IMG_1.jpg``,
+``OSError`` or a traceback names absolute paths (``/srv/…/files/acme/Iceland/IMG_1.jpg``,
 ``/srv/app/jobs/runtime.py``) that say where the server keeps its files and code.
 ``error_text_clean`` rewrites them before an error is stored, and the API runs it again on
 output for rows stored earlier:
 
 - a path inside a project folder becomes relative to it (``IMG_1.jpg``, ``.trash/IMG_1.jpg``);
-- another path under ``PHOTOS_ROOT`` becomes relative to it (``acme/Iceland``);
+- another path under the files root becomes relative to it (``acme/Iceland``); the app that
+  keeps the files registers the root (``files_root_register``);
 - a source file in a traceback keeps its name under the code base or site-packages only.
 
 A job that raised keeps its error with a short traceback (``runtime``), for operators. Everyone
@@ -20,6 +21,7 @@ tenant reads, carry the summary.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,14 +59,25 @@ def _source_file(match: re.Match[str]) -> str:
     return f'File "{Path(path).name}"'
 
 
+_FILES_ROOT: list[Callable[[], object]] = []
+
+
+def files_root_register(fn: Callable[[], object]) -> Callable[[], object]:
+    """Set where the files of job items live (a callable: settings change in tests); the last
+    registration wins."""
+    _FILES_ROOT[:] = [fn]
+    return fn
+
+
 def error_text_clean(text: str) -> str:
-    """``text`` with paths under ``PHOTOS_ROOT`` made relative and source paths shortened."""
+    """``text`` with paths under the files root made relative and source paths shortened."""
     if not text or "/" not in text:
         return text
-    first, rest, alone = _root_patterns(str(settings.PHOTOS_ROOT))
-    text = first.sub("", text)
-    text = rest.sub("", text)
-    text = alone.sub(".", text)
+    if _FILES_ROOT:
+        first, rest, alone = _root_patterns(str(_FILES_ROOT[0]()))
+        text = first.sub("", text)
+        text = rest.sub("", text)
+        text = alone.sub(".", text)
     return _SOURCE_FILE.sub(_source_file, text)
 
 

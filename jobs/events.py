@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 
 from .definitions import TASK_DEFINITIONS, payload_title
-from .models import Event, Job, TaskRun
+from .models import ITEM_ID, Event, Job, TaskRun
 from .wakeups import redis_publish, wakeup_mode
 
 
@@ -78,7 +78,7 @@ def event_record(
     type: str,
     actor_id: int | None = None,
     project_id: int | None = None,
-    photo_id: int | None = None,
+    item_id: int | None = None,
     job_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Event:
@@ -87,16 +87,16 @@ def event_record(
         type=type,
         actor_id=actor_id,
         project_id=project_id,
-        photo_id=photo_id,
         job_id=job_id,
         payload=_with_request_id(payload or {}),
+        **{ITEM_ID: item_id},
     )
     _wake_on_commit([tenant_id])
     return event
 
 
 def events_record_bulk(events: Iterable[Event]) -> list[Event]:
-    """Write many unsaved ``Event`` objects in one query (bulk photo changes)."""
+    """Write many unsaved ``Event`` objects in one query (bulk item changes)."""
     rows = list(events)
     for event in rows:
         event.payload = _with_request_id(event.payload or {})
@@ -109,53 +109,6 @@ def _wake_on_commit(tenant_ids: Iterable[int]) -> None:
     if wakeup_mode() == "redis":
         ids = list(tenant_ids)
         transaction.on_commit(lambda: redis_publish(ids))
-
-
-def item_event(
-    *,
-    tenant_id: int,
-    project_id: int,
-    photo_id: int,
-    fields: dict[str, Any],
-    actor_id: int | None = None,
-    job_id: int | None = None,
-    removed: bool = False,
-) -> Event:
-    """The unsaved ``item`` event of one photo (``item_removed`` when ``removed``).
-
-    The one constructor of photo change events: ``fields`` are what changed (or what the
-    client renders, e.g. ``tags``, ``changes``, ``source``); the payload always names the photo
-    and its project. Write it with ``events_record_bulk``.
-    """
-    return Event(
-        tenant_id=tenant_id,
-        type=EventType.ITEM_REMOVED if removed else EventType.ITEM,
-        actor_id=actor_id,
-        project_id=project_id,
-        photo_id=photo_id,
-        job_id=job_id,
-        payload={"photo_id": photo_id, "project_id": project_id, **fields},
-    )
-
-
-def pending_changes_event(
-    *,
-    tenant_id: int,
-    project_id: int,
-    totals: dict[str, int],
-    actor_id: int | None = None,
-    job_id: int | None = None,
-) -> Event:
-    """The unsaved ``pending_changes`` event of a project: its pending-delete totals
-    (``jpg``, ``raw``, ``total``, ``photos``), all the workspace renders of them."""
-    return Event(
-        tenant_id=tenant_id,
-        type=EventType.PENDING_CHANGES,
-        actor_id=actor_id,
-        project_id=project_id,
-        job_id=job_id,
-        payload={"project_id": project_id, **totals},
-    )
 
 
 # Task types by task id: a task's type never changes, so progress events read it once.
@@ -188,7 +141,7 @@ def job_event_payload(job: Job, **extra: Any) -> dict[str, Any]:
         "task_type": task_type,
         "step_index": job.step_index,
         "steps_total": len(definition.steps) if definition else 1,
-        # What the task is, in words ("Importing 25 photos"), for trays and lists.
+        # What the task is, in words ("Importing 25 <items>"), for trays and lists.
         "task_title": payload_title(job.payload) if job.task_id else None,
         "type": job.type,
         "scope": job.scope,

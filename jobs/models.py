@@ -16,7 +16,9 @@ from projects.models import Project, Tenant, TenantScopedQuerySet
 
 class Scope(models.TextChoices):
     PROJECT = "project", "Project"
-    PHOTO_SET = "photo_set", "Photo set"
+    # A set of items, possibly across projects (the value and its label predate the registry:
+    # stored in rows and served by the API).
+    ITEM_SET = "photo_set", "Photo set"
     GLOBAL = "global", "Global"
 
 
@@ -154,11 +156,23 @@ class JobItemStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# The field of ``JobItem`` and ``Event`` that names an item of the registered item source
+# (``jobs.registry.item_source``), a row of ``settings.PIPELINE_ITEM_MODEL``. Its name was set by
+# migration 0001, before the registry; renaming it would rename a column and an index for no
+# behaviour, so the engine reaches it through these names (docs/ARCHITECTURE.md).
+ITEM_FIELD = "photo"
+ITEM_ID = f"{ITEM_FIELD}_id"
+
+
 class JobItem(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     photo = models.ForeignKey(
-        "photos.Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="job_items"
+        settings.PIPELINE_ITEM_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="job_items",
     )
     basename = models.CharField(max_length=255, blank=True, default="")
     status = models.CharField(
@@ -175,14 +189,17 @@ class JobItem(models.Model):
         indexes = [models.Index(fields=["job", "status", "id"], name="jobitem_job_status")]
 
     def __str__(self) -> str:
-        return f"item {self.basename or self.photo_id} of job {self.job_id} ({self.status})"
+        return f"item {self.basename or self.item_id} of job {self.job_id} ({self.status})"
 
+    # The item by a generic name: the field keeps the name migration 0001 gave it (see
+    # docs/ARCHITECTURE.md, "the item field"); the engine reads and writes it through these.
+    @property
+    def item_id(self) -> int | None:
+        return getattr(self, ITEM_ID)
 
-def item_photo_model() -> type[models.Model]:
-    """The model a ``JobItem`` names (``photos.Photo``), without importing the photos app."""
-    model = JobItem._meta.get_field("photo").related_model
-    assert isinstance(model, type)
-    return model
+    @property
+    def item(self) -> models.Model | None:
+        return getattr(self, ITEM_FIELD)
 
 
 class Event(models.Model):
@@ -196,7 +213,11 @@ class Event(models.Model):
         Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     photo = models.ForeignKey(
-        "photos.Photo", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        settings.PIPELINE_ITEM_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
     )
     job = models.ForeignKey(
         Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
@@ -211,7 +232,7 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["tenant", "id"], name="event_tenant_id"),
             models.Index(fields=["created_at"], name="event_created"),
-            models.Index(fields=["photo", "id"], name="event_photo"),
+            models.Index(fields=[ITEM_FIELD, "id"], name="event_photo"),
         ]
 
     def __str__(self) -> str:

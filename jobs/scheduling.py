@@ -17,7 +17,6 @@ transaction (SQLite) and moves ``next_run`` before it commits, so each tick fire
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from projects.models import Tenant
 
 from .exceptions import TaskAlreadyRunning
 from .models import Event, Job, JobStatus, TaskRun
+from .registry import ScheduleSpec, schedules
 from .sweeper import SWEEPER_SCHEDULE
 from .tasks import start_task
 
@@ -38,36 +38,15 @@ logger = logging.getLogger(__name__)
 SCHEDULE_CLUSTER: str = "scheduler"
 
 
-@dataclass(frozen=True)
-class ScheduleSpec:
-    name: str
-    func: str
-    minutes_setting: str
-    args: str = ""
-
-
-SCHEDULES = (
+# The engine's own schedules; the apps register theirs (``jobs.registry.schedule_register``).
+ENGINE_SCHEDULES = (
     ScheduleSpec(SWEEPER_SCHEDULE, "jobs.sweeper.sweep", "PIPELINE_SWEEP_INTERVAL_MINUTES"),
-    ScheduleSpec(
-        "pipeline: maintenance_global",
-        "jobs.scheduling.scheduled_task_start",
-        "PIPELINE_MAINTENANCE_INTERVAL_MINUTES",
-        "'maintenance_global'",
-    ),
-    ScheduleSpec(
-        "pipeline: project_scavenge_global",
-        "jobs.scheduling.scheduled_task_start",
-        "PIPELINE_SCAVENGE_INTERVAL_MINUTES",
-        "'project_scavenge_global'",
-    ),
-    ScheduleSpec(
-        "pipeline: folder_discovery",
-        "jobs.scheduling.scheduled_task_start",
-        "PIPELINE_DISCOVERY_INTERVAL_MINUTES",
-        "'folder_discovery'",
-    ),
     ScheduleSpec("pipeline: prune", "jobs.scheduling.prune", "PIPELINE_PRUNE_INTERVAL_MINUTES"),
 )
+
+
+def schedules_all() -> tuple[ScheduleSpec, ...]:
+    return (*ENGINE_SCHEDULES, *schedules())
 
 
 def schedules_setup(*, using: str = "default") -> list[str]:
@@ -81,7 +60,7 @@ def schedules_setup(*, using: str = "default") -> list[str]:
     from django_q.models import Schedule
 
     names = []
-    for spec in SCHEDULES:
+    for spec in schedules_all():
         minutes = int(getattr(settings, spec.minutes_setting))
         schedule = Schedule.objects.using(using).filter(name=spec.name).first()
         fields = {

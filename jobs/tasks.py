@@ -4,8 +4,8 @@
 ``task_job_finished`` runs inside the transaction that ends a job (``jobs.lifecycle`` calls
 it): it locks the TaskRun, and advances with a compare-and-set on ``current_step``, so the next
 step is enqueued exactly once even when several chunks finish at the same moment on different
-workers. A step that carries photos over keeps those its registered step selector picks
-(``jobs.registry.step_selector``); the engine itself knows no photo field.
+workers. A step that carries items over keeps those its registered step selector picks
+(``jobs.registry.step_selector``); what an item is, the item source says.
 """
 
 from __future__ import annotations
@@ -16,14 +16,15 @@ from typing import Any, TypedDict
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import PayloadTooLarge
+from core.errors import ApplicationError, PayloadTooLarge
 from core.limits import MAX_ITEMS_PER_JOB
 from projects.models import Project, Tenant
+from projects.selectors import project_require_active
 
 from .definitions import TASK_DEFINITIONS, Step, TaskDefinition, task_title
-from .enqueue import ItemSpec, item_photo_id, job_enqueue, scope_resolve
-from .exceptions import ScopeError, TaskAlreadyRunning, UnknownTaskType
-from .models import Job, JobItem, JobStatus, Scope, TaskRun, item_photo_model
+from .enqueue import ItemSpec, item_ref, items_resolve, job_enqueue, scope_resolve
+from .exceptions import ScopeError, TaskAlreadyRunning, TaskNotStartable, UnknownTaskType
+from .models import ITEM_ID, Job, JobItem, JobStatus, Scope, TaskRun
 from .registry import step_selector_for
 
 RESERVED_PAYLOAD_KEYS = ("task_id", "type", "source", "title")
@@ -96,7 +97,7 @@ def start_task(
         task = TaskRun.objects.create(
             type=type, scope=scope, tenant=tenant, project=project, source=source
         )
-        if scope == Scope.PHOTO_SET:
+        if scope == Scope.ITEM_SET:
             task_payload["project_ids"] = _affected_projects(
                 tenant=tenant, items=items, project=project
             )
@@ -145,7 +146,7 @@ def _title(
     return task_title(
         definition,
         task_type=definition.type,
-        photos=len(items) or None,
+        items=len(items) or None,
         project=project.name if project is not None else None,
         destination=destination,
         projects=len(project_ids) if isinstance(project_ids, list) else None,
@@ -155,17 +156,19 @@ def _title(
 def _affected_projects(
     *, tenant: Tenant, items: Sequence[ItemSpec], project: Project | None
 ) -> list[int]:
-    ids = {item_photo_id(i) for i in items}
-    ids.discard(None)
+    """The projects (item groups) of the items: those the specs name, the rest resolved."""
     project_ids: set[int] = set()
-    id_list = sorted(ids)  # type: ignore[type-var]
-    photos = item_photo_model()._base_manager.for_tenant(tenant)  # type: ignore[attr-defined]
-    for start in range(0, len(id_list), MAX_ITEMS_PER_JOB):
-        project_ids.update(
-            photos.filter(pk__in=id_list[start : start + MAX_ITEMS_PER_JOB])
-            .values_list("project_id", flat=True)
-            .distinct()
-        )
+    unknown: set[int] = set()
+    for ref in map(item_ref, items):
+        if ref.group_id is not None:
+            project_ids.add(ref.group_id)
+        elif ref.id is not None:
+            unknown.add(ref.id)
+    project_ids.update(
+        ref.group_id
+        for ref in items_resolve(tenant=tenant, ids=sorted(unknown)).values()
+        if ref.group_id is not None
+    )
     if project is not None:
         project_ids.add(project.pk)
     return sorted(project_ids)
@@ -189,26 +192,59 @@ def _enqueue_step(
 
 
 def _items_for_step(task: TaskRun, step: Step) -> list[int] | None:
-    """Photo ids a carrying step works on: step 0's photos that still exist (and need it).
+    """Item ids a carrying step works on: step 0's items that are still there (and need it).
 
     "Need it" is the step selector's answer (``only_if_needed``), registered by the app that
-    knows the photos.
+    knows the items.
     """
     if not step.carry_items:
         return None
-    photo_ids = (
-        JobItem.objects.filter(job__task=task, job__step_index=0, photo__isnull=False)
+    item_ids = list(
+        JobItem.objects.filter(job__task=task, job__step_index=0, **{f"{ITEM_ID}__isnull": False})
         .order_by("id")
-        .values_list("photo_id", flat=True)
+        .values_list(ITEM_ID, flat=True)
     )
-    photos = (
-        item_photo_model()
-        .objects.for_tenant(task.tenant_id)  # type: ignore[attr-defined]
-        .filter(pk__in=list(photo_ids))
-    )
+    present = sorted(items_resolve(tenant=task.tenant_id, ids=item_ids, hidden=False))
     if step.only_if_needed:
-        photos = step_selector_for(step.type)(photos)
-    return list(photos.order_by("id").values_list("pk", flat=True))
+        present = sorted(step_selector_for(step.type)(task.tenant_id, present))
+    return present
+
+
+def task_start(
+    *,
+    tenant: Tenant,
+    task_type: str,
+    project: Project | None = None,
+    scope: str | None = None,
+    items: Sequence[Any] | None = None,
+    payload: dict[str, Any] | None = None,
+    source: str,
+) -> StartedTask:
+    """Start a task by name for the tenant (``POST /api/tasks/``, ``manage.py start_task``).
+
+    ``UnknownTaskType`` for a name no definition has; ``TaskNotStartable`` for a task that
+    only its use case starts (its definition's ``not_startable_by_name`` says why: a project
+    deletion must archive the project and free its folder name in the same transaction);
+    ``ProjectArchived`` for new work on an archived project. Single-flight types (maintenance,
+    discovery) raise ``TaskAlreadyRunning`` when one is queued or running, as the scheduler's do.
+    """
+    definition = task_definition(task_type)
+    if definition.not_startable_by_name:
+        raise TaskNotStartable(task_type, definition.not_startable_by_name)
+    if project is not None:
+        if project.tenant_id != tenant.pk:
+            raise ApplicationError(f"Project {project.pk} belongs to another tenant.")
+        project_require_active(project)
+    return start_task(
+        task_type,
+        tenant,
+        project=project,
+        scope=scope,
+        items=items,
+        payload=payload,
+        source=source,
+        single_flight=definition.single_flight,
+    )
 
 
 def task_job_started(*, job: Job) -> None:

@@ -31,6 +31,7 @@ from core.api.throttling import RateLimited, throttle_check
 from core.errors import ApplicationError
 from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event, JobItem
+from photos import admin_projects  # noqa: F401 (registers the projects' admin)
 from photos import services as photo_services
 from photos.fsrules import UnsafePath
 from photos.history import photo_history
@@ -43,10 +44,10 @@ from photos.models import (
     PhotoInTrash,
     Tag,
 )
+from photos.project_deletion import project_folder_exists
 from photos.services.restore import photos_restore, trash_entries
 from photos.storage import thumbnail_path
 from projects.admin_scoping import TenantScopedAdminMixin
-from projects.deletion import project_folder_exists
 from projects.models import Project
 from projects.roles import Action
 
@@ -799,3 +800,9 @@ class TrashAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
         extra_context = {**(extra_context or {}), "kept_tombstones": self.kept_tombstones(request)}
         return super().changelist_view(request, extra_context=extra_context)
+
+
+# The product's name on the admin site (the engine's admin names no product).
+admin.site.site_header = "Photo library administration"
+admin.site.site_title = "Photo library admin"
+admin.site.index_title = "Photo library"

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PhotosConfig(AppConfig):
     name = "photos"
     verbose_name = "Photos"
+
+    def ready(self) -> None:
+        from photos import definitions
+
+        # The engine names no photo task: the app hands it its catalogue and item source.
+        definitions.register()

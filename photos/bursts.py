@@ -11,7 +11,7 @@ or a capture time is never in a burst.
 It is idempotent and planned: one read of a project's photos (four columns), then one
 ``bulk_update`` of the rows whose burst changed, and one bulk insert of their ``item`` events
 (``{"burst": id}``), so live clients regroup their stacks. Callers: the derivative jobs once
-metadata is read (``jobs/handlers/derivatives.py``), a move (both projects), a restore, a
+metadata is read (``photos/handlers/derivatives.py``), a move (both projects), a restore, a
 commit (a trashed frame leaves its burst) and the clock correction (``photos.capture``).
 """
 

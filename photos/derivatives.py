@@ -21,8 +21,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import events_record_bulk, item_event
+from jobs.events import events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
+from photos.events import item_event
 
 from . import capture, fsrules, imaging, storage, xmp
 from .metadata import PhotoMetadata, camera_name, read_metadata

@@ -21,9 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from jobs.events import events_record_bulk, item_event
+from jobs.events import events_record_bulk
 from jobs.models import Event
 from jobs.tasks import start_task
+from photos.events import item_event
 from projects.models import Project
 
 from . import fsrules, signatures, staging, storage

@@ -1,6 +1,6 @@
 """What a maintenance step changed (or would change in a dry run): ``Report`` and ``Change``.
 
-Shared by the project steps (``projects.maintenance``) and the photo steps
+Shared by the project steps (``photos.project_maintenance``) and the photo steps
 (``photos.reconcile``), the maintenance job handlers and the ``maintenance`` command's dry
 run. It imports nothing but ``projects.models``, so either app can use it without loading the
 other's services.

@@ -139,3 +139,21 @@ def make_photo(
         if raw:
             write_file(folder / f"{basename}.cr2", b"RAW-STAND-IN " + basename.encode())
     return photo
+
+
+def make_item(project: Project, label: str | None = None) -> Photo:
+    """A row of what job items name (the registered item source's model), no file on disk:
+    the engine's tests see items only by id, label and project."""
+    return Photo.objects.create(project=project, basename=label or f"ITEM_{next(_seq):05d}")
+
+
+def make_items(project: Project, count: int, prefix: str = "P") -> list[int]:
+    """``count`` items of ``project`` in one query; their ids in creation order."""
+    Photo.objects.bulk_create(
+        [Photo(project=project, basename=f"{prefix}{i:05d}") for i in range(count)]
+    )
+    return list(
+        Photo.objects.filter(project=project, basename__startswith=prefix)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )

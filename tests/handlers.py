@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 from jobs.context import JobContext
-from jobs.definitions import Step, TaskDefinition, task_definition_register
+from jobs.definitions import Step, TaskDefinition
 from jobs.events import event_record
 from jobs.exceptions import ItemFailed
 from jobs.models import Scope
-from jobs.registry import handler
+from jobs.registry import handler, item_source, step_selector, task_definitions_register
 
 
 @handler("test_noop")
@@ -107,42 +107,42 @@ def read_missing(ctx: JobContext) -> None:
 
 
 # Test-only task definitions, visible to worker processes through the same module.
-task_definition_register(
+task_definitions_register(
     TaskDefinition(
         "test_three_steps",
         Scope.GLOBAL,
         (Step("test_noop", 95), Step("test_noop", 50), Step("test_noop", 95)),
     )
 )
-task_definition_register(
+task_definitions_register(
     TaskDefinition(
         "test_chunked",
-        Scope.PHOTO_SET,
+        Scope.ITEM_SET,
         (Step("test_record_items", 50), Step("test_noop", 50)),
         title="Recording {photos}",
     )
 )
-task_definition_register(
+task_definitions_register(
     TaskDefinition("test_slow", Scope.GLOBAL, (Step("test_sleep", 50), Step("test_noop", 50)))
 )
 # A long job in each lane (priority 95 and 50): every lane worker busy until released.
-task_definition_register(
+task_definitions_register(
     TaskDefinition("test_block_priority", Scope.GLOBAL, (Step("test_block", 95),))
 )
-task_definition_register(
+task_definitions_register(
     TaskDefinition("test_block_default", Scope.GLOBAL, (Step("test_block", 50),))
 )
-task_definition_register(
+task_definitions_register(
     TaskDefinition("test_scheduled", Scope.GLOBAL, (Step("test_noop", 50),), single_flight=True)
 )
-task_definition_register(
+task_definitions_register(
     TaskDefinition("test_fails", Scope.GLOBAL, (Step("test_always_fails", 50),))
 )
 # Carries step 0's photos to a step that keeps only those its step selector picks.
-task_definition_register(
+task_definitions_register(
     TaskDefinition(
         "test_carry_needed",
-        Scope.PHOTO_SET,
+        Scope.ITEM_SET,
         (
             Step("test_noop", 50),
             Step("generate_derivatives", 90, carry_items=True, only_if_needed=True),
@@ -176,3 +176,28 @@ def item_os_errors(ctx: JobContext) -> None:
         return "fine"
 
     ctx.each_item(one, atomic=True)
+
+
+# Carries step 0's items to a step whose selector keeps those labelled ``PICK…``: the engine's
+# carry rule, whatever the items are.
+task_definitions_register(
+    TaskDefinition(
+        "test_carry_picked",
+        Scope.ITEM_SET,
+        (Step("test_noop", 50), Step("test_picked", 90, carry_items=True, only_if_needed=True)),
+    )
+)
+
+
+@step_selector("test_picked")
+def picked(tenant_id: int, ids: list[int]) -> list[int]:
+    return [
+        ref.id
+        for ref in item_source().resolve(tenant_id, ids)
+        if ref.id is not None and (ref.label or "").startswith("PICK")
+    ]
+
+
+@handler("test_picked")
+def picked_noop(ctx: JobContext) -> None:
+    """The carried step of ``test_carry_picked``; its items are what the test checks."""

@@ -19,8 +19,8 @@ from photos import storage
 from photos.manifest import manifest_read
 from photos.models import Photo
 from photos.reconcile import trash
+from photos.services.projects import project_archive, project_create, project_rename
 from projects.models import Project
-from projects.services import project_archive, project_create, project_rename
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 CHANGE_EVENTS = (
@@ -362,7 +362,7 @@ def test_a_tenant_wide_step_stores_its_progress_at_most_once_an_interval(tenant,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from jobs.handlers import maintenance as handlers
+    from photos.handlers import maintenance as handlers
 
     monkeypatch.setattr(handlers, "PROGRESS_WRITE_SECONDS", 3600)
     for n in range(12):

@@ -16,9 +16,9 @@ from jobs.models import Event, Job, JobStatus
 from jobs.runtime import drain
 from photos.manifest import manifest_write
 from photos.models import Photo
-from projects.deletion import project_folder_remove, tombstone_name
+from photos.project_deletion import project_folder_remove, tombstone_name
+from photos.services.projects import project_archive
 from projects.models import Project
-from projects.services import project_archive
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 

@@ -27,7 +27,7 @@ from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos.manifest import manifest_write
 from photos.models import Photo
-from projects.deletion import project_delete
+from photos.project_deletion import project_delete
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_project, make_tenant, make_user
 

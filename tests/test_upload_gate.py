@@ -323,7 +323,7 @@ def test_an_upload_streaming_while_its_project_is_deleted_keeps_nothing_and_says
 ):
     """SPEC §9 with a delete in the middle: never a 201 for files that went into a deleted
     project's folder; every file is named as not kept, and nothing is left on disk."""
-    from projects.deletion import project_delete
+    from photos.project_deletion import project_delete
 
     project = studio["project"]
     photos = {"IMG_0001.jpg": jpeg(1, padding=3 * MiB), "IMG_0002.jpg": jpeg(2, padding=3 * MiB)}

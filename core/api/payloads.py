@@ -77,3 +77,8 @@ class PhotoIdItemField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+# The engine's task endpoints name their items the same way (job items name photos through the
+# item source the photos app registers).
+ItemIdField = PhotoIdItemField

@@ -7,12 +7,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.payloads import PhotoIdItemField
+from core.api.payloads import ItemIdField
 from core.limits import MAX_DB_ID
 from jobs.definitions import payload_title
 from jobs.error_text import error_text_clean, error_text_summary
 from jobs.lanes import lane_for_priority
-from jobs.models import Job, JobItem, JobItemStatus, Scope, TaskRun
+from jobs.models import ITEM_FIELD, Job, JobItem, JobItemStatus, Scope, TaskRun
 from jobs.tasks import task_progress
 
 
@@ -56,7 +56,7 @@ class JobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_task_title(self, job: Job) -> str | None:
-        """Its task's title ("Moving 4 photos to Wedding"); ``null`` for a job of no task."""
+        """Its task's title ("Moving 4 <items> to Wedding"); ``null`` for a job of no task."""
         return payload_title(job.payload) if job.task_id else None
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
@@ -121,7 +121,16 @@ class JobDetailSerializer(JobSerializer):
 class JobItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = JobItem
-        fields = ["id", "job", "photo", "basename", "status", "message", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "job",
+            ITEM_FIELD,
+            "basename",
+            "status",
+            "message",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
@@ -161,7 +170,7 @@ class TaskRunSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField())
     def get_title(self, task: TaskRun) -> str | None:
-        """What a person calls the task ("Importing 25 photos"), from its definition."""
+        """What a person calls the task ("Importing 25 <items>"), from its definition."""
         return payload_title(task.payload, task.type)
 
 
@@ -195,7 +204,7 @@ class TaskStartSerializer(serializers.Serializer):
         required=False, allow_null=True, min_value=1, max_value=MAX_DB_ID
     )
     scope = serializers.ChoiceField(choices=Scope.choices, required=False, allow_null=True)
-    items = serializers.ListField(child=PhotoIdItemField(), required=False, allow_empty=True)
+    items = serializers.ListField(child=ItemIdField(), required=False, allow_empty=True)
     payload = serializers.DictField(required=False)
 
 
@@ -203,7 +212,7 @@ class ProjectTaskStartSerializer(serializers.Serializer):
     """``{task_type, items?, payload?}`` for ``POST /api/projects/{id}/jobs/``."""
 
     task_type = serializers.CharField(max_length=64)
-    items = serializers.ListField(child=PhotoIdItemField(), required=False, allow_empty=True)
+    items = serializers.ListField(child=ItemIdField(), required=False, allow_empty=True)
     payload = serializers.DictField(required=False)
 
 

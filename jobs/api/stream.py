@@ -40,8 +40,8 @@ from django.http import (
     StreamingHttpResponse,
 )
 
-from config.server_signals import on_server_stop
 from core.credentials import header_token_key, token_user
+from core.server_signals import on_server_stop
 from jobs.api.stream_slots import (
     READS,
     RETRY_AFTER_SECONDS,
@@ -49,7 +49,7 @@ from jobs.api.stream_slots import (
     StreamSlot,
     too_many_detail,
 )
-from jobs.models import Event
+from jobs.models import ITEM_ID, Event
 from jobs.wakeups import hub
 from projects.models import tenant_id_for_user
 
@@ -164,7 +164,7 @@ def _fetch(user: Any, after_id: int, gap_ids: list[int]) -> list[Mapping[str, An
             "tenant_id",
             "actor_id",
             "project_id",
-            "photo_id",
+            ITEM_ID,
             "job_id",
             "payload",
             "created_at",

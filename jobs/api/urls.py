@@ -3,17 +3,13 @@ from django.urls import re_path
 from core.api.routers import OptionalSlashRouter
 
 from .stream import event_stream
-from .views import JobViewSet, MaintenanceDiscoverView, MaintenanceRunView, TaskViewSet
+from .views import JobViewSet, TaskViewSet
 
 router = OptionalSlashRouter()
 router.register("jobs", JobViewSet, basename="job")
 router.register("tasks", TaskViewSet, basename="task")
 
 urlpatterns = [
-    re_path(r"^maintenance/run/?$", MaintenanceRunView.as_view(), name="maintenance-run"),
-    re_path(
-        r"^maintenance/discover/?$", MaintenanceDiscoverView.as_view(), name="maintenance-discover"
-    ),
     re_path(r"^events/stream/?$", event_stream, name="event-stream"),
     *router.urls,
 ]

@@ -9,27 +9,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from core.api.exceptions import api_detail_register
 from core.api.pagination import PageSizePagination
 from core.api.payloads import body_validate
-from core.api.throttling import MaintenanceThrottle, task_throttle_check
+from core.api.throttling import task_throttle_check
 from jobs.definitions import task_definitions_public
 from jobs.exceptions import TaskNotStartable
 from jobs.lifecycle import job_cancel, job_retry
 from jobs.models import Job, JobItem, TaskRun
+from jobs.tasks import task_start
 from projects.api.permissions import RoleActionSpec, task_type_action
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import project_for_user, tenant_for_user
-from projects.services import discovery_start, maintenance_start, task_start
 
 from .filters import JobFilter, JobItemFilter, TaskRunFilter
 from .schema import JOB_ITEM_PARAMETERS
@@ -38,10 +37,8 @@ from .serializers import (
     JobDetailSerializer,
     JobItemSerializer,
     JobSerializer,
-    MaintenanceSerializer,
     TaskConflictSerializer,
     TaskDefinitionSerializer,
-    TaskIdReplySerializer,
     TaskRunDetailSerializer,
     TaskRunSerializer,
     TaskStartedReplySerializer,
@@ -209,47 +206,3 @@ class TaskViewSet(
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def definitions(self, request: Request) -> Response:
         return Response(task_definitions_public())
-
-
-_MAINTENANCE_RESPONSES = {
-    202: TaskIdReplySerializer,
-    400: DetailSerializer,
-    404: DetailSerializer,
-    409: OpenApiResponse(TaskConflictSerializer, description="One is already queued or running."),
-}
-
-
-@extend_schema(
-    summary="Run maintenance now: maintenance_global, or maintenance of one project",
-    tags=["maintenance"],
-    request=MaintenanceSerializer,
-    responses=_MAINTENANCE_RESPONSES,
-)
-class MaintenanceRunView(APIView):
-    throttle_classes = [MaintenanceThrottle]
-    role_actions: dict[str, RoleActionSpec] = {"post": Action.MAINTENANCE}
-
-    def post(self, request: Request) -> Response:
-        data = body_validate(MaintenanceSerializer, request.data or {}, limit_fields=())
-        project = _project_of(request.user, data.get("project"))
-        tenant = project.tenant if project is not None else tenant_for_user(user=request.user)
-        started = maintenance_start(tenant=tenant, project=project, source="user")
-        return Response({"task_id": started["task_id"]}, status=status.HTTP_202_ACCEPTED)
-
-
-@extend_schema(
-    summary="Discover new folders under the tenant root (folder_discovery)",
-    tags=["maintenance"],
-    request=MaintenanceSerializer,
-    responses=_MAINTENANCE_RESPONSES,
-)
-class MaintenanceDiscoverView(APIView):
-    throttle_classes = [MaintenanceThrottle]
-    role_actions: dict[str, RoleActionSpec] = {"post": Action.MAINTENANCE}
-
-    def post(self, request: Request) -> Response:
-        data = body_validate(MaintenanceSerializer, request.data or {}, limit_fields=())
-        if _project_of(request.user, data.get("project")) is not None:
-            raise ValidationError({"detail": "This task runs over the whole tenant; omit project."})
-        started = discovery_start(tenant=tenant_for_user(user=request.user), source="user")
-        return Response({"task_id": started["task_id"]}, status=status.HTTP_202_ACCEPTED)

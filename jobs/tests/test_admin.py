@@ -17,9 +17,10 @@ from jobs.dashboard import dashboard_snapshot
 from jobs.enqueue import job_enqueue
 from jobs.lifecycle import job_claim, job_fail
 from jobs.models import Event, Job, JobItem, JobStatus, LaneState, TaskRun
+from jobs.registry import ItemRef
 from jobs.tasks import start_task
 from projects.services import staff_permissions_grant
-from tests.factories import make_photo, make_project, make_user
+from tests.factories import make_item, make_project, make_user
 
 CHANGELIST = "admin:jobs_job_changelist"
 
@@ -260,7 +261,7 @@ def test_actions_need_the_change_permission(client, tenant):
 
 
 def test_job_page_shows_payload_error_and_paginated_items(staff_client, tenant, project):
-    items = [{"photo_id": None, "basename": f"IMG_{i:04d}"} for i in range(120)]
+    items = [ItemRef(None, f"IMG_{i:04d}") for i in range(120)]
     job = job_enqueue(
         tenant=tenant,
         type="test_record_items",
@@ -364,10 +365,10 @@ def test_event_admin_is_read_only_and_scoped(staff_client, tenant, other_tenant)
 
 
 def test_job_item_admin_is_scoped(staff_client, tenant, other_tenant, project, other_project):
-    photo = make_photo(project, "IMG_OWN")
-    other_photo = make_photo(other_project, "IMG_FOREIGN")
-    job_enqueue(tenant=tenant, type="test_noop", items=[photo.pk])
-    job_enqueue(tenant=other_tenant, type="test_noop", items=[other_photo.pk])
+    own = make_item(project, "IMG_OWN")
+    foreign = make_item(other_project, "IMG_FOREIGN")
+    job_enqueue(tenant=tenant, type="test_noop", items=[own.pk])
+    job_enqueue(tenant=other_tenant, type="test_noop", items=[foreign.pk])
     response = staff_client.get(reverse("admin:jobs_jobitem_changelist"))
     assert [i.basename for i in response.context["cl"].result_list] == ["IMG_OWN"]
     assert JobItem.objects.count() == 2

@@ -9,9 +9,9 @@ import pytest
 from core.limits import MAX_ITEMS_PER_JOB
 from jobs.definitions import TASK_DEFINITIONS
 from jobs.enqueue import job_enqueue
-from jobs.models import Job, JobItem, JobStatus, TaskRun
+from jobs.models import ITEM_FIELD, ITEM_ID, Job, JobItem, JobStatus, Scope, TaskRun
 from jobs.runtime import drain
-from tests.factories import make_photo, make_project
+from tests.factories import make_item, make_project
 
 SPEC_TASK_TYPES = {
     "upload_postprocess",
@@ -77,10 +77,10 @@ def test_job_list_is_scoped_and_filtered(api_client, tenant, other_tenant, proje
 
 
 def test_job_detail_has_items_summary(api_client, tenant, project):
-    photos = [make_photo(project, f"P{i}") for i in range(3)]
-    job = enqueue(tenant, type="test_record_items", items=photos)
-    JobItem.objects.filter(job=job, photo=photos[0]).update(status="done")
-    JobItem.objects.filter(job=job, photo=photos[1]).update(status="failed", message="bad")
+    items = [make_item(project, f"P{i}") for i in range(3)]
+    job = enqueue(tenant, type="test_record_items", items=items)
+    JobItem.objects.filter(job=job, **{ITEM_FIELD: items[0]}).update(status="done")
+    JobItem.objects.filter(job=job, **{ITEM_FIELD: items[1]}).update(status="failed", message="bad")
     body = api_client.get(f"/api/jobs/{job.pk}/").json()
     assert body["total_items"] == 3
     assert body["items_summary"] == {
@@ -93,19 +93,20 @@ def test_job_detail_has_items_summary(api_client, tenant, project):
 
 
 def test_job_items_are_paginated_and_filtered(api_client, tenant, project):
-    photos = [make_photo(project, f"P{i}") for i in range(5)]
-    job = enqueue(tenant, type="test_record_items", items=photos)
-    JobItem.objects.filter(job=job, photo=photos[4]).update(status="failed")
+    items = [make_item(project, f"P{i}") for i in range(5)]
+    job = enqueue(tenant, type="test_record_items", items=items)
+    JobItem.objects.filter(job=job, **{ITEM_FIELD: items[4]}).update(status="failed")
     page = api_client.get(f"/api/jobs/{job.pk}/items?page_size=2").json()
     assert page["count"] == 5
     assert [i["basename"] for i in page["results"]] == ["P0", "P1"]
     failed = api_client.get(f"/api/jobs/{job.pk}/items/?status=failed").json()["results"]
-    assert [i["photo"] for i in failed] == [photos[4].pk]
+    # The item's key is the item field's name (the API predates the registry).
+    assert [i[ITEM_FIELD] for i in failed] == [items[4].pk]
 
 
 def test_items_summary_after_a_real_run(api_client, tenant, project):
-    photos = [make_photo(project, f"P{i}") for i in range(4)]
-    task = start(api_client, task_type="test_chunked", items=[p.pk for p in photos])
+    items = [make_item(project, f"P{i}") for i in range(4)]
+    task = start(api_client, task_type="test_chunked", items=[i.pk for i in items])
     drain(task_id=task["task_id"])
     job = Job.objects.get(task_id=task["task_id"], step_index=0)
     body = api_client.get(f"/api/jobs/{job.pk}").json()
@@ -186,9 +187,9 @@ def test_task_definitions(api_client, tenant):
 
 
 def test_start_task_with_project_and_items(api_client, project):
-    photo = make_photo(project, "A")
-    task = start(api_client, task_type="generate_derivatives", items=[{"photo_id": photo.pk}])
-    assert task["scope"] == "photo_set"
+    item = make_item(project, "A")
+    task = start(api_client, task_type="generate_derivatives", items=[{ITEM_ID: item.pk}])
+    assert task["scope"] == Scope.ITEM_SET
     assert task["job_count"] == 1
     assert task["status"] == "queued"
     run = TaskRun.objects.get(pk=task["task_id"])
@@ -255,7 +256,7 @@ def test_start_task_with_more_than_2000_items_is_400(api_client, tenant):
 
 def test_start_task_with_other_tenants_ids(api_client, other_tenant):
     foreign = make_project(other_tenant, "Foreign")
-    foreign_photo = make_photo(foreign, "F")
+    foreign_item = make_item(foreign, "F")
     response = api_client.post(
         "/api/tasks/", {"task_type": "maintenance", "project": foreign.pk}, format="json"
     )
@@ -263,7 +264,7 @@ def test_start_task_with_other_tenants_ids(api_client, other_tenant):
     assert response.json() == {"detail": f"Project {foreign.pk} not found."}
     response = api_client.post(
         "/api/tasks/",
-        {"task_type": "generate_derivatives", "items": [foreign_photo.pk]},
+        {"task_type": "generate_derivatives", "items": [foreign_item.pk]},
         format="json",
     )
     assert response.status_code == 400

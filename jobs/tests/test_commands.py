@@ -10,8 +10,8 @@ from rest_framework.authtoken.models import Token
 from jobs.enqueue import job_enqueue
 from jobs.lifecycle import job_claim
 from jobs.models import Job, LaneState, TaskRun
+from jobs.registry import item_source
 from projects.models import Membership, Project, Tenant
-from projects.services import project_archive
 
 
 def run(*args, **kwargs) -> str:
@@ -63,7 +63,7 @@ def test_start_task_refuses_project_delete_which_only_deleting_the_project_start
 
 
 def test_start_task_refuses_new_work_on_an_archived_project(tenant, project):
-    project_archive(project=project)
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.ARCHIVED)
     with pytest.raises(CommandError, match=f"Project {project.pk} is archived."):
         run("start_task", "test_three_steps", "--project", str(project.pk), "--enqueue")
     assert not TaskRun.objects.exists()
@@ -87,7 +87,7 @@ def test_start_task_errors_are_clear(tenant, project):
         run("start_task", "nope", "--tenant", tenant.slug)
     with pytest.raises(CommandError, match="does not exist"):
         run("start_task", "maintenance", "--project", "999999")
-    with pytest.raises(CommandError, match="photo ids"):
+    with pytest.raises(CommandError, match=f"{item_source().noun[0]} ids"):
         run("start_task", "generate_derivatives", "--tenant", tenant.slug, "--items", "1,x")
 
 

@@ -7,12 +7,13 @@ import errno
 from jobs.enqueue import job_enqueue
 from jobs.exceptions import is_item_os_error, os_error_text
 from jobs.models import Event, Job, JobStatus
+from jobs.registry import ItemRef
 from jobs.runtime import drain
 
 
 def run(tenant, project, names, settings) -> Job:  # type: ignore[no-untyped-def]
     settings.PIPELINE_RETRY_BASE_SECONDS = 0
-    items = [{"photo_id": None, "basename": name} for name in names]
+    items = [ItemRef(None, name) for name in names]
     job = job_enqueue(tenant=tenant, type="test_item_os_errors", project=project, items=items)[0]
     drain()
     job.refresh_from_db()

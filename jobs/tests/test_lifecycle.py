@@ -16,8 +16,7 @@ from jobs.lifecycle import (
     jobs_requeue_stale,
 )
 from jobs.models import Event, Job, JobItem, JobItemStatus, JobStatus
-from photos.models import Photo
-from tests.factories import make_tenant
+from tests.factories import make_items, make_tenant
 
 
 def enqueue(tenant, priority, **kw):
@@ -243,9 +242,8 @@ def test_retry_requeues_failed_job(tenant):
 
 
 def test_stale_running_jobs_are_requeued_and_items_reset(tenant, project):
-    photos = [Photo.objects.create(project=project, basename=f"S{i}") for i in range(3)]
     job = job_enqueue(
-        tenant=tenant, type="test_noop", project=project, items=[p.pk for p in photos]
+        tenant=tenant, type="test_noop", project=project, items=make_items(project, 3, "S")
     )[0]
     job_claim(worker_id="dead")
     items = list(job.items.order_by("id"))

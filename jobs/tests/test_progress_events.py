@@ -9,14 +9,12 @@ from jobs.enqueue import job_enqueue
 from jobs.events import EventType
 from jobs.models import Event, JobStatus
 from jobs.runtime import drain
-from photos.models import Photo
-from tests.factories import make_project
+from tests.factories import make_items, make_project
 
 
-def photo_ids(tenant, count: int, name: str = "Progress") -> list[int]:
+def item_ids(tenant, count: int, name: str = "Progress") -> list[int]:
     project = make_project(tenant, name)
-    Photo.objects.bulk_create([Photo(project=project, basename=f"P{i:04d}") for i in range(count)])
-    return list(Photo.objects.filter(project=project).order_by("id").values_list("pk", flat=True))
+    return make_items(project, count)
 
 
 def progress_events(job) -> list[Event]:
@@ -24,7 +22,7 @@ def progress_events(job) -> list[Event]:
 
 
 def test_a_long_job_writes_about_one_progress_event_a_second_and_one_at_its_end(tenant):
-    ids = photo_ids(tenant, 40)
+    ids = item_ids(tenant, 40)
     job = job_enqueue(tenant=tenant, type="test_record_items", items=ids, payload={"sleep": 0.05})[
         0
     ]
@@ -65,7 +63,7 @@ def test_progress_events_carry_the_task_and_project(tenant, project):
 
 def test_the_interval_is_a_setting(tenant, settings):
     settings.PIPELINE_PROGRESS_EVENT_SECONDS = 0
-    ids = photo_ids(tenant, 10)
+    ids = item_ids(tenant, 10)
     job = job_enqueue(tenant=tenant, type="test_record_items", items=ids)[0]
 
     drain()
@@ -80,7 +78,7 @@ def test_an_announced_update_costs_at_most_four_queries(tenant, settings):
 
     def queries_for(interval: float) -> tuple[int, int]:
         settings.PIPELINE_PROGRESS_EVENT_SECONDS = interval
-        ids = photo_ids(tenant, items, name=f"Interval {interval}")
+        ids = item_ids(tenant, items, name=f"Interval {interval}")
         job = job_enqueue(tenant=tenant, type="test_record_items", items=ids)[0]
         with CaptureQueriesContext(connection) as ctx:
             drain()

@@ -6,9 +6,9 @@ from jobs.exceptions import TaskAlreadyRunning
 from jobs.models import Lane, TaskRun
 from jobs.scheduling import (
     SCHEDULE_CLUSTER,
-    SCHEDULES,
     prune,
     scheduled_task_start,
+    schedules_all,
     schedules_setup,
 )
 from jobs.tasks import start_task
@@ -18,7 +18,7 @@ def test_setup_schedules_twice_leaves_one_per_name(db):
     call_command("setup_schedules")
     call_command("setup_schedules")
     names = list(Schedule.objects.values_list("name", flat=True))
-    assert sorted(names) == sorted(spec.name for spec in SCHEDULES)
+    assert sorted(names) == sorted(spec.name for spec in schedules_all())
 
 
 def test_schedules_follow_interval_settings(db, settings):

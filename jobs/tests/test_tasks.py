@@ -2,12 +2,11 @@ import pytest
 
 from jobs.exceptions import ScopeError, UnknownTaskType
 from jobs.lifecycle import job_cancel, job_claim, job_complete, job_fail, job_retry
-from jobs.models import Job, JobStatus, TaskRun
+from jobs.models import ITEM_ID, Job, JobStatus, Scope, TaskRun
 from jobs.registry import step_selector_for
 from jobs.runtime import drain
 from jobs.tasks import start_task
-from photos.models import DerivativeStatus, Photo
-from tests.factories import make_project
+from tests.factories import make_item, make_items, make_project
 
 
 def test_start_task_returns_shape_and_creates_first_step(tenant):
@@ -55,15 +54,15 @@ def test_scope_is_checked_against_definition(tenant, project):
         start_task("maintenance", tenant)  # a project task without a project
 
 
-def test_photo_set_task_carries_affected_projects(tenant):
+def test_item_set_task_carries_affected_projects(tenant):
     a, b, c = (make_project(tenant, n) for n in ("A", "B", "C"))
-    pa = Photo.objects.create(project=a, basename="x")
-    pb = Photo.objects.create(project=b, basename="y")
-    started = start_task("test_chunked", tenant, items=[pa.pk, pb.pk])
+    ia = make_item(a, "x")
+    ib = make_item(b, "y")
+    started = start_task("test_chunked", tenant, items=[ia.pk, ib.pk])
     drain()
     second = Job.objects.get(task_id=started["task_id"], step_index=1)
     assert second.payload["project_ids"] == sorted([a.pk, b.pk])
-    assert second.scope == "photo_set"
+    assert second.scope == Scope.ITEM_SET
     assert c.pk not in second.payload["project_ids"]
 
 
@@ -91,8 +90,7 @@ def test_cancel_queued_job_cancels_task(tenant):
 
 
 def test_chunk_completion_enqueues_next_step_once(tenant, project):
-    Photo.objects.bulk_create([Photo(project=project, basename=f"P{i}") for i in range(4100)])
-    ids = list(Photo.objects.filter(project=project).values_list("pk", flat=True))
+    ids = make_items(project, 4100)
     started = start_task("test_chunked", tenant, items=ids)
     assert started["job_count"] == 3
     drain()
@@ -108,32 +106,19 @@ def _finish_first_step(task_id: str) -> None:
     job_complete(job_id=job.pk)
 
 
-def test_carried_step_keeps_the_photos_its_selector_picks(tenant, project, other_tenant):
-    done = Photo.objects.create(
-        project=project,
-        basename="DONE",
-        jpg_available=True,
-        thumbnail_status=DerivativeStatus.GENERATED,
-        preview_status=DerivativeStatus.GENERATED,
-    )
-    needs = Photo.objects.create(project=project, basename="NEEDS", jpg_available=True)
-    no_source = Photo.objects.create(project=project, basename="NOSOURCE")
-    started = start_task("test_carry_needed", tenant, items=[done.pk, needs.pk, no_source.pk])
+def test_carried_step_keeps_the_items_its_selector_picks(tenant, project):
+    kept = make_item(project, "PICK_1")
+    left = make_item(project, "LEAVE_1")
+    started = start_task("test_carry_picked", tenant, items=[kept.pk, left.pk])
     _finish_first_step(started["task_id"])
     step = Job.objects.get(task_id=started["task_id"], step_index=1)
-    assert (step.type, step.priority) == ("generate_derivatives", 90)
-    assert list(step.items.values_list("photo_id", flat=True)) == [needs.pk]
+    assert (step.type, step.priority) == ("test_picked", 90)
+    assert list(step.items.values_list(ITEM_ID, flat=True)) == [kept.pk]
 
 
-def test_carried_step_is_skipped_when_no_photo_needs_it(tenant, project):
-    done = Photo.objects.create(
-        project=project,
-        basename="DONE",
-        jpg_available=True,
-        thumbnail_status=DerivativeStatus.GENERATED,
-        preview_status=DerivativeStatus.GENERATED,
-    )
-    started = start_task("test_carry_needed", tenant, items=[done.pk])
+def test_carried_step_is_skipped_when_no_item_needs_it(tenant, project):
+    left = make_item(project, "LEAVE_1")
+    started = start_task("test_carry_picked", tenant, items=[left.pk])
     _finish_first_step(started["task_id"])
     task = TaskRun.objects.get(pk=started["task_id"])
     assert task.status == "completed"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import EventType, event_record, events_record_bulk, item_event
+from jobs.events import EventType, event_record, events_record_bulk
 from jobs.models import Event
 from photos import storage
+from photos.events import item_event
 from photos.manifest import manifest_data, manifest_read, manifest_write
 from photos.models import DerivativeStatus, Photo
 from projects.models import Project

@@ -25,10 +25,11 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import events_record_bulk, item_event
+from jobs.events import events_record_bulk
 from jobs.models import Event
 from photos import fsrules, storage
 from photos.derivatives import derivative_statuses_on_disk
+from photos.events import item_event
 from photos.models import DerivativeStatus, Photo
 from projects.models import Project
 from projects.reporting import Change, Checkpoint, Report, no_checkpoint, where

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projects.maintenance import folders_align, orphan_cleanup
+from photos.project_maintenance import folders_align, orphan_cleanup
 from projects.models import Project, Tenant
 from projects.reporting import Report
 

@@ -12,8 +12,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import events_record_bulk, item_event
+from jobs.events import events_record_bulk
 from jobs.models import Event
+from photos.events import item_event
 from photos.models import Photo, Tag
 from projects.names import name_characters_problem, name_normalize
 

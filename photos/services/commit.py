@@ -22,10 +22,11 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.limits import MAX_ITEMS_PER_JOB
-from jobs.events import events_record_bulk, item_event, pending_changes_event
+from jobs.events import events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
+from photos.events import item_event, pending_changes_event
 from photos.fsrules import (
     TRASH_DIR,
     UnsafePath,

@@ -16,8 +16,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from jobs.events import events_record_bulk, item_event
+from jobs.events import events_record_bulk
 from jobs.models import Event
+from photos.events import item_event
 from photos.models import Photo
 
 from .items import ItemError, item_error, item_photo_id, items_check, photos_visible

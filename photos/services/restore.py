@@ -25,9 +25,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.errors import NoValidItems
-from jobs.events import events_record_bulk, item_event
+from jobs.events import events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.tasks import StartedTask, start_task
+from photos.events import item_event
 from photos.fsrules import (
     TRASH_DIR,
     DestinationExists,

@@ -127,7 +127,7 @@ def test_photo_page_shows_its_history(staff_client, staff, tenant, project):
         type="item",
         actor_id=staff.pk,
         project_id=project.pk,
-        photo_id=photo.pk,
+        item_id=photo.pk,
         payload={"changed": {"keep_jpg": False}},
     )
     job = job_enqueue(tenant=tenant, type="generate_derivatives", items=[photo.pk])[0]

@@ -7,8 +7,8 @@ from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event
 from photos.models import Photo, Tag
 from photos.services import photos_keep_update, photos_tags_add, photos_tags_remove
+from photos.services.projects import project_archive
 from photos.services.results import BulkUpdated
-from projects.services import project_archive
 from tests.factories import make_photo, make_project
 
 # --- keep flags ---------------------------------------------------------------------------

@@ -365,7 +365,7 @@ def test_force_payload_regenerates_up_to_date_photos(tenant, project):
 
 
 def test_project_job_stops_between_photos_when_canceled(tenant, project, monkeypatch):
-    from jobs.handlers import derivatives as handler_module
+    from photos.handlers import derivatives as handler_module
 
     photos = [photo_with_jpeg(project, f"C_{i}", jpeg_bytes()) for i in range(3)]
     real = handler_module.photo_derivatives_make

@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from jobs.handlers import derivatives as handler_module
 from jobs.models import Event, Job, JobItem, JobStatus
 from jobs.runtime import drain
 from jobs.tasks import start_task
+from photos.handlers import derivatives as handler_module
 from photos.models import DerivativeStatus, Photo
 from tests.factories import jpeg_bytes, make_photo, write_file
 

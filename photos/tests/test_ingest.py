@@ -494,7 +494,7 @@ def _leftovers(root: Path) -> list[str]:
 def test_an_upload_racing_a_project_delete_keeps_no_file_and_says_so(
     tenant, user, project, photos_root, strict
 ):
-    from projects.deletion import project_delete
+    from photos.project_deletion import project_delete
 
     files = [
         upload("IMG_1.jpg"),
@@ -521,7 +521,7 @@ def test_a_project_deleted_before_publishing_refuses_every_staged_file(
     tenant, user, project, photos_root
 ):
     from photos import ingest
-    from projects.deletion import project_delete
+    from photos.project_deletion import project_delete
 
     files = [upload("IMG_1.jpg"), upload("IMG_2.jpg")]
     staged = ingest._stage

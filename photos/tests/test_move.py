@@ -11,8 +11,8 @@ from jobs.runtime import drain
 from photos.models import Photo, Tag
 from photos.services import move as move_module
 from photos.services import photos_move, photos_tags_add
+from photos.services.projects import project_archive
 from photos.services.results import MoveStarted
-from projects.services import project_archive
 from tests.factories import make_photo, make_project, write_file
 
 

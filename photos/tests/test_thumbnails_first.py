@@ -7,11 +7,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from jobs.definitions import PREVIEW_PRIORITY, TASK_DEFINITIONS
+from jobs.definitions import TASK_DEFINITIONS
 from jobs.models import Event, Job, JobStatus
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import imaging
+from photos.definitions import PREVIEW_PRIORITY
 from photos.models import DerivativeStatus, Photo, needs_derivatives_q
 from photos.services import photos_move, project_commit
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file

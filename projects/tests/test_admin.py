@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from jobs.models import Event, Job, TaskRun
+from photos.admin_projects import ProjectAdmin
 from photos.models import Photo
-from projects.admin import ProjectAdmin
 from projects.models import Project, Tenant
 from tests.factories import make_photo, make_project, make_user
 

@@ -533,7 +533,7 @@ def test_project_names_with_control_or_invisible_characters_are_refused(
 
 def test_project_services_refuse_invisible_characters(tenant, project):
     from core.errors import ApplicationError
-    from projects.services import project_create, project_rename
+    from photos.services.projects import project_create, project_rename
 
     with pytest.raises(ApplicationError, match="U\\+200B"):
         project_create(tenant=tenant, name="A\u200bB")

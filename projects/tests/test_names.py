@@ -10,12 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.errors import ApplicationError
 from photos.models import Photo
+from photos.project_maintenance import folders_align, folders_discover
 from photos.reconcile.arrivals import folder_check
 from photos.reconcile.availability import manifest_check
+from photos.services.projects import project_create, project_rename
 from projects.folders import FOLDER_MAX_BYTES, folder_name_sanitize, folder_name_unique
-from projects.maintenance import folders_align, folders_discover
 from projects.models import Project
-from projects.services import project_create, project_rename
 from tests.factories import jpeg_bytes, make_photo, raw_bytes, write_file
 
 LONG_UMLAUT = "Ü" * 128  # 128 characters, 256 bytes of UTF-8

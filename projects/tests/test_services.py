@@ -11,16 +11,11 @@ from django.utils import timezone
 from core.errors import ApplicationError, NotFoundError
 from jobs.exceptions import TaskAlreadyRunning, TaskNotStartable
 from jobs.models import TaskRun
+from jobs.tasks import task_start
+from photos.services.projects import discovery_start, maintenance_start, project_archive
 from projects.models import Membership, Project, Tenant
 from projects.selectors import ProjectArchived, project_for_user, tenant_for_user
-from projects.services import (
-    MembershipConflict,
-    discovery_start,
-    maintenance_start,
-    project_archive,
-    task_start,
-    tenant_user_ensure,
-)
+from projects.services import MembershipConflict, tenant_user_ensure
 from tests.factories import make_project
 
 # --- tenant and user ----------------------------------------------------------------------

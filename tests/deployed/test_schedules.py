@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobs.scheduling import SCHEDULES
+from jobs.scheduling import schedules_all
 from tests.deployment import FIRST_TICK_SECONDS, TICK_SLACK_SECONDS, manage
 from tests.workers import wait_for
 
@@ -36,7 +36,7 @@ def test_every_schedule_fires_once_per_tick_with_two_worker_hosts(deployment):
         )
         assert [task["source"] for task in body["results"]] == ["scheduler"]
     # The sweeper and pruning leave their django-q2 task records (group = schedule name).
-    names = [spec.name for spec in SCHEDULES]
+    names = [spec.name for spec in schedules_all()]
     wait_for(
         lambda: (
             set(Task.objects.filter(group__in=names, success=True).values_list("group", flat=True))
@@ -56,7 +56,7 @@ def test_every_schedule_fires_once_per_tick_with_two_worker_hosts(deployment):
             assert re.search(running, host.log()), logs
 
     runs = list(Task.objects.filter(group__in=names).values_list("group", "started", "cluster"))
-    for spec in SCHEDULES:
+    for spec in schedules_all():
         started = sorted(when for group, when, _ in runs if group == spec.name)
         assert started, spec.name
         # Only the sweeper (every minute) may have had a second tick by now; a doubled tick
@@ -133,7 +133,7 @@ def test_ticks_start_their_tasks_while_every_lane_worker_is_in_a_long_job(deploy
             assert task["source"] == "scheduler", task
             # The tick came while both lanes were busy, not before.
             assert datetime.fromisoformat(task["created_at"]) > busy_since, (task, busy_since)
-        names = [spec.name for spec in SCHEDULES]
+        names = [spec.name for spec in schedules_all()]
         wait_for(
             lambda: (
                 set(

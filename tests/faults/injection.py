@@ -25,7 +25,7 @@ TARGETS = {
     "trash": ("photos.services.commit", "trash_move"),
     "move": ("photos.services.move", "move_no_replace"),
     "derivatives": ("photos.imaging", "make_derivatives"),
-    "orphans": ("projects.maintenance", "orphan_cleanup"),
+    "orphans": ("photos.project_maintenance", "orphan_cleanup"),
 }
 
 

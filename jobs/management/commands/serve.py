@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import admin
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -143,7 +144,7 @@ class Command(BaseCommand):
         url = f"http://{shown}:{web['port']}/"
         lines = [
             "",
-            f"  Photo library: {url}admin/",
+            f"  {admin.site.index_title + ':':<15}{url}admin/",
             f"  Culling:       {url}admin/cull/",
             f"  API docs:      {url}api/docs/",
         ]

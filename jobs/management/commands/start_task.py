@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
+from jobs.registry import item_source
+from jobs.tasks import task_start
 from projects.models import Project, Tenant
-from projects.services import task_start
 
 from ._progress import run_task_foreground, task_error
 
@@ -18,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("type")
         parser.add_argument("--tenant")
         parser.add_argument("--project", type=int)
-        parser.add_argument("--items", help="Photo ids, comma-separated.")
+        parser.add_argument(
+            "--items", help=f"{item_source().noun[0].capitalize()} ids, comma-separated."
+        )
         parser.add_argument("--enqueue", action="store_true", help="Queue for the workers.")
 
     def handle(self, *args, **options) -> None:
@@ -67,4 +70,6 @@ def _parse_ids(raw: str | None) -> list[int]:
     try:
         return [int(part) for part in raw.split(",") if part.strip()]
     except ValueError as exc:
-        raise CommandError(f"--items takes photo ids separated by commas, got {raw!r}.") from exc
+        raise CommandError(
+            f"--items takes {item_source().noun[0]} ids separated by commas, got {raw!r}."
+        ) from exc

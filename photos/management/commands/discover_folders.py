@@ -11,9 +11,9 @@ from functools import partial
 
 from django.core.management.base import BaseCommand, CommandError
 
-from projects.maintenance import folders_discover
+from photos.project_maintenance import folders_discover
+from photos.services.projects import discovery_start
 from projects.reporting import Report
-from projects.services import discovery_start
 
 from .maintenance import print_plan, resolve_targets, start_and_run
 

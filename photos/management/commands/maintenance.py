@@ -18,9 +18,9 @@ from jobs.exceptions import TaskAlreadyRunning
 from jobs.management.commands._progress import run_task_foreground, task_error
 from jobs.tasks import StartedTask
 from photos.reconcile.plan import maintenance_plan
+from photos.services.projects import maintenance_start
 from projects.models import Project, Tenant
 from projects.reporting import Report
-from projects.services import maintenance_start
 
 
 def resolve_targets(

@@ -39,11 +39,10 @@ from photos import storage
 from photos.fsrules import UnsafePath, check_name, folder_rename
 from photos.manifest import manifest_read
 from photos.models import Photo, Tag
+from photos.services.projects import project_archive
 from photos.storage import tenant_root
-
-from .models import Project, Tenant
-from .selectors import project_for_user
-from .services import project_archive
+from projects.models import Project, Tenant
+from projects.selectors import project_for_user
 
 logger = logging.getLogger(__name__)
 

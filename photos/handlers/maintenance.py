@@ -1,5 +1,5 @@
 """Handlers of the maintenance job types (SPEC §6); thin adapters over the services in
-``photos.reconcile`` and ``projects.maintenance``.
+``photos.reconcile`` and ``photos.project_maintenance``.
 
 Each handler dispatches on scope through ``ctx.target_projects()`` (the job's project, a photo
 set's affected projects, or every active project of the tenant), reports progress in projects,
@@ -26,13 +26,13 @@ from jobs.context import JobContext
 from jobs.exceptions import JobCanceled, JobLost, TaskAlreadyRunning
 from jobs.models import Scope
 from jobs.registry import handler
+from photos import project_maintenance as maintenance
 from photos.reconcile import arrivals, availability, cleaning, duplicates, fingerprint, trash
 from photos.reconcile.fingerprint import Fingerprints
-from projects import maintenance
+from photos.services.projects import maintenance_start
 from projects.models import Project
 from projects.reporting import Change, Report, where
 from projects.selectors import ProjectArchived
-from projects.services import maintenance_start
 
 logger = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from jobs.events import EventType
 from jobs.models import Event
+from photos import project_maintenance as maintenance
 from photos import storage
 from photos.manifest import manifest_read, manifest_write
 from photos.models import Photo
 from photos.reconcile.plan import maintenance_plan
-from projects import maintenance
+from photos.services.projects import project_archive, project_create, project_rename
 from projects.models import Project
-from projects.services import project_archive, project_create, project_rename
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 

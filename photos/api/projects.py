@@ -1,7 +1,9 @@
 """Projects (SPEC §9): CRUD, upload, per-project commit/revert/process, the project's jobs.
 
 Thin adapters: each action validates its body, calls one service and returns its reply. The
-queryset starts at ``for_user`` so another tenant's project is a 404 like a missing one.
+queryset starts at ``for_user`` so another tenant's project is a 404 like a missing one. The
+photos app serves ``/api/projects/`` (projects know no photos and no jobs): every action here but
+the list touches the project's files or starts a task.
 """
 
 from __future__ import annotations
@@ -52,18 +54,14 @@ from photos.api.serializers import (
 )
 from photos.capture import project_clock_correct_start
 from photos.ingest import photo_files_save, upload_finish, upload_folder
+from photos.project_deletion import project_delete
+from photos.services.projects import project_create, project_rename
 from photos.services.restore import project_trash_queryset, trash_entries
 from photos.services.results import ProcessStarted
 from photos.staging import UPLOAD_FIELD, Staging, StagingUploadHandler
+from projects.api.filters import ProjectFilter
 from projects.api.permissions import RoleActionSpec, task_type_action
-from projects.deletion import project_delete
-from projects.models import Project
-from projects.roles import Action
-from projects.selectors import project_require_active, projects_with_counts, tenant_for_user
-from projects.services import project_create, project_rename
-
-from .filters import ProjectFilter
-from .serializers import (
+from projects.api.serializers import (
     ProcessSerializer,
     ProjectCreateSerializer,
     ProjectRenameSerializer,
@@ -71,6 +69,9 @@ from .serializers import (
     UploadReplySerializer,
     UploadSerializer,
 )
+from projects.models import Project
+from projects.roles import Action
+from projects.selectors import project_require_active, projects_with_counts, tenant_for_user
 
 # Actions that serialize projects need the counts; the others only the row.
 COUNTED_ACTIONS = {"list", "retrieve", "create", "partial_update", None}

@@ -1,4 +1,4 @@
-"""Handlers of the ``project_delete`` and scavenge tasks; thin adapters over projects.deletion."""
+"""Handlers of the ``project_delete`` and scavenge tasks; thin adapters over photos.project_deletion."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from jobs.context import JobContext
 from jobs.exceptions import ScopeError
 from jobs.models import Scope
 from jobs.registry import handler
-from projects.deletion import (
+from photos.project_deletion import (
     project_folder_remove,
     project_jobs_stop,
     project_rows_delete,

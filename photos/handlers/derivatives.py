@@ -34,8 +34,8 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 
+from core.limits import MAX_ITEMS_PER_JOB
 from jobs.context import JobContext, Outcome
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error
 from jobs.models import JobItem, Scope
@@ -72,9 +72,17 @@ def _photos_in_id_order(project: Project) -> Iterator[Photo]:
 
 @step_selector("generate_derivatives")
 @step_selector("generate_previews")
-def photos_needing_derivatives(photos: QuerySet[Photo]) -> QuerySet[Photo]:
-    """Photos without a generated thumbnail and preview that have a source to make them from."""
-    return photos.filter(needs_derivatives_q())
+def photos_needing_derivatives(tenant_id: int, ids: list[int]) -> list[int]:
+    """Of ``ids``, the live photos without a generated thumbnail and preview that have a source
+    to make them from."""
+    needing: list[int] = []
+    for start in range(0, len(ids), MAX_ITEMS_PER_JOB):
+        needing.extend(
+            Photo.objects.for_tenant(tenant_id)
+            .filter(needs_derivatives_q(), pk__in=ids[start : start + MAX_ITEMS_PER_JOB])
+            .values_list("pk", flat=True)
+        )
+    return needing
 
 
 class _Maker:
@@ -202,7 +210,7 @@ def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
             projects_bursts_update(project_ids=list(touched), job_id=ctx.job.pk)
         return
 
-    if ctx.scope == Scope.PHOTO_SET:
+    if ctx.scope == Scope.ITEM_SET:
         ctx.log("no items: nothing to do")
         return
     projects = ctx.target_projects()

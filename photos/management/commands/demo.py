@@ -29,14 +29,14 @@ from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw
 
 from core.errors import ApplicationError
+from jobs.management.commands.serve import demo_login_path
 from jobs.models import Job, JobStatus, TaskRun
 from photos.ingest import photo_files_save, upload_finish
 from photos.models import Photo
+from photos.services.projects import project_create
 from photos.storage import project_dir
 from projects.models import Project, Tenant
-from projects.services import MembershipConflict, project_create, tenant_user_ensure
-
-from .serve import demo_login_path
+from projects.services import MembershipConflict, tenant_user_ensure
 
 # Base names are unique across a tenant's projects (SPEC §6 duplicate_resolution): one prefix
 # per project.

@@ -30,13 +30,12 @@ from photos import fsrules, storage
 from photos.fsrules import folder_rename
 from photos.manifest import manifest_read, manifest_uid, manifest_write
 from photos.models import Photo
-
-from .deletion import ROW_DELETE_BATCH, project_folder_release
-from .folders import folder_name_sanitize
-from .models import Project, Tenant
-from .names import name_normalize
-from .reporting import Change, Checkpoint, Report, no_checkpoint, where
-from .services import project_archive, project_folder_for
+from photos.project_deletion import ROW_DELETE_BATCH, project_folder_release
+from photos.services.projects import project_archive, project_folder_for
+from projects.folders import folder_name_sanitize
+from projects.models import Project, Tenant
+from projects.names import name_normalize
+from projects.reporting import Change, Checkpoint, Report, no_checkpoint, where
 
 logger = logging.getLogger(__name__)
 

@@ -11,16 +11,16 @@ from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos.manifest import manifest_write
 from photos.models import Photo, Tag
-from photos.services import photos_tags_add
-from projects.deletion import (
+from photos.project_deletion import (
     LEGACY_TOMBSTONE_PREFIX,
     TOMBSTONE_PREFIX,
     project_delete,
     project_folder_remove,
     project_jobs_stop,
 )
+from photos.services import photos_tags_add
+from photos.services.projects import project_archive
 from projects.models import Project
-from projects.services import project_archive
 from tests.factories import make_photo, make_project, write_file
 
 

@@ -1,7 +1,8 @@
 """Job handlers, one module per family of job types; importing this package registers them.
 
-The handlers are the adapters between the engine and the apps: they may import ``photos`` and
-``projects``, the engine may not. Importing this package also registers the step selectors
+The handlers are the adapters between the engine and the photos: the engine imports none of
+them, ``settings.PIPELINE_HANDLER_MODULES`` names this package and ``jobs.registry.autodiscover``
+imports it. Importing this package also registers the step selectors
 (``jobs.registry.step_selector``) and how an item's file error reads: paths relative to the
 project folder under ``PHOTOS_ROOT``. A job type without a handler fails at once without retry
 (``jobs.runtime.run_job``).

@@ -51,8 +51,8 @@ def test_every_built_in_task_has_a_title_template():
 
 def test_titles_count_in_words():
     definition = TASK_DEFINITIONS["upload_postprocess"]
-    assert task_title(definition, task_type="x", photos=25) == "Importing 25 photos"
-    assert task_title(definition, task_type="x", photos=1) == "Importing 1 photo"
+    assert task_title(definition, task_type="x", items=25) == "Importing 25 photos"
+    assert task_title(definition, task_type="x", items=1) == "Importing 1 photo"
     assert task_title(definition, task_type="x") == "Importing photos"
     commit_all = TASK_DEFINITIONS["change_commit_all"]
     assert task_title(commit_all, task_type="x", projects=3) == "Committing changes in 3 projects"
