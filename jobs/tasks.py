@@ -155,9 +155,19 @@ def _title(
 def _affected_projects(
     *, tenant: Tenant, items: Sequence[ItemSpec], project: Project | None
 ) -> list[int]:
-    ids = {item_photo_id(i) for i in items}
-    ids.discard(None)
+    """The projects of a ``photo_set`` task's items. An item that names its ``project_id``
+    (a service that read its rows, as a commit does) costs no query; the others' are read in
+    chunks. ``JobContext.target_projects`` keeps them to the job's tenant."""
     project_ids: set[int] = set()
+    unnamed = []
+    for item in items:
+        named = item.get("project_id") if isinstance(item, dict) else None
+        if isinstance(named, int) and not isinstance(named, bool):
+            project_ids.add(named)
+        else:
+            unnamed.append(item)
+    ids = {item_photo_id(i) for i in unnamed}
+    ids.discard(None)
     id_list = sorted(ids)  # type: ignore[type-var]
     photos = item_photo_model()._base_manager.for_tenant(tenant)  # type: ignore[attr-defined]
     for start in range(0, len(id_list), MAX_ITEMS_PER_JOB):

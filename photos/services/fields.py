@@ -19,8 +19,9 @@ from django.utils import timezone
 from jobs.events import events_record_bulk, item_event
 from jobs.models import Event
 from photos.models import Photo
+from photos.selectors import photos_visible
 
-from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+from .items import ItemError, item_error, item_photo_id, items_check
 from .results import BulkUpdated
 
 # The changed fields of each photo: ``{photo_id: {field: new value}}``.

@@ -99,7 +99,7 @@ def test_pending_deletes_counts_files_per_project(user, tenant, project, other_t
             {"project_id": project.pk, "name": project.name, "jpg": 1, "raw": 2, "total": 3},
         ],
     }
-    assert photos_pending_deletes(user=user, file_type="raw")["by_project"] == [
+    assert photos_pending_deletes(user=user, filters={"file_type": "raw"})["by_project"] == [
         {"project_id": project.pk, "name": project.name, "jpg": 0, "raw": 2, "total": 2}
     ]
 
@@ -122,17 +122,28 @@ def test_pending_deletes_filters_by_date_and_orientation(user, project):
         height=40,
         orientation=6,  # shown rotated: portrait
     )
-    june = photos_pending_deletes(user=user, date_from="2025-06-01", date_to="2025-06-30")
+    june = photos_pending_deletes(
+        user=user, filters={"date_from": "2025-06-01", "date_to": "2025-06-30"}
+    )
     assert june["jpg"] == 1
-    may_day = photos_pending_deletes(user=user, date_from="2025-05-31", date_to="2025-05-31")
+    may_day = photos_pending_deletes(
+        user=user, filters={"date_from": "2025-05-31", "date_to": "2025-05-31"}
+    )
     assert may_day["jpg"] == 1
-    assert photos_pending_deletes(user=user, orientation="landscape")["jpg"] == 1
-    assert photos_pending_deletes(user=user, orientation="portrait")["jpg"] == 1
-    assert photos_pending_deletes(user=user, orientation="square")["jpg"] == 0
+    assert photos_pending_deletes(user=user, filters={"orientation": "landscape"})["jpg"] == 1
+    assert photos_pending_deletes(user=user, filters={"orientation": "portrait"})["jpg"] == 1
+    assert photos_pending_deletes(user=user, filters={"orientation": "square"})["jpg"] == 0
     with pytest.raises(ApplicationError):
-        photos_pending_deletes(user=user, file_type="png")
-    with pytest.raises(ApplicationError):
-        photos_pending_deletes(user=user, date_from="yesterday")
+        photos_pending_deletes(user=user, filters={"file_type": "png"})
+    with pytest.raises(ApplicationError, match="date_from must be an ISO date"):
+        photos_pending_deletes(user=user, filters={"date_from": "yesterday"})
+    with pytest.raises(ApplicationError, match="orientation must be"):
+        photos_pending_deletes(user=user, filters={"orientation": "²"})
+    # A date-time bound is inclusive.
+    assert (
+        photos_pending_deletes(user=user, filters={"date_to": "2025-05-31T23:00:00+00:00"})["jpg"]
+        == 1
+    )
 
 
 # --- commit: file_removal on real files ---------------------------------------------------
@@ -468,7 +479,7 @@ def test_project_process_starts_a_project_scoped_task(user, project):
 
 
 def test_a_file_that_cannot_be_trashed_fails_its_photo_not_the_commit(user, project, monkeypatch):
-    from photos.services import commit as commit_module
+    from photos.services import removal as commit_module
 
     stuck = make_photo(project, "STUCK", keep_jpg=False)
     fine = make_photo(project, "FINE", keep_jpg=False, raw=True)

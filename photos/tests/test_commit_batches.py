@@ -18,7 +18,7 @@ from jobs.models import Event, Job, JobItem
 from jobs.runtime import drain
 from photos.fsrules import trash_move
 from photos.models import Photo
-from photos.services import commit, project_commit, project_revert
+from photos.services import project_commit, project_revert, removal, revert
 from photos.services.results import CommitStarted
 from tests.factories import make_photo
 
@@ -76,14 +76,14 @@ def test_a_batch_keeps_each_photos_own_outcome(user, project, settings, monkeypa
     started = project_commit(user=user, project=project)
     assert isinstance(started, CommitStarted)
     Photo.objects.filter(pk=changed_mind.pk).update(keep_raw=True)  # after the commit
-    real_trash_move = commit.trash_move
+    real_trash_move = removal.trash_move
 
     def refusing(where, name):  # type: ignore[no-untyped-def]
         if name.startswith("LOCKED"):
             raise PermissionError(13, "Permission denied")
         return real_trash_move(where, name)
 
-    monkeypatch.setattr(commit, "trash_move", refusing)
+    monkeypatch.setattr(removal, "trash_move", refusing)
     drain()
 
     job = Job.objects.get(task_id=started.task_id, type="file_removal")
@@ -166,7 +166,7 @@ def test_an_interrupted_revert_keeps_its_finished_batches_and_the_next_one_finis
 ):
     settings.PIPELINE_COMMIT_BATCH = 4
     photos = culled(project, 10, prefix="R_")
-    real_record = commit.events_record_bulk
+    real_record = revert.events_record_bulk
     calls = {"n": 0}
 
     def dies_in_the_second_batch(events):  # type: ignore[no-untyped-def]
@@ -175,7 +175,7 @@ def test_an_interrupted_revert_keeps_its_finished_batches_and_the_next_one_finis
             raise RuntimeError("web process killed")
         return real_record(events)
 
-    monkeypatch.setattr(commit, "events_record_bulk", dies_in_the_second_batch)
+    monkeypatch.setattr(revert, "events_record_bulk", dies_in_the_second_batch)
     with pytest.raises(RuntimeError):
         project_revert(user=user, project=project)
     # The first batch is reverted with its events; the second rolled back whole.
@@ -189,7 +189,7 @@ def test_an_interrupted_revert_keeps_its_finished_batches_and_the_next_one_finis
     )
     assert not Event.objects.filter(type=EventType.PENDING_CHANGES).exists()
 
-    monkeypatch.setattr(commit, "events_record_bulk", real_record)
+    monkeypatch.setattr(revert, "events_record_bulk", real_record)
     assert project_revert(user=user, project=project).photo_count == 6
     assert not Photo.objects.filter(project=project).keep_mismatch().exists()
     item_events = list(Event.objects.filter(type=EventType.ITEM).values_list("photo_id", flat=True))

@@ -444,7 +444,7 @@ def test_restore_finishes_a_move_killed_between_the_link_and_the_unlink(user, pr
 def test_files_trashed_by_a_killed_commit_attempt_stay_restorable(user, project, monkeypatch):
     """The worker dies after trashing the RAW and before the batch's rows (and records) are
     written; the retry finds the RAW in the trash and records it with the JPG."""
-    from photos.services import commit as commit_module
+    from photos.services import removal as commit_module
 
     photo = make_photo(project, "IMG_1", raw=True)
     tagged(photo, "bride")
