@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from core.errors import ApplicationError, NotFoundError, NoValidItems
@@ -317,6 +319,22 @@ def test_commit_across_projects_starts_one_task_naming_each_pending_photo_once(
     assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     assert not (folder(second) / "C.jpg").exists()
     assert not (folder(project) / "B.cr2").exists()
+
+
+def test_commit_reads_its_pending_photos_once_and_names_their_projects_in_the_items(
+    user, tenant, project
+):
+    """The items carry each photo's project: starting the task reads no photo again."""
+    second = make_project(tenant, "Second")
+    make_photo(project, "A", keep_jpg=False)
+    make_photo(second, "B", keep_jpg=False)
+    with CaptureQueriesContext(connection) as queries:
+        started = photos_commit(user=user)
+    assert isinstance(started, CommitStarted)
+    photo_reads = [q["sql"] for q in queries if 'FROM "photos_photo"' in q["sql"]]
+    assert len(photo_reads) == 1, photo_reads
+    task = TaskRun.objects.get(pk=started.task_id)
+    assert task.payload["project_ids"] == sorted([project.pk, second.pk])
 
 
 def test_commit_unknown_ids_are_never_widened_to_all_projects(user, tenant, project, other_tenant):
