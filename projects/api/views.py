@@ -60,7 +60,7 @@ from projects.deletion import project_delete
 from projects.models import Project
 from projects.roles import Action
 from projects.selectors import project_require_active, projects_with_counts, tenant_for_user
-from projects.services import project_create, project_rename
+from projects.services import project_archive, project_create, project_rename
 
 from .filters import ProjectFilter
 from .serializers import (
@@ -85,7 +85,7 @@ COUNTED_ACTIONS = {"list", "retrieve", "create", "partial_update", None}
         responses={201: ProjectSerializer, 400: DetailSerializer},
     ),
     partial_update=extend_schema(
-        summary="Rename a project; its folder follows in maintenance",
+        summary="Rename a project (its folder follows in maintenance) or archive it",
         request=ProjectRenameSerializer,
         responses={200: ProjectSerializer, 400: DetailSerializer, 404: DetailSerializer},
     ),
@@ -154,7 +154,10 @@ class ProjectViewSet(
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         project = project_require_active(self._project())
         data = body_validate(ProjectRenameSerializer, request.data, limit_fields=())
-        project_rename(project=project, name=data["name"], actor_id=request.user.pk)
+        if "name" in data:
+            project_rename(project=project, name=data["name"], actor_id=request.user.pk)
+        if data.get("status") == Project.Status.ARCHIVED:
+            project_archive(project=project, actor_id=request.user.pk)
         return Response(self._counted(project))
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
