@@ -67,6 +67,8 @@ API_ROUTES = {
     "commit-changes": ("photo-commit-changes", False),
     "revert-changes": ("photo-revert-changes", False),
     "pending-deletes": ("photo-pending-deletes", False),
+    "projects": ("project-list", False),
+    "project": ("project-detail", True),
     "project-upload": ("project-upload", True),
     "project-trash": ("project-trash", True),
     "jobs": ("job-list", False),
