@@ -1,4 +1,5 @@
-"""Parsing of bulk photo items (SPEC §9): per-item errors, the 2,000-item limit, lookups.
+"""Parsing of bulk photo items (SPEC §9): per-item errors, the 2,000-item limit. The rows the
+items name are read by ``photos.selectors.photos_visible``.
 
 A bad item never fails the request: it becomes ``{"photo_id": <as sent>, "error": "…"}`` and
 the valid items still apply.
