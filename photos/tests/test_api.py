@@ -13,7 +13,7 @@ from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event, Job, JobItem, TaskRun
 from photos.models import Photo, Tag
 from projects.models import Project
-from tests.factories import make_photo, make_project
+from tests.factories import make_photo
 
 # The query budget of a 2,000-item request (SPEC §9, STYLE habit 5): a handful of lookups and
 # updates plus bulk inserts, which SQLite splits into batches of its variable limit (~16 for
@@ -55,16 +55,6 @@ def set_rate(settings, scope, rate):
             scope: rate,
         },
     }
-
-
-@pytest.fixture
-def second(tenant):
-    return make_project(tenant, "Second shoot")
-
-
-@pytest.fixture
-def foreign(other_tenant):
-    return make_project(other_tenant, "Foreign")
 
 
 # --- list and detail ----------------------------------------------------------------------

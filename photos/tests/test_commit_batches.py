@@ -7,8 +7,6 @@ The kill -9 of a real worker inside a batch is tests/faults/test_worker_kill.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -20,17 +18,12 @@ from photos.fsrules import trash_move
 from photos.models import Photo
 from photos.services import project_commit, project_revert, removal, revert
 from photos.services.results import CommitStarted
+from photos.storage import project_dir
 from tests.factories import make_photo
 
 
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def trash(project) -> list[str]:
-    where = folder(project) / ".trash"
+    where = project_dir(project) / ".trash"
     return sorted(p.name for p in where.iterdir()) if where.is_dir() else []
 
 
@@ -94,7 +87,7 @@ def test_a_batch_keeps_each_photos_own_outcome(user, project, settings, monkeypa
     assert not Photo.objects.filter(pk=removed.pk).exists()
     row = Photo.objects.get(pk=updated.pk)
     assert (row.raw_available, row.jpg_available, row.keep_jpg) == (False, True, True)
-    assert (folder(project) / "KEPT.cr2").exists()
+    assert (project_dir(project) / "KEPT.cr2").exists()
     assert Photo.objects.get(pk=changed_mind.pk).raw_available
     removed_events = Event.objects.filter(job=job, type=EventType.ITEM_REMOVED)
     assert [e.payload["photo_id"] for e in removed_events] == [removed.pk]
@@ -102,7 +95,7 @@ def test_a_batch_keeps_each_photos_own_outcome(user, project, settings, monkeypa
     assert {e.photo_id for e in item_events} >= {updated.pk}
     # One file that cannot be trashed fails its photo only: the file stays, still pending.
     assert statuses["LOCKED"] == "failed"
-    assert (folder(project) / "LOCKED.cr2").exists()
+    assert (project_dir(project) / "LOCKED.cr2").exists()
     assert Photo.objects.get(pk=unreadable.pk).raw_available
     assert Photo.objects.filter(pk=unreadable.pk).pending_delete().exists()
 
@@ -117,13 +110,13 @@ def test_retry_after_a_crash_inside_a_batch_finishes_it_without_trashing_twice(
     assert isinstance(started, CommitStarted)
     # The crashed attempt: half of the batch's files reached the trash, no row was written.
     for photo in photos[:6]:
-        assert trash_move(folder(project), f"{photo.basename}.cr2") is not None
+        assert trash_move(project_dir(project), f"{photo.basename}.cr2") is not None
     drain()
 
     job = Job.objects.get(task_id=started.task_id, type="file_removal")
     assert set(JobItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
     assert trash(project) == sorted(f"{p.basename}.cr2" for p in photos)  # each once, no ~2
-    assert not list(folder(project).glob("*.cr2"))
+    assert not list(project_dir(project).glob("*.cr2"))
     assert Photo.objects.filter(project=project).count() == 12
     assert not Photo.objects.filter(project=project, raw_available=True).exists()
 
