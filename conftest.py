@@ -159,3 +159,28 @@ def super_client(superuser):
 @pytest.fixture
 def other_project(other_tenant):
     return factories.make_project(other_tenant, "Globex Secret Shoot")
+
+
+@pytest.fixture
+def second(tenant):
+    """A second project of ``tenant``."""
+    return factories.make_project(tenant, "Second shoot")
+
+
+@pytest.fixture
+def foreign(other_tenant):
+    """A project of another tenant (``globex``)."""
+    return factories.make_project(other_tenant, "Foreign")
+
+
+@pytest.fixture
+def small_sizes(settings):
+    """Derivatives small enough to make fast: 100 px thumbnails, 1000 px previews."""
+    settings.PIPELINE_THUMB_SIZE = 100
+    settings.PIPELINE_PREVIEW_SIZE = 1000
+
+
+@pytest.fixture
+def dest(tenant):
+    """The destination project of a move."""
+    return factories.make_project(tenant, "Destination")

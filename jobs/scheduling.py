@@ -17,6 +17,7 @@ transaction (SQLite) and moves ``next_run`` before it commits, so each tick fire
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -29,7 +30,7 @@ from .exceptions import TaskAlreadyRunning
 from .models import Event, Job, JobStatus, TaskRun
 from .registry import ScheduleSpec, schedules
 from .sweeper import SWEEPER_SCHEDULE
-from .tasks import start_task
+from .tasks import StartedTask, start_task
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +84,41 @@ def schedules_setup(*, using: str = "default") -> list[str]:
     return names
 
 
+# Task types an app starts through its own service on a schedule (``schedule_start_register``).
+_SCHEDULED_STARTS: dict[str, Callable[[Tenant], StartedTask]] = {}
+
+
+def schedule_start_register(
+    task_type: str,
+) -> Callable[[Callable[[Tenant], StartedTask]], Callable[[Tenant], StartedTask]]:
+    """Make ``start(tenant)`` what a schedule's tick calls to start ``task_type``: the app's
+    service (single flight, its own rules), the one write path of every trigger."""
+
+    def register(start: Callable[[Tenant], StartedTask]) -> Callable[[Tenant], StartedTask]:
+        _SCHEDULED_STARTS[task_type] = start
+        return start
+
+    return register
+
+
+def scheduled_start(task_type: str) -> Callable[[Tenant], StartedTask]:
+    """What starts ``task_type`` on a tick: its registered service, else ``start_task``."""
+    registered = _SCHEDULED_STARTS.get(task_type)
+    if registered is not None:
+        return registered
+    return lambda tenant: start_task(task_type, tenant, source="scheduler", single_flight=True)
+
+
 def scheduled_task_start(task_type: str, *, tenant_slug: str | None = None) -> dict[str, str]:
     """Start ``task_type`` for every tenant (or one) unless one is already queued or running."""
+    start = scheduled_start(task_type)
     started: dict[str, str] = {}
     tenants = Tenant.objects.all()
     if tenant_slug:
         tenants = tenants.filter(slug=tenant_slug)
     for tenant in tenants:
         try:
-            result = start_task(task_type, tenant, source="scheduler", single_flight=True)
+            result = start(tenant)
         except TaskAlreadyRunning as exc:
             logger.debug("Skipped %s for %s: %s", task_type, tenant.slug, exc)
             continue

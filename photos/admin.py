@@ -145,12 +145,7 @@ class MoveForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["dest_project"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = (
-            Project.objects.for_user(user)
-            .filter(status=Project.Status.ACTIVE)
-            .select_related("tenant")
-            .order_by("name")
-        )
+        field.queryset = Project.objects.visible_to(user).select_related("tenant").order_by("name")
 
 
 class BulkOutcome:

@@ -10,3 +10,5 @@ class PhotosConfig(AppConfig):
 
         # The engine names no photo task: the app hands it its catalogue and item source.
         definitions.register()
+        # Maintenance and discovery ticks start through their services.
+        from photos import schedules  # noqa: F401

@@ -70,6 +70,17 @@ RATING_MAX = 5
 class PhotoQuerySet(TenantScopedQuerySet["Photo"]):
     tenant_lookup = "project__tenant"
 
+    def visible_to(self, user: Any) -> Self:
+        """The photos ``user`` works on: their tenant's (``for_user``), in active projects.
+
+        A photo of an archived (deleted) project is on its way out: every list, lookup and
+        bulk write treats it as not found. The one place this rule is written.
+        """
+        return self.for_user(user).in_active_project()
+
+    def in_active_project(self) -> Self:
+        return self.filter(project__status=Project.Status.ACTIVE)
+
     def pending_delete(self) -> Self:
         return self.filter(PENDING_DELETE_Q)
 

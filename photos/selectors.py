@@ -1,8 +1,19 @@
-"""Reads for the studio's home page (the admin index for tenant members; issue 22, item 6).
+"""Reads of photos: what services and views look at before they act (STYLE.md habit 1).
+
+Selectors read and never write; services (``photos/services/``) write and use these to find
+their rows. Every read starts from the user's tenant (``for_user``) and, for photos they work
+on, from ``Photo.objects.visible_to(user)``: their tenant's photos in active projects.
+
+- **Visible photos and projects** (``photos_visible``, ``projects_select``,
+  ``acting_tenant_id``): the rows a bulk request or a commit/revert acts on; another
+  tenant's and an archived project's rows are "not found".
+- **Pending deletes** (``pending_totals``, ``photos_pending_deletes``): what a commit would
+  trash, per project (for events) and filtered for the API (``photos.filters``).
+- **The studio's home page** (``studio_home``; issue 22, item 6), below.
 
 What a studio owner asks first: what was shot and uploaded this week, which projects wait to
 be culled and how far culling got, how much disk each project and the trash take, and each
-project's shoot date, cover and photo count. Everything starts from ``for_user(user)``.
+project's shoot date, cover and photo count.
 
 **Cull progress.** Each photo of a project is exactly one of:
 
@@ -27,7 +38,7 @@ A size is up to five minutes old.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,13 +48,24 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from core.errors import ApplicationError
+from core.limits import MAX_ITEMS_PER_JOB, id_parse
 from jobs.events import EventType
 from jobs.models import Event
-from projects.models import Project
+from projects.models import Project, Tenant, tenant_id_for_user
 from projects.selectors import projects_with_counts
 
+from .filters import PendingDeletesFilter
 from .fsrules import TRASH_DIR
-from .models import KEEP_MISMATCH_Q, PENDING_DELETE_Q, DerivativeStatus, Label, Photo
+from .models import (
+    KEEP_MISMATCH_Q,
+    PENDING_DELETE_Q,
+    PENDING_JPG_Q,
+    PENDING_RAW_Q,
+    DerivativeStatus,
+    Label,
+    Photo,
+)
 from .storage import project_dir
 
 HOME_PROJECTS = 12
@@ -51,6 +73,155 @@ HOME_PROJECTS = 12
 HOME_QUERIES = 5
 STORAGE_CACHE_SECONDS = 300
 CULL_FIELDS = ["keep_jpg", "keep_raw", "rating", "label", "tags_added", "tags_removed"]
+
+
+# --- visible photos and projects ----------------------------------------------------------
+
+
+def photos_visible(user: Any, photo_ids: Iterable[int], *, for_update: bool = False) -> Any:
+    """The user's photos in active projects among ``photo_ids`` (one query when evaluated).
+
+    Another tenant's photo and a photo of an archived (deleted) project are "not found".
+    ``pk__in`` rather than ``in_bulk`` keeps it one query whatever the count.
+    """
+    qs = Photo.objects.visible_to(user).filter(pk__in=list(photo_ids))
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    return qs
+
+
+def acting_tenant_id(user: Any, candidates: Sequence[int]) -> int | None:
+    """The tenant a task-starting request acts in: the user's own, else the first candidate's.
+
+    Only a superuser without a membership sees several tenants; a task belongs to one, so rows
+    of any other tenant in the same request are reported as not found.
+    """
+    own = tenant_id_for_user(user)
+    if own is not None:
+        return own
+    return candidates[0] if candidates else None
+
+
+def projects_select(
+    *, user: Any, project_ids: list[int] | None
+) -> tuple[Tenant | None, list[Project], list[Any]]:
+    """The active projects a commit or revert acts on, and the ids that name none.
+
+    ``None`` means every active project of the user's tenant; an explicit list is never
+    widened: unknown, foreign, archived or malformed ids go to ``missing``.
+    """
+    visible = Project.objects.visible_to(user).select_related("tenant")
+    missing: list[Any] = []
+    if project_ids is None:
+        own = tenant_id_for_user(user)
+        if own is not None:
+            visible = visible.filter(tenant_id=own)
+        projects = list(visible.order_by("id"))
+        if own is None and len({p.tenant_id for p in projects}) > 1:
+            raise ApplicationError("Name the projects: your account sees several tenants.")
+    else:
+        if not isinstance(project_ids, list | tuple):
+            raise ApplicationError("projects must be a list of project ids.")
+        if len(project_ids) > MAX_ITEMS_PER_JOB:
+            raise ApplicationError(f"At most {MAX_ITEMS_PER_JOB} projects at once.")
+        parsed: list[tuple[Any, int | None]] = []
+        parsed = [(raw, id_parse(raw)) for raw in project_ids]
+        ids = [pk for _, pk in parsed if pk is not None]
+        found = {p.pk: p for p in visible.filter(pk__in=ids)}
+        tenant_id = acting_tenant_id(user, [found[i].tenant_id for i in ids if i in found])
+        chosen = {pk for pk, p in found.items() if p.tenant_id == tenant_id}
+        for raw, pk in parsed:
+            if pk not in chosen and raw not in missing:
+                missing.append(raw)
+        projects = [found[pk] for pk in sorted(chosen)]
+    tenant = projects[0].tenant if projects else None
+    return tenant, projects, missing
+
+
+# --- pending deletes ----------------------------------------------------------------------
+
+
+def pending_totals(project_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """``{project_id: {"jpg", "raw", "total", "photos"}}`` in one grouped query.
+
+    ``jpg``/``raw`` count files that a commit would trash, ``total`` is their sum and
+    ``photos`` the number of photos with a pending delete. Projects with nothing pending
+    are present with zeros.
+    """
+    ids = sorted(set(project_ids))
+    totals = {pid: {"jpg": 0, "raw": 0, "total": 0, "photos": 0} for pid in ids}
+    if not ids:
+        return totals
+    rows = (
+        Photo.objects.filter(project_id__in=ids)
+        .filter(PENDING_DELETE_Q)
+        .order_by()
+        .values("project_id")
+        .annotate(
+            jpg=Count("pk", filter=PENDING_JPG_Q),
+            raw=Count("pk", filter=PENDING_RAW_Q),
+            photos=Count("pk"),
+        )
+    )
+    for row in rows:
+        totals[row["project_id"]] = {
+            "jpg": row["jpg"],
+            "raw": row["raw"],
+            "total": row["jpg"] + row["raw"],
+            "photos": row["photos"],
+        }
+    return totals
+
+
+def photos_pending_deletes(
+    *, user: Any, filters: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a commit would trash in the user's active projects, in total and per project.
+
+    ``filters`` are the parameters of ``PendingDeletesFilter`` (parsed there, once):
+    ``file_type`` ``jpg`` or ``raw`` counts only that class (``all``/empty: both), dates
+    filter ``taken_at`` (a date is its whole day, both ends inclusive), ``orientation`` the
+    displayed shape. ``ApplicationError`` names the first invalid parameter.
+    """
+    filterset = PendingDeletesFilter(filters or {}, queryset=Photo.objects.visible_to(user))
+    if not filterset.is_valid():
+        raise ApplicationError(filterset.first_error())
+    kinds = filterset.kinds
+    qs = filterset.qs
+    pending = Q()
+    if "jpg" in kinds:
+        pending |= PENDING_JPG_Q
+    if "raw" in kinds:
+        pending |= PENDING_RAW_Q
+    rows = (
+        qs.filter(pending)
+        .order_by()
+        .values("project_id", "project__name")
+        .annotate(
+            jpg=Count("pk", filter=PENDING_JPG_Q),
+            raw=Count("pk", filter=PENDING_RAW_Q),
+        )
+    )
+    by_project = []
+    for row in rows:
+        jpg_n = row["jpg"] if "jpg" in kinds else 0
+        raw_n = row["raw"] if "raw" in kinds else 0
+        by_project.append(
+            {
+                "project_id": row["project_id"],
+                "name": row["project__name"],
+                "jpg": jpg_n,
+                "raw": raw_n,
+                "total": jpg_n + raw_n,
+            }
+        )
+    by_project.sort(key=lambda r: (r["name"], r["project_id"]))
+    jpg = sum(r["jpg"] for r in by_project)
+    raw = sum(r["raw"] for r in by_project)
+    return {"jpg": jpg, "raw": raw, "total": jpg + raw, "by_project": by_project}
+
+
+# --- the studio's home page ---------------------------------------------------------------
 
 
 @dataclass
@@ -129,14 +300,14 @@ def studio_home(*, user: Any, now: datetime | None = None) -> StudioHome:
     """The home page's numbers for ``user``'s studio (``HOME_QUERIES`` queries, cached disk)."""
     now = now or timezone.now()
     week_ago = now - timedelta(days=7)
-    photos = Photo.objects.for_user(user).filter(project__status=Project.Status.ACTIVE)
+    photos = Photo.objects.visible_to(user)
     week = photos.aggregate(
         shot=Count("id", filter=Q(taken_at__gte=week_ago)),
         uploaded=Count("id", filter=Q(created_at__gte=week_ago)),
     )
     of_project = Photo.objects.filter(project=OuterRef("pk"))
     listed = list(
-        projects_with_counts(Project.objects.for_user(user).filter(status=Project.Status.ACTIVE))
+        projects_with_counts(Project.objects.visible_to(user))
         .annotate(
             shoot_date=Subquery(
                 of_project.filter(taken_at__isnull=False)

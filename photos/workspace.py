@@ -43,12 +43,7 @@ LABEL_KEYS = {"6": Label.RED, "7": Label.YELLOW, "8": Label.GREEN, "9": Label.BL
 
 def workspace_projects(user: Any) -> list[dict[str, Any]]:
     """The active projects the user may cull, by name: what the client offers as filters."""
-    rows = (
-        Project.objects.for_user(user)
-        .filter(status=Project.Status.ACTIVE)
-        .order_by("name", "id")
-        .values("id", "name", "folder")
-    )
+    rows = Project.objects.visible_to(user).order_by("name", "id").values("id", "name", "folder")
     return [dict(row) for row in rows]
 
 
@@ -76,6 +71,8 @@ API_ROUTES = {
     "shares": ("share-list", False),
     "share-picks": ("share-picks", True),
     "share-apply-picks": ("share-apply-picks", True),
+    "projects": ("project-list", False),
+    "project": ("project-detail", True),
     "project-upload": ("project-upload", True),
     "project-trash": ("project-trash", True),
     "jobs": ("job-list", False),

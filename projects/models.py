@@ -130,6 +130,10 @@ class ProjectQuerySet(TenantScopedQuerySet["Project"]):
     def active(self) -> Self:
         return self.filter(status=Project.Status.ACTIVE)
 
+    def visible_to(self, user: Any) -> Self:
+        """The active projects ``user`` sees (``for_user``): what they may work on."""
+        return self.for_user(user).active()
+
 
 class Project(models.Model):
     class Status(models.TextChoices):
@@ -179,3 +183,8 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.tenant.slug}/{self.folder})"
+
+    @property
+    def is_active(self) -> bool:
+        """Open for work; an archived (deleted) project takes no new work."""
+        return self.status == Project.Status.ACTIVE

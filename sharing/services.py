@@ -23,12 +23,12 @@ from core.errors import ApplicationError, ConflictError, NoValidItems, PayloadTo
 from core.limits import MAX_ITEMS_PER_JOB
 from jobs.events import events_record_bulk
 from photos.models import Photo
+from photos.selectors import acting_tenant_id, photos_visible
 from photos.services import (
     photos_keep_update,
     photos_rating_update,
     photos_visibility_update,
 )
-from photos.services.items import acting_tenant_id, photos_visible
 from photos.services.results import BulkUpdated
 
 from .events import share_created_event, share_revoked_event, share_updated_event

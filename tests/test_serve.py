@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,15 +10,10 @@ import urllib.request
 
 import pytest
 
+from tests.deployment import free_port
 from tests.workers import ROOT, child_env
 
 pytestmark = [pytest.mark.workers, pytest.mark.timeout(120)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def children_of(pid: int) -> list[int]:

@@ -7,7 +7,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,16 +18,11 @@ from django.test import Client, RequestFactory
 from rest_framework.authtoken.models import Token
 
 from jobs.events import event_record
+from tests.deployment import free_port
 from tests.factories import make_user
 from tests.workers import ROOT, child_env
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _limit_open_files(count: int) -> None:

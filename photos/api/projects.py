@@ -55,7 +55,7 @@ from photos.api.serializers import (
 from photos.capture import project_clock_correct_start
 from photos.ingest import photo_files_save, upload_finish, upload_folder
 from photos.project_deletion import project_delete
-from photos.services.projects import project_create, project_rename
+from photos.services.projects import project_archive, project_create, project_rename
 from photos.services.restore import project_trash_queryset, trash_entries
 from photos.services.results import ProcessStarted
 from photos.staging import UPLOAD_FIELD, Staging, StagingUploadHandler
@@ -86,7 +86,7 @@ COUNTED_ACTIONS = {"list", "retrieve", "create", "partial_update", None}
         responses={201: ProjectSerializer, 400: DetailSerializer},
     ),
     partial_update=extend_schema(
-        summary="Rename a project; its folder follows in maintenance",
+        summary="Rename a project (its folder follows in maintenance) or archive it",
         request=ProjectRenameSerializer,
         responses={200: ProjectSerializer, 400: DetailSerializer, 404: DetailSerializer},
     ),
@@ -155,7 +155,10 @@ class ProjectViewSet(
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         project = project_require_active(self._project())
         data = body_validate(ProjectRenameSerializer, request.data, limit_fields=())
-        project_rename(project=project, name=data["name"], actor_id=request.user.pk)
+        if "name" in data:
+            project_rename(project=project, name=data["name"], actor_id=request.user.pk)
+        if data.get("status") == Project.Status.ARCHIVED:
+            project_archive(project=project, actor_id=request.user.pk)
         return Response(self._counted(project))
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:

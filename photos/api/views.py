@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpResponseBase
 from django.utils.cache import get_conditional_response
@@ -34,13 +33,13 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.filters import when_param_parse
 from core.api.payloads import body_validate
 from core.api.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottle
 from core.errors import ApplicationError
 from jobs.api.serializers import DetailSerializer
 from photos import services as photo_services
 from photos.models import Photo
+from photos.selectors import photos_pending_deletes
 from photos.services.bursts import bursts_keep_sharpest
 from photos.services.restore import photos_restore
 from photos.storage import (
@@ -51,7 +50,6 @@ from photos.storage import (
     thumbnail_path,
 )
 from projects.api.permissions import RoleActionSpec
-from projects.models import Project
 from projects.roles import Action
 
 from .filters import PhotoFilter
@@ -91,7 +89,6 @@ from .serializers import (
     VisibilityBodySerializer,
 )
 
-EXIF_VALUES = {str(value) for value in range(1, 9)}
 FILE_CACHE_CONTROL = "private, max-age=3600, must-revalidate"
 DERIVATIVE_CONTENT_TYPE = "image/webp"
 
@@ -207,8 +204,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Photo]:
         # Photos of an archived project are on their way out: not found, as in the services.
         return (
-            photos_with_bursts(Photo.objects.for_user(self.request.user))
-            .filter(project__status=Project.Status.ACTIVE)
+            photos_with_bursts(Photo.objects.visible_to(self.request.user))
             .prefetch_related("tags")
             # The list's order is the pagination's (``?ordering=``, default taken_at, basename).
             .order_by(*order_expressions(ordering_parse(None)))
@@ -220,8 +216,8 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         derivatives at that name are then the live photo's)."""
         manager = Photo.all_objects if trashed else Photo.objects
         photo = (
-            manager.for_user(self.request.user)
-            .filter(project__status=Project.Status.ACTIVE, pk=self.kwargs["pk"])
+            manager.visible_to(self.request.user)
+            .filter(pk=self.kwargs["pk"])
             .select_related("project__tenant")
             .first()
         )
@@ -469,25 +465,5 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         filterset_class=None,
     )
     def pending_deletes(self, request: Request) -> Response:
-        params = request.query_params
-        bounds = {}
-        for name in ("date_from", "date_to"):
-            try:
-                bounds[name] = when_param_parse(params.get(name), name=name)
-            except DjangoValidationError as exc:
-                raise ValidationError({"detail": exc.messages[0]}) from None
-        orientation = params.get("orientation")
-        if orientation and orientation.strip().isdigit() and orientation.strip() not in EXIF_VALUES:
-            # Only ASCII 1-8 are EXIF orientations; "²" or a 20-digit number matches no photo.
-            raise ValidationError(
-                {"detail": "orientation must be landscape, portrait, square or an EXIF value 1–8."}
-            )
-        return Response(
-            photo_services.photos_pending_deletes(
-                user=request.user,
-                date_from=bounds["date_from"],
-                date_to=bounds["date_to"],
-                file_type=params.get("file_type"),
-                orientation=params.get("orientation"),
-            )
-        )
+        # The parameters are parsed once, by the selector's FilterSet.
+        return Response(photos_pending_deletes(user=request.user, filters=request.query_params))

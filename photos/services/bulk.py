@@ -16,11 +16,12 @@ from jobs.events import events_record_bulk
 from jobs.models import Event
 from photos.events import item_event
 from photos.models import Photo, Tag
+from photos.selectors import photos_visible
 from projects.names import name_characters_problem, name_normalize
 
-from .commit import pending_changes_events
 from .fields import Changes, photo_fields_update
-from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+from .items import ItemError, item_error, item_photo_id, items_check
+from .pending import pending_changes_events
 from .results import BulkUpdated
 
 KEEP_FIELDS = ("keep_jpg", "keep_raw")

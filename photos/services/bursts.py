@@ -14,11 +14,10 @@ from typing import Any
 from core.errors import ApplicationError
 from core.limits import MAX_ITEMS_PER_JOB
 from photos.models import Photo
-from projects.models import Project
+from photos.selectors import photos_visible, projects_select
 
 from .bulk import photos_keep_update
-from .commit import projects_select
-from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+from .items import ItemError, item_error, item_photo_id, items_check
 from .results import BulkUpdated
 
 
@@ -38,9 +37,7 @@ def _frames_chosen(
 ) -> tuple[list[Photo], list[dict[str, Any]]]:
     """The frames of the bursts the request names, and its errors."""
     errors: list[dict[str, Any]] = []
-    frames = Photo.objects.for_user(user).filter(
-        burst__isnull=False, project__status=Project.Status.ACTIVE
-    )
+    frames = Photo.objects.visible_to(user).filter(burst__isnull=False)
     if projects is not None:
         _, chosen, missing = projects_select(user=user, project_ids=projects)
         errors += [{"project_id": raw, "error": "Project not found."} for raw in missing]

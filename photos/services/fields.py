@@ -20,8 +20,9 @@ from jobs.events import events_record_bulk
 from jobs.models import Event
 from photos.events import item_event
 from photos.models import Photo
+from photos.selectors import photos_visible
 
-from .items import ItemError, item_error, item_photo_id, items_check, photos_visible
+from .items import ItemError, item_error, item_photo_id, items_check
 from .results import BulkUpdated
 
 # The changed fields of each photo: ``{photo_id: {field: new value}}``.

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import NotFoundError, NoValidItems
+from core.limits import id_parse
 from jobs.events import EventType, events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped
 from jobs.models import Event
@@ -25,6 +26,7 @@ from jobs.tasks import start_task
 from photos.derivatives import derivative_statuses_on_disk
 from photos.fsrules import UnsafePath, move_no_replace, system_dir
 from photos.models import Photo, Tag
+from photos.selectors import photos_visible
 from photos.storage import (
     BaseFiles,
     FolderIndex,
@@ -39,11 +41,9 @@ from projects.selectors import ProjectArchived
 
 from .items import (
     ItemError,
-    id_parse,
     item_error,
     item_photo_id,
     items_check,
-    photos_visible,
 )
 from .results import DryRunReport, MoveStarted
 
@@ -73,7 +73,7 @@ def photos_move(
     dest = Project.objects.for_user(user).select_related("tenant").filter(pk=dest_pk).first()
     if dest is None:
         raise NotFoundError("Destination project not found.")
-    if dest.status != Project.Status.ACTIVE:
+    if not dest.is_active:
         raise ProjectArchived(dest, f"Destination project {dest.pk} is archived.")
 
     items = items_check(items)
@@ -223,7 +223,7 @@ def _move_plan_check(
     if photo.project_id == dest.pk:
         raise _AlreadyThere()
     src = photo.project
-    if src.status != Project.Status.ACTIVE:
+    if not src.is_active:
         raise ItemSkipped("The photo's project is archived.")
     try:
         src_dir, dest_dir = project_dir(src), project_dir(dest)

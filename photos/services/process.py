@@ -7,16 +7,15 @@ from typing import Any
 from core.errors import NoValidItems
 from jobs.tasks import start_task
 from photos.models import Photo
+from photos.selectors import acting_tenant_id, photos_visible
 from projects.models import Project
 from projects.selectors import project_for_user, project_require_active
 
 from .items import (
     ItemError,
-    acting_tenant_id,
     item_error,
     item_photo_id,
     items_check,
-    photos_visible,
 )
 from .results import DryRunReport, ProcessStarted
 

@@ -39,12 +39,13 @@ from photos.fsrules import (
     trashed_at,
 )
 from photos.models import DerivativeStatus, Photo, TrashedFile
+from photos.selectors import acting_tenant_id
 from photos.storage import classify, originals, preview_path, project_dir, thumbnail_path
 from projects.models import Project
 from projects.selectors import project_for_user
 
-from .commit import pending_changes_events
-from .items import ItemError, acting_tenant_id, item_error, item_photo_id, items_check
+from .items import ItemError, item_error, item_photo_id, items_check
+from .pending import pending_changes_events
 from .results import DryRunReport
 
 logger = logging.getLogger(__name__)
@@ -180,8 +181,8 @@ def photos_restore(
             entries.append((item, None, str(exc)))
     ids = {pid for _, pid, _ in entries if pid is not None}
     candidates = list(
-        Photo.all_objects.for_user(user)
-        .filter(pk__in=list(ids), project__status=Project.Status.ACTIVE)
+        Photo.all_objects.visible_to(user)
+        .filter(pk__in=list(ids))
         .select_related("project__tenant")
     )
     tenant_id = acting_tenant_id(user, [p.project.tenant_id for p in candidates])
@@ -317,7 +318,7 @@ def photo_restore_files(
     if photo is None:
         raise ItemSkipped("The photo no longer exists.")
     project = photo.project
-    if project.status != Project.Status.ACTIVE:
+    if not project.is_active:
         raise ItemSkipped("The photo's project is archived.")
     records = list(TrashedFile.objects.filter(photo=photo).order_by("id"))
     if not records:

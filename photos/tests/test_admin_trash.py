@@ -1,20 +1,13 @@
 """The admin's trash (SPEC §11): trashed photos, Restore, kept tombstones."""
 
-from pathlib import Path
-
-from django.conf import settings
-
 from jobs.models import Event, Job
 from jobs.runtime import drain
 from photos.models import Photo
 from photos.services import photos_commit, photos_keep_update
+from photos.storage import project_dir
 from tests.factories import make_photo, make_project, make_user, write_file
 
 TRASH_URL = "/admin/photos/photointrash/"
-
-
-def folder(project) -> Path:
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def trash_one(user, project, basename: str) -> Photo:
@@ -48,7 +41,7 @@ def test_the_restore_action_starts_the_restore_task(staff_client, user, project)
     assert Job.objects.filter(type="photo_restore").count() == 1
     drain()
     assert Photo.objects.filter(pk=photo.pk).exists()
-    assert (folder(project) / "IMG_1.jpg").is_file()
+    assert (project_dir(project) / "IMG_1.jpg").is_file()
 
 
 def test_a_viewer_on_staff_gets_no_restore_action(client, tenant, user, project):
@@ -67,7 +60,7 @@ def test_a_viewer_on_staff_gets_no_restore_action(client, tenant, user, project)
 def test_kept_tombstones_are_listed(staff_client, api_client, tenant):
     wedding = make_project(tenant, "Wedding")
     make_photo(wedding, "OLD_1")
-    write_file(folder(wedding) / "contract.pdf", b"%PDF")
+    write_file(project_dir(wedding) / "contract.pdf", b"%PDF")
     reply = api_client.delete(f"/api/projects/{wedding.pk}/")
     drain(task_id=reply.json()["task_id"])
     assert Event.objects.filter(type="project_folder_kept", project=wedding).exists()

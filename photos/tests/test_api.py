@@ -13,7 +13,7 @@ from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event, Job, JobItem, TaskRun
 from photos.models import Photo, Tag
 from projects.models import Project
-from tests.factories import make_photo, make_project
+from tests.factories import make_photo
 
 # The query budget of a 2,000-item request (SPEC §9, STYLE habit 5): a handful of lookups and
 # updates plus bulk inserts, which SQLite splits into batches of its variable limit (~16 for
@@ -55,16 +55,6 @@ def set_rate(settings, scope, rate):
             scope: rate,
         },
     }
-
-
-@pytest.fixture
-def second(tenant):
-    return make_project(tenant, "Second shoot")
-
-
-@pytest.fixture
-def foreign(other_tenant):
-    return make_project(other_tenant, "Foreign")
 
 
 # --- list and detail ----------------------------------------------------------------------
@@ -785,5 +775,15 @@ def test_pending_deletes(api_client, project, second, foreign):
     assert {p["project_id"] for p in body["by_project"]} == {project.pk, second.pk}
     raw_only = api_client.get("/api/photos/pending-deletes/?file_type=raw").json()
     assert (raw_only["jpg"], raw_only["raw"]) == (0, 1)
-    assert api_client.get("/api/photos/pending-deletes?file_type=gif").status_code == 400
-    assert api_client.get("/api/photos/pending-deletes?date_from=soon").status_code == 400
+    refused = {
+        "file_type=gif": "file_type must be jpg, raw or all.",
+        "date_from=soon": "date_from must be an ISO date or date-time.",
+        "date_to=9999-12-31": "date_to must be a date or date-time between 0001-01-01 and 9998-12-31.",
+        "orientation=9": "orientation must be landscape, portrait, square or an EXIF value 1–8.",
+        "orientation=diagonal": "orientation must be landscape, portrait, square or an EXIF value 1–8.",
+    }
+    for query, detail in refused.items():
+        response = api_client.get(f"/api/photos/pending-deletes?{query}")
+        assert (response.status_code, response.json()) == (400, {"detail": detail}), query
+    upper = api_client.get("/api/photos/pending-deletes?file_type=%20RAW%20&orientation=any")
+    assert (upper.status_code, upper.json()["raw"]) == (200, 1)

@@ -4,7 +4,6 @@ cursors, and the rating/label/metadata filters of ``GET /api/photos/`` (SPEC §3
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,26 +11,11 @@ from core.limits import MAX_ITEMS_PER_JOB
 from jobs.models import Event
 from photos import xmp
 from photos.models import Label, Photo
+from photos.storage import project_dir
 from photos.tests.test_api import BULK_QUERY_BUDGET, many_photos, set_rate
-from tests.factories import make_photo, make_project, write_file
+from tests.factories import make_photo, write_file
 
 T0 = datetime(2025, 7, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def second(tenant):
-    return make_project(tenant, "Second shoot")
-
-
-@pytest.fixture
-def foreign(other_tenant):
-    return make_project(other_tenant, "Foreign")
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 # --- rating endpoint ------------------------------------------------------------------------
@@ -139,7 +123,7 @@ def test_rating_write_back_updates_the_sidecar_only_when_enabled(api_client, pro
     a = make_photo(project, "A", raw=True)
     b = make_photo(project, "B")
     sidecar = write_file(
-        folder(project) / "A.xmp",
+        project_dir(project) / "A.xmp",
         b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
         b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
         b'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
@@ -151,7 +135,7 @@ def test_rating_write_back_updates_the_sidecar_only_when_enabled(api_client, pro
         "/api/photos/rating", {"items": [{"photo_id": a.pk, "rating": 2}]}, format="json"
     )
     assert sidecar.read_bytes() == before  # PIPELINE_WRITE_XMP is off by default
-    assert not (folder(project) / "B.xmp").exists()
+    assert not (project_dir(project) / "B.xmp").exists()
 
     settings.PIPELINE_WRITE_XMP = True
     items = [{"photo_id": a.pk, "rating": 5, "label": "yellow"}, {"photo_id": b.pk, "label": "red"}]
@@ -160,7 +144,7 @@ def test_rating_write_back_updates_the_sidecar_only_when_enabled(api_client, pro
     }
     assert xmp.read_sidecar(sidecar) == xmp.RatingLabel(rating=5, label="yellow")
     assert "image/x-canon-cr2" in sidecar.read_text()
-    assert xmp.read_sidecar(folder(project) / "B.xmp") == xmp.RatingLabel(label="red")
+    assert xmp.read_sidecar(project_dir(project) / "B.xmp") == xmp.RatingLabel(label="red")
 
 
 # --- ordering and cursor pagination ----------------------------------------------------------

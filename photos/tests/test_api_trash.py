@@ -1,19 +1,13 @@
 """``GET /api/projects/{id}/trash`` and ``POST /api/photos/restore`` (SPEC §9)."""
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 
 from jobs.models import JobItem
 from jobs.runtime import drain
 from photos.models import Label, Photo, Tag
 from photos.services import photos_commit, photos_keep_update
+from photos.storage import project_dir
 from tests.factories import make_photo, make_user
-
-
-def folder(project) -> Path:
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def commit_discarding(user, *photos) -> None:
@@ -51,7 +45,7 @@ def test_trash_of_another_tenants_project_is_not_found(other_client, project, tr
 
 
 def test_a_trashed_photos_thumbnail_is_served_for_the_trash_view(api_client, project, trashed):
-    thumb = folder(project) / ".thumb" / "IMG_1.webp"
+    thumb = project_dir(project) / ".thumb" / "IMG_1.webp"
     thumb.parent.mkdir(exist_ok=True)
     thumb.write_bytes(b"RIFF0000WEBP")
     assert api_client.get(f"/api/photos/{trashed.pk}/thumbnail").status_code == 200

@@ -4,6 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from core.errors import ApplicationError, NotFoundError, NoValidItems
@@ -29,19 +31,14 @@ from photos.services.results import (
     ProjectReverted,
     Reverted,
 )
+from photos.storage import project_dir
 from tests.factories import image_bytes, jpeg_bytes, make_photo, make_project, write_file
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def with_derivatives(project, basename: str) -> tuple[Path, Path]:
     paths = (
-        folder(project) / ".thumb" / f"{basename}.webp",
-        folder(project) / ".preview" / f"{basename}.webp",
+        project_dir(project) / ".thumb" / f"{basename}.webp",
+        project_dir(project) / ".preview" / f"{basename}.webp",
     )
     for path in paths:
         path.parent.mkdir(exist_ok=True)
@@ -65,7 +62,9 @@ def rerun(job: Job) -> None:
 def disk_state(*projects) -> dict[str, list[str]]:
     return {
         p.folder: sorted(
-            str(path.relative_to(folder(p))) for path in folder(p).rglob("*") if path.is_file()
+            str(path.relative_to(project_dir(p)))
+            for path in project_dir(p).rglob("*")
+            if path.is_file()
         )
         for p in projects
     }
@@ -99,7 +98,7 @@ def test_pending_deletes_counts_files_per_project(user, tenant, project, other_t
             {"project_id": project.pk, "name": project.name, "jpg": 1, "raw": 2, "total": 3},
         ],
     }
-    assert photos_pending_deletes(user=user, file_type="raw")["by_project"] == [
+    assert photos_pending_deletes(user=user, filters={"file_type": "raw"})["by_project"] == [
         {"project_id": project.pk, "name": project.name, "jpg": 0, "raw": 2, "total": 2}
     ]
 
@@ -122,17 +121,28 @@ def test_pending_deletes_filters_by_date_and_orientation(user, project):
         height=40,
         orientation=6,  # shown rotated: portrait
     )
-    june = photos_pending_deletes(user=user, date_from="2025-06-01", date_to="2025-06-30")
+    june = photos_pending_deletes(
+        user=user, filters={"date_from": "2025-06-01", "date_to": "2025-06-30"}
+    )
     assert june["jpg"] == 1
-    may_day = photos_pending_deletes(user=user, date_from="2025-05-31", date_to="2025-05-31")
+    may_day = photos_pending_deletes(
+        user=user, filters={"date_from": "2025-05-31", "date_to": "2025-05-31"}
+    )
     assert may_day["jpg"] == 1
-    assert photos_pending_deletes(user=user, orientation="landscape")["jpg"] == 1
-    assert photos_pending_deletes(user=user, orientation="portrait")["jpg"] == 1
-    assert photos_pending_deletes(user=user, orientation="square")["jpg"] == 0
+    assert photos_pending_deletes(user=user, filters={"orientation": "landscape"})["jpg"] == 1
+    assert photos_pending_deletes(user=user, filters={"orientation": "portrait"})["jpg"] == 1
+    assert photos_pending_deletes(user=user, filters={"orientation": "square"})["jpg"] == 0
     with pytest.raises(ApplicationError):
-        photos_pending_deletes(user=user, file_type="png")
-    with pytest.raises(ApplicationError):
-        photos_pending_deletes(user=user, date_from="yesterday")
+        photos_pending_deletes(user=user, filters={"file_type": "png"})
+    with pytest.raises(ApplicationError, match="date_from must be an ISO date"):
+        photos_pending_deletes(user=user, filters={"date_from": "yesterday"})
+    with pytest.raises(ApplicationError, match="orientation must be"):
+        photos_pending_deletes(user=user, filters={"orientation": "²"})
+    # A date-time bound is inclusive.
+    assert (
+        photos_pending_deletes(user=user, filters={"date_to": "2025-05-31T23:00:00+00:00"})["jpg"]
+        == 1
+    )
 
 
 # --- commit: file_removal on real files ---------------------------------------------------
@@ -149,7 +159,7 @@ def test_commit_discarded_jpg_goes_to_trash_raw_stays(user, project):
     job = file_removal_job(started.task_id)
     assert job.status == JobStatus.COMPLETED
     assert list(job.items.values_list("status", flat=True)) == ["done"]
-    root = folder(project)
+    root = project_dir(project)
     assert not (root / "IMG_1.jpg").exists()
     assert (root / ".trash" / "IMG_1.jpg").read_bytes()[:2] == b"\xff\xd8"
     assert (root / "IMG_1.cr2").exists()
@@ -174,7 +184,7 @@ def test_commit_discarding_both_deletes_the_row(user, project):
     drain()
     assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     assert not Photo.objects.filter(pk=photo.pk).exists()
-    assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == [
+    assert sorted(p.name for p in (project_dir(project) / ".trash").iterdir()) == [
         "IMG_1.cr2",
         "IMG_1.jpg",
     ]
@@ -184,7 +194,7 @@ def test_commit_discarding_both_deletes_the_row(user, project):
 
 def test_commit_keeps_the_row_while_another_file_remains(user, project):
     photo = make_photo(project, "IMG_1", keep_jpg=False)
-    write_file(folder(project) / "IMG_1.png", image_bytes("PNG"))
+    write_file(project_dir(project) / "IMG_1.png", image_bytes("PNG"))
     Photo.objects.filter(pk=photo.pk).update(other_available=True)
     started = project_commit(user=user, project=project)
     drain()
@@ -193,30 +203,30 @@ def test_commit_keeps_the_row_while_another_file_remains(user, project):
     assert (photo.jpg_available, photo.other_available, photo.ext) == (False, True, "png")
     # The derivatives went with the JPG; the commit task's last step makes them from the PNG.
     assert photo.thumbnail_status == DerivativeStatus.GENERATED
-    assert (folder(project) / ".thumb" / "IMG_1.webp").is_file()
+    assert (project_dir(project) / ".thumb" / "IMG_1.webp").is_file()
 
 
 def test_commit_trashes_every_case_variant(user, project):
     photo = make_photo(project, "IMG_1", keep_jpg=False)
-    write_file(folder(project) / "IMG_1.JPG", jpeg_bytes(color=(0, 0, 255)))
-    write_file(folder(project) / "IMG_1.jpeg", jpeg_bytes(color=(0, 255, 0)))
+    write_file(project_dir(project) / "IMG_1.JPG", jpeg_bytes(color=(0, 0, 255)))
+    write_file(project_dir(project) / "IMG_1.jpeg", jpeg_bytes(color=(0, 255, 0)))
     started = photos_commit(user=user)
     drain()
     assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
-    trash = folder(project) / ".trash"
+    trash = project_dir(project) / ".trash"
     assert sorted(p.name for p in trash.iterdir()) == ["IMG_1.JPG", "IMG_1.jpeg", "IMG_1.jpg"]
-    assert not list(folder(project).glob("IMG_1.*"))
+    assert not list(project_dir(project).glob("IMG_1.*"))
     assert not Photo.objects.filter(pk=photo.pk).exists()
 
 
 def test_a_name_already_in_the_trash_is_never_overwritten(user, project):
     make_photo(project, "IMG_1", raw=True, keep_jpg=False)
-    old = write_file(folder(project) / ".trash" / "IMG_1.jpg", b"an older discarded file")
+    old = write_file(project_dir(project) / ".trash" / "IMG_1.jpg", b"an older discarded file")
     started = project_commit(user=user, project=project)
     drain()
     assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
     assert old.read_bytes() == b"an older discarded file"
-    assert (folder(project) / ".trash" / "IMG_1~2.jpg").read_bytes()[:2] == b"\xff\xd8"
+    assert (project_dir(project) / ".trash" / "IMG_1~2.jpg").read_bytes()[:2] == b"\xff\xd8"
 
 
 def test_file_removal_honours_a_keep_flag_changed_after_the_commit(user, project):
@@ -226,7 +236,7 @@ def test_file_removal_honours_a_keep_flag_changed_after_the_commit(user, project
     drain()
     job = file_removal_job(started.task_id)
     assert list(job.items.values_list("status", flat=True)) == ["skipped"]
-    assert (folder(project) / "IMG_1.jpg").exists()
+    assert (project_dir(project) / "IMG_1.jpg").exists()
 
 
 def test_file_removal_touches_only_the_photos_named_by_the_job(tenant, project):
@@ -235,8 +245,8 @@ def test_file_removal_touches_only_the_photos_named_by_the_job(tenant, project):
     job_enqueue(tenant=tenant, type="file_removal", project=project, items=[named.pk])
     job_enqueue(tenant=tenant, type="file_removal", project=project)  # no items: nothing
     drain()
-    assert not (folder(project) / "NAMED.jpg").exists()
-    assert (folder(project) / "OTHER.jpg").exists()
+    assert not (project_dir(project) / "NAMED.jpg").exists()
+    assert (project_dir(project) / "OTHER.jpg").exists()
     other.refresh_from_db()
     assert other.jpg_available is True
     assert Job.objects.filter(type="file_removal", status=JobStatus.COMPLETED).count() == 2
@@ -261,13 +271,13 @@ def test_file_removal_run_twice_leaves_the_same_state(user, project):
 def test_file_removal_finishes_after_a_crash_between_two_files(user, project):
     """A worker killed after trashing one case variant: the rerun finishes the photo."""
     photo = make_photo(project, "IMG_1", keep_jpg=False, raw=True)
-    write_file(folder(project) / "IMG_1.JPG", jpeg_bytes())
-    (folder(project) / ".trash").mkdir()
-    (folder(project) / "IMG_1.JPG").rename(folder(project) / ".trash" / "IMG_1.JPG")
+    write_file(project_dir(project) / "IMG_1.JPG", jpeg_bytes())
+    (project_dir(project) / ".trash").mkdir()
+    (project_dir(project) / "IMG_1.JPG").rename(project_dir(project) / ".trash" / "IMG_1.JPG")
     started = project_commit(user=user, project=project)
     drain()
     assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
-    assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == [
+    assert sorted(p.name for p in (project_dir(project) / ".trash").iterdir()) == [
         "IMG_1.JPG",
         "IMG_1.jpg",
     ]
@@ -304,8 +314,24 @@ def test_commit_across_projects_starts_one_task_naming_each_pending_photo_once(
     assert sorted(items) == sorted([p1.pk, p2.pk, p3.pk])
     drain()
     assert file_removal_job(started.task_id).status == JobStatus.COMPLETED
-    assert not (folder(second) / "C.jpg").exists()
-    assert not (folder(project) / "B.cr2").exists()
+    assert not (project_dir(second) / "C.jpg").exists()
+    assert not (project_dir(project) / "B.cr2").exists()
+
+
+def test_commit_reads_its_pending_photos_once_and_names_their_projects_in_the_items(
+    user, tenant, project
+):
+    """The items carry each photo's project: starting the task reads no photo again."""
+    second = make_project(tenant, "Second")
+    make_photo(project, "A", keep_jpg=False)
+    make_photo(second, "B", keep_jpg=False)
+    with CaptureQueriesContext(connection) as queries:
+        started = photos_commit(user=user)
+    assert isinstance(started, CommitStarted)
+    photo_reads = [q["sql"] for q in queries if 'FROM "photos_photo"' in q["sql"]]
+    assert len(photo_reads) == 1, photo_reads
+    task = TaskRun.objects.get(pk=started.task_id)
+    assert task.payload["project_ids"] == sorted([project.pk, second.pk])
 
 
 def test_commit_unknown_ids_are_never_widened_to_all_projects(user, tenant, project, other_tenant):
@@ -468,7 +494,7 @@ def test_project_process_starts_a_project_scoped_task(user, project):
 
 
 def test_a_file_that_cannot_be_trashed_fails_its_photo_not_the_commit(user, project, monkeypatch):
-    from photos.services import commit as commit_module
+    from photos.services import removal as commit_module
 
     stuck = make_photo(project, "STUCK", keep_jpg=False)
     fine = make_photo(project, "FINE", keep_jpg=False, raw=True)
@@ -487,7 +513,7 @@ def test_a_file_that_cannot_be_trashed_fails_its_photo_not_the_commit(user, proj
     statuses = dict(job.items.values_list("photo_id", "status"))
     assert statuses == {stuck.pk: "failed", fine.pk: "done"}
     assert "Permission denied" in job.items.get(photo_id=stuck.pk).message
-    assert (folder(project) / "STUCK.jpg").exists()
+    assert (project_dir(project) / "STUCK.jpg").exists()
     stuck.refresh_from_db()
     assert stuck.pending_delete
     fine.refresh_from_db()
@@ -499,7 +525,7 @@ def test_a_missing_project_folder_never_deletes_rows(user, project):
 
     photo = make_photo(project, "IMG_1", keep_jpg=False)
     started = project_commit(user=user, project=project)
-    shutil.rmtree(folder(project))  # an unmounted share looks like this
+    shutil.rmtree(project_dir(project))  # an unmounted share looks like this
     drain()
     item = file_removal_job(started.task_id).items.get()
     assert item.status == "failed"

@@ -7,8 +7,6 @@ The kill -9 of a real worker inside a batch is tests/faults/test_worker_kill.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -18,19 +16,14 @@ from jobs.models import Event, Job, JobItem
 from jobs.runtime import drain
 from photos.fsrules import trash_move
 from photos.models import Photo
-from photos.services import commit, project_commit, project_revert
+from photos.services import project_commit, project_revert, removal, revert
 from photos.services.results import CommitStarted
+from photos.storage import project_dir
 from tests.factories import make_photo
 
 
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def trash(project) -> list[str]:
-    where = folder(project) / ".trash"
+    where = project_dir(project) / ".trash"
     return sorted(p.name for p in where.iterdir()) if where.is_dir() else []
 
 
@@ -76,14 +69,14 @@ def test_a_batch_keeps_each_photos_own_outcome(user, project, settings, monkeypa
     started = project_commit(user=user, project=project)
     assert isinstance(started, CommitStarted)
     Photo.objects.filter(pk=changed_mind.pk).update(keep_raw=True)  # after the commit
-    real_trash_move = commit.trash_move
+    real_trash_move = removal.trash_move
 
     def refusing(where, name):  # type: ignore[no-untyped-def]
         if name.startswith("LOCKED"):
             raise PermissionError(13, "Permission denied")
         return real_trash_move(where, name)
 
-    monkeypatch.setattr(commit, "trash_move", refusing)
+    monkeypatch.setattr(removal, "trash_move", refusing)
     drain()
 
     job = Job.objects.get(task_id=started.task_id, type="file_removal")
@@ -94,7 +87,7 @@ def test_a_batch_keeps_each_photos_own_outcome(user, project, settings, monkeypa
     assert not Photo.objects.filter(pk=removed.pk).exists()
     row = Photo.objects.get(pk=updated.pk)
     assert (row.raw_available, row.jpg_available, row.keep_jpg) == (False, True, True)
-    assert (folder(project) / "KEPT.cr2").exists()
+    assert (project_dir(project) / "KEPT.cr2").exists()
     assert Photo.objects.get(pk=changed_mind.pk).raw_available
     removed_events = Event.objects.filter(job=job, type=EventType.ITEM_REMOVED)
     assert [e.payload["photo_id"] for e in removed_events] == [removed.pk]
@@ -102,7 +95,7 @@ def test_a_batch_keeps_each_photos_own_outcome(user, project, settings, monkeypa
     assert {e.photo_id for e in item_events} >= {updated.pk}
     # One file that cannot be trashed fails its photo only: the file stays, still pending.
     assert statuses["LOCKED"] == "failed"
-    assert (folder(project) / "LOCKED.cr2").exists()
+    assert (project_dir(project) / "LOCKED.cr2").exists()
     assert Photo.objects.get(pk=unreadable.pk).raw_available
     assert Photo.objects.filter(pk=unreadable.pk).pending_delete().exists()
 
@@ -117,13 +110,13 @@ def test_retry_after_a_crash_inside_a_batch_finishes_it_without_trashing_twice(
     assert isinstance(started, CommitStarted)
     # The crashed attempt: half of the batch's files reached the trash, no row was written.
     for photo in photos[:6]:
-        assert trash_move(folder(project), f"{photo.basename}.cr2") is not None
+        assert trash_move(project_dir(project), f"{photo.basename}.cr2") is not None
     drain()
 
     job = Job.objects.get(task_id=started.task_id, type="file_removal")
     assert set(JobItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
     assert trash(project) == sorted(f"{p.basename}.cr2" for p in photos)  # each once, no ~2
-    assert not list(folder(project).glob("*.cr2"))
+    assert not list(project_dir(project).glob("*.cr2"))
     assert Photo.objects.filter(project=project).count() == 12
     assert not Photo.objects.filter(project=project, raw_available=True).exists()
 
@@ -166,7 +159,7 @@ def test_an_interrupted_revert_keeps_its_finished_batches_and_the_next_one_finis
 ):
     settings.PIPELINE_COMMIT_BATCH = 4
     photos = culled(project, 10, prefix="R_")
-    real_record = commit.events_record_bulk
+    real_record = revert.events_record_bulk
     calls = {"n": 0}
 
     def dies_in_the_second_batch(events):  # type: ignore[no-untyped-def]
@@ -175,7 +168,7 @@ def test_an_interrupted_revert_keeps_its_finished_batches_and_the_next_one_finis
             raise RuntimeError("web process killed")
         return real_record(events)
 
-    monkeypatch.setattr(commit, "events_record_bulk", dies_in_the_second_batch)
+    monkeypatch.setattr(revert, "events_record_bulk", dies_in_the_second_batch)
     with pytest.raises(RuntimeError):
         project_revert(user=user, project=project)
     # The first batch is reverted with its events; the second rolled back whole.
@@ -189,7 +182,7 @@ def test_an_interrupted_revert_keeps_its_finished_batches_and_the_next_one_finis
     )
     assert not Event.objects.filter(type=EventType.PENDING_CHANGES).exists()
 
-    monkeypatch.setattr(commit, "events_record_bulk", real_record)
+    monkeypatch.setattr(revert, "events_record_bulk", real_record)
     assert project_revert(user=user, project=project).photo_count == 6
     assert not Photo.objects.filter(project=project).keep_mismatch().exists()
     item_events = list(Event.objects.filter(type=EventType.ITEM).values_list("photo_id", flat=True))

@@ -4,26 +4,20 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from PIL import Image
 
 from jobs.models import TaskRun
 from photos.models import Photo
 from photos.reconcile.arrivals import folder_check
+from photos.storage import project_dir
 from tests.factories import jpeg_bytes, make_photo, write_file
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def derivative(project, basename: str, *, age: float = 0.0) -> None:
     """A real thumbnail and preview of ``basename``, ``age`` seconds older than now."""
     for sub in (".thumb", ".preview"):
-        path = folder(project) / sub / f"{basename}.webp"
+        path = project_dir(project) / sub / f"{basename}.webp"
         path.parent.mkdir(exist_ok=True)
         Image.new("RGB", (8, 6), (10, 20, 30)).save(path, "WEBP")
         if age:
@@ -82,19 +76,19 @@ def test_folder_check_removes_derivatives_of_no_photo_and_nothing_else(project):
     derivative(project, "GONE")  # left by a job that wrote after its photo moved away
     kept_row = make_photo(project, "ROW_NO_FILE", write=False)  # manifest_cleaning's business
     derivative(project, "ROW_NO_FILE")
-    write_file(folder(project) / "NEW.jpg", jpeg_bytes())  # arrives with its derivatives
+    write_file(project_dir(project) / "NEW.jpg", jpeg_bytes())  # arrives with its derivatives
     derivative(project, "NEW")
-    write_file(folder(project) / ".thumb" / "notes.txt", b"not ours")
-    write_file(folder(project) / "GONE.xmp", b"<x/>")  # a sidecar of no photo: the user's
+    write_file(project_dir(project) / ".thumb" / "notes.txt", b"not ours")
+    write_file(project_dir(project) / "GONE.xmp", b"<x/>")  # a sidecar of no photo: the user's
 
     report = folder_check(project=project, followup=False)
 
-    thumbs = sorted(p.name for p in (folder(project) / ".thumb").iterdir())
-    previews = sorted(p.name for p in (folder(project) / ".preview").iterdir())
+    thumbs = sorted(p.name for p in (project_dir(project) / ".thumb").iterdir())
+    previews = sorted(p.name for p in (project_dir(project) / ".preview").iterdir())
     assert thumbs == ["NEW.webp", "ROW_NO_FILE.webp", "notes.txt"]
     assert previews == ["NEW.webp", "ROW_NO_FILE.webp"]
-    assert (folder(project) / "GONE.xmp").is_file()
-    assert (folder(project) / "NEW.jpg").is_file()
+    assert (project_dir(project) / "GONE.xmp").is_file()
+    assert (project_dir(project) / "NEW.jpg").is_file()
     assert Photo.objects.filter(pk=kept_row.pk).exists()
     removed = {c.target for c in report.changes if c.action == "remove_stray_derivative"}
     assert removed == {".thumb/GONE.webp", ".preview/GONE.webp"}
@@ -111,4 +105,4 @@ def test_a_dry_run_reports_the_repairs_and_changes_nothing(project):
         "repair_derivative_status",
     ]
     assert statuses(photo) == ("generated", "generated")
-    assert (folder(project) / ".thumb" / "GONE.webp").is_file()
+    assert (project_dir(project) / ".thumb" / "GONE.webp").is_file()

@@ -25,7 +25,7 @@ GENERATED = DerivativeStatus.GENERATED
 
 
 @pytest.fixture(autouse=True)
-def small_sizes(settings):
+def tiny_derivatives(settings):
     settings.PIPELINE_THUMB_SIZE = 32
     settings.PIPELINE_PREVIEW_SIZE = 48
     settings.PIPELINE_COMMIT_BATCH = 100

@@ -21,14 +21,8 @@ from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
 from photos.services import photo_file_removal, photo_move_files, photos_move, project_commit
 from photos.services.results import CommitStarted, MoveStarted
-from photos.storage import FolderIndex, files_for_basename
+from photos.storage import FolderIndex, files_for_basename, project_dir
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def visible(path: Path) -> list[str]:
@@ -53,7 +47,7 @@ def scans(monkeypatch):
 
 
 def scans_of(counts: Counter[Path], project) -> int:
-    return counts[folder(project).resolve()]
+    return counts[project_dir(project).resolve()]
 
 
 def mark_changed(path: Path) -> None:
@@ -174,21 +168,26 @@ def test_the_index_keeps_a_few_folders_least_recently_used_out(tmp_path):
 def test_file_removal_with_and_without_an_index(project, with_index):
     half = make_photo(project, "HALF", raw=True, keep_jpg=False)
     gone = make_photo(project, "GONE", raw=True, keep_jpg=False, keep_raw=False)
-    write_file(folder(project) / "GONE.JPG", jpeg_bytes())
+    write_file(project_dir(project) / "GONE.JPG", jpeg_bytes())
     index = FolderIndex() if with_index else None
     for photo in (half, gone):
         photo_file_removal(
             tenant_id=project.tenant_id, photo_id=photo.pk, project_id=project.pk, index=index
         )
-    assert visible(folder(project)) == ["HALF.cr2"]
-    assert visible(folder(project) / ".trash") == ["GONE.JPG", "GONE.cr2", "GONE.jpg", "HALF.jpg"]
+    assert visible(project_dir(project)) == ["HALF.cr2"]
+    assert visible(project_dir(project) / ".trash") == [
+        "GONE.JPG",
+        "GONE.cr2",
+        "GONE.jpg",
+        "HALF.jpg",
+    ]
     half.refresh_from_db()
     assert (half.jpg_available, half.raw_available, half.ext) == (False, True, "cr2")
     assert not Photo.objects.filter(pk=gone.pk).exists()
     if index is not None:
         assert index.scans == 1
-        assert index.files(folder(project), "HALF").all == ["HALF.cr2"]
-        assert index.files(folder(project), "GONE").all == []
+        assert index.files(project_dir(project), "HALF").all == ["HALF.cr2"]
+        assert index.files(project_dir(project), "GONE").all == []
 
 
 def test_file_removal_finds_a_file_that_arrived_after_the_jobs_scan(project):
@@ -198,12 +197,12 @@ def test_file_removal_finds_a_file_that_arrived_after_the_jobs_scan(project):
     index = FolderIndex()
     photo_file_removal(tenant_id=project.tenant_id, photo_id=first.pk, index=index)
     # A concurrent move brings LATER's files into the folder after the index listed it.
-    write_file(folder(project) / "LATER.jpg", jpeg_bytes())
-    write_file(folder(project) / "LATER.nef", b"raw")
-    mark_changed(folder(project))
+    write_file(project_dir(project) / "LATER.jpg", jpeg_bytes())
+    write_file(project_dir(project) / "LATER.nef", b"raw")
+    mark_changed(project_dir(project))
     message, _ = photo_file_removal(tenant_id=project.tenant_id, photo_id=later.pk, index=index)
     assert message.startswith("Trashed 2 file(s)")
-    assert visible(folder(project) / ".trash") == ["FIRST.jpg", "LATER.jpg", "LATER.nef"]
+    assert visible(project_dir(project) / ".trash") == ["FIRST.jpg", "LATER.jpg", "LATER.nef"]
     assert index.scans == 2
 
 
@@ -216,13 +215,15 @@ def test_move_files_with_and_without_an_index(tenant, project, with_index):
         photo_move_files(
             tenant_id=tenant.pk, photo_id=photo.pk, dest_project_id=dest.pk, index=index
         )
-    assert visible(folder(project)) == []
-    assert visible(folder(dest)) == sorted(f"M_{i}.{e}" for i in range(3) for e in ("cr2", "jpg"))
+    assert visible(project_dir(project)) == []
+    assert visible(project_dir(dest)) == sorted(
+        f"M_{i}.{e}" for i in range(3) for e in ("cr2", "jpg")
+    )
     assert set(Photo.objects.values_list("project_id", flat=True)) == {dest.pk}
     if index is not None:
         assert index.scans == 2  # the source and the destination, once each
-        assert sorted(index.files(folder(dest), "M_1").all) == ["M_1.cr2", "M_1.jpg"]
-        assert index.files(folder(project), "M_1").all == []
+        assert sorted(index.files(project_dir(dest), "M_1").all) == ["M_1.cr2", "M_1.jpg"]
+        assert index.files(project_dir(project), "M_1").all == []
 
 
 def test_move_with_an_index_refuses_a_clash_that_appeared_after_the_scan(tenant, project):
@@ -231,30 +232,30 @@ def test_move_with_an_index_refuses_a_clash_that_appeared_after_the_scan(tenant,
     second = make_photo(project, "IMG_2", raw=True)
     index = FolderIndex()
     photo_move_files(tenant_id=tenant.pk, photo_id=first.pk, dest_project_id=dest.pk, index=index)
-    write_file(folder(dest) / "IMG_2.JPG", b"dropped in meanwhile")
-    mark_changed(folder(dest))
+    write_file(project_dir(dest) / "IMG_2.JPG", b"dropped in meanwhile")
+    mark_changed(project_dir(dest))
     with pytest.raises(ItemFailed, match="already exists"):
         photo_move_files(
             tenant_id=tenant.pk, photo_id=second.pk, dest_project_id=dest.pk, index=index
         )
-    assert visible(folder(project)) == ["IMG_2.cr2", "IMG_2.jpg"]
-    assert visible(folder(dest)) == ["IMG_1.jpg", "IMG_2.JPG"]
-    assert (folder(dest) / "IMG_2.JPG").read_bytes() == b"dropped in meanwhile"
+    assert visible(project_dir(project)) == ["IMG_2.cr2", "IMG_2.jpg"]
+    assert visible(project_dir(dest)) == ["IMG_1.jpg", "IMG_2.JPG"]
+    assert (project_dir(dest) / "IMG_2.JPG").read_bytes() == b"dropped in meanwhile"
 
 
 def test_a_failed_move_leaves_the_index_true_to_the_disk(tenant, project):
     dest = make_project(tenant, "Destination")
     photo = make_photo(project, "IMG_1", raw=True)
     # A directory where the RAW should land makes the second rename fail: the JPG goes back.
-    (folder(dest) / "IMG_1.cr2").mkdir()
+    (project_dir(dest) / "IMG_1.cr2").mkdir()
     index = FolderIndex()
     with pytest.raises(ItemFailed, match="Nothing was moved"):
         photo_move_files(
             tenant_id=tenant.pk, photo_id=photo.pk, dest_project_id=dest.pk, index=index
         )
-    assert sorted(index.files(folder(project), "IMG_1").all) == ["IMG_1.cr2", "IMG_1.jpg"]
-    assert index.files(folder(dest), "IMG_1").all == []
-    assert visible(folder(project)) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert sorted(index.files(project_dir(project), "IMG_1").all) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert index.files(project_dir(dest), "IMG_1").all == []
+    assert visible(project_dir(project)) == ["IMG_1.cr2", "IMG_1.jpg"]
 
 
 @pytest.mark.parametrize("with_index", [True, False], ids=["index", "no-index"])
@@ -266,7 +267,7 @@ def test_derivatives_with_and_without_an_index(project, with_index):
         photo_derivatives_generate(photo=photo, index=index)
     with pytest.raises(ItemSkipped, match="not supported"):
         photo_derivatives_generate(photo=raw_only, index=index)
-    assert visible(folder(project) / ".thumb") == ["D_0.webp", "D_1.webp", "D_2.webp"]
+    assert visible(project_dir(project) / ".thumb") == ["D_0.webp", "D_1.webp", "D_2.webp"]
     assert all(
         p.thumbnail_status == DerivativeStatus.GENERATED
         for p in Photo.objects.filter(pk__in=[p.pk for p in photos])
@@ -281,7 +282,7 @@ def test_derivatives_with_an_index_see_a_photo_uploaded_during_the_job(project):
     index = FolderIndex()
     photo_derivatives_generate(photo=first, index=index)
     late = make_photo(project, "LATE")  # after the index listed the folder
-    mark_changed(folder(project))
+    mark_changed(project_dir(project))
     message = photo_derivatives_generate(photo=late, index=index)
     assert message.startswith("LATE.jpg:")
     late.refresh_from_db()
@@ -302,7 +303,7 @@ def test_a_commit_over_many_photos_lists_the_folder_a_few_times(user, project, s
     drain(task_id=started.task_id)
     job = Job.objects.get(task_id=started.task_id, type="file_removal")
     assert job.status == JobStatus.COMPLETED
-    assert len(visible(folder(project) / ".trash")) == MANY
+    assert len(visible(project_dir(project) / ".trash")) == MANY
     assert not Photo.objects.filter(project=project, raw_available=True).exists()
     # file_removal once, then manifest_check, folder_check, manifest_cleaning and the
     # derivatives step (these rows never had derivatives, so it runs), each a listing or two
@@ -320,8 +321,8 @@ def test_a_move_over_many_photos_lists_each_folder_a_few_times(user, tenant, pro
     assert isinstance(started, MoveStarted)
     drain(task_id=started.task_id)
     assert Job.objects.get(task_id=started.task_id, type="image_move_files").status == "completed"
-    assert len(visible(folder(dest))) == 2 * MANY
-    assert visible(folder(project)) == []
+    assert len(visible(project_dir(dest))) == 2 * MANY
+    assert visible(project_dir(project)) == []
     # The request (destination), image_move_files and manifest_check (both folders), then
     # generate_derivatives for the moved photos (destination; once more after it creates
     # .thumb and .preview there): not 300 per folder.
@@ -338,7 +339,7 @@ def test_derivatives_over_many_photos_list_the_folder_a_few_times(tenant, projec
     job = Job.objects.get(pk=started["first_job_id"])
     assert job.status == JobStatus.COMPLETED
     assert job.progress_done == 2 * MANY  # every thumbnail, then every preview
-    assert len(visible(folder(project) / ".thumb")) == MANY
+    assert len(visible(project_dir(project) / ".thumb")) == MANY
     assert scans_of(scans, project) <= 3, scans
 
 

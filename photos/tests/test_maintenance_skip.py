@@ -21,16 +21,11 @@ from jobs.tasks import start_task
 from photos.fsrules import trash_move
 from photos.models import Photo
 from photos.services import photos_keep_update
+from photos.storage import project_dir
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 @pytest.fixture
@@ -56,9 +51,9 @@ def age(*projects) -> None:
     stamp = time.time() - next(_age)
     for project in projects:
         for path in (
-            folder(project) / ".project.yaml",
-            folder(project) / ".trash",
-            folder(project),
+            project_dir(project) / ".project.yaml",
+            project_dir(project) / ".trash",
+            project_dir(project),
         ):
             if path.exists():
                 os.utime(path, (stamp, stamp), follow_symlinks=False)
@@ -91,37 +86,37 @@ def checked(tenant, project):
 def test_an_unchanged_project_is_not_listed(tenant, checked, scans):
     project, other = checked
     run(tenant)
-    assert scans[folder(project).resolve()] == 0
-    assert scans[folder(other).resolve()] == 0
+    assert scans[project_dir(project).resolve()] == 0
+    assert scans[project_dir(other).resolve()] == 0
 
 
 def test_full_checks_every_project(tenant, checked, scans):
     project, other = checked
     run(tenant, full=True)
-    assert scans[folder(project).resolve()] > 0
-    assert scans[folder(other).resolve()] > 0
+    assert scans[project_dir(project).resolve()] > 0
+    assert scans[project_dir(other).resolve()] > 0
 
 
 def test_a_file_added_is_found_and_only_that_folder_is_listed(tenant, checked, scans):
     project, other = checked
-    write_file(folder(project) / "NEW_1.jpg", jpeg_bytes())
+    write_file(project_dir(project) / "NEW_1.jpg", jpeg_bytes())
     age(project)
     run(tenant)
     assert Photo.objects.filter(project=project, basename="NEW_1").exists()
-    assert scans[folder(project).resolve()] > 0
-    assert scans[folder(other).resolve()] == 0
+    assert scans[project_dir(project).resolve()] > 0
+    assert scans[project_dir(other).resolve()] == 0
 
 
 def test_a_file_added_within_the_same_second_is_found(tenant, checked):
     project, _ = checked
-    write_file(folder(project) / "NEW_2.jpg", jpeg_bytes())  # not aged: folder just changed
+    write_file(project_dir(project) / "NEW_2.jpg", jpeg_bytes())  # not aged: folder just changed
     run(tenant)
     assert Photo.objects.filter(project=project, basename="NEW_2").exists()
 
 
 def test_a_file_removed_is_found(tenant, checked):
     project, _ = checked
-    (folder(project) / "IMG_1.jpg").unlink()
+    (project_dir(project) / "IMG_1.jpg").unlink()
     age(project)
     run(tenant)
     assert not Photo.objects.filter(project=project, basename="IMG_1").exists()
@@ -129,7 +124,7 @@ def test_a_file_removed_is_found(tenant, checked):
 
 def test_a_file_renamed_is_found(tenant, checked):
     project, _ = checked
-    (folder(project) / "IMG_2.jpg").rename(folder(project) / "IMG_9.jpg")
+    (project_dir(project) / "IMG_2.jpg").rename(project_dir(project) / "IMG_9.jpg")
     age(project)
     run(tenant)
     bases = set(Photo.objects.filter(project=project).values_list("basename", flat=True))
@@ -141,8 +136,8 @@ def test_a_row_changed_through_a_service_checks_the_project_again(user, tenant, 
     photo = Photo.objects.get(project=project, basename="IMG_1")
     photos_keep_update(user=user, items=[{"photo_id": photo.pk, "keep_jpg": False}])
     run(tenant)
-    assert scans[folder(project).resolve()] > 0
-    assert scans[folder(other).resolve()] == 0
+    assert scans[project_dir(project).resolve()] > 0
+    assert scans[project_dir(other).resolve()] == 0
 
 
 def test_a_deleted_row_checks_the_project_again_and_the_file_comes_back(tenant, checked):
@@ -154,8 +149,8 @@ def test_a_deleted_row_checks_the_project_again_and_the_file_comes_back(tenant, 
 
 def test_trash_falling_due_is_purged_in_a_skipped_project(tenant, checked, settings, scans):
     project, _ = checked
-    (folder(project) / "LOOSE.txt").write_bytes(b"x")
-    trash_move(folder(project), "LOOSE.txt")
+    (project_dir(project) / "LOOSE.txt").write_bytes(b"x")
+    trash_move(project_dir(project), "LOOSE.txt")
     age(project)
     run(tenant)  # sees the change, walks the trash: the entry is due in a day
     age(project)
@@ -163,7 +158,7 @@ def test_trash_falling_due_is_purged_in_a_skipped_project(tenant, checked, setti
     age(project)
     run(tenant)
     project.refresh_from_db()
-    assert (folder(project) / ".trash" / "LOOSE.txt").exists()
+    assert (project_dir(project) / ".trash" / "LOOSE.txt").exists()
     assert project.checked_fingerprint["trash"]["due"] > time.time()
     # The day passes.
     settings.PIPELINE_TRASH_TTL_SECONDS = 0
@@ -172,8 +167,8 @@ def test_trash_falling_due_is_purged_in_a_skipped_project(tenant, checked, setti
     Project.objects.filter(pk=project.pk).update(checked_fingerprint=fingerprint)
     scans.clear()
     run(tenant)
-    assert not (folder(project) / ".trash" / "LOOSE.txt").exists()
-    assert scans[folder(project).resolve()] == 0  # the project's own checks still skipped
+    assert not (project_dir(project) / ".trash" / "LOOSE.txt").exists()
+    assert scans[project_dir(project).resolve()] == 0  # the project's own checks still skipped
 
 
 def test_the_full_option_of_the_command_checks_every_project(tenant, checked, scans):
@@ -181,5 +176,5 @@ def test_the_full_option_of_the_command_checks_every_project(tenant, checked, sc
 
     project, other = checked
     call_command("maintenance", "--tenant", tenant.slug, "--full", stdout=io.StringIO())
-    assert scans[folder(project).resolve()] > 0
-    assert scans[folder(other).resolve()] > 0
+    assert scans[project_dir(project).resolve()] > 0
+    assert scans[project_dir(other).resolve()] > 0

@@ -13,18 +13,13 @@ from photos.services import move as move_module
 from photos.services import photos_move, photos_tags_add
 from photos.services.projects import project_archive
 from photos.services.results import MoveStarted
+from photos.storage import project_dir
 from tests.factories import make_photo, make_project, write_file
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def with_derivatives(project, basename: str) -> None:
     for sub in (".thumb", ".preview"):
-        path = folder(project) / sub / f"{basename}.webp"
+        path = project_dir(project) / sub / f"{basename}.webp"
         path.parent.mkdir(exist_ok=True)
         Image.new("RGB", (8, 6), (10, 20, 30)).save(path, "WEBP")
 
@@ -46,11 +41,6 @@ def names(path: Path) -> list[str]:
     if not path.is_dir():
         return []
     return sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-
-
-@pytest.fixture
-def dest(tenant):
-    return make_project(tenant, "Destination")
 
 
 def test_move_keeps_id_tags_flags_visibility_and_derivatives(user, project, dest):
@@ -80,11 +70,11 @@ def test_move_keeps_id_tags_flags_visibility_and_derivatives(user, project, dest
         ("iceland", dest.pk),
     ]
     assert Tag.objects.filter(project=project, name="iceland").exists()  # source vocabulary
-    assert names(folder(dest)) == ["IMG_1.cr2", "IMG_1.jpg"]
-    assert names(folder(project)) == []
-    assert names(folder(dest) / ".thumb") == ["IMG_1.webp"]
-    assert names(folder(dest) / ".preview") == ["IMG_1.webp"]
-    assert names(folder(project) / ".thumb") == []
+    assert names(project_dir(dest)) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert names(project_dir(project)) == []
+    assert names(project_dir(dest) / ".thumb") == ["IMG_1.webp"]
+    assert names(project_dir(dest) / ".preview") == ["IMG_1.webp"]
+    assert names(project_dir(project) / ".thumb") == []
     event = Event.objects.get(type="item_moved")
     assert event.payload["from_project_id"] == project.pk
     assert event.payload["to_project_id"] == dest.pk
@@ -95,7 +85,7 @@ def test_move_onto_an_existing_base_name_is_an_item_error(user, project, dest):
     free = make_photo(project, "FREE")
     make_photo(dest, "SAME")
     on_disk = make_photo(project, "DISK")
-    write_file(folder(dest) / "DISK.cr2", b"a file with no row yet")
+    write_file(project_dir(dest) / "DISK.cr2", b"a file with no row yet")
     started = photos_move(
         user=user,
         items=[{"photo_id": clash.pk}, {"photo_id": free.pk}, {"photo_id": on_disk.pk}],
@@ -123,15 +113,15 @@ def test_a_clash_appearing_after_the_start_fails_the_item_and_moves_nothing(user
     started = photos_move(
         user=user, items=[{"photo_id": photo.pk}, {"photo_id": other.pk}], dest_project_id=dest.pk
     )
-    write_file(folder(dest) / "IMG_1.JPG", b"dropped in meanwhile")
+    write_file(project_dir(dest) / "IMG_1.JPG", b"dropped in meanwhile")
     drain()
     job = move_job(started.task_id)
     assert job.status == JobStatus.COMPLETED
     statuses = dict(job.items.values_list("photo_id", "status"))
     assert statuses == {photo.pk: "failed", other.pk: "done"}
-    assert names(folder(project)) == ["IMG_1.cr2", "IMG_1.jpg"]
-    assert names(folder(project) / ".thumb") == ["IMG_1.webp"]
-    assert names(folder(dest)) == ["IMG_1.JPG", "IMG_2.jpg"]
+    assert names(project_dir(project)) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert names(project_dir(project) / ".thumb") == ["IMG_1.webp"]
+    assert names(project_dir(dest)) == ["IMG_1.JPG", "IMG_2.jpg"]
     assert Photo.objects.get(pk=photo.pk).project_id == project.pk
 
 
@@ -139,17 +129,17 @@ def test_a_move_failing_halfway_puts_back_what_moved(user, project, dest):
     photo = make_photo(project, "IMG_1", raw=True)
     with_derivatives(project, "IMG_1")
     # A directory where the preview should land makes the last rename fail.
-    (folder(dest) / ".preview" / "IMG_1.webp").mkdir(parents=True)
+    (project_dir(dest) / ".preview" / "IMG_1.webp").mkdir(parents=True)
     started = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
     drain()
     item = move_job(started.task_id).items.get()
     assert item.status == "failed"
     assert "Nothing was moved" in item.message
-    assert names(folder(project)) == ["IMG_1.cr2", "IMG_1.jpg"]
-    assert names(folder(project) / ".thumb") == ["IMG_1.webp"]
-    assert names(folder(project) / ".preview") == ["IMG_1.webp"]
-    assert names(folder(dest)) == []
-    assert names(folder(dest) / ".thumb") == []
+    assert names(project_dir(project)) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert names(project_dir(project) / ".thumb") == ["IMG_1.webp"]
+    assert names(project_dir(project) / ".preview") == ["IMG_1.webp"]
+    assert names(project_dir(dest)) == []
+    assert names(project_dir(dest) / ".thumb") == []
     assert Photo.objects.get(pk=photo.pk).project_id == project.pk
 
 
@@ -171,8 +161,8 @@ def test_move_resumes_after_a_crash_between_two_files(user, project, dest, monke
     job = move_job(started.task_id)
     assert job.status == JobStatus.COMPLETED
     assert job.attempts == 2
-    assert names(folder(dest)) == ["IMG_1.cr2", "IMG_1.jpg"]
-    assert names(folder(project)) == []
+    assert names(project_dir(dest)) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert names(project_dir(project)) == []
     assert Photo.objects.get(pk=photo.pk).project_id == dest.pk
 
 
@@ -185,12 +175,20 @@ def test_image_move_files_run_twice_leaves_the_same_state(user, project, dest):
     )
     drain()
     job = move_job(started.task_id)
-    before = (names(folder(dest)), names(folder(dest) / ".thumb"), names(folder(project)))
+    before = (
+        names(project_dir(dest)),
+        names(project_dir(dest) / ".thumb"),
+        names(project_dir(project)),
+    )
     rows = list(Photo.objects.order_by("id").values_list("id", "project_id", "basename"))
     rerun(job)
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED
-    assert (names(folder(dest)), names(folder(dest) / ".thumb"), names(folder(project))) == before
+    assert (
+        names(project_dir(dest)),
+        names(project_dir(dest) / ".thumb"),
+        names(project_dir(project)),
+    ) == before
     assert list(Photo.objects.order_by("id").values_list("id", "project_id", "basename")) == rows
     assert Event.objects.filter(type="item_moved").count() == 2
 

@@ -19,24 +19,14 @@ from photos.models import Photo, Tag
 from photos.services import move as move_module
 from photos.services import photos_move, photos_tags_add
 from photos.services.results import MoveStarted
+from photos.storage import project_dir
 from tests.factories import make_photo, make_project, write_file
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def names(path: Path) -> list[str]:
     if not path.is_dir():
         return []
     return sorted(p.name for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-
-
-@pytest.fixture
-def dest(tenant):
-    return make_project(tenant, "Destination")
 
 
 def start_move(user, photos, dest) -> MoveStarted:
@@ -70,8 +60,8 @@ def test_move_statements_do_not_grow_per_photo(user, project, dest, settings):
     # tags, event, item running, item status...); a batch of 100 now costs about twenty.
     per_photo = (many - few) / 300
     assert per_photo < 0.5, (few, many)
-    assert names(folder(project)) == []
-    assert len(names(folder(dest))) == 2 * 320
+    assert names(project_dir(project)) == []
+    assert len(names(project_dir(dest))) == 2 * 320
     assert set(Photo.objects.values_list("project_id", flat=True)) == {dest.pk}
 
 
@@ -87,7 +77,7 @@ def test_a_batch_keeps_each_photos_own_outcome_tags_and_event(user, project, des
     Tag.objects.create(project=dest, name="best")  # already there: reused, not duplicated
     started = start_move(user, [tagged, plain, late_clash, removed], dest)
     # After the start: a same-named file lands in the destination, a row goes away.
-    write_file(folder(dest) / "CLASH.jpg", b"dropped in meanwhile")
+    write_file(project_dir(dest) / "CLASH.jpg", b"dropped in meanwhile")
     Photo.objects.filter(pk=removed.pk).delete()
     drain()
 
@@ -102,9 +92,9 @@ def test_a_batch_keeps_each_photos_own_outcome_tags_and_event(user, project, des
     assert Tag.objects.filter(project=dest, name="best").count() == 1
     assert Photo.objects.get(pk=plain.pk).project_id == dest.pk
     assert Photo.objects.get(pk=late_clash.pk).project_id == project.pk
-    assert names(folder(project)) == ["CLASH.jpg", "REMOVED.jpg"]  # no row: left alone
-    assert names(folder(second)) == []
-    assert (folder(dest) / "CLASH.jpg").read_bytes() == b"dropped in meanwhile"
+    assert names(project_dir(project)) == ["CLASH.jpg", "REMOVED.jpg"]  # no row: left alone
+    assert names(project_dir(second)) == []
+    assert (project_dir(dest) / "CLASH.jpg").read_bytes() == b"dropped in meanwhile"
     events = Event.objects.filter(job=job, type=EventType.ITEM_MOVED).order_by("photo_id")
     assert [(e.photo_id, e.payload["from_project_id"], e.payload["tags"]) for e in events] == [
         (tagged.pk, project.pk, ["best", "iceland"]),
@@ -135,8 +125,8 @@ def test_retry_after_a_crash_inside_a_batch_finishes_it_without_a_clash(
     job = Job.objects.get(task_id=started.task_id, type="image_move_files")
     assert (job.status, job.attempts) == (JobStatus.COMPLETED, 2)
     assert set(JobItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
-    assert names(folder(project)) == []
-    assert names(folder(dest)) == sorted(
+    assert names(project_dir(project)) == []
+    assert names(project_dir(dest)) == sorted(
         f"{p.basename}.{e}" for p in photos for e in ("cr2", "jpg")
     )
     assert set(

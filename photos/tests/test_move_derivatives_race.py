@@ -10,8 +10,6 @@ own folder, and no derivative is left behind in the folder it left.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.db import transaction
 
@@ -28,27 +26,17 @@ from photos.services.move import (
     photos_move_files_prepare,
     photos_move_files_record,
 )
+from photos.storage import project_dir
 from tests.factories import make_photo, make_project
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def derivative_files(project) -> list[str]:
     found = []
     for sub in (".thumb", ".preview"):
-        path = folder(project) / sub
+        path = project_dir(project) / sub
         if path.is_dir():
             found += [f"{sub}/{p.name}" for p in path.iterdir()]
     return sorted(found)
-
-
-@pytest.fixture
-def dest(tenant):
-    return make_project(tenant, "Destination")
 
 
 @pytest.fixture

@@ -78,12 +78,6 @@ def heic_bytes(*, size=(60, 40), orientation: int | None = None) -> bytes:  # ty
     return buffer.getvalue()
 
 
-@pytest.fixture
-def small_sizes(settings):
-    settings.PIPELINE_THUMB_SIZE = 100
-    settings.PIPELINE_PREVIEW_SIZE = 1000
-
-
 def raw_photo(project, basename: str, data: bytes, ext: str = "dng", **fields) -> Photo:  # type: ignore[no-untyped-def]
     write_file(folder(project) / f"{basename}.{ext}", data)
     return Photo.objects.create(

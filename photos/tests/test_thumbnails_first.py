@@ -15,6 +15,7 @@ from photos import imaging
 from photos.definitions import PREVIEW_PRIORITY
 from photos.models import DerivativeStatus, Photo, needs_derivatives_q
 from photos.services import photos_move, project_commit
+from photos.storage import project_dir
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 from tests.raw_fixtures import dng_bytes
 
@@ -22,20 +23,8 @@ GENERATED = DerivativeStatus.GENERATED
 PENDING = DerivativeStatus.PENDING
 
 
-@pytest.fixture
-def small_sizes(settings):
-    settings.PIPELINE_THUMB_SIZE = 100
-    settings.PIPELINE_PREVIEW_SIZE = 1000
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def derivative(project, kind: str, basename: str) -> Path:
-    return folder(project) / f".{kind}" / f"{basename}.webp"
+    return project_dir(project) / f".{kind}" / f"{basename}.webp"
 
 
 def size_of(path: Path) -> tuple[int, int]:
@@ -145,7 +134,7 @@ def test_a_project_walk_of_upload_postprocess_makes_every_thumbnail_then_every_p
 
 def test_preview_pass_skips_a_photo_whose_thumbnail_failed(project, small_sizes):
     photo = make_photo(project, "BAD_1", write=False)
-    write_file(folder(project) / "BAD_1.jpg", jpeg_bytes(size=(640, 480))[:300])
+    write_file(project_dir(project) / "BAD_1.jpg", jpeg_bytes(size=(640, 480))[:300])
     started = start_task("upload_postprocess", project.tenant, project=project, items=[photo.pk])
     drain(task_id=started["task_id"])
     photo.refresh_from_db()
@@ -265,9 +254,9 @@ def test_committing_the_jpg_away_remakes_the_derivatives_from_the_raw(user, proj
         thumbnail_status=GENERATED,
         preview_status=GENERATED,
     )
-    (folder(project) / "IMG_1.cr2").unlink()
+    (project_dir(project) / "IMG_1.cr2").unlink()
     write_file(
-        folder(project) / "IMG_1.dng", dng_bytes(raw_size=(400, 300), preview_size=(320, 240))
+        project_dir(project) / "IMG_1.dng", dng_bytes(raw_size=(400, 300), preview_size=(320, 240))
     )
     for kind in ("thumb", "preview"):
         write_file(derivative(project, kind, "IMG_1"), b"from the jpg")
@@ -301,7 +290,9 @@ def test_a_moved_raw_only_photo_gets_its_derivatives(user, project, small_sizes)
         thumbnail_status=PENDING,
         preview_status=PENDING,
     )
-    write_file(folder(project) / "R_1.dng", dng_bytes(raw_size=(400, 300), preview_size=(320, 240)))
+    write_file(
+        project_dir(project) / "R_1.dng", dng_bytes(raw_size=(400, 300), preview_size=(320, 240))
+    )
     assert photo.thumbnail_status == PENDING
     moved = photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
     drain()
@@ -322,7 +313,9 @@ def test_a_raw_arriving_alone_on_disk_makes_derivatives_pending_then_generated(
         thumbnail_status=DerivativeStatus.MISSING,
         preview_status=DerivativeStatus.MISSING,
     )
-    write_file(folder(project) / "R_1.dng", dng_bytes(raw_size=(400, 300), preview_size=(320, 240)))
+    write_file(
+        project_dir(project) / "R_1.dng", dng_bytes(raw_size=(400, 300), preview_size=(320, 240))
+    )
     started = start_task("maintenance", project.tenant, project=project)
     drain()
     assert Job.objects.get(task_id=started["task_id"], type="manifest_check").status == (
@@ -362,7 +355,7 @@ def test_reprocessing_a_selection_makes_every_thumbnail_before_the_first_preview
 def test_reprocessing_fails_the_item_whose_thumbnail_failed_and_does_the_rest(project, small_sizes):
     good = make_photo(project, "IMG_good")
     bad = make_photo(project, "IMG_bad")
-    write_file(folder(project) / "IMG_bad.jpg", b"\xff\xd8\xff\xe0 not really a JPEG")
+    write_file(project_dir(project) / "IMG_bad.jpg", b"\xff\xd8\xff\xe0 not really a JPEG")
     started = start_task(
         "generate_derivatives", project.tenant, items=[good.pk, bad.pk], payload={"force": True}
     )

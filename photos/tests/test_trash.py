@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from PIL import Image
 
 from core.errors import NoValidItems, PayloadTooLarge
@@ -25,17 +24,14 @@ from photos.services.restore import (
     trash_entries,
 )
 from photos.services.results import DryRunReport
+from photos.storage import project_dir
 from tests.factories import make_photo, write_file
-
-
-def folder(project) -> Path:
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def with_derivatives(project, basename: str) -> tuple[Path, Path]:
     paths = (
-        folder(project) / ".thumb" / f"{basename}.webp",
-        folder(project) / ".preview" / f"{basename}.webp",
+        project_dir(project) / ".thumb" / f"{basename}.webp",
+        project_dir(project) / ".preview" / f"{basename}.webp",
     )
     for path in paths:
         path.parent.mkdir(exist_ok=True)
@@ -80,7 +76,7 @@ def tagged(photo, *names):
 
 def test_commit_trashes_the_row_instead_of_deleting_it_and_records_its_files(user, project):
     photo = make_photo(project, "IMG_1", raw=True, rating=4, label=Label.GREEN)
-    write_file(folder(project) / "IMG_1.xmp", b"<x/>")
+    write_file(project_dir(project) / "IMG_1.xmp", b"<x/>")
     thumb, preview = with_derivatives(project, "IMG_1")
     discard_and_commit(user, [photo])
 
@@ -135,7 +131,7 @@ def test_a_new_photo_may_take_a_trashed_photos_name_then_restoring_it_is_an_item
     assert "already exists" in result.errors[0]["error"]
     with pytest.raises(NoValidItems):
         photos_restore(user=user, items=[{"photo_id": photo.pk}])
-    assert (folder(project) / ".trash" / "IMG_1.jpg").is_file()
+    assert (project_dir(project) / ".trash" / "IMG_1.jpg").is_file()
     assert Photo.objects.get(project=project, basename="IMG_1") == newcomer
 
 
@@ -151,10 +147,10 @@ def test_manifest_cleaning_never_deletes_a_trashed_row(user, project):
 
 def test_restore_brings_back_the_same_row_with_tags_rating_label_and_sidecars(user, project):
     photo = make_photo(project, "IMG_1", raw=True, rating=4, label=Label.GREEN)
-    write_file(folder(project) / "IMG_1.CR2.xmp", b"<x/>")
+    write_file(project_dir(project) / "IMG_1.CR2.xmp", b"<x/>")
     tagged(photo, "bride", "ceremony")
     thumb, _ = with_derivatives(project, "IMG_1")
-    jpg_bytes = (folder(project) / "IMG_1.jpg").read_bytes()
+    jpg_bytes = (project_dir(project) / "IMG_1.jpg").read_bytes()
     discard_and_commit(user, [photo])
 
     started = restore(user, [photo])
@@ -169,10 +165,10 @@ def test_restore_brings_back_the_same_row_with_tags_rating_label_and_sidecars(us
         True,
         True,
     )
-    assert (folder(project) / "IMG_1.jpg").read_bytes() == jpg_bytes
-    assert (folder(project) / "IMG_1.cr2").is_file()
-    assert (folder(project) / "IMG_1.CR2.xmp").read_bytes() == b"<x/>"
-    assert list((folder(project) / ".trash").iterdir()) == []
+    assert (project_dir(project) / "IMG_1.jpg").read_bytes() == jpg_bytes
+    assert (project_dir(project) / "IMG_1.cr2").is_file()
+    assert (project_dir(project) / "IMG_1.CR2.xmp").read_bytes() == b"<x/>"
+    assert list((project_dir(project) / ".trash").iterdir()) == []
     assert not TrashedFile.objects.exists()
     assert thumb.is_file()
     assert row.thumbnail_status == DerivativeStatus.GENERATED  # nothing to remake
@@ -185,16 +181,16 @@ def test_restore_brings_back_the_same_row_with_tags_rating_label_and_sidecars(us
 
 
 def test_restore_uses_the_trash_name_a_clash_in_the_trash_gave(user, project):
-    (folder(project) / ".trash").mkdir(parents=True, exist_ok=True)
-    write_file(folder(project) / ".trash" / "IMG_1.jpg", b"an older trashed file")
+    (project_dir(project) / ".trash").mkdir(parents=True, exist_ok=True)
+    write_file(project_dir(project) / ".trash" / "IMG_1.jpg", b"an older trashed file")
     photo = make_photo(project, "IMG_1")
     discard_and_commit(user, [photo])
     assert TrashedFile.objects.get(photo=photo).trash_name == "IMG_1~2.jpg"
 
     restore(user, [photo])
 
-    assert (folder(project) / "IMG_1.jpg").read_bytes()[:2] == b"\xff\xd8"
-    assert (folder(project) / ".trash" / "IMG_1.jpg").read_bytes() == b"an older trashed file"
+    assert (project_dir(project) / "IMG_1.jpg").read_bytes()[:2] == b"\xff\xd8"
+    assert (project_dir(project) / ".trash" / "IMG_1.jpg").read_bytes() == b"an older trashed file"
 
 
 def test_a_name_taken_on_disk_fails_the_item_and_nothing_is_overwritten_or_moved(user, project):
@@ -202,15 +198,15 @@ def test_a_name_taken_on_disk_fails_the_item_and_nothing_is_overwritten_or_moved
     discard_and_commit(user, [photo])
     started = photos_restore(user=user, items=[{"photo_id": photo.pk}])
     # A stranger's file of that name arrives before the task runs (not a photo row yet).
-    write_file(folder(project) / "IMG_1.cr2", b"someone else's raw")
+    write_file(project_dir(project) / "IMG_1.cr2", b"someone else's raw")
     drain()
 
     (item,) = restore_items(started.task_id)
     assert item.status == "failed"
     assert "IMG_1.cr2" in item.message
-    assert (folder(project) / "IMG_1.cr2").read_bytes() == b"someone else's raw"
-    assert not (folder(project) / "IMG_1.jpg").exists()  # nothing of the photo moved
-    assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == [
+    assert (project_dir(project) / "IMG_1.cr2").read_bytes() == b"someone else's raw"
+    assert not (project_dir(project) / "IMG_1.jpg").exists()  # nothing of the photo moved
+    assert sorted(p.name for p in (project_dir(project) / ".trash").iterdir()) == [
         "IMG_1.cr2",
         "IMG_1.jpg",
     ]
@@ -226,7 +222,7 @@ def test_a_live_photo_created_after_the_request_fails_the_item(user, project):
     (item,) = restore_items(started.task_id)
     assert item.status == "failed"
     assert "already exists" in item.message
-    assert (folder(project) / ".trash" / "IMG_1.jpg").is_file()
+    assert (project_dir(project) / ".trash" / "IMG_1.jpg").is_file()
 
 
 def test_partial_trash_restore_puts_the_jpg_back_and_keeps_it(user, project):
@@ -247,7 +243,7 @@ def test_partial_trash_restore_puts_the_jpg_back_and_keeps_it(user, project):
         True,
         True,
     )
-    assert (folder(project) / "IMG_1.jpg").is_file()
+    assert (project_dir(project) / "IMG_1.jpg").is_file()
     assert not TrashedFile.objects.exists()
     # The derivatives were made from the RAW meanwhile: remade from the restored JPG.
     steps = list(
@@ -262,9 +258,9 @@ def test_restore_is_idempotent_and_resumes_after_files_moved_but_before_the_row(
     names: list[str] = []
     # The files go back, then the worker dies before the row is written: simulate by
     # moving them with the plan recorded and no row change.
-    trash_dir = folder(project) / ".trash"
+    trash_dir = project_dir(project) / ".trash"
     for record in TrashedFile.objects.filter(photo=photo):
-        os.rename(trash_dir / record.trash_name, folder(project) / record.name)
+        os.rename(trash_dir / record.trash_name, project_dir(project) / record.name)
         names.append(record.name)
 
     message = photo_restore_files(tenant_id=project.tenant_id, photo_id=photo.pk, journal=names)
@@ -280,7 +276,9 @@ def test_without_the_journal_a_file_back_in_the_folder_is_a_name_taken(user, pro
     photo = make_photo(project, "IMG_1")
     discard_and_commit(user, [photo])
     record = TrashedFile.objects.get(photo=photo)
-    os.rename(folder(project) / ".trash" / record.trash_name, folder(project) / record.name)
+    os.rename(
+        project_dir(project) / ".trash" / record.trash_name, project_dir(project) / record.name
+    )
     from jobs.exceptions import ItemFailed
 
     with pytest.raises(ItemFailed, match="already exists"):
@@ -330,7 +328,7 @@ def test_purge_deletes_the_trashed_row_only_with_its_files(user, project):
     assert TrashedFile.objects.filter(photo_id=photo.pk).count() == 2
 
     trash.trash_purge(project=project, ttl_seconds=0, now=time.time() + 5)
-    assert list((folder(project) / ".trash").iterdir()) == []
+    assert list((project_dir(project) / ".trash").iterdir()) == []
     assert not Photo.all_objects.filter(pk=photo.pk).exists()
     assert not TrashedFile.objects.exists()
     assert not thumb.exists()
@@ -403,9 +401,9 @@ def test_restore_resumes_after_the_worker_dies_between_two_files(user, project, 
     job = Job.objects.get(task_id=started.task_id, type="photo_restore")
     assert job.status == "completed"
     assert job.attempts == 2
-    originals = sorted(p.name for p in folder(project).glob("IMG_1*"))
+    originals = sorted(p.name for p in project_dir(project).glob("IMG_1*"))
     assert originals == ["IMG_1.cr2", "IMG_1.jpg"]
-    assert list((folder(project) / ".trash").iterdir()) == []
+    assert list((project_dir(project) / ".trash").iterdir()) == []
     row = Photo.objects.get(pk=photo.pk)
     assert [t.name for t in row.tags.all()] == ["bride"]
     assert (row.jpg_available, row.raw_available) == (True, True)
@@ -417,7 +415,8 @@ def test_a_file_of_a_trashed_photos_name_found_on_disk_is_a_new_photo(user, proj
     photo = make_photo(project, "IMG_1")
     discard_and_commit(user, [photo])
     write_file(
-        folder(project) / "IMG_1.jpg", (folder(project) / ".trash" / "IMG_1.jpg").read_bytes()
+        project_dir(project) / "IMG_1.jpg",
+        (project_dir(project) / ".trash" / "IMG_1.jpg").read_bytes(),
     )
     start_task("maintenance", project.tenant, project=project, source="user")
     drain()
@@ -433,18 +432,18 @@ def test_restore_finishes_a_move_killed_between_the_link_and_the_unlink(user, pr
     discard_and_commit(user, [photo])
     # move_no_replace links the target, then unlinks the source: killed in between, the file
     # is in both places (one inode).
-    os.link(folder(project) / ".trash" / "IMG_1.jpg", folder(project) / "IMG_1.jpg")
+    os.link(project_dir(project) / ".trash" / "IMG_1.jpg", project_dir(project) / "IMG_1.jpg")
 
     photo_restore_files(tenant_id=project.tenant_id, photo_id=photo.pk, journal=["IMG_1.jpg"])
 
-    assert list((folder(project) / ".trash").iterdir()) == []
+    assert list((project_dir(project) / ".trash").iterdir()) == []
     assert Photo.objects.get(pk=photo.pk).jpg_available
 
 
 def test_files_trashed_by_a_killed_commit_attempt_stay_restorable(user, project, monkeypatch):
     """The worker dies after trashing the RAW and before the batch's rows (and records) are
     written; the retry finds the RAW in the trash and records it with the JPG."""
-    from photos.services import commit as commit_module
+    from photos.services import removal as commit_module
 
     photo = make_photo(project, "IMG_1", raw=True)
     tagged(photo, "bride")
@@ -466,5 +465,5 @@ def test_files_trashed_by_a_killed_commit_attempt_stay_restorable(user, project,
     assert records == [("IMG_1.cr2", "IMG_1.cr2"), ("IMG_1.jpg", "IMG_1.jpg")]
 
     restore(user, [photo])
-    assert sorted(p.name for p in folder(project).glob("IMG_1*")) == ["IMG_1.cr2", "IMG_1.jpg"]
+    assert sorted(p.name for p in project_dir(project).glob("IMG_1*")) == ["IMG_1.cr2", "IMG_1.jpg"]
     assert [t.name for t in Photo.objects.get(pk=photo.pk).tags.all()] == ["bride"]

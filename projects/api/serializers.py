@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from projects.models import Project
@@ -47,9 +49,21 @@ class ProjectCreateSerializer(serializers.Serializer):
 
 
 class ProjectRenameSerializer(serializers.Serializer):
+    """``{"name"}`` renames, ``{"status": "archived"}`` archives (folder and photos stay)."""
+
     name = serializers.CharField(
-        max_length=255, trim_whitespace=True, validators=[project_name_validate]
+        max_length=255, trim_whitespace=True, validators=[project_name_validate], required=False
     )
+    status = serializers.ChoiceField(
+        choices=["archived"],
+        required=False,
+        help_text="archived: the project leaves every active list; its folder and photos stay",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError({"name": ["This field is required."]})
+        return attrs
 
 
 class UploadSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from jobs.models import Job, TaskRun
 from photos.models import Photo
+from photos.storage import project_dir
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_photo, make_project, make_user
 
@@ -153,6 +154,37 @@ def test_rename_changes_name_not_folder(api_client, project):
     assert response.json()["folder"] == "Iceland July 2025"
     project.refresh_from_db()
     assert project.name == "Iceland"
+
+
+def test_patch_archives_a_project_and_keeps_its_folder_and_photos(api_client, project):
+    from jobs.models import Event
+
+    photo = make_photo(project, "A")
+    folder = project_dir(project)
+    response = api_client.patch(
+        f"/api/projects/{project.pk}/", {"status": "archived"}, format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["name"]) == ("archived", project.name)
+    project.refresh_from_db()
+    assert (project.status, project.archive_reason) == ("archived", "")
+    assert (folder / "A.jpg").is_file()
+    assert Photo.objects.filter(pk=photo.pk).exists()
+    event = Event.objects.get(type="project_archived", project=project)
+    assert event.payload["project_id"] == project.pk
+    assert project.pk not in [p["id"] for p in api_client.get("/api/projects/").json()["results"]]
+    # Archived: no more renames (new work on an archived project is refused).
+    again = api_client.patch(f"/api/projects/{project.pk}/", {"name": "Later"}, format="json")
+    assert again.status_code == 400
+
+
+def test_patch_refuses_an_empty_body_and_an_unknown_status(api_client, project):
+    empty = api_client.patch(f"/api/projects/{project.pk}/", {}, format="json")
+    assert (empty.status_code, empty.json()) == (400, {"name": ["This field is required."]})
+    active = api_client.patch(f"/api/projects/{project.pk}/", {"status": "active"}, format="json")
+    assert active.status_code == 400
+    project.refresh_from_db()
+    assert project.status == "active"
 
 
 def test_put_is_not_allowed(api_client, project):

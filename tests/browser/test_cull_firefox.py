@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from django.urls import reverse
 from photos.models import Photo
 from projects.services import staff_permissions_grant
 from tests.browser.test_cull_workspace import PASSWORD, index, shoot
+from tests.deployment import free_port
 from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.browser
@@ -50,12 +50,6 @@ PREFS = {
     "extensions.update.enabled": False,
     "services.settings.server": "http://127.0.0.1:9/",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def pref_line(name: str, value: Any) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 # target → (module whose global the caller looks up, function name)
 TARGETS = {
-    "trash": ("photos.services.commit", "trash_move"),
+    "trash": ("photos.services.removal", "trash_move"),
     "move": ("photos.services.move", "move_no_replace"),
     "derivatives": ("photos.imaging", "make_derivatives"),
     "orphans": ("photos.project_maintenance", "orphan_cleanup"),

@@ -191,6 +191,20 @@ export class Api {
     return this.post(this.url("share-apply-picks", { id }), body).then((r) => r.data);
   }
 
+  // Projects (POST and PATCH /api/projects/): each resolves to the project as the API returns it.
+  createProject(name) {
+    return this.post(this.url("projects"), { name }).then((r) => r.data);
+  }
+
+  renameProject(id, name) {
+    return this.request("PATCH", this.url("project", { id }), { name }).then((r) => r.data);
+  }
+
+  // Archived, not deleted: the folder and its photos stay.
+  archiveProject(id) {
+    return this.request("PATCH", this.url("project", { id }), { status: "archived" }).then((r) => r.data);
+  }
+
   pendingDeletes() {
     return this.get(this.url("pending-deletes"));
   }

@@ -4,12 +4,14 @@
 
 export const JOB_EVENTS = ["job_queued", "job_started", "job_progress", "job_completed", "job_failed", "job_canceled"];
 export const PHOTO_EVENTS = ["item", "item_removed", "item_moved", "pending_changes", "manifest_changed"];
+// The project list's (projects.js): made, archived, removed; a rename is a manifest_changed.
+export const PROJECT_EVENTS = ["project_discovered", "project_archived", "project_removed"];
 const RECONNECT_MS = 1500;
 
 export class Live {
   // ``lastEventId``: where the stream starts (the bootstrap's), or null for "from now".
   // ``types``: the event types listened to. ``onStatus(state)``: "live", "reconnecting".
-  constructor({ url, lastEventId = null, pollMs = 5000, types = [...JOB_EVENTS, ...PHOTO_EVENTS], onStatus = () => {} }) {
+  constructor({ url, lastEventId = null, pollMs = 5000, types = [...JOB_EVENTS, ...PHOTO_EVENTS, ...PROJECT_EVENTS], onStatus = () => {} }) {
     this.url = url;
     this.lastEventId = lastEventId;
     this.pollMs = pollMs;

@@ -10,10 +10,11 @@ import { showModal } from "./focus.js";
 import { FilterBar, filterToApi } from "./filters.js";
 import { Grid, tileSize } from "./grid.js";
 import { handleKey } from "./keys.js";
-import { JOB_EVENTS, Live, PHOTO_EVENTS, showStatus } from "./live.js";
+import { JOB_EVENTS, Live, PHOTO_EVENTS, PROJECT_EVENTS, showStatus } from "./live.js";
 import { Loupe } from "./loupe.js";
 import { Pending } from "./pending.js";
 import { Picks, SHARE_EVENTS } from "./picks.js";
+import { Projects, renderPicker } from "./projects.js";
 import { Store } from "./store.js";
 import { Sync } from "./sync.js";
 import { Trash } from "./trash.js";
@@ -26,8 +27,8 @@ const $ = (selector) => root.querySelector(selector);
 
 const api = new Api({ csrf: root.dataset.csrf, maxItems: boot.max_items, pageSize: boot.page_size, paths: boot.api });
 const store = new Store(api);
-const projectNames = new Map(boot.projects.map((p) => [String(p.id), p.name]));
-const projectName = (id) => projectNames.get(String(id)) || `#${id}`;
+// The project list (boot.projects, kept current by projects.js from the event stream).
+const projectName = (id) => projects.name(id);
 const thumbUrl = (photo) => api.imageUrl(photo, "thumbnail");
 const shownProjects = () => filters.projects;
 const inView = (id) => !filters.projects.length || filters.projects.includes(String(id));
@@ -104,7 +105,7 @@ function picksChanged(pick) {
   else store.remove([id]);
 }
 
-const live = new Live({ url: boot.api.events, lastEventId: boot.last_event_id, pollMs: boot.poll_ms, types: [...JOB_EVENTS, ...PHOTO_EVENTS, ...SHARE_EVENTS], onStatus: showStatus($("#cull-live")) });
+const live = new Live({ url: boot.api.events, lastEventId: boot.last_event_id, pollMs: boot.poll_ms, types: [...JOB_EVENTS, ...PHOTO_EVENTS, ...PROJECT_EVENTS, ...SHARE_EVENTS], onStatus: showStatus($("#cull-live")) });
 const tray = new Tray({ list: $("#cull-tasks"), empty: $("#cull-tasks-empty"), api, live });
 const pending = new Pending({ api, element: $("#cull-pending"), projects: shownProjects, projectName });
 const sync = new Sync({ api, store, inView });
@@ -120,7 +121,8 @@ const trash = new Trash({
   say,
   onStarted: () => tray.refresh(),
 });
-live.on((event) => (trash.onEvent(event), pending.onEvent(event), sync.onEvent(event), picks.onEvent(event)));
+const projects = new Projects({ list: boot.projects, api, dialogs, say, chosen: () => filters.projects, onChange: projectsChanged });
+live.on((event) => (trash.onEvent(event), pending.onEvent(event), sync.onEvent(event), picks.onEvent(event), projects.onEvent(event)));
 live.onPoll(() => (trash.poll(), pending.load(), sync.poll()));
 
 const actions = createActions({
@@ -137,8 +139,12 @@ const actions = createActions({
 
 // --- filters in the URL, the count ---
 
-function applyFilter(filter) {
+function showProjectsSummary(filter) {
   $("#cull-f-projects-summary").textContent = filter.projects.length ? filter.projects.map(projectName).join(", ") : "All projects";
+}
+
+function applyFilter(filter) {
+  showProjectsSummary(filter);
   store.reset(filterToApi(filter));
   const t0 = performance.now();
   store.loadMore().then(() => {
@@ -151,6 +157,31 @@ function applyFilter(filter) {
   pending.render();
 }
 const filters = new FilterBar({ form: $("#cull-filters"), clear: $("#cull-f-clear"), onChange: applyFilter });
+
+// --- projects: the picker and the Move dialog follow every change, this tab's or not ---
+
+function projectsChanged() {
+  renderPicker($("#cull-f-projects-list"), boot.projects, filters.projects);
+  const known = new Set(boot.projects.map((p) => String(p.id)));
+  const shown = filters.projects.filter((id) => known.has(id));
+  // A project archived while the filter shows it leaves the filter.
+  if (shown.length !== filters.projects.length) filters.set({ ...filters.filter, projects: shown }, { fill: true, push: false });
+  else showProjectsSummary(filters.filter);
+}
+const projectMenu = $("#cull-project-menu");
+const fromMenu = (act) => () => ((projectMenu.open = false), act());
+$("#cull-project-new").addEventListener("click", async () => {
+  const made = await projects.create();
+  if (made) filters.set({ ...filters.filter, projects: [String(made.id)] }, { fill: true });
+});
+$("#cull-project-rename").addEventListener("click", fromMenu(() => projects.rename()));
+$("#cull-project-archive").addEventListener("click", fromMenu(() => projects.archive()));
+projectMenu.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && projectMenu.open) (event.preventDefault(), event.stopPropagation(), (projectMenu.open = false));
+});
+document.addEventListener("pointerdown", (event) => {
+  if (projectMenu.open && !projectMenu.contains(event.target)) projectMenu.open = false;
+});
 
 store.subscribe((kind) => {
   if (kind === "loaded" || kind === "selection" || kind === "reset") {
