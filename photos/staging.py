@@ -70,7 +70,7 @@ def upload_name_problem(name: str) -> str | None:
     too_long = storage.basename_problem(fsrules.split_name(name)[0])
     if too_long is not None:
         return too_long
-    if storage.classify(name) is None:
+    if storage.classify(name) is None and not storage.sidecar_bases(name):
         _, ext = fsrules.split_name(name)
         accepted = ", ".join(sorted(storage.ACCEPTED_EXTENSIONS))
         what = f"'.{ext}' files are" if ext else "Files without an extension are"
