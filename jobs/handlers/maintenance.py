@@ -28,6 +28,7 @@ from jobs.models import Scope
 from jobs.registry import handler
 from photos.reconcile import arrivals, availability, cleaning, duplicates, fingerprint, trash
 from photos.reconcile.fingerprint import Fingerprints
+from photos.tus import resumable_uploads_purge
 from projects import maintenance
 from projects.models import Project
 from projects.reporting import Change, Report, where
@@ -131,6 +132,10 @@ def trash_maintenance(ctx: JobContext) -> None:
         # Walk a trash only when an entry is due or the trash changed since the last walk.
         skip = partial(fingerprint.trash_unchanged, roots={})
     _each_project(ctx, work, skip=skip, projects=projects)
+    # Abandoned resumable uploads go with the trash's purge (PIPELINE_UPLOAD_TTL_HOURS).
+    purged = resumable_uploads_purge(tenant_id=ctx.job.tenant_id, project_id=ctx.job.project_id)
+    if purged:
+        ctx.log("Deleted %d abandoned resumable upload(s).", purged)
 
 
 @handler("orphaned_project_cleanup")
