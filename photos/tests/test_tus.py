@@ -97,7 +97,8 @@ def test_an_interrupted_upload_resumes_and_imports_the_photo_once(asgi_live_serv
     first = tus.uploader(file_stream=io.BytesIO(data), chunk_size=CHUNK, metadata=meta)
     first.upload(stop_at=3 * CHUNK)  # the connection "drops" after three chunks
     url = first.url
-    assert url and "/api/uploads/" in url
+    assert url is not None
+    assert "/api/uploads/" in url
     assert requests.head(url, headers=first.get_headers(), timeout=30).headers[
         "Upload-Offset"
     ] == str(3 * CHUNK)
@@ -367,3 +368,35 @@ def test_abandoned_uploads_are_purged_after_the_ttl(asgi_live_server, studio, se
     assert (
         requests.head(uploader.url, headers=uploader.get_headers(), timeout=30).status_code == 404
     )
+
+
+def test_a_chunk_streams_past_the_ordinary_body_cap_and_is_checked_before_its_body(
+    asgi_live_server, studio, settings
+):
+    """A chunk is admitted by the upload gate (``config/upload_gate.py``) from its headers:
+    streamed to the partial file with the upload cap, or refused before its body."""
+    settings.PIPELINE_MAX_BODY_BYTES = 256 * 1024
+    data = big_jpeg(7) + bytes(600 * 1024)  # a JPEG padded past the ordinary body cap
+    project = studio["project"]
+    created = create(
+        asgi_live_server,
+        studio["token"],
+        length=len(data),
+        meta={"project": str(project.pk), "filename": "IMG_0007.jpg"},
+    )
+    url = f"http://127.0.0.1:{asgi_live_server.port}{created.headers['Location']}"
+    headers = {
+        "Authorization": f"Token {studio['token']}",
+        "Tus-Resumable": "1.0.0",
+        "Content-Type": "application/offset+octet-stream",
+    }
+    too_long = requests.patch(
+        url, data=data + b"x", headers={**headers, "Upload-Offset": "0"}, timeout=30
+    )
+    assert too_long.status_code == 413
+    assert too_long.headers["Tus-Resumable"] == "1.0.0"
+    assert ResumableUpload.objects.get().offset == 0
+    whole = requests.patch(url, data=data, headers={**headers, "Upload-Offset": "0"}, timeout=30)
+    assert whole.status_code == 204, whole.content
+    assert whole.headers["Upload-Offset"] == str(len(data))
+    assert (storage.project_dir(project) / "IMG_0007.jpg").read_bytes() == data
