@@ -73,6 +73,7 @@ API_ROUTES = {
     "revert-changes": ("photo-revert-changes", False),
     "pending-deletes": ("photo-pending-deletes", False),
     "project-upload": ("project-upload", True),
+    "uploads": ("upload-list", False),
     "project-trash": ("project-trash", True),
     "jobs": ("job-list", False),
     "job-items": ("job-items", True),
