@@ -27,6 +27,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -89,11 +90,21 @@ def int_header(request: Request, name: str) -> int:
     return int(value)
 
 
+class BodyNotParsed(BaseParser):
+    """Any media type, read by nobody: a creation has no body, a chunk's body is streamed by
+    the view itself. (A session's CSRF check looks at ``request.POST`` of a POST first.)"""
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        return {}
+
+
 class TusView(APIView):
     """What every tus endpoint shares: no body parsing by DRF, the protocol's headers, its
     version check and its status codes."""
 
-    parser_classes: list[Any] = []
+    parser_classes = [BodyNotParsed]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

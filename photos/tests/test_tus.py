@@ -400,3 +400,32 @@ def test_a_chunk_streams_past_the_ordinary_body_cap_and_is_checked_before_its_bo
     assert whole.status_code == 204, whole.content
     assert whole.headers["Upload-Offset"] == str(len(data))
     assert (storage.project_dir(project) / "IMG_0007.jpg").read_bytes() == data
+
+
+def test_a_session_needs_its_csrf_token(db, tenant, project):
+    """A browser's session authenticates a resumable upload only with its CSRF token."""
+    from django.test import Client
+
+    editor = make_user(tenant, "eddie", role="editor")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(editor)
+    headers = {
+        "HTTP_TUS_RESUMABLE": "1.0.0",
+        "HTTP_UPLOAD_LENGTH": "100",
+        "HTTP_UPLOAD_METADATA": f"project {b64(str(project.pk))},filename {b64('IMG_1.jpg')}",
+    }
+    refused = browser.post("/api/uploads/", **headers)
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    browser.get("/admin/login/")  # sets the CSRF cookie, as the workspace's page does
+    token = browser.cookies["csrftoken"].value
+    created = browser.post("/api/uploads/", HTTP_X_CSRFTOKEN=token, **headers)
+    assert created.status_code == 201, created.content
+    location = created.headers["Location"]
+    assert location.startswith("/api/uploads/")
+    unsafe = browser.delete(location, HTTP_TUS_RESUMABLE="1.0.0")
+    assert unsafe.status_code == 403
+    assert (
+        browser.delete(location, HTTP_TUS_RESUMABLE="1.0.0", HTTP_X_CSRFTOKEN=token).status_code
+        == 204
+    )
