@@ -18,6 +18,12 @@ is looked up, then, answering exactly as the API does and before a byte of the b
 4. the project in the user's tenant (another tenant's or a missing one → the API's 404),
    active (→ 400), with its folder on disk (→ 400).
 
+A chunk of a resumable upload (``PATCH /api/uploads/<id>``, tus; ``resumable_admission``) is
+admitted the same way: its length (411), the role (403), the upload being the caller's own
+(404), the chunk within what remains of the upload's length (413); its body then streams to
+the view, which appends it to the upload's partial file (``photos/tus.py``), with the upload
+cap instead of the ordinary body cap.
+
 Each refusal is built by the API's exception handler (``core.api.exceptions``), so its status
 and body are the view's. An anonymous request is not the gate's: it gets the ordinary body cap
 and the API's 401.
