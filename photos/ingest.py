@@ -54,6 +54,8 @@ class IngestResult:
     files: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     photo_ids: list[int] = field(default_factory=list)
+    # Photos already in the project that only got sidecars (their XMP is read now).
+    sidecar_photo_ids: list[int] = field(default_factory=list)
     # ``{"file": name sent, "saved_as": name kept}`` of files renamed by the rename template.
     renamed: list[dict[str, str]] = field(default_factory=list)
 
@@ -352,6 +354,14 @@ def photo_files_save(
             if saved:
                 result.photo_ids = _rows_for_saved(
                     project=project, saved=saved, on_disk=on_disk, actor_id=actor_id
+                )
+                only_sidecars = [
+                    base for base, new in saved.items() if all(k == "sidecar" for k, _ in new)
+                ]
+                result.sidecar_photo_ids = list(
+                    Photo.objects.filter(project=project, basename__in=only_sidecars)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
                 )
     return result
 

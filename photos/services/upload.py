@@ -12,9 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.db import transaction
+from django.utils import timezone
+
+from jobs.events import events_record_bulk, item_event
 from projects.models import Project
 
+from .. import storage, xmp
 from ..ingest import IngestResult, UploadedFileLike, photo_files_save, upload_finish
+from ..models import Photo
 from ..renaming import template_check
 
 
@@ -71,6 +77,8 @@ def photos_upload(
         all_or_nothing=all_or_nothing,
         rename=template,
     )
+    if saved.sidecar_photo_ids:
+        photos_sidecars_read(project=project, photo_ids=saved.sidecar_photo_ids, actor_id=actor_id)
     task_id = None
     if saved.files:
         started = upload_finish(
@@ -86,3 +94,43 @@ def photos_upload(
         sent=len(files),
         all_or_nothing=all_or_nothing,
     )
+
+
+def photos_sidecars_read(*, project: Project, photo_ids: list[int], actor_id: int | None) -> int:
+    """Read rating and label from the XMP sidecars of photos that were indexed before their
+    sidecar arrived (a resumable upload sends one file at a time); the photos changed.
+
+    The rule of ingest (``photos.derivatives``): a value is applied when the XMP says
+    something other than it said at the last read, so a rating set here since is kept unless
+    the sidecar changed. One ``item`` event per changed photo.
+    """
+    folder = storage.project_dir(project)
+    events = []
+    with transaction.atomic():
+        photos = Photo.objects.select_for_update().filter(project=project, pk__in=photo_ids)
+        for photo in photos:
+            originals = storage.files_for_basename(folder, photo.basename).all
+            said = xmp.photo_rating_label(folder, photo.basename, originals)
+            seen = {
+                k: v for k, v in (("rating", said.rating), ("label", said.label)) if v is not None
+            }
+            last = (photo.metadata or {}).get("xmp") or {}
+            changes = {k: v for k, v in seen.items() if last.get(k) != v}
+            if not changes:
+                continue
+            metadata = {**(photo.metadata or {}), "xmp": seen}
+            Photo.objects.filter(pk=photo.pk).update(
+                **changes, metadata=metadata, updated_at=timezone.now()
+            )
+            events.append(
+                item_event(
+                    tenant_id=project.tenant_id,
+                    project_id=project.pk,
+                    photo_id=photo.pk,
+                    actor_id=actor_id,
+                    fields={**changes, "source": "sidecar"},
+                )
+            )
+        if events:
+            events_record_bulk(events)
+    return len(events)

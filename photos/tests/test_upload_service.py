@@ -205,3 +205,18 @@ def test_the_multipart_endpoint_takes_a_rename_template_and_lists_the_renamed(
     )
     assert bad.status_code == 400
     assert "Unknown placeholder" in bad.json()["detail"]
+
+
+def test_a_sidecar_that_arrives_after_its_photo_was_indexed_is_read(project, user):
+    """Resumable uploads send one file at a time: the photo may be indexed before its XMP
+    arrives; the XMP's rating is read all the same."""
+    from jobs.runtime import drain
+
+    photos_upload(project=project, files=[upload("IMG_5.jpg", jpeg_bytes())], actor_id=user.pk)
+    drain()
+    photo = Photo.objects.get()
+    assert photo.rating == 0
+    photos_upload(project=project, files=[upload("IMG_5.xmp", XMP)], actor_id=user.pk)
+    drain()
+    photo.refresh_from_db()
+    assert photo.rating == 4
