@@ -13,6 +13,8 @@ import base64
 import hashlib
 import io
 import random
+import socket
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -429,3 +431,50 @@ def test_a_session_needs_its_csrf_token(db, tenant, project):
         browser.delete(location, HTTP_TUS_RESUMABLE="1.0.0", HTTP_X_CSRFTOKEN=token).status_code
         == 204
     )
+
+
+def test_a_chunk_cut_mid_body_keeps_what_arrived_and_the_upload_goes_on(asgi_live_server, studio):
+    """The client leaves half-way through a PATCH: the bytes that arrived are kept, HEAD says
+    how many, and the rest completes the file."""
+    data = big_jpeg(8)
+    project = studio["project"]
+    created = create(
+        asgi_live_server,
+        studio["token"],
+        length=len(data),
+        meta={"project": str(project.pk), "filename": "IMG_0008.jpg"},
+    )
+    location = created.headers["Location"]
+    head = (
+        f"PATCH {location} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Token {studio['token']}\r\nTus-Resumable: 1.0.0\r\n"
+        f"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    ).encode()
+    half = len(data) // 2
+    conn = socket.create_connection(("127.0.0.1", asgi_live_server.port), timeout=30)
+    conn.sendall(head + data[:half])
+    time.sleep(1.0)
+    conn.close()  # the connection drops
+    url = f"http://127.0.0.1:{asgi_live_server.port}{location}"
+    auth = {"Authorization": f"Token {studio['token']}", "Tus-Resumable": "1.0.0"}
+    for _ in range(100):
+        upload = ResumableUpload.objects.get()
+        if upload.offset:
+            break
+        time.sleep(0.1)
+    offset = int(requests.head(url, headers=auth, timeout=30).headers["Upload-Offset"])
+    assert 0 < offset <= half
+    rest = requests.patch(
+        url,
+        data=data[offset:],
+        headers={
+            **auth,
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+        },
+        timeout=30,
+    )
+    assert rest.status_code == 204, rest.content
+    assert (storage.project_dir(project) / "IMG_0008.jpg").read_bytes() == data
+    assert Photo.objects.filter(basename="IMG_0008").count() == 1
