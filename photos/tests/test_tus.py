@@ -190,6 +190,22 @@ def test_an_offset_that_does_not_match_is_a_conflict(asgi_live_server, studio):
         timeout=30,
     )
     assert reply.status_code == 409
+    base = {"Authorization": f"Token {studio['token']}", "Upload-Offset": "0"}
+    no_version = requests.patch(
+        url,
+        data=b"x" * 10,
+        headers={**base, "Content-Type": "application/offset+octet-stream"},
+        timeout=30,
+    )
+    assert no_version.status_code == 412
+    assert no_version.headers["Tus-Version"] == "1.0.0"
+    wrong_type = requests.patch(
+        url,
+        data=b"x" * 10,
+        headers={**base, "Tus-Resumable": "1.0.0", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert wrong_type.status_code == 415
     assert ResumableUpload.objects.get().offset == 0
 
 
