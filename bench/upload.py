@@ -3,6 +3,12 @@
     .venv/bin/python bench/upload.py                      # this checkout's code
     .venv/bin/python bench/upload.py --code ../main-copy  # another checkout's code (before)
     .venv/bin/python bench/upload.py --files 20 --concurrency 25 --rounds 2
+    .venv/bin/python bench/upload.py --mode both          # multipart and resumable (tus)
+
+``--mode tus`` sends the same files as resumable uploads (``/api/uploads/``, tus 1.0): per
+client, one file after another, each a creation ``POST`` then ``PATCH`` chunks of
+``--chunk-mb`` (8 MiB, the workspace's chunk size), a fresh connection per request as the
+multipart driver uses; ``both`` runs the multipart scenarios, then the resumable ones.
 
 One uvicorn process serves ``config.asgi:application`` of ``--code`` (``bench.settings``:
 production settings, throttles off) on PostgreSQL (``BENCH_PG_URL``, database
@@ -230,9 +236,79 @@ class TempWatch:
         self._thread.join()
 
 
-async def scenario(port: int, project_ids: list[int], files: list[bytes]) -> float:
+async def _request(
+    port: int, method: str, path: str, headers: dict[str, str], body: bytes | memoryview = b""
+) -> tuple[int, dict[str, str]]:
+    """One HTTP/1.1 request on a fresh connection: its status and headers."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append(f"Content-Length: {len(body)}")
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    for start in range(0, len(body), 1 << 20):
+        writer.write(body[start : start + (1 << 20)])
+        await writer.drain()
+    reply = await reader.read()
+    writer.close()
+    head = reply.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    found = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:])}
+    return int(head[0].split()[1]), found
+
+
+async def upload_resumable(port: int, project_id: int, files: list[bytes], chunk: int) -> int:
+    """The same files as resumable (tus) uploads, one after another; the bytes sent."""
+    import base64
+
+    auth = {"Authorization": f"Token {TOKEN}", "Tus-Resumable": "1.0.0"}
+    sent = 0
+    for n, data in enumerate(files, 1):
+        name = base64.b64encode(f"P{project_id}_IMG_{n:04d}.jpg".encode()).decode()
+        project = base64.b64encode(str(project_id).encode()).decode()
+        code, headers = await _request(
+            port,
+            "POST",
+            "/api/uploads/",
+            {
+                **auth,
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": f"project {project},filename {name}",
+            },
+        )
+        if code != 201:
+            raise RuntimeError(f"creation refused: {code}")
+        location, view = headers["location"], memoryview(data)
+        for offset in range(0, len(data), chunk):
+            piece = view[offset : offset + chunk]
+            code, _ = await _request(
+                port,
+                "PATCH",
+                location,
+                {
+                    **auth,
+                    "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream",
+                },
+                piece,
+            )
+            if code != 204:
+                raise RuntimeError(f"chunk refused: {code}")
+        sent += len(data)
+    return sent
+
+
+async def scenario(
+    port: int,
+    project_ids: list[int],
+    files: list[bytes],
+    *,
+    mode: str = "multipart",
+    chunk: int = 0,
+) -> float:
     started = time.perf_counter()
-    await asyncio.gather(*(upload(port, pid, files) for pid in project_ids))
+    if mode == "tus":
+        await asyncio.gather(*(upload_resumable(port, pid, files, chunk) for pid in project_ids))
+    else:
+        await asyncio.gather(*(upload(port, pid, files) for pid in project_ids))
     return time.perf_counter() - started
 
 
@@ -243,6 +319,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--db", default=os.environ.get("BENCH_PG_DB", "photolib_bench_upload"))
+    parser.add_argument("--mode", choices=("multipart", "tus", "both"), default="multipart")
+    parser.add_argument("--chunk-mb", type=int, default=8, help="tus chunk size in MiB")
     args = parser.parse_args()
 
     files = jpegs(args.files)
@@ -268,20 +346,26 @@ def main() -> None:
         ).stdout.strip()
         print(f"machine: {machine()}")
         print(f"code: {args.code.resolve()} at {commit}; body {body_bytes / 1e6:.1f} MB")
-        for label, requests in (
-            ("1 request", 1),
-            (f"{args.concurrency} at once", args.concurrency),
+        modes = ("multipart", "tus") if args.mode == "both" else (args.mode,)
+        for mode, label, requests in (
+            (each, label, requests)
+            for each in modes
+            for label, requests in (
+                (f"{each}: 1 client", 1),
+                (f"{each}: {args.concurrency} at once", args.concurrency),
+            )
         ):
             times, peaks = [], []
             for round_ in range(args.rounds):
                 ids = projects_make(requests, f"{label} r{round_}")
                 with TempWatch(tmp) as watch:
-                    times.append(asyncio.run(scenario(port, ids, files)))
+                    run = scenario(port, ids, files, mode=mode, chunk=args.chunk_mb << 20)
+                    times.append(asyncio.run(run))
                 peaks.append(watch.peak)
                 # Free the disk between rounds: the uploaded files are not measured.
                 for child in photos_root.glob("bench-upload/*"):
                     shutil.rmtree(child, ignore_errors=True)
-            sent = body_bytes * requests
+            sent = (body_bytes if mode == "multipart" else sum(map(len, files))) * requests
             results.append(
                 (
                     label,

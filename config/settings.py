@@ -270,6 +270,9 @@ PIPELINE_WORKER_BATCH_SECONDS = env_int("PIPELINE_WORKER_BATCH_SECONDS", 60)
 # django-q2 kills a task after this long; it must exceed the longest single job.
 PIPELINE_TASK_TIMEOUT_SECONDS = env_int("PIPELINE_TASK_TIMEOUT_SECONDS", 6 * 3600)
 PIPELINE_TRASH_TTL_SECONDS = env_int("PIPELINE_TRASH_TTL_SECONDS", 24 * 3600)
+# Resumable (tus) uploads not written to for this long are deleted by maintenance with their
+# partial files (photos/tus.py).
+PIPELINE_UPLOAD_TTL_HOURS = float(os.environ.get("PIPELINE_UPLOAD_TTL_HOURS", "24"))
 PIPELINE_EVENT_RETENTION_DAYS = env_int("PIPELINE_EVENT_RETENTION_DAYS", 30)
 PIPELINE_JOB_RETENTION_DAYS = env_int("PIPELINE_JOB_RETENTION_DAYS", 30)
 PIPELINE_MANIFEST_CHUNK = env_int("PIPELINE_MANIFEST_CHUNK", 2000)
@@ -406,6 +409,8 @@ REST_FRAMEWORK = {
         "project_write": os.environ.get("THROTTLE_PROJECT_WRITE", "10/5min"),
         "maintenance": os.environ.get("THROTTLE_MAINTENANCE", "5/10min"),
         "bulk": os.environ.get("THROTTLE_BULK", "120/min"),
+        # Resumable uploads started: one per file, so a folder of a shoot counts each photo.
+        "uploads": os.environ.get("THROTTLE_UPLOADS", "1200/min"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -18,6 +18,12 @@ is looked up, then, answering exactly as the API does and before a byte of the b
 4. the project in the user's tenant (another tenant's or a missing one → the API's 404),
    active (→ 400), with its folder on disk (→ 400).
 
+A chunk of a resumable upload (``PATCH /api/uploads/<id>``, tus; ``resumable_admission``) is
+admitted the same way: its length (411), the role (403), the upload being the caller's own
+(404), the chunk within what remains of the upload's length (413); its body then streams to
+the view, which appends it to the upload's partial file (``photos/tus.py``), with the upload
+cap instead of the ordinary body cap.
+
 Each refusal is built by the API's exception handler (``core.api.exceptions``), so its status
 and body are the view's. An anonymous request is not the gate's: it gets the ordinary body cap
 and the API's 401.
@@ -47,7 +53,10 @@ from rest_framework import exceptions, status
 from core.api.exceptions import api_exception_handler
 from core.api.throttling import BulkThrottle, throttle_check
 from photos.ingest import upload_folder
+from photos.models import ResumableUpload
 from photos.staging import Staging, StagingUploadHandler
+from photos.tus import TUS_VERSION
+from photos.tus import UploadTooLarge as ChunkTooLarge
 from projects.models import Project
 from projects.permissions import require
 from projects.roles import Action
@@ -67,6 +76,8 @@ from .body_limit import (
 )
 
 UPLOAD_PATH = re.compile(r"^/api/projects/(?P<pk>[0-9]{1,18})/upload/?$")
+# A chunk of a resumable upload (tus ``PATCH``, ``photos/api/uploads.py``).
+RESUMABLE_PATH = re.compile(r"^/api/uploads/(?P<id>[0-9a-f]{32})/?$")
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,9 @@ class Admission:
     user_id: int
     project_id: int
     folder: str
+    # A chunk of a resumable upload: its body streams to the view, which appends it to the
+    # upload's partial file (no multipart parsing, no staging).
+    resumable: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,16 +139,60 @@ def upload_admission(
         project = get_object_or_404(Project.objects.for_user(user), pk=project_id)
         folder = upload_folder(project_require_active(project))
     except Exception as exc:
-        reply = api_exception_handler(exc, {})
-        if reply is None:
-            raise
-        extra = [
-            (name.lower().encode("latin-1"), str(value).encode("latin-1"))
-            for name, value in reply.items()
-            if name.lower() in {"retry-after", "www-authenticate"}
-        ]
-        return Refusal(reply.status_code, dict(reply.data or {}), extra)
+        return _refusal(exc)
     return Admission(user_id=user.pk, project_id=project.pk, folder=str(folder))
+
+
+def resumable_upload_id(scope: Scope) -> str | None:
+    """The upload id of a resumable upload's chunk (``PATCH /api/uploads/<id>``), else None."""
+    if scope.get("method") != "PATCH":
+        return None
+    match = RESUMABLE_PATH.match(scope.get("path", ""))
+    return match["id"] if match else None
+
+
+def resumable_admission(
+    *, headers: dict[bytes, bytes], upload_id: str, declared: int | None
+) -> Admission | Refusal | None:
+    """Admit or refuse a chunk of a resumable upload from its headers alone (``None`` for
+    an anonymous request): the length (411 without one), the role (403), the upload, the
+    user's own (404), and the chunk within the upload's declared length (413). The view
+    checks the offset, the content type and the checksum."""
+    user = credentials_user(headers)
+    if user is None:
+        return None
+    try:
+        if declared is None:
+            raise LengthRequired()
+        require(user, Action.UPLOAD)
+        upload = ResumableUpload.objects.for_user(user).filter(pk=upload_id).first()
+        if upload is None:
+            raise exceptions.NotFound()
+        remaining = upload.length - upload.offset
+        if declared > remaining:
+            raise ChunkTooLarge(
+                f"The chunk is {declared} bytes; only {remaining} remain of the declared length."
+            )
+    except Exception as exc:
+        refusal = _refusal(exc)
+        refusal.headers.append((b"tus-resumable", TUS_VERSION.encode()))
+        return refusal
+    return Admission(user_id=user.pk, project_id=upload.project_id, folder="", resumable=True)
+
+
+def _refusal(exc: Exception) -> Refusal:
+    """The API's answer to ``exc`` (its exception handler's), as the gate sends it."""
+    if isinstance(exc, ChunkTooLarge):
+        return Refusal(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, {"detail": str(exc)})
+    reply = api_exception_handler(exc, {})
+    if reply is None:
+        raise exc
+    extra = [
+        (name.lower().encode("latin-1"), str(value).encode("latin-1"))
+        for name, value in reply.items()
+        if name.lower() in {"retry-after", "www-authenticate"}
+    ]
+    return Refusal(reply.status_code, dict(reply.data or {}), extra)
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -156,11 +214,13 @@ class UploadGateMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        project_id = upload_project_id(scope) if scope["type"] == "http" else None
-        if project_id is not None:
+        is_http = scope["type"] == "http"
+        project_id = upload_project_id(scope) if is_http else None
+        upload_id = resumable_upload_id(scope) if is_http else None
+        if project_id is not None or upload_id is not None:
             headers = dict(scope.get("headers") or [])
             verdict = await sync_to_async(_admission_closing, thread_sensitive=True)(
-                headers, project_id, declared_length(scope)
+                headers, project_id, upload_id, declared_length(scope)
             )
             if isinstance(verdict, Refusal):
                 await send_error(
@@ -173,9 +233,12 @@ class UploadGateMiddleware:
 
 
 def _admission_closing(
-    headers: dict[bytes, bytes], project_id: int, declared: int | None
+    headers: dict[bytes, bytes], project_id: int | None, upload_id: str | None, declared: int | None
 ) -> Admission | Refusal | None:
     try:
+        if upload_id is not None:
+            return resumable_admission(headers=headers, upload_id=upload_id, declared=declared)
+        assert project_id is not None
         return upload_admission(headers=headers, project_id=project_id, declared=declared)
     finally:
         # Outside Django's request handling no ``request_finished`` closes the connection
@@ -325,7 +388,11 @@ class UploadStreamingASGIHandler(ASGIHandler):
 
     def create_request(self, scope: Any, body_file: Any) -> tuple[Any, Any]:
         request, error_response = super().create_request(scope, body_file)
-        if request is not None and isinstance(body_file, StreamingBody):
+        if (
+            request is not None
+            and isinstance(body_file, StreamingBody)
+            and not body_file.admission.resumable
+        ):
             staging = Staging(Path(body_file.admission.folder))
             body_file.upload.staging = staging
             # Set before anything parses the body (a session's CSRF check reads POST).

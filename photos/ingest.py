@@ -27,7 +27,7 @@ from jobs.tasks import start_task
 from photos.events import item_event
 from projects.models import Project
 
-from . import fsrules, signatures, staging, storage
+from . import fsrules, metadata, renaming, signatures, staging, storage
 from .models import DerivativeStatus, Photo
 from .staging import size_text
 
@@ -55,6 +55,10 @@ class IngestResult:
     files: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     photo_ids: list[int] = field(default_factory=list)
+    # Photos already in the project that only got sidecars (their XMP is read now).
+    sidecar_photo_ids: list[int] = field(default_factory=list)
+    # ``{"file": name sent, "saved_as": name kept}`` of files renamed by the rename template.
+    renamed: list[dict[str, str]] = field(default_factory=list)
 
     def refuse(self, name: str, error: str) -> None:
         self.errors.append({"file": name, "error": error})
@@ -258,8 +262,10 @@ def photo_files_save(
     files: Sequence[UploadedFileLike],
     actor_id: int | None = None,
     all_or_nothing: bool = False,
+    rename: str | None = None,
 ) -> IngestResult:
-    """Save uploaded originals into the project folder and create or complete their photos.
+    """Save uploaded originals (and their sidecars) into the project folder and create or
+    complete their photos.
 
     Refused per file, with a reason, before anything is published: unsafe or hidden names,
     unaccepted types (extensions compare case-insensitively), content that does not match the
@@ -268,6 +274,11 @@ def photo_files_save(
     file of a class the photo already has (``IMG_1.jpeg`` next to ``IMG_1.jpg``), and a base
     name that belongs to a photo of another project of the tenant. With ``all_or_nothing``
     one refusal publishes nothing at all.
+
+    With a ``rename`` template (``photos/renaming.py``), a photo whose name clashes with one of
+    the project (or another project's photo) is not refused: all its files of this upload get
+    a new, free base name, listed in ``renamed``. A sidecar (``.xmp``, ``.pp3``…) is accepted
+    when its photo is in the upload or already in the project, and follows a renamed photo.
 
     A file is never replaced. Its bytes are in a hidden temporary file of the project folder
     (``photos/staging.py``: streamed there by the upload handler, or copied there now), fsynced,
@@ -297,14 +308,16 @@ def photo_files_save(
     # Names compare in NFC and in any letter case: a Mac's ``É.jpg`` (NFD) on disk is taken
     # for an upload of ``É.jpg`` (NFC).
     names_taken = {
-        fsrules.nfc(name).lower(): name for group in on_disk.values() for name in group.all
+        fsrules.nfc(name).lower(): name
+        for group in on_disk.values()
+        for name in group.with_sidecars
     }
     classes_taken: dict[str, dict[str, str]] = {
         base: {kind: min(names) for kind in CLASSES if (names := getattr(group, kind))}
         for base, group in on_disk.items()
     }
 
-    candidates: list[tuple[UploadedFileLike, str, str, str]] = []
+    checked: list[tuple[UploadedFileLike, str]] = []
     for upload in files:
         # Stored in NFC (SPEC §4), whatever form the client sent.
         name = fsrules.nfc(upload.name or "")
@@ -314,33 +327,21 @@ def photo_files_save(
             or getattr(upload, "problem", None)
             or _content_problem(upload, name)
         )
-        base, _ = fsrules.split_name(name)
-        kind = str(storage.classify(name) or "")
-        if problem is None:
-            clash = names_taken.get(name.lower())  # ``name`` is NFC already
-            other = classes_taken.get(base, {}).get(kind)
-            if clash is not None:
-                problem = f"A file named {clash!r} already exists in this project."
-            elif other is not None:
-                problem = f"Photo {base!r} already has a {kind.upper()} file ({other!r})."
         if problem is not None:
             result.refuse(name, problem)
             continue
-        names_taken[name.lower()] = name
-        classes_taken.setdefault(base, {})[kind] = name
-        candidates.append((upload, name, base, kind))
-
-    foreign = _foreign_bases(project, {base for _, _, base, _ in candidates})
-    accepted = []
-    for upload, name, base, kind in candidates:
-        if base in foreign:
-            result.refuse(
-                name,
-                f"Photo {base!r} already belongs to project {foreign[base]!r}; "
-                "rename the file or move that photo first.",
-            )
-        else:
-            accepted.append((upload, name, base, kind))
+        checked.append((upload, name))
+    taken = Taken(names=names_taken, classes=classes_taken)
+    accepted = _originals_accept(
+        project=project, checked=checked, taken=taken, template=rename, result=result
+    )
+    accepted += _sidecars_accept(
+        project=project,
+        checked=checked,
+        taken=taken,
+        photos={base for _, _, base, _ in accepted} | set(on_disk_photos(on_disk)),
+        result=result,
+    )
     if all_or_nothing and result.errors:
         return result
 
@@ -355,7 +356,227 @@ def photo_files_save(
                 result.photo_ids = _rows_for_saved(
                     project=project, saved=saved, on_disk=on_disk, actor_id=actor_id
                 )
+                only_sidecars = [
+                    base for base, new in saved.items() if all(k == "sidecar" for k, _ in new)
+                ]
+                result.sidecar_photo_ids = list(
+                    Photo.objects.filter(project=project, basename__in=only_sidecars)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
     return result
+
+
+@dataclass
+class Taken:
+    """Names and photo classes taken in the project folder (lower-case NFC names), and by
+    the files of this upload accepted so far."""
+
+    names: dict[str, str]
+    classes: dict[str, dict[str, str]]
+    library_names: frozenset[str] = frozenset()
+    library_bases: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.library_names = frozenset(self.names)
+        self.library_bases = frozenset(base.lower() for base in self.classes)
+
+    def problem(self, name: str, base: str, kind: str) -> str | None:
+        clash = self.names.get(name.lower())  # ``name`` is NFC already
+        if clash is not None:
+            return f"A file named {clash!r} already exists in this project."
+        other = self.classes.get(base, {}).get(kind)
+        if other is not None:
+            return f"Photo {base!r} already has a {kind.upper()} file ({other!r})."
+        return None
+
+    def clashes_with_library(self, name: str, base: str, kind: str) -> bool:
+        return name.lower() in self.library_names or bool(
+            base.lower() in self.library_bases and self.classes.get(base, {}).get(kind)
+        )
+
+    def claim(self, name: str, base: str, kind: str | None) -> None:
+        self.names[name.lower()] = name
+        if kind:
+            self.classes.setdefault(base, {})[kind] = name
+
+    def base_free(self, base: str) -> bool:
+        lowered = base.lower()
+        return lowered not in {b.lower() for b in self.classes} and not any(
+            n.startswith(lowered + ".") for n in self.names
+        )
+
+
+def on_disk_photos(on_disk: dict[str, storage.BaseFiles]) -> list[str]:
+    """Base names in the folder that have an original (a photo a sidecar can join)."""
+    return [base for base, group in on_disk.items() if group.all]
+
+
+_Candidate = tuple[UploadedFileLike, str, str, str]
+
+
+def _originals_accept(
+    *,
+    project: Project,
+    checked: list[tuple[UploadedFileLike, str]],
+    taken: Taken,
+    template: str | None,
+    result: IngestResult,
+) -> list[_Candidate]:
+    """The originals of ``checked`` that may be saved, as ``(file, name, base, class)``; the
+    others refused in ``result``. A photo (the files of one base name) that clashes with the
+    library is renamed by ``template`` when there is one."""
+    groups: dict[str, list[tuple[UploadedFileLike, str, str]]] = {}
+    for upload, name in checked:
+        file_class = storage.classify(name)
+        if file_class is not None:
+            entry = (upload, name, str(file_class))
+            groups.setdefault(fsrules.split_name(name)[0], []).append(entry)
+    foreign = _foreign_bases(project, set(groups))
+    accepted: list[_Candidate] = []
+    for base, group in groups.items():
+        clashes = base in foreign or any(
+            taken.clashes_with_library(name, base, kind) for _, name, kind in group
+        )
+        new_base = (
+            _free_base(project=project, template=template, base=base, group=group, taken=taken)
+            if clashes and template
+            else None
+        )
+        for upload, name, kind in group:
+            if new_base is not None:
+                saved_as = f"{new_base}.{fsrules.split_name(name)[1]}"
+                problem = taken.problem(saved_as, new_base, kind)
+                if problem is None:
+                    result.renamed.append({"file": name, "saved_as": saved_as})
+                    taken.claim(saved_as, new_base, kind)
+                    accepted.append((upload, saved_as, new_base, kind))
+                else:
+                    result.refuse(name, problem)
+                continue
+            problem = taken.problem(name, base, kind)
+            if problem is None and base in foreign:
+                problem = (
+                    f"Photo {base!r} already belongs to project {foreign[base]!r}; "
+                    "rename the file or move that photo first."
+                )
+            if problem is None and clashes and template:
+                problem = "No free name was found with the rename template."
+            if problem is not None:
+                result.refuse(name, problem)
+                continue
+            taken.claim(name, base, kind)
+            accepted.append((upload, name, base, kind))
+    return accepted
+
+
+def _free_base(
+    *,
+    project: Project,
+    template: str,
+    base: str,
+    group: list[tuple[UploadedFileLike, str, str]],
+    taken: Taken,
+) -> str | None:
+    """A base name for a clashing photo rendered by ``template``: free in the folder, in
+    this upload and in every project of the tenant."""
+    facts = _name_facts(base, group)
+
+    def is_free(candidate: str) -> bool:
+        if fsrules.nfc(candidate) != candidate or not taken.base_free(candidate):
+            return False
+        return not _foreign_bases(project, {candidate}) and not (
+            Photo.objects.filter(project=project, basename__iexact=candidate).exists()
+        )
+
+    return renaming.base_render(template, facts, is_free=is_free)
+
+
+def _name_facts(base: str, group: list[tuple[UploadedFileLike, str, str]]) -> renaming.NameFacts:
+    """Camera and capture date of the photo's first readable original (its JPG first)."""
+    ordered = sorted(group, key=lambda entry: CLASSES.index(entry[2]))
+    for upload, _, _ in ordered:
+        meta = _upload_metadata(upload)
+        if meta.camera or meta.taken_at:
+            date = meta.taken_at.strftime("%Y%m%d") if meta.taken_at else ""
+            return renaming.NameFacts(basename=base, camera=meta.camera, date=date)
+    return renaming.NameFacts(basename=base)
+
+
+def _upload_metadata(upload: UploadedFileLike) -> metadata.PhotoMetadata:
+    try:
+        if isinstance(upload, staging.StagedFile) and upload.tmp_name is not None:
+            return metadata.read_metadata(upload.staging.folder / upload.tmp_name)
+        path = getattr(upload, "temporary_file_path", None)
+        if callable(path):
+            return metadata.read_metadata(path())
+        upload.seek(0)
+        data = upload.read()
+        upload.seek(0)
+        return metadata.read_metadata_bytes(data)
+    except (OSError, ValueError):
+        return metadata.PhotoMetadata()
+
+
+def _sidecars_accept(
+    *,
+    project: Project,
+    checked: list[tuple[UploadedFileLike, str]],
+    taken: Taken,
+    photos: set[str],
+    result: IngestResult,
+) -> list[_Candidate]:
+    """The sidecars of ``checked`` whose photo is in the upload (``photos``, renamed ones
+    under their new name) or in the project; a sidecar follows its renamed photo."""
+    renamed_bases = {
+        fsrules.split_name(entry["file"])[0]: fsrules.split_name(entry["saved_as"])[0]
+        for entry in result.renamed
+    }
+    accepted: list[_Candidate] = []
+    for upload, name in checked:
+        bases = storage.sidecar_bases(name)
+        if not bases:
+            continue
+        problem = _sidecar_content_problem(upload, name)
+        saved_as, owner = name, None
+        for base in bases:
+            if base in renamed_bases:
+                owner = renamed_bases[base]
+                saved_as = owner + name[len(base) :]
+                break
+            if base in photos:
+                owner = base
+                break
+        if problem is None and owner is None:
+            problem = (
+                "A sidecar is kept only with its photo: upload the photo "
+                f"({bases[-1]!r}) with it, or first."
+            )
+        if problem is None:
+            problem = taken.problem(saved_as, "", "")
+        if problem is not None or owner is None:
+            result.refuse(name, problem or "")
+            continue
+        if saved_as != name:
+            result.renamed.append({"file": name, "saved_as": saved_as})
+        taken.claim(saved_as, owner, None)
+        accepted.append((upload, saved_as, owner, "sidecar"))
+    return accepted
+
+
+def _sidecar_content_problem(upload: UploadedFileLike, name: str) -> str | None:
+    """An XMP sidecar is XML text; the other sidecar formats are not checked by content."""
+    if fsrules.split_name(name)[1].lower() != "xmp":
+        return None
+    try:
+        upload.seek(0)
+        head = upload.read(signatures.HEAD_BYTES)
+        upload.seek(0)
+    except (OSError, ValueError) as exc:
+        return f"The file could not be read ({exc})."
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return None
+    return "The content does not match the '.xmp' extension: expected XMP (XML) text."
 
 
 def _rows_for_saved(
@@ -368,9 +589,11 @@ def _rows_for_saved(
     groups: dict[str, storage.BaseFiles] = {}
     for base, new in saved.items():
         group = on_disk.get(base) or storage.BaseFiles(base)
-        group = storage.BaseFiles(base, list(group.jpg), list(group.raw), list(group.other))
+        group = storage.BaseFiles(
+            base, list(group.jpg), list(group.raw), list(group.other), list(group.sidecars)
+        )
         for kind, name in new:
-            getattr(group, kind).append(name)
+            getattr(group, "sidecars" if kind == "sidecar" else kind).append(name)
         groups[base] = group
     rows, _ = _rows_upsert(
         project=project, groups=groups, keep_arrivals=True, actor_id=actor_id, source="upload"

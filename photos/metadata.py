@@ -232,3 +232,16 @@ def read_metadata(path: str | Path) -> PhotoMetadata:
     if width and height:
         return PhotoMetadata(**{**meta.__dict__, "width": width, "height": height})
     return meta
+
+
+def read_metadata_bytes(data: bytes) -> PhotoMetadata:
+    """``read_metadata`` of a file held in memory (an upload not staged on disk); best effort."""
+    try:
+        image = pyexiv2.ImageData(data)
+    except (RuntimeError, UnicodeDecodeError, OSError, ValueError):
+        return PhotoMetadata()
+    try:
+        exif, xmp = _read(image)
+        return metadata_from_tags(exif, xmp)
+    finally:
+        image.close()

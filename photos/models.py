@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, Self
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
@@ -323,3 +325,59 @@ class ProjectPhotoCounts(models.Model):
 
     def __str__(self) -> str:
         return f"project {self.project_id}: {self.photo_count} photo(s)"
+
+
+def _upload_id() -> str:
+    return secrets.token_hex(16)
+
+
+class ResumableUploadQuerySet(TenantScopedQuerySet["ResumableUpload"]):
+    def for_user(self, user: Any) -> Self:
+        """A user's own uploads (of their tenant): another user's upload id is unknown."""
+        return super().for_user(user).filter(user_id=getattr(user, "pk", None) or 0)
+
+    def expired(self, *, now: Any) -> Self:
+        return self.filter(expires_at__lte=now)
+
+
+class ResumableUpload(models.Model):
+    """A resumable (tus 1.0) upload of one file into a project (``photos/tus.py``).
+
+    The bytes received so far are in ``tmp_name``, a hidden temporary file of the project folder
+    (``fsrules.temp_create``'s rule); ``offset`` is how many. Once ``offset`` reaches ``length``
+    the file enters through ``photos_upload`` and ``result`` holds its reply; the partial file
+    is gone either way. ``expires_at`` moves forward with every write; past it, maintenance
+    deletes the row and its partial file (``PIPELINE_UPLOAD_TTL_HOURS``).
+    """
+
+    id = models.CharField(primary_key=True, max_length=32, default=_upload_id, editable=False)
+    tenant = models.ForeignKey("projects.Tenant", on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="resumable_uploads"
+    )
+    filename = models.CharField(max_length=255)
+    rename = models.CharField(max_length=100, blank=True, default="")
+    length = models.BigIntegerField()
+    offset = models.BigIntegerField(default=0)
+    tmp_name = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+
+    objects = ResumableUploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["expires_at"], name="resumableupload_expires")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(offset__gte=0) & Q(offset__lte=F("length")),
+                name="resumableupload_offset_in_length",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.offset}/{self.length} bytes) into project {self.project_id}"

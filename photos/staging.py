@@ -70,7 +70,7 @@ def upload_name_problem(name: str) -> str | None:
     too_long = storage.basename_problem(fsrules.split_name(name)[0])
     if too_long is not None:
         return too_long
-    if storage.classify(name) is None:
+    if storage.classify(name) is None and not storage.sidecar_bases(name):
         _, ext = fsrules.split_name(name)
         accepted = ", ".join(sorted(storage.ACCEPTED_EXTENSIONS))
         what = f"'.{ext}' files are" if ext else "Files without an extension are"
@@ -261,6 +261,24 @@ class Staging:
         )
         self.files.append(staged)
         staged._start()
+        return staged
+
+    def adopt(self, tmp_name: str, *, name: str) -> StagedFile:
+        """A file already written to the temporary file ``tmp_name`` of the folder (a
+        completed resumable upload, ``photos/tus.py``), staged under ``name``; removed by
+        ``discard`` unless published. ``OSError`` when it is not there."""
+        if "/" in tmp_name or not (tmp_name.startswith(".") and tmp_name.endswith(".tmp")):
+            raise FileNotFoundError("Not a temporary file of this folder.")
+        dir_fd = self._folder_fd()
+        fd = os.open(tmp_name, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW, dir_fd=dir_fd)
+        staged = StagedFile(staging=self, name=name)
+        self.files.append(staged)
+        fh = os.fdopen(fd, "r+b")
+        st = os.fstat(fd)
+        staged.tmp_name = tmp_name
+        staged.file = staged._fh = fh
+        staged._inode = (st.st_dev, st.st_ino)
+        staged.size = st.st_size
         return staged
 
     def copy(self, upload: Any, *, name: str) -> StagedFile:

@@ -74,6 +74,7 @@ API_ROUTES = {
     "projects": ("project-list", False),
     "project": ("project-detail", True),
     "project-upload": ("project-upload", True),
+    "uploads": ("upload-list", False),
     "project-trash": ("project-trash", True),
     "jobs": ("job-list", False),
     "job-items": ("job-items", True),

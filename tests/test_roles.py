@@ -25,7 +25,8 @@ from jobs.enqueue import job_enqueue
 from jobs.lifecycle import job_fail
 from jobs.models import Event, Job, JobStatus, TaskRun
 from jobs.tasks import start_task
-from photos.models import Photo
+from photos.models import Photo, ResumableUpload
+from photos.tus import resumable_upload_create
 from projects.api.permissions import RolePermission
 from projects.models import Project
 from projects.roles import MIN_ROLE, ROLE_ORDER, Action, Role, role_allows, task_action
@@ -91,6 +92,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "task-definitions"): Action.READ,
     ("POST", "maintenance-run"): Action.MAINTENANCE,
     ("POST", "maintenance-discover"): Action.MAINTENANCE,
+    ("POST", "upload-list"): Action.UPLOAD,
+    ("GET", "upload-detail"): Action.READ,
+    ("PATCH", "upload-detail"): Action.UPLOAD,
+    ("DELETE", "upload-detail"): Action.UPLOAD,
 }
 
 
@@ -183,6 +188,7 @@ class World:
     failed: Job
     task_id: str
     share: ShareLink
+    upload: str = ""
 
 
 @pytest.fixture
@@ -201,7 +207,17 @@ def world(tenant) -> World:
     share.save()
     share.photos.add(photo)
     SharePick.objects.create(link=share, photo=photo, client_name="Anna")
-    return World(tenant, project, other, photo, queued, failed, str(task["task_id"]), share)
+    # A resumable upload (``/api/uploads/<id>``); another user's, so a 404 for the callers
+    # allowed, a 403 for the others: the role decides before the lookup.
+    upload = resumable_upload_create(
+        user=make_user(tenant, "uploader", role=Role.EDITOR),
+        project=project,
+        filename="IMG_0100.jpg",
+        length=100,
+    )
+    return World(
+        tenant, project, other, photo, queued, failed, str(task["task_id"]), share, upload.pk
+    )
 
 
 @dataclass
@@ -265,6 +281,9 @@ def _cases() -> list[Case]:
         ("POST", "share-apply-picks"): ({"set": {"rating": 5}}, {"pk": share}),
         ("POST", "maintenance-run"): ({}, {}),
         ("POST", "maintenance-discover"): ({}, {}),
+        ("GET", "upload-detail"): (None, {"pk": "{upload}"}),
+        ("PATCH", "upload-detail"): (None, {"pk": "{upload}"}),
+        ("DELETE", "upload-detail"): (None, {"pk": "{upload}"}),
     }
     cases = []
     for (method, name), action in sorted(EXPECTED.items()):
@@ -306,6 +325,7 @@ def _fill(value: Any, world: World) -> Any:
         "{failed}": world.failed.pk,
         "{task}": world.task_id,
         "{share}": world.share.pk,
+        "{upload}": world.upload,
     }
     if isinstance(value, str):
         return names.get(value, value)
@@ -337,6 +357,7 @@ def _snapshot(world: World) -> dict[str, Any]:
         ),
         "tags": list(Photo.tags.through.objects.order_by("pk").values_list("pk", flat=True)),
         "files": _files(Path(settings.PHOTOS_ROOT)),
+        "uploads": list(ResumableUpload.objects.order_by("pk").values_list("pk", "offset")),
     }
 
 

@@ -43,7 +43,7 @@ from jobs.api.serializers import (
 from jobs.api.views import task_start_reply
 from jobs.models import Job
 from photos import services as photo_services
-from photos.api.replies import commit_reply, process_reply, revert_body
+from photos.api.replies import commit_reply, process_reply, revert_body, upload_reply
 from photos.api.serializers import (
     ClockOffsetBodySerializer,
     ClockOffsetReplySerializer,
@@ -53,11 +53,12 @@ from photos.api.serializers import (
     TrashedPhotoSerializer,
 )
 from photos.capture import project_clock_correct_start
-from photos.ingest import photo_files_save, upload_finish, upload_folder
+from photos.ingest import upload_folder
 from photos.project_deletion import project_delete
 from photos.services.projects import project_archive, project_create, project_rename
 from photos.services.restore import project_trash_queryset, trash_entries
 from photos.services.results import ProcessStarted
+from photos.services.upload import photos_upload
 from photos.staging import UPLOAD_FIELD, Staging, StagingUploadHandler
 from projects.api.filters import ProjectFilter
 from projects.api.permissions import RoleActionSpec, task_type_action
@@ -181,42 +182,20 @@ class ProjectViewSet(
         try:
             project = project_require_active(self._project())
             staging = upload_staging(request, project)
-            try:
-                files = request.FILES.getlist(UPLOAD_FIELD)
-            except UnreadablePostError:
-                raise ParseError("The upload ended before its body did.") from None
-            if not files:
-                raise ValidationError(
-                    {"detail": "No files were sent; use the multipart field 'files'."}
-                )
-            raw_strict = request.data.get(
-                "all_or_nothing", request.query_params.get("all_or_nothing")
-            )
-            strict = True if raw_strict in (None, "") else _flag(raw_strict)
-            saved = photo_files_save(
-                project=project, files=files, actor_id=request.user.pk, all_or_nothing=strict
+            files = upload_files(request)
+            outcome = photos_upload(
+                project=project,
+                files=files,
+                actor_id=request.user.pk,
+                all_or_nothing=upload_flag(request, "all_or_nothing", default=True),
+                rename=upload_field(request, "rename"),
             )
         finally:
             # Whatever was streamed into the project folder and not published goes now.
             if staging is not None:
                 staging.discard()
-        body = upload_reply(saved)
-        if not body["files"]:
-            detail = (
-                "A file was refused; nothing was written."
-                if strict and len(body["errors"]) < len(files)
-                else "No file was accepted."
-            )
-            return Response(
-                {"detail": detail, "errors": body["errors"]}, status=status.HTTP_400_BAD_REQUEST
-            )
-        started = upload_finish(
-            project=project, photo_ids=saved_photo_ids(saved), actor_id=request.user.pk
-        )
-        body["task_id"] = started["task_id"] if started else None
-        if not body["errors"]:
-            del body["errors"]
-        return Response(body, status=status.HTTP_201_CREATED)
+        code, body = upload_reply(outcome)
+        return Response(body, status=code)
 
     @extend_schema(
         summary="Commit this project's pending deletes (change_commit)",
@@ -367,14 +346,25 @@ def upload_staging(request: Request, project: Project) -> Staging | None:
     return staging
 
 
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+def upload_files(request: Request) -> list[Any]:
+    """The multipart field ``files``; 400 when the body ended early or holds no file."""
+    try:
+        files = request.FILES.getlist(UPLOAD_FIELD)
+    except UnreadablePostError:
+        raise ParseError("The upload ended before its body did.") from None
+    if not files:
+        raise ValidationError({"detail": "No files were sent; use the multipart field 'files'."})
+    return list(files)
 
 
-def upload_reply(saved: Any) -> dict[str, Any]:
-    """``{"files": [...], "errors": [...]}`` from the ingest result."""
-    return {"files": list(saved.files), "errors": list(saved.errors)}
+def upload_field(request: Request, name: str) -> str | None:
+    """A form field of the upload, else the query parameter of that name."""
+    value = request.data.get(name, request.query_params.get(name))
+    return None if value in (None, "") else str(value)
 
 
-def saved_photo_ids(saved: Any) -> list[int]:
-    return list(saved.photo_ids)
+def upload_flag(request: Request, name: str, *, default: bool) -> bool:
+    value = upload_field(request, name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}

@@ -21,6 +21,7 @@ from photos.services.results import (
     ProcessStarted,
     Reverted,
 )
+from photos.services.upload import UploadOutcome
 
 NOTHING_TO_COMMIT = "Nothing to commit."
 
@@ -107,3 +108,21 @@ def restore_reply(result: RestoreStarted | DryRunReport) -> tuple[int, dict[str,
     if isinstance(result, DryRunReport):
         return dry_run_reply(result)
     return status.HTTP_202_ACCEPTED, _with_errors(_task_fields(result.task), result.errors)
+
+
+def upload_reply(outcome: UploadOutcome) -> tuple[int, dict[str, Any]]:
+    """An upload (multipart, or a completed resumable one): 201 ``{files, task_id, errors?,
+    renamed?}``, or 400 ``{detail, errors}`` when no file was kept."""
+    if outcome.refused_all:
+        detail = (
+            "A file was refused; nothing was written."
+            if outcome.kept_none_by_rule
+            else "No file was accepted."
+        )
+        return status.HTTP_400_BAD_REQUEST, {"detail": detail, "errors": outcome.errors}
+    body: dict[str, Any] = {"files": outcome.files, "task_id": outcome.task_id}
+    if outcome.errors:
+        body["errors"] = outcome.errors
+    if outcome.renamed:
+        body["renamed"] = outcome.renamed
+    return status.HTTP_201_CREATED, body

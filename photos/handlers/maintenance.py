@@ -30,6 +30,7 @@ from photos import project_maintenance as maintenance
 from photos.reconcile import arrivals, availability, cleaning, duplicates, fingerprint, trash
 from photos.reconcile.fingerprint import Fingerprints
 from photos.services.projects import maintenance_start
+from photos.tus import resumable_uploads_purge
 from projects.models import Project
 from projects.reporting import Change, Report, where
 from projects.selectors import ProjectArchived
@@ -131,6 +132,10 @@ def trash_maintenance(ctx: JobContext) -> None:
         # Walk a trash only when an entry is due or the trash changed since the last walk.
         skip = partial(fingerprint.trash_unchanged, roots={})
     _each_project(ctx, work, skip=skip, projects=projects)
+    # Abandoned resumable uploads go with the trash's purge (PIPELINE_UPLOAD_TTL_HOURS).
+    purged = resumable_uploads_purge(tenant_id=ctx.job.tenant_id, project_id=ctx.job.project_id)
+    if purged:
+        ctx.log("Deleted %d abandoned resumable upload(s).", purged)
 
 
 @handler("orphaned_project_cleanup")

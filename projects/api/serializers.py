@@ -74,6 +74,12 @@ class UploadSerializer(serializers.Serializer):
         help_text="Default true: one refused file refuses the request and nothing is written. "
         "false: save the accepted files and list the refused ones in `errors`.",
     )
+    rename = serializers.CharField(
+        required=False,
+        help_text="A rename template for photos whose name is taken, e.g. "
+        "`{basename}_{camera}` or `{date}_{seq}`: both are kept, the new one renamed "
+        "(listed in `renamed`). Without it a taken name is refused.",
+    )
 
 
 class UploadReplySerializer(serializers.Serializer):
@@ -81,6 +87,11 @@ class UploadReplySerializer(serializers.Serializer):
     task_id = serializers.UUIDField(allow_null=True)
     # Shadows Serializer.errors only in the stubs: DRF's metaclass pops declared fields.
     errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]
+    renamed = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="`{file, saved_as}` of each file the rename template renamed.",
+    )
 
 
 class ProcessSerializer(serializers.Serializer):

@@ -139,12 +139,24 @@ def test_an_upload_says_uploading_on_an_empty_grid_and_its_summary_then_leaves(
     page.goto(asgi_live_server.url + f"/admin/cull/?project={project.pk}")
     page.wait_for_selector("#cull[data-ready=true]")
     page.wait_for_selector("#cull-empty:has-text('No photos match this filter.')")
-    # The upload request is held while the page is looked at: files are being saved.
+    # The first file's bytes are held while the page is looked at: files are being saved.
     held: list = []
-    page.route("**/api/projects/*/upload*", lambda route: held.append(route))
+
+    def hold_the_first_chunk(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.method == "PATCH" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/uploads/**", hold_the_first_chunk)
     drop_files(page, {"UP_0001.jpg": jpeg_bytes(size=(300, 200)), "UP_0002.jpg": jpeg_bytes()})
     page.wait_for_selector("#cull-empty:has-text('Uploading 2 files')")
     assert "No photos match" not in page.inner_text("#cull-grid")
+    for _ in range(200):  # The first chunk is on its way once its upload is created.
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert "Uploading 2 files" in page.inner_text("#cull-empty")
     held[0].continue_()
     page.wait_for_selector("#cull-upload:has-text('Uploaded 2 of 2 file(s).')")
     assert "No photos match" not in page.inner_text("#cull-grid")

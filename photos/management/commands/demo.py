@@ -31,9 +31,9 @@ from PIL import Image, ImageDraw
 from core.errors import ApplicationError
 from jobs.management.commands.serve import demo_login_path
 from jobs.models import Job, JobStatus, TaskRun
-from photos.ingest import photo_files_save, upload_finish
 from photos.models import Photo
 from photos.services.projects import project_create
+from photos.services.upload import photos_upload
 from photos.storage import project_dir
 from projects.models import Project, Tenant
 from projects.services import MembershipConflict, tenant_user_ensure
@@ -201,23 +201,14 @@ class Command(BaseCommand):
         return tenant, ensured.user
 
     def _ingest(self, *, project: Project, files: list[tuple[str, bytes]], user: Any) -> str | None:
-        """Write the files through the upload path; returns the upload_postprocess task id."""
-        bases = [name.rsplit(".", 1)[0] for name, _ in files]
+        """Write the files through the upload use case; returns the upload_postprocess task id."""
         uploads = [SimpleUploadedFile(name, data, "image/jpeg") for name, data in files]
-        result = photo_files_save(project=project, files=uploads, actor_id=user.pk)
-        for error in getattr(result, "errors", []):
-            self.stderr.write(f"  not ingested: {error}")
-        photo_ids = self._photo_ids(project, bases)
-        started = upload_finish(project=project, photo_ids=photo_ids, actor_id=user.pk)
-        return started["task_id"] if started else None
-
-    @staticmethod
-    def _photo_ids(project: Project, bases: list[str]) -> list[int]:
-        return list(
-            Photo.objects.filter(project=project, basename__in=bases)
-            .order_by("basename")
-            .values_list("pk", flat=True)
+        outcome = photos_upload(
+            project=project, files=uploads, actor_id=user.pk, all_or_nothing=False
         )
+        for error in outcome.errors:
+            self.stderr.write(f"  not ingested: {error}")
+        return outcome.task_id
 
     def _cull(self, *, project: Project, user: Any, rng: random.Random) -> None:
         """Discard a few JPGs and tag a few photos, through the API's services (events too)."""

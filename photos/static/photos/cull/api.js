@@ -242,32 +242,43 @@ export class Api {
     return this.get(this.url("project-trash", { id: projectId, query: { page_size: 1000 } }));
   }
 
-  upload(projectId, files, onProgress) {
-    // XMLHttpRequest: fetch() reports no upload progress.
+  // Where resumable uploads are created (photos/static/photos/cull/tus.js).
+  uploadsUrl() {
+    return this.url("uploads");
+  }
+
+  // One request of the tus protocol, with the session's CSRF token: resolves to
+  // ``{status, headers, data}`` (status 0 when the connection failed), never rejects.
+  // XMLHttpRequest: fetch() reports no upload progress.
+  tusRequest(method, url, headers, body, onProgress) {
     return new Promise((resolve) => {
-      const form = new FormData();
-      for (const file of files) form.append("files", file, file.name);
-      form.append("all_or_nothing", "false");
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", this.url("project-upload", { id: projectId }));
+      xhr.open(method, url);
       xhr.setRequestHeader("X-CSRFToken", this.csrf);
       xhr.setRequestHeader("X-Request-ID", this.requestId());
       xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.onprogress = (event) => {
-        if (event.lengthComputable) onProgress(event.loaded, event.total);
-      };
-      const finish = () => {
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+      if (onProgress) {
+        xhr.upload.onprogress = (event) => {
+          if (event.lengthComputable) onProgress(event.loaded, event.total);
+        };
+      }
+      xhr.onload = () => {
+        const replyHeaders = {};
+        for (const name of ["location", "upload-offset", "upload-length"]) {
+          const value = xhr.getResponseHeader(name);
+          if (value !== null) replyHeaders[name] = value;
+        }
         let data = null;
         try {
-          data = JSON.parse(xhr.responseText);
+          data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
         } catch (error) {
           data = { detail: `The server answered ${xhr.status}.` };
         }
-        resolve({ status: xhr.status, data });
+        resolve({ status: xhr.status, headers: replyHeaders, data });
       };
-      xhr.onload = finish;
-      xhr.onerror = () => resolve({ status: 0, data: { detail: "The upload was interrupted." } });
-      xhr.send(form);
+      xhr.onerror = () => resolve({ status: 0, headers: {}, data: { detail: "The connection was lost." } });
+      xhr.send(body);
     });
   }
 }

@@ -1,16 +1,25 @@
 // Upload by dropping files or folders on a project's grid, or with the Upload… and Upload
-// folder… buttons: batches of files with one progress bar; refused files listed with the
-// server's reason. New photos show up through the event stream as the upload task indexes them.
+// folder… buttons: each file a resumable upload (tus.js; a dropped connection resumes where
+// it stopped), one progress bar; refused files listed with the server's reason. A name the
+// project has already is refused unless the user asks to keep both, renamed by a template
+// ({basename}_{camera} or {date}_{seq}); renamed files are listed. Sidecars (.xmp, …) go
+// after the photos, so that their photo is there when they arrive. New photos show up through
+// the event stream as the upload task indexes them.
 //
 // A folder, dropped or picked, is walked whole: every file in it and its subfolders goes to the
 // project folder under its own name (the project folder is flat), hidden files and folders
 // are skipped, and a refused file is listed by its path in the folder.
 
-const BATCH_FILES = 50;
+import { TusUpload } from "./tus.js";
+
 // An upload's summary with nothing refused leaves after this long; one with refusals stays
 // until its close button is pressed (or the next upload starts).
 export const KEEP_SUMMARY_MS = 5000;
-const BATCH_BYTES = 200 * 1024 * 1024;
+// The rename templates offered when a name is taken (photos/renaming.py).
+export const RENAME_TEMPLATES = ["{basename}_{camera}", "{date}_{seq}"];
+const SIDECAR_EXTENSIONS = new Set(["xmp", "pp3", "dop", "on1", "aae", "thm"]);
+// Refresh the tray after this many files (and at the end), not after every one.
+const TRAY_EVERY = 10;
 
 const hidden = (path) => path.split("/").some((part) => part.startsWith("."));
 
@@ -42,21 +51,14 @@ function pickedFiles(input) {
   return [...input.files].map((file) => ({ file, path: file.webkitRelativePath || file.name })).filter((f) => !hidden(f.path));
 }
 
-function batches(files) {
-  const out = [];
-  let current = [];
-  let bytes = 0;
-  for (const item of files) {
-    if (current.length && (current.length >= BATCH_FILES || bytes + item.file.size > BATCH_BYTES)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += item.file.size;
-  }
-  if (current.length) out.push(current);
-  return out;
+export function isSidecar(name) {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 && SIDECAR_EXTENSIONS.has(name.slice(dot + 1).toLowerCase());
+}
+
+// The order files are sent in: photos first, then sidecars (each joins a photo already there).
+export function sendOrder(files) {
+  return [...files.filter((f) => !isSidecar(f.file.name)), ...files.filter((f) => isSidecar(f.file.name))];
 }
 
 // What the empty grid of ``project`` says about the uploads, or null: while files are being
@@ -134,14 +136,37 @@ export class Uploader {
     }
   }
 
-  async send(files) {
+  // One file: a resumable upload, then its result (saved name, renamed) from the server.
+  async sendOne(project, item, rename, onProgress) {
+    const upload = new TusUpload({
+      file: item.file,
+      endpoint: this.api.uploadsUrl(),
+      metadata: { project, filename: item.file.name, rename },
+      request: (...args) => this.api.tusRequest(...args),
+      onProgress,
+    });
+    try {
+      const url = await upload.start();
+      const state = await this.api.get(url);
+      return { ok: true, result: (state && state.result) || {} };
+    } catch (error) {
+      const data = error.data || {};
+      const problems = data.errors && data.errors.length ? data.errors : [{ file: item.file.name, error: error.message }];
+      return { ok: false, status: error.status, problems };
+    }
+  }
+
+  async send(files, { rename } = {}) {
     const project = this.project();
     if (!project) return this.say("Choose one project in the filter to upload to it.", "error");
     if (!files.length) return;
+    files = sendOrder(files);
     const total = files.reduce((n, f) => n + f.file.size, 0) || 1;
     let sent = 0;
     let saved = 0;
     const refused = [];
+    const renamed = [];
+    const taken = []; // refused because the name is taken: may be sent again, renamed
     clearTimeout(this.timer);
     this.state = { project, busy: true, files: files.length, saved: 0 };
     this.onChange();
@@ -154,34 +179,39 @@ export class Uploader {
     bar.setAttribute("aria-label", "Upload progress");
     const errors = document.createElement("ul");
     errors.className = "cull-refused";
-    this.panel.append(title, bar, errors);
-    for (const batch of batches(files)) {
-      const size = batch.reduce((n, f) => n + f.file.size, 0);
+    const renamedList = document.createElement("ul");
+    renamedList.className = "cull-renamed";
+    this.panel.append(title, bar, errors, renamedList);
+    for (const [index, item] of files.entries()) {
       title.textContent = `Uploading ${files.length} file(s): ${saved} saved`;
-      const { status, data } = await this.api.upload(project, batch.map((f) => f.file), (loaded) => {
-        bar.value = sent + Math.min(loaded, size);
+      const outcome = await this.sendOne(project, item, rename, (loaded) => {
+        bar.value = sent + Math.min(loaded, item.file.size);
       });
-      sent += size;
+      sent += item.file.size;
       bar.value = sent;
-      saved += ((data && data.files) || []).length;
+      if (outcome.ok) {
+        saved += (outcome.result.files || []).length;
+        for (const entry of outcome.result.renamed || []) {
+          renamed.push(entry);
+          const li = document.createElement("li");
+          li.textContent = `${entry.file} → ${entry.saved_as}`;
+          li.title = `${item.path} was saved as ${entry.saved_as}`;
+          renamedList.appendChild(li);
+        }
+      } else {
+        if (outcome.status === 409) taken.push(item);
+        // The server names a refused file as it was sent; list it by its path in the folder.
+        for (const problem of outcome.problems) {
+          refused.push(problem);
+          errors.appendChild(refusedRow(item.path, problem.error));
+        }
+      }
       this.state.saved = saved;
       this.onChange();
-      const problems = (data && data.errors) || [];
-      if (status >= 400 && !problems.length) {
-        for (const item of batch) problems.push({ file: item.file.name, error: (data && data.detail) || `refused (${status})` });
-      }
-      // The server names a refused file as it was sent; list it by its path in the folder
-      // (the server answers in the order of the files, so a repeated name maps in turn).
-      const unclaimed = [...batch];
-      for (const problem of problems) {
-        refused.push(problem);
-        const at = unclaimed.findIndex((item) => item.file.name === problem.file);
-        const path = at >= 0 ? unclaimed.splice(at, 1)[0].path : problem.file;
-        errors.appendChild(refusedRow(path, problem.error));
-      }
-      this.onBatch();
+      if ((index + 1) % TRAY_EVERY === 0) this.onBatch();
     }
-    title.textContent = `Uploaded ${saved} of ${files.length} file(s)${refused.length ? `; ${refused.length} refused` : ""}.`;
+    this.onBatch();
+    title.textContent = `Uploaded ${saved} of ${files.length} file(s)${refused.length ? `; ${refused.length} refused` : ""}${renamed.length ? `; ${renamed.length} renamed` : ""}.`;
     this.say(title.textContent, refused.length ? "error" : "info");
     this.state.busy = false;
     this.onChange();
@@ -192,6 +222,26 @@ export class Uploader {
     close.setAttribute("aria-label", "Dismiss the upload summary");
     close.addEventListener("click", () => this.close());
     this.panel.prepend(close);
-    if (!refused.length) this.timer = setTimeout(() => this.close(), KEEP_SUMMARY_MS);
+    if (taken.length) this.offerRename(taken);
+    if (!refused.length && !renamed.length) this.timer = setTimeout(() => this.close(), KEEP_SUMMARY_MS);
+  }
+
+  // Names the project has already: keep both, the arriving photos renamed by a template.
+  offerRename(taken) {
+    const offer = document.createElement("div");
+    offer.className = "cull-rename-offer";
+    const text = document.createElement("span");
+    text.textContent = `${taken.length} name(s) taken. Keep both, renamed as `;
+    offer.appendChild(text);
+    for (const template of RENAME_TEMPLATES) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button";
+      button.textContent = template;
+      button.title = `Upload the refused files again, renamed as ${template}; nothing is overwritten`;
+      button.addEventListener("click", () => this.send(taken, { rename: template }));
+      offer.appendChild(button);
+    }
+    this.panel.appendChild(offer);
   }
 }
