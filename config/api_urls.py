@@ -51,4 +51,5 @@ urlpatterns = [
     re_path(r"^", include("projects.api.urls")),
     re_path(r"^", include("photos.api.urls")),
     re_path(r"^", include("jobs.api.urls")),
+    re_path(r"^", include("sharing.api.urls")),
 ]

@@ -164,6 +164,7 @@ _DEFINITIONS = [
         Scope.GLOBAL,
         (
             Step("trash_maintenance", 100),
+            Step("export_expiry", 100),
             Step("orphaned_project_cleanup", 99),
             Step("duplicate_resolution", 98),
             Step("folder_alignment", 96),
@@ -206,6 +207,13 @@ _DEFINITIONS = [
         description="Create projects for new folders under the tenant root.",
         single_flight=True,
         title="Looking for new folders",
+    ),
+    TaskDefinition(
+        "export",
+        Scope.PHOTO_SET,
+        (Step("export_files", 50),),
+        description="A ZIP of photos, originals or JPEGs (sharing.exports), under EXPORTS_ROOT.",
+        title="Exporting {photos}",
     ),
 ]
 
