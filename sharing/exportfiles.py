@@ -93,18 +93,30 @@ def rendition_path(tenant_slug: str, export_id: int, item_id: int) -> Path:
     return staging_dir(tenant_slug, export_id) / f"{int(item_id)}.jpg"
 
 
-def export_files_delete(tenant_slug: str, export_id: int) -> int:
-    """Delete an export's ZIP, its staging folder and any temporary ZIP a crash left; returns
-    the bytes freed. Only paths under ``EXPORTS_ROOT`` are touched."""
+def _unlink(paths: Iterable[Path]) -> int:
     freed = 0
-    folder = tenant_exports_dir(tenant_slug)
-    target = zip_path(tenant_slug, export_id)
-    for path in [target, *folder.glob(f".{target.name}.*.tmp")]:
+    for path in paths:
         try:
             freed += path.stat().st_size
             path.unlink()
         except FileNotFoundError:
             pass
+    return freed
+
+
+def zip_temps_remove(tenant_slug: str, export_id: int) -> int:
+    """Delete the temporary ZIPs a crashed attempt left (``temp_create``'s names)."""
+    target = zip_path(tenant_slug, export_id)
+    if not target.parent.is_dir():
+        return 0
+    return _unlink(target.parent.glob(f".{target.name}.*.tmp"))
+
+
+def export_files_delete(tenant_slug: str, export_id: int) -> int:
+    """Delete an export's ZIP, its staging folder and any temporary ZIP a crash left; returns
+    the bytes freed. Only paths under ``EXPORTS_ROOT`` are touched."""
+    freed = _unlink([zip_path(tenant_slug, export_id)])
+    freed += zip_temps_remove(tenant_slug, export_id)
     return freed + staging_remove(staging_dir(tenant_slug, export_id))
 
 
@@ -164,19 +176,21 @@ def member_stem(template: str, *, photo: Photo, seq: int, width: int) -> str:
 
 class UniqueNames:
     """Member names unique inside one ZIP, compared case-insensitively (Windows and macOS
-    unpack ``a.JPG`` and ``a.jpg`` to one file): ``name.jpg``, ``name-2.jpg`` …"""
+    unpack ``a.JPG`` and ``a.jpg`` to one file). A photo's files keep one stem (a RAW+JPEG
+    pair stays a pair): ``name.jpg`` and ``name.cr2``, else ``name-2.jpg`` and ``name-2.cr2``."""
 
     def __init__(self) -> None:
         self._taken: set[str] = set()
 
-    def take(self, stem: str, ext: str) -> str:
-        suffix = f".{ext}" if ext else ""
+    def take(self, stem: str, exts: list[str]) -> list[str]:
         n = 1
         while True:
-            name = f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}"
-            if name.casefold() not in self._taken:
-                self._taken.add(name.casefold())
-                return name
+            base = stem if n == 1 else f"{stem}-{n}"
+            names = [f"{base}.{ext}" if ext else base for ext in exts]
+            keys = [name.casefold() for name in names]
+            if len(set(keys)) == len(keys) and not self._taken & set(keys):
+                self._taken.update(keys)
+                return names
             n += 1
 
 

@@ -26,6 +26,7 @@ from core.errors import ApplicationError, NotFoundError, NoValidItems
 from jobs.exceptions import ItemFailed
 from jobs.models import JobItem, JobItemStatus, JobStatus
 from jobs.tasks import StartedTask, start_task
+from photos.fsrules import split_name
 from photos.models import Photo
 from photos.services.items import (
     ItemError,
@@ -231,12 +232,12 @@ def _members(export: Export, done: list[JobItem]) -> Iterator[exportfiles.Member
             continue
         stem = exportfiles.member_stem(export.name_template, photo=photo, seq=seq, width=width)
         if export.kind == Export.Kind.JPEG:
-            source = exportfiles.rendition_path(export.tenant.slug, export.pk, item.pk)
-            yield exportfiles.Member(names.take(stem, "jpg"), source)
-            continue
-        for path in exportfiles.original_files(photo):
-            ext = path.name.rsplit(".", 1)[1] if "." in path.name else ""
-            yield exportfiles.Member(names.take(stem, ext), path)
+            sources = [exportfiles.rendition_path(export.tenant.slug, export.pk, item.pk)]
+        else:
+            sources = exportfiles.original_files(photo)
+        exts = [split_name(path.name)[1] for path in sources]
+        for name, path in zip(names.take(stem, exts), sources, strict=True):
+            yield exportfiles.Member(name, path)
 
 
 def export_zip_make(
@@ -252,6 +253,7 @@ def export_zip_make(
     )
     failed = JobItem.objects.filter(job_id=job_id, status=JobItemStatus.FAILED).count()
     slug = export.tenant.slug
+    exportfiles.zip_temps_remove(slug, export.pk)
     if not done:
         return export_failed(export, error=f"No photo could be exported ({failed} failed).")
     written = exportfiles.zip_write(

@@ -110,6 +110,7 @@ def test_maintenance_global_converges_on_a_tenant_with_three_projects(tenant, se
     assert task.status == "completed", list(task.jobs.values_list("type", "error_message"))
     assert [j.type for j in task.jobs.order_by("step_index")] == [
         "trash_maintenance",
+        "export_expiry",
         "orphaned_project_cleanup",
         "duplicate_resolution",
         "folder_alignment",
