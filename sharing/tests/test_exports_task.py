@@ -65,9 +65,7 @@ def test_originals_export_holds_every_file_byte_for_byte_and_leaves_the_original
     folder = storage.project_dir(project)
     before = _snapshot(folder)
 
-    started = exports.export_start(
-        user=editor, kind="originals", items=_items(a, b)
-    )
+    started = exports.export_start(user=editor, kind="originals", items=_items(a, b))
     export = _run(started.export)
 
     assert export.status == Export.Status.COMPLETED, export.error
@@ -272,7 +270,8 @@ def test_a_stale_temporary_zip_of_a_crash_is_not_the_export(project, editor, mon
     export = _run(exports.export_start(user=editor, kind="originals", items=_items(photo)).export)
     assert export.status == Export.Status.COMPLETED
     folder = exportfiles.tenant_exports_dir(export.tenant.slug)
-    assert calls[0].parent == folder and not calls[0].exists()
+    assert calls[0].parent == folder
+    assert not calls[0].exists()
     assert sorted(p.name for p in folder.iterdir()) == [f"{export.pk}.zip"]
     with _zip(export) as archive:
         assert archive.namelist() == ["IMG_1.jpg"]
