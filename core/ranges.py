@@ -43,11 +43,11 @@ def range_parse(header: str | None, size: int) -> tuple[int, int] | None:
             raise Unsatisfiable()
         return max(size - suffix, 0), size - 1
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None  # Invalid syntax (RFC 9110 §14.1.1): ignore the header.
     if first >= size:
         raise Unsatisfiable()
+    last = int(last_text) if last_text else size - 1
     return first, min(last, size - 1)
 
 

@@ -29,6 +29,7 @@ from photos.models import Photo
 from projects.api.permissions import RolePermission
 from projects.models import Project
 from projects.roles import MIN_ROLE, ROLE_ORDER, Action, Role, role_allows, task_action
+from sharing.models import Export
 from tests.factories import jpeg_bytes, make_photo, make_project, make_user
 
 ROLES = (*ROLE_ORDER, None)  # None: a user without a membership
@@ -82,6 +83,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "task-definitions"): Action.READ,
     ("POST", "maintenance-run"): Action.MAINTENANCE,
     ("POST", "maintenance-discover"): Action.MAINTENANCE,
+    ("GET", "export-list"): Action.READ,
+    ("POST", "export-list"): Action.EXPORT,
+    ("GET", "export-detail"): Action.READ,
+    ("GET", "export-download"): Action.READ,
 }
 
 
@@ -173,6 +178,7 @@ class World:
     queued: Job
     failed: Job
     task_id: str
+    export: Export
 
 
 @pytest.fixture
@@ -186,7 +192,8 @@ def world(tenant) -> World:
     failed = job_fail(job_id=failed.pk, error="boom", retry=False)
     assert failed.status == JobStatus.FAILED
     task = start_task("test_three_steps", tenant)
-    return World(tenant, project, other, photo, queued, failed, str(task["task_id"]))
+    export = Export.objects.create(tenant=tenant, kind=Export.Kind.ORIGINALS)
+    return World(tenant, project, other, photo, queued, failed, str(task["task_id"]), export)
 
 
 @dataclass
@@ -241,6 +248,9 @@ def _cases() -> list[Case]:
         ("GET", "task-detail"): (None, {"task_id": task}),
         ("POST", "maintenance-run"): ({}, {}),
         ("POST", "maintenance-discover"): ({}, {}),
+        ("POST", "export-list"): ({"items": items, "kind": "originals"}, {}),
+        ("GET", "export-detail"): (None, {"pk": "{export}"}),
+        ("GET", "export-download"): (None, {"pk": "{export}"}),
     }
     cases = []
     for (method, name), action in sorted(EXPECTED.items()):
@@ -281,6 +291,7 @@ def _fill(value: Any, world: World) -> Any:
         "{queued}": world.queued.pk,
         "{failed}": world.failed.pk,
         "{task}": world.task_id,
+        "{export}": world.export.pk,
     }
     if isinstance(value, str):
         return names.get(value, value)
@@ -300,6 +311,7 @@ def _snapshot(world: World) -> dict[str, Any]:
     return {
         "events": Event.objects.count(),
         "tasks": TaskRun.objects.count(),
+        "exports": Export.objects.count(),
         "jobs": list(Job.objects.order_by("pk").values_list("pk", "status", "cancel_requested")),
         "projects": list(Project.objects.order_by("pk").values_list("pk", "name", "status")),
         "photos": list(
