@@ -79,6 +79,7 @@ API_ROUTES = {
     "tasks": ("task-list", False),
     "task-definitions": ("task-definitions", False),
     "events": ("event-stream", False),
+    "exports": ("export-list", False),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
 from django.urls import reverse
@@ -30,6 +31,15 @@ from projects.roles import Action
 
 from .. import exportfiles, exports
 from ..models import Export
+
+
+class ExportFilter(django_filters.FilterSet):
+    task = django_filters.UUIDFilter(field_name="task_id")
+    kind = django_filters.ChoiceFilter(choices=Export.Kind.choices)
+
+    class Meta:
+        model = Export
+        fields = ["task", "kind"]
 
 
 class ExportCreateSerializer(serializers.Serializer):
@@ -140,6 +150,7 @@ ExportStartedSerializer._declared_fields["errors"] = ExportItemErrorSerializer(
 
 class ExportViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ExportSerializer
+    filterset_class = ExportFilter
     lookup_value_regex = r"[0-9]+"
     action_throttles = {"create": [ExportThrottle]}
     role_actions: dict[str, RoleActionSpec] = {"create": Action.EXPORT}

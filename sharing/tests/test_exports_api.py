@@ -282,6 +282,14 @@ def test_list_and_detail_show_only_the_tenants_exports(
     assert other_client.get(f"{URL}{ours['id']}").status_code == 404
 
 
+def test_the_list_filters_by_task(editor_client, photos):
+    first = _export(editor_client, {"items": _items(photos[0]), "kind": "originals"})
+    _export(editor_client, {"items": _items(photos[1]), "kind": "jpeg"})
+    listed = editor_client.get(URL, {"task": first["task_id"]}).json()
+    assert [e["id"] for e in listed["results"]] == [first["id"]]
+    assert editor_client.get(URL, {"task": "not-a-uuid"}).status_code == 400
+
+
 def test_detail_reports_progress_size_expiry_and_the_download_url(editor_client, photos):
     body = _completed(editor_client, photos)
     assert body["status"] == "completed"

@@ -172,6 +172,7 @@ const buttons = {
   revert: actions.revert,
   move: actions.move,
   process: actions.process,
+  export: actions.export,
   "tag-add": () => actions.askTags(true),
   "tag-remove": () => actions.askTags(false),
   // Touch and pointer equivalents of the keys, for tablets.
