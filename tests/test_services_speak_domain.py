@@ -27,6 +27,8 @@ SERVICE_MODULES = sorted(
         ROOT / "core" / "errors.py",
         ROOT / "jobs" / "exceptions.py",
         ROOT / "photos" / "manifest.py",
+        ROOT / "sharing" / "exports.py",
+        ROOT / "sharing" / "exportfiles.py",
     ]
 )
 HTTP_MODULES = ("django.http", "rest_framework.response", "rest_framework.status")
