@@ -298,14 +298,14 @@ def rendition_write(
     """Write the photo as an sRGB JPEG no larger than ``long_edge`` (never enlarged) to
     ``path``, atomically; returns its size in bytes."""
     image = _source_image(photo, long_edge)
-    icc = image.info.get("icc_profile")
-    image = _srgb(image)
-    if icc:
-        image.info["icc_profile"] = icc
-    if max(image.size) > long_edge:
-        image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
-    if watermark:
-        image = _watermark(image, watermark)
+    try:
+        image = _srgb(image)
+        if max(image.size) > long_edge:
+            image.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+        if watermark:
+            image = _watermark(image, watermark)
+    except ValueError as exc:  # A pixel format Pillow cannot turn into RGB.
+        raise RenditionFailed(f"{photo.basename}: cannot convert the image ({exc}).") from None
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = temp_create(path)

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFoundError, NoValidItems
@@ -63,9 +63,9 @@ def _ttl() -> timedelta:
 # --- start --------------------------------------------------------------------------------
 
 
-def _photos_of_items(user: Any, items: Any) -> tuple[list[Photo], list[dict[str, Any]], int | None]:
-    """The valid photos of ``items`` in request order (first occurrence), the item errors and
-    the tenant acted in; three queries whatever the count."""
+def _photos_of_items(user: Any, items: Any) -> tuple[list[Photo], list[dict[str, Any]]]:
+    """The valid photos of ``items`` in request order (first occurrence), all of the tenant
+    acted in, and the item errors; one query whatever the count."""
     entries: list[tuple[Any, int | None, str]] = []
     for item in items_check(items):
         try:
@@ -89,7 +89,7 @@ def _photos_of_items(user: Any, items: Any) -> tuple[list[Photo], list[dict[str,
             errors.append(item_error(item, error))
             continue
         photos.setdefault(photo.pk, photo)
-    return list(photos.values()), errors, tenant_id
+    return list(photos.values()), errors
 
 
 def share_photos(link: ShareLink, *, picks_only: bool = False) -> QuerySet[Photo]:
@@ -134,14 +134,13 @@ def export_start(
         if link is None:
             raise NotFoundError("Share link not found.")
         photos = list(share_photos(link, picks_only=picks_only))
-        tenant_id: int | None = link.tenant_id
         if not photos:
             raise ApplicationError("The share link has no photos to export.")
     else:
-        photos, errors, tenant_id = _photos_of_items(user, items or [])
+        photos, errors = _photos_of_items(user, items or [])
         if not photos:
             raise NoValidItems("No valid photos to export.", errors)
-    tenant = Tenant.objects.get(pk=tenant_id or 0)
+    tenant = link.tenant if link is not None else photos[0].project.tenant
     jpeg = kind == Export.Kind.JPEG
     with transaction.atomic():
         export = Export.objects.create(
@@ -253,6 +252,8 @@ def export_zip_make(
     )
     failed = JobItem.objects.filter(job_id=job_id, status=JobItemStatus.FAILED).count()
     slug = export.tenant.slug
+    if export.status == Export.Status.COMPLETED:
+        return export  # A retry after the ZIP was published (its staging is gone): done.
     exportfiles.zip_temps_remove(slug, export.pk)
     if not done:
         return export_failed(export, error=f"No photo could be exported ({failed} failed).")
@@ -323,13 +324,19 @@ def export_file(export: Export) -> Any:
 
 
 def exports_expired_delete(*, now: datetime | None = None, tenant: Tenant | None = None) -> int:
-    """Delete the files of exports past ``expires_at`` (completed ones, and failed ones'
-    leftovers) and mark them ``expired``; returns how many. Running and queued exports are left
-    alone. Only files under ``EXPORTS_ROOT`` are deleted; the rows stay as history."""
+    """Delete the files of exports past ``expires_at`` (completed ones, and the leftovers of
+    failed ones and of ones whose task failed or was canceled) and mark them ``expired``;
+    returns how many. An export whose task still runs is left alone. Only files under
+    ``EXPORTS_ROOT`` are deleted; the rows stay as history."""
     now = now or timezone.now()
-    due = Export.objects.filter(
-        expires_at__lte=now, status__in=(Export.Status.COMPLETED, Export.Status.FAILED)
-    ).select_related("tenant")
+    ended = Q(status__in=(Export.Status.COMPLETED, Export.Status.FAILED)) | Q(
+        task__status__in=(JobStatus.FAILED, JobStatus.CANCELED)
+    )
+    due = (
+        Export.objects.filter(ended, expires_at__lte=now)
+        .exclude(status=Export.Status.EXPIRED)
+        .select_related("tenant")
+    )
     if tenant is not None:
         due = due.for_tenant(tenant)
     count = 0

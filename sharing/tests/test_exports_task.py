@@ -339,3 +339,39 @@ def test_maintenance_global_deletes_the_tenants_expired_exports(
     assert export.status == Export.Status.EXPIRED
     assert not exportfiles.zip_path(export.tenant.slug, export.pk).exists()
     assert other.status == Export.Status.COMPLETED  # another tenant's maintenance
+
+
+def test_a_canceled_exports_staging_is_deleted_when_it_expires(project, editor):
+    photo = _photo(project, "IMG_1")
+    started = exports.export_start(user=editor, kind="jpeg", items=_items(photo))
+    export = started.export
+    staging = exportfiles.staging_dir(export.tenant.slug, export.pk)
+    write_file(staging / "1.jpg", b"a rendition of a canceled export")
+    TaskRun.objects.filter(pk=started.task["task_id"]).update(status=JobStatus.CANCELED)
+    Job.objects.filter(task_id=started.task["task_id"]).update(status=JobStatus.CANCELED)
+
+    assert exports.exports_expired_delete(now=timezone.now()) == 0  # not due yet
+    assert exports.exports_expired_delete(now=timezone.now() + timedelta(hours=73)) == 1
+    export.refresh_from_db()
+    assert export.status == Export.Status.EXPIRED
+    assert not staging.exists()
+
+
+def test_a_running_export_is_never_expired(project, editor):
+    photo = _photo(project, "IMG_1")
+    export = exports.export_start(user=editor, kind="jpeg", items=_items(photo)).export
+    assert exports.exports_expired_delete(now=timezone.now() + timedelta(days=30)) == 0
+    export.refresh_from_db()
+    assert export.status == Export.Status.QUEUED
+
+
+def test_assembling_again_after_completion_keeps_the_zip(project, editor):
+    photo = _photo(project, "IMG_1")
+    export = _run(exports.export_start(user=editor, kind="jpeg", items=_items(photo)).export)
+    path = exportfiles.zip_path(export.tenant.slug, export.pk)
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    job = Job.objects.get(task_id=export.task_id)
+    # A retry whose previous attempt published the ZIP (and removed its renditions).
+    again = exports.export_zip_make(export, job_id=job.pk)
+    assert again.status == Export.Status.COMPLETED
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
