@@ -36,6 +36,7 @@ from .selectors import project_require_active
 # frees its folder name (``projects.deletion.project_delete``).
 TASKS_NOT_STARTABLE_BY_NAME = {
     "project_delete": "A project_delete task starts only by deleting its project.",
+    "export": "An export task starts only through POST /api/exports/.",
 }
 
 

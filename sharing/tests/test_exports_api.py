@@ -183,6 +183,15 @@ def test_bad_bodies_are_400_in_drf_shape_and_start_nothing(editor_client, body, 
     assert Export.objects.count() == 0
 
 
+def test_the_generic_task_endpoint_does_not_start_an_export(editor_client, photos):
+    reply = editor_client.post(
+        "/api/tasks/", {"task_type": "export", "items": _items(photos[0])}, format="json"
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {"detail": "An export task starts only through POST /api/exports/."}
+    assert TaskRun.objects.count() == 0
+
+
 def test_a_body_that_is_not_an_object_is_a_400(editor_client):
     reply = editor_client.post(URL, [1, 2], format="json")
     assert reply.status_code == 400
