@@ -419,3 +419,16 @@ def test_an_expired_export_is_gone(editor_client, photos):
     assert detail["status"] == "expired"
     assert detail["download_url"] is None
     assert editor_client.get(body["download_url"]).status_code == 404
+
+
+def test_starting_an_export_costs_the_same_queries_for_2_or_40_photos(editor_client, project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    many = [make_photo(project, f"P_{n}", write=False) for n in range(40)]
+    counts = []
+    for chosen in (many[:2], many):
+        with CaptureQueriesContext(connection) as queries:
+            _export(editor_client, {"items": _items(*chosen), "kind": "originals"})
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
