@@ -375,3 +375,11 @@ def test_assembling_again_after_completion_keeps_the_zip(project, editor):
     again = exports.export_zip_make(export, job_id=job.pk)
     assert again.status == Export.Status.COMPLETED
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_exports_root_inside_the_photos_root_is_refused(settings, photos_root):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.EXPORTS_ROOT = photos_root / "exports"
+    with pytest.raises(ImproperlyConfigured, match="must not be inside PHOTOS_ROOT"):
+        exportfiles.exports_root()
