@@ -19,12 +19,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFoundError, NoValidItems
 from jobs.exceptions import ItemFailed
-from jobs.models import JobItem, JobItemStatus, JobStatus
+from jobs.models import Job, JobItem, JobItemStatus, JobStatus
 from jobs.tasks import StartedTask, start_task
 from photos.fsrules import split_name
 from photos.models import Photo
@@ -299,14 +299,32 @@ def export_status(export: Export) -> str:
     return export.status
 
 
+def exports_with_progress(exports: QuerySet[Export]) -> QuerySet[Export]:
+    """``exports`` with their job's ``progress_done`` and ``progress_total`` as subqueries of
+    the list's one query (``job_done``, ``job_total``): no query per export."""
+    job = Job.objects.filter(task_id=OuterRef("task_id")).order_by("id")
+    return exports.annotate(
+        job_done=Subquery(job.values("progress_done")[:1]),
+        job_total=Subquery(job.values("progress_total")[:1]),
+    )
+
+
 def export_progress(export: Export) -> dict[str, int]:
-    """Photos done of the export's photos, from its job."""
+    """Photos done of the export's photos, from its job (``exports_with_progress``, else one
+    query)."""
     if export.status == Export.Status.COMPLETED:
         return {"done": export.photo_count, "total": export.photo_count}
-    job = export.task.jobs.order_by("id").first() if export.task is not None else None
-    if job is None:
-        return {"done": 0, "total": export.photo_count}
-    return {"done": job.progress_done, "total": job.progress_total or export.photo_count}
+    if hasattr(export, "job_done"):
+        done, total = export.job_done, getattr(export, "job_total", 0)
+    else:
+        row = (
+            Job.objects.filter(task_id=export.task_id)
+            .order_by("id")
+            .values("progress_done", "progress_total")
+            .first()
+        )
+        done, total = (row["progress_done"], row["progress_total"]) if row else (0, 0)
+    return {"done": done or 0, "total": total or export.photo_count}
 
 
 def export_file(export: Export) -> Any:

@@ -156,7 +156,7 @@ class ExportViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     role_actions: dict[str, RoleActionSpec] = {"create": Action.EXPORT}
 
     def get_queryset(self) -> QuerySet[Export]:
-        return (
+        return exports.exports_with_progress(
             Export.objects.for_user(self.request.user)
             .select_related("tenant", "task")
             .order_by("-created_at", "-id")

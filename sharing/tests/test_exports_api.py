@@ -432,3 +432,19 @@ def test_starting_an_export_costs_the_same_queries_for_2_or_40_photos(editor_cli
             _export(editor_client, {"items": _items(*chosen), "kind": "originals"})
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_the_list_costs_the_same_queries_for_2_or_12_exports(editor_client, project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    photo = make_photo(project, "P", write=False)
+    counts = []
+    for n in (2, 10):
+        for _ in range(n):
+            _export(editor_client, {"items": _items(photo), "kind": "originals"})
+        with CaptureQueriesContext(connection) as queries:
+            listed = editor_client.get(URL).json()
+        assert all(e["progress"] == {"done": 0, "total": 1} for e in listed["results"])
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
