@@ -519,5 +519,5 @@ def test_workspace_bootstrap_carries_the_roles_capabilities(role, tenant, client
     assert boot["capabilities"] == {a: role_allows(role, a) for a in Action.values}
     # Every control the page hides names an action of the table.
     needs = set(re.findall(r'data-needs="([a-z_]+)"', response.content.decode()))
-    assert needs == {"cull", "commit", "revert", "move", "process", "upload"}
+    assert needs == {"cull", "commit", "revert", "move", "process", "upload", "export"}
     assert needs <= set(Action.values)
