@@ -12,10 +12,11 @@ pytest_plugins = ("tests.asgi_server",)
 
 @pytest.fixture(autouse=True)
 def photos_root(tmp_path, settings):
-    """Every test gets its own real PHOTOS_ROOT on disk."""
+    """Every test gets its own real PHOTOS_ROOT on disk (and EXPORTS_ROOT beside it)."""
     root = tmp_path / "photos"
     root.mkdir()
     settings.PHOTOS_ROOT = root
+    settings.EXPORTS_ROOT = tmp_path / "exports"
     return root
 
 

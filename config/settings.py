@@ -245,6 +245,12 @@ PHOTOS_MAX_UPLOAD_BYTES = env_int("PHOTOS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("PHOTOS_MAX_UPLOAD_FILES", 500)
+# Exports (SPEC §18): ZIPs and their staging folders, never inside PHOTOS_ROOT (a scan would
+# take an export's JPEGs for photos); deleted by maintenance EXPORT_TTL_HOURS after completion.
+EXPORTS_ROOT = Path(os.environ.get("EXPORTS_ROOT", VAR_DIR / "exports")).resolve()
+if EXPORTS_ROOT == PHOTOS_ROOT or EXPORTS_ROOT.is_relative_to(PHOTOS_ROOT):
+    raise ImproperlyConfigured("EXPORTS_ROOT must not be inside PHOTOS_ROOT")
+EXPORT_TTL_HOURS = env_int("EXPORT_TTL_HOURS", 72)
 # Request body caps, enforced by the ASGI app before Django reads the body (413 past them):
 # every request, and authenticated uploads to /api/projects/<id>/upload (config/body_limit.py).
 PIPELINE_MAX_BODY_BYTES = env_int("PIPELINE_MAX_BODY_BYTES", 10 * 1024 * 1024)
@@ -310,6 +316,7 @@ PIPELINE_ITEM_MODEL = "photos.Photo"
 # Modules whose import registers job handlers; extra ones (tests, plugins) come from the env.
 PIPELINE_HANDLER_MODULES = [
     "photos.handlers",
+    "sharing.handlers",
     *env_list("PIPELINE_EXTRA_HANDLER_MODULES"),
 ]
 
@@ -411,6 +418,7 @@ REST_FRAMEWORK = {
         "bulk": os.environ.get("THROTTLE_BULK", "120/min"),
         # Resumable uploads started: one per file, so a folder of a shoot counts each photo.
         "uploads": os.environ.get("THROTTLE_UPLOADS", "1200/min"),
+        "export": os.environ.get("THROTTLE_EXPORT", "20/10min"),
     },
 }
 SPECTACULAR_SETTINGS = {

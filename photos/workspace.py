@@ -81,6 +81,7 @@ API_ROUTES = {
     "tasks": ("task-list", False),
     "task-definitions": ("task-definitions", False),
     "events": ("event-stream", False),
+    "exports": ("export-list", False),
 }
 
 

@@ -97,6 +97,7 @@ TASK_ACTION: dict[str, str] = {
     "project_scavenge_global": Action.MAINTENANCE,
     "folder_discovery": Action.MAINTENANCE,
     "project_delete": Action.PROJECT_DELETE,
+    "export": Action.EXPORT,
 }
 
 

@@ -118,3 +118,68 @@ class SharePick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_name or 'client'}: {self.photo_id}"
+
+
+class ExportQuerySet(TenantScopedQuerySet["Export"]):
+    pass
+
+
+class Export(models.Model):
+    """A ZIP of photos made by the ``export`` task (SPEC §18): originals as they are, or JPEGs
+    at a long edge and quality. The file lives under ``EXPORTS_ROOT`` (``sharing.exports``)
+    until ``expires_at``; maintenance then deletes it and the row says ``expired``."""
+
+    class Kind(models.TextChoices):
+        ORIGINALS = "originals", "Originals"
+        JPEG = "jpeg", "JPEG"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="exports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    share = models.ForeignKey(
+        ShareLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="exports"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ORIGINALS)
+    long_edge = models.PositiveIntegerField(null=True, blank=True)
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    watermark = models.CharField(max_length=120, blank=True, default="")
+    name_template = models.CharField(max_length=200, default="{basename}")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    task = models.ForeignKey(
+        "jobs.TaskRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The name the download gets (the file on disk is named by id: ``sharing.exports``).
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    size = models.BigIntegerField(null=True, blank=True)
+    photo_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    objects = ExportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="export_tenant_created"),
+            models.Index(fields=["status", "expires_at"], name="export_status_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quality__isnull=True)
+                | models.Q(quality__gte=1, quality__lte=100),
+                name="export_quality_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.kind}, {self.status})"

@@ -111,6 +111,18 @@ def test_a_malformed_proxy_ssl_header_is_refused_at_start():
     assert "DJANGO_SECURE_PROXY_SSL_HEADER must be" in result.stderr
 
 
+def test_exports_inside_the_photos_root_are_refused_at_start(tmp_path):
+    env = production_env() | {
+        "PHOTOS_ROOT": str(tmp_path / "photos"),
+        "EXPORTS_ROOT": str(tmp_path / "photos" / "exports"),
+    }
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "EXPORTS_ROOT must not be inside PHOTOS_ROOT" in result.stderr
+    beside = env | {"EXPORTS_ROOT": str(tmp_path / "exports")}
+    assert manage(beside, "check").returncode == 0
+
+
 def test_operations_doc_shows_the_example_files_https_lines():
     text = OPERATIONS.read_text()
     section = text.split("## HTTPS", 1)[1]

@@ -30,7 +30,7 @@ from photos.tus import resumable_upload_create
 from projects.api.permissions import RolePermission
 from projects.models import Project
 from projects.roles import MIN_ROLE, ROLE_ORDER, Action, Role, role_allows, task_action
-from sharing.models import ShareLink, SharePick
+from sharing.models import Export, ShareLink, SharePick
 from tests.factories import jpeg_bytes, make_photo, make_project, make_user
 
 ROLES = (*ROLE_ORDER, None)  # None: a user without a membership
@@ -96,6 +96,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "upload-detail"): Action.READ,
     ("PATCH", "upload-detail"): Action.UPLOAD,
     ("DELETE", "upload-detail"): Action.UPLOAD,
+    ("GET", "export-list"): Action.READ,
+    ("POST", "export-list"): Action.EXPORT,
+    ("GET", "export-detail"): Action.READ,
+    ("GET", "export-download"): Action.READ,
 }
 
 
@@ -188,6 +192,7 @@ class World:
     failed: Job
     task_id: str
     share: ShareLink
+    export: Export
     upload: str = ""
 
 
@@ -215,8 +220,18 @@ def world(tenant) -> World:
         filename="IMG_0100.jpg",
         length=100,
     )
+    export = Export.objects.create(tenant=tenant, kind=Export.Kind.ORIGINALS)
     return World(
-        tenant, project, other, photo, queued, failed, str(task["task_id"]), share, upload.pk
+        tenant,
+        project,
+        other,
+        photo,
+        queued,
+        failed,
+        str(task["task_id"]),
+        share,
+        export,
+        upload.pk,
     )
 
 
@@ -284,6 +299,9 @@ def _cases() -> list[Case]:
         ("GET", "upload-detail"): (None, {"pk": "{upload}"}),
         ("PATCH", "upload-detail"): (None, {"pk": "{upload}"}),
         ("DELETE", "upload-detail"): (None, {"pk": "{upload}"}),
+        ("POST", "export-list"): ({"items": items, "kind": "originals"}, {}),
+        ("GET", "export-detail"): (None, {"pk": "{export}"}),
+        ("GET", "export-download"): (None, {"pk": "{export}"}),
     }
     cases = []
     for (method, name), action in sorted(EXPECTED.items()):
@@ -326,6 +344,7 @@ def _fill(value: Any, world: World) -> Any:
         "{task}": world.task_id,
         "{share}": world.share.pk,
         "{upload}": world.upload,
+        "{export}": world.export.pk,
     }
     if isinstance(value, str):
         return names.get(value, value)
@@ -345,6 +364,7 @@ def _snapshot(world: World) -> dict[str, Any]:
     return {
         "events": Event.objects.count(),
         "tasks": TaskRun.objects.count(),
+        "exports": Export.objects.count(),
         "jobs": list(Job.objects.order_by("pk").values_list("pk", "status", "cancel_requested")),
         "projects": list(Project.objects.order_by("pk").values_list("pk", "name", "status")),
         "photos": list(
@@ -568,4 +588,5 @@ def test_workspace_bootstrap_carries_the_roles_capabilities(role, tenant, client
         "project_create",
         "project_rename",
     }
+    assert needs == {"cull", "commit", "revert", "move", "process", "upload", "export"}
     assert needs <= set(Action.values)

@@ -29,6 +29,8 @@ SERVICE_MODULES = sorted(
         ROOT / "photos" / "manifest.py",
         ROOT / "sharing" / "services.py",
         ROOT / "sharing" / "selectors.py",
+        ROOT / "sharing" / "exports.py",
+        ROOT / "sharing" / "exportfiles.py",
     ]
 )
 HTTP_MODULES = ("django.http", "rest_framework.response", "rest_framework.status")

@@ -33,6 +33,7 @@ def child_env(**extra: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings_test",
         DATABASE_URL=test_database_url(),
         PHOTOS_ROOT=str(settings.PHOTOS_ROOT),
+        EXPORTS_ROOT=str(settings.EXPORTS_ROOT),
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

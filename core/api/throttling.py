@@ -212,9 +212,21 @@ class BulkThrottle(UserScopeThrottle):
     scope = "bulk"
 
 
+class ExportThrottle(UserScopeThrottle):
+    """Exports: each one reads every original of its photos and writes a ZIP."""
+
+    scope = "export"
+
+
 THROTTLES_BY_SCOPE: dict[str, type[UserScopeThrottle]] = {
     throttle.scope: throttle
-    for throttle in (CommitThrottle, ProjectWriteThrottle, MaintenanceThrottle, BulkThrottle)
+    for throttle in (
+        CommitThrottle,
+        ProjectWriteThrottle,
+        MaintenanceThrottle,
+        BulkThrottle,
+        ExportThrottle,
+    )
 }
 
 # The throttle scope of each task type started through the generic task endpoints; any other
@@ -228,6 +240,7 @@ TASK_THROTTLE_SCOPES = {
     "folder_discovery": "maintenance",
     "project_scavenge": "maintenance",
     "project_scavenge_global": "maintenance",
+    "export": "export",
 }
 DEFAULT_TASK_THROTTLE_SCOPE = "bulk"
 

@@ -129,6 +129,7 @@ export function createActions(ctx) {
     revert: () => (store.selection.size ? revertSelection() : revertProjects()),
     move: moveSelection,
     process: reprocess,
+    export: exportSelection,
   };
 
   function selectionProjects() {
@@ -315,6 +316,25 @@ export function createActions(ctx) {
       return say(error.message, "error");
     }
     ctx.onReverted();
+    return undefined;
+  }
+
+  // One export task of the selection (a ZIP under EXPORTS_ROOT); the tray shows its progress
+  // and then its Download link.
+  async function exportSelection() {
+    const targets = store.targets();
+    if (!targets.length) return say("Select photos to export first.");
+    if (targets.length > api.maxItems) return say(`An export takes at most ${api.maxItems} photos.`, "error");
+    const body = await dialogs.askExport(targets.length);
+    if (body === null) return undefined;
+    try {
+      const data = await api.exportStart({ ...body, items: targets.map((p) => ({ photo_id: p.id })) });
+      say(`Export started (${data.photo_count} photo${data.photo_count === 1 ? "" : "s"}).`);
+      if (data.errors && data.errors.length) say(refusedMessage(data.errors), "error");
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    ctx.onStarted();
     return undefined;
   }
 

@@ -234,6 +234,15 @@ export class Api {
     return this.get(this.url("jobs", { query: { task: taskId, type, page_size: 100 } }));
   }
 
+  // Start an export of photos (``body``: items, kind, long_edge, quality, name_template, …).
+  exportStart(body) {
+    return this.post(this.url("exports"), body).then((r) => r.data);
+  }
+
+  exportsOfTask(taskId) {
+    return this.get(this.url("exports", { query: { task: taskId } }));
+  }
+
   jobItemsUrl(jobId) {
     return this.url("job-items", { id: jobId, query: { page_size: 1000 } });
   }

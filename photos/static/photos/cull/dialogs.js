@@ -3,6 +3,7 @@
 // files, a revert's or a move's dry run) is shown here before it is confirmed (actions.js).
 
 import { showModal } from "./focus.js";
+import { exportBody } from "./exports.js";
 import { trashedNames } from "./grid.js";
 
 // The rows a list shows before "and N more".
@@ -71,6 +72,29 @@ export class Dialogs {
     const label = element("label", { for: "cull-move-dest" }, "Move to: ");
     if (!(await this.ask(`Move ${count} photo${count === 1 ? "" : "s"}`, [label, select], "Check…"))) return null;
     return Number(select.value);
+  }
+
+  // An export's settings (``exportBody``), or null when cancelled.
+  async askExport(count) {
+    const field = (id, text, input) => {
+      const row = element("p", { class: "cull-export-row" });
+      row.append(element("label", { for: id }, text), input);
+      return row;
+    };
+    const kind = element("select", { id: "cull-export-kind" });
+    kind.append(element("option", { value: "originals" }, "Originals (every file as it is)"), element("option", { value: "jpeg" }, "JPEG"));
+    const longEdge = element("input", { id: "cull-export-long-edge", type: "number", min: "16", max: "20000", value: "2048" });
+    const quality = element("input", { id: "cull-export-quality", type: "number", min: "1", max: "100", value: "90" });
+    const watermark = element("input", { id: "cull-export-watermark", type: "text", maxlength: "120", autocomplete: "off" });
+    const template = element("input", { id: "cull-export-template", type: "text", value: "{basename}", size: "24", autocomplete: "off" });
+    const jpegRows = [field("cull-export-long-edge", "Long edge (px): ", longEdge), field("cull-export-quality", "Quality (1–100): ", quality), field("cull-export-watermark", "Watermark: ", watermark)];
+    const toggle = () => jpegRows.forEach((row) => (row.hidden = kind.value !== "jpeg"));
+    kind.addEventListener("change", toggle);
+    toggle();
+    const help = element("p", { class: "cull-export-help" }, "Names: {basename}, {date}, {seq}, {camera}. The ZIP appears in the tray when it is ready.");
+    const body = [field("cull-export-kind", "Export: ", kind), ...jpegRows, field("cull-export-template", "File names: ", template), help];
+    if (!(await this.ask(`Export ${count} photo${count === 1 ? "" : "s"}`, body, "Export"))) return null;
+    return exportBody({ kind: kind.value, longEdge: longEdge.value, quality: quality.value, watermark: watermark.value, template: template.value });
   }
 }
 

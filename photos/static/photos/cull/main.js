@@ -229,6 +229,7 @@ const buttons = {
   "make-private": () => actions.visibility("private"),
   share: actions.share,
   "apply-picks": actions.applyPicks,
+  export: actions.export,
   "tag-add": () => actions.askTags(true),
   "tag-remove": () => actions.askTags(false),
   // Touch and pointer equivalents of the keys, for tablets.

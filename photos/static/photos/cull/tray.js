@@ -11,6 +11,8 @@ export const KEEP_FINISHED_MS = 5000;
 export const SETTLE_MS = 1500;
 
 const RANK = { queued: 0, running: 1, completed: 2, failed: 2, canceled: 2 };
+// Task types whose done row stays until dismissed: an export keeps its Download link there.
+export const STICKY_TYPES = new Set(["export"]);
 
 // A task type in words when no title is known: "folder_discovery" -> "Folder discovery".
 export function words(type) {
@@ -78,12 +80,13 @@ export function trayGroups(jobs, tasks, now, { keepMs = KEEP_FINISHED_MS, settle
     const failed = members.some((job) => job.status === "failed" || job.status === "canceled");
     const lastFinish = Math.max(...members.map((job) => job.finishedAt || 0));
     const lastStep = stepIndex + 1 >= steps || Boolean(task.ended);
+    const sticky = STICKY_TYPES.has(task.type || members.map((job) => job.task_type).find(Boolean));
     let finished = ended && (failed || lastStep);
     if (ended && !finished) {
       if (now - lastFinish >= settleMs) finished = true;
       else later(lastFinish + settleMs);
     }
-    if (finished && !failed) {
+    if (finished && !failed && !sticky) {
       if (now - lastFinish >= keepMs) {
         expired.push(...members.map((job) => job.id));
         continue;
@@ -109,6 +112,7 @@ export function trayGroups(jobs, tasks, now, { keepMs = KEEP_FINISHED_MS, settle
       label: `${title}: progress`,
       finished,
       failed,
+      ...(sticky ? { sticky } : {}),
     });
   }
   return { groups, expired, wake };
@@ -122,7 +126,8 @@ export class Tray {
     this.jobs = new Map(); // job id -> job (as the API lists it, updated by events)
     this.tasks = new Map(); // task id -> {title, type, steps, step, ended}
     this.steps = {}; // task type -> number of steps, for the jobs read from the list
-    this.dismissed = new Set(); // the keys of the failed tasks the user closed
+    this.dismissed = new Set(); // the keys of the failed (and done export) tasks the user closed
+    this.downloads = new Map(); // export task id -> {url, name} once its export is read
     this.timer = null;
     live.on((event) => this.event(event));
     live.onPoll(() => this.refresh());
@@ -208,10 +213,26 @@ export class Tray {
       if (job && job.task) this.tasks.delete(job.task);
       this.jobs.delete(id);
     }
+    for (const group of groups) if (group.sticky && group.finished && !group.failed) this.download(group.key);
     this.empty.hidden = groups.length > 0;
     this.list.replaceChildren(...groups.map((group) => this.row(group)));
     clearTimeout(this.timer);
     this.timer = wake === null ? null : setTimeout(() => this.render(), Math.max(50, wake - now + 20));
+  }
+
+  // A done export's file: read once, then the row shows its Download link.
+  async download(key) {
+    if (this.downloads.has(key)) return;
+    this.downloads.set(key, null);
+    try {
+      const page = await this.api.exportsOfTask(key);
+      const found = (page.results || []).find((e) => e.download_url);
+      if (found) this.downloads.set(key, { url: found.download_url, name: found.file_name });
+    } catch (error) {
+      this.downloads.delete(key); // Read again at the next render.
+      return;
+    }
+    this.render();
   }
 
   row(group) {
@@ -235,7 +256,16 @@ export class Tray {
     item.classList.toggle("cull-task-failed", group.failed);
     item.classList.toggle("cull-task-done", group.finished && !group.failed);
     item.append(title, step, bar, count);
-    if (group.failed) {
+    const file = group.sticky && group.finished && !group.failed ? this.downloads.get(group.key) : null;
+    if (file) {
+      const link = document.createElement("a");
+      link.className = "cull-task-download";
+      link.href = file.url;
+      link.setAttribute("download", file.name || "");
+      link.textContent = "Download";
+      item.append(link);
+    }
+    if (group.failed || (group.sticky && group.finished)) {
       const close = document.createElement("button");
       close.type = "button";
       close.className = "cull-task-close";
