@@ -26,7 +26,7 @@ def pick_record(
     event_record(
         tenant_id=link.tenant_id,
         type="share_pick",
-        photo_id=photo.pk,
+        item_id=photo.pk,
         project_id=photo.project_id,
         payload={
             "share_id": link.pk,
