@@ -3,7 +3,7 @@
 The product as ``bin/run`` starts it (``migrate``, then ``manage.py serve`` on SQLite; static
 files collected under hashed names), a share link of 300 public photos, each with a real
 800-pixel WebP thumbnail (noise and gradients, about the size of a real photo's thumbnail at
-the pipeline's quality 50). Debian's Chromium opens ``/s/<token>/`` through a connection
+the pipeline's quality 50) and a JPEG original on disk. Debian's Chromium opens ``/s/<token>/`` through a connection
 throttled with CDP ``Network.emulateNetworkConditions`` like Chrome's "Fast 3G" preset:
 150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up, browser cache off.
 
@@ -59,15 +59,15 @@ FCP = """() => { const e = performance.getEntriesByName('first-contentful-paint'
   return e ? e.startTime : null; }"""
 
 SETUP = r"""
-import io, random, sys
+import random
 from PIL import Image, ImageFilter
 from django.conf import settings
 from photos.models import Photo
-from photos.storage import thumbnail_path
+from photos.storage import file_path, preview_path, thumbnail_path
 from projects.models import Project, Tenant
 from sharing.models import ShareLink
 
-n = int(sys.argv[-1]) if False else int(__N__)
+n = int(__N__)
 tenant = Tenant.objects.create(slug="bench", name="Bench Studio")
 project = Project.objects.create(tenant=tenant, name="Wedding", folder="Wedding")
 random.seed(7)
@@ -75,14 +75,21 @@ photos = []
 for i in range(n):
     photo = Photo.objects.create(project=project, basename=f"IMG_{i:04d}", ext="jpg",
         jpg_available=True, width=6000, height=4000, visibility="public",
-        thumbnail_status="generated")
+        thumbnail_status="generated", preview_status="generated")
     path = thumbnail_path(project, photo.basename)
     path.parent.mkdir(parents=True, exist_ok=True)
+    original = file_path(project, photo.basename + ".jpg")
     base = Image.linear_gradient("L").resize((800, 533)).convert("RGB")
     noise = Image.effect_noise((800, 533), 40 + i % 30).convert("RGB")
     tint = Image.new("RGB", (800, 533), (random.randrange(256), random.randrange(256), random.randrange(256)))
     image = Image.blend(Image.blend(base, tint, 0.5), noise, 0.35).filter(ImageFilter.GaussianBlur(0.6))
+    # The original first (maintenance deletes rows and derivatives without one), then the
+    # thumbnail, newer than it.
+    image.save(original, "JPEG", quality=85)
     image.save(path, "WEBP", quality=50)
+    preview = preview_path(project, photo.basename)
+    preview.parent.mkdir(parents=True, exist_ok=True)
+    image.save(preview, "WEBP", quality=60)
     photos.append(photo)
 link = ShareLink(tenant=tenant, title="Anna & Ben, 12 July", message="Heart your favourites.")
 token = link.token_set()
