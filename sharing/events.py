@@ -1,14 +1,14 @@
 """The events of share links, one constructor per kind (STYLE habit 15).
 
-Each writes to the tenant's event outbox (``jobs.events.event_record``), inside the transaction
-of the change it describes, so the studio's workspace sees it live on its event stream.
+Each returns an unsaved ``Event``; the service that makes the change writes it to the tenant's
+outbox with ``jobs.events.events_record_bulk`` in the change's transaction, so the studio's
+workspace sees it live on its event stream. A payload never carries a link's token.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from jobs.events import event_record
 from jobs.models import Event
 
 # --- the client's gallery (sharing/gallery/) ------------------------------------------------
@@ -22,7 +22,7 @@ SHARE_PICK = "share_pick"
 
 def share_viewed(*, tenant_id: int, share_id: int, title: str) -> Event:
     """The gallery page of a link was opened (once per page load)."""
-    return event_record(
+    return Event(
         tenant_id=tenant_id,
         type=SHARE_VIEWED,
         payload={"share_id": share_id, "title": title},
@@ -40,7 +40,7 @@ def share_downloaded(
 ) -> Event:
     """A download through a link: ``kind`` is ``preview``, ``original`` or ``zip`` (the
     client's picks); ``photo_ids`` the photos it holds."""
-    return event_record(
+    return Event(
         tenant_id=tenant_id,
         type=SHARE_DOWNLOADED,
         project_id=project_id,
@@ -73,7 +73,7 @@ def share_pick(
         "comment": comment,
         "client_name": client_name,
     }
-    return event_record(
+    return Event(
         tenant_id=tenant_id,
         type=SHARE_PICK,
         project_id=project_id,

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 
 from core.errors import ApplicationError, NotFoundError
+from jobs.events import events_record_bulk
 from sharing import events
 from sharing.models import ShareLink, SharePick
 
@@ -72,7 +73,7 @@ def share_pick_set(
             if comment is not None:
                 pick.comment = comment
             pick.save(update_fields=["picked", "comment", "updated_at"])
-        events.share_pick(
+        event = events.share_pick(
             tenant_id=link.tenant_id,
             share_id=link.pk,
             project_id=photo.project_id,
@@ -81,6 +82,7 @@ def share_pick_set(
             comment=pick.comment,
             client_name=name,
         )
+        events_record_bulk([event])
     return PickResult(photo_id=photo.pk, picked=pick.picked, comment=pick.comment, client_name=name)
 
 
@@ -88,7 +90,9 @@ def share_view_record(*, link: ShareLink) -> None:
     """Count one opening of the gallery page."""
     with transaction.atomic():
         ShareLink.objects.filter(pk=link.pk).update(view_count=F("view_count") + 1)
-        events.share_viewed(tenant_id=link.tenant_id, share_id=link.pk, title=link.title)
+        events_record_bulk(
+            [events.share_viewed(tenant_id=link.tenant_id, share_id=link.pk, title=link.title)]
+        )
 
 
 def share_download_record(
@@ -102,7 +106,7 @@ def share_download_record(
     """Count one download (one file, or one ZIP of picks) through ``link``."""
     with transaction.atomic():
         ShareLink.objects.filter(pk=link.pk).update(download_count=F("download_count") + 1)
-        events.share_downloaded(
+        event = events.share_downloaded(
             tenant_id=link.tenant_id,
             share_id=link.pk,
             kind=kind,
@@ -110,3 +114,4 @@ def share_download_record(
             client_name=client_name[:NAME_MAX_CHARS],
             project_id=project_id,
         )
+        events_record_bulk([event])
