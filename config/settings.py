@@ -241,6 +241,14 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Photos ---------------------------------------------------------------------------------
 PHOTOS_ROOT = Path(os.environ.get("PHOTOS_ROOT", VAR_DIR / "photos")).resolve()
+# Watermarked renditions served through share links (sharing/gallery/watermark.py): a cache,
+# outside PHOTOS_ROOT, safe to delete at any time.
+SHARE_RENDITIONS_ROOT = Path(
+    os.environ.get("SHARE_RENDITIONS_ROOT", VAR_DIR / "cache" / "share-renditions")
+).resolve()
+# How long an image URL of a gallery stays valid (seconds; URLs change once an hour at most,
+# so browsers cache them).
+SHARE_IMAGE_URL_SECONDS = env_int("SHARE_IMAGE_URL_SECONDS", 2 * 3600)
 PHOTOS_MAX_UPLOAD_BYTES = env_int("PHOTOS_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -419,6 +427,11 @@ REST_FRAMEWORK = {
         # Resumable uploads started: one per file, so a folder of a shoot counts each photo.
         "uploads": os.environ.get("THROTTLE_UPLOADS", "1200/min"),
         "export": os.environ.get("THROTTLE_EXPORT", "20/10min"),
+        # The client's gallery (/s/<token>/, sharing/gallery/): every request per client
+        # address (a 300-photo gallery loads 300 thumbnails), and password attempts per
+        # address and link.
+        "gallery": os.environ.get("THROTTLE_GALLERY", "1200/min"),
+        "gallery_password": os.environ.get("THROTTLE_GALLERY_PASSWORD", "5/15min"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -25,4 +25,6 @@ urlpatterns = [
     path("admin/cull/", admin.site.admin_view(cull_view), name="cull"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
+    # The client's gallery of a share link: no login (sharing/gallery/).
+    path("s/", include("sharing.gallery.urls")),
 ]

@@ -18,7 +18,7 @@ from jobs.registry import (
     task_definitions_register,
 )
 
-from .events import ShareEventType
+from .events import SHARE_DOWNLOADED, SHARE_PICK, SHARE_VIEWED, ShareEventType
 from .exports import JOB_TYPE, TASK_TYPE
 
 DEFINITIONS = (
@@ -53,6 +53,9 @@ EVENT_TYPES = (
     ShareEventType.SHARE_CREATED,
     ShareEventType.SHARE_UPDATED,
     ShareEventType.SHARE_REVOKED,
+    SHARE_VIEWED,
+    SHARE_DOWNLOADED,
+    SHARE_PICK,
 )
 
 

@@ -20,8 +20,8 @@ SERVICE_MODULES = sorted(
         *(ROOT / "photos" / "reconcile").glob("*.py"),
         ROOT / "projects" / "services.py",
         ROOT / "projects" / "selectors.py",
-        ROOT / "projects" / "deletion.py",
-        ROOT / "projects" / "maintenance.py",
+        ROOT / "photos" / "project_deletion.py",
+        ROOT / "photos" / "project_maintenance.py",
         # The domain errors themselves: they carry no status either (core/api/exceptions.py
         # picks it from the class).
         ROOT / "core" / "errors.py",
@@ -31,6 +31,8 @@ SERVICE_MODULES = sorted(
         ROOT / "sharing" / "selectors.py",
         ROOT / "sharing" / "exports.py",
         ROOT / "sharing" / "exportfiles.py",
+        ROOT / "sharing" / "gallery" / "services.py",
+        ROOT / "sharing" / "gallery" / "selectors.py",
     ]
 )
 HTTP_MODULES = ("django.http", "rest_framework.response", "rest_framework.status")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.events import event_record
+from jobs.events import events_record_bulk
+from sharing.events import share_pick
 from sharing.models import ShareLink, SharePick
 
 
@@ -23,17 +24,17 @@ def pick_record(
         client_name=client_name,
         defaults={"picked": picked, "comment": comment},
     )
-    event_record(
-        tenant_id=link.tenant_id,
-        type="share_pick",
-        item_id=photo.pk,
-        project_id=photo.project_id,
-        payload={
-            "share_id": link.pk,
-            "photo_id": photo.pk,
-            "picked": picked,
-            "comment": comment,
-            "client_name": client_name,
-        },
+    events_record_bulk(
+        [
+            share_pick(
+                tenant_id=link.tenant_id,
+                share_id=link.pk,
+                project_id=photo.project_id,
+                photo_id=photo.pk,
+                picked=picked,
+                comment=comment,
+                client_name=client_name,
+            )
+        ]
     )
     return pick
