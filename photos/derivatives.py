@@ -427,9 +427,11 @@ def _make(
     try:
         folder = storage.project_dir(project)
         thumb = storage.thumbnail_path(project, current.basename)
-        preview = storage.preview_path(project, current.basename)
+        preview, preview_jpeg = storage.preview_paths(project, current.basename)
     except fsrules.UnsafePath as exc:
         raise ItemFailed(f"{current.basename}: {exc}")
+    # The preview as it is on disk: a RAW's JPEG kept as it is, else the WebP.
+    preview_now = preview_jpeg if preview_jpeg.is_file() else preview
     files = storage.originals(folder, current.basename, index=index)
 
     def missing() -> ItemFailed:
@@ -459,8 +461,8 @@ def _make(
     except FileNotFoundError:
         raise missing()
 
-    wanted = {imaging.THUMBNAIL: (thumb,), imaging.PREVIEW: (preview,)}.get(
-        only or "", (thumb, preview)
+    wanted = {imaging.THUMBNAIL: (thumb,), imaging.PREVIEW: (preview_now,)}.get(
+        only or "", (thumb, preview_now)
     )
     generated = _statuses(DerivativeStatus.GENERATED, only=only)
     if not force and all(_fresh(p, newer_than_ns=source_mtime) for p in wanted):
@@ -498,6 +500,7 @@ def _make(
             preview_quality=settings.PIPELINE_PREVIEW_QUALITY,
             engine=settings.PIPELINE_IMAGE_ENGINE,
             only=only,
+            preview_jpeg_path=preview_jpeg,
         )
     except FileNotFoundError:
         raise missing()
@@ -507,9 +510,9 @@ def _make(
         # Derivatives of an earlier version of the file would show something that is gone. A
         # preview pass keeps the thumbnail its own pass made (a smaller decode can succeed).
         if only == imaging.PREVIEW:
-            _remove_quietly(preview)
+            _remove_quietly(preview, preview_jpeg)
         else:
-            _remove_quietly(thumb, preview)
+            _remove_quietly(thumb, preview, preview_jpeg)
         keep = only if only == imaging.PREVIEW else None
         record(_statuses(DerivativeStatus.FAILED, only=keep))
         raise ItemFailed(str(exc))
@@ -529,9 +532,13 @@ def _make(
         made.append("thumbnail {}×{}".format(*result.thumbnail_size))
     if result.preview_size is not None:
         made.append("preview {}×{}".format(*result.preview_size))
+    written_preview = result.preview_file if result.preview_size is not None else None
+    if written_preview is not None:
+        # One preview per photo: the other kind, left from an earlier source, goes.
+        _remove_quietly(*(p for p in (preview, preview_jpeg) if p != written_preview))
     wrote(
         ([thumb] if result.thumbnail_size is not None else [])
-        + ([preview] if result.preview_size is not None else [])
+        + ([written_preview] if written_preview is not None else [])
     )
 
     if only == imaging.PREVIEW:
