@@ -24,9 +24,10 @@ from django.utils import timezone
 from jobs.events import events_record_bulk, item_event
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
 
-from . import capture, fsrules, imaging, storage, xmp
+from . import capture, fsrules, imaging, storage, tagging, xmp
 from .metadata import PhotoMetadata, camera_name, read_metadata
 from .models import DerivativeStatus, Photo
+from .pending import pending_changes_events
 
 logger = logging.getLogger(__name__)
 
@@ -140,23 +141,42 @@ def _exif_fields(info: imaging.ExifInfo, meta: PhotoMetadata) -> dict[str, Any]:
 
 def _rating_fields(
     photo: Photo, folder: Path, files: storage.BaseFiles, meta: PhotoMetadata
-) -> dict[str, Any]:
-    """``rating``/``label`` from the XMP (a sidecar, else embedded), and ``metadata.xmp``.
+) -> tuple[dict[str, Any], list[str]]:
+    """``rating``/``label`` and a reject from the XMP (a sidecar, else embedded), with
+    ``metadata.xmp`` (under the key ``xmp``); and the keywords to add as tags.
 
     The XMP is applied when it says something other than it said at the last read: a shoot
     pre-rated in Photo Mechanic arrives rated, a sidecar edited later in Lightroom is taken
-    up, but regenerating derivatives never undoes a rating the user set here since.
+    up, but regenerating derivatives never undoes a rating the user set here since. So with
+    Lightroom's reject (``Rating`` -1): it discards the photo (both keep flags off: the next
+    commit trashes it) when the XMP newly says so, and never again after the user kept it.
+    Keywords (``dc:subject``) not read before are added as tags; a tag the user removed since
+    is not added back unless the XMP names it anew.
     """
     said = xmp.photo_rating_label(folder, photo.basename, files.all)
     if said.empty:
-        said = xmp.RatingLabel(rating=meta.rating, label=meta.label)
-    seen = {"rating": said.rating, "label": said.label}
+        said = xmp.RatingLabel(
+            rating=meta.rating,
+            label=meta.label,
+            rejected=bool(meta.rejected),
+            keywords=meta.keywords or (),
+        )
+    seen: dict[str, Any] = {"rating": said.rating, "label": said.label}
     last = (photo.metadata or {}).get("xmp") or {}
     changes: dict[str, Any] = {}
     for name, value in seen.items():
         if value is not None and last.get(name) != value:
             changes[name] = value
-    return {**changes, "xmp": {k: v for k, v in seen.items() if v is not None}}
+    if said.rejected:
+        seen["reject"] = True
+        if not last.get("reject"):
+            changes.update(keep_jpg=False, keep_raw=False)
+    names = tagging.keyword_names(said.keywords)
+    if names:
+        seen["keywords"] = names
+    known = set(last.get("keywords") or ())
+    keywords = [name for name in names if name not in known]
+    return {**changes, "xmp": {k: v for k, v in seen.items() if v is not None}}, keywords
 
 
 def _read_fields(
@@ -166,10 +186,14 @@ def _read_fields(
     folder: Path,
     source_name: str,
     files: storage.BaseFiles,
+    tagged: Callable[[list[str]], None],
 ) -> dict[str, Any]:
+    """The fields one read of the photo's files sets; ``tagged`` receives the XMP keywords
+    to add as tags."""
     meta = _file_metadata(folder, source_name, files)
     fields = _exif_fields(info, meta)
-    rated = _rating_fields(photo, folder, files, meta)
+    rated, keywords = _rating_fields(photo, folder, files, meta)
+    tagged(keywords)
     seen = rated.pop("xmp")
     if seen:
         fields["metadata"]["xmp"] = seen
@@ -212,6 +236,8 @@ class DerivativesMade:
     # The derivative files this work wrote, in the folder of ``row.project``: removed again
     # when the photo turns out to have moved meanwhile (``photos_derivatives_record``).
     written: list[Path] = field(default_factory=list)
+    # XMP keywords to add as tags (``photos.tagging``), with the fields.
+    keywords: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> dict[str, Any]:
@@ -250,7 +276,9 @@ def photos_derivatives_record(
     outcomes = {m.photo_id: m.outcome for m in made}
     changing = [(m, m.changed) for m in made]
     changing = [
-        (m, changed) for m, changed in changing if (changed or m.written) and m.row is not None
+        (m, changed)
+        for m, changed in changing
+        if (changed or m.written or m.keywords) and m.row is not None
     ]
     if not changing:
         return outcomes
@@ -277,6 +305,15 @@ def photos_derivatives_record(
             strays = [m for m in moved if m.row and (m.row.project_id, m.basename) not in taken]
         groups: dict[tuple[str, ...], list[Photo]] = {}
         events = []
+        tags_now = tagging.keyword_tags_add(
+            {
+                m.photo_id: (m.row.project_id, m.keywords)
+                for m, _ in changing
+                if m.keywords
+                and m.row is not None
+                and where_now.get(m.photo_id) == m.row.project_id
+            }
+        )
         for m, changed in changing:
             row = m.row
             assert row is not None
@@ -291,7 +328,8 @@ def photos_derivatives_record(
                     "made there."
                 )
                 continue
-            if not changed:
+            tags = tags_now.get(m.photo_id)
+            if not changed and tags is None:
                 continue
             for name, value in changed.items():
                 setattr(row, name, value)
@@ -309,11 +347,21 @@ def photos_derivatives_record(
                             k: _jsonable(v, offset=row.taken_at_offset) for k, v in changed.items()
                         },
                         "source": "derivatives",
+                        **({"tags": tags} if tags is not None else {}),
                     },
                 )
             )
         for fields, rows in groups.items():
             Photo.objects.bulk_update(rows, [*fields, "updated_at"])
+        # An XMP reject read here discards: the commit tray's counts change.
+        discarded = {
+            row.project_id: row.project.tenant_id
+            for fields, rows in groups.items()
+            if "keep_jpg" in fields or "keep_raw" in fields
+            for row in rows
+        }
+        if discarded:
+            events += pending_changes_events(projects=discarded, job_id=job_id)
         events_record_bulk(events)
         # Right after the check that no photo of the name is in the old project again, while
         # the moved row is still locked (its move cannot be undone meanwhile).
@@ -400,6 +448,7 @@ def photo_derivatives_make(
             only=only,
             record=made.changes.update,
             wrote=made.written.extend,
+            tagged=made.keywords.extend,
         )
     except (ItemSkipped, ItemFailed) as exc:
         made.outcome = exc
@@ -414,9 +463,11 @@ def _make(
     only: str | None,
     record: Callable[[dict[str, Any]], None],
     wrote: Callable[[list[Path]], None],
+    tagged: Callable[[list[str]], None],
 ) -> str:
     """The work of ``photo_derivatives_make``: returns the message or raises the outcome;
-    ``record`` collects the fields to write, ``wrote`` the derivative files written."""
+    ``record`` collects the fields to write, ``wrote`` the derivative files written,
+    ``tagged`` the XMP keywords to add as tags."""
     if only == imaging.PREVIEW and current.thumbnail_status != DerivativeStatus.GENERATED:
         if current.thumbnail_status != DerivativeStatus.PENDING:
             raise ItemSkipped(
@@ -479,7 +530,12 @@ def _make(
             info = None
         if info is not None:
             fields = _read_fields(
-                current, info, folder=folder, source_name=source_name, files=files
+                current,
+                info,
+                folder=folder,
+                source_name=source_name,
+                files=files,
+                tagged=tagged,
             )
             record({**fields, **generated})
             return f"{source_name}: derivatives already up to date; metadata read."
@@ -545,7 +601,12 @@ def _make(
         record(generated)
     else:
         fields = _read_fields(
-            current, result.exif, folder=folder, source_name=source_name, files=files
+            current,
+            result.exif,
+            folder=folder,
+            source_name=source_name,
+            files=files,
+            tagged=tagged,
         )
         # The hints were computed on the thumbnail just made: written with its status.
         hints = result.hints.fields() if result.hints is not None else {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -22,9 +22,8 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from core.limits import MAX_ITEMS_PER_JOB
-from jobs.events import events_record_bulk, item_event, pending_changes_event
+from jobs.events import events_record_bulk, item_event
 from jobs.exceptions import ItemFailed, ItemSkipped
-from jobs.models import Event
 from jobs.tasks import StartedTask, start_task
 from photos.fsrules import (
     TRASH_DIR,
@@ -36,13 +35,13 @@ from photos.fsrules import (
     unlink_quietly,
 )
 from photos.models import (
-    PENDING_DELETE_Q,
     PENDING_JPG_Q,
     PENDING_RAW_Q,
     DerivativeStatus,
     Photo,
     TrashedFile,
 )
+from photos.pending import pending_changes_events, pending_totals  # noqa: F401  (re-exported)
 from photos.storage import (
     FolderIndex,
     classify,
@@ -66,58 +65,6 @@ from .results import (
 )
 
 ROTATED_ORIENTATIONS = (5, 6, 7, 8)
-
-
-# --- pending totals and their events ------------------------------------------------------
-
-
-def pending_totals(project_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """``{project_id: {"jpg", "raw", "total", "photos"}}`` in one grouped query.
-
-    ``jpg``/``raw`` count files that a commit would trash, ``total`` is their sum and
-    ``photos`` the number of photos with a pending delete. Projects with nothing pending
-    are present with zeros.
-    """
-    ids = sorted(set(project_ids))
-    totals = {pid: {"jpg": 0, "raw": 0, "total": 0, "photos": 0} for pid in ids}
-    if not ids:
-        return totals
-    rows = (
-        Photo.objects.filter(project_id__in=ids)
-        .filter(PENDING_DELETE_Q)
-        .order_by()
-        .values("project_id")
-        .annotate(
-            jpg=Count("pk", filter=PENDING_JPG_Q),
-            raw=Count("pk", filter=PENDING_RAW_Q),
-            photos=Count("pk"),
-        )
-    )
-    for row in rows:
-        totals[row["project_id"]] = {
-            "jpg": row["jpg"],
-            "raw": row["raw"],
-            "total": row["jpg"] + row["raw"],
-            "photos": row["photos"],
-        }
-    return totals
-
-
-def pending_changes_events(
-    *, projects: dict[int, int], actor_id: int | None = None, job_id: int | None = None
-) -> list[Event]:
-    """Unsaved ``pending_changes`` events, one per project (``{project_id: tenant_id}``)."""
-    totals = pending_totals(projects)
-    return [
-        pending_changes_event(
-            tenant_id=tenant_id,
-            project_id=project_id,
-            totals=totals[project_id],
-            actor_id=actor_id,
-            job_id=job_id,
-        )
-        for project_id, tenant_id in sorted(projects.items())
-    ]
 
 
 # --- pending-deletes summary --------------------------------------------------------------
