@@ -105,7 +105,8 @@ def upload(base: str, token: str, files: list[Path], n: int, *, batch: int = 10)
             reply = http.post(
                 f"{base}/api/projects/{project['id']}/upload",
                 files=[
-                    ("files", (name, fh, "image/jpeg")) for (name, _), fh in zip(chunk, handles)
+                    ("files", (name, fh, "image/jpeg"))
+                    for (name, _), fh in zip(chunk, handles, strict=True)
                 ],
                 timeout=600,
             )
