@@ -153,14 +153,23 @@ def _rating_fields(
     Keywords (``dc:subject``) not read before are added as tags; a tag the user removed since
     is not added back unless the XMP names it anew.
     """
-    said = xmp.photo_rating_label(folder, photo.basename, files.all)
-    if said.empty:
-        said = xmp.RatingLabel(
-            rating=meta.rating,
-            label=meta.label,
-            rejected=bool(meta.rejected),
-            keywords=meta.keywords or (),
-        )
+    sidecar = xmp.photo_rating_label(folder, photo.basename, files.all)
+    embedded = xmp.RatingLabel(
+        rating=meta.rating,
+        label=meta.label,
+        rejected=bool(meta.rejected),
+        keywords=meta.keywords or (),
+    )
+    # The sidecar's rating, label and reject win together over the embedded ones; its
+    # keywords on their own (a sidecar with keywords only keeps the camera's rating).
+    rates = sidecar.rating is not None or sidecar.label is not None or sidecar.rejected
+    said = sidecar if rates else embedded
+    said = xmp.RatingLabel(
+        rating=said.rating,
+        label=said.label,
+        rejected=said.rejected,
+        keywords=sidecar.keywords or embedded.keywords,
+    )
     seen: dict[str, Any] = {"rating": said.rating, "label": said.label}
     last = (photo.metadata or {}).get("xmp") or {}
     changes: dict[str, Any] = {}

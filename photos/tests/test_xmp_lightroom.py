@@ -151,3 +151,49 @@ def test_sidecar_write_sets_or_clears_the_keyword_bag(tmp_path, keywords):
     xmp.sidecar_write(path, keywords=keywords)
     assert xmp.read_sidecar(path).keywords == tuple(keywords)
     assert xmp.read_sidecar(path).rating == 1
+
+
+def test_embedded_xmp_reject_and_keywords_of_a_raw_are_read(project, settings):
+    from tests.raw_fixtures import dng_bytes
+
+    settings.PIPELINE_THUMB_SIZE = 64
+    settings.PIPELINE_PREVIEW_SIZE = 200
+    write_file(
+        folder(project) / "R.dng",
+        dng_bytes(
+            raw_size=(200, 150),
+            preview_size=(160, 120),
+            xmp=lightroom_xmp(rating=-1, keywords=("studio",)),
+        ),
+    )
+    photo = Photo.objects.create(
+        project=project, basename="R", ext="dng", raw_available=True, keep_raw=True
+    )
+
+    photo_derivatives_generate(photo=photo)
+
+    assert Photo.objects.get(pk=photo.pk).keep_raw is False
+    assert tags_of(photo) == ["studio"]
+
+
+def test_a_sidecar_with_keywords_only_keeps_the_embedded_rating(project, settings):
+    from tests.raw_fixtures import dng_bytes
+
+    settings.PIPELINE_THUMB_SIZE = 64
+    settings.PIPELINE_PREVIEW_SIZE = 200
+    write_file(
+        folder(project) / "K.dng",
+        dng_bytes(raw_size=(200, 150), preview_size=(160, 120), xmp=lightroom_xmp(rating=4)),
+    )
+    keywords_only = lightroom_xmp(rating=0, keywords=("north",)).replace(
+        b'xmp:Rating="0" xmp:Label=""', b""
+    )
+    write_file(folder(project) / "K.xmp", keywords_only)
+    photo = Photo.objects.create(
+        project=project, basename="K", ext="dng", raw_available=True, keep_raw=True
+    )
+
+    photo_derivatives_generate(photo=photo)
+
+    assert Photo.objects.get(pk=photo.pk).rating == 4
+    assert tags_of(photo) == ["north"]
