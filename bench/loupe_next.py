@@ -23,7 +23,7 @@ times ArrowRight, each step timed in the page from the keydown event (a capture 
 After each step the script waits ``--dwell`` ms (a photographer looks at the photo), during
 which the loupe may fetch the neighbours ahead.
 
-    .venv/bin/python bench/loupe_next.py [--photos 51] [--steps 50] [--dwell 300] [--port 8240]
+    .venv/bin/python bench/loupe_next.py [--photos 51] [--steps 50] [--dwell 300] [--batch 3]
 """
 
 from __future__ import annotations
@@ -164,6 +164,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--dwell", type=int, default=300, help="ms on each photo")
     parser.add_argument("--port", type=int, default=8240)
+    parser.add_argument("--batch", type=int, default=3, help="files per upload request")
     args = parser.parse_args()
     files = sources(3)
     tmp = Path(tempfile.mkdtemp(prefix="photolib-loupe-"))
@@ -178,9 +179,14 @@ def main() -> None:
         )
         server = serve(env, port=args.port, tmp=tmp)
         base = f"http://127.0.0.1:{args.port}"
-        project_id = upload(base, token, files, args.photos)
+        project_id = upload(base, token, files, args.photos, batch=args.batch)
         _wait_for_derivatives(tmp, args.photos, server)
         results = browse(base, project_id, steps=args.steps, dwell_ms=args.dwell)
+    except Exception:
+        log = tmp / "serve.log"
+        if log.exists():
+            print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
+        raise
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
