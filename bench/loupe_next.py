@@ -43,6 +43,17 @@ from bench._common import ROOT, machine, median, percentile, table
 from bench.derivatives import sources
 from bench.time_to_cull import _wait_for_derivatives, manage, product_env
 
+# The browser tests' Chromium and flags (tests/browser/conftest.py, which needs Django's settings).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "bench-loupe-password-1"  # a throwaway user of a throwaway database
 
 # Runs in the page: time one ArrowRight until the next photo is shown and sharp.
@@ -121,10 +132,8 @@ def upload(base: str, token: str, files: list[Path], n: int, *, batch: int = 10)
 def browse(base: str, project_id: int, *, steps: int, dwell_ms: int) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = chromium.new_page(viewport={"width": 1440, "height": 900})
             page.goto(f"{base}/admin/login/")
