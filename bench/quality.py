@@ -158,7 +158,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=3, help="timed encodes per setting")
+    parser.add_argument(
+        "--preview-settings",
+        default="",
+        help="preview WebP settings to try instead of the default list, as quality:effort "
+        "pairs (e.g. 56:0,58:0,58:1)",
+    )
+    parser.add_argument("--thumb-settings", default="", help="the same for the thumbnail")
     args = parser.parse_args()
+    for kind, text in (("preview", args.preview_settings), ("thumb", args.thumb_settings)):
+        if text:
+            CANDIDATES[kind] = [
+                (int(q), int(e)) for q, e in (pair.split(":") for pair in text.split(","))
+            ]
     os.environ.setdefault("VIPS_CONCURRENCY", "1")
     import pyvips
 

@@ -25,9 +25,10 @@ from jobs.events import events_record_bulk
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error, os_error_text
 from photos.events import item_event
 
-from . import capture, fsrules, imaging, storage, xmp
+from . import capture, fsrules, imaging, storage, tagging, xmp
 from .metadata import PhotoMetadata, camera_name, read_metadata
 from .models import DerivativeStatus, Photo
+from .pending import pending_changes_events
 
 logger = logging.getLogger(__name__)
 
@@ -141,23 +142,51 @@ def _exif_fields(info: imaging.ExifInfo, meta: PhotoMetadata) -> dict[str, Any]:
 
 def _rating_fields(
     photo: Photo, folder: Path, files: storage.BaseFiles, meta: PhotoMetadata
-) -> dict[str, Any]:
-    """``rating``/``label`` from the XMP (a sidecar, else embedded), and ``metadata.xmp``.
+) -> tuple[dict[str, Any], list[str]]:
+    """``rating``/``label`` and a reject from the XMP (a sidecar, else embedded), with
+    ``metadata.xmp`` (under the key ``xmp``); and the keywords to add as tags.
 
     The XMP is applied when it says something other than it said at the last read: a shoot
     pre-rated in Photo Mechanic arrives rated, a sidecar edited later in Lightroom is taken
-    up, but regenerating derivatives never undoes a rating the user set here since.
+    up, but regenerating derivatives never undoes a rating the user set here since. So with
+    Lightroom's reject (``Rating`` -1): it discards the photo (both keep flags off: the next
+    commit trashes it) when the XMP newly says so, and never again after the user kept it.
+    Keywords (``dc:subject``) not read before are added as tags; a tag the user removed since
+    is not added back unless the XMP names it anew.
     """
-    said = xmp.photo_rating_label(folder, photo.basename, files.all)
-    if said.empty:
-        said = xmp.RatingLabel(rating=meta.rating, label=meta.label)
-    seen = {"rating": said.rating, "label": said.label}
+    sidecar = xmp.photo_rating_label(folder, photo.basename, files.all)
+    embedded = xmp.RatingLabel(
+        rating=meta.rating,
+        label=meta.label,
+        rejected=bool(meta.rejected),
+        keywords=meta.keywords or (),
+    )
+    # The sidecar's rating, label and reject win together over the embedded ones; its
+    # keywords on their own (a sidecar with keywords only keeps the camera's rating).
+    rates = sidecar.rating is not None or sidecar.label is not None or sidecar.rejected
+    said = sidecar if rates else embedded
+    said = xmp.RatingLabel(
+        rating=said.rating,
+        label=said.label,
+        rejected=said.rejected,
+        keywords=sidecar.keywords or embedded.keywords,
+    )
+    seen: dict[str, Any] = {"rating": said.rating, "label": said.label}
     last = (photo.metadata or {}).get("xmp") or {}
     changes: dict[str, Any] = {}
     for name, value in seen.items():
         if value is not None and last.get(name) != value:
             changes[name] = value
-    return {**changes, "xmp": {k: v for k, v in seen.items() if v is not None}}
+    if said.rejected:
+        seen["reject"] = True
+        if not last.get("reject"):
+            changes.update(keep_jpg=False, keep_raw=False)
+    names = tagging.keyword_names(said.keywords)
+    if names:
+        seen["keywords"] = names
+    known = set(last.get("keywords") or ())
+    keywords = [name for name in names if name not in known]
+    return {**changes, "xmp": {k: v for k, v in seen.items() if v is not None}}, keywords
 
 
 def _read_fields(
@@ -167,10 +196,14 @@ def _read_fields(
     folder: Path,
     source_name: str,
     files: storage.BaseFiles,
+    tagged: Callable[[list[str]], None],
 ) -> dict[str, Any]:
+    """The fields one read of the photo's files sets; ``tagged`` receives the XMP keywords
+    to add as tags."""
     meta = _file_metadata(folder, source_name, files)
     fields = _exif_fields(info, meta)
-    rated = _rating_fields(photo, folder, files, meta)
+    rated, keywords = _rating_fields(photo, folder, files, meta)
+    tagged(keywords)
     seen = rated.pop("xmp")
     if seen:
         fields["metadata"]["xmp"] = seen
@@ -213,6 +246,8 @@ class DerivativesMade:
     # The derivative files this work wrote, in the folder of ``row.project``: removed again
     # when the photo turns out to have moved meanwhile (``photos_derivatives_record``).
     written: list[Path] = field(default_factory=list)
+    # XMP keywords to add as tags (``photos.tagging``), with the fields.
+    keywords: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> dict[str, Any]:
@@ -251,7 +286,9 @@ def photos_derivatives_record(
     outcomes = {m.photo_id: m.outcome for m in made}
     changing = [(m, m.changed) for m in made]
     changing = [
-        (m, changed) for m, changed in changing if (changed or m.written) and m.row is not None
+        (m, changed)
+        for m, changed in changing
+        if (changed or m.written or m.keywords) and m.row is not None
     ]
     if not changing:
         return outcomes
@@ -278,6 +315,15 @@ def photos_derivatives_record(
             strays = [m for m in moved if m.row and (m.row.project_id, m.basename) not in taken]
         groups: dict[tuple[str, ...], list[Photo]] = {}
         events = []
+        tags_now = tagging.keyword_tags_add(
+            {
+                m.photo_id: (m.row.project_id, m.keywords)
+                for m, _ in changing
+                if m.keywords
+                and m.row is not None
+                and where_now.get(m.photo_id) == m.row.project_id
+            }
+        )
         for m, changed in changing:
             row = m.row
             assert row is not None
@@ -292,7 +338,8 @@ def photos_derivatives_record(
                     "made there."
                 )
                 continue
-            if not changed:
+            tags = tags_now.get(m.photo_id)
+            if not changed and tags is None:
                 continue
             for name, value in changed.items():
                 setattr(row, name, value)
@@ -310,11 +357,21 @@ def photos_derivatives_record(
                             k: _jsonable(v, offset=row.taken_at_offset) for k, v in changed.items()
                         },
                         "source": "derivatives",
+                        **({"tags": tags} if tags is not None else {}),
                     },
                 )
             )
         for fields, rows in groups.items():
             Photo.objects.bulk_update(rows, [*fields, "updated_at"])
+        # An XMP reject read here discards: the commit tray's counts change.
+        discarded = {
+            row.project_id: row.project.tenant_id
+            for fields, rows in groups.items()
+            if "keep_jpg" in fields or "keep_raw" in fields
+            for row in rows
+        }
+        if discarded:
+            events += pending_changes_events(projects=discarded, job_id=job_id)
         events_record_bulk(events)
         # Right after the check that no photo of the name is in the old project again, while
         # the moved row is still locked (its move cannot be undone meanwhile).
@@ -401,6 +458,7 @@ def photo_derivatives_make(
             only=only,
             record=made.changes.update,
             wrote=made.written.extend,
+            tagged=made.keywords.extend,
         )
     except (ItemSkipped, ItemFailed) as exc:
         made.outcome = exc
@@ -415,9 +473,11 @@ def _make(
     only: str | None,
     record: Callable[[dict[str, Any]], None],
     wrote: Callable[[list[Path]], None],
+    tagged: Callable[[list[str]], None],
 ) -> str:
     """The work of ``photo_derivatives_make``: returns the message or raises the outcome;
-    ``record`` collects the fields to write, ``wrote`` the derivative files written."""
+    ``record`` collects the fields to write, ``wrote`` the derivative files written,
+    ``tagged`` the XMP keywords to add as tags."""
     if only == imaging.PREVIEW and current.thumbnail_status != DerivativeStatus.GENERATED:
         if current.thumbnail_status != DerivativeStatus.PENDING:
             raise ItemSkipped(
@@ -428,9 +488,11 @@ def _make(
     try:
         folder = storage.project_dir(project)
         thumb = storage.thumbnail_path(project, current.basename)
-        preview = storage.preview_path(project, current.basename)
+        preview, preview_jpeg = storage.preview_paths(project, current.basename)
     except fsrules.UnsafePath as exc:
         raise ItemFailed(f"{current.basename}: {exc}")
+    # The preview as it is on disk: a RAW's JPEG kept as it is, else the WebP.
+    preview_now = preview_jpeg if preview_jpeg.is_file() else preview
     files = storage.originals(folder, current.basename, index=index)
 
     def missing() -> ItemFailed:
@@ -460,8 +522,8 @@ def _make(
     except FileNotFoundError:
         raise missing()
 
-    wanted = {imaging.THUMBNAIL: (thumb,), imaging.PREVIEW: (preview,)}.get(
-        only or "", (thumb, preview)
+    wanted = {imaging.THUMBNAIL: (thumb,), imaging.PREVIEW: (preview_now,)}.get(
+        only or "", (thumb, preview_now)
     )
     generated = _statuses(DerivativeStatus.GENERATED, only=only)
     if not force and all(_fresh(p, newer_than_ns=source_mtime) for p in wanted):
@@ -478,7 +540,12 @@ def _make(
             info = None
         if info is not None:
             fields = _read_fields(
-                current, info, folder=folder, source_name=source_name, files=files
+                current,
+                info,
+                folder=folder,
+                source_name=source_name,
+                files=files,
+                tagged=tagged,
             )
             record({**fields, **generated})
             return f"{source_name}: derivatives already up to date; metadata read."
@@ -499,6 +566,7 @@ def _make(
             preview_quality=settings.PIPELINE_PREVIEW_QUALITY,
             engine=settings.PIPELINE_IMAGE_ENGINE,
             only=only,
+            preview_jpeg_path=preview_jpeg,
         )
     except FileNotFoundError:
         raise missing()
@@ -508,9 +576,9 @@ def _make(
         # Derivatives of an earlier version of the file would show something that is gone. A
         # preview pass keeps the thumbnail its own pass made (a smaller decode can succeed).
         if only == imaging.PREVIEW:
-            _remove_quietly(preview)
+            _remove_quietly(preview, preview_jpeg)
         else:
-            _remove_quietly(thumb, preview)
+            _remove_quietly(thumb, preview, preview_jpeg)
         keep = only if only == imaging.PREVIEW else None
         record(_statuses(DerivativeStatus.FAILED, only=keep))
         raise ItemFailed(str(exc))
@@ -530,16 +598,25 @@ def _make(
         made.append("thumbnail {}×{}".format(*result.thumbnail_size))
     if result.preview_size is not None:
         made.append("preview {}×{}".format(*result.preview_size))
+    written_preview = result.preview_file if result.preview_size is not None else None
+    if written_preview is not None:
+        # One preview per photo: the other kind, left from an earlier source, goes.
+        _remove_quietly(*(p for p in (preview, preview_jpeg) if p != written_preview))
     wrote(
         ([thumb] if result.thumbnail_size is not None else [])
-        + ([preview] if result.preview_size is not None else [])
+        + ([written_preview] if written_preview is not None else [])
     )
 
     if only == imaging.PREVIEW:
         record(generated)
     else:
         fields = _read_fields(
-            current, result.exif, folder=folder, source_name=source_name, files=files
+            current,
+            result.exif,
+            folder=folder,
+            source_name=source_name,
+            files=files,
+            tagged=tagged,
         )
         # The hints were computed on the thumbnail just made: written with its status.
         hints = result.hints.fields() if result.hints is not None else {}

@@ -27,7 +27,9 @@ orientation and the pixels never disagree), never enlarge, write 8-bit RGB(A) We
 metadata but an RGB ICC profile when the source has one, and replace files atomically.
 
 RAW files are read with LibRaw (``photos.rawfiles``): their largest embedded preview, else a
-half-size demosaic, is resized by the Pillow engine. HEIC is decoded by pillow-heif (registered
+half-size demosaic, is resized by the Pillow engine. An embedded JPEG that is full size (or
+fills the preview box) is the preview as it is (``preview_jpeg_path``): written undecoded with
+the RAW's orientation set in its EXIF, and only the thumbnail is decoded from it. HEIC is decoded by pillow-heif (registered
 here when installed); without it HEIC, like a RAW LibRaw does not read, is
 ``FormatNotSupported``.
 """
@@ -40,7 +42,7 @@ import math
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,10 +68,21 @@ except ImportError:  # HEIC is then "not supported", as the module docstring say
 else:
     pillow_heif.register_heif_opener()
 
+try:  # JPEG XL (pillow-jxl-plugin); Pillow reads AVIF itself (libavif in its wheels).
+    import pillow_jxl  # noqa: F401  (registers the JXL opener)
+except ImportError:  # JPEG XL is then "not supported".
+    pass
+
 # Formats we let Pillow sniff; anything else (EPS, which would run Ghostscript, PSD, ...) is
 # refused even when a file's extension says JPG.
-DECODABLE_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "HEIF")
+DECODABLE_FORMATS = ("JPEG", "MPO", "PNG", "TIFF", "WEBP", "HEIF", "AVIF", "JXL")
 DECODABLE_EXTENSIONS = frozenset({"jpg", "jpeg", "png", "tif", "tiff", "webp"})
+# Extensions whose decoder is a plugin: decodable only when it is registered. ``hif`` is the
+# HEIF of Canon, Fujifilm and Sony cameras.
+PLUGIN_EXTENSIONS = {"heic": "HEIF", "heif": "HEIF", "hif": "HEIF", "avif": "AVIF", "jxl": "JXL"}
+# Formats libvips is not asked to decode: the libvips of pyvips-binary has no HEVC decoder
+# (patents), and its AVIF and JPEG XL support is not what Pillow checked.
+PILLOW_ONLY_FORMATS = frozenset({"HEIF", "AVIF", "JXL"})
 # WebP cannot hold more than 16383 pixels on a side.
 WEBP_MAX_SIDE = 16383
 # Encoder effort (libwebp's method): 2 gives sharp's default (4) quality against a Lanczos
@@ -185,6 +198,9 @@ class DerivativesResult:
     # Culling hints computed on the thumbnail in memory (``photos.hints``); ``None`` when
     # this call made no thumbnail.
     hints: Hints | None = None
+    # The preview file written: ``preview_path``, or ``preview_jpeg_path`` for a RAW's JPEG
+    # kept as it is; ``None`` when this call made no preview.
+    preview_file: Path | None = None
 
 
 # --- EXIF ------------------------------------------------------------------------------------
@@ -329,8 +345,8 @@ def _formats() -> list[str]:
 def can_decode(filename: str) -> bool:
     """Whether derivatives can be made from a file of this name (by extension)."""
     ext = split_name(filename)[1].lower()
-    if ext in {"heic", "heif"}:
-        return "HEIF" in _formats()
+    if ext in PLUGIN_EXTENSIONS:
+        return PLUGIN_EXTENSIONS[ext] in _formats()
     return ext in DECODABLE_EXTENSIONS
 
 
@@ -346,8 +362,11 @@ def _open(path: Path) -> Image.Image:
     except FileNotFoundError:
         raise
     except UnidentifiedImageError:
-        if split_name(path.name)[1].lower() in {"heic", "heif"}:
-            raise FormatNotSupported(f"{path.name}: HEIC needs a HEIF decoder (not installed).")
+        ext = split_name(path.name)[1].lower()
+        if ext in PLUGIN_EXTENSIONS and PLUGIN_EXTENSIONS[ext] not in _formats():
+            raise FormatNotSupported(
+                f"{path.name}: {PLUGIN_EXTENSIONS[ext]} needs a decoder plugin (not installed)."
+            )
         raise ImageUnreadable(f"{path.name}: not a readable image.")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageUnreadable(f"{path.name}: cannot open the image ({exc}).")
@@ -594,6 +613,8 @@ class _Targets:
     preview_size: int
     preview_quality: int
     only: str | None = None
+    # Where a RAW's embedded JPEG goes as the preview, as it is; ``None``: always a WebP.
+    preview_jpeg_path: Path | None = None
 
 
 def _vips_encode_derivatives(
@@ -773,6 +794,7 @@ def make_derivatives(
     preview_quality: int,
     engine: str = "auto",
     only: str | None = None,
+    preview_jpeg_path: str | os.PathLike[str] | None = None,
 ) -> DerivativesResult:
     """Decode ``source`` and write its thumbnail and preview as WebP.
 
@@ -788,7 +810,11 @@ def make_derivatives(
     A RAW source (by extension) is read with ``photos.rawfiles``: its largest embedded
     preview that fills the thumbnail (a JPEG: libvips shrink-on-load when the engine allows,
     as for a JPEG file), else a half-size demosaic (Pillow); the recorded size and orientation
-    are the RAW's.
+    are the RAW's. With ``preview_jpeg_path``, an embedded JPEG that is full size or fills the
+    preview box is written there as the preview, as it is (``rawfiles.jpeg_oriented``: not
+    decoded, not re-encoded), and the thumbnail is decoded from it at the smallest scale
+    (shrink-on-load, or Pillow's ``draft``); ``preview_file`` in the result says which file
+    the preview is.
 
     Raises ``FileNotFoundError`` (no source), ``FormatNotSupported`` (a RAW LibRaw does not
     read, HEIC without a plugin) or ``ImageUnreadable`` (corrupt or truncated source). Errors
@@ -805,6 +831,7 @@ def make_derivatives(
         preview_size=preview_size,
         preview_quality=preview_quality,
         only=only,
+        preview_jpeg_path=Path(preview_jpeg_path) if preview_jpeg_path is not None else None,
     )
     if is_raw(source.name):
         return _raw_derivatives(source, engine=engine, targets=targets)
@@ -814,7 +841,7 @@ def make_derivatives(
         info = exif_info(image)
         # The libvips of pyvips-binary has no HEVC decoder (patents): HEIC goes to Pillow
         # (pillow-heif) at once instead of failing in libvips first.
-        if use_vips and image.format != "HEIF":
+        if use_vips and image.format not in PILLOW_ONLY_FORMATS:
             encoded = _vips_written(
                 source,
                 targets,
@@ -829,8 +856,10 @@ def make_derivatives(
                     preview_size=encoded.preview_size,
                     engine="pyvips",
                     hints=encoded.hints,
+                    preview_file=targets.preview_path if encoded.preview_size else None,
                 )
-        return _pillow_derivatives(image, info, name=source.name, targets=targets)
+        made = _pillow_derivatives(image, info, name=source.name, targets=targets)
+        return replace(made, preview_file=targets.preview_path if made.preview_size else None)
 
 
 def _raw_pixels(source: Path, *, min_side: int, embedded: bool = True) -> rawfiles.RawPixels:
@@ -872,6 +901,9 @@ def _raw_derivatives(source: Path, *, engine: str, targets: _Targets) -> Derivat
     """
     use_vips = resolve_engine(engine) == "pyvips"
     raw = _raw_pixels(source, min_side=targets.thumb_size)
+    as_is = _raw_preview_as_is(source, raw, use_vips=use_vips, targets=targets)
+    if as_is is not None:
+        return as_is
     try:
         thumb, preview, used, hints = _raw_encode(source, raw, use_vips=use_vips, targets=targets)
     except ImageUnreadable as exc:
@@ -887,5 +919,59 @@ def _raw_derivatives(source: Path, *, engine: str, targets: _Targets) -> Derivat
         metadata={"derivative_source": raw.source},
     )
     return DerivativesResult(
-        exif=info, thumbnail_size=thumb, preview_size=preview, engine=used, hints=hints
+        exif=info,
+        thumbnail_size=thumb,
+        preview_size=preview,
+        engine=used,
+        hints=hints,
+        preview_file=targets.preview_path if preview is not None else None,
+    )
+
+
+def _raw_preview_as_is(
+    source: Path, raw: rawfiles.RawPixels, *, use_vips: bool, targets: _Targets
+) -> DerivativesResult | None:
+    """The derivatives of a RAW whose embedded JPEG is its preview as it is (SPEC §4), or
+    ``None`` when it is not such a RAW (no ``preview_jpeg_path``, no JPEG, one smaller than
+    both the RAW and the preview box, one cut short) or its JPEG does not decode for the
+    thumbnail (the caller then takes the usual path, which demosaics).
+
+    The thumbnail is made first, from the JPEG at the smallest decode scale that covers it,
+    so that a JPEG that does not decode never becomes a preview.
+    """
+    jpeg_path = targets.preview_jpeg_path
+    if jpeg_path is None or targets.only == THUMBNAIL or raw.jpeg is None:
+        return None
+    if raw.source != rawfiles.EMBEDDED_PREVIEW:
+        return None
+    wanted = min(targets.preview_size, max(raw.info.width, raw.info.height))
+    if max(raw.image.size) < wanted or not rawfiles.jpeg_complete(raw.jpeg):
+        return None
+    stored = raw.image.size
+    thumb = hints = None
+    used = "as is"
+    if targets.only != PREVIEW:
+        try:
+            thumb, _, used, hints = _raw_encode(
+                source, raw, use_vips=use_vips, targets=replace(targets, only=THUMBNAIL)
+            )
+        except ImageUnreadable as exc:
+            logger.info("%s: the embedded JPEG does not decode (%s).", source.name, exc)
+            return None
+    data = rawfiles.jpeg_oriented(raw.jpeg, raw.orientation)
+    write_atomic(jpeg_path, lambda fh: fh.write(data), mode=DERIVATIVE_MODE)
+    swapped = raw.orientation in SWAPPED_ORIENTATIONS
+    info = ExifInfo(
+        orientation=raw.info.orientation,
+        width=raw.info.width,
+        height=raw.info.height,
+        metadata={"derivative_source": raw.source},
+    )
+    return DerivativesResult(
+        exif=info,
+        thumbnail_size=thumb,
+        preview_size=stored[::-1] if swapped else stored,
+        engine=used,
+        hints=hints,
+        preview_file=jpeg_path,
     )

@@ -78,6 +78,9 @@ class PhotoMetadata:
     height: int | None = None
     rating: int | None = None
     label: str | None = None
+    # Embedded XMP: Lightroom's reject (``True``, else ``None``) and ``dc:subject`` keywords.
+    rejected: bool | None = None
+    keywords: tuple[str, ...] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def merged(self, other: PhotoMetadata) -> PhotoMetadata:
@@ -190,6 +193,8 @@ def metadata_from_tags(exif: dict[str, Any], xmp: dict[str, Any]) -> PhotoMetada
         orientation=int(orientation) if orientation and 1 <= orientation <= 8 else None,
         rating=rated.rating,
         label=rated.label,
+        rejected=True if rated.rejected else None,
+        keywords=rated.keywords or None,
         extra={
             key: value
             for key, value in (

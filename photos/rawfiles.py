@@ -8,11 +8,16 @@ a camera or converter stored, handed over undecoded), else from a half-size demo
 sensor data (four times fewer pixels than a full one, and no interpolation: fast enough for a
 5000-pixel preview). An embedded preview too small to fill ``min_side`` (the 160-pixel EXIF
 thumbnail of some cameras) is not used: the demosaic looks better.
+
+A RAW whose embedded JPEG is full size (or fills the preview box) keeps that JPEG as its
+preview as it is (``embedded_jpeg``, ``jpeg_oriented``): never decoded or re-encoded, only its
+EXIF orientation set to the RAW's. The loupe's 100 % view serves the same bytes.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,6 +129,113 @@ def _embedded(raw: object) -> tuple[Image.Image, bytes | None] | None:
         return Image.fromarray(thumb.data).convert("RGB"), None
     except (OSError, SyntaxError, ValueError, TypeError, Image.DecompressionBombError):
         return None
+
+
+@dataclass(frozen=True)
+class EmbeddedJpeg:
+    """A RAW's embedded JPEG as the camera wrote it (not decoded).
+
+    ``size`` is its stored pixel size (before orientation); ``info`` is the RAW's, whose
+    ``orientation`` the JPEG is to be shown with (``jpeg_oriented``).
+    """
+
+    data: bytes
+    size: tuple[int, int]
+    info: RawInfo
+
+    @property
+    def upright_size(self) -> tuple[int, int]:
+        """The size it is shown at, turned upright with the RAW's orientation."""
+        width, height = self.size
+        return (height, width) if self.info.orientation in (5, 6, 7, 8) else (width, height)
+
+
+def jpeg_complete(data: bytes) -> bool:
+    """Whether a JPEG ends with its end-of-image marker (padding after it allowed): a cheap
+    check that an embedded preview served undecoded is not cut short."""
+    return data.startswith(b"\xff\xd8") and data.rstrip(b"\x00").endswith(b"\xff\xd9")
+
+
+def embedded_jpeg(path: str | Path, *, min_side: int) -> EmbeddedJpeg | None:
+    """The RAW's largest embedded JPEG when it is complete and as large as the RAW itself or
+    at least ``min_side`` on its long side (the preview box); ``None`` otherwise (no JPEG, a
+    smaller one, a bitmap preview). Only headers are read: the JPEG is not decoded.
+
+    Raises ``FileNotFoundError`` or ``RawNotSupported`` (LibRaw does not read the file).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(path)
+    try:
+        raw = rawpy.imread(str(path))
+    except _libraw_errors() as exc:
+        raise RawNotSupported(
+            f"{path.name}: not supported: LibRaw cannot read this RAW file ({_why(exc)})."
+        )
+    with raw:
+        info = _info(raw, path.name)
+        found = _embedded(raw)
+    if found is None or found[1] is None:
+        return None
+    image, data = found[0], found[1]
+    with image:
+        size = image.size
+    if max(size) < min(min_side, max(info.width, info.height)) or not jpeg_complete(data):
+        return None
+    return EmbeddedJpeg(data=data, size=size, info=info)
+
+
+def _segments(data: bytes) -> list[tuple[int, int]] | None:
+    """(start, end) of each marker segment between SOI and SOS; ``None`` when the header is
+    not one we can walk (then the JPEG is not changed)."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    spans: list[tuple[int, int]] = []
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == 0xDA:  # SOS: entropy-coded data follows
+            return spans
+        (length,) = struct.unpack(">H", data[position + 2 : position + 4])
+        if length < 2:
+            return None
+        spans.append((position, position + 2 + length))
+        position += 2 + length
+    return None
+
+
+def jpeg_oriented(data: bytes, orientation: int) -> bytes:
+    """The JPEG with its EXIF orientation set to ``orientation``, losslessly: its own Exif
+    segments (which may say another orientation, or none) are replaced by one that holds only
+    the Orientation tag, every other segment and the compressed data are kept byte for byte.
+    Browsers, Pillow's ``exif_transpose`` and libvips turn it upright from that tag.
+
+    Returns ``data`` unchanged when its header cannot be walked.
+    """
+    spans = _segments(data)
+    if spans is None:
+        return data
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    payload = b"Exif\x00\x00" + exif.tobytes()
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    kept = [
+        (start, end)
+        for start, end in spans
+        if not (data[start + 1] == 0xE1 and data[start + 4 : start + 10] == b"Exif\x00\x00")
+    ]
+    # After a JFIF APP0 when there is one (it must come first), else right after SOI.
+    head = 2
+    if kept and kept[0][0] == 2 and data[3] == 0xE0:
+        head = kept[0][1]
+    body = b"".join(data[s:e] for s, e in kept if s >= head)
+    rest = data[spans[-1][1] :] if spans else data[2:]
+    return data[:head] + app1 + body + rest
 
 
 def raw_pixels(path: str | Path, *, min_side: int, embedded: bool = True) -> RawPixels:

@@ -5,6 +5,9 @@ An upload is accepted only if its content matches its extension: a text or PHP f
 listed as a JPEG). RAW files are checked by their container: most are TIFF-based (CR2, NEF,
 ARW, DNG, and ORF/RW2 with their own TIFF variants), RAF has Fujifilm's header and CR3 is an
 ISO base media file with the ``crx`` brand. ``.raw`` takes any of the RAW containers.
+Phase One's IIQ is TIFF or its own ``IIII…Raw `` header, Sigma's X3F starts with ``FOVb``,
+Leica's RWL is Panasonic's RW2. AVIF is an ISO base media file with the ``avif``/``avis``
+brand; JPEG XL is a bare codestream (``FF 0A``) or its box container.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ RW2_MAGICS = (b"IIU\x00",)
 RAF_MAGIC = b"FUJIFILMCCD-RAW"
 HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
 CR3_BRANDS = frozenset({b"crx "})
+AVIF_BRANDS = frozenset({b"avif", b"avis"})
+JXL_MAGICS = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")
+X3F_MAGIC = b"FOVb"
 
 
 def _ftyp_brand(head: bytes) -> bytes | None:
@@ -42,9 +48,17 @@ def content_kind(head: bytes) -> str | None:
         return "rw2"
     if head.startswith(TIFF_MAGICS):
         return "tiff"
+    if head[:4] in (b"IIII", b"MMMM") and head[8:12] == b"Raw ":
+        return "iiq"
+    if head.startswith(X3F_MAGIC):
+        return "x3f"
+    if head.startswith(JXL_MAGICS):
+        return "jxl"
     brand = _ftyp_brand(head)
     if brand in HEIF_BRANDS:
         return "heif"
+    if brand in AVIF_BRANDS:
+        return "avif"
     if brand in CR3_BRANDS:
         return "cr3"
     return None
@@ -58,6 +72,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "png": frozenset({"png"}),
     "webp": frozenset({"webp"}),
     "heic": frozenset({"heif"}),
+    "heif": frozenset({"heif"}),
+    "hif": frozenset({"heif"}),
+    "avif": frozenset({"avif"}),
+    "jxl": frozenset({"jxl"}),
     "tif": TIFF_RAW,
     "tiff": TIFF_RAW,
     "cr2": TIFF_RAW,
@@ -69,6 +87,15 @@ EXPECTED: dict[str, frozenset[str]] = {
     "raf": frozenset({"raf"}),
     "cr3": frozenset({"cr3"}),
     "raw": frozenset({"tiff", "orf", "rw2", "raf", "cr3"}),
+    "iiq": frozenset({"iiq", "tiff"}),
+    "3fr": TIFF_RAW,
+    "fff": TIFF_RAW,
+    "pef": TIFF_RAW,
+    "srw": TIFF_RAW,
+    "rwl": frozenset({"rw2", "tiff"}),
+    "nrw": TIFF_RAW,
+    "x3f": frozenset({"x3f"}),
+    "gpr": TIFF_RAW,
 }
 
 DESCRIPTIONS = {
@@ -81,6 +108,10 @@ DESCRIPTIONS = {
     "rw2": "a Panasonic RAW file",
     "raf": "a Fujifilm RAW file",
     "cr3": "a Canon CR3 RAW file",
+    "avif": "an AVIF image",
+    "jxl": "a JPEG XL image",
+    "iiq": "a Phase One RAW file",
+    "x3f": "a Sigma RAW file",
 }
 
 

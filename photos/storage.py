@@ -1,7 +1,8 @@
 """Where files live and what a folder holds (SPEC §4).
 
     PHOTOS_ROOT/<tenant slug>/<project folder>/
-        .project.yaml   .thumb/<base>.webp   .preview/<base>.webp   .trash/<file>   <base>.<ext>
+        .project.yaml   .thumb/<base>.webp   .preview/<base>.webp (or .jpg)   .trash/<file>
+        <base>.<ext>
 
 Every path is built here from database values and checked with the containment rules of
 ``photos.fsrules`` (a name with a path separator, ``..``, a NUL byte, or a path that resolves
@@ -40,10 +41,21 @@ if TYPE_CHECKING:
 
 MANIFEST_NAME = ".project.yaml"
 DERIVATIVE_EXT = "webp"
+# A RAW's full-size embedded JPEG kept as its preview, as it is (SPEC §4): ``.preview/<base>.jpg``.
+PREVIEW_AS_IS_EXT = "jpg"
+DERIVATIVE_EXTENSIONS = (DERIVATIVE_EXT, PREVIEW_AS_IS_EXT)
 
 JPG_EXTENSIONS = frozenset({"jpg", "jpeg"})
-RAW_EXTENSIONS = frozenset({"raw", "cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2"})
-OTHER_EXTENSIONS = frozenset({"png", "tif", "tiff", "heic", "webp"})
+# The RAW formats of SPEC §4, then the other ones LibRaw reads: Phase One (iiq), Hasselblad
+# (3fr, fff), Pentax (pef), Samsung (srw), Leica (rwl), Nikon compact (nrw), Sigma (x3f) and
+# GoPro (gpr).
+RAW_EXTENSIONS = frozenset(
+    {"raw", "cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2"}
+    | {"iiq", "3fr", "fff", "pef", "srw", "rwl", "nrw", "x3f", "gpr"}
+)
+# ``hif``: the HEIF extension of Canon, Fujifilm and Sony cameras; AVIF and JPEG XL are decoded
+# by Pillow plugins (``photos.imaging``).
+OTHER_EXTENSIONS = frozenset({"png", "tif", "tiff", "heic", "heif", "hif", "webp", "avif", "jxl"})
 ACCEPTED_EXTENSIONS = JPG_EXTENSIONS | RAW_EXTENSIONS | OTHER_EXTENSIONS
 # Edit files of raw converters and phones: XMP (Lightroom, darktable, Capture One), RawTherapee,
 # DxO, ON1, iOS edits, video thumbnails. They belong to the photo of their base name.
@@ -148,9 +160,11 @@ def file_path(project: Project, filename: str) -> Path:
     return ensure_inside(folder / check_name(filename), folder)
 
 
-def _derivative_path(project: Project, kind: str, basename: str) -> Path:
+def _derivative_path(
+    project: Project, kind: str, basename: str, *, ext: str = DERIVATIVE_EXT
+) -> Path:
     folder = project_dir(project)
-    name = f"{check_name(basename, what='base name')}.{DERIVATIVE_EXT}"
+    name = f"{check_name(basename, what='base name')}.{ext}"
     return ensure_inside(system_dir(folder, kind) / name, folder)
 
 
@@ -162,6 +176,25 @@ def thumbnail_path(project: Project, basename: str) -> Path:
 def preview_path(project: Project, basename: str) -> Path:
     """``.preview/<base>.webp``; ``SystemFolderUnsafe`` when ``.preview`` is a link or a file."""
     return _derivative_path(project, PREVIEW_DIR, basename)
+
+
+def preview_jpeg_path(project: Project, basename: str) -> Path:
+    """``.preview/<base>.jpg``: a RAW's embedded JPEG kept as its preview, as it is."""
+    return _derivative_path(project, PREVIEW_DIR, basename, ext=PREVIEW_AS_IS_EXT)
+
+
+def preview_paths(project: Project, basename: str) -> list[Path]:
+    """Every file a photo's preview can be (the WebP, the RAW's JPEG as it is): what moves,
+    goes and is removed with the photo. At most one of them exists (``photos.derivatives``
+    removes the other when it writes one)."""
+    return [preview_path(project, basename), preview_jpeg_path(project, basename)]
+
+
+def preview_file(project: Project, basename: str) -> Path:
+    """The photo's preview as it is on disk: the RAW's JPEG when there is one, else the WebP
+    path (which may not exist)."""
+    webp, jpeg = preview_paths(project, basename)
+    return jpeg if jpeg.is_file() else webp
 
 
 @dataclass

@@ -1,5 +1,9 @@
-"""XMP ratings and colour labels (SPEC §4): read from sidecars and embedded packets, written
-back to a sidecar when ``PIPELINE_WRITE_XMP`` is on.
+"""XMP ratings, colour labels, rejects and keywords (SPEC §4): read from sidecars and embedded
+packets, written back to a sidecar when ``PIPELINE_WRITE_XMP`` is on.
+
+Lightroom marks a rejected photo ``xmp:Rating`` -1: it reads as a discard (``rejected``), not
+as a rating. Keywords are ``dc:subject`` (a bag of strings): they read into tags, and the
+photo's tags are written back there with its rating and label.
 
 exiv2 (``pyexiv2``) parses and writes the XMP: it keeps every property it does not change
 (other namespaces included) and never resolves external entities. A sidecar is rewritten
@@ -23,6 +27,11 @@ pyexiv2.set_log_level(4)
 
 RATING_KEY = "Xmp.xmp.Rating"
 LABEL_KEY = "Xmp.xmp.Label"
+SUBJECT_KEY = "Xmp.dc.subject"
+# Lightroom's (and Bridge's) reject flag, written as the rating.
+REJECT_RATING = -1
+# Keywords read from one photo's XMP at most: tags are for culling (photos.tagging caps them).
+MAX_KEYWORDS = 50
 # The capture time a clock correction writes back (``photos.capture``), ISO 8601.
 DATE_TIME_ORIGINAL_KEY = "Xmp.exif.DateTimeOriginal"
 # The colour labels of the model (``photos.models.Label``) as Lightroom and Bridge write them.
@@ -51,18 +60,34 @@ class XmpError(Exception):
 
 @dataclass(frozen=True)
 class RatingLabel:
-    """``None``: the XMP does not say (or says something outside 0–5 / the known labels)."""
+    """``None``: the XMP does not say (or says something outside 0–5 / the known labels).
+
+    ``rejected``: ``xmp:Rating`` -1 (Lightroom's reject; ``rating`` is then ``None``);
+    ``keywords``: ``dc:subject``, stripped, without duplicates, in the file's order.
+    """
 
     rating: int | None = None
     label: str | None = None
+    rejected: bool = False
+    keywords: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return self.rating is None and self.label is None
+        return (
+            self.rating is None and self.label is None and not self.rejected and not self.keywords
+        )
+
+
+def keywords_parse(value: Any) -> tuple[str, ...]:
+    """``dc:subject`` as exiv2 hands it (a list for a bag, a string for a lone value)."""
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    names = [item.strip() for item in items if isinstance(item, str) and item.strip()]
+    return tuple(dict.fromkeys(names))[:MAX_KEYWORDS]
 
 
 def rating_label_parse(values: dict[str, Any]) -> RatingLabel:
-    """Rating and label from exiv2's XMP keys; a rejected (-1) or unknown value is ``None``."""
+    """Rating, label, reject and keywords from exiv2's XMP keys; a rating of -1 is
+    ``rejected`` (its ``rating`` ``None``), an unknown value is ``None``."""
     rating: int | None = None
     raw = values.get(RATING_KEY)
     try:
@@ -71,6 +96,7 @@ def rating_label_parse(values: dict[str, Any]) -> RatingLabel:
         number = None
     if number is not None and 0 <= number <= 5:
         rating = int(number)
+    rejected = number == REJECT_RATING
     label: str | None = None
     text = values.get(LABEL_KEY)
     if isinstance(text, str):
@@ -79,7 +105,12 @@ def rating_label_parse(values: dict[str, Any]) -> RatingLabel:
             label = key
         elif not key:
             label = "none"
-    return RatingLabel(rating=rating, label=label)
+    return RatingLabel(
+        rating=rating,
+        label=label,
+        rejected=rejected,
+        keywords=keywords_parse(values.get(SUBJECT_KEY)),
+    )
 
 
 def sidecar_candidates(folder: Path, basename: str, originals: Iterable[str]) -> list[Path]:
@@ -131,13 +162,18 @@ def sidecar_write(
     rating: int | None = None,
     label: str | None = None,
     date_time_original: str | None = None,
+    keywords: list[str] | None = None,
 ) -> None:
-    """Set ``xmp:Rating``, ``xmp:Label`` and/or ``exif:DateTimeOriginal`` in a sidecar,
-    creating it when missing.
+    """Set ``xmp:Rating``, ``xmp:Label``, ``dc:subject`` (``keywords``: the whole bag; an
+    empty list empties it) and/or ``exif:DateTimeOriginal`` in a sidecar, creating it when
+    missing.
 
     Every other property is kept. ``label="none"`` removes the label. Raises ``XmpError``.
     """
     changes: dict[str, Any] = {}
+    if keywords is not None:
+        # exiv2 keeps a bag set to None; an empty list leaves an empty bag (no keyword).
+        changes[SUBJECT_KEY] = list(keywords)
     if date_time_original is not None:
         changes[DATE_TIME_ORIGINAL_KEY] = date_time_original
     if rating is not None:

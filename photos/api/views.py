@@ -45,7 +45,7 @@ from photos.services.restore import photos_restore
 from photos.storage import (
     file_path,
     files_for_basename,
-    preview_path,
+    preview_file,
     project_dir,
     thumbnail_path,
 )
@@ -91,6 +91,8 @@ from .serializers import (
 
 FILE_CACHE_CONTROL = "private, max-age=3600, must-revalidate"
 DERIVATIVE_CONTENT_TYPE = "image/webp"
+# A RAW's embedded JPEG kept as its preview (``.preview/<base>.jpg``, SPEC §4).
+PREVIEW_AS_IS_CONTENT_TYPE = "image/jpeg"
 
 
 class AnyAcceptNegotiation(BaseContentNegotiation):
@@ -240,17 +242,23 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
             raise Http404(f"No {what} for this photo.") from None
         if not path.is_file():
             raise Http404(f"No {what} for this photo.")
-        return file_reply(request, path, content_type=DERIVATIVE_CONTENT_TYPE)
+        content_type = (
+            PREVIEW_AS_IS_CONTENT_TYPE if path.suffix == ".jpg" else DERIVATIVE_CONTENT_TYPE
+        )
+        return file_reply(request, path, content_type=content_type)
 
     @extend_schema(summary="The photo's thumbnail (WebP)", responses=_FILE_RESPONSES)
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
     def thumbnail(self, request: Request, pk: str | None = None) -> HttpResponseBase:
         return self._derivative(request, thumbnail_path, "thumbnail")
 
-    @extend_schema(summary="The photo's preview (WebP)", responses=_FILE_RESPONSES)
+    @extend_schema(
+        summary="The photo's preview (WebP; a RAW's full-size embedded JPEG as it is)",
+        responses=_FILE_RESPONSES,
+    )
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
     def preview(self, request: Request, pk: str | None = None) -> HttpResponseBase:
-        return self._derivative(request, preview_path, "preview")
+        return self._derivative(request, preview_file, "preview")
 
     @extend_schema(
         summary="The photo's original file (the JPG, else another image, else the RAW)",

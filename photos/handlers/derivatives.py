@@ -38,7 +38,7 @@ from django.db import transaction
 from core.limits import MAX_ITEMS_PER_JOB
 from jobs.context import JobContext, Outcome
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error
-from jobs.models import JobItem, Scope
+from jobs.models import Job, JobItem, JobStatus, Scope
 from jobs.registry import handler, item_error_text, step_selector
 from photos.bursts import projects_bursts_update
 from photos.derivatives import (
@@ -53,6 +53,9 @@ from photos.storage import FolderIndex
 from projects.models import Project
 
 PAGE_SIZE = 500
+# The job type that makes an upload's thumbnails (its first step, priority lane).
+THUMBNAIL_JOB = "upload_postprocess"
+YIELD_POLL_SECONDS = 0.25
 
 
 def _photos_in_id_order(project: Project) -> Iterator[Photo]:
@@ -90,12 +93,48 @@ class _Maker:
     one by one until ``PIPELINE_COMMIT_BATCH`` photos or ``PIPELINE_BATCH_SECONDS`` (at least
     one photo), then its rows and events written in one transaction."""
 
-    def __init__(self, ctx: JobContext, *, force: bool, index: FolderIndex) -> None:
+    def __init__(
+        self, ctx: JobContext, *, force: bool, index: FolderIndex, yields: bool = False
+    ) -> None:
         self.ctx = ctx
         self.force = force
         self.index = index
         self.size = max(1, settings.PIPELINE_COMMIT_BATCH)
         self.seconds = settings.PIPELINE_BATCH_SECONDS
+        # Previews wait between photos while the tenant's thumbnails are still to make.
+        self.yields = yields
+
+    def thumbnails_waiting(self) -> bool:
+        """Whether thumbnail work of this job's tenant is queued or running (another job)."""
+        return (
+            Job.objects.filter(
+                tenant_id=self.ctx.job.tenant_id,
+                type=THUMBNAIL_JOB,
+                status__in=(JobStatus.QUEUED, JobStatus.RUNNING),
+            )
+            .exclude(pk=self.ctx.job.pk)
+            .exists()
+        )
+
+    def yield_to_thumbnails(self) -> float:
+        """Wait while the tenant has thumbnail work queued or running, at most
+        ``PIPELINE_PREVIEW_YIELD_SECONDS``; the seconds waited.
+
+        Thumbnails (priority lane) and previews (default lane) run in separate worker
+        processes on the same cores, and a preview costs about five thumbnails of CPU: a
+        preview made while an upload's thumbnails are still coming delays them. Waiting here,
+        between two photos, gives the cores to the thumbnails; the bound keeps a studio that
+        uploads without pause from starving its previews. Cancellation is checked while
+        waiting.
+        """
+        limit = settings.PIPELINE_PREVIEW_YIELD_SECONDS
+        if not self.yields or limit <= 0:
+            return 0.0
+        start = time.monotonic()
+        while time.monotonic() - start < limit and self.thumbnails_waiting():
+            self.ctx.check_cancel()
+            time.sleep(YIELD_POLL_SECONDS)
+        return time.monotonic() - start
 
     def make(
         self, photos: list[Photo], *, only: str | None, item_errors: bool = False
@@ -109,6 +148,8 @@ class _Maker:
         for photo in photos:
             if made and time.monotonic() >= deadline:
                 break
+            if only == PREVIEW:
+                self.yield_to_thumbnails()
             try:
                 one = photo_derivatives_make(
                     photo=photo,
@@ -149,8 +190,8 @@ class _Maker:
             yield [(photo, outcomes[photo.pk]) for photo in handled]
 
 
-def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...]) -> None:
-    maker = _Maker(ctx, force=bool(ctx.payload.get("force")), index=FolderIndex())
+def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...], yields: bool = False) -> None:
+    maker = _Maker(ctx, force=bool(ctx.payload.get("force")), index=FolderIndex(), yields=yields)
 
     if ctx.has_items():
         *first, only = passes
@@ -246,8 +287,9 @@ def thumbnails_first(ctx: JobContext) -> None:
 
 @handler("generate_previews")
 def previews(ctx: JobContext) -> None:
-    """Previews of photos whose thumbnail exists (the second pass of an upload)."""
-    _derivatives(ctx, passes=(PREVIEW,))
+    """Previews of photos whose thumbnail exists (the second pass of an upload); between
+    photos it yields to the tenant's thumbnail work (``_Maker.yield_to_thumbnails``)."""
+    _derivatives(ctx, passes=(PREVIEW,), yields=True)
 
 
 @handler("generate_derivatives")

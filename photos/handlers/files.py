@@ -22,13 +22,13 @@ from jobs.exceptions import ItemSkipped
 from jobs.models import JobItem, Scope
 from jobs.registry import handler
 from photos.bursts import projects_bursts_update
+from photos.pending import pending_changes_events
 from photos.services.move import (
     MoveBatch,
     MoveOutcome,
     photos_move_files_prepare,
     photos_move_files_record,
 )
-from photos.services.pending import pending_changes_events
 from photos.services.removal import RemovalOutcome, photos_file_removal
 from photos.services.restore import photo_restore_files
 from photos.storage import FolderIndex

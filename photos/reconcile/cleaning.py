@@ -90,7 +90,7 @@ def manifest_cleaning(
 def _remove_derivatives(project: Project, basename: str) -> None:
     """Drop a deleted row's thumbnail and preview (generated files, never originals), so a new
     photo of the same name later never shows a stale one."""
-    for path_of in (storage.thumbnail_path, storage.preview_path):
+    for path_of in (storage.thumbnail_path, storage.preview_path, storage.preview_jpeg_path):
         try:
             path_of(project, basename).unlink(missing_ok=True)
         except (OSError, UnsafePath):

@@ -38,7 +38,17 @@ from .scan import FolderScan, photo_chunks
 
 logger = logging.getLogger(__name__)
 
-_SUFFIX = f".{storage.DERIVATIVE_EXT}"
+_SUFFIXES = tuple(f".{ext}" for ext in storage.DERIVATIVE_EXTENSIONS)
+
+
+def _derivative_base(name: str) -> str | None:
+    """The base name of a derivative file's name; ``None`` when it is not one of ours."""
+    if name.startswith("."):
+        return None  # A writer's temporary file.
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return None
 
 
 def _derivative_bases(folder: Path, kind: str) -> set[str] | None:
@@ -52,11 +62,9 @@ def _derivative_bases(folder: Path, kind: str) -> set[str] | None:
     try:
         with os.scandir(path) as entries:
             for entry in entries:
-                name = entry.name
-                if name.startswith(".") or not name.endswith(_SUFFIX):
-                    continue  # A writer's temporary file, or not ours.
-                if entry.is_file(follow_symlinks=False):
-                    bases.add(fsrules.nfc(name[: -len(_SUFFIX)]))
+                base = _derivative_base(entry.name)
+                if base is not None and entry.is_file(follow_symlinks=False):
+                    bases.add(fsrules.nfc(base))
     except FileNotFoundError:
         pass
     return bases
@@ -113,7 +121,7 @@ def derivatives_repair(
                 continue
             try:
                 thumb = storage.thumbnail_path(project, base)
-                preview = storage.preview_path(project, base)
+                preview = storage.preview_file(project, base)
             except fsrules.UnsafePath:
                 continue
             changes = derivative_statuses_on_disk(
@@ -195,11 +203,11 @@ def _strays_remove(
         try:
             path = fsrules.system_dir(folder, kind)
             with os.scandir(path) as it:
-                entries = [e for e in it if e.name.endswith(_SUFFIX) and not e.name.startswith(".")]
+                entries = [e for e in it if _derivative_base(e.name) is not None]
         except (FileNotFoundError, fsrules.UnsafePath):
             continue
         for entry in entries:
-            if fsrules.nfc(entry.name[: -len(_SUFFIX)]) not in strays:
+            if fsrules.nfc(_derivative_base(entry.name) or "") not in strays:
                 continue
             if not entry.is_file(follow_symlinks=False):
                 continue

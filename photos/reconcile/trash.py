@@ -185,7 +185,7 @@ def trashed_rows_purge(
 
 def _derivatives_remove(project: Project, basename: str) -> None:
     """Drop a purged photo's thumbnail and preview (generated files, never originals)."""
-    for path_of in (storage.thumbnail_path, storage.preview_path):
+    for path_of in (storage.thumbnail_path, storage.preview_path, storage.preview_jpeg_path):
         try:
             path_of(project, basename).unlink(missing_ok=True)
         except (OSError, UnsafePath):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,19 +17,19 @@ from jobs.events import events_record_bulk
 from jobs.models import Event
 from photos.events import item_event
 from photos.models import Photo, Tag
+from photos.pending import pending_changes_events
 from photos.selectors import photos_visible
+from photos.tagging import MAX_TAGS_PER_PHOTO, TAG_MAX_LENGTH
 from projects.names import name_characters_problem, name_normalize
 
 from .fields import Changes, photo_fields_update
 from .items import ItemError, item_error, item_photo_id, items_check
-from .pending import pending_changes_events
+from .rating import sidecars_write
 from .results import BulkUpdated
 
 KEEP_FIELDS = ("keep_jpg", "keep_raw")
-TAG_MAX_LENGTH = 100
-# Tags are for culling, not storage: a photo carries at most this many, and one request item
-# names at most this many (SPEC §14, payload limits).
-MAX_TAGS_PER_PHOTO = 100
+# One request item names at most this many tags (SPEC §14, payload limits); a photo carries at
+# most MAX_TAGS_PER_PHOTO (photos.tagging).
 MAX_TAGS_PER_ITEM = 50
 
 PhotoTag = Photo.tags.through
@@ -200,6 +201,7 @@ def photos_tags_add(*, user: Any, items: list[dict], dry_run: bool = False) -> B
         events_record_bulk(
             _tag_events(user=user, photos=photos, final=final, key="tags_added", changed=changed)
         )
+    _keywords_write_back(final)
     return BulkUpdated(updated=len(changed), errors=errors, per_item=None)
 
 
@@ -234,4 +236,14 @@ def photos_tags_remove(*, user: Any, items: list[dict], dry_run: bool = False) -
         events_record_bulk(
             _tag_events(user=user, photos=photos, final=final, key="tags_removed", changed=changed)
         )
+    _keywords_write_back(final)
     return BulkUpdated(updated=len(changed), errors=errors, per_item=None)
+
+
+def _keywords_write_back(final: dict[int, list[str]]) -> None:
+    """With ``PIPELINE_WRITE_XMP`` on, the photos' tags after a change as their sidecars'
+    ``dc:subject``, after the commit (as ratings and labels are: ``sidecars_write``)."""
+    if not settings.PIPELINE_WRITE_XMP or not final:
+        return
+    photos = list(Photo.objects.select_related("project__tenant").filter(pk__in=list(final)))
+    sidecars_write(photos=photos, changes={p.pk: {"keywords": sorted(final[p.pk])} for p in photos})

@@ -32,6 +32,7 @@ from photos.storage import (
     FolderIndex,
     folder_files,
     originals,
+    preview_jpeg_path,
     preview_path,
     project_dir,
     thumbnail_path,
@@ -145,6 +146,7 @@ def _derivative_pairs(src: Project, dest: Project, basename: str) -> list[tuple[
     return [
         (thumbnail_path(src, basename), thumbnail_path(dest, basename)),
         (preview_path(src, basename), preview_path(dest, basename)),
+        (preview_jpeg_path(src, basename), preview_jpeg_path(dest, basename)),
     ]
 
 
@@ -459,7 +461,7 @@ def _derivatives_settle(
         changes = derivative_statuses_on_disk(
             folder=one.dest_dir,
             thumb=pairs[0][1],
-            preview=pairs[1][1],
+            preview=pairs[2][1] if pairs[2][1].is_file() else pairs[1][1],
             files=files,
             thumbnail_status=thumbnail_status,
             preview_status=preview_status,

@@ -60,7 +60,8 @@ def photos_rating_update(*, user: Any, items: list[dict], dry_run: bool = False)
 
 
 def sidecars_write(*, photos: list[Photo], changes: dict[int, dict[str, Any]]) -> int:
-    """Write the changed rating/label of each photo to its XMP sidecar; the count written.
+    """Write the changed rating/label (and ``keywords``: the photo's tags, as ``dc:subject``)
+    of each photo to its XMP sidecar; the count written.
 
     The sidecar is the photo's existing ``<base>.xmp`` or ``<base>.<ext>.xmp``, else a new
     ``<base>.xmp``. Each project folder is listed once. Failures are logged, not raised: the
@@ -75,9 +76,14 @@ def sidecars_write(*, photos: list[Photo], changes: dict[int, dict[str, Any]]) -
             originals = index.files(folder, photo.basename).all
             path = xmp.sidecar_for_writing(folder, photo.basename, originals)
             fsrules.ensure_inside(path, folder)
-            xmp.sidecar_write(path, rating=diff.get("rating"), label=diff.get("label"))
+            xmp.sidecar_write(
+                path,
+                rating=diff.get("rating"),
+                label=diff.get("label"),
+                keywords=diff.get("keywords"),
+            )
         except (fsrules.UnsafePath, xmp.XmpError, OSError) as exc:
-            logger.warning("%s: rating not written to its XMP sidecar (%s).", photo.basename, exc)
+            logger.warning("%s: not written to its XMP sidecar (%s).", photo.basename, exc)
             continue
         written += 1
     return written

@@ -35,6 +35,7 @@ from photos.storage import (
     classify,
     originals,
     preview_path,
+    preview_paths,
     project_dir,
     sidecar_bases,
     thumbnail_path,
@@ -148,7 +149,7 @@ def _photo_files_remove(
             folder = folders[project.pk] = project_dir(project)
         # Only a photo losing its JPG loses its derivatives: build their paths then.
         derivatives = (
-            [thumbnail_path(project, photo.basename), preview_path(project, photo.basename)]
+            [thumbnail_path(project, photo.basename), *preview_paths(project, photo.basename)]
             if drop_jpg
             else []
         )

@@ -39,13 +39,13 @@ from photos.fsrules import (
     trashed_at,
 )
 from photos.models import DerivativeStatus, Photo, TrashedFile
+from photos.pending import pending_changes_events
 from photos.selectors import acting_tenant_id
-from photos.storage import classify, originals, preview_path, project_dir, thumbnail_path
+from photos.storage import classify, originals, preview_file, project_dir, thumbnail_path
 from projects.models import Project
 from projects.selectors import project_for_user
 
 from .items import ItemError, item_error, item_photo_id, items_check
-from .pending import pending_changes_events
 from .results import DryRunReport
 
 logger = logging.getLogger(__name__)
@@ -338,7 +338,7 @@ def photo_restore_files(
         plan = _restore_plan(photo, records, folder, trash, set(journal or []))
         thumb, preview = (
             thumbnail_path(project, photo.basename),
-            preview_path(project, photo.basename),
+            preview_file(project, photo.basename),
         )
     except UnsafePath as exc:
         raise ItemFailed(str(exc)) from exc

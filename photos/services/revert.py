@@ -16,11 +16,11 @@ from django.utils import timezone
 from jobs.events import events_record_bulk
 from photos.events import item_event
 from photos.models import Photo
+from photos.pending import pending_changes_events
 from photos.selectors import projects_select
 from projects.models import Project
 from projects.selectors import project_for_user, project_require_active
 
-from .pending import pending_changes_events
 from .results import ProjectReverted, Reverted
 
 

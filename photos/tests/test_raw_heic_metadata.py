@@ -313,7 +313,7 @@ def test_sidecar_write_changes_only_rating_and_label_and_keeps_other_xmp(tmp_pat
     assert [p.name for p in path.parent.iterdir()] == ["W.xmp"]  # no temporary file left
 
     xmp.sidecar_write(path, label="none")
-    assert xmp.read_sidecar(path) == xmp.RatingLabel(rating=4, label=None)
+    assert xmp.read_sidecar(path) == xmp.RatingLabel(rating=4, label=None, keywords=("glacier",))
 
 
 def xmp_properties(path: Path) -> dict:

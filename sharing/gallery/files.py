@@ -23,20 +23,25 @@ from PIL import Image, ImageDraw, ImageFont
 from core.errors import ApplicationError
 from photos.fsrules import write_atomic
 from photos.models import Photo
-from photos.storage import file_path, files_for_basename, preview_path, project_dir, thumbnail_path
+from photos.storage import file_path, files_for_basename, preview_file, project_dir, thumbnail_path
 
-DERIVATIVE_CONTENT_TYPE = "image/webp"
+DERIVATIVE_CONTENT_TYPES = {".webp": "image/webp", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 ORIGINAL_ORDER = ("jpg", "other", "raw")
 
 
 def derivative_file(photo: Photo, kind: str) -> Path | None:
     """The photo's thumbnail or preview on disk; ``None`` when it has none (yet)."""
-    builder = thumbnail_path if kind == "thumbnail" else preview_path
+    # The preview is a WebP or, for a RAW, its embedded JPEG as it is.
+    builder = thumbnail_path if kind == "thumbnail" else preview_file
     try:
         path = builder(photo.project, photo.basename)
     except ApplicationError:  # UnsafePath: a row that would point outside its folder.
         return None
     return path if path.is_file() else None
+
+
+def derivative_content_type(path: Path) -> str:
+    return DERIVATIVE_CONTENT_TYPES.get(path.suffix.lower(), "image/webp")
 
 
 def original_file(photo: Photo) -> Path | None:

@@ -50,7 +50,7 @@ from .access import (
     password_try,
     request_address,
 )
-from .files import DERIVATIVE_CONTENT_TYPE, served_file
+from .files import derivative_content_type, served_file
 from .selectors import gallery_photo, gallery_photos, gallery_picks
 from .services import (
     COMMENT_MAX_CHARS,
@@ -320,8 +320,9 @@ def gallery_image(request: HttpRequest, token: str, signed: str) -> HttpResponse
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         filename: str | None = path.name
     else:
-        content_type = DERIVATIVE_CONTENT_TYPE
-        filename = f"{photo.basename}.webp" if download else None
+        # A WebP, or a RAW's embedded JPEG kept as its preview (``storage.preview_file``).
+        content_type = derivative_content_type(path)
+        filename = f"{photo.basename}{path.suffix.lower()}" if download else None
     response = _file_reply(
         request,
         path,

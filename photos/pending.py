@@ -1,7 +1,9 @@
 """``pending_changes`` events: a project's pending-delete totals after a change (SPEC §10).
 
 Every write that can change what a commit would trash (culling, revert, restore, a commit's
-file removal) records one per touched project in its own transaction, built here.
+file removal, an XMP reject read at ingest) records one per touched project in its own
+transaction, built here. Outside ``photos.services``, so ingest and derivatives use it without
+importing the services package.
 """
 
 from __future__ import annotations
