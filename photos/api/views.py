@@ -40,8 +40,8 @@ from core.api.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottl
 from core.errors import ApplicationError
 from jobs.api.serializers import DetailSerializer
 from photos import services as photo_services
-from photos.models import Photo
 from photos.fullsize import FullSizeUnavailable, photo_fullsize
+from photos.models import Photo
 from photos.services.bursts import bursts_keep_sharpest
 from photos.services.restore import photos_restore
 from photos.storage import (
