@@ -173,6 +173,10 @@ export class Api {
     return merged;
   }
 
+  keepSharpest(body, dryRun) {
+    return this.post(this.url("bursts-keep-sharpest"), { ...body, dry_run: dryRun }).then((r) => r.data);
+  }
+
   pendingDeletes() {
     return this.get(this.url("pending-deletes"));
   }

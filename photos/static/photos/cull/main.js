@@ -1,6 +1,6 @@
 // The culling workspace (SPEC §17): wiring only. The store owns the photos and their changes
 // (store.js), api.js the URLs, live.js the event stream, actions.js what keys and buttons do,
-// dialogs.js the confirmations, and the views (grid, loupe, tray, trash, upload) render.
+// dialogs.js the confirmations, and the views (grid, loupe, tray, trash, upload, page) render.
 
 import { Api } from "./api.js";
 import { createActions } from "./actions.js";
@@ -8,16 +8,17 @@ import { applyCapabilities, guard, guardAll, may } from "./capabilities.js";
 import { Dialogs, messenger } from "./dialogs.js";
 import { showModal } from "./focus.js";
 import { FilterBar, filterToApi } from "./filters.js";
-import { Grid, tileSize } from "./grid.js";
+import { Grid } from "./grid.js";
 import { handleKey } from "./keys.js";
 import { Live, showStatus } from "./live.js";
 import { Loupe } from "./loupe.js";
+import { countText, fitToWindow, keepRoomForMessages, showEmpty, tileSizeControl } from "./page.js";
 import { Pending } from "./pending.js";
 import { Store } from "./store.js";
 import { Sync } from "./sync.js";
 import { Trash } from "./trash.js";
 import { Tray } from "./tray.js";
-import { Uploader, uploadingText } from "./upload.js";
+import { Uploader } from "./upload.js";
 
 const boot = JSON.parse(document.getElementById("cull-bootstrap").textContent);
 const root = document.getElementById("cull");
@@ -28,8 +29,7 @@ const store = new Store(api);
 const projectNames = new Map(boot.projects.map((p) => [String(p.id), p.name]));
 const projectName = (id) => projectNames.get(String(id)) || `#${id}`;
 const thumbUrl = (photo) => api.imageUrl(photo, "thumbnail");
-const shownProjects = () => filters.projects;
-const inView = (id) => !filters.projects.length || filters.projects.includes(String(id));
+const oneProject = () => (filters.projects.length === 1 ? filters.projects[0] : null);
 
 // Measurements the browser tests report (never asserted on time).
 const metrics = (window.cullMetrics = { firstPaintMs: null, keepStoredMs: [], keepShownMs: [] });
@@ -37,39 +37,11 @@ const started = performance.now();
 
 const messages = $("#cull-messages");
 const say = messenger(messages);
-// While messages show (bottom right, over everything, the loupe too), the grid and the tray
-// end above them: a message never covers a tile.
-new ResizeObserver(() => {
-  const height = messages.childElementCount ? messages.getBoundingClientRect().height + 12 : 0;
-  root.style.setProperty("--cull-messages-height", `${height}px`);
-}).observe(messages);
+keepRoomForMessages(root, messages);
 
 const gridElement = $("#cull-grid");
 const grid = new Grid({ root: gridElement, sizer: $("#cull-sizer"), store, thumbUrl, onOpen: (index) => (store.moveTo(index), loupe.toggle(true)) });
-// The tile size slider: remembered in this browser (localStorage), the grid reflows.
-const TILE_SIZE_KEY = "cull.tileSize";
-const sizeInput = $("#cull-tile-size");
-function applyTileSize(value, { remember = false } = {}) {
-  const size = tileSize(value);
-  sizeInput.value = String(size);
-  sizeInput.setAttribute("aria-valuetext", `${size} pixels`);
-  grid.setSize(size);
-  if (remember) {
-    try {
-      localStorage.setItem(TILE_SIZE_KEY, String(size));
-    } catch (error) {
-      // Storage refused (private mode): the size holds for this page only.
-    }
-  }
-}
-let storedSize = null;
-try {
-  storedSize = localStorage.getItem(TILE_SIZE_KEY);
-} catch (error) {
-  // No storage: the default size.
-}
-applyTileSize(storedSize);
-sizeInput.addEventListener("input", () => applyTileSize(sizeInput.value, { remember: true }));
+tileSizeControl($("#cull-tile-size"), grid);
 gridElement.addEventListener("cull-error", (event) => say(event.detail.message, "error"));
 const loupe = new Loupe({
   root: $("#cull-loupe"),
@@ -77,17 +49,19 @@ const loupe = new Loupe({
   adminUrl: (photo) => boot.admin.photo_change.replace("{id}", String(photo.id)),
   projectName: (photo) => projectName(photo.project),
   previewUrl: (photo) => api.imageUrl(photo, "preview"),
+  fullUrl: (photo) => api.imageUrl(photo, "full"),
   thumbUrl,
   onNavigate: (step) => move(step),
   onClose: () => loupe.toggle(false),
   fallback: gridElement,
-  keep: [messages],
+  messages,
+  say,
 });
 
 const live = new Live({ url: boot.api.events, lastEventId: boot.last_event_id, pollMs: boot.poll_ms, onStatus: showStatus($("#cull-live")) });
 const tray = new Tray({ list: $("#cull-tasks"), empty: $("#cull-tasks-empty"), api, live });
-const pending = new Pending({ api, element: $("#cull-pending"), projects: shownProjects, projectName });
-const sync = new Sync({ api, store, inView });
+const pending = new Pending({ api, element: $("#cull-pending"), projects: () => filters.projects, projectName });
+const sync = new Sync({ api, store, inView: (id) => !filters.projects.length || filters.projects.includes(String(id)) });
 const dialogs = new Dialogs({ dialog: $("#cull-dialog"), fallback: gridElement });
 const trash = new Trash({
   api,
@@ -106,14 +80,14 @@ live.onPoll(() => (trash.poll(), pending.load(), sync.poll()));
 const actions = createActions({
   store, api, dialogs, say, metrics, thumbUrl, projectName,
   labels: boot.labels,
-  projects: shownProjects,
+  projects: () => filters.projects,
   allProjects: boot.projects,
   onStarted: () => tray.refresh(),
   onCommitStarted: (taskId) => trash.commitStarted(taskId),
   onReverted: () => filters.set(filters.filter, { push: false }),
 });
 
-// --- filters in the URL, the count ---
+// --- the filter in the URL, the count ---
 
 function applyFilter(filter) {
   $("#cull-f-projects-summary").textContent = filter.projects.length ? filter.projects.map(projectName).join(", ") : "All projects";
@@ -129,16 +103,16 @@ function applyFilter(filter) {
   pending.render();
 }
 const filters = new FilterBar({ form: $("#cull-filters"), clear: $("#cull-f-clear"), onChange: applyFilter });
-
+const empty = () => showEmpty($("#cull-empty"), store, uploader, oneProject());
 store.subscribe((kind) => {
   if (kind === "loaded" || kind === "selection" || kind === "reset") {
-    const loaded = store.photos.length;
-    const selected = store.selection.size;
-    $("#cull-count").textContent = `${loaded}${store.complete ? "" : "+"} photo${loaded === 1 ? "" : "s"}${selected ? ` · ${selected} selected` : ""}`;
-    showEmpty();
+    $("#cull-count").textContent = countText(store);
+    empty();
   }
   if (kind === "cursor") grid.reveal(store.cursor);
 });
+const stacks = $("#cull-stacks");
+stacks.addEventListener("change", () => store.setStacking(stacks.checked));
 
 // --- navigation ---
 
@@ -172,6 +146,7 @@ const buttons = {
   revert: actions.revert,
   move: actions.move,
   process: actions.process,
+  "keep-sharpest": actions.keepSharpest,
   "tag-add": () => actions.askTags(true),
   "tag-remove": () => actions.askTags(false),
   // Touch and pointer equivalents of the keys, for tablets.
@@ -194,31 +169,22 @@ for (const button of root.querySelectorAll("[data-action]")) button.addEventList
 const role = { capabilities: boot.capabilities, role: boot.role, say };
 applyCapabilities(root, boot.capabilities);
 const keyActions = guardAll(role, "cull", actions);
+const current = () => store.photos[store.cursor];
 document.addEventListener("keydown", (event) =>
   handleKey(event, {
-    store,
-    grid,
-    loupe,
+    store, grid, loupe, move, selectAll,
     actions: keyActions,
-    move,
-    selectAll,
     closeLoupe: () => loupe.toggle(false),
     askTags: guard(role, "cull", actions.askTags),
     labelKeys: boot.label_keys,
     help: () => (help.open ? help.close() : showHelp()),
     dialogsOpen: () => dialogs.open || help.open,
+    zoom: () => (loupe.open ? loupe.toggleZoom() : store.photos.length && (loupe.toggle(true), loupe.toggleZoom())),
+    view: (mode) => (loupe.open && loupe.mode === mode ? loupe.setMode("single") : loupe.toggle(true, mode)),
+    swap: () => loupe.swap(),
+    toggleStack: () => current() && store.toggleStack(current().burst),
   }),
 );
-
-// The empty grid says why: an upload on its way, or a filter nothing matches.
-function showEmpty() {
-  const empty = $("#cull-empty");
-  if (store.photos.length && uploader.state && !uploader.state.busy) uploader.state = null; // They came.
-  empty.hidden = !(store.complete && store.photos.length === 0);
-  const uploading = uploadingText(uploader.state, filters.projects.length === 1 ? filters.projects[0] : null);
-  empty.textContent = uploading || "No photos match this filter.";
-  empty.classList.toggle("cull-empty-uploading", Boolean(uploading));
-}
 
 const uploader = new Uploader({
   api,
@@ -226,10 +192,10 @@ const uploader = new Uploader({
   overlay: $("#cull-drop"),
   panel: $("#cull-upload"),
   inputs: [$("#cull-upload-input"), $("#cull-upload-folder")],
-  project: () => (filters.projects.length === 1 ? filters.projects[0] : null),
+  project: oneProject,
   say,
   onBatch: () => tray.refresh(),
-  onChange: () => showEmpty(),
+  onChange: empty,
 });
 if (may(boot.capabilities, "upload")) uploader.start();
 
@@ -240,11 +206,5 @@ pending.load();
 live.start();
 tray.start();
 gridElement.focus({ preventScroll: true });
-window.cull = { store, actions, live, tray, sync, metrics };
-
-// Fill the window below the admin's header whatever its height (it wraps on a tablet).
-function fit() {
-  root.style.height = `${Math.max(420, window.innerHeight - root.getBoundingClientRect().top - 8)}px`;
-}
-window.addEventListener("resize", fit);
-fit();
+window.cull = { store, actions, live, tray, sync, metrics, loupe };
+fitToWindow(root);
