@@ -161,7 +161,8 @@ def test_compare_keeps_zoom_in_step_and_keys_act_on_the_photo_under_focus(
             1800,
         ],
     )
-    assert a["scale"] == pytest.approx(1, abs=0.001) and b["scale"] == pytest.approx(1, abs=0.001)
+    assert a["scale"] == pytest.approx(1, abs=0.001)
+    assert b["scale"] == pytest.approx(1, abs=0.001)
     assert (a["x"], a["y"]) == (pytest.approx(b["x"], abs=1.5), pytest.approx(b["y"], abs=1.5))
     page.screenshot(path=str(artifacts / "compare.png"))
 
@@ -212,7 +213,8 @@ def test_survey_fits_the_selection_and_keys_act_on_the_photo_under_focus(
     stage = page.locator(".cull-loupe-stage").bounding_box()
     for i in range(4):
         cell = cells.nth(i).bounding_box()
-        assert cell["x"] >= stage["x"] - 1 and cell["y"] >= stage["y"] - 1
+        assert cell["x"] >= stage["x"] - 1
+        assert cell["y"] >= stage["y"] - 1
         assert cell["x"] + cell["width"] <= stage["x"] + stage["width"] + 1
         assert cell["y"] + cell["height"] <= stage["y"] + stage["height"] + 1
     page.screenshot(path=str(artifacts / "survey.png"))
@@ -245,8 +247,8 @@ def test_a_burst_shows_as_a_stack_with_hints_and_keep_the_sharpest_discards_the_
         "DSC_0102": frames[0],
         "DSC_0103": next(f for f in frames if f.kind.startswith("motion")),
     }
-    for n, (name, frame) in enumerate(chosen.items()):
-        # One second per frame in the file's whole seconds: 0 s apart is one burst.
+    for name, frame in chosen.items():
+        # The same second in the files' whole seconds: 0 s apart, one burst.
         write_file(folder(project) / f"{name}.jpg", jpeg_of(frame.image, taken=SHOT))
         assert kinds[name] in frame.kind
     write_file(
@@ -287,7 +289,8 @@ def test_a_burst_shows_as_a_stack_with_hints_and_keep_the_sharpest_discards_the_
     page.click("[data-action=keep-sharpest]")
     page.wait_for_selector("#cull-dialog[open] .cull-sharpest-count")
     text = page.inner_text("#cull-dialog .cull-sharpest-count")
-    assert "1 burst" in text and "2 photos change" in text, text
+    assert "1 burst" in text, text
+    assert "2 photos change" in text, text
     assert Photo.objects.filter(project=project, keep_jpg=False).count() == 0  # A dry run.
     page.click("#cull-dialog-ok")
     page.wait_for_selector("text=Kept the sharpest frame of 1 burst(s)")
