@@ -67,3 +67,15 @@ test("in another order than capture time the frames are not stacked", () => {
   for (const photo of shoot()) store.add(photo);
   assert.equal(store.photos.length, 5);
 });
+
+test("a step past the loaded photos loads the next page first", async () => {
+  const pages = [{ results: [{ id: 3, basename: "C", taken_at: null }], next: null }];
+  const store = new Store({ photosUrl: () => "/p1", get: async () => pages.shift(), nextPageUrl: () => null });
+  store.add({ id: 1, basename: "A", taken_at: null });
+  store.add({ id: 2, basename: "B", taken_at: null });
+  store.moveTo(1);
+  await store.step(1);
+  assert.equal(store.photos[store.cursor].id, 3);
+  await store.step(5);
+  assert.equal(store.cursor, 2); // The end: it stays on the last photo.
+});

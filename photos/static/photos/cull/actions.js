@@ -118,6 +118,17 @@ export function createActions(ctx) {
       await change({ path: last.path, items: last.items, undoable: false });
       return say("Undone.");
     },
+    // Ctrl/Cmd+A: every photo matching the filter (every page loaded first).
+    async selectAll() {
+      say("Selecting every photo that matches the filter…");
+      try {
+        await store.loadAll();
+      } catch (error) {
+        return say(error.message, "error");
+      }
+      store.selectAll();
+      return say(`${store.selection.size} photos selected.`);
+    },
     async askTags(add) {
       const names = await dialogs.askTags(add, store.targets().length);
       if (names) await actions.tags(add, names);

@@ -51,7 +51,7 @@ const loupe = new Loupe({
   previewUrl: (photo) => api.imageUrl(photo, "preview"),
   fullUrl: (photo) => api.imageUrl(photo, "full"),
   thumbUrl,
-  onNavigate: (step) => move(step),
+  onNavigate: (step) => store.step(step),
   onClose: () => loupe.toggle(false),
   fallback: gridElement,
   messages,
@@ -114,28 +114,6 @@ store.subscribe((kind) => {
 const stacks = $("#cull-stacks");
 stacks.addEventListener("change", () => store.setStacking(stacks.checked));
 
-// --- navigation ---
-
-function move(step, options = {}) {
-  const target = store.cursor + step;
-  if (target >= store.photos.length && !store.complete) {
-    store.loadMore().then(() => store.moveTo(Math.min(target, store.photos.length - 1), options));
-    return;
-  }
-  store.moveTo(target, options);
-}
-
-async function selectAll() {
-  say("Selecting every photo that matches the filter…");
-  try {
-    await store.loadAll();
-  } catch (error) {
-    return say(error.message, "error");
-  }
-  store.selectAll();
-  return say(`${store.selection.size} photos selected.`);
-}
-
 // --- buttons and keys (what the role may not do is hidden; its keys answer with a message) ---
 
 const help = $("#cull-help");
@@ -172,7 +150,9 @@ const keyActions = guardAll(role, "cull", actions);
 const current = () => store.photos[store.cursor];
 document.addEventListener("keydown", (event) =>
   handleKey(event, {
-    store, grid, loupe, move, selectAll,
+    store, grid, loupe,
+    move: (step, options) => store.step(step, options),
+    selectAll: actions.selectAll,
     actions: keyActions,
     closeLoupe: () => loupe.toggle(false),
     askTags: guard(role, "cull", actions.askTags),

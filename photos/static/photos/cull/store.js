@@ -290,6 +290,16 @@ export class Store {
   }
 
   // Every loaded photo, the frames inside collapsed stacks too.
+  // Move the cursor by ``step`` (the arrows), loading the next page when it goes past the end.
+  step(step, options = {}) {
+    const target = this.cursor + step;
+    if (target >= this.photos.length && !this.complete) {
+      return this.loadMore().then(() => this.moveTo(Math.min(target, this.photos.length - 1), options));
+    }
+    this.moveTo(target, options);
+    return Promise.resolve();
+  }
+
   selectAll() {
     this.selection = new Set(this.all.map((p) => p.id));
     this.emit("selection");
