@@ -227,6 +227,10 @@ def test_survey_fits_the_selection_and_keys_act_on_the_photo_under_focus(
     saved(page)
     kept = dict(Photo.objects.filter(project=project).values_list("basename", "keep_jpg"))
     assert kept == {name: name != order[2] for name in names}
+    # U (Lightroom's unflag): its keep flags back to the files on disk.
+    page.keyboard.press("u")
+    saved(page)
+    assert Photo.objects.filter(project=project, keep_jpg=False).count() == 0
     # A click moves the focus; 5 rates that one.
     cells.nth(1).click()
     assert page.inner_text(".cull-survey-focus figcaption").startswith(order[1])
