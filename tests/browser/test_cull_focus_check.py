@@ -350,5 +350,5 @@ def test_sort_and_every_filter_of_the_photo_list_from_the_page(page, asgi_live_s
     page.wait_for_function("() => window.cull.store.complete && window.cull.store.all.length === 3")
     assert "rating=0" in lists[-1]
     assert "rating=0" in page.url
-    for name in ("sharpness_min", "clipped", "in_burst", "keep_jpg", "visibility", "basename"):
+    for name in ("sharpness_min", "clipped", "in_burst", "keep_jpg", "keep_raw", "basename"):
         assert page.locator(f"[name={name}]").count() == 1
