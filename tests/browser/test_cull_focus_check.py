@@ -271,6 +271,7 @@ def test_a_burst_shows_as_a_stack_with_hints_and_keep_the_sharpest_discards_the_
     assert tile(page, "DSC_0101").locator(".cull-stack").inner_text() == "▣ 3"
     page.screenshot(path=str(artifacts / "stack.png"))
     tile(page, "DSC_0101").locator(".cull-stack").click()
+    page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 4")
     assert order_in_grid(page) == ["DSC_0101", "DSC_0102", "DSC_0103", "DSC_0200"]
     # The sharpest frame marked, the soft ones flagged.
     assert tile(page, "DSC_0102").locator(".cull-hint-sharpest").count() == 1
@@ -279,6 +280,7 @@ def test_a_burst_shows_as_a_stack_with_hints_and_keep_the_sharpest_discards_the_
     page.screenshot(path=str(artifacts / "stack-open.png"))
     # S closes the stack under the cursor again.
     page.keyboard.press("s")
+    page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 2")
     assert order_in_grid(page) == ["DSC_0101", "DSC_0200"]
 
     # Sort by sharpness: no stacks, the sharpest first.
