@@ -309,6 +309,10 @@ PIPELINE_THUMB_SIZE = env_int("PIPELINE_THUMB_SIZE", 800)
 PIPELINE_THUMB_QUALITY = env_int("PIPELINE_THUMB_QUALITY", 50)
 PIPELINE_PREVIEW_SIZE = env_int("PIPELINE_PREVIEW_SIZE", 5000)
 PIPELINE_PREVIEW_QUALITY = env_int("PIPELINE_PREVIEW_QUALITY", 60)
+# Full-size renditions for the loupe's 100 % view (HEIC, PNG/TIFF, RAW), made on demand.
+PIPELINE_FULLSIZE_CACHE_DIR = Path(
+    os.environ.get("PIPELINE_FULLSIZE_CACHE_DIR", VAR_DIR / "cache" / "fullsize")
+)
 # Derivative engine: "auto" (pyvips when it can be imported, else Pillow), "pyvips", "pillow".
 PIPELINE_IMAGE_ENGINE = os.environ.get("PIPELINE_IMAGE_ENGINE", "").strip().lower() or "auto"
 if PIPELINE_IMAGE_ENGINE not in {"auto", "pyvips", "pillow"}:

@@ -57,6 +57,8 @@ API_ROUTES = {
     "photo": ("photo-detail", True),
     "thumbnail": ("photo-thumbnail", True),
     "preview": ("photo-preview", True),
+    "full": ("photo-full", True),
+    "bursts-keep-sharpest": ("photo-bursts-keep-sharpest", False),
     "keep": ("photo-keep", False),
     "rating": ("photo-rating", False),
     "tags/add": ("photo-tags-add", False),

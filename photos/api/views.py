@@ -38,6 +38,7 @@ from core.api.throttling import ActionThrottleMixin, BulkThrottle, CommitThrottl
 from core.errors import ApplicationError
 from jobs.api.serializers import DetailSerializer
 from photos import services as photo_services
+from photos.fullsize import FullSizeUnavailable, photo_fullsize
 from photos.models import Photo
 from photos.selectors import photos_pending_deletes
 from photos.services.bursts import bursts_keep_sharpest
@@ -259,6 +260,26 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
     def preview(self, request: Request, pk: str | None = None) -> HttpResponseBase:
         return self._derivative(request, preview_file, "preview")
+
+    @extend_schema(
+        summary="The photo's full-size image for the 100 % view (JPEG)",
+        description=(
+            "The original JPEG; else the RAW's full-size embedded JPEG; else a JPEG rendition "
+            "of the other image or the RAW, made on demand and cached. ``X-Full-Size-Source`` "
+            "says which: original, embedded or rendition."
+        ),
+        responses=_FILE_RESPONSES,
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
+    def full(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        photo = self._photo()
+        try:
+            found = photo_fullsize(photo)
+        except (ApplicationError, FullSizeUnavailable, FileNotFoundError):
+            raise Http404("No full-size image for this photo.") from None
+        response = file_reply(request, found.path, content_type=found.content_type)
+        response["X-Full-Size-Source"] = found.source
+        return response
 
     @extend_schema(
         summary="The photo's original file (the JPG, else another image, else the RAW)",

@@ -285,7 +285,7 @@ def test_revert_acts_on_the_selection_says_how_many_and_is_undone(page, asgi_liv
     assert [b.get("dry_run", False) for b in posted(page, requests, "keep")] == [True, False]
 
     # Undo: the selection's flags come back.
-    page.keyboard.press("z")
+    page.keyboard.press("Control+z")
     page.wait_for_selector("text=Undone.")
     saved(page)
     assert kept_raw() == set()
@@ -300,7 +300,7 @@ def test_revert_acts_on_the_selection_says_how_many_and_is_undone(page, asgi_liv
     page.wait_for_selector("text=Reverted 5 photo(s).")
     assert kept_raw() == set(ids.values())
     page.wait_for_selector("#cull[data-ready=true] .cull-tile")
-    page.keyboard.press("z")
+    page.keyboard.press("Control+z")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.cull-message')]"
         ".filter((m) => m.textContent === 'Undone.').length === 2"

@@ -207,7 +207,7 @@ def test_cull_a_project_by_keyboard_only(page, asgi_live_server, tenant, artifac
     page.keyboard.press("Escape")
     page.keyboard.press("j")
     saved(page)
-    page.keyboard.press("z")
+    page.keyboard.press("Control+z")
     page.wait_for_selector("text=Undone.")
 
     def row(base: str) -> Photo:

@@ -31,3 +31,17 @@ test("states map onto the API's pending and keep_mismatch, dates onto whole days
 test("unknown URL parameters are not taken into the filter", () => {
   assert.deepEqual(filterFromUrl("?evil=1&label=red"), { projects: [], label: "red" });
 });
+
+test("the sort and the less common filters reach the API's query", () => {
+  const filter = { projects: [], sort: "sharpness", lens: "56mm", iso_min: "800", rating: "0", clipped: "true", in_burst: "false" };
+  assert.deepEqual(filterToApi(filter), {
+    ordering: "-sharpness,taken_at,basename",
+    lens: "56mm",
+    iso_min: "800",
+    rating: "0",
+    clipped: "true",
+    in_burst: "false",
+  });
+  assert.deepEqual(filterFromUrl(filterToUrl(filter)), filter);
+  assert.deepEqual(filterToApi({ projects: [], sort: "bogus" }), {});
+});

@@ -5,7 +5,7 @@ import { test } from "node:test";
 
 import { handleKey } from "../../photos/static/photos/cull/keys.js";
 
-function press(key, { shiftKey = false, ctrlKey = false, target = null, inLoupe = false, dialogs = false } = {}) {
+function press(key, { shiftKey = false, ctrlKey = false, target = null, inLoupe = false, dialogs = false, arrow = () => false } = {}) {
   const calls = [];
   const record = (name) => (...args) => calls.push([name, ...args]);
   const event = { key, shiftKey, ctrlKey, metaKey: false, altKey: false, target, defaultPrevented: false, preventDefault() { this.defaultPrevented = true; } };
@@ -13,7 +13,7 @@ function press(key, { shiftKey = false, ctrlKey = false, target = null, inLoupe 
   handleKey(event, {
     store: { photos: [{ id: 1 }, { id: 2 }], cursor: 0, clearSelection: record("clearSelection") },
     grid: { columns: 4 },
-    loupe: { open: inLoupe, toggle: record("loupe") },
+    loupe: { open: inLoupe, toggle: record("loupe"), arrow: (...args) => (calls.push(["arrow", ...args]), arrow(...args)) },
     actions,
     move: record("move"),
     selectAll: record("selectAll"),
@@ -21,6 +21,10 @@ function press(key, { shiftKey = false, ctrlKey = false, target = null, inLoupe 
     askTags: record("askTags"),
     labelKeys: { 6: "red" },
     help: record("help"),
+    zoom: record("zoom"),
+    view: record("view"),
+    swap: record("swap"),
+    toggleStack: record("toggleStack"),
     dialogsOpen: () => dialogs,
   });
   return { calls, prevented: event.defaultPrevented };
@@ -31,7 +35,9 @@ test("culling keys call their actions", () => {
   assert.deepEqual(press("R").calls, [["toggleKeep", "raw"]]);
   assert.deepEqual(press("k").calls, [["keepBoth", true]]);
   assert.deepEqual(press("x").calls, [["keepBoth", false]]);
-  assert.deepEqual(press("z").calls, [["undo"]]);
+  assert.deepEqual(press("z", { ctrlKey: true }).calls, [["undo"]]);
+  assert.deepEqual(press("p").calls, [["keepBoth", true]]);
+  assert.deepEqual(press("U").calls, [["unflag"]]);
   assert.deepEqual(press("3").calls, [["rate", 3]]);
   assert.deepEqual(press("6").calls, [["label", "red"]]);
   assert.deepEqual(press("L", { shiftKey: true }).calls, [["cycleLabel", -1]]);
@@ -41,7 +47,16 @@ test("culling keys call their actions", () => {
 test("arrows move by one or a row; in the loupe a row is one photo", () => {
   assert.deepEqual(press("ArrowDown").calls, [["move", 4, { extend: false }]]);
   assert.deepEqual(press("ArrowLeft", { shiftKey: true }).calls, [["move", -1, { extend: true }]]);
-  assert.deepEqual(press("ArrowDown", { inLoupe: true }).calls, [["move", 1, { extend: false }]]);
+  assert.deepEqual(press("ArrowDown", { inLoupe: true }).calls, [["arrow", 4, true], ["move", 1, { extend: false }]]);
+});
+
+test("Z zooms, C compares, N surveys, S swaps in the loupe (in the grid: the stack); compare takes the arrows", () => {
+  assert.deepEqual(press("z").calls, [["zoom"]]);
+  assert.deepEqual(press("c").calls, [["view", "compare"]]);
+  assert.deepEqual(press("N").calls, [["view", "survey"]]);
+  assert.deepEqual(press("s", { inLoupe: true }).calls, [["swap"]]);
+  assert.deepEqual(press("s").calls, [["toggleStack"]]);
+  assert.deepEqual(press("ArrowRight", { inLoupe: true, arrow: () => true }).calls, [["arrow", 1, false]]);
 });
 
 test("Esc closes the loupe, else clears the selection", () => {

@@ -77,6 +77,12 @@ export function createActions(ctx) {
       });
       return fieldsChange("keep", items, { keep: true });
     },
+    // U (Lightroom's unflag): the keep flags back to the files on disk, undoable.
+    unflag() {
+      const items = revertItems(store.targets());
+      if (!items.length) return say("The keep flags already match the files on disk.");
+      return fieldsChange("keep", items, { keep: true });
+    },
     rate(rating) {
       return fieldsChange("rating", store.targets().filter((p) => p.rating !== rating).map((p) => ({ photo_id: p.id, rating })));
     },
@@ -113,6 +119,17 @@ export function createActions(ctx) {
       await change({ path: last.path, items: last.items, undoable: false });
       return say("Undone.");
     },
+    // Ctrl/Cmd+A: every photo matching the filter (every page loaded first).
+    async selectAll() {
+      say("Selecting every photo that matches the filter…");
+      try {
+        await store.loadAll();
+      } catch (error) {
+        return say(error.message, "error");
+      }
+      store.selectAll();
+      return say(`${store.selection.size} photos selected.`);
+    },
     async askTags(add) {
       const names = await dialogs.askTags(add, store.targets().length);
       if (names) await actions.tags(add, names);
@@ -126,6 +143,7 @@ export function createActions(ctx) {
     share,
     applyPicks,
     commit,
+    keepSharpest,
     revert: () => (store.selection.size ? revertSelection() : revertProjects()),
     move: moveSelection,
     process: reprocess,
@@ -189,7 +207,7 @@ export function createActions(ctx) {
       return undefined;
     }
     const n = `${items.length} photo${items.length === 1 ? "" : "s"}`;
-    const body = [element("p", { class: "cull-revert-count" }, `${n} of the ${selected} change: their keep flags go back to the files present. Undo with Z.`), namesList(items.map((i) => store.get(i.photo_id)).filter(Boolean))];
+    const body = [element("p", { class: "cull-revert-count" }, `${n} of the ${selected} change: their keep flags go back to the files present. Undo with Ctrl/⌘ + Z.`), namesList(items.map((i) => store.get(i.photo_id)).filter(Boolean))];
     if (!(await dialogs.ask("Revert changes?", body, "Revert"))) return undefined;
     const result = await fieldsChange("keep", items);
     return say(`Reverted ${items.length - result.errors.length} photo(s).`);
@@ -209,7 +227,7 @@ export function createActions(ctx) {
       return undefined;
     }
     const n = `${photos.length} photo${photos.length === 1 ? "" : "s"}`;
-    const body = [element("p", { class: "cull-revert-count" }, `${n} of ${names} change: their keep flags go back to the files present. Undo with Z.`), namesList(photos)];
+    const body = [element("p", { class: "cull-revert-count" }, `${n} of ${names} change: their keep flags go back to the files present. Undo with Ctrl/⌘ + Z.`), namesList(photos)];
     if (!(await dialogs.ask("Revert changes?", body, "Revert"))) return undefined;
     try {
       const data = await api.revertChanges(projects.map(Number));
@@ -221,6 +239,43 @@ export function createActions(ctx) {
     // too but not restored by the undo.
     store.pushUndo({ path: "keep", items: photos.map((p) => ({ photo_id: p.id, keep_jpg: p.keep_jpg, keep_raw: p.keep_raw })) });
     ctx.onReverted();
+    return undefined;
+  }
+
+  // Keep the sharpest frame of each burst of the selection (else of the shown projects) and
+  // discard the others: the API's dry run first, its counts in the confirmation.
+  async function keepSharpest() {
+    const body = store.selection.size
+      ? { items: [...store.selection].map((id) => ({ photo_id: id })) }
+      : { projects: ctx.projects().map(Number) };
+    if (!body.items && !body.projects.length) body.projects = ctx.allProjects.map((p) => p.id);
+    let dry;
+    try {
+      dry = await api.keepSharpest(body, true);
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    const bursts = Object.keys(dry.kept || {}).length;
+    const changes = ((dry.dry_run && dry.dry_run.per_item) || []).filter((i) => Object.keys(i.would_update || {}).length);
+    const lines = [
+      `${bursts} burst${bursts === 1 ? "" : "s"}: the sharpest frame of each is kept, the other frames are discarded.`,
+      `${changes.length} photo${changes.length === 1 ? "" : "s"} change.`,
+    ];
+    if ((dry.undecided || []).length) lines.push(`${dry.undecided.length} burst(s) left alone: a frame has no sharpness yet (re-process it).`);
+    const text = [element("p", { class: "cull-sharpest-count" }, lines.join(" ")), namesList(changes.map((i) => store.get(i.photo_id) || { basename: `#${i.photo_id}` }))];
+    if (!bursts || !changes.length) {
+      await dialogs.ask("Keep the sharpest of each burst", element("p", { class: "cull-sharpest-count" }, bursts ? "Nothing to change: every burst is culled so already." : "No burst here."), "Close");
+      return undefined;
+    }
+    if (!(await dialogs.ask("Keep the sharpest of each burst?", text, "Keep the sharpest"))) return undefined;
+    try {
+      const done = await api.keepSharpest(body, false);
+      say(`Kept the sharpest frame of ${Object.keys(done.kept || {}).length} burst(s); ${done.updated} photo(s) changed.`);
+      if ((done.errors || []).length) say(refusedMessage(done.errors), "error");
+    } catch (error) {
+      return say(error.message, "error");
+    }
+    ctx.onReverted(); // The flags changed on the server: read the list again.
     return undefined;
   }
 

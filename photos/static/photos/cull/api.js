@@ -205,6 +205,10 @@ export class Api {
     return this.request("PATCH", this.url("project", { id }), { status: "archived" }).then((r) => r.data);
   }
 
+  keepSharpest(body, dryRun) {
+    return this.post(this.url("bursts-keep-sharpest"), { ...body, dry_run: dryRun }).then((r) => r.data);
+  }
+
   pendingDeletes() {
     return this.get(this.url("pending-deletes"));
   }

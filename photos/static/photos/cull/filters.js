@@ -1,7 +1,15 @@
 // The filter lives in the page's URL (so a view can be bookmarked) and maps onto the photo
-// list's query parameters (docs/API.md, "Photos").
+// list's query parameters (docs/API.md, "Photos"): every filter of the list, and the sort.
 
-const FIELDS = ["state", "file_type", "rating_min", "label", "tags", "taken_at_after", "taken_at_before", "camera", "derivatives", "visibility", "picked_by_share"];
+import { SORTS } from "./stacks.js";
+
+// The fields the API takes as they are (the others: ``state``, the dates and ``sort``).
+const PASSED = [
+  "file_type", "rating", "rating_min", "rating_max", "label", "tags", "camera", "lens", "iso_min", "iso_max",
+  "sharpness_min", "clipped", "in_burst", "basename", "keep_jpg", "keep_raw", "visibility", "derivatives",
+  "thumbnail_status", "preview_status", "picked_by_share",
+];
+const FIELDS = ["sort", "state", ...PASSED, "taken_at_after", "taken_at_before"];
 
 export function filterFromUrl(search) {
   const params = new URLSearchParams(search);
@@ -34,9 +42,10 @@ export function filterToApi(filter) {
   if (filter.state === "kept") query.pending = "false";
   if (filter.state === "pending") query.pending = "true";
   if (filter.state === "mismatch") query.keep_mismatch = "true";
-  for (const name of ["file_type", "rating_min", "label", "tags", "camera", "derivatives", "visibility", "picked_by_share"]) {
+  for (const name of PASSED) {
     if (filter[name]) query[name] = filter[name];
   }
+  if (filter.sort && SORTS[filter.sort]) query.ordering = SORTS[filter.sort].join(",");
   if (filter.taken_at_after) query.taken_at_after = `${filter.taken_at_after}T00:00:00`;
   if (filter.taken_at_before) query.taken_at_before = `${filter.taken_at_before}T23:59:59`;
   return query;

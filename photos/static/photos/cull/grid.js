@@ -12,6 +12,8 @@ const INFO_HEIGHT = 62;
 const BUFFER_ROWS = 3;
 const LOAD_AHEAD_ROWS = 12;
 
+import { hintBadges, inBurst, softFrames } from "./stacks.js";
+
 const LABEL_NAMES = { red: "Red", yellow: "Yellow", green: "Green", blue: "Blue", purple: "Purple" };
 
 // A stored or chosen tile size, within the slider's range (the default when unreadable).
@@ -43,6 +45,7 @@ export class Grid {
     this.columns = 1;
     this.size = TILE_DEFAULT;
     this.frame = 0;
+    this.soft = new Set(); // soft frames among the loaded photos (stacks.js)
     root.addEventListener("scroll", () => this.schedule(), { passive: true });
     new ResizeObserver(() => this.schedule()).observe(root);
     root.addEventListener("click", (event) => this.click(event));
@@ -57,6 +60,7 @@ export class Grid {
         root.scrollTop = 0;
       }
       if (kind === "photos") for (const id of detail) this.tiles.get(id)?.classList.add("cull-stale");
+      if (kind === "loaded" || kind === "reset") this.soft = softFrames(store.all);
       this.schedule();
     });
   }
@@ -133,18 +137,21 @@ export class Grid {
     element.classList.toggle("cull-selected", selected);
     element.classList.toggle("cull-current", current);
     element.classList.toggle("cull-pending-delete", Boolean(photo.pending_delete));
+    const stack = store.stacked && inBurst(photo) ? (store.expanded.has(photo.burst) ? "open" : "closed") : "";
+    element.classList.toggle("cull-stacked", stack === "closed");
+    element.classList.toggle("cull-burst-open", stack === "open");
     element.setAttribute("aria-selected", String(selected));
     if (current) element.id = "cull-current";
     else if (element.id) element.removeAttribute("id");
-    const signature = `${photo.updated_at}|${photo.keep_jpg}|${photo.keep_raw}|${photo.rating}|${photo.label}|${photo.thumbnail_status}|${photo.tags.join(",")}|${photo.pending_delete}|${photo._pending || ""}|${photo.visibility}|${this.picks ? this.picks.signature(photo.id) : ""}`;
+    const signature = `${stack}|${this.soft.has(photo.id)}|${photo.sharpness}|${photo.burst_sharpest}|${photo.updated_at}|${photo.keep_jpg}|${photo.keep_raw}|${photo.rating}|${photo.label}|${photo.thumbnail_status}|${photo.tags.join(",")}|${photo.pending_delete}|${photo._pending || ""}|${photo.visibility}|${this.picks ? this.picks.signature(photo.id) : ""}`;
     if (element._signature === signature) return;
     element._signature = signature;
     element.classList.remove("cull-stale");
-    element.replaceChildren(this.thumb(photo), this.info(photo));
+    element.replaceChildren(this.thumb(photo, stack), this.info(photo));
     element.setAttribute("aria-label", describe(photo));
   }
 
-  thumb(photo) {
+  thumb(photo, stack = "") {
     const box = document.createElement("div");
     box.className = "cull-thumb";
     const status = photo.thumbnail_status;
@@ -166,6 +173,18 @@ export class Grid {
       mark.title = "Pending delete: a commit trashes files of this photo";
       mark.textContent = "✕";
       box.appendChild(mark);
+    }
+    // A burst's stack: its size; a click (or S) opens it, or closes it from any of its frames.
+    if (stack) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "cull-stack";
+      button.tabIndex = -1;
+      button.dataset.burst = String(photo.burst);
+      button.textContent = stack === "closed" ? `▣ ${photo.burst_size}` : `▣ ${photo.burst_size} ▴`;
+      button.title = stack === "closed" ? `A burst of ${photo.burst_size} frames: show them (S)` : "Close the burst's stack (S)";
+      button.setAttribute("aria-label", button.title);
+      box.appendChild(button);
     }
     if (photo._pending) {
       const mark = document.createElement("span");
@@ -190,6 +209,13 @@ export class Grid {
       span.className = `cull-badge cull-${badge.state}`;
       span.textContent = badge.text;
       span.title = `${badge.text}: ${badge.state === "keep" ? "kept" : badge.state === "discard" ? "discarded" : "present"}`;
+      line.appendChild(span);
+    }
+    for (const hint of hintBadges(photo, { soft: this.soft })) {
+      const span = document.createElement("span");
+      span.className = `cull-hint cull-hint-${hint.key}`;
+      span.textContent = hint.text;
+      span.title = hint.title;
       line.appendChild(span);
     }
     const stars = document.createElement("span");
@@ -228,6 +254,12 @@ export class Grid {
   click(event) {
     const tile = event.target.closest(".cull-tile");
     if (!tile) return;
+    const stack = event.target.closest(".cull-stack");
+    if (stack) {
+      this.store.toggleStack(Number(stack.dataset.burst));
+      this.root.focus({ preventScroll: true });
+      return;
+    }
     const index = Number(tile.dataset.index);
     this.store.moveTo(index, { extend: event.shiftKey, add: event.ctrlKey || event.metaKey, select: true });
     this.root.focus({ preventScroll: true });

@@ -1,9 +1,12 @@
-// Keyboard first: every key acts on the selection, else the photo under the cursor.
-// The `?` overlay (templates/admin/photos/cull.html) lists the same keys.
+// Keyboard first: every key acts on the selection, else the photo under the cursor (in
+// compare and survey, the photo under focus). The `?` overlay
+// (templates/admin/photos/cull.html) and docs/WORKSPACE.md list the same keys.
 
 function closest(target, selector) {
   return Boolean(target && target.closest && target.closest(selector));
 }
+
+const VERTICAL = new Set(["ArrowUp", "ArrowDown"]);
 
 export function handleKey(event, ctx) {
   const { store, grid, loupe, actions } = ctx;
@@ -11,8 +14,9 @@ export function handleKey(event, ctx) {
   const command = event.ctrlKey || event.metaKey;
   const key = event.key;
   const inLoupe = loupe.open;
-  // Keys typed into the filters and buttons belong to them, except Esc to get back out.
-  if (closest(event.target, "input, select, textarea, [contenteditable], dialog")) {
+  // Keys typed into the filters and buttons belong to them, except Esc to get back out. The
+  // loupe is a <dialog> too, but its keys are the workspace's.
+  if (closest(event.target, "input, select, textarea, [contenteditable], dialog:not(#cull-loupe)")) {
     if (key === "Escape") document.getElementById("cull-grid").focus();
     return;
   }
@@ -23,12 +27,19 @@ export function handleKey(event, ctx) {
     ctx.selectAll();
     return;
   }
+  if (command && key.toLowerCase() === "z" && !event.shiftKey) {
+    event.preventDefault();
+    actions.undo();
+    return;
+  }
   if (command) return; // Leave the browser's own shortcuts alone.
 
   const extend = event.shiftKey;
   const step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -grid.columns, ArrowDown: grid.columns }[key];
   if (step !== undefined) {
     event.preventDefault();
+    // Compare: the right photo changes; survey: the focus moves.
+    if (inLoupe && loupe.arrow && loupe.arrow(step, VERTICAL.has(key))) return;
     ctx.move(inLoupe && Math.abs(step) > 1 ? Math.sign(step) : step, { extend });
     return;
   }
@@ -60,9 +71,13 @@ export function handleKey(event, ctx) {
     handled = true;
     if (lower === "j") actions.toggleKeep("jpg");
     else if (lower === "r") actions.toggleKeep("raw");
-    else if (lower === "k") actions.keepBoth(true);
+    else if (lower === "k" || lower === "p") actions.keepBoth(true); // P: Lightroom's pick.
     else if (lower === "x") actions.keepBoth(false);
-    else if (lower === "z") actions.undo();
+    else if (lower === "u") actions.unflag(); // Lightroom's unflag: back to what is on disk.
+    else if (lower === "z") ctx.zoom();
+    else if (lower === "c") ctx.view("compare");
+    else if (lower === "n") ctx.view("survey");
+    else if (lower === "s") (inLoupe ? ctx.swap() : ctx.toggleStack()); // Lightroom's S: the stack.
     else if (lower === "t") ctx.askTags(true);
     else if (lower === "l") actions.cycleLabel(event.shiftKey ? -1 : 1);
     else if (/^[0-5]$/.test(key)) actions.rate(Number(key));

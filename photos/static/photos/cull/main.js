@@ -1,6 +1,6 @@
 // The culling workspace (SPEC §17): wiring only. The store owns the photos and their changes
 // (store.js), api.js the URLs, live.js the event stream, actions.js what keys and buttons do,
-// dialogs.js the confirmations, and the views (grid, loupe, tray, trash, upload) render.
+// dialogs.js the confirmations, and the views (grid, loupe, tray, trash, upload, page) render.
 
 import { Api } from "./api.js";
 import { createActions } from "./actions.js";
@@ -8,10 +8,11 @@ import { applyCapabilities, guard, guardAll, may } from "./capabilities.js";
 import { Dialogs, messenger } from "./dialogs.js";
 import { showModal } from "./focus.js";
 import { FilterBar, filterToApi } from "./filters.js";
-import { Grid, tileSize } from "./grid.js";
+import { Grid } from "./grid.js";
 import { handleKey } from "./keys.js";
 import { JOB_EVENTS, Live, PHOTO_EVENTS, PROJECT_EVENTS, showStatus } from "./live.js";
 import { Loupe } from "./loupe.js";
+import { countText, fitToWindow, keepRoomForMessages, showEmpty, tileSizeControl } from "./page.js";
 import { Pending } from "./pending.js";
 import { Picks, SHARE_EVENTS } from "./picks.js";
 import { Projects, renderPicker } from "./projects.js";
@@ -19,7 +20,7 @@ import { Store } from "./store.js";
 import { Sync } from "./sync.js";
 import { Trash } from "./trash.js";
 import { Tray } from "./tray.js";
-import { Uploader, uploadingText } from "./upload.js";
+import { Uploader } from "./upload.js";
 
 const boot = JSON.parse(document.getElementById("cull-bootstrap").textContent);
 const root = document.getElementById("cull");
@@ -30,8 +31,7 @@ const store = new Store(api);
 // The project list (boot.projects, kept current by projects.js from the event stream).
 const projectName = (id) => projects.name(id);
 const thumbUrl = (photo) => api.imageUrl(photo, "thumbnail");
-const shownProjects = () => filters.projects;
-const inView = (id) => !filters.projects.length || filters.projects.includes(String(id));
+const oneProject = () => (filters.projects.length === 1 ? filters.projects[0] : null);
 
 // Measurements the browser tests report (never asserted on time).
 const metrics = (window.cullMetrics = { firstPaintMs: null, keepStoredMs: [], keepShownMs: [] });
@@ -39,12 +39,7 @@ const started = performance.now();
 
 const messages = $("#cull-messages");
 const say = messenger(messages);
-// While messages show (bottom right, over everything, the loupe too), the grid and the tray
-// end above them: a message never covers a tile.
-new ResizeObserver(() => {
-  const height = messages.childElementCount ? messages.getBoundingClientRect().height + 12 : 0;
-  root.style.setProperty("--cull-messages-height", `${height}px`);
-}).observe(messages);
+keepRoomForMessages(root, messages);
 
 // The client's picks through share links: badges, loupe notes, the "Client picks" filter and
 // a message for each new pick (picks.js).
@@ -52,30 +47,7 @@ const picks = new Picks({ api, say, name: (id) => store.get(Number(id))?.basenam
 
 const gridElement = $("#cull-grid");
 const grid = new Grid({ root: gridElement, sizer: $("#cull-sizer"), store, thumbUrl, picks, onOpen: (index) => (store.moveTo(index), loupe.toggle(true)) });
-// The tile size slider: remembered in this browser (localStorage), the grid reflows.
-const TILE_SIZE_KEY = "cull.tileSize";
-const sizeInput = $("#cull-tile-size");
-function applyTileSize(value, { remember = false } = {}) {
-  const size = tileSize(value);
-  sizeInput.value = String(size);
-  sizeInput.setAttribute("aria-valuetext", `${size} pixels`);
-  grid.setSize(size);
-  if (remember) {
-    try {
-      localStorage.setItem(TILE_SIZE_KEY, String(size));
-    } catch (error) {
-      // Storage refused (private mode): the size holds for this page only.
-    }
-  }
-}
-let storedSize = null;
-try {
-  storedSize = localStorage.getItem(TILE_SIZE_KEY);
-} catch (error) {
-  // No storage: the default size.
-}
-applyTileSize(storedSize);
-sizeInput.addEventListener("input", () => applyTileSize(sizeInput.value, { remember: true }));
+tileSizeControl($("#cull-tile-size"), grid);
 gridElement.addEventListener("cull-error", (event) => say(event.detail.message, "error"));
 const loupe = new Loupe({
   root: $("#cull-loupe"),
@@ -83,11 +55,13 @@ const loupe = new Loupe({
   adminUrl: (photo) => boot.admin.photo_change.replace("{id}", String(photo.id)),
   projectName: (photo) => projectName(photo.project),
   previewUrl: (photo) => api.imageUrl(photo, "preview"),
+  fullUrl: (photo) => api.imageUrl(photo, "full"),
   thumbUrl,
-  onNavigate: (step) => move(step),
+  onNavigate: (step) => store.step(step),
   onClose: () => loupe.toggle(false),
   fallback: gridElement,
-  keep: [messages],
+  messages,
+  say,
   notes: (photo) => picks.notes(photo.id),
 });
 
@@ -107,8 +81,8 @@ function picksChanged(pick) {
 
 const live = new Live({ url: boot.api.events, lastEventId: boot.last_event_id, pollMs: boot.poll_ms, types: [...JOB_EVENTS, ...PHOTO_EVENTS, ...PROJECT_EVENTS, ...SHARE_EVENTS], onStatus: showStatus($("#cull-live")) });
 const tray = new Tray({ list: $("#cull-tasks"), empty: $("#cull-tasks-empty"), api, live });
-const pending = new Pending({ api, element: $("#cull-pending"), projects: shownProjects, projectName });
-const sync = new Sync({ api, store, inView });
+const pending = new Pending({ api, element: $("#cull-pending"), projects: () => filters.projects, projectName });
+const sync = new Sync({ api, store, inView: (id) => !filters.projects.length || filters.projects.includes(String(id)) });
 const dialogs = new Dialogs({ dialog: $("#cull-dialog"), fallback: gridElement });
 const trash = new Trash({
   api,
@@ -128,7 +102,7 @@ live.onPoll(() => (trash.poll(), pending.load(), sync.poll()));
 const actions = createActions({
   store, api, dialogs, say, metrics, thumbUrl, projectName,
   labels: boot.labels,
-  projects: shownProjects,
+  projects: () => filters.projects,
   allProjects: boot.projects,
   onStarted: () => tray.refresh(),
   onCommitStarted: (taskId) => trash.commitStarted(taskId),
@@ -137,7 +111,7 @@ const actions = createActions({
   currentShare: () => filters.filter.picked_by_share || "",
 });
 
-// --- filters in the URL, the count ---
+// --- the filter in the URL, the count ---
 
 function showProjectsSummary(filter) {
   $("#cull-f-projects-summary").textContent = filter.projects.length ? filter.projects.map(projectName).join(", ") : "All projects";
@@ -183,37 +157,16 @@ document.addEventListener("pointerdown", (event) => {
   if (projectMenu.open && !projectMenu.contains(event.target)) projectMenu.open = false;
 });
 
+const empty = () => showEmpty($("#cull-empty"), store, uploader, oneProject());
 store.subscribe((kind) => {
   if (kind === "loaded" || kind === "selection" || kind === "reset") {
-    const loaded = store.photos.length;
-    const selected = store.selection.size;
-    $("#cull-count").textContent = `${loaded}${store.complete ? "" : "+"} photo${loaded === 1 ? "" : "s"}${selected ? ` · ${selected} selected` : ""}`;
-    showEmpty();
+    $("#cull-count").textContent = countText(store);
+    empty();
   }
   if (kind === "cursor") grid.reveal(store.cursor);
 });
-
-// --- navigation ---
-
-function move(step, options = {}) {
-  const target = store.cursor + step;
-  if (target >= store.photos.length && !store.complete) {
-    store.loadMore().then(() => store.moveTo(Math.min(target, store.photos.length - 1), options));
-    return;
-  }
-  store.moveTo(target, options);
-}
-
-async function selectAll() {
-  say("Selecting every photo that matches the filter…");
-  try {
-    await store.loadAll();
-  } catch (error) {
-    return say(error.message, "error");
-  }
-  store.selectAll();
-  return say(`${store.selection.size} photos selected.`);
-}
+const stacks = $("#cull-stacks");
+stacks.addEventListener("change", () => store.setStacking(stacks.checked));
 
 // --- buttons and keys (what the role may not do is hidden; its keys answer with a message) ---
 
@@ -230,6 +183,7 @@ const buttons = {
   share: actions.share,
   "apply-picks": actions.applyPicks,
   export: actions.export,
+  "keep-sharpest": actions.keepSharpest,
   "tag-add": () => actions.askTags(true),
   "tag-remove": () => actions.askTags(false),
   // Touch and pointer equivalents of the keys, for tablets.
@@ -252,31 +206,24 @@ for (const button of root.querySelectorAll("[data-action]")) button.addEventList
 const role = { capabilities: boot.capabilities, role: boot.role, say };
 applyCapabilities(root, boot.capabilities);
 const keyActions = guardAll(role, "cull", actions);
+const current = () => store.photos[store.cursor];
 document.addEventListener("keydown", (event) =>
   handleKey(event, {
-    store,
-    grid,
-    loupe,
+    store, grid, loupe,
+    move: (step, options) => store.step(step, options),
+    selectAll: actions.selectAll,
     actions: keyActions,
-    move,
-    selectAll,
     closeLoupe: () => loupe.toggle(false),
     askTags: guard(role, "cull", actions.askTags),
     labelKeys: boot.label_keys,
     help: () => (help.open ? help.close() : showHelp()),
     dialogsOpen: () => dialogs.open || help.open,
+    zoom: () => (loupe.open ? loupe.toggleZoom() : store.photos.length && (loupe.toggle(true), loupe.toggleZoom())),
+    view: (mode) => (loupe.open && loupe.mode === mode ? loupe.setMode("single") : loupe.toggle(true, mode)),
+    swap: () => loupe.swap(),
+    toggleStack: () => current() && store.toggleStack(current().burst),
   }),
 );
-
-// The empty grid says why: an upload on its way, or a filter nothing matches.
-function showEmpty() {
-  const empty = $("#cull-empty");
-  if (store.photos.length && uploader.state && !uploader.state.busy) uploader.state = null; // They came.
-  empty.hidden = !(store.complete && store.photos.length === 0);
-  const uploading = uploadingText(uploader.state, filters.projects.length === 1 ? filters.projects[0] : null);
-  empty.textContent = uploading || "No photos match this filter.";
-  empty.classList.toggle("cull-empty-uploading", Boolean(uploading));
-}
 
 const uploader = new Uploader({
   api,
@@ -284,10 +231,10 @@ const uploader = new Uploader({
   overlay: $("#cull-drop"),
   panel: $("#cull-upload"),
   inputs: [$("#cull-upload-input"), $("#cull-upload-folder")],
-  project: () => (filters.projects.length === 1 ? filters.projects[0] : null),
+  project: oneProject,
   say,
   onBatch: () => tray.refresh(),
-  onChange: () => showEmpty(),
+  onChange: empty,
 });
 if (may(boot.capabilities, "upload")) uploader.start();
 
@@ -299,11 +246,5 @@ picks.load();
 live.start();
 tray.start();
 gridElement.focus({ preventScroll: true });
-window.cull = { store, actions, live, tray, sync, metrics, picks };
-
-// Fill the window below the admin's header whatever its height (it wraps on a tablet).
-function fit() {
-  root.style.height = `${Math.max(420, window.innerHeight - root.getBoundingClientRect().top - 8)}px`;
-}
-window.addEventListener("resize", fit);
-fit();
+window.cull = { store, actions, live, tray, sync, metrics, loupe, picks };
+fitToWindow(root);

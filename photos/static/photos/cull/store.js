@@ -1,8 +1,12 @@
 // The photos of the current filter as loaded from the API's cursor pages, the cursor (the
 // photo under focus), the selection and the undo stack. Views subscribe to changes.
+// ``all`` holds every loaded photo in the list's order; ``photos`` the ones the grid shows: a
+// burst collapsed to its stack's cover (stacks.js) unless expanded, in capture-time order.
 // The store owns every change of a photo shown: ``apply`` (optimistic, before the server
 // answers), ``settle`` (each refused item rolled back, only the fields its change touched),
 // ``applyRemote`` (another tab's or device's change, from its event) and the undo stack.
+
+import { SORTS, comparator, visibleFrames } from "./stacks.js";
 
 const FIRST_PAGE = 200;
 const UNDO_DEPTH = 100;
@@ -35,13 +39,21 @@ export class Store {
     this.api = api;
     this.listeners = new Set();
     this.undoStack = [];
+    this.stacking = true;
+    this.expanded = new Set(); // bursts shown frame by frame
+    this.focus = null; // a photo the keys act on instead (compare and survey)
     this.reset({});
   }
 
   reset(query) {
     this.query = query;
+    this.order = comparator(query.ordering ? query.ordering.split(",") : SORTS[""]);
+    this.all = [];
+    this.byId = new Map(); // id -> photo, every loaded one
     this.photos = [];
     this.index = new Map(); // id -> position in ``photos``
+    this.expanded = new Set();
+    this.focus = null;
     // A small first page paints the grid sooner; later pages are full ones.
     this.nextUrl = this.api.photosUrl(query, FIRST_PAGE);
     this.loading = null;
@@ -73,8 +85,9 @@ export class Store {
       .get(this.nextUrl)
       .then((page) => {
         if (generation !== this.generation) return;
-        for (const photo of page.results) this.add(photo);
+        for (const photo of page.results) this.add(photo, { refresh: false });
         this.nextUrl = this.api.nextPageUrl(page.next);
+        this.refresh();
         this.emit("loaded");
       })
       .finally(() => {
@@ -87,48 +100,92 @@ export class Store {
     while (!this.complete) await this.loadMore();
   }
 
-  add(photo) {
-    if (this.index.has(photo.id)) {
-      this.photos[this.index.get(photo.id)] = photo;
-      return;
+  // A loaded photo, appended (or replaced); ``refresh`` false when more follow at once.
+  add(photo, { refresh = true } = {}) {
+    if (this.byId.has(photo.id)) {
+      this.all[this.all.indexOf(this.byId.get(photo.id))] = photo;
+    } else {
+      this.all.push(photo);
     }
-    this.index.set(photo.id, this.photos.length);
-    this.photos.push(photo);
+    this.byId.set(photo.id, photo);
+    if (refresh) this.refresh();
   }
 
   get(id) {
-    const at = this.index.get(id);
-    return at === undefined ? undefined : this.photos[at];
+    return this.byId.get(id);
+  }
+
+  // Bursts stack in capture-time order only (in another order their frames are apart).
+  get stacked() {
+    return this.stacking && !this.query.ordering;
+  }
+
+  // ``photos`` again from ``all`` (stacks collapsed or expanded); the cursor stays on its
+  // photo, or on the cover of the stack it went into.
+  refresh() {
+    const current = this.photos[this.cursor];
+    this.photos = visibleFrames(this.all, { stacking: this.stacked, expanded: this.expanded });
+    this.reindex();
+    if (current) {
+      let at = this.index.get(current.id);
+      if (at === undefined && current.burst != null) at = this.photos.findIndex((p) => p.burst === current.burst);
+      if (at !== undefined && at >= 0) this.cursor = at;
+    }
+    this.cursor = Math.min(this.cursor, Math.max(this.photos.length - 1, 0));
+  }
+
+  // Show a burst's frames one by one, or as its stack again.
+  toggleStack(burst, open = !this.expanded.has(burst)) {
+    if (burst === null || burst === undefined) return;
+    if (open) this.expanded.add(burst);
+    else this.expanded.delete(burst);
+    this.refresh();
+    this.emit("loaded");
+    this.emit("cursor");
+  }
+
+  setStacking(on) {
+    this.stacking = on;
+    this.refresh();
+    this.emit("loaded");
+    this.emit("cursor");
+  }
+
+  // How many frames of ``photo``'s burst are loaded (its stack's count is the API's size).
+  framesOf(burst) {
+    return this.all.filter((p) => p.burst === burst);
   }
 
   // A photo changed elsewhere (an event, another user): replace it, or insert it in capture
   // order when it is new and falls within what is loaded.
   upsert(photo) {
-    if (this.index.has(photo.id)) {
-      this.photos[this.index.get(photo.id)] = photo;
+    if (this.byId.has(photo.id)) {
+      this.add(photo);
       this.emit("photos", [photo.id]);
       return;
     }
-    let at = this.photos.findIndex((other) => compare(photo, other) < 0);
+    let at = this.all.findIndex((other) => this.order(photo, other) < 0);
     if (at === -1) {
       if (!this.complete) return; // A later page brings it.
-      at = this.photos.length;
+      at = this.all.length;
     }
-    const current = this.photos[this.cursor];
-    this.photos.splice(at, 0, photo);
-    this.reindex();
-    if (current) this.cursor = this.index.get(current.id);
+    this.all.splice(at, 0, photo);
+    this.byId.set(photo.id, photo);
+    this.refresh();
     this.emit("loaded");
   }
 
   remove(ids) {
     const gone = new Set(ids);
-    if (!this.photos.some((p) => gone.has(p.id))) return;
+    if (!this.all.some((p) => gone.has(p.id))) return;
     const current = this.photos[this.cursor];
-    this.photos = this.photos.filter((p) => !gone.has(p.id));
-    for (const id of gone) this.selection.delete(id);
-    this.reindex();
-    this.cursor = current && this.index.has(current.id) ? this.index.get(current.id) : Math.min(this.cursor, Math.max(this.photos.length - 1, 0));
+    this.all = this.all.filter((p) => !gone.has(p.id));
+    for (const id of gone) {
+      this.selection.delete(id);
+      this.byId.delete(id);
+    }
+    if (current && gone.has(current.id)) this.photos = this.photos.filter((p) => !gone.has(p.id));
+    this.refresh();
     this.emit("loaded");
     this.emit("selection");
   }
@@ -197,8 +254,10 @@ export class Store {
 
   // --- cursor and selection ---
 
-  // The photos a key acts on: the selection, else the photo under the cursor.
+  // The photos a key acts on: the photo under focus in compare or survey, else the
+  // selection, else the photo under the cursor.
   targets() {
+    if (this.focus !== null) return this.get(this.focus) ? [this.get(this.focus)] : [];
     if (this.selection.size) return [...this.selection].map((id) => this.get(id)).filter(Boolean);
     const photo = this.photos[this.cursor];
     return photo ? [photo] : [];
@@ -230,8 +289,19 @@ export class Store {
     this.emit("selection");
   }
 
+  // Every loaded photo, the frames inside collapsed stacks too.
+  // Move the cursor by ``step`` (the arrows), loading the next page when it goes past the end.
+  step(step, options = {}) {
+    const target = this.cursor + step;
+    if (target >= this.photos.length && !this.complete) {
+      return this.loadMore().then(() => this.moveTo(Math.min(target, this.photos.length - 1), options));
+    }
+    this.moveTo(target, options);
+    return Promise.resolve();
+  }
+
   selectAll() {
-    this.selection = new Set(this.photos.map((p) => p.id));
+    this.selection = new Set(this.all.map((p) => p.id));
     this.emit("selection");
   }
 
@@ -255,16 +325,5 @@ export function revertItems(photos) {
     .filter(Boolean);
 }
 
-// The API's order: capture time (missing last), then base name, then id.
-export function compare(a, b) {
-  if (a.taken_at !== b.taken_at) {
-    if (a.taken_at === null) return 1;
-    if (b.taken_at === null) return -1;
-    // The server orders by the recorded wall clock: compare the strings without their offset.
-    const wall = (iso) => iso.replace(/([+-]\d{2}:\d{2}|Z)$/, "");
-    const [left, right] = [wall(a.taken_at), wall(b.taken_at)];
-    if (left !== right) return left < right ? -1 : 1;
-  }
-  if (a.basename !== b.basename) return a.basename < b.basename ? -1 : 1;
-  return a.id - b.id;
-}
+// The API's default order: capture time as recorded (missing last), base name, id.
+export const compare = comparator();

@@ -36,7 +36,7 @@ export class Sync {
 
   // Without the stream, thumbnails being made are noticed by asking for those photos again.
   poll() {
-    const waiting = this.store.photos.filter((p) => p.thumbnail_status === "pending");
+    const waiting = this.store.all.filter((p) => p.thumbnail_status === "pending");
     for (const photo of waiting.slice(0, 50)) this.stale.add(photo.id);
     if (this.stale.size) this.fetchStale();
   }
