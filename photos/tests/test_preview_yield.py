@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jobs.enqueue import job_enqueue
-from jobs.handlers import derivatives as handler
+from photos.handlers import derivatives as handler
 from jobs.models import Job, JobStatus
 from jobs.runtime import drain
 from photos.models import DerivativeStatus, Photo
