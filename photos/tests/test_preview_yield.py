@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from jobs.enqueue import job_enqueue
-from photos.handlers import derivatives as handler
 from jobs.models import Job, JobStatus
 from jobs.runtime import drain
+from photos.handlers import derivatives as handler
 from photos.models import DerivativeStatus, Photo
 from tests.factories import jpeg_bytes, make_project, write_file
 
