@@ -28,6 +28,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from core.api.admission import ADMITTED_UPLOAD_KEY
 from core.credentials import header_token_key, token_user
 
 Scope = MutableMapping[str, Any]
@@ -39,9 +40,9 @@ ASGIApp = Callable[..., Awaitable[None]]
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
 
-# The ASGI scope key under which the upload gate puts the ``Admission`` of an upload it let
-# through (only the server builds scopes: a client cannot set it).
-ADMITTED_UPLOAD_KEY = "photolib.upload"
+# ``ADMITTED_UPLOAD_KEY``: the ASGI scope key under which the upload gate puts the
+# ``Admission`` of an upload it let through (only the server builds scopes: a client cannot
+# set it); in core/api/admission.py, where the upload views read it.
 
 
 def body_limits() -> tuple[int, int]:

@@ -50,6 +50,7 @@ from django.http import UnreadablePostError
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, status
 
+from core.api.admission import ADMITTED_UPLOAD_KEY, Admission
 from core.api.exceptions import api_exception_handler
 from core.api.throttling import BulkThrottle, throttle_check
 from photos.ingest import upload_folder
@@ -63,7 +64,6 @@ from projects.roles import Action
 from projects.selectors import project_require_active
 
 from .body_limit import (
-    ADMITTED_UPLOAD_KEY,
     ASGIApp,
     Message,
     Receive,
@@ -78,18 +78,6 @@ from .body_limit import (
 UPLOAD_PATH = re.compile(r"^/api/projects/(?P<pk>[0-9]{1,18})/upload/?$")
 # A chunk of a resumable upload (tus ``PATCH``, ``photos/api/uploads.py``).
 RESUMABLE_PATH = re.compile(r"^/api/uploads/(?P<id>[0-9a-f]{32})/?$")
-
-
-@dataclass(frozen=True)
-class Admission:
-    """An upload the gate let through: who, into which project's folder."""
-
-    user_id: int
-    project_id: int
-    folder: str
-    # A chunk of a resumable upload: its body streams to the view, which appends it to the
-    # upload's partial file (no multipart parsing, no staging).
-    resumable: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,25 +232,6 @@ def _admission_closing(
         # Outside Django's request handling no ``request_finished`` closes the connection
         # (``body_limit._credentials_valid`` says why that matters).
         connection.close()
-
-
-def admitted_upload(request: Any) -> Admission | None:
-    """The gate's admission of this request (an ASGI request it let through), else None."""
-    scope = getattr(request, "scope", None)
-    admission = scope.get(ADMITTED_UPLOAD_KEY) if isinstance(scope, dict) else None
-    return admission if isinstance(admission, Admission) else None
-
-
-class UploadThrottle(BulkThrottle):
-    """The upload's bulk throttle, counted once: by the gate for a request it admitted (then
-    the view lets it through), by the view for any other (a WSGI server, the test client)."""
-
-    def allow_request(self, request: Any, view: Any) -> bool:
-        admission = admitted_upload(request)
-        user = getattr(request, "user", None)
-        if admission is not None and user is not None and admission.user_id == user.pk:
-            return True
-        return super().allow_request(request, view)
 
 
 # --- streaming the admitted body ---------------------------------------------------------------

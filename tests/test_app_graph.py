@@ -26,13 +26,7 @@ APP_ORDER = ("core", "projects", "jobs", "photos", "sharing")
 PROJECT_PACKAGE = "config"
 
 # (module, app it may not import but does today). Shrink this list; never grow it.
-KNOWN_VIOLATIONS = {
-    # The upload action of ``/api/projects/{id}/upload`` lets an upload the ASGI gate admitted
-    # skip the throttle the gate already counted (``UploadThrottle`` in config/upload_gate.py,
-    # next to the gate that sets the mark). The upload use case is being rewritten (issue 21
-    # item 4, resumable uploads); the throttle moves below the apps with it.
-    ("photos.api.projects", "config"),
-}
+KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:

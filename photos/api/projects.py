@@ -21,7 +21,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.upload_gate import UploadThrottle
+from core.api.admission import UploadThrottle
 from core.api.pagination import PageSizePagination
 from core.api.payloads import body_validate
 from core.api.throttling import (
