@@ -9,6 +9,7 @@ dotted path (``jobs.lanes.WAKE_FUNC``): keep it here under that name.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
@@ -218,6 +219,16 @@ def _safely(record, job: Job) -> Job:
             return job
 
 
+# Set while ``drain`` runs jobs one after another in this process (tests, foreground commands,
+# ``demo``): no other worker runs beside it, so a handler must not wait for other jobs.
+_FOREGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar("jobs_foreground", default=False)
+
+
+def running_in_foreground() -> bool:
+    """Whether the current job runs in ``drain`` (nothing else runs until it ends)."""
+    return _FOREGROUND.get()
+
+
 def drain(
     *,
     lanes: tuple[str, ...] = (Lane.PRIORITY, Lane.DEFAULT),
@@ -230,6 +241,20 @@ def drain(
     With ``task_id`` only that task's jobs run (a foreground command never runs someone else's
     work). Backed-off jobs are waited for, so a task always ends completed, failed or canceled.
     """
+    token = _FOREGROUND.set(True)
+    try:
+        return _drain(lanes=lanes, task_id=task_id, max_jobs=max_jobs, on_job=on_job)
+    finally:
+        _FOREGROUND.reset(token)
+
+
+def _drain(
+    *,
+    lanes: tuple[str, ...],
+    task_id: str | None,
+    max_jobs: int,
+    on_job: Callable[[Job], None] | None,
+) -> int:
     ran = 0
     wid = worker_id()
     while ran < max_jobs:

@@ -40,6 +40,7 @@ from jobs.context import JobContext, Outcome
 from jobs.exceptions import ItemFailed, ItemSkipped, is_item_os_error
 from jobs.models import Job, JobItem, JobStatus, Scope
 from jobs.registry import handler, item_error_text, step_selector
+from jobs.runtime import running_in_foreground
 from photos.bursts import projects_bursts_update
 from photos.derivatives import (
     DerivativesMade,
@@ -128,7 +129,9 @@ class _Maker:
         waiting.
         """
         limit = settings.PIPELINE_PREVIEW_YIELD_SECONDS
-        if not self.yields or limit <= 0:
+        # In ``drain`` (tests, foreground commands, the first start's demo) the thumbnails
+        # wait for this job to end: waiting for them would only stall both.
+        if not self.yields or limit <= 0 or running_in_foreground():
             return 0.0
         start = time.monotonic()
         while time.monotonic() - start < limit and self.thumbnails_waiting():

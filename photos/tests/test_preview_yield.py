@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jobs.enqueue import job_enqueue
-from jobs.models import Job, JobStatus
+from jobs.models import Job, JobStatus, Lane
 from jobs.runtime import drain
 from photos.handlers import derivatives as handler
 from photos.models import DerivativeStatus, Photo
@@ -42,6 +42,14 @@ def thumbnail_job(tenant, project, *, status=JobStatus.RUNNING) -> Job:  # type:
     return Job.objects.create(
         tenant=tenant, project=project, type="upload_postprocess", status=status, worker_id="w:1"
     )
+
+
+@pytest.fixture(autouse=True)
+def as_lane_worker(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """The jobs run here through ``drain``, as a lane worker would run them: a worker of the
+    priority lane makes the thumbnails beside it (``drain`` itself never waits)."""
+    if "foreground" not in request.node.name:
+        monkeypatch.setattr(handler, "running_in_foreground", lambda: False)
 
 
 @pytest.fixture
@@ -123,4 +131,20 @@ def test_uploads_own_thumbnail_pass_never_waits(tenant, project, sleeps):
     drain()
 
     assert calls == []  # only the upload's preview step yields
+    assert Photo.objects.get(pk=photo.pk).preview_status == DerivativeStatus.GENERATED
+
+
+def test_a_foreground_drain_never_waits_for_thumbnails_it_would_run_itself(tenant, project, sleeps):
+    """``drain`` (tests, commands, the first start's demo) runs one job at a time: the queued
+    thumbnails wait for this preview job, so the preview job must not wait for them."""
+    calls, _ = sleeps
+    photo = with_thumbnail(project, "IMG_1")
+    queued = thumbnail_job(tenant, project, status=JobStatus.QUEUED)
+    Job.objects.filter(pk=queued.pk).update(priority=95)  # the priority lane's
+
+    job_enqueue(tenant=tenant, type="generate_previews", project=project, items=[photo])
+    drain(lanes=(Lane.DEFAULT,))
+
+    assert Job.objects.get(pk=queued.pk).status == JobStatus.QUEUED
+    assert calls == []
     assert Photo.objects.get(pk=photo.pk).preview_status == DerivativeStatus.GENERATED
