@@ -12,6 +12,7 @@ pass: whoever turned them on wants each (``bench/event_streams.py`` counts them)
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -92,3 +93,21 @@ def _annotate(record: logging.LogRecord, note: str) -> None:
         return
     record.msg = f"{message} {note}"
     record.args = None
+
+
+# A share link's token in a path (``/s/<token>/…``, sharing/gallery/): 43 URL-safe characters.
+SHARE_TOKEN = re.compile(r"(/s/)([A-Za-z0-9_-]{6})[A-Za-z0-9_-]{14,}")
+
+
+class ShareTokenFilter(logging.Filter):
+    """Cut share links' tokens out of log lines (Django's "Not Found: /s/<token>/…", a CSRF
+    refusal): a token opens a client's gallery, and a log is read by more people than the
+    studio. The first six characters stay (the admin's ``token_hint``), enough to tell links
+    apart. On the console handler, so every logger's records pass it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = SHARE_TOKEN.sub(r"\1\2…", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True

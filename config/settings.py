@@ -511,10 +511,17 @@ LOGGING = {
             "()": "config.log_filters.RepeatedMessageFilter",
             "limit": LOG_REPEAT_LIMIT,
             "seconds": LOG_REPEAT_SECONDS,
-        }
+        },
+        "share_tokens": {"()": "config.log_filters.ShareTokenFilter"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["share_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -86,3 +86,30 @@ def test_debug_lines_are_never_held_back(clock):
     flt = RepeatedMessageFilter(limit=1, seconds=60, clock=clock)
     lines = passed(flt, [record("a", "read %s", n, level=logging.DEBUG) for n in range(5)])
     assert lines == [f"read {n}" for n in range(5)]
+
+
+def test_share_tokens_are_cut_from_every_log_line_that_passes_the_console(client, db):
+    """A wrong request under a link (a picks POST without its CSRF cookie, an unknown token)
+    logs its path: the console handler's filter keeps only the token's first six characters."""
+    import io
+
+    from config.log_filters import ShareTokenFilter
+
+    token = "pnRSylsoi1ZVw2qRxPPb4hYU1uJwobeSuM2rPqc9NLM"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ShareTokenFilter())
+    loggers = [logging.getLogger("django.request"), logging.getLogger("django.security.csrf")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        client.post(f"/s/{token}/api/picks", {"photo_id": 1}, content_type="application/json")
+        logging.getLogger("django.request").warning("Not Found: %s", f"/s/{token}/i/x")
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert text.count("/s/pnRSyl…") >= 2, text
+    assert token not in text
+    # The product's console handler carries the filter (settings.LOGGING).
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["share_tokens"]
