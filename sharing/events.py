@@ -94,21 +94,26 @@ def share_downloaded(
     photo_ids: list[int],
     client_name: str = "",
     project_id: int | None = None,
+    export_id: int | None = None,
 ) -> Event:
-    """A download through a link: ``kind`` is ``preview``, ``original`` or ``zip`` (the
-    client's picks); ``photo_ids`` the photos it holds."""
+    """A download through a link: ``kind`` is ``preview``, ``original``, ``zip`` (the
+    client's picks) or ``export`` (an export made of the link, ``export_id``); ``photo_ids``
+    the photos it holds."""
+    payload: dict[str, Any] = {
+        "share_id": share_id,
+        "kind": kind,
+        "photo_ids": photo_ids,
+        "count": len(photo_ids),
+        "client_name": client_name,
+    }
+    if export_id is not None:
+        payload["export_id"] = export_id
     return Event(
         tenant_id=tenant_id,
         type=SHARE_DOWNLOADED,
         project_id=project_id,
         photo_id=photo_ids[0] if len(photo_ids) == 1 else None,
-        payload={
-            "share_id": share_id,
-            "kind": kind,
-            "photo_ids": photo_ids,
-            "count": len(photo_ids),
-            "client_name": client_name,
-        },
+        payload=payload,
     )
 
 

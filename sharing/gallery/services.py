@@ -12,8 +12,9 @@ from django.db.models import F
 
 from core.errors import ApplicationError, NotFoundError
 from jobs.events import events_record_bulk
+from jobs.models import JobItem, JobItemStatus
 from sharing import events
-from sharing.models import ShareLink, SharePick
+from sharing.models import Export, ShareLink, SharePick
 
 from .selectors import gallery_photo
 
@@ -102,8 +103,10 @@ def share_download_record(
     photo_ids: list[int],
     client_name: str = "",
     project_id: int | None = None,
+    export_id: int | None = None,
 ) -> None:
-    """Count one download (one file, or one ZIP of picks) through ``link``."""
+    """Count one download (one file, one ZIP of picks, or an export of the link) through
+    ``link``."""
     with transaction.atomic():
         ShareLink.objects.filter(pk=link.pk).update(download_count=F("download_count") + 1)
         event = events.share_downloaded(
@@ -113,5 +116,25 @@ def share_download_record(
             photo_ids=photo_ids,
             client_name=client_name[:NAME_MAX_CHARS],
             project_id=project_id,
+            export_id=export_id,
         )
         events_record_bulk([event])
+
+
+def share_export_download_record(*, link: ShareLink, export: Export, client_name: str = "") -> None:
+    """Count one download of ``export`` (an export made of ``link``) through the link; the
+    event names the photos the export holds (its job's items done, one query)."""
+    photo_ids = [
+        pid
+        for pid in JobItem.objects.filter(job__task_id=export.task_id, status=JobItemStatus.DONE)
+        .order_by("id")
+        .values_list("photo_id", flat=True)
+        if pid is not None
+    ]
+    share_download_record(
+        link=link,
+        kind="export",
+        photo_ids=photo_ids,
+        client_name=client_name,
+        export_id=export.pk,
+    )

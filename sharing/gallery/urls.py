@@ -10,4 +10,9 @@ urlpatterns = [
     path("<str:token>/api/picks", views.gallery_picks_view, name="share-picks"),
     path("<str:token>/i/<str:signed>", views.gallery_image, name="share-image"),
     path("<str:token>/download/picks.zip", views.gallery_zip, name="share-zip"),
+    path(
+        "<str:token>/exports/<int:export_id>/download",
+        views.gallery_export_download,
+        name="share-export",
+    ),
 ]

@@ -20,6 +20,7 @@ import zipstream
 from django.conf import settings
 from django.http import (
     FileResponse,
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
@@ -36,8 +37,10 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core.api.throttling import RateLimited
 from core.errors import NotFoundError
+from core.ranges import ranged_file_response
 from photos.models import Photo
-from sharing.models import ShareLink
+from sharing.exports import ExportNotReady, export_file
+from sharing.models import Export, ShareLink
 
 from .access import (
     ACCESS_COOKIE,
@@ -51,13 +54,14 @@ from .access import (
     request_address,
 )
 from .files import derivative_content_type, served_file
-from .selectors import gallery_photo, gallery_photos, gallery_picks
+from .selectors import gallery_export, gallery_exports, gallery_photo, gallery_photos, gallery_picks
 from .services import (
     COMMENT_MAX_CHARS,
     NAME_MAX_CHARS,
     PickInvalid,
     PicksClosed,
     share_download_record,
+    share_export_download_record,
     share_pick_set,
     share_view_record,
 )
@@ -180,7 +184,15 @@ def gallery_page(request: HttpRequest, token: str) -> HttpResponseBase:
             "zip": reverse("share-zip", args=[token]),
         },
     }
-    return render(request, "sharing/gallery.html", {"link": link, "bootstrap": bootstrap})
+    deliveries = [
+        {"export": export, "url": reverse("share-export", args=[token, export.pk])}
+        for export in gallery_exports(link)
+    ]
+    return render(
+        request,
+        "sharing/gallery.html",
+        {"link": link, "bootstrap": bootstrap, "deliveries": deliveries},
+    )
 
 
 # --- the JSON API ---------------------------------------------------------------------------
@@ -388,4 +400,42 @@ def gallery_zip(request: HttpRequest, token: str) -> HttpResponseBase:
         response["Content-Disposition"] = disposition
     response["Cache-Control"] = "private, no-store"
     share_download_record(link=link, kind="zip", photo_ids=included, client_name=name)
+    return response
+
+
+def _starts_the_file(response: HttpResponseBase) -> bool:
+    """Whether ``response`` sends a file from its first byte: a whole file (200) or a range
+    from byte 0. A download resumed or fetched in parts counts once, not once per range."""
+    if response.status_code == 200:
+        return True
+    return response.status_code == 206 and str(response.get("Content-Range", "")).startswith(
+        "bytes 0-"
+    )
+
+
+@gallery_endpoint
+@require_safe
+def gallery_export_download(request: HttpRequest, token: str, export_id: int) -> HttpResponseBase:
+    """``GET /s/<token>/exports/<id>/download[?name=]``: the ZIP of an export made of this link,
+    with range requests (``core.ranges``). Any export the link does not deliver (another link's,
+    another tenant's, not completed, expired, or of a kind the link's downloads do not allow)
+    is the gallery's one 404, like an unknown link."""
+    link = _opened(request, token)
+    export: Export | None = gallery_export(link, export_id)
+    if export is None:
+        raise LinkNotFound
+    try:
+        path = export_file(export)
+        # Never in a shared cache: the URL holds the token.
+        response = ranged_file_response(
+            request,
+            path,
+            content_type="application/zip",
+            filename=export.file_name,
+            cache_control="private, no-store",
+        )
+    except (ExportNotReady, Http404):
+        raise LinkNotFound from None
+    if request.method == "GET" and _starts_the_file(response):
+        share_export_download_record(link=link, export=export, client_name=_client_name(request))
     return response

@@ -61,7 +61,7 @@ def test_unknown_expired_and_revoked_links_all_get_the_same_404(client, tenant, 
     assert status == 404
     assert b"not available" in body
     # The same for every path under the token.
-    for suffix in ("api/photos", "download/picks.zip"):
+    for suffix in ("api/photos", "download/picks.zip", "exports/1/download"):
         for token in (guessed, expired.token, revoked.token):
             response = client.get(f"/s/{token}/{suffix}")
             assert reply_shape(response) == (status, headers, body), (token, suffix)

@@ -127,6 +127,13 @@ function renderPicked() {
     zip.hidden = !count;
     zip.href = api.url("zip", { query: store.name ? { name: store.name } : {} });
   }
+  // The photographer's prepared downloads carry the client's name too, for the studio's log.
+  for (const link of document.querySelectorAll("#gallery-deliveries a[data-export]")) {
+    const href = new URL(link.getAttribute("href"), location.href);
+    if (store.name) href.searchParams.set("name", store.name);
+    else href.searchParams.delete("name");
+    link.setAttribute("href", href.pathname + href.search);
+  }
 }
 
 function paintPick(photo) {
