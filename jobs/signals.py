@@ -6,8 +6,9 @@ from django.dispatch import receiver
 from .scheduling import schedules_setup
 
 
+# Django's Signal.send() passes ``sender`` by keyword: the receiver keeps its name.
 @receiver(post_migrate)
-def schedules_after_migrate(sender, app_config=None, **kwargs) -> None:
+def schedules_after_migrate(sender, app_config=None, **kwargs) -> None:  # noqa: ARG001
     if app_config is None or app_config.label != "jobs":
         return
     schedules_setup(using=kwargs.get("using", "default"))

@@ -30,7 +30,7 @@ _PENDING_STATUSES = {
 }
 
 
-def manifest_check(
+def manifest_check(  # noqa: C901 (one checkpointed pass: manifest, availability, follow-up)
     *,
     project: Project,
     dry_run: bool = False,
