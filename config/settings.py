@@ -297,6 +297,9 @@ PIPELINE_COMMIT_BATCH = env_int("PIPELINE_COMMIT_BATCH", 100)
 # The longest a batch of derivative work runs before its rows are written: a thumbnail made
 # is announced (its row and `item` event) within about this many seconds.
 PIPELINE_BATCH_SECONDS = env_int("PIPELINE_BATCH_SECONDS", 1)
+# How often a running job reads its row for a cancel request between the heartbeat's beats
+# (``JobContext.check_cancel``); 0: at every item boundary.
+PIPELINE_CANCEL_POLL_SECONDS = env_float("PIPELINE_CANCEL_POLL_SECONDS", 1.0)
 # The longest an upload's preview step waits, before each photo, while thumbnails of the same
 # tenant are queued or being made (thumbnails first across uploads, SPEC §6); 0: never waits.
 PIPELINE_PREVIEW_YIELD_SECONDS = env_float("PIPELINE_PREVIEW_YIELD_SECONDS", 30.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
@@ -19,7 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.timesince import timesince
@@ -71,7 +71,9 @@ class IdSearchMixin:
     int_search_lookups: tuple[str, ...] = ("pk",)
     uuid_search_lookups: tuple[str, ...] = ()
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
         results, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
             request, queryset, search_term
         )
@@ -103,7 +105,9 @@ class JobTypeFilter(admin.SimpleListFilter):
     title = "type"
     parameter_name = "type"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[Any, str]]:
         types = (
             model_admin.get_queryset(request)
             .order_by("type")
@@ -112,14 +116,16 @@ class JobTypeFilter(admin.SimpleListFilter):
         )
         return [(t, t) for t in types]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(type=self.value()) if self.value() else queryset
 
 
 class TaskTypeFilter(JobTypeFilter):
     """Task types from the definitions (data, the same for every tenant)."""
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[Any, str]]:
         return [(t, t) for t in sorted(TASK_DEFINITIONS)]
 
 
@@ -127,10 +133,12 @@ class LaneFilter(admin.SimpleListFilter):
     title = "lane"
     parameter_name = "lane"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[Any, str]]:
         return Lane.choices
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         lane = self.value()
         if lane is not None and lane in Lane.values:
             return queryset.filter(lane_q(lane))
@@ -141,13 +149,15 @@ class EventTypeFilter(admin.SimpleListFilter):
     title = "type"
     parameter_name = "type"
 
-    def lookups(self, request, model_admin):
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> Iterable[tuple[Any, str]]:
         # The engine's own job events and what the apps registered (``event_types_register``).
         own = {v for k, v in vars(EventType).items() if k.startswith("JOB_")}
         names = sorted(own | set(event_types()))
         return [(n, n) for n in names]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(type=self.value()) if self.value() else queryset
 
 
@@ -394,7 +404,13 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
 
     # --- job page ---
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         job = self.get_object(request, object_id)
         extra_context = dict(extra_context or {})
         extra_context.update(
@@ -432,7 +448,7 @@ class JobAdmin(PipelineDashboardMixin, IdSearchMixin, TenantScopedAdminMixin, ad
 
     # --- extra views ---
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         return [
             *self.dashboard_urls(),
@@ -592,7 +608,13 @@ class TaskRunAdmin(IdSearchMixin, TenantScopedAdminMixin, admin.ModelAdmin):
             "payload_column",
         ]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         extra_context = {
             **(extra_context or {}),
             "show_save": False,

@@ -208,7 +208,7 @@ class JobContext:
         if hb is not None and hb.cancel_requested:
             raise JobCanceled()
         now = time.monotonic()
-        if now - self._last_cancel_check >= 1.0:
+        if now - self._last_cancel_check >= settings.PIPELINE_CANCEL_POLL_SECONDS:
             self._last_cancel_check = now
             row = (
                 Job.objects.filter(pk=self.job.pk)

@@ -153,11 +153,15 @@ class _NoItems:
     admin_url = ""
 
     def resolve(
-        self, tenant: Tenant | int, ids: Sequence[int], *, hidden: bool = True
+        self,
+        _tenant: Tenant | int,
+        _ids: Sequence[int],
+        *,
+        hidden: bool = True,  # noqa: ARG002 (ItemSource.resolve: enqueue passes it by keyword)
     ) -> list[ItemRef]:
         return []
 
-    def ref(self, item: Any) -> ItemRef | None:
+    def ref(self, _item: Any) -> ItemRef | None:
         return None
 
 

@@ -202,7 +202,7 @@ def _failure_summary(ctx: JobContext) -> tuple[int, int, str]:
     return failed, total, message
 
 
-def _safely(record, job: Job) -> Job:
+def _safely(record: Callable[[], Job], job: Job) -> Job:
     """Record a job's end, reconnecting once if the database connection was dropped.
 
     If even that fails the heartbeat stops, and the sweeper requeues the job.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -126,7 +126,7 @@ def scheduled_task_start(task_type: str, *, tenant_slug: str | None = None) -> d
     return started
 
 
-def prune(*, now=None) -> dict[str, int]:
+def prune(*, now: datetime | None = None) -> dict[str, int]:
     """Delete events and finished jobs (with their task runs) past their retention."""
     now = now or timezone.now()
     event_cutoff = now - timedelta(days=settings.PIPELINE_EVENT_RETENTION_DAYS)

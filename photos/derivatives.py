@@ -465,7 +465,7 @@ def photo_derivatives_make(
     return made
 
 
-def _make(
+def _make(  # noqa: C901 (one photo's derivatives: source choice, each size, XMP keywords)
     current: Photo,
     *,
     force: bool,

@@ -122,11 +122,11 @@ class PendingDeletesFilter(django_filters.FilterSet):
         """The file classes counted (after ``is_valid()``)."""
         return self.form.cleaned_data.get("file_type") or ("jpg", "raw")
 
-    def filter_file_type(self, queryset: QuerySet, name: str, value: tuple[str, ...]) -> QuerySet:
+    def filter_file_type(self, queryset: QuerySet, _name: str, _value: tuple[str, ...]) -> QuerySet:
         # The classes change what is counted, not which photos qualify: the selector reads them.
         return queryset
 
-    def filter_orientation(self, queryset: QuerySet, name: str, value: Q | None) -> QuerySet:
+    def filter_orientation(self, queryset: QuerySet, _name: str, value: Q | None) -> QuerySet:
         return queryset if value is None else queryset.filter(value)
 
     def first_error(self) -> str:

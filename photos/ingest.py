@@ -336,7 +336,6 @@ def photo_files_save(
         project=project, checked=checked, taken=taken, template=rename, result=result
     )
     accepted += _sidecars_accept(
-        project=project,
         checked=checked,
         taken=taken,
         photos={base for _, _, base, _ in accepted} | set(on_disk_photos(on_disk)),
@@ -520,7 +519,6 @@ def _upload_metadata(upload: UploadedFileLike) -> metadata.PhotoMetadata:
 
 def _sidecars_accept(
     *,
-    project: Project,
     checked: list[tuple[UploadedFileLike, str]],
     taken: Taken,
     photos: set[str],

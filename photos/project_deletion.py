@@ -132,7 +132,7 @@ def tombstone_name(project: Project) -> str:
 
 
 def _rmtree(path: Path) -> None:
-    def ignore_missing(func: Any, name: str, exc_info: Any) -> None:
+    def ignore_missing(_func: Any, _name: str, exc_info: Any) -> None:
         if not isinstance(exc_info[1], FileNotFoundError):
             raise exc_info[1]
 

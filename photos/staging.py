@@ -344,12 +344,12 @@ class StagingUploadHandler(FileUploadHandler):
                 content_type_extra=content_type_extra,
             )
 
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+    def receive_data_chunk(self, raw_data: bytes, _start: int) -> None:
         if self.current is not None:
             self.current.append(raw_data)
         return None
 
-    def file_complete(self, file_size: int) -> StagedFile | None:
+    def file_complete(self, _file_size: int) -> StagedFile | None:
         staged, self.current = self.current, None
         if staged is not None:
             staged.finish()

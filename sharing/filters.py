@@ -14,7 +14,7 @@ from core.limits import MAX_DB_ID
 from .models import SharePick
 
 
-def filter_picked_by_share(queryset: QuerySet, name: str, value: int | None) -> QuerySet:
+def filter_picked_by_share(queryset: QuerySet, _name: str, value: int | None) -> QuerySet:
     if value is None:
         return queryset
     if not 0 < value <= MAX_DB_ID:

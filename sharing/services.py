@@ -198,6 +198,23 @@ def share_create(
     )
 
 
+def _changes_check(changes: dict[str, Any]) -> None:
+    """Refuse a field ``share_update`` cannot change or a bad value; strip the title in place."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ApplicationError(f"Cannot change {', '.join(sorted(unknown))}.")
+    if "title" in changes:
+        changes["title"] = (changes["title"] or "").strip()
+        if not changes["title"] or len(changes["title"]) > TITLE_MAX:
+            raise ApplicationError(f"A title has 1 to {TITLE_MAX} characters.")
+    if "expires_at" in changes:
+        if changes["expires_at"] is None:
+            raise ApplicationError("expires_at cannot be empty.")
+        _expiry_check(changes["expires_at"])
+    if "downloads" in changes:
+        _downloads_check(changes["downloads"])
+
+
 def share_update(
     *,
     user: Any,
@@ -212,19 +229,7 @@ def share_update(
     another link may show them. A revoked link cannot change (``ConflictError``): it is a
     record now. The link's row is locked while it changes.
     """
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise ApplicationError(f"Cannot change {', '.join(sorted(unknown))}.")
-    if "title" in changes:
-        changes["title"] = (changes["title"] or "").strip()
-        if not changes["title"] or len(changes["title"]) > TITLE_MAX:
-            raise ApplicationError(f"A title has 1 to {TITLE_MAX} characters.")
-    if "expires_at" in changes:
-        if changes["expires_at"] is None:
-            raise ApplicationError("expires_at cannot be empty.")
-        _expiry_check(changes["expires_at"])
-    if "downloads" in changes:
-        _downloads_check(changes["downloads"])
+    _changes_check(changes)
     with transaction.atomic():
         found = share_get(user, share_id)
         link = ShareLink.objects.select_for_update().get(pk=found.pk)

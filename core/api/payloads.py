@@ -26,7 +26,7 @@ def body_object(data: Any) -> Mapping[str, Any]:
     return data
 
 
-def items_limit(items: Any, *, field: str = "items") -> None:
+def items_limit(items: Any) -> None:
     """Refuse more than ``MAX_ITEMS_PER_JOB`` entries with SPEC §9's message."""
     if isinstance(items, list | tuple) and len(items) > MAX_ITEMS_PER_JOB:
         raise PayloadTooLarge(len(items))
@@ -42,7 +42,7 @@ def body_validate(
     """Check the size limit, then validate with ``serializer_class``; returns validated data."""
     data = body_object(data)
     for field in limit_fields:
-        items_limit(data.get(field), field=field)
+        items_limit(data.get(field))
     serializer = serializer_class(data=data, context=context or {})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)

@@ -172,11 +172,11 @@ class UserScopeThrottle(SimpleRateThrottle):
             return user_ident(user)
         return f"addr-{self.get_ident(request)}"
 
-    def get_cache_key(self, request: Any, view: Any) -> str:
+    def get_cache_key(self, request: Any, _view: Any) -> str:
         """The key ``throttle_check`` counts this request's user under (benchmarks read it)."""
         return throttle_key(scope=self.scope, ident=self.request_ident(request))
 
-    def allow_request(self, request: Any, view: Any) -> bool:
+    def allow_request(self, request: Any, _view: Any) -> bool:
         try:
             throttle_check(scope=self.scope, ident=self.request_ident(request))
         except RateLimited as exc:

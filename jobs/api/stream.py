@@ -197,7 +197,7 @@ def event_format(event: Mapping[str, Any]) -> str:
     return f"id: {event['id']}\nevent: {event['type']}\ndata: {data}\n\n"
 
 
-async def event_messages(user: Any, after_id: int, *, once: bool = False) -> AsyncIterator[str]:
+async def event_messages(user: Any, after_id: int, *, once: bool = False) -> AsyncIterator[str]:  # noqa: C901 (one SSE loop: wake-ups, keep-alives, time and byte limits share its state)
     """Send the outbox's new events forever (or ``EVENTS_STREAM_MAX_SECONDS``) as SSE messages.
 
     Where the process has wake-ups (``jobs.wakeups``: PostgreSQL LISTEN/NOTIFY or Redis

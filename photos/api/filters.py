@@ -135,7 +135,7 @@ class PhotoFilter(django_filters.FilterSet):
             "clipped",
         ]
 
-    def filter_clipped(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_clipped(self, queryset: QuerySet, _name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
         clipped = Q(highlights_clipped__gt=CLIPPED_FRACTION) | Q(
@@ -143,12 +143,12 @@ class PhotoFilter(django_filters.FilterSet):
         )
         return queryset.filter(clipped) if value else queryset.exclude(clipped)
 
-    def filter_file_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_file_type(self, queryset: QuerySet, _name: str, value: str) -> QuerySet:
         if value in FILE_TYPE_Q:
             return queryset.filter(FILE_TYPE_Q[value])
         return queryset.filter(**{f"{value}_available": True})
 
-    def filter_projects(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_projects(self, queryset: QuerySet, _name: str, value: str) -> QuerySet:
         ids = []
         for part in value.split(",")[:MAX_PROJECTS]:
             try:
@@ -157,20 +157,20 @@ class PhotoFilter(django_filters.FilterSet):
                 raise ValidationError({"projects": "Comma-separated project ids."}) from None
         return queryset.filter(project_id__in=[i for i in ids if 0 < i <= MAX_DB_ID])
 
-    def filter_keep_mismatch(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_keep_mismatch(self, queryset: QuerySet, _name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
         return queryset.filter(KEEP_MISMATCH_Q) if value else queryset.exclude(KEEP_MISMATCH_Q)
 
-    def filter_derivatives(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_derivatives(self, queryset: QuerySet, _name: str, value: str) -> QuerySet:
         return queryset.filter(Q(thumbnail_status=value) | Q(preview_status=value))
 
-    def filter_pending(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+    def filter_pending(self, queryset: QuerySet, _name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
         return queryset.filter(PENDING_DELETE_Q) if value else queryset.exclude(PENDING_DELETE_Q)
 
-    def filter_tags(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def filter_tags(self, queryset: QuerySet, _name: str, value: str) -> QuerySet:
         """Photos carrying every named tag, planned by how many photos carry each.
 
         No single plan suits every tag: walking the list order (the capture-time index) and

@@ -171,7 +171,10 @@ class PhotoCursorPagination(CursorPagination):
     model: type[Model] = Photo
 
     def paginate_queryset(
-        self, queryset: QuerySet, request: Request, view: Any = None
+        self,
+        queryset: QuerySet,
+        request: Request,
+        view: Any = None,  # noqa: ARG002 (DRF's paginate_queryset: views pass view= by keyword)
     ) -> list[Any] | None:
         self.request = request
         self.base_url = request.build_absolute_uri()

@@ -193,7 +193,7 @@ class _Maker:
             yield [(photo, outcomes[photo.pk]) for photo in handled]
 
 
-def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...], yields: bool = False) -> None:
+def _derivatives(ctx: JobContext, *, passes: tuple[str | None, ...], yields: bool = False) -> None:  # noqa: C901 (the item and folder passes share one maker and its yields)
     maker = _Maker(ctx, force=bool(ctx.payload.get("force")), index=FolderIndex(), yields=yields)
 
     if ctx.has_items():

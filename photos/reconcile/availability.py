@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +33,48 @@ _PENDING_STATUSES = {
 }
 
 
+def _manifest_align(
+    project: Project,
+    folder: Path,
+    *,
+    report: Report,
+    label: str,
+    dry_run: bool,
+    job_id: int | None,
+) -> None:
+    """Write the manifest if missing, unreadable or wrong (its event with it)."""
+    if manifest_read(folder) == manifest_data(project):
+        return
+    report.add(Change("manifest_check", "write_manifest", label, storage.MANIFEST_NAME))
+    if dry_run:
+        return
+    with transaction.atomic():
+        if manifest_write(folder, project):
+            event_record(
+                tenant_id=project.tenant_id,
+                type=EventType.MANIFEST_CHANGED,
+                project_id=project.pk,
+                job_id=job_id,
+                payload={"project_id": project.pk, "manifest": manifest_data(project)},
+            )
+
+
+def _image_arrived(new: dict[str, Any], *, jpg: bool, raw: bool, other: bool) -> bool:
+    """Whether the derivative source (the JPG, else another image, else the RAW) is new: a
+    JPG dropped next to its RAW, a RAW back alone, not a PNG next to a JPG (same rule as
+    photos.ingest). ``jpg``, ``raw``, ``other``: what was available before."""
+    return bool(
+        (new["jpg_available"] and not jpg)
+        or (new["other_available"] and not other and not new["jpg_available"])
+        or (
+            new["raw_available"]
+            and not raw
+            and not new["jpg_available"]
+            and not new["other_available"]
+        )
+    )
+
+
 def manifest_check(
     *,
     project: Project,
@@ -55,19 +100,7 @@ def manifest_check(
     if folder is None:
         return report
     label = where(project)
-
-    if manifest_read(folder) != manifest_data(project):
-        report.add(Change(step, "write_manifest", label, storage.MANIFEST_NAME))
-        if not dry_run:
-            with transaction.atomic():
-                if manifest_write(folder, project):
-                    event_record(
-                        tenant_id=project.tenant_id,
-                        type=EventType.MANIFEST_CHANGED,
-                        project_id=project.pk,
-                        job_id=job_id,
-                        payload={"project_id": project.pk, "manifest": manifest_data(project)},
-                    )
+    _manifest_align(project, folder, report=report, label=label, dry_run=dry_run, job_id=job_id)
 
     started = timezone.now()
     scan = FolderScan.of(folder)
@@ -92,19 +125,7 @@ def manifest_check(
             changed = {k: v for k, v in new.items() if old[k] != v}
             if not changed:
                 continue
-            # The derivative source (the JPG, else another image, else the RAW) is new: a JPG
-            # dropped next to its RAW, a RAW back alone, not a PNG next to a JPG (same rule as
-            # photos.ingest).
-            image_arrived = (
-                (new["jpg_available"] and not jpg)
-                or (new["other_available"] and not other and not new["jpg_available"])
-                or (
-                    new["raw_available"]
-                    and not raw
-                    and not new["jpg_available"]
-                    and not new["other_available"]
-                )
-            )
+            image_arrived = _image_arrived(new, jpg=jpg, raw=raw, other=other)
             if image_arrived:
                 changed["thumbnail_status"] = changed["preview_status"] = DerivativeStatus.PENDING
             report.add(

@@ -50,7 +50,7 @@ def _foreign_bases(project: Project, names: set[str]) -> set[str]:
     return foreign
 
 
-def duplicate_name(*, project: Project, folder: Path, base: str, scan: FolderScan) -> str:
+def duplicate_name(*, project: Project, base: str, scan: FolderScan) -> str:
     """``<base>_duplicate<N>`` with the smallest N free in the folder and in the tenant's rows.
 
     The base is shortened (whole characters) when the suffix would take the name over
@@ -145,7 +145,7 @@ def new_bases_ingest(
         files = originals.get(base)
         if files is None or not files.all:
             continue  # Gone since the scan.
-        new_base = duplicate_name(project=project, folder=folder, base=base, scan=scan)
+        new_base = duplicate_name(project=project, base=base, scan=scan)
         report.add(
             Change(
                 step, "rename_duplicate", label, base, f"to {new_base}; {len(files.all)} file(s)"

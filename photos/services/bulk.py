@@ -88,6 +88,17 @@ def tag_name_clean(value: Any) -> str:
     return name
 
 
+def _tag_item_parse(item: Any) -> tuple[int, list[str]]:
+    """The photo id and the cleaned tag names of one item; ``ItemError`` if it is malformed."""
+    photo_id = item_photo_id(item)
+    tags = item.get("tags")
+    if not isinstance(tags, list | tuple):
+        raise ItemError("tags must be a list of strings.")
+    if len(tags) > MAX_TAGS_PER_ITEM:
+        raise ItemError(f"At most {MAX_TAGS_PER_ITEM} tags per item, got {len(tags)}.")
+    return photo_id, [tag_name_clean(t) for t in tags]
+
+
 def _parse_tag_items(
     user: Any, items: Any, *, lock: bool
 ) -> tuple[dict[int, Photo], dict[int, list[str]], list[dict[str, Any]]]:
@@ -97,13 +108,7 @@ def _parse_tag_items(
     parsed: list[tuple[Any, int, list[str]]] = []
     for item in items:
         try:
-            photo_id = item_photo_id(item)
-            tags = item.get("tags")
-            if not isinstance(tags, list | tuple):
-                raise ItemError("tags must be a list of strings.")
-            if len(tags) > MAX_TAGS_PER_ITEM:
-                raise ItemError(f"At most {MAX_TAGS_PER_ITEM} tags per item, got {len(tags)}.")
-            names = [tag_name_clean(t) for t in tags]
+            photo_id, names = _tag_item_parse(item)
         except ItemError as exc:
             errors.append(item_error(item, str(exc)))
             continue

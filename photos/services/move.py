@@ -55,6 +55,19 @@ def _exists_message(basename: str) -> str:
     return f"A photo named '{basename}' already exists in the destination project."
 
 
+def _destination_get(user: Any, dest_project_id: Any) -> Project:
+    """The user's active project ``dest_project_id``: ``NotFoundError``, ``ProjectArchived``."""
+    dest_pk = id_parse(dest_project_id)
+    if dest_pk is None:
+        raise NotFoundError("Destination project not found.")
+    dest = Project.objects.for_user(user).select_related("tenant").filter(pk=dest_pk).first()
+    if dest is None:
+        raise NotFoundError("Destination project not found.")
+    if not dest.is_active:
+        raise ProjectArchived(dest, f"Destination project {dest.pk} is archived.")
+    return dest
+
+
 def photos_move(
     *, user: Any, items: list[dict], dest_project_id: int, dry_run: bool = False
 ) -> MoveStarted | DryRunReport:
@@ -68,15 +81,7 @@ def photos_move(
     answers per item (``would_move`` or ``error``, in request order), starts nothing and
     moves nothing; its query count is fixed whatever the item count.
     """
-    dest_pk = id_parse(dest_project_id)
-    if dest_pk is None:
-        raise NotFoundError("Destination project not found.")
-    dest = Project.objects.for_user(user).select_related("tenant").filter(pk=dest_pk).first()
-    if dest is None:
-        raise NotFoundError("Destination project not found.")
-    if not dest.is_active:
-        raise ProjectArchived(dest, f"Destination project {dest.pk} is archived.")
-
+    dest = _destination_get(user, dest_project_id)
     items = items_check(items)
     entries: list[tuple[Any, int | None, str]] = []
     for item in items:
@@ -156,8 +161,8 @@ def _put_back(moved: list[tuple[Path, Path]]) -> list[str]:
     for src, dst in reversed(moved):
         try:
             move_no_replace(dst, src)
-        except OSError as exc:  # DestinationExists included: never overwrite on the way back.
-            logger.error("Could not move %s back to %s: %s", dst, src, exc)
+        except OSError:  # DestinationExists included: never overwrite on the way back.
+            logger.exception("Could not move %s back to %s", dst, src)
             stuck.append(str(dst))
     return stuck
 
@@ -415,9 +420,10 @@ def _rows_move(moved: list[_FilesMoved], dest: Project) -> list[_FilesMoved]:
             Photo.objects.filter(pk__in=[m.photo.pk for m in moved]).update(
                 project=dest, updated_at=now
             )
-        return []
     except IntegrityError:
         pass
+    else:
+        return []
     clashed = []
     for one in moved:  # Rare: find the clashing rows one by one.
         try:

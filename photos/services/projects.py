@@ -62,9 +62,10 @@ def project_create(*, tenant: Tenant, name: str, actor_id: int | None = None) ->
                         "created": True,
                     },
                 )
-            return project
         except (IntegrityError, FileExistsError):
             continue  # Someone took the folder between the check and the create: pick again.
+        else:
+            return project
     raise ApplicationError(f"Could not find a free folder for project {name!r}.")
 
 

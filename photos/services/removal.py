@@ -112,7 +112,7 @@ def _trashed_earlier(
     return sorted(found, key=lambda t: t["trash"])
 
 
-def _photo_files_remove(
+def _photo_files_remove(  # noqa: C901 (each file class's trash rule; a file-safety path, split it only with its tests)
     photo: Photo | None,
     *,
     project_id: int | None,

@@ -246,8 +246,8 @@ def _put_back(moved: list[tuple[Path, Path]]) -> list[str]:
     for src, dst in reversed(moved):
         try:
             move_no_replace(dst, src)
-        except OSError as exc:  # DestinationExists included: never overwrite on the way back.
-            logger.error("Could not move %s back to %s: %s", dst, src, exc)
+        except OSError:  # DestinationExists included: never overwrite on the way back.
+            logger.exception("Could not move %s back to %s", dst, src)
             stuck.append(dst.name)
     return stuck
 
@@ -289,6 +289,20 @@ def _same_file(a: Path, b: Path) -> bool:
     return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
+def _restore_photo_get(tenant_id: int, photo_id: int | None) -> Photo:
+    """The tenant's photo row, trashed or not; ``ItemSkipped`` when it no longer exists."""
+    if photo_id is None:
+        raise ItemSkipped("The photo no longer exists.")
+    photo = (
+        Photo.all_objects.select_related("project__tenant")
+        .filter(pk=photo_id, project__tenant_id=tenant_id)
+        .first()
+    )
+    if photo is None:
+        raise ItemSkipped("The photo no longer exists.")
+    return photo
+
+
 def photo_restore_files(
     *,
     tenant_id: int,
@@ -308,15 +322,7 @@ def photo_restore_files(
     brought back is kept). Derivatives missing on disk, or made from another source than a
     restored JPG, are marked pending for the task's ``generate_derivatives`` step.
     """
-    if photo_id is None:
-        raise ItemSkipped("The photo no longer exists.")
-    photo = (
-        Photo.all_objects.select_related("project__tenant")
-        .filter(pk=photo_id, project__tenant_id=tenant_id)
-        .first()
-    )
-    if photo is None:
-        raise ItemSkipped("The photo no longer exists.")
+    photo = _restore_photo_get(tenant_id, photo_id)
     project = photo.project
     if not project.is_active:
         raise ItemSkipped("The photo's project is archived.")

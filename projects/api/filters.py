@@ -17,5 +17,5 @@ class ProjectFilter(django_filters.FilterSet):
         model = Project
         fields = ["status", "name"]
 
-    def filter_status(self, queryset, name, value):
+    def filter_status(self, queryset, _name, value):
         return queryset if value == "all" else queryset.filter(status=value)

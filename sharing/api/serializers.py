@@ -76,7 +76,7 @@ class ShareDetailSerializer(ShareSerializer):
         fields = [*ShareSerializer.Meta.fields, "photo_ids"]
         read_only_fields = fields
 
-    def get_photo_ids(self, link: ShareLink) -> list[int]:
+    def get_photo_ids(self, _link: ShareLink) -> list[int]:
         return list(self.context.get("photo_ids", []))
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from jobs.lanes import lane_for_priority, lane_paused, lane_q
 from jobs.models import Job, JobStatus, Lane
 
 
-def _age(when) -> str:
+def _age(when: datetime | None) -> str:
     if when is None:
         return "-"
     seconds = int((timezone.now() - when).total_seconds())
@@ -22,12 +25,12 @@ def _age(when) -> str:
 class Command(BaseCommand):
     help = "Show lanes (queued/running/paused) and the most recent jobs."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant")
         parser.add_argument("--status", choices=JobStatus.values)
         parser.add_argument("--limit", type=int, default=30)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         jobs = Job.objects.all()
         if options["tenant"]:
             jobs = jobs.filter(tenant__slug=options["tenant"])

@@ -23,11 +23,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
@@ -60,7 +62,7 @@ class Command(BaseCommand):
         "them all."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--host",
             default="127.0.0.1",
@@ -82,7 +84,7 @@ class Command(BaseCommand):
             help="Web processes sharing the one listening port (uvicorn --workers).",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["web_workers"] < 1:
             raise CommandError("--web-workers must be 1 or more.")
         self._check_migrations()
@@ -214,7 +216,7 @@ class Command(BaseCommand):
         announced = False
         started = time.monotonic()
 
-        def stop(signum, frame):
+        def stop(signum: int, frame: FrameType | None) -> None:
             nonlocal stopping
             stopping = True
 

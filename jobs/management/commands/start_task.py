@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import ApplicationError
 from jobs.registry import item_source
@@ -15,7 +17,7 @@ from ._progress import run_task_foreground, task_error
 class Command(BaseCommand):
     help = "Start a task; runs it in the foreground unless --enqueue."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("type")
         parser.add_argument("--tenant")
         parser.add_argument("--project", type=int)
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--enqueue", action="store_true", help="Queue for the workers.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         project = None
         if options["project"] is not None:
             project = Project.objects.select_related("tenant").filter(pk=options["project"]).first()

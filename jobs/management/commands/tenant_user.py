@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import ApplicationError
 from projects.roles import Role
@@ -12,7 +14,7 @@ from projects.services import tenant_user_ensure
 class Command(BaseCommand):
     help = "Create the tenant and/or the user (idempotent); prints the user's API token last."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("tenant", help="Tenant slug (lowercase letters, digits, - and _).")
         parser.add_argument("username")
         parser.add_argument("--password", help="Set the user's password.")
@@ -29,7 +31,7 @@ class Command(BaseCommand):
             "--superuser", action="store_true", help="An operator: every tenant, every right."
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             ensured = tenant_user_ensure(
                 slug=options["tenant"],
