@@ -119,7 +119,7 @@ def test_make_private_hides_the_selection_from_links(page, asgi_live_server, ten
     first = page.evaluate("window.cull.store.photos[window.cull.store.cursor].id")
     assert Photo.objects.get(pk=first).visibility == "private"
     assert Photo.objects.exclude(pk=first).get().visibility == "public"
-    page.keyboard.press("z")  # Undo, like any culling change.
+    page.keyboard.press("Control+z")  # Undo, like any culling change.
     page.wait_for_function(
         f"() => window.cull.store.get({first}).visibility === 'public' && !window.cull.store.get({first})._pending"
     )
