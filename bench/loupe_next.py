@@ -59,11 +59,13 @@ PASSWORD = "bench-loupe-password-1"  # a throwaway user of a throwaway database
 # Runs in the page: time one ArrowRight until the next photo is shown and sharp.
 STEP = """
 async (previous) => {
-  const img = document.querySelector('#cull-loupe-img');
   const title = document.querySelector('#cull-loupe-title');
   const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
   let shown = null;
+  let img = null;
   for (;;) {
+    // Looked up at every frame: the loupe may put another element in its place.
+    img = document.querySelector('#cull-loupe-img');
     const moved = title.textContent !== previous;
     const loaded = img.complete && img.naturalWidth > 0;
     if (moved && loaded && shown === null) shown = performance.now() - window.__keyAt;
