@@ -151,6 +151,13 @@ def browse(base: str, project_id: int, *, steps: int, dwell_ms: int) -> list[dic
             )
             page.focus("#cull-grid")
             page.keyboard.press("Home")
+            # The uploads share a capture time: one burst, one stack in the grid. S expands it
+            # (the loupe steps through what the grid shows).
+            page.keyboard.press("s")
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.cull-tile').length >= {min(steps + 1, 20)}"
+            )
+            page.keyboard.press("Home")
             page.keyboard.press("Enter")
             page.wait_for_selector("#cull-loupe:not([hidden])")
             page.wait_for_function(
