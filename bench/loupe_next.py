@@ -59,11 +59,13 @@ PASSWORD = "bench-loupe-password-1"  # a throwaway user of a throwaway database
 # Runs in the page: time one ArrowRight until the next photo is shown and sharp.
 STEP = """
 async (previous) => {
-  const img = document.querySelector('#cull-loupe-img');
   const title = document.querySelector('#cull-loupe-title');
   const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
   let shown = null;
+  let img = null;
   for (;;) {
+    // Looked up at every frame: the loupe may put another element in its place.
+    img = document.querySelector('#cull-loupe-img');
     const moved = title.textContent !== previous;
     const loaded = img.complete && img.naturalWidth > 0;
     if (moved && loaded && shown === null) shown = performance.now() - window.__keyAt;
@@ -148,6 +150,13 @@ def browse(base: str, project_id: int, *, steps: int, dwell_ms: int) -> list[dic
                 "{ window.__keyAt = performance.now(); }, true)"
             )
             page.focus("#cull-grid")
+            page.keyboard.press("Home")
+            # The uploads share a capture time: one burst, one stack in the grid. S expands it
+            # (the loupe steps through what the grid shows).
+            page.keyboard.press("s")
+            page.wait_for_function(
+                f"() => document.querySelectorAll('.cull-tile').length >= {min(steps + 1, 20)}"
+            )
             page.keyboard.press("Home")
             page.keyboard.press("Enter")
             page.wait_for_selector("#cull-loupe:not([hidden])")

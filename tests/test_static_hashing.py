@@ -30,6 +30,13 @@ def test_collectstatic_rewrites_module_imports_to_hashed_names(tmp_path):
     # Every module main.js imports exists under its hashed name.
     for name in imports:
         assert (tmp_path / "photos/cull" / name).is_file(), name
+    # So does every module any collected workspace module imports (an ``export const`` before
+    # an ``import … from`` once had the import rewritten twice: ``grid.<hash>.<hash>.js``).
+    for source, hashed in manifest.items():
+        if not (source.startswith("photos/cull/") and source.endswith(".js")):
+            continue
+        for name in IMPORT.findall((tmp_path / hashed).read_text()):
+            assert (tmp_path / "photos/cull" / name).is_file(), f"{hashed} imports {name}"
     # The dashboard reaches the workspace's live.js across folders, hashed too.
     live = manifest["photos/cull/live.js"]
     assert f'from "../{live}"' in dashboard

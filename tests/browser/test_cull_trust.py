@@ -78,7 +78,13 @@ def near(a, b, tolerance: int = 24) -> bool:
 
 def loupe_colour(page) -> tuple[int, int, int]:
     """The colour on screen at the centre of the loupe's picture: what the user sees."""
-    box = page.locator("#cull-loupe-img").bounding_box()
+    # Measured in one call: the loupe may put another element in its place at any time.
+    box = page.evaluate(
+        """() => {
+            const r = document.querySelector('#cull-loupe-img').getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height};
+        }"""
+    )
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     png = page.screenshot(clip={"x": x - 2, "y": y - 2, "width": 4, "height": 4})
     return Image.open(BytesIO(png)).convert("RGB").getpixel((2, 2))
@@ -173,6 +179,98 @@ def test_the_loupe_never_shows_another_photo_under_a_name_on_a_slow_connection(
     saved(page)
     rated = Photo.objects.filter(project=project, rating=3).values_list("basename", flat=True)
     assert list(rated) == [current]
+    assert page.errors == []
+
+
+def test_quick_arrows_on_a_throttled_connection_show_only_the_named_photo(
+    page, asgi_live_server, tenant
+):
+    """Issue 24 item 7: the loupe decodes neighbours ahead and swaps the thumbnail for the
+    sharp image; ten fast → on a slow connection (Chromium's own throttling, through the
+    DevTools protocol) never show one photo's picture under another's name."""
+    project = make_project(tenant, "Throttled day")
+    colours = shot_colours(shoot(project, 12, raw=False))
+    index(project)
+    assert Photo.objects.filter(project=project, preview_status="generated").count() == 12
+    ids = photo_ids(project)
+    open_workspace(page, asgi_live_server, f"?project={project.pk}")
+    order = order_in_grid(page)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.cull-tile img')]
+            .filter((i) => i.complete && i.naturalWidth > 0).length === 12"""
+    )
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
+    # A slow line: 800 ms a request, 40 KB/s down (a preview takes a second or more).
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 800,
+            "downloadThroughput": 40 * 1024,
+            "uploadThroughput": 20 * 1024,
+        },
+    )
+    page.evaluate(WATCH_LOUPE, ids)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#cull-loupe:not([hidden])")
+    assert assert_shows_its_own_picture(page, ids) == order[0]
+
+    # Ten → as fast as a photographer glancing (the watcher checks every frame between): after
+    # each, the name and every picture under it are the same photo's.
+    kinds = []
+    for expected in order[1:11]:
+        page.keyboard.press("ArrowRight")
+        assert assert_shows_its_own_picture(page, ids) == expected
+        kinds.append(page.evaluate("() => document.querySelector('#cull-loupe-img').dataset.kind"))
+        page.wait_for_timeout(40)
+    assert "thumbnail" in kinds, f"the line was not slow enough to test the swap: {kinds}"
+    # Then slower, with the colour on screen: never another photo's.
+    for expected in reversed(order[5:10]):
+        page.keyboard.press("ArrowLeft")
+        assert assert_shows_its_own_picture(page, ids) == expected
+        seen = loupe_colour(page)
+        others = [n for n in order if n != expected and near(seen, colours[n])]
+        assert not others, f"{expected} is shown with the picture of {others} ({seen})"
+    for expected in order[6:11]:
+        page.keyboard.press("ArrowRight")
+        assert assert_shows_its_own_picture(page, ids) == expected
+    current = order[10]
+
+    # The photo stopped on gets its sharp picture (the decoded preview put in place), through
+    # the same slow line; the previews of the photos passed may arrive late and change nothing.
+    preview_of = """(id) => {
+        const img = document.querySelector('#cull-loupe-img');
+        return img.dataset.kind === 'preview' && img.dataset.photoId === String(id)
+            && img.currentSrc.includes(`/api/photos/${id}/preview`) && img.complete
+            && img.naturalWidth > 0;
+    }"""
+    page.wait_for_function(preview_of, arg=ids[current], timeout=30_000)
+    # Its neighbours ahead (the next one, the one after and the previous one) are fetched.
+    ahead = [ids[order[9]], ids[order[11]]]
+    page.wait_for_function(
+        """(ids) => ids.every((id) => performance.getEntriesByType('resource')
+            .some((e) => e.name.includes(`/api/photos/${id}/preview`)))""",
+        arg=ahead,
+        timeout=30_000,
+    )
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    assert near(loupe_colour(page), colours[current])
+    assert assert_shows_its_own_picture(page, ids) == current
+    # The next photo's preview, decoded ahead, shows at once; ← back shows the one before it
+    # sharp at once too.
+    page.wait_for_timeout(500)
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate(preview_of, ids[order[11]])
+    assert near(loupe_colour(page), colours[order[11]])
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate(preview_of, ids[current])
+    assert near(loupe_colour(page), colours[current])
+    assert page.evaluate("window.loupeViolations") == []
+    cdp.detach()
     assert page.errors == []
 
 

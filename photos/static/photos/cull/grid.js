@@ -2,6 +2,10 @@
 // 20,000 photos keeps a few hundred nodes at most. Tiles are positioned absolutely inside a
 // sizer as tall as every loaded row (plus one row while more pages wait on the server).
 
+// Imports first: an `export` above an `import … from` gets the import's URL hashed twice by
+// collectstatic (config/static_storage.py), a missing module under `serve`.
+import { hintBadges, inBurst, softFrames } from "./stacks.js";
+
 // The tile size slider's range (the smallest width of a tile, in CSS pixels): tiles stretch
 // to fill the row, so the grid shows as many columns of at least this width as fit.
 export const TILE_MIN = 120;
@@ -11,8 +15,6 @@ const GAP = 8;
 const INFO_HEIGHT = 62;
 const BUFFER_ROWS = 3;
 const LOAD_AHEAD_ROWS = 12;
-
-import { hintBadges, inBurst, softFrames } from "./stacks.js";
 
 const LABEL_NAMES = { red: "Red", yellow: "Yellow", green: "Green", blue: "Blue", purple: "Purple" };
 

@@ -8,11 +8,13 @@
 // - survey (`N`): the selection fitted to the window.
 // In compare and survey the keys act on the photo under focus (the store's ``focus``).
 
+import { aheadPositions, firstPicture } from "./ahead.js";
 import { badges } from "./grid.js";
 import { layerClosed, layerOpened } from "./focus.js";
 import { FITTED, layout, pan, surveyGrid, zoomAt } from "./zoom.js";
 
 const DRAG_PIXELS = 4;
+const KEEP_IMAGES = 8; // sharp images kept (loaded, and decoded ahead where possible)
 
 export class Loupe {
   constructor({ root, store, previewUrl, thumbUrl, fullUrl, adminUrl, projectName, onNavigate, onClose, fallback, messages, say, notes = () => [] }) {
@@ -30,8 +32,10 @@ export class Loupe {
     this.active = 0;
     this.surveyIds = [];
     this.surveyAt = 0;
-    this.preloaded = new Map(); // image URL -> Image, loading or loaded
+    this.preloaded = new Map(); // image URL -> Image, loading, loaded or decoded
     this.failed = new Set(); // image URLs that did not load
+    this.decodes = new WeakMap(); // Image -> its decode(), once
+    this.decoded = new WeakSet(); // Images decoded (they paint without decoding)
     root.querySelector("#cull-loupe-prev").addEventListener("click", () => this.arrow(-1) || onNavigate(-1));
     root.querySelector("#cull-loupe-next").addEventListener("click", () => this.arrow(1) || onNavigate(1));
     root.querySelector("#cull-loupe-close").addEventListener("click", () => onClose());
@@ -337,26 +341,27 @@ export class Loupe {
   // The image under the name is always this photo's: its full-size image or preview once
   // loaded, its thumbnail (or nothing) until then. Changing an <img>'s src keeps the old
   // picture on screen until the new one arrives (seconds on a slow connection), so another
-  // photo gets a fresh element; a better image loads aside and replaces it only if this photo
-  // is still the one shown in that pane (a late image of an earlier photo is dropped).
+  // photo gets another element; a better image loads and decodes aside and replaces it only if
+  // this photo is still the one shown in that pane (a late image of an earlier photo is
+  // dropped). The sharp images are the preloaded Image elements themselves, decoded ahead: the
+  // element is put on the page, not a new one asking the cache for the same URL.
   picture(pane, photo) {
     if (!photo) return;
     const id = String(photo.id);
     const preview = photo.preview_status === "generated" ? this.previewUrl(photo) : null;
     const thumb = photo.thumbnail_status === "generated" ? this.thumbUrl(photo) : null;
     if (pane.img.dataset.photoId !== id) {
-      const img = document.createElement("img");
-      img.id = pane.img.id;
-      img.draggable = false;
-      img.dataset.photoId = id;
-      const full = this.zoom.zoomed && loaded(this.preloaded.get(this.fullUrl(photo)));
-      const ready = preview && loaded(this.preloaded.get(preview));
-      const src = full ? this.fullUrl(photo) : ready ? preview : thumb;
-      img.dataset.kind = full ? "full" : ready ? "preview" : thumb ? "thumbnail" : "none";
-      if (src) img.src = src;
-      img.addEventListener("load", () => this.open && this.place(pane));
-      pane.img.replaceWith(img);
-      pane.img = img;
+      const fullImage = this.zoom.zoomed ? this.preloaded.get(this.fullUrl(photo)) : undefined;
+      const previewImage = preview ? this.preloaded.get(preview) : undefined;
+      const kind = firstPicture({ zoomed: this.zoom.zoomed, fullReady: loaded(fullImage), previewReady: loaded(previewImage), thumb: Boolean(thumb) });
+      if (kind === "full" || kind === "preview") this.swapIn(pane, id, kind === "full" ? fullImage : previewImage, kind);
+      else {
+        const img = document.createElement("img");
+        img.dataset.kind = kind;
+        if (kind === "thumbnail") img.src = thumb;
+        img.addEventListener("load", () => this.open && pane.img === img && this.place(pane));
+        this.swapIn(pane, id, img, kind);
+      }
     } else if (pane.img.dataset.kind === "none" && thumb) {
       // The thumbnail appeared while the preview is still on its way.
       pane.img.dataset.kind = "thumbnail";
@@ -365,6 +370,27 @@ export class Loupe {
     pane.img.alt = photo.basename;
     if (this.zoom.zoomed) this.loadFull(pane);
     else if (preview && pane.img.dataset.kind !== "preview" && pane.img.dataset.kind !== "full") this.fetchInto(pane, photo.id, preview, "preview");
+  }
+
+  // Put ``image`` (photo ``id``'s picture of ``kind``) in ``pane`` in place of what it shows.
+  // An image already on the page (the other pane of compare shows it) is not moved: a new
+  // element with its URL takes its place here.
+  swapIn(pane, id, image, kind) {
+    let img = image;
+    if (img.isConnected && img !== pane.img) {
+      img = document.createElement("img");
+      img.src = image.src;
+    }
+    img.id = pane.img.id;
+    img.draggable = false;
+    img.dataset.photoId = id;
+    img.dataset.kind = kind;
+    img.alt = pane.img.alt;
+    if (img !== pane.img) {
+      pane.img.replaceWith(img);
+      pane.img = img;
+    }
+    if (this.open) this.place(pane);
   }
 
   loadFull(pane) {
@@ -380,22 +406,37 @@ export class Loupe {
       // Guard by photo id: the pane may show another photo by now.
       if (!this.open || pane.img.dataset.photoId !== String(id)) return;
       if (pane.img.dataset.kind === "full" && kind !== "full") return;
-      pane.img.dataset.kind = kind;
-      pane.img.src = url;
+      this.swapIn(pane, String(id), image, kind);
     };
-    if (loaded(image)) return apply();
-    image.waiting = (image.waiting || []).concat(apply);
-    if (image.waiting.length > 1) return;
-    const done = () => {
-      const waiting = image.waiting;
-      image.waiting = [];
-      if (loaded(image)) return waiting.forEach((fn) => fn());
-      // Not there (yet, or it failed): the picture stays, and it is not asked for again.
-      this.preloaded.delete(url);
-      this.failed.add(url);
-      return undefined;
-    };
-    image.decode().then(done, done);
+    if (this.decoded.has(image)) return apply();
+    this.decodeAhead(url, image).then(apply, () => undefined);
+    return undefined;
+  }
+
+  // Load and decode ``image`` once: the promise resolves when it is decoded (then it paints
+  // without decoding on the page), rejects when it did not load; a failed URL is not asked
+  // for again and the picture shown stays.
+  decodeAhead(url, image) {
+    let decoding = this.decodes.get(image);
+    if (!decoding) {
+      decoding = image.decode().then(
+        () => {
+          this.decoded.add(image);
+        },
+        (error) => {
+          if (loaded(image)) {
+            // Loaded, but the decode was refused (the browser may do so): it paints anyway.
+            this.decoded.add(image);
+            return;
+          }
+          if (this.preloaded.get(url) === image) this.preloaded.delete(url);
+          this.failed.add(url);
+          throw error;
+        },
+      );
+      this.decodes.set(image, decoding);
+    }
+    return decoding;
   }
 
   preloadImage(url) {
@@ -403,16 +444,24 @@ export class Loupe {
     image.decoding = "async";
     image.src = url;
     this.preloaded.set(url, image);
-    if (this.preloaded.size > 12) this.preloaded.delete(this.preloaded.keys().next().value);
+    // Forget the oldest, never one on the page.
+    for (const [key, kept] of this.preloaded) {
+      if (this.preloaded.size <= KEEP_IMAGES) break;
+      if (!kept.isConnected) this.preloaded.delete(key);
+    }
     return image;
   }
 
+  // The next two photos' and the previous one's previews: fetched and decoded ahead, so the
+  // arrow shows a sharp picture at once.
   preload(position) {
-    for (const offset of [1, -1, 2]) {
-      const photo = this.store.photos[position + offset];
+    for (const at of aheadPositions(position, this.store.photos.length)) {
+      const photo = this.store.photos[at];
       if (!photo || photo.preview_status !== "generated") continue;
       const url = this.previewUrl(photo);
-      if (!this.preloaded.has(url)) this.preloadImage(url);
+      if (this.failed.has(url)) continue;
+      const image = this.preloaded.get(url) || this.preloadImage(url);
+      this.decodeAhead(url, image).catch(() => undefined);
     }
   }
 }
