@@ -7,6 +7,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup(set_prefix=False)
 
 from config.body_limit import BodyLimitMiddleware  # noqa: E402  (needs settings loaded)
+from config.request_context import FreshContextMiddleware  # noqa: E402
 from config.upload_gate import UploadGateMiddleware, UploadStreamingASGIHandler  # noqa: E402
 from jobs.api.stream_slots import EventStreamGate  # noqa: E402
 
@@ -18,7 +19,9 @@ django_application = UploadStreamingASGIHandler()
 # each; an authenticated upload refused from its headers alone (tenant, project, role,
 # throttle, declared length) or admitted with the upload cap; then every request body capped
 # before Django reads it (and before authentication): 413 past the cap.
-application = EventStreamGate(UploadGateMiddleware(BodyLimitMiddleware(django_application)))
+application = FreshContextMiddleware(
+    EventStreamGate(UploadGateMiddleware(BodyLimitMiddleware(django_application)))
+)
 
 # Everything loaded so far (Django, the apps, their modules) lives as long as the process: move
 # it out of the garbage collector's sight, so a full collection scans only what requests made

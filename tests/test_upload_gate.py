@@ -380,3 +380,25 @@ def test_a_client_expecting_100_continue_gets_the_refusal_or_the_go_ahead(asgi_l
     assert first_line(token_for(viewer)).startswith(b"HTTP/1.1 403")
     assert first_line(token_for(studio["editor"])).startswith(b"HTTP/1.1 100")
     assert files_in(storage.project_dir(project)) == ["IMG_0001.jpg"]
+
+
+def test_uploads_one_after_another_on_one_kept_alive_connection_all_succeed(
+    asgi_live_server, studio
+):
+    """A browser or a client reuses its connection; uvicorn starts the next request from inside
+    the previous one, whose context held asgiref's executor of the streamed body: every other
+    upload was a 500 ("CurrentThreadExecutor already quit or is broken") until each request got
+    a fresh context (``config/request_context.py``)."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {token_for(studio['editor'])}"
+    url = f"{asgi_live_server.url}/api/projects/{studio['project'].pk}/upload"
+    statuses = []
+    for round_ in range(4):
+        files = [
+            ("files", (f"K{round_}_{n}.jpg", jpeg(round_ * 10 + n), "image/jpeg")) for n in range(3)
+        ]
+        statuses.append(session.post(url, files=files, timeout=60).status_code)
+    assert statuses == [201, 201, 201, 201]
+    assert Photo.objects.filter(project=studio["project"]).count() == 12
