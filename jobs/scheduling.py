@@ -74,6 +74,10 @@ def schedules_setup(*, using: str = "default") -> list[str]:
         }
         if schedule is None:
             Schedule.objects.using(using).create(name=spec.name, next_run=timezone.now(), **fields)
+            # Two hosts migrating at once may both have found none: a schedule's name is not
+            # unique in django-q2, and two rows would fire each tick twice. Keep the first.
+            rows = Schedule.objects.using(using).filter(name=spec.name)
+            rows.exclude(pk=rows.order_by("pk").values_list("pk", flat=True).first()).delete()
         else:
             changed = [k for k, v in fields.items() if getattr(schedule, k) != v]
             if changed:
