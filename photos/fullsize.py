@@ -3,8 +3,8 @@
 Which file: the original JPEG as it is; else the RAW's embedded JPEG when it is full size
 (handed over undecoded, turned upright only when the RAW says it is rotated); else a JPEG
 rendition made on demand from the other image (HEIC, PNG, TIFF, WebP) or from the RAW's
-pixels (``photos.rawfiles.raw_pixels``: its largest embedded preview, else a half-size
-demosaic), upright.
+pixels (``photos.rawfiles.raw_pixels``: its largest embedded preview when that is full size,
+else a full-size demosaic: every sensor pixel, for a focus check), upright.
 
 Renditions are cached under ``PIPELINE_FULLSIZE_CACHE_DIR`` (outside the photographer's
 folders: nothing is ever written beside the originals), one file per tenant, photo and source

@@ -241,7 +241,8 @@ def jpeg_oriented(data: bytes, orientation: int) -> bytes:
 def raw_pixels(path: str | Path, *, min_side: int, embedded: bool = True) -> RawPixels:
     """Pixels of a RAW for derivatives: the largest embedded preview whose long side reaches
     ``min_side`` (or the RAW's own long side, if smaller), else (or with ``embedded=False``)
-    a half-size demosaic.
+    a demosaic: half size when that reaches ``min_side`` (four times less work), else full
+    size (the loupe's 100 % view, a large export).
 
     Raises ``FileNotFoundError`` or ``RawNotSupported`` (LibRaw does not read the file, or
     neither a preview nor the sensor data decode).
@@ -267,8 +268,9 @@ def raw_pixels(path: str | Path, *, min_side: int, embedded: bool = True) -> Raw
                 info=info,
                 jpeg=found[1],
             )
+        half_size = wanted <= max(info.width, info.height) // 2
         try:
-            pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+            pixels = raw.postprocess(half_size=half_size, use_camera_wb=True, output_bps=8)
         except _libraw_errors() as exc:
             raise RawNotSupported(
                 f"{path.name}: not supported: the RAW has no usable embedded preview and "
