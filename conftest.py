@@ -12,11 +12,14 @@ pytest_plugins = ("tests.asgi_server",)
 
 @pytest.fixture(autouse=True)
 def photos_root(tmp_path, settings):
-    """Every test gets its own real PHOTOS_ROOT on disk (and EXPORTS_ROOT beside it)."""
+    """Every test gets its own real PHOTOS_ROOT on disk (and EXPORTS_ROOT and the loupe's
+    rendition caches beside it)."""
     root = tmp_path / "photos"
     root.mkdir()
     settings.PHOTOS_ROOT = root
     settings.EXPORTS_ROOT = tmp_path / "exports"
+    settings.PIPELINE_FULLSIZE_CACHE_DIR = tmp_path / "cache" / "fullsize"
+    settings.PIPELINE_SCREEN_CACHE_DIR = tmp_path / "cache" / "screen"
     return root
 
 

@@ -316,6 +316,11 @@ PIPELINE_PREVIEW_QUALITY = env_int("PIPELINE_PREVIEW_QUALITY", 60)
 PIPELINE_FULLSIZE_CACHE_DIR = Path(
     os.environ.get("PIPELINE_FULLSIZE_CACHE_DIR", VAR_DIR / "cache" / "fullsize")
 )
+# The loupe's fitted view: the preview fitted within this many pixels, made on demand (SPEC §17).
+PIPELINE_SCREEN_SIZE = env_int("PIPELINE_SCREEN_SIZE", 2048)
+PIPELINE_SCREEN_CACHE_DIR = Path(
+    os.environ.get("PIPELINE_SCREEN_CACHE_DIR", VAR_DIR / "cache" / "screen")
+)
 # Derivative engine: "auto" (pyvips when it can be imported, else Pillow), "pyvips", "pillow".
 PIPELINE_IMAGE_ENGINE = os.environ.get("PIPELINE_IMAGE_ENGINE", "").strip().lower() or "auto"
 if PIPELINE_IMAGE_ENGINE not in {"auto", "pyvips", "pillow"}:

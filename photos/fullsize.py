@@ -6,17 +6,12 @@ rendition made on demand from the other image (HEIC, PNG, TIFF, WebP) or from th
 pixels (``photos.rawfiles.raw_pixels``: its largest embedded preview when that is full size,
 else a full-size demosaic: every sensor pixel, for a focus check), upright.
 
-Renditions are cached under ``PIPELINE_FULLSIZE_CACHE_DIR`` (outside the photographer's
-folders: nothing is ever written beside the originals), one file per tenant, photo and source
-file version (name, size and modification time in the file name), so a changed or replaced
-original is rendered again and an old entry is never served. Entries are written atomically
-(``fsrules.write_atomic``); two requests racing for the same rendition both write it, and the
-second rename wins with the same bytes.
+Renditions are cached under ``PIPELINE_FULLSIZE_CACHE_DIR`` (``photos.renditions``: outside the
+photographer's folders, one entry per photo and source file version).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +20,7 @@ from typing import IO
 from django.conf import settings
 from PIL import Image, ImageOps
 
-from . import fsrules, imaging, rawfiles, storage
+from . import imaging, rawfiles, renditions, storage
 from .models import Photo
 
 FULLSIZE_QUALITY = 92
@@ -59,25 +54,7 @@ def cache_dir() -> Path:
 
 
 def _cache_path(photo: Photo, source: Path, kind: str) -> Path:
-    """``<cache>/<tenant>/<photo id>-<source version>-<kind>.jpg``."""
-    stat = source.stat()
-    version = hashlib.sha256(
-        f"{source.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
-    ).hexdigest()[:20]
-    tenant = fsrules.check_name(photo.project.tenant.slug, what="tenant slug")
-    folder = cache_dir() / tenant
-    folder.mkdir(parents=True, exist_ok=True)
-    return fsrules.ensure_inside(folder / f"{photo.pk}-{version}-{kind}.jpg", cache_dir())
-
-
-def _write(path: Path, fill: Callable[[IO[bytes]], object]) -> Path:
-    # Drop older versions of this photo's rendition: one entry per photo.
-    prefix = path.name.split("-", 1)[0] + "-"
-    for old in path.parent.glob(f"{prefix}*.jpg"):
-        if old != path:
-            fsrules.unlink_quietly(old)
-    fsrules.write_atomic(path, fill)
-    return path
+    return renditions.cache_entry(cache_dir(), photo, source, kind, ".jpg")
 
 
 def _save_jpeg(image: Image.Image) -> Callable[[IO[bytes]], object]:
@@ -101,7 +78,7 @@ def _from_image(photo: Photo, source: Path) -> FullSize:
             raise
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
             raise FullSizeUnavailable(f"{source.name}: cannot decode the image ({exc}).")
-        _write(cached, _save_jpeg(image))
+        renditions.cache_write(cached, _save_jpeg(image))
     return FullSize(path=cached, content_type="image/jpeg", source="rendition")
 
 
@@ -124,7 +101,7 @@ def _from_raw(photo: Photo, source: Path) -> FullSize:
         def fill(fh: IO[bytes]) -> None:
             fh.write(data)
 
-        _write(embedded, fill)
+        renditions.cache_write(embedded, fill)
         return FullSize(path=embedded, content_type="image/jpeg", source="embedded")
     try:
         image = pixels.image
@@ -134,7 +111,7 @@ def _from_raw(photo: Photo, source: Path) -> FullSize:
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise FullSizeUnavailable(f"{source.name}: cannot decode the RAW's pixels ({exc}).")
     target = embedded if pixels.source == rawfiles.EMBEDDED_PREVIEW else rendition
-    _write(target, _save_jpeg(image))
+    renditions.cache_write(target, _save_jpeg(image))
     kind = "embedded" if target is embedded else "rendition"
     return FullSize(path=target, content_type="image/jpeg", source=kind)
 

@@ -37,6 +37,7 @@ here when installed); without it HEIC, like a RAW LibRaw does not read, is
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import math
 import os
@@ -860,6 +861,40 @@ def make_derivatives(
                 )
         made = _pillow_derivatives(image, info, name=source.name, targets=targets)
         return replace(made, preview_file=targets.preview_path if made.preview_size else None)
+
+
+def webp_fitted(source: Path, box: int, *, quality: int, engine: str = "auto") -> bytes:
+    """A derivative ``source`` (the preview: WebP, or a RAW's JPEG as it is) fitted within
+    ``box``, upright, as WebP bytes: the loupe's screen-sized image (``photos.screen``).
+
+    libvips decodes at a reduced scale where the format allows (shrink-on-load); Pillow
+    reduces a JPEG while decoding (``draft``). Raises ``ImageUnreadable``.
+    """
+    if resolve_engine(engine) == "pyvips":
+        import pyvips
+
+        try:
+            image = pyvips.Image.thumbnail_source(
+                pyvips.Source.new_from_file(str(source)),
+                box,
+                height=box,
+                size="down",
+                option_string="fail_on=error",
+            )
+            return _vips_encode(_vips_webp_ready(image), quality=quality)
+        except pyvips.Error as exc:
+            raise ImageUnreadable(f"{source.name}: cannot decode the image ({exc}).") from exc
+    try:
+        with Image.open(source) as opened:
+            opened.draft("RGB", (box, box))
+            orientation = orientation_of(opened.getexif())
+            image = _webp_ready(opened)
+            image.thumbnail((box, box), Image.Resampling.LANCZOS)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageUnreadable(f"{source.name}: cannot decode the image ({exc}).") from exc
+    buffer = io.BytesIO()
+    _upright(image, orientation).save(buffer, "WEBP", quality=quality, method=WEBP_METHOD)
+    return buffer.getvalue()
 
 
 def _raw_pixels(source: Path, *, min_side: int, embedded: bool = True) -> rawfiles.RawPixels:

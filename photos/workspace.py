@@ -58,6 +58,7 @@ API_ROUTES = {
     "thumbnail": ("photo-thumbnail", True),
     "preview": ("photo-preview", True),
     "full": ("photo-full", True),
+    "screen": ("photo-screen", True),
     "bursts-keep-sharpest": ("photo-bursts-keep-sharpest", False),
     "keep": ("photo-keep", False),
     "rating": ("photo-rating", False),

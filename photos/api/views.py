@@ -40,6 +40,7 @@ from jobs.api.serializers import DetailSerializer
 from photos import services as photo_services
 from photos.fullsize import FullSizeUnavailable, photo_fullsize
 from photos.models import Photo
+from photos.screen import ScreenUnavailable, photo_screen
 from photos.selectors import photos_pending_deletes
 from photos.services.bursts import bursts_keep_sharpest
 from photos.services.restore import photos_restore
@@ -260,6 +261,26 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
     def preview(self, request: Request, pk: str | None = None) -> HttpResponseBase:
         return self._derivative(request, preview_file, "preview")
+
+    @extend_schema(
+        summary="The photo's screen-sized image for the loupe's fitted view (WebP)",
+        description=(
+            "The preview fitted within ``PIPELINE_SCREEN_SIZE`` (default 2048 px), made on "
+            "demand and cached; the preview as it is when already that small. "
+            "``X-Screen-Source`` says which: preview or rendition."
+        ),
+        responses=_FILE_RESPONSES,
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
+    def screen(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        photo = self._photo()
+        try:
+            found = photo_screen(photo)
+        except (ApplicationError, ScreenUnavailable, FileNotFoundError):
+            raise Http404("No screen-sized image for this photo.") from None
+        response = file_reply(request, found.path, content_type=found.content_type)
+        response["X-Screen-Source"] = found.source
+        return response
 
     @extend_schema(
         summary="The photo's full-size image for the 100 % view (JPEG)",
