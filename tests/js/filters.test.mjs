@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { filterFromUrl, filterToApi, filterToUrl } from "../../photos/static/photos/cull/filters.js";
+import { filterFromUrl, filterKnownProjects, filterToApi, filterToUrl, projectsSummary } from "../../photos/static/photos/cull/filters.js";
 
 test("a filter survives the URL both ways", () => {
   const filter = { projects: ["3", "5"], state: "pending", rating_min: "2", tags: "sky" };
@@ -44,4 +44,18 @@ test("the sort and the less common filters reach the API's query", () => {
   });
   assert.deepEqual(filterFromUrl(filterToUrl(filter)), filter);
   assert.deepEqual(filterToApi({ projects: [], sort: "bogus" }), {});
+});
+
+test("the project picker's summary names the projects shown", () => {
+  const name = (id) => ({ 3: "Beach", 5: "Wedding" })[id] || `#${id}`;
+  assert.equal(projectsSummary({ projects: [] }, name), "All projects");
+  assert.equal(projectsSummary({ projects: ["5", "3", "9"] }, name), "Wedding, Beach, #9");
+});
+
+test("a project gone from the list leaves the filter, the rest of the filter kept", () => {
+  const filter = { projects: ["3", "5"], state: "pending" };
+  assert.equal(filterKnownProjects(filter, new Set(["3", "5", "7"])), null);
+  assert.deepEqual(filterKnownProjects(filter, new Set(["5"])), { projects: ["5"], state: "pending" });
+  assert.deepEqual(filterKnownProjects(filter, new Set()), { projects: [], state: "pending" });
+  assert.deepEqual(filter.projects, ["3", "5"]); // Not changed in place.
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { handleKey } from "../../photos/static/photos/cull/keys.js";
+import { handleKey, viewKeys } from "../../photos/static/photos/cull/keys.js";
 
 function press(key, { shiftKey = false, ctrlKey = false, target = null, inLoupe = false, dialogs = false, arrow = () => false } = {}) {
   const calls = [];
@@ -76,4 +76,39 @@ test("keys typed into a field, with a dialog open, or the browser's own are left
 
 test("an unknown key is not swallowed", () => {
   assert.equal(press("q").prevented, false);
+});
+
+test("the view keys: Z opens the loupe to zoom, C and N switch a mode on and off, S opens the stack", () => {
+  const calls = [];
+  const loupe = {
+    open: false,
+    mode: "single",
+    toggle: (...args) => (calls.push(["toggle", ...args]), (loupe.open = args[0])),
+    toggleZoom: () => calls.push(["toggleZoom"]),
+    setMode: (mode) => calls.push(["setMode", mode]),
+    swap: () => calls.push(["swap"]),
+  };
+  const store = {
+    photos: [{ id: 1, burst: "b1" }],
+    cursor: 0,
+    step: (...args) => calls.push(["step", ...args]),
+    toggleStack: (burst) => calls.push(["toggleStack", burst]),
+  };
+  const keys = viewKeys(store, loupe);
+  keys.zoom();
+  keys.zoom();
+  assert.deepEqual(calls.splice(0), [["toggle", true], ["toggleZoom"], ["toggleZoom"]]);
+  keys.view("compare");
+  loupe.mode = "compare";
+  keys.view("compare");
+  keys.closeLoupe();
+  assert.deepEqual(calls.splice(0), [["toggle", true, "compare"], ["setMode", "single"], ["toggle", false]]);
+  keys.move(2, { extend: true });
+  keys.toggleStack();
+  keys.swap();
+  assert.deepEqual(calls.splice(0), [["step", 2, { extend: true }], ["toggleStack", "b1"], ["swap"]]);
+  store.photos = [];
+  keys.zoom(); // Nothing to zoom into.
+  keys.toggleStack();
+  assert.deepEqual(calls, []);
 });

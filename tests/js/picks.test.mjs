@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Picks, pickApply, pickMark, pickText } from "../../photos/static/photos/cull/picks.js";
+import { Picks, pickApply, pickFilterChange, pickMark, pickText } from "../../photos/static/photos/cull/picks.js";
 
 const pick = (extra = {}) => ({ share_id: 3, photo_id: 10, picked: true, comment: "", client_name: "Anna", ...extra });
 
@@ -67,4 +67,32 @@ test("load reads the links and the picks of those with picks", async () => {
   assert.deepEqual(asked, [1]);
   assert.equal(picks.signature(5) !== "", true);
   assert.equal(picks.signature(6), "");
+});
+
+test("with the filter on a link's picks, a heart there adds the photo and its last heart there removes it", () => {
+  const picks = new Map();
+  pickApply(picks, pick());
+  assert.equal(pickFilterChange(picks, pick(), "3"), "add");
+  assert.equal(pickFilterChange(picks, pick({ share_id: "3", photo_id: "10" }), 3), "add");
+  assert.equal(pickFilterChange(picks, pick(), ""), null); // No such filter.
+  assert.equal(pickFilterChange(picks, pick(), "4"), null); // Another link's pick.
+  assert.equal(pickFilterChange(picks, undefined, "3"), null); // The picks were read.
+  pickApply(picks, pick({ picked: false, comment: "Hmm" })); // A comment is no heart.
+  assert.equal(pickFilterChange(picks, pick({ picked: false, comment: "Hmm" }), "3"), "remove");
+  pickApply(picks, pick({ share_id: 4 })); // A heart through another link keeps nothing here.
+  assert.equal(pickFilterChange(picks, pick({ share_id: 3, picked: false }), "3"), "remove");
+});
+
+test("follow reads a newly picked photo into the store and removes an unpicked one", async () => {
+  const calls = [];
+  const store = { upsert: (photo) => calls.push(["upsert", photo.id]), remove: (ids) => calls.push(["remove", ids]) };
+  const api = { photo: async (id) => (calls.push(["read", id]), { id }) };
+  const picks = new Picks({ api, say: () => {}, name: () => "IMG_7", onChange: () => {}, select: null });
+  picks.onEvent({ type: "share_pick", payload: pick({ photo_id: "7" }) });
+  picks.follow(pick({ photo_id: "7" }), "3", store);
+  await new Promise((resolve) => setTimeout(resolve));
+  picks.follow(pick({ photo_id: "7" }), "9", store); // Another link's filter: nothing.
+  picks.onEvent({ type: "share_pick", payload: pick({ photo_id: 7, picked: false }) });
+  picks.follow(pick({ photo_id: 7, picked: false }), "3", store);
+  assert.deepEqual(calls, [["read", 7], ["upsert", 7], ["remove", [7]]]);
 });

@@ -404,3 +404,42 @@ export function createActions(ctx) {
 
   return actions;
 }
+
+// The buttons' actions by their ``data-action``: the confirmed actions, and touch and pointer
+// equivalents of the keys, for tablets. ``more``: the buttons that are not actions (the loupe).
+export function buttonActions(actions, more = {}) {
+  return {
+    commit: actions.commit,
+    revert: actions.revert,
+    move: actions.move,
+    process: actions.process,
+    "make-public": () => actions.visibility("public"),
+    "make-private": () => actions.visibility("private"),
+    share: actions.share,
+    "apply-picks": actions.applyPicks,
+    export: actions.export,
+    "keep-sharpest": actions.keepSharpest,
+    "tag-add": () => actions.askTags(true),
+    "tag-remove": () => actions.askTags(false),
+    "keep-jpg": () => actions.toggleKeep("jpg"),
+    "keep-raw": () => actions.toggleKeep("raw"),
+    "keep-both": () => actions.keepBoth(true),
+    discard: () => actions.keepBoth(false),
+    undo: () => actions.undo(),
+    ...more,
+  };
+}
+
+// Every ``[data-action]`` button of ``root`` and the rating and label selects (a choice acts
+// once, then the select shows "–" again).
+export function bindButtons(root, actions, more = {}) {
+  const buttons = buttonActions(actions, more);
+  for (const [id, act] of [["#cull-rate", (v) => actions.rate(Number(v))], ["#cull-label", (v) => actions.setLabel(v)]]) {
+    root.querySelector(id).addEventListener("change", (event) => {
+      const value = event.target.value;
+      event.target.value = "";
+      if (value !== "") act(value);
+    });
+  }
+  for (const button of root.querySelectorAll("[data-action]")) button.addEventListener("click", () => buttons[button.dataset.action]());
+}

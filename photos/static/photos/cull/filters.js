@@ -1,6 +1,7 @@
 // The filter lives in the page's URL (so a view can be bookmarked) and maps onto the photo
 // list's query parameters (docs/API.md, "Photos"): every filter of the list, and the sort.
 
+import { renderPicker } from "./projects.js";
 import { SORTS } from "./stacks.js";
 
 // The fields the API takes as they are (the others: ``state``, the dates and ``sort``).
@@ -70,12 +71,26 @@ export function filterToForm(filter, form) {
   }
 }
 
-// The filter form and the page URL kept in step: ``onChange(filter, { push })`` runs on every
-// change of the form, the Clear button, and the browser's back and forward.
+// The project picker's summary: the names of the projects the filter shows.
+export function projectsSummary(filter, projectName) {
+  return filter.projects.length ? filter.projects.map(projectName).join(", ") : "All projects";
+}
+
+// The filter without the projects not in ``known`` (ids as strings), or null when it shows
+// none such.
+export function filterKnownProjects(filter, known) {
+  const shown = filter.projects.filter((id) => known.has(id));
+  return shown.length === filter.projects.length ? null : { ...filter, projects: shown };
+}
+
+// The filter form and the page URL kept in step: ``onChange(filter)`` runs on every change of
+// the form, the Clear button, and the browser's back and forward. The project picker's summary
+// names the projects shown (``projectName(id)``).
 export class FilterBar {
-  constructor({ form, clear, onChange }) {
+  constructor({ form, clear, projectName, onChange }) {
     this.form = form;
     this.filter = filterFromUrl(location.search);
+    this.projectName = projectName;
     this.onChange = onChange;
     form.addEventListener("change", () => this.set(filterFromForm(form)));
     form.addEventListener("submit", (event) => event.preventDefault());
@@ -83,7 +98,7 @@ export class FilterBar {
     window.addEventListener("popstate", () => this.set(filterFromUrl(location.search), { fill: true, push: false }));
     // The project picker (a <details>) closes on Esc, giving the focus back to its summary,
     // and on a click outside it, as a menu does.
-    const picker = form.querySelector("details");
+    const picker = (this.picker = form.querySelector("details"));
     if (picker) {
       picker.addEventListener("keydown", (event) => {
         if (event.key !== "Escape" || !picker.open) return;
@@ -106,7 +121,21 @@ export class FilterBar {
     this.filter = filter;
     if (fill) filterToForm(filter, this.form);
     if (push) history.pushState(null, "", location.pathname + filterToUrl(filter));
+    this.showSummary();
     this.onChange(filter);
+  }
+
+  showSummary() {
+    if (this.picker) this.picker.querySelector("summary").textContent = projectsSummary(this.filter, this.projectName);
+  }
+
+  // The studio's projects changed (``list``, projects.js): the picker lists them, and a project
+  // gone (archived) while the filter shows it leaves the filter.
+  projectsChanged(list) {
+    renderPicker(this.picker.querySelector("fieldset"), list, this.projects);
+    const kept = filterKnownProjects(this.filter, new Set(list.map((p) => String(p.id))));
+    if (kept) this.set(kept, { fill: true, push: false });
+    else this.showSummary();
   }
 
   // The first load: the form shows the URL's filter, no history entry.

@@ -8,6 +8,21 @@ function closest(target, selector) {
 
 const VERTICAL = new Set(["ArrowUp", "ArrowDown"]);
 
+// What handleKey's ``ctx`` takes for the cursor and the loupe: Z zooms (the loupe opened
+// first), C and N switch compare and survey on and off, S swaps the compared photos (in the
+// grid: opens or closes the stack under the cursor).
+export function viewKeys(store, loupe) {
+  const current = () => store.photos[store.cursor];
+  return {
+    move: (step, options) => store.step(step, options),
+    closeLoupe: () => loupe.toggle(false),
+    zoom: () => (loupe.open ? loupe.toggleZoom() : store.photos.length && (loupe.toggle(true), loupe.toggleZoom())),
+    view: (mode) => (loupe.open && loupe.mode === mode ? loupe.setMode("single") : loupe.toggle(true, mode)),
+    swap: () => loupe.swap(),
+    toggleStack: () => current() && store.toggleStack(current().burst),
+  };
+}
+
 export function handleKey(event, ctx) {
   const { store, grid, loupe, actions } = ctx;
   if (event.altKey || ctx.dialogsOpen()) return;

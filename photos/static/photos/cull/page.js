@@ -1,5 +1,6 @@
 // The page around the grid: the tile size slider, the photo count, the empty grid's text, the
-// messages' room and the workspace's height. Views only: they read the store and the filter.
+// messages' room and the workspace's height: views, they read the store and the filter. And the
+// first page of a filter, read into the store and timed to its paint.
 
 import { tileSize } from "./grid.js";
 import { uploadingText } from "./upload.js";
@@ -54,6 +55,32 @@ export function countText(store) {
   const selected = store.selection.size;
   const stacks = store.photos.length < loaded ? ` in ${store.photos.length} tiles` : "";
   return `${loaded}${store.complete ? "" : "+"} photo${loaded === 1 ? "" : "s"}${stacks}${selected ? ` · ${selected} selected` : ""}`;
+}
+
+// The count and the empty grid's text (``showEmpty()``) follow the store: a page loaded, the
+// selection changed, a new filter.
+export function showCount(store, count, showEmpty) {
+  store.subscribe((kind) => {
+    if (kind !== "loaded" && kind !== "selection" && kind !== "reset") return;
+    count.textContent = countText(store);
+    showEmpty();
+  });
+}
+
+// A filter's photos (``query``, the API's): the store starts over and reads the first page.
+// Once it is painted the page is ready (``data-ready``, which the browser tests wait for), and
+// ``metrics`` (window.cullMetrics, reported by the tests, never asserted on time) get the time
+// since the page ``started`` (the first time only) and since this filter.
+export function loadFirstPage(root, store, query, { metrics, started, say }) {
+  store.reset(query);
+  const t0 = performance.now();
+  store.loadMore().then(() => {
+    requestAnimationFrame(() => {
+      if (metrics.firstPaintMs === null) metrics.firstPaintMs = performance.now() - started;
+      metrics.lastLoadMs = performance.now() - t0;
+      root.dataset.ready = "true";
+    });
+  }, (error) => say(error.message, "error"));
 }
 
 // The empty grid says why: an upload on its way, or a filter nothing matches.

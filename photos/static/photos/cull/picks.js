@@ -50,6 +50,15 @@ export function pickText(pick, basename, linkTitle) {
   return `${who} took back the heart on ${basename}${where}.`;
 }
 
+// What a pick event changes in a grid filtered on link ``shown``'s picks: "add" (the photo has
+// a heart there), "remove" (its last heart there went), or null (another link, no such filter).
+export function pickFilterChange(picks, pick, shown) {
+  if (!pick || !shown || String(pick.share_id) !== String(shown)) return null;
+  const rows = picks.get(Number(pick.photo_id));
+  const hearted = rows && [...rows.values()].some((p) => p.picked && String(p.share_id) === String(shown));
+  return hearted ? "add" : "remove";
+}
+
 export class Picks {
   // ``say(text)``: the workspace's messages; ``name(photoId)``: a photo's name if loaded;
   // ``onChange()``: the picks shown changed (the grid and loupe re-render).
@@ -127,6 +136,14 @@ export class Picks {
   linkAdded(link) {
     this.links.set(link.id, { ...this.links.get(link.id), ...link });
     this.fillSelect();
+  }
+
+  // With the grid filtered on link ``shown``'s picks, the photo of ``pick`` joins ``store``
+  // (read from the API) or leaves it when its last heart there went.
+  follow(pick, shown, store) {
+    const change = pickFilterChange(this.picks, pick, shown);
+    if (change === "add") this.api.photo(Number(pick.photo_id)).then((photo) => store.upsert(photo), () => {});
+    else if (change === "remove") store.remove([Number(pick.photo_id)]);
   }
 
   onEvent(event) {

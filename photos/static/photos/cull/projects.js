@@ -162,6 +162,26 @@ export class Projects {
   }
 }
 
+// The workspace's buttons: New project (in the picker) and the project menu (a <details>:
+// Rename, Archive), which closes when one is chosen, on Esc and on a click outside it, as a
+// menu does. ``onCreated(project)``: a project was made.
+export function bindProjectMenu(root, projects, onCreated) {
+  const menu = root.querySelector("#cull-project-menu");
+  const fromMenu = (act) => () => ((menu.open = false), act());
+  root.querySelector("#cull-project-new").addEventListener("click", async () => {
+    const made = await projects.create();
+    if (made) onCreated(made);
+  });
+  root.querySelector("#cull-project-rename").addEventListener("click", fromMenu(() => projects.rename()));
+  root.querySelector("#cull-project-archive").addEventListener("click", fromMenu(() => projects.archive()));
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menu.open) (event.preventDefault(), event.stopPropagation(), (menu.open = false));
+  });
+  document.addEventListener("pointerdown", (event) => {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+}
+
 function nameInput(id, value) {
   const input = element("input", { type: "text", id, size: "40", maxlength: "255", autocomplete: "off" });
   input.value = value;
