@@ -113,9 +113,9 @@ def test_the_loupe_never_shows_another_photo_under_a_name_on_a_slow_connection(
     assert Photo.objects.filter(project=project, preview_status="generated").count() == 8
     ids = photo_ids(project)
 
-    # A slow connection: every preview waits until the test lets it through.
+    # A slow connection: every loupe image (the screen-sized preview) waits until let through.
     held: list = []
-    page.route(lambda url: "/preview" in url, lambda route: held.append(route))
+    page.route(lambda url: "/screen" in url, lambda route: held.append(route))
 
     def release(photo_id: int | None = None) -> list[str]:
         let_go = [
@@ -140,7 +140,7 @@ def test_the_loupe_never_shows_another_photo_under_a_name_on_a_slow_connection(
     release(ids[order[0]])
     preview_of = """(id) => {
         const img = document.querySelector('#cull-loupe-img');
-        return img.currentSrc.includes(`/api/photos/${id}/preview`) && img.complete
+        return img.currentSrc.includes(`/api/photos/${id}/screen`) && img.complete
             && img.naturalWidth > 0;
     }"""
     page.wait_for_function(preview_of, arg=ids[order[0]])
@@ -243,7 +243,7 @@ def test_quick_arrows_on_a_throttled_connection_show_only_the_named_photo(
     preview_of = """(id) => {
         const img = document.querySelector('#cull-loupe-img');
         return img.dataset.kind === 'preview' && img.dataset.photoId === String(id)
-            && img.currentSrc.includes(`/api/photos/${id}/preview`) && img.complete
+            && img.currentSrc.includes(`/api/photos/${id}/screen`) && img.complete
             && img.naturalWidth > 0;
     }"""
     page.wait_for_function(preview_of, arg=ids[current], timeout=30_000)
@@ -251,7 +251,7 @@ def test_quick_arrows_on_a_throttled_connection_show_only_the_named_photo(
     ahead = [ids[order[9]], ids[order[11]]]
     page.wait_for_function(
         """(ids) => ids.every((id) => performance.getEntriesByType('resource')
-            .some((e) => e.name.includes(`/api/photos/${id}/preview`)))""",
+            .some((e) => e.name.includes(`/api/photos/${id}/screen`)))""",
         arg=ahead,
         timeout=30_000,
     )

@@ -58,7 +58,7 @@ const loupe = new Loupe({
   root: $("#cull-loupe"), store, thumbUrl, messages, say, fallback: gridElement,
   adminUrl: (photo) => boot.admin.photo_change.replace("{id}", String(photo.id)),
   projectName: (photo) => projectName(photo.project),
-  previewUrl: (photo) => api.imageUrl(photo, "preview"),
+  previewUrl: (photo) => api.imageUrl(photo, "screen"),
   fullUrl: (photo) => api.imageUrl(photo, "full"),
   onNavigate: (step) => store.step(step),
   onClose: () => loupe.toggle(false),
