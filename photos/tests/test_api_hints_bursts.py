@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -14,6 +13,7 @@ from jobs.models import Event, TaskRun
 from jobs.runtime import drain
 from photos.bursts import project_bursts_update
 from photos.models import Photo
+from photos.storage import project_dir
 from projects.roles import Role
 from tests.factories import make_photo, make_user, write_file
 
@@ -200,12 +200,6 @@ def exif_jpeg(when: datetime, *, model: str) -> bytes:
     return buffer.getvalue()
 
 
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def clock(client, project, camera: str, seconds: int):
     return client.post(
         f"/api/projects/{project.pk}/clock-offset",
@@ -244,7 +238,7 @@ def test_clock_correction_runs_once_per_task_and_survives_a_new_metadata_read(ap
     from photos.capture import project_clock_correct
     from photos.derivatives import photo_derivatives_generate
 
-    write_file(folder(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
+    write_file(project_dir(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
     photo = make_photo(project, "Z6_1", write=False)
     photo_derivatives_generate(photo=photo)
     assert Photo.objects.get(pk=photo.pk).camera == "Nikon Z6"
@@ -264,7 +258,7 @@ def test_clock_correction_writes_the_time_to_the_sidecar_when_write_back_is_on(p
     from photos.capture import project_clock_correct
 
     settings.PIPELINE_WRITE_XMP = True
-    write_file(folder(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
+    write_file(project_dir(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
     make_photo(project, "Z6_1", write=False, camera="Nikon Z6", taken_at=at(0))
 
     done = project_clock_correct(project=project, camera="Nikon Z6", seconds=60, task_id="t-2")
@@ -272,7 +266,7 @@ def test_clock_correction_writes_the_time_to_the_sidecar_when_write_back_is_on(p
     assert done.sidecars_written == 1
     import pyexiv2
 
-    with pyexiv2.Image(str(folder(project) / "Z6_1.xmp")) as image:
+    with pyexiv2.Image(str(project_dir(project) / "Z6_1.xmp")) as image:
         assert image.read_xmp()[xmp.DATE_TIME_ORIGINAL_KEY] == "2025-07-14T09:31:00"
 
 
