@@ -236,7 +236,7 @@ def test_clock_offset_shifts_one_cameras_photos_and_regroups_bursts(api_client, 
 
 def test_clock_correction_runs_once_per_task_and_survives_a_new_metadata_read(api_client, project):
     from photos.capture import project_clock_correct
-    from photos.derivatives import photo_derivatives_generate
+    from tests.derivatives import photo_derivatives_generate
 
     write_file(project_dir(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
     photo = make_photo(project, "Z6_1", write=False)

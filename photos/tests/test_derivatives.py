@@ -18,9 +18,9 @@ from jobs.models import Event, Job, JobItem, JobStatus
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import imaging
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
 from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 GENERATED = DerivativeStatus.GENERATED

@@ -15,11 +15,11 @@ from PIL import Image
 from jobs.models import Event
 from jobs.runtime import drain
 from photos import signatures, storage
-from photos.derivatives import photo_derivatives_generate
 from photos.manifest import manifest_write
 from photos.models import DerivativeStatus, Photo
 from photos.reconcile.arrivals import folder_check
 from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import write_file
 from tests.raw_fixtures import dng_bytes
 

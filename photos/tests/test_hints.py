@@ -12,9 +12,9 @@ from jobs.exceptions import ItemSkipped
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import hints, imaging
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
 from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import make_photo, write_file
 from tests.hint_frames import burst, scene
 

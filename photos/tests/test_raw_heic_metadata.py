@@ -19,9 +19,9 @@ from jobs.exceptions import ItemSkipped
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import metadata, rawfiles, xmp
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Label, Photo
 from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, write_file
 from tests.raw_fixtures import dng_bytes
 

@@ -14,10 +14,10 @@ from PIL import Image, ImageOps
 from jobs.exceptions import ItemSkipped
 from jobs.runtime import drain
 from photos import imaging, rawfiles
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_move
 from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, make_project, write_file
 from tests.raw_fixtures import dng_bytes
 

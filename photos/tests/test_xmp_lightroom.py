@@ -11,9 +11,9 @@ from jobs.models import Event
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import xmp
-from photos.derivatives import photo_derivatives_generate
 from photos.models import Photo
 from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, write_file
 
 
