@@ -21,10 +21,11 @@ from photos.services.projects import project_archive
 from photos.storage import project_dir, tenant_root
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
+from tests.urls import api_path
 
 
 def run_task(client, body: dict) -> str:  # type: ignore[no-untyped-def]
-    reply = client.post("/api/tasks/", body, format="json")
+    reply = client.post(api_path("task-list"), body, format="json")
     assert reply.status_code == 202, reply.content
     task_id = reply.json()["task"]["task_id"]
     drain()  # the task and what it starts (discovery starts the new project's maintenance)
@@ -49,7 +50,7 @@ def test_a_new_folder_named_like_a_deleted_project_survives_the_scavenger_and_is
     wedding = make_project(tenant, "Wedding")
     manifest_write(project_dir(wedding), wedding)
     make_photo(wedding, "OLD_1")
-    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    reply = api_client.delete(api_path("project-detail", pk=wedding.pk))
     assert reply.status_code == 202
     drain(task_id=reply.json()["task_id"])
 
@@ -75,7 +76,7 @@ def test_delete_frees_the_folder_name_before_its_task_runs(api_client, tenant):
     wedding = make_project(tenant, "Wedding")
     manifest_write(project_dir(wedding), wedding)
     make_photo(wedding, "OLD_1")
-    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    reply = api_client.delete(api_path("project-detail", pk=wedding.pk))
     assert reply.status_code == 202
     wedding.refresh_from_db()
     assert wedding.folder == tombstone_name(wedding)
@@ -83,7 +84,7 @@ def test_delete_frees_the_folder_name_before_its_task_runs(api_client, tenant):
     assert (tenant_root(tenant) / tombstone_name(wedding) / "OLD_1.jpg").exists()
 
     # The name is free at once: a new project or a new folder takes it.
-    created = api_client.post("/api/projects/", {"name": "Wedding"}, format="json")
+    created = api_client.post(api_path("project-list"), {"name": "Wedding"}, format="json")
     assert created.status_code == 201
     assert created.json()["folder"] == "Wedding"
     new = Project.objects.get(pk=created.json()["id"])
@@ -120,7 +121,7 @@ def test_the_scavenger_keeps_a_tombstone_holding_files_it_did_not_put_there(api_
     write_file(project_dir(wedding) / "OLD_1.xmp", b"<x:xmpmeta/>")
     write_file(project_dir(wedding) / ".thumb" / "OLD_1.webp", b"webp")
     write_file(project_dir(wedding) / "contract.pdf", b"%PDF client contract")
-    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    reply = api_client.delete(api_path("project-detail", pk=wedding.pk))
     drain(task_id=reply.json()["task_id"])
 
     tomb = tenant_root(tenant) / tombstone_name(wedding)
@@ -217,16 +218,18 @@ def test_a_system_folder_that_is_a_link_or_a_file_is_refused_and_nothing_moves(
     before = originals_everywhere(tenant)
 
     if operation == "commit":
-        reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+        reply = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     elif operation == "derivatives":
         body = {"items": [{"photo_id": photo.pk}], "force": True}
-        reply = api_client.post("/api/photos/process", body, format="json")
+        reply = api_client.post(api_path("photo-process"), body, format="json")
     elif operation == "move":
         body = {"items": [{"photo_id": photo.pk}], "dest_project": dest.pk}
-        reply = api_client.post("/api/photos/move", body, format="json")
+        reply = api_client.post(api_path("photo-move"), body, format="json")
     else:
         reply = api_client.post(
-            "/api/tasks/", {"task_type": "maintenance", "project": project.pk}, format="json"
+            api_path("task-list"),
+            {"task_type": "maintenance", "project": project.pk},
+            format="json",
         )
     assert reply.status_code == 202, reply.content
     task_id = reply.json().get("task_id") or reply.json()["task"]["task_id"]
@@ -252,7 +255,7 @@ def test_a_thumb_folder_linked_into_the_project_never_deletes_an_original(api_cl
     write_file(project_dir(project) / "A.webp", b"the only copy of the webp original")
     (project_dir(project) / ".thumb").symlink_to(".", target_is_directory=True)
 
-    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    reply = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     assert reply.status_code == 202
     drain()
     assert (project_dir(project) / "A.webp").read_bytes() == b"the only copy of the webp original"
@@ -298,7 +301,7 @@ def test_sidecars_videos_and_notes_survive_folder_check_and_the_trash_purge(
     event = Event.objects.filter(type="unaccepted_files", project=project).latest("id")
     assert event.payload["count"] == 3
     assert event.payload["files"] == sorted(STRAYS)
-    reply = api_client.get(f"/api/projects/{project.pk}/")
+    reply = api_client.get(api_path("project-detail", pk=project.pk))
     assert reply.json()["unaccepted_files"] == 3
     page = staff_client.get("/admin/projects/project/")
     assert page.status_code == 200
@@ -314,7 +317,7 @@ def test_sidecars_stay_while_an_original_stays_and_go_to_the_trash_with_the_last
         write_file(project_dir(project) / name, b"edits")
     write_file(project_dir(project) / "IMG_0002.jpg.xmp", b"edits of another photo")
 
-    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    reply = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     assert reply.status_code == 202
     drain()
     trash = project_dir(project) / ".trash"
@@ -324,9 +327,11 @@ def test_sidecars_stay_while_an_original_stays_and_go_to_the_trash_with_the_last
 
     photo = Photo.objects.get(project=project)
     api_client.post(
-        "/api/photos/keep", {"items": [{"photo_id": photo.pk, "keep_jpg": False}]}, format="json"
+        api_path("photo-keep"),
+        {"items": [{"photo_id": photo.pk, "keep_jpg": False}]},
+        format="json",
     )
-    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    reply = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     assert reply.status_code == 202
     drain()
     assert sorted(p.name for p in trash.iterdir()) == sorted(
@@ -345,7 +350,7 @@ def test_sidecars_move_with_their_photo(api_client, tenant):
     write_file(project_dir(project) / "notes.txt", b"stays")
 
     body = {"items": [{"photo_id": photo.pk}], "dest_project": dest.pk}
-    reply = api_client.post("/api/photos/move", body, format="json")
+    reply = api_client.post(api_path("photo-move"), body, format="json")
     assert reply.status_code == 202
     drain()
     assert sorted(p.name for p in project_dir(dest).iterdir() if p.is_file()) == sorted(
@@ -388,7 +393,7 @@ def test_an_overlong_upload_is_refused_and_the_others_get_their_derivatives(api_
     project = make_project(tenant, "Shoot")
     names = ["GOOD_1.jpg", f"{LONG}.jpg", "GOOD_2.jpg", "GOOD_3.jpg"]
 
-    url = f"/api/projects/{project.pk}/upload"
+    url = api_path("project-upload", pk=project.pk)
     refused = api_client.post(url, {"files": uploads(names)}, format="multipart")
     assert refused.status_code == 400
     assert [e["file"] for e in refused.json()["errors"]] == [f"{LONG}.jpg"]
@@ -410,7 +415,7 @@ def test_an_overlong_row_fails_its_item_not_the_job(api_client, tenant):
     project = make_project(tenant, "Shoot")
     photos = [make_photo(project, name) for name in ("GOOD_1", LONG, "GOOD_2", "GOOD_3")]
     body = {"items": [{"photo_id": p.pk} for p in photos]}
-    reply = api_client.post("/api/photos/process", body, format="json")
+    reply = api_client.post(api_path("photo-process"), body, format="json")
     assert reply.status_code == 202
     drain()
 

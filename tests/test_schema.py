@@ -18,6 +18,7 @@ from schemathesis import GenerationMode
 
 from jobs.enqueue import job_enqueue
 from tests.factories import make_photo, make_project
+from tests.urls import api_path
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -26,7 +27,9 @@ NEGATIVE_EXAMPLES = 4
 
 
 def test_schema_is_served_and_lists_every_endpoint(db):
-    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    response = APIClient().get(
+        api_path("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    )
     assert response.status_code == 200
     paths = set(response.json()["paths"])
     for path in (
@@ -65,7 +68,7 @@ def test_schema_is_served_and_lists_every_endpoint(db):
 
 
 def test_docs_page_is_served(db):
-    response = APIClient().get("/api/docs/")
+    response = APIClient().get(api_path("api-docs"))
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
 
@@ -168,7 +171,7 @@ def test_fuzzing_the_schema_finds_no_server_errors(live_server, tenant, user, se
 
 
 def test_api_root_lists_where_to_start(client):
-    body = client.get("/api/").json()
+    body = client.get(api_path("api-root")).json()
     assert body["projects"].endswith("/api/projects/")
     assert body["docs"].endswith("/api/docs/") or body["docs"].endswith("/api/docs")
 
@@ -176,6 +179,6 @@ def test_api_root_lists_where_to_start(client):
 def test_api_docs_use_local_assets_not_a_cdn(db, client, django_user_model):
     user = django_user_model.objects.create_user("docs-reader", password="pw-docs-1")
     client.force_login(user)
-    html = client.get("/api/docs/").content.decode()
+    html = client.get(api_path("api-docs")).content.decode()
     assert "cdn.jsdelivr" not in html
     assert "/static/drf_spectacular_sidecar/" in html

@@ -22,6 +22,7 @@ from photos.storage import project_dir
 from tests.derivatives import photo_derivatives_generate
 from tests.factories import write_file
 from tests.raw_fixtures import dng_bytes
+from tests.urls import api_path
 
 GENERATED = DerivativeStatus.GENERATED
 NEW_RAWS = ("iiq", "3fr", "fff", "pef", "srw", "rwl", "nrw", "x3f", "gpr")
@@ -80,7 +81,7 @@ def test_tiff_based_raws_upload_and_get_derivatives(api_client, project, setting
     upload = SimpleUploadedFile(f"CAM_1.{ext}", dng, content_type="application/octet-stream")
 
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": [upload]}, format="multipart"
+        api_path("project-upload", pk=project.pk), {"files": [upload]}, format="multipart"
     )
     assert response.status_code == 201, response.content
     drain()
@@ -95,7 +96,7 @@ def test_tiff_based_raws_upload_and_get_derivatives(api_client, project, setting
     ("ext", "fmt"), [("hif", "HEIF"), ("avif", "AVIF"), ("jxl", "JXL")], ids=["hif", "avif", "jxl"]
 )
 def test_uploaded_hif_avif_and_jxl_are_checked_by_content(api_client, project, ext, fmt):
-    url = f"/api/projects/{project.pk}/upload"
+    url = api_path("project-upload", pk=project.pk)
     good = SimpleUploadedFile(f"OK.{ext}", image_bytes(fmt))
     fake = SimpleUploadedFile(f"FAKE.{ext}", image_bytes("JPEG"))
 

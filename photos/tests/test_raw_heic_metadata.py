@@ -24,6 +24,7 @@ from photos.storage import project_dir
 from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, write_file
 from tests.raw_fixtures import dng_bytes
+from tests.urls import api_path
 
 GENERATED = DerivativeStatus.GENERATED
 SHOT = datetime(2024, 5, 6, 7, 8, 9)  # noqa: DTZ001  (EXIF local time)
@@ -331,7 +332,7 @@ def test_raw_only_and_heic_uploads_get_derivatives_and_metadata(api_client, proj
         SimpleUploadedFile("PHONE_1.heic", heic_bytes(), content_type="image/heic"),
     ]
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
+        api_path("project-upload", pk=project.pk), {"files": files}, format="multipart"
     )
     assert response.status_code == 201, response.content
 
@@ -347,14 +348,14 @@ def test_raw_only_and_heic_uploads_get_derivatives_and_metadata(api_client, proj
     assert (raw.camera, raw.lens, raw.iso) == ("Testcam TC-1", "Testar 50mm F1.8", 800)
     assert heic.camera == "Apple iPhone 15"
 
-    detail = api_client.get(f"/api/photos/{raw.pk}/").json()
+    detail = api_client.get(api_path("photo-detail", pk=raw.pk)).json()
     assert (detail["camera"], detail["iso"], detail["rating"], detail["label"]) == (
         "Testcam TC-1",
         800,
         0,
         "none",
     )
-    thumbnail = api_client.get(f"/api/photos/{raw.pk}/thumbnail")
+    thumbnail = api_client.get(api_path("photo-thumbnail", pk=raw.pk))
     assert thumbnail.status_code == 200
 
 

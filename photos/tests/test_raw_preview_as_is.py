@@ -20,6 +20,7 @@ from photos.storage import project_dir
 from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, make_project, write_file
 from tests.raw_fixtures import dng_bytes
+from tests.urls import api_path
 
 GENERATED = DerivativeStatus.GENERATED
 
@@ -136,7 +137,7 @@ def test_full_size_embedded_jpeg_is_the_preview_as_it_is(project, sizes, api_cli
     assert (row.width, row.height, row.orientation) == (300, 400, 6)
     assert row.sharpness is not None  # hints still come with the thumbnail
 
-    response = api_client.get(f"/api/photos/{photo.pk}/preview")
+    response = api_client.get(api_path("photo-preview", pk=photo.pk))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content) == data

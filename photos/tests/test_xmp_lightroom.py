@@ -15,6 +15,7 @@ from photos.models import Photo
 from photos.storage import project_dir
 from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, write_file
+from tests.urls import api_path
 
 
 def lightroom_xmp(*, rating: int, keywords: tuple[str, ...] = (), label: str = "") -> bytes:
@@ -112,17 +113,21 @@ def test_tags_are_written_back_as_keywords_with_rating_and_label(api_client, pro
     sidecar = project_dir(project) / "WB.xmp"
     before = sidecar.read_bytes()
     api_client.post(
-        "/api/photos/tags/add", {"items": [{"photo_id": photo.pk, "tags": ["new"]}]}, format="json"
+        api_path("photo-tags-add"),
+        {"items": [{"photo_id": photo.pk, "tags": ["new"]}]},
+        format="json",
     )
     assert sidecar.read_bytes() == before  # write-back is off by default
 
     settings.PIPELINE_WRITE_XMP = True
     reply = api_client.post(
-        "/api/photos/tags/add", {"items": [{"photo_id": photo.pk, "tags": ["late"]}]}, format="json"
+        api_path("photo-tags-add"),
+        {"items": [{"photo_id": photo.pk, "tags": ["late"]}]},
+        format="json",
     )
     assert reply.status_code == 200, reply.content
     api_client.post(
-        "/api/photos/rating",
+        api_path("photo-rating"),
         {"items": [{"photo_id": photo.pk, "rating": 5, "label": "red"}]},
         format="json",
     )
@@ -131,7 +136,7 @@ def test_tags_are_written_back_as_keywords_with_rating_and_label(api_client, pro
     assert "Exposure2012" in sidecar.read_text()  # Lightroom's develop settings are kept
 
     api_client.post(
-        "/api/photos/tags/remove",
+        api_path("photo-tags-remove"),
         {"items": [{"photo_id": photo.pk, "tags": ["old", "new", "late"]}]},
         format="json",
     )
