@@ -385,31 +385,6 @@ def _remove_quietly(*paths: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def photo_derivatives_generate(
-    *,
-    photo: Photo,
-    force: bool = False,
-    job_id: int | None = None,
-    index: storage.FolderIndex | None = None,
-    only: str | None = None,
-) -> str:
-    """Make the photo's thumbnail and preview, read its EXIF, record statuses; a status message.
-
-    One photo's ``photo_derivatives_make`` and ``photos_derivatives_record``; raises its
-    ``ItemSkipped`` / ``ItemFailed``. The jobs use those two in batches.
-    """
-    current = photos_current([photo.pk]).get(photo.pk)
-    made = photo_derivatives_make(photo=photo, current=current, force=force, index=index, only=only)
-    changed = made.changed
-    outcome = photos_derivatives_record([made], job_id=job_id)[photo.pk]
-    if current is not None:
-        for name in changed:
-            setattr(photo, name, getattr(current, name))
-    if isinstance(outcome, Exception):
-        raise outcome
-    return outcome
-
-
 def photo_derivatives_make(
     *,
     photo: Photo,

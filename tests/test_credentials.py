@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from config.body_limit import credentials_user
 from core.credentials import header_token_key, token_user
 from tests import factories
+from tests.urls import api_path
 
 
 @pytest.mark.parametrize(
@@ -43,11 +44,11 @@ def test_drf_the_gates_and_the_stream_refuse_the_same_overlong_key(client, tenan
     token = Token.objects.create(user=user)
     overlong = f"Token {token.key}x"
     assert credentials_user({b"authorization": overlong.encode()}) is None
-    assert client.get("/api/projects/", HTTP_AUTHORIZATION=overlong).status_code == 401
-    assert client.get("/api/events/stream", HTTP_AUTHORIZATION=overlong).status_code == 401
+    assert client.get(api_path("project-list"), HTTP_AUTHORIZATION=overlong).status_code == 401
+    assert client.get(api_path("event-stream"), HTTP_AUTHORIZATION=overlong).status_code == 401
     good = f"Token {token.key}"
     assert credentials_user({b"authorization": good.encode()}) == user
-    assert client.get("/api/projects/", HTTP_AUTHORIZATION=good).status_code == 200
+    assert client.get(api_path("project-list"), HTTP_AUTHORIZATION=good).status_code == 200
 
 
 @pytest.mark.django_db
@@ -56,6 +57,6 @@ def test_drf_tells_an_inactive_users_token_apart(client, tenant):
     token = Token.objects.create(user=user)
     user.is_active = False
     user.save()
-    reply = client.get("/api/projects/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    reply = client.get(api_path("project-list"), HTTP_AUTHORIZATION=f"Token {token.key}")
     assert reply.status_code == 401
     assert reply.json()["detail"] == "User inactive or deleted."

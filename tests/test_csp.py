@@ -18,6 +18,7 @@ from core.admin_display import progress_bar, status_badge
 from jobs.enqueue import job_enqueue
 from projects.services import staff_permissions_grant
 from tests.factories import make_user
+from tests.urls import api_path
 
 PASSWORD = "pw-for-tests-1"
 
@@ -86,22 +87,24 @@ def test_login_logout_and_lockout_pages_have_the_strict_policy(client, tenant):
 
 
 def test_api_docs_load_their_script_from_this_origin(staff_client):
-    page = staff_client.get("/api/docs/")
+    page = staff_client.get(api_path("api-docs"))
     policy = assert_strict_scripts(page)
     # Swagger UI's stylesheet draws its icons as data: images; nothing else is relaxed.
     assert policy["img-src"] == ["'self'", "data:"]
     assert policy["style-src"] == ["'self'"]
     html = page.content.decode()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script on /api/docs/"
-    script = staff_client.get("/api/docs/?script=")
+    script = staff_client.get(api_path("api-docs") + "?script=")
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in script.content.decode()
 
 
 def test_api_answers_and_the_browsable_api_have_the_strict_script_policy(staff_client):
-    assert_strict_scripts(staff_client.get("/api/projects/", HTTP_ACCEPT="application/json"))
-    browsable = staff_client.get("/api/projects/", HTTP_ACCEPT="text/html")
+    assert_strict_scripts(
+        staff_client.get(api_path("project-list"), HTTP_ACCEPT="application/json")
+    )
+    browsable = staff_client.get(api_path("project-list"), HTTP_ACCEPT="text/html")
     assert browsable["Content-Type"].startswith("text/html")
     policy = assert_strict_scripts(browsable)
     # DRF's own templates carry inline styles (core/api/renderers.py): styles only.

@@ -12,6 +12,7 @@ from jobs.events import request_id_scope
 from jobs.models import Event
 from jobs.tasks import start_task
 from tests.factories import make_photo
+from tests.urls import api_path
 
 
 def test_job_events_carry_step_and_steps_total_and_task_type(tenant, project):
@@ -28,7 +29,7 @@ def test_job_events_carry_step_and_steps_total_and_task_type(tenant, project):
 def test_keep_change_echoes_the_request_id_into_item_and_pending_events(api_client, project):
     photo = make_photo(project, "A", jpg=True, raw=True)
     response = api_client.post(
-        "/api/photos/keep",
+        api_path("photo-keep"),
         {"items": [{"photo_id": photo.pk, "keep_raw": False}]},
         format="json",
         HTTP_X_REQUEST_ID="tab-1.42",
@@ -52,7 +53,9 @@ def test_keep_change_echoes_the_request_id_into_item_and_pending_events(api_clie
 def test_events_of_a_request_without_the_header_carry_no_request_id(api_client, project):
     photo = make_photo(project, "A", jpg=True, raw=True)
     api_client.post(
-        "/api/photos/keep", {"items": [{"photo_id": photo.pk, "keep_raw": False}]}, format="json"
+        api_path("photo-keep"),
+        {"items": [{"photo_id": photo.pk, "keep_raw": False}]},
+        format="json",
     )
     assert "request_id" not in Event.objects.get(type="item", photo=photo).payload
 
@@ -60,7 +63,7 @@ def test_events_of_a_request_without_the_header_carry_no_request_id(api_client, 
 def test_a_malformed_request_id_is_not_echoed(api_client, project):
     photo = make_photo(project, "A", jpg=True, raw=True)
     api_client.post(
-        "/api/photos/keep",
+        api_path("photo-keep"),
         {"items": [{"photo_id": photo.pk, "keep_raw": False}]},
         format="json",
         HTTP_X_REQUEST_ID="<script>" + "x" * 100,

@@ -25,6 +25,7 @@ from core.limits import MAX_ITEMS_PER_JOB
 from photos.models import Photo, Tag
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_photo, make_project
+from tests.urls import api_path
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -142,13 +143,13 @@ def bulk_requests(draw, world):  # type: ignore[no-untyped-def]
     path = draw(
         st.sampled_from(
             [
-                "/api/photos/keep",
-                "/api/photos/tags/add",
-                "/api/photos/tags/remove",
-                "/api/photos/process",
-                "/api/photos/move",
-                "/api/photos/commit-changes",
-                "/api/photos/revert-changes",
+                api_path("photo-keep"),
+                api_path("photo-tags-add"),
+                api_path("photo-tags-remove"),
+                api_path("photo-process"),
+                api_path("photo-move"),
+                api_path("photo-commit-changes"),
+                api_path("photo-revert-changes"),
             ]
         )
     )
@@ -188,7 +189,7 @@ def test_bulk_endpoints_never_answer_with_a_server_error(api, world):
 
 def test_bulk_endpoints_refuse_more_than_the_item_limit(api, world):
     items = [{"photo_id": world["photo_ids"][0], "keep_jpg": False}] * (MAX_ITEMS_PER_JOB + 1)
-    for path in ("/api/photos/keep", "/api/photos/tags/add", "/api/photos/process"):
+    for path in (api_path("photo-keep"), api_path("photo-tags-add"), api_path("photo-process")):
         response = api.post(path, {"items": items}, format="json")
         assert response.status_code == 400
         assert response.json()["detail"] == (
@@ -234,7 +235,7 @@ def test_upload_never_5xx_and_never_writes_outside_the_project_folder(
         before = snapshot(photos_root)
         outside_before = set(os.listdir(tmp_path))
         response = api.post(
-            f"/api/projects/{project.pk}/upload",
+            api_path("project-upload", pk=project.pk),
             data=multipart([(n, content) for n in names]),
             content_type="multipart/form-data; boundary=fuzzBOUNDARYfuzz",
         )
@@ -272,7 +273,7 @@ def test_project_names_with_traversal_become_safe_folders_inside_the_tenant_root
     @given(name=st.sampled_from(TRAVERSAL_NAMES) | st.text(max_size=80) | any_json)
     def run(name):  # type: ignore[no-untyped-def]
         before = snapshot(photos_root)
-        response = send(api, "post", "/api/projects/", {"name": name})
+        response = send(api, "post", api_path("project-list"), {"name": name})
         assert response.status_code < 500, (name, response.content[:500])
         if response.status_code == 201:
             folder = response.json()["folder"]
@@ -289,7 +290,7 @@ def test_project_names_with_traversal_become_safe_folders_inside_the_tenant_root
                 resolved = (photos_root / new).resolve()
                 assert resolved.is_relative_to(tenant_root / folder), new
             project_id = response.json()["id"]
-            renamed = send(api, "patch", f"/api/projects/{project_id}/", {"name": name})
+            renamed = send(api, "patch", api_path("project-detail", pk=project_id), {"name": name})
             assert renamed.status_code < 500
         else:
             assert snapshot(photos_root) == before
@@ -301,7 +302,7 @@ def test_project_names_with_traversal_become_safe_folders_inside_the_tenant_root
 
 @pytest.mark.parametrize("name", [".hidden", "./.trash/evil.jpg", " .profile"])
 def test_project_folder_is_never_hidden(api, name):
-    response = api.post("/api/projects/", {"name": name}, format="json")
+    response = api.post(api_path("project-list"), {"name": name}, format="json")
     assert response.status_code == 201
     assert not response.json()["folder"].startswith(".")
 
@@ -314,9 +315,9 @@ def test_tags_with_traversal_or_control_characters_touch_no_file(api, world, pho
     def run(tags):  # type: ignore[no-untyped-def]
         before = snapshot(photos_root)
         items = [{"photo_id": photo_id, "tags": tags}]
-        added = send(api, "post", "/api/photos/tags/add", {"items": items})
+        added = send(api, "post", api_path("photo-tags-add"), {"items": items})
         assert added.status_code < 500, (tags, added.content[:500])
-        removed = send(api, "post", "/api/photos/tags/remove", {"items": items})
+        removed = send(api, "post", api_path("photo-tags-remove"), {"items": items})
         assert removed.status_code < 500, (tags, removed.content[:500])
         assert snapshot(photos_root) == before  # tags are data: never a file or a folder
         for name in Tag.objects.values_list("name", flat=True):
@@ -416,19 +417,24 @@ def test_list_endpoints_answer_edge_values_without_a_server_error(api, listed):
 
 
 def test_far_dates_are_a_clear_400(api, listed):
-    response = api.get("/api/photos/pending-deletes", {"date_to": "9999-12-31"})
+    response = api.get(api_path("photo-pending-deletes"), {"date_to": "9999-12-31"})
     assert response.status_code == 400
     assert response.json() == {
         "detail": "date_to must be a date or date-time between 0001-01-01 and 9998-12-31."
     }
-    response = api.get("/api/photos/pending-deletes", {"date_from": "0001-01-01T00:00:00+14:00"})
+    response = api.get(
+        api_path("photo-pending-deletes"), {"date_from": "0001-01-01T00:00:00+14:00"}
+    )
     assert response.status_code == 400
     assert "date_from" in response.json()["detail"]
-    assert api.get("/api/photos/pending-deletes", {"date_to": "9998-12-31"}).status_code == 200
-    response = api.get("/api/photos/", {"taken_at_before": "9999-12-31T23:59:59-14:00"})
+    assert api.get(api_path("photo-pending-deletes"), {"date_to": "9998-12-31"}).status_code == 200
+    response = api.get(api_path("photo-list"), {"taken_at_before": "9999-12-31T23:59:59-14:00"})
     assert response.status_code == 400
     assert "between 0001-01-01 and 9998-12-31" in json.dumps(response.json())
-    assert api.get("/api/photos/", {"taken_at_after": "1990-01-01T00:00:00Z"}).status_code == 200
+    assert (
+        api.get(api_path("photo-list"), {"taken_at_after": "1990-01-01T00:00:00Z"}).status_code
+        == 200
+    )
 
 
 query_values = st.sampled_from(EDGE_VALUES) | st.text(max_size=30) | st.integers().map(str)
@@ -491,7 +497,7 @@ def test_uploads_are_stored_only_when_their_content_matches_the_extension(api, p
         nonlocal stored, refused
         name = f"F{next(seq)}.{ext}"
         response = api.post(
-            f"/api/projects/{project.pk}/upload",
+            api_path("project-upload", pk=project.pk),
             data=multipart([(name, content)]),
             content_type="multipart/form-data; boundary=fuzzBOUNDARYfuzz",
         )

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import make_user
+from tests.urls import api_path
 
 PASSWORD = "pw-for-tests-1"
 LOGIN = reverse("admin:login")
@@ -138,4 +139,4 @@ def test_token_authentication_is_not_affected_by_a_locked_login(client, staff_pa
         attempt(client, "stella", f"guess-{n}")
     assert attempt(client, "stella", PASSWORD).status_code == 429
     api = client_for(staff_pair[0])
-    assert api.get("/api/projects/").status_code == 200
+    assert api.get(api_path("project-list")).status_code == 200

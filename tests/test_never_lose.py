@@ -18,20 +18,14 @@ from photos.manifest import manifest_write
 from photos.models import Photo
 from photos.project_deletion import project_folder_remove, tombstone_name
 from photos.services.projects import project_archive
+from photos.storage import project_dir, tenant_root
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
-
-
-def tenant_dir(tenant) -> Path:  # type: ignore[no-untyped-def]
-    return Path(settings.PHOTOS_ROOT) / tenant.slug
-
-
-def folder(project: Project) -> Path:
-    return tenant_dir(project.tenant) / project.folder
+from tests.urls import api_path
 
 
 def run_task(client, body: dict) -> str:  # type: ignore[no-untyped-def]
-    reply = client.post("/api/tasks/", body, format="json")
+    reply = client.post(api_path("task-list"), body, format="json")
     assert reply.status_code == 202, reply.content
     task_id = reply.json()["task"]["task_id"]
     drain()  # the task and what it starts (discovery starts the new project's maintenance)
@@ -43,7 +37,7 @@ def run_task(client, body: dict) -> str:  # type: ignore[no-untyped-def]
 
 def _new_wedding_folder(tenant) -> Path:  # type: ignore[no-untyped-def]
     """The user makes a new folder of the deleted project's name and drops photos in it."""
-    new = tenant_dir(tenant) / "Wedding"
+    new = tenant_root(tenant) / "Wedding"
     new.mkdir()
     for n in range(3):
         write_file(new / f"NEW_{n}.jpg", jpeg_bytes(color=(10 * n, 90, 200)))
@@ -54,9 +48,9 @@ def test_a_new_folder_named_like_a_deleted_project_survives_the_scavenger_and_is
     api_client, tenant
 ):
     wedding = make_project(tenant, "Wedding")
-    manifest_write(folder(wedding), wedding)
+    manifest_write(project_dir(wedding), wedding)
     make_photo(wedding, "OLD_1")
-    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    reply = api_client.delete(api_path("project-detail", pk=wedding.pk))
     assert reply.status_code == 202
     drain(task_id=reply.json()["task_id"])
 
@@ -80,35 +74,35 @@ def test_a_new_folder_named_like_a_deleted_project_survives_the_scavenger_and_is
 
 def test_delete_frees_the_folder_name_before_its_task_runs(api_client, tenant):
     wedding = make_project(tenant, "Wedding")
-    manifest_write(folder(wedding), wedding)
+    manifest_write(project_dir(wedding), wedding)
     make_photo(wedding, "OLD_1")
-    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    reply = api_client.delete(api_path("project-detail", pk=wedding.pk))
     assert reply.status_code == 202
     wedding.refresh_from_db()
     assert wedding.folder == tombstone_name(wedding)
-    assert not (tenant_dir(tenant) / "Wedding").exists()
-    assert (tenant_dir(tenant) / tombstone_name(wedding) / "OLD_1.jpg").exists()
+    assert not (tenant_root(tenant) / "Wedding").exists()
+    assert (tenant_root(tenant) / tombstone_name(wedding) / "OLD_1.jpg").exists()
 
     # The name is free at once: a new project or a new folder takes it.
-    created = api_client.post("/api/projects/", {"name": "Wedding"}, format="json")
+    created = api_client.post(api_path("project-list"), {"name": "Wedding"}, format="json")
     assert created.status_code == 201
     assert created.json()["folder"] == "Wedding"
     new = Project.objects.get(pk=created.json()["id"])
-    write_file(folder(new) / "NEW.jpg", jpeg_bytes())
+    write_file(project_dir(new) / "NEW.jpg", jpeg_bytes())
 
     drain(task_id=reply.json()["task_id"])
-    assert not (tenant_dir(tenant) / tombstone_name(wedding)).exists()
-    assert (folder(new) / "NEW.jpg").exists()
+    assert not (tenant_root(tenant) / tombstone_name(wedding)).exists()
+    assert (project_dir(new) / "NEW.jpg").exists()
 
 
 def test_a_project_deleted_before_names_were_freed_leaves_a_new_folder_alone(api_client, tenant):
     """A row archived as deleted that still holds the name (the state today's main leaves)."""
     wedding = make_project(tenant, "Wedding")
-    manifest_write(folder(wedding), wedding)
+    manifest_write(project_dir(wedding), wedding)
     project_archive(project=wedding, reason="deleted")
-    for path in folder(wedding).iterdir():
+    for path in project_dir(wedding).iterdir():
         path.unlink()
-    folder(wedding).rmdir()  # its delete task removed the folder
+    project_dir(wedding).rmdir()  # its delete task removed the folder
     new = _new_wedding_folder(tenant)
 
     run_task(api_client, {"task_type": "project_scavenge_global"})
@@ -124,13 +118,13 @@ def test_a_project_deleted_before_names_were_freed_leaves_a_new_folder_alone(api
 def test_the_scavenger_keeps_a_tombstone_holding_files_it_did_not_put_there(api_client, tenant):
     wedding = make_project(tenant, "Wedding")
     make_photo(wedding, "OLD_1", raw=True)
-    write_file(folder(wedding) / "OLD_1.xmp", b"<x:xmpmeta/>")
-    write_file(folder(wedding) / ".thumb" / "OLD_1.webp", b"webp")
-    write_file(folder(wedding) / "contract.pdf", b"%PDF client contract")
-    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    write_file(project_dir(wedding) / "OLD_1.xmp", b"<x:xmpmeta/>")
+    write_file(project_dir(wedding) / ".thumb" / "OLD_1.webp", b"webp")
+    write_file(project_dir(wedding) / "contract.pdf", b"%PDF client contract")
+    reply = api_client.delete(api_path("project-detail", pk=wedding.pk))
     drain(task_id=reply.json()["task_id"])
 
-    tomb = tenant_dir(tenant) / tombstone_name(wedding)
+    tomb = tenant_root(tenant) / tombstone_name(wedding)
     assert (tomb / "contract.pdf").read_bytes() == b"%PDF client contract"
     assert (tomb / "OLD_1.jpg").exists()  # the whole folder is kept, not picked apart
     kept = Event.objects.get(type="project_folder_kept", project=wedding)
@@ -142,14 +136,14 @@ def test_the_scavenger_keeps_a_tombstone_holding_files_it_did_not_put_there(api_
 def test_the_scavenger_removes_a_tombstone_of_its_own_files(tenant):
     wedding = make_project(tenant, "Wedding")
     make_photo(wedding, "OLD_1", raw=True)
-    write_file(folder(wedding) / "OLD_1.CR2.xmp", b"<x:xmpmeta/>")
-    write_file(folder(wedding) / ".trash" / "OLD_2.jpg", b"trashed")
-    write_file(folder(wedding) / ".preview" / "OLD_1.webp", b"webp")
-    manifest_write(folder(wedding), wedding)
+    write_file(project_dir(wedding) / "OLD_1.CR2.xmp", b"<x:xmpmeta/>")
+    write_file(project_dir(wedding) / ".trash" / "OLD_2.jpg", b"trashed")
+    write_file(project_dir(wedding) / ".preview" / "OLD_1.webp", b"webp")
+    manifest_write(project_dir(wedding), wedding)
     project_archive(project=wedding, reason="deleted")
     assert project_folder_remove(project=wedding) is True
-    assert not (tenant_dir(tenant) / tombstone_name(wedding)).exists()
-    assert not (tenant_dir(tenant) / "Wedding").exists()
+    assert not (tenant_root(tenant) / tombstone_name(wedding)).exists()
+    assert not (tenant_root(tenant) / "Wedding").exists()
 
 
 def test_the_scavenger_never_deletes_a_folder_with_another_manifest(tenant):
@@ -157,10 +151,10 @@ def test_the_scavenger_never_deletes_a_folder_with_another_manifest(tenant):
     wedding = make_project(tenant, "Wedding")
     project_archive(project=wedding, reason="deleted")
     other = make_project(tenant, "Other", create_dir=False)
-    manifest_write(folder(wedding), other)  # the folder carries another uid
-    write_file(folder(wedding) / "IMG_1.jpg", jpeg_bytes())
+    manifest_write(project_dir(wedding), other)  # the folder carries another uid
+    write_file(project_dir(wedding) / "IMG_1.jpg", jpeg_bytes())
     assert project_folder_remove(project=wedding) is False
-    assert (tenant_dir(tenant) / "Wedding" / "IMG_1.jpg").exists()
+    assert (tenant_root(tenant) / "Wedding" / "IMG_1.jpg").exists()
     assert not Job.objects.filter(status=JobStatus.FAILED).exists()
 
 
@@ -170,18 +164,18 @@ def test_the_scavenger_never_deletes_a_folder_with_another_manifest(tenant):
 def originals_everywhere(tenant) -> list[tuple[str, bytes]]:  # type: ignore[no-untyped-def]
     """Every non-hidden file directly in a project folder of the tenant, with its bytes."""
     found = []
-    for project_dir in tenant_dir(tenant).iterdir():
-        if project_dir.is_dir() and not project_dir.name.startswith("."):
+    for place in tenant_root(tenant).iterdir():
+        if place.is_dir() and not place.name.startswith("."):
             found += [
                 (p.name, p.read_bytes())
-                for p in project_dir.iterdir()
+                for p in place.iterdir()
                 if p.is_file() and not p.name.startswith(".")
             ]
     return sorted(found)
 
 
 def break_system_folder(project: Project, name: str, how: str, outside: Path) -> None:
-    path = folder(project) / name
+    path = project_dir(project) / name
     if path.exists():
         for child in path.iterdir():
             child.unlink()
@@ -224,16 +218,18 @@ def test_a_system_folder_that_is_a_link_or_a_file_is_refused_and_nothing_moves(
     before = originals_everywhere(tenant)
 
     if operation == "commit":
-        reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+        reply = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     elif operation == "derivatives":
         body = {"items": [{"photo_id": photo.pk}], "force": True}
-        reply = api_client.post("/api/photos/process", body, format="json")
+        reply = api_client.post(api_path("photo-process"), body, format="json")
     elif operation == "move":
         body = {"items": [{"photo_id": photo.pk}], "dest_project": dest.pk}
-        reply = api_client.post("/api/photos/move", body, format="json")
+        reply = api_client.post(api_path("photo-move"), body, format="json")
     else:
         reply = api_client.post(
-            "/api/tasks/", {"task_type": "maintenance", "project": project.pk}, format="json"
+            api_path("task-list"),
+            {"task_type": "maintenance", "project": project.pk},
+            format="json",
         )
     assert reply.status_code == 202, reply.content
     task_id = reply.json().get("task_id") or reply.json()["task"]["task_id"]
@@ -256,14 +252,14 @@ def test_a_thumb_folder_linked_into_the_project_never_deletes_an_original(api_cl
     """``.thumb -> .``: removing ``.thumb/A.webp`` would delete the original ``A.webp``."""
     project = make_project(tenant, "Shoot")
     make_photo(project, "A", keep_jpg=False, other_available=True)
-    write_file(folder(project) / "A.webp", b"the only copy of the webp original")
-    (folder(project) / ".thumb").symlink_to(".", target_is_directory=True)
+    write_file(project_dir(project) / "A.webp", b"the only copy of the webp original")
+    (project_dir(project) / ".thumb").symlink_to(".", target_is_directory=True)
 
-    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    reply = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     assert reply.status_code == 202
     drain()
-    assert (folder(project) / "A.webp").read_bytes() == b"the only copy of the webp original"
-    assert (folder(project) / "A.jpg").exists()  # refused before anything moved
+    assert (project_dir(project) / "A.webp").read_bytes() == b"the only copy of the webp original"
+    assert (project_dir(project) / "A.jpg").exists()  # refused before anything moved
     messages = job_messages(reply.json()["task_id"])
     assert any("'.thumb' in the project folder is a symlink" in m for m in messages), messages
 
@@ -288,24 +284,24 @@ def test_sidecars_videos_and_notes_survive_folder_check_and_the_trash_purge(
 ):
     settings.PIPELINE_TRASH_TTL_SECONDS = 0  # whatever reaches the trash is purged at once
     project = make_project(tenant, "Shoot")
-    manifest_write(folder(project), project)
-    write_file(folder(project) / "IMG_0001.jpg", jpeg_bytes())
-    write_file(folder(project) / "IMG_0001.CR2", b"raw")
+    manifest_write(project_dir(project), project)
+    write_file(project_dir(project) / "IMG_0001.jpg", jpeg_bytes())
+    write_file(project_dir(project) / "IMG_0001.CR2", b"raw")
     for name in SIDECARS + STRAYS:
-        write_file(folder(project) / name, f"edits of {name}".encode())
+        write_file(project_dir(project) / name, f"edits of {name}".encode())
 
     for _ in range(2):  # folder_check, then trash_maintenance of the next run
         run_task(api_client, {"task_type": "maintenance", "project": project.pk})
 
     for name in SIDECARS + STRAYS:
-        assert (folder(project) / name).read_bytes() == f"edits of {name}".encode()
-    assert list((folder(project) / ".trash").glob("*")) == []
+        assert (project_dir(project) / name).read_bytes() == f"edits of {name}".encode()
+    assert list((project_dir(project) / ".trash").glob("*")) == []
     assert Photo.objects.get(project=project).basename == "IMG_0001"
     # The strays are reported: an event, a count in the API and in the admin list.
     event = Event.objects.filter(type="unaccepted_files", project=project).latest("id")
     assert event.payload["count"] == 3
     assert event.payload["files"] == sorted(STRAYS)
-    reply = api_client.get(f"/api/projects/{project.pk}/")
+    reply = api_client.get(api_path("project-detail", pk=project.pk))
     assert reply.json()["unaccepted_files"] == 3
     page = staff_client.get("/admin/projects/project/")
     assert page.status_code == 200
@@ -318,29 +314,31 @@ def test_sidecars_stay_while_an_original_stays_and_go_to_the_trash_with_the_last
     project = make_project(tenant, "Shoot")
     make_photo(project, "IMG_0001", raw=True, keep_raw=False)
     for name in SIDECARS:
-        write_file(folder(project) / name, b"edits")
-    write_file(folder(project) / "IMG_0002.jpg.xmp", b"edits of another photo")
+        write_file(project_dir(project) / name, b"edits")
+    write_file(project_dir(project) / "IMG_0002.jpg.xmp", b"edits of another photo")
 
-    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    reply = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     assert reply.status_code == 202
     drain()
-    trash = folder(project) / ".trash"
+    trash = project_dir(project) / ".trash"
     assert sorted(p.name for p in trash.iterdir()) == ["IMG_0001.cr2"]
     for name in SIDECARS:
-        assert (folder(project) / name).exists()  # the JPG stays: so do its edits
+        assert (project_dir(project) / name).exists()  # the JPG stays: so do its edits
 
     photo = Photo.objects.get(project=project)
     api_client.post(
-        "/api/photos/keep", {"items": [{"photo_id": photo.pk, "keep_jpg": False}]}, format="json"
+        api_path("photo-keep"),
+        {"items": [{"photo_id": photo.pk, "keep_jpg": False}]},
+        format="json",
     )
-    reply = api_client.post("/api/photos/commit-changes", {}, format="json")
+    reply = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     assert reply.status_code == 202
     drain()
     assert sorted(p.name for p in trash.iterdir()) == sorted(
         ["IMG_0001.cr2", "IMG_0001.jpg", *SIDECARS]
     )
     assert not Photo.objects.filter(project=project).exists()
-    assert (folder(project) / "IMG_0002.jpg.xmp").exists()  # not this photo's
+    assert (project_dir(project) / "IMG_0002.jpg.xmp").exists()  # not this photo's
 
 
 def test_sidecars_move_with_their_photo(api_client, tenant):
@@ -348,17 +346,17 @@ def test_sidecars_move_with_their_photo(api_client, tenant):
     dest = make_project(tenant, "Dest")
     photo = make_photo(project, "IMG_0001", raw=True)
     for name in SIDECARS:
-        write_file(folder(project) / name, b"edits")
-    write_file(folder(project) / "notes.txt", b"stays")
+        write_file(project_dir(project) / name, b"edits")
+    write_file(project_dir(project) / "notes.txt", b"stays")
 
     body = {"items": [{"photo_id": photo.pk}], "dest_project": dest.pk}
-    reply = api_client.post("/api/photos/move", body, format="json")
+    reply = api_client.post(api_path("photo-move"), body, format="json")
     assert reply.status_code == 202
     drain()
-    assert sorted(p.name for p in folder(dest).iterdir() if p.is_file()) == sorted(
+    assert sorted(p.name for p in project_dir(dest).iterdir() if p.is_file()) == sorted(
         ["IMG_0001.cr2", "IMG_0001.jpg", *SIDECARS, ".project.yaml"]
     )
-    assert sorted(p.name for p in folder(project).iterdir() if not p.name.startswith(".")) == [
+    assert sorted(p.name for p in project_dir(project).iterdir() if not p.name.startswith(".")) == [
         "notes.txt"
     ]
 
@@ -367,12 +365,12 @@ def test_a_duplicate_rename_takes_the_sidecars_along(api_client, tenant):
     first = make_project(tenant, "First")
     make_photo(first, "IMG_0001")
     second = make_project(tenant, "Second")
-    write_file(folder(second) / "IMG_0001.jpg", jpeg_bytes())
-    write_file(folder(second) / "IMG_0001.JPG.xmp", b"edits")
-    write_file(folder(second) / "IMG_0001.pp3", b"edits")
+    write_file(project_dir(second) / "IMG_0001.jpg", jpeg_bytes())
+    write_file(project_dir(second) / "IMG_0001.JPG.xmp", b"edits")
+    write_file(project_dir(second) / "IMG_0001.pp3", b"edits")
 
     run_task(api_client, {"task_type": "maintenance", "project": second.pk})
-    names = sorted(p.name for p in folder(second).iterdir() if not p.name.startswith("."))
+    names = sorted(p.name for p in project_dir(second).iterdir() if not p.name.startswith("."))
     assert names == [
         "IMG_0001_duplicate1.JPG.xmp",
         "IMG_0001_duplicate1.jpg",
@@ -395,18 +393,18 @@ def test_an_overlong_upload_is_refused_and_the_others_get_their_derivatives(api_
     project = make_project(tenant, "Shoot")
     names = ["GOOD_1.jpg", f"{LONG}.jpg", "GOOD_2.jpg", "GOOD_3.jpg"]
 
-    url = f"/api/projects/{project.pk}/upload"
+    url = api_path("project-upload", pk=project.pk)
     refused = api_client.post(url, {"files": uploads(names)}, format="multipart")
     assert refused.status_code == 400
     assert [e["file"] for e in refused.json()["errors"]] == [f"{LONG}.jpg"]
     assert "at most 200" in refused.json()["errors"][0]["error"]
-    assert [p.name for p in folder(project).iterdir()] == []  # all or nothing
+    assert [p.name for p in project_dir(project).iterdir()] == []  # all or nothing
 
     body = {"files": uploads(names), "all_or_nothing": "false"}
     reply = api_client.post(url, body, format="multipart")
     assert reply.status_code == 201, reply.content
     drain()
-    assert not (folder(project) / f"{LONG}.jpg").exists()
+    assert not (project_dir(project) / f"{LONG}.jpg").exists()
     statuses = dict(Photo.objects.filter(project=project).values_list("basename", "preview_status"))
     assert statuses == {"GOOD_1": "generated", "GOOD_2": "generated", "GOOD_3": "generated"}
     assert not Job.objects.filter(status=JobStatus.FAILED).exists()
@@ -417,7 +415,7 @@ def test_an_overlong_row_fails_its_item_not_the_job(api_client, tenant):
     project = make_project(tenant, "Shoot")
     photos = [make_photo(project, name) for name in ("GOOD_1", LONG, "GOOD_2", "GOOD_3")]
     body = {"items": [{"photo_id": p.pk} for p in photos]}
-    reply = api_client.post("/api/photos/process", body, format="json")
+    reply = api_client.post(api_path("photo-process"), body, format="json")
     assert reply.status_code == 202
     drain()
 
@@ -436,18 +434,18 @@ def test_an_overlong_row_fails_its_item_not_the_job(api_client, tenant):
     # Thumbnails first: the thumbnail's temporary name is the first the file system refuses.
     assert failed.message.split(": ", 2)[-1].startswith(".thumb/.LLLL")
     assert str(settings.PHOTOS_ROOT) not in failed.message
-    assert (folder(project) / f"{LONG}.jpg").exists()
+    assert (project_dir(project) / f"{LONG}.jpg").exists()
 
 
 def test_discovery_leaves_an_overlong_file_alone_and_reports_it(api_client, tenant):
     project = make_project(tenant, "Shoot")
     for name in ("GOOD_1.jpg", f"{LONG}.jpg", "GOOD_2.jpg", "GOOD_3.jpg"):
-        write_file(folder(project) / name, jpeg_bytes())
+        write_file(project_dir(project) / name, jpeg_bytes())
 
     run_task(api_client, {"task_type": "maintenance", "project": project.pk})
     statuses = dict(Photo.objects.filter(project=project).values_list("basename", "preview_status"))
     assert statuses == {"GOOD_1": "generated", "GOOD_2": "generated", "GOOD_3": "generated"}
-    assert (folder(project) / f"{LONG}.jpg").exists()
+    assert (project_dir(project) / f"{LONG}.jpg").exists()
     project.refresh_from_db()
     assert project.unaccepted_files == 1
     event = Event.objects.filter(type="unaccepted_files", project=project).latest("id")
@@ -460,11 +458,11 @@ def test_a_duplicate_rename_keeps_the_base_name_within_the_cap(api_client, tenan
     first = make_project(tenant, "First")
     make_photo(first, base)
     second = make_project(tenant, "Second")
-    write_file(folder(second) / f"{base}.jpg", jpeg_bytes())
+    write_file(project_dir(second) / f"{base}.jpg", jpeg_bytes())
 
     run_task(api_client, {"task_type": "maintenance", "project": second.pk})
     photo = Photo.objects.get(project=second)
     assert photo.basename == "é" * 94 + "_duplicate1"
     assert len(photo.basename.encode()) <= 200
     assert photo.preview_status == "generated"
-    assert (folder(second) / f"{photo.basename}.jpg").exists()
+    assert (project_dir(second) / f"{photo.basename}.jpg").exists()

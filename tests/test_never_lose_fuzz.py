@@ -30,6 +30,7 @@ from photos.models import Photo
 from photos.project_deletion import project_delete
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_project, make_tenant, make_user
+from tests.urls import api_path
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(600)]
 
@@ -149,7 +150,8 @@ def test_a_new_folder_of_a_deleted_projects_name_is_never_deleted(
     client.force_authenticate(user)
     for task_type in ("project_scavenge_global", "folder_discovery", "project_scavenge_global"):
         assert (
-            client.post("/api/tasks/", {"task_type": task_type}, format="json").status_code == 202
+            client.post(api_path("task-list"), {"task_type": task_type}, format="json").status_code
+            == 202
         )
         drain()
     assert _user_files(new) == before, reply

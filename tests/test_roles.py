@@ -32,6 +32,7 @@ from projects.models import Project
 from projects.roles import MIN_ROLE, ROLE_ORDER, Action, Role, role_allows, task_action
 from sharing.models import Export, ShareLink, SharePick
 from tests.factories import jpeg_bytes, make_photo, make_project, make_user
+from tests.urls import api_path
 
 ROLES = (*ROLE_ORDER, None)  # None: a user without a membership
 PUBLIC = "public"  # the API root and its docs answer anyone
@@ -422,24 +423,24 @@ def test_a_refused_request_counts_against_no_throttle(world, client_for, setting
     culler = client_for(make_user(world.tenant, "culler", role=Role.CULLER))
     editor = client_for(make_user(world.tenant, "editor", role=Role.EDITOR))
     for _ in range(3):
-        assert culler.post("/api/photos/commit-changes").status_code == 403
-    assert editor.post("/api/photos/commit-changes").status_code in (200, 202)
+        assert culler.post(api_path("photo-commit-changes")).status_code == 403
+    assert editor.post(api_path("photo-commit-changes")).status_code in (200, 202)
 
 
 def test_a_superuser_may_do_everything_through_the_api(world, client_for):
     root = client_for(make_user(None, "root", superuser=True))
-    response = root.post(f"/api/projects/{world.project.pk}/commit-changes")
+    response = root.post(api_path("project-commit-changes", pk=world.project.pk))
     assert response.status_code == 202, response.content
-    assert root.delete(f"/api/projects/{world.other.pk}/").status_code == 202
+    assert root.delete(api_path("project-detail", pk=world.other.pk)).status_code == 202
 
 
 def test_the_refusal_names_the_role_and_the_action(world, client_for):
     viewer = client_for(make_user(world.tenant, "vic", role=Role.VIEWER))
-    response = viewer.post(f"/api/projects/{world.project.pk}/commit-changes")
+    response = viewer.post(api_path("project-commit-changes", pk=world.project.pk))
     assert response.status_code == 403
     assert response.json() == {"detail": "Your role (viewer) may not commit changes."}
     # Refused before the lookup: the role decides first, whatever the object.
-    assert viewer.post("/api/jobs/999999/cancel").status_code == 403
+    assert viewer.post(api_path("job-cancel", pk=999999)).status_code == 403
 
 
 # --- the admin ----------------------------------------------------------------------------------

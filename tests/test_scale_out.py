@@ -19,6 +19,7 @@ from jobs.enqueue import job_enqueue
 from jobs.events import EventType
 from jobs.models import Event, Job, TaskRun
 from tests.deployment import Deployment
+from tests.urls import api_path
 from tests.web_processes import connections_per_process
 from tests.workers import clusters_running, wait_for
 
@@ -112,7 +113,7 @@ def test_throttle_and_single_flight_hold_across_two_web_processes(scale_out):
     )
     first, second = (conns[0] for conns in list(pinned.values())[:2])
     assert first.pid != second.pid
-    path = "/api/maintenance/run"
+    path = api_path("maintenance-run")
 
     # Single flight: the same request on both processes at the same moment starts one task.
     assert sorted(at_once([first, second], path)) == [202, 409]

@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from jobs.events import event_record
 from tests.deployment import free_port
 from tests.factories import make_user
+from tests.urls import api_path
 from tests.workers import ROOT, child_env
 
 pytestmark = pytest.mark.timeout(120)
@@ -69,7 +70,7 @@ class Server:
         deadline = time.monotonic() + 30
         while True:
             try:
-                status, _ = self.get("/api/tasks/definitions")
+                status, _ = self.get(api_path("task-definitions"))
                 if status == 401:
                     break
             except OSError:
@@ -220,9 +221,9 @@ def test_ten_streams_while_the_api_answers(server, tenant, token_headers):
         for thread in threads:
             thread.start()
         started = time.monotonic()
-        status, body = server.get("/api/projects/", headers=token_headers)
+        status, body = server.get(api_path("project-list"), headers=token_headers)
         assert status == 200, body
-        status, _ = server.get("/api/tasks/definitions/", headers=token_headers)
+        status, _ = server.get(api_path("task-definitions") + "/", headers=token_headers)
         assert status == 200
         assert time.monotonic() - started < 5
         event = ping(tenant, 42)
@@ -252,10 +253,10 @@ def test_stream_with_session_auth(server, tenant, user):
 
 
 def test_stream_refuses_the_anonymous_and_bad_input(server, tenant, token_headers):
-    assert server.get("/api/events/stream")[0] == 401
-    assert server.get("/api/events/stream", headers={"Authorization": "Token nope"})[0] == 401
+    assert server.get(api_path("event-stream"))[0] == 401
+    assert server.get(api_path("event-stream"), headers={"Authorization": "Token nope"})[0] == 401
     status, body = server.get(
-        "/api/events/stream/", headers={**token_headers, "Last-Event-ID": "yesterday"}
+        api_path("event-stream") + "/", headers={**token_headers, "Last-Event-ID": "yesterday"}
     )
     assert status == 400
     assert "Last-Event-ID" in json.loads(body)["detail"]
@@ -283,7 +284,7 @@ def test_under_wsgi_the_stream_answers_with_the_backlog_and_ends(db, tenant, use
     first = event_record(tenant_id=tenant.pk, type="item", payload={"n": 1})
     event_record(tenant_id=tenant.pk, type="item", payload={"n": 2})
     client.force_login(user)
-    response = client.get("/api/events/stream", HTTP_LAST_EVENT_ID=str(first.pk))
+    response = client.get(api_path("event-stream"), HTTP_LAST_EVENT_ID=str(first.pk))
     assert response.status_code == 200
     from asgiref.sync import async_to_sync
 

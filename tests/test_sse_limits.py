@@ -21,6 +21,7 @@ from rest_framework.authtoken.models import Token
 from jobs.api.stream_slots import READ_THREADS, SYNC_THREADS, EventStreamGate, StreamSlots
 from tests.factories import make_user
 from tests.test_sse import Server, Stream, ping
+from tests.urls import api_path
 from tests.workers import ROOT
 
 pytestmark = pytest.mark.timeout(180)
@@ -119,9 +120,9 @@ def test_streams_past_the_process_cap_are_refused_and_the_api_still_answers(
                 assert detail.startswith("Too many open event streams on this server (20)")
             finally:
                 refused.close()
-        status, body = server.get("/api/projects/", headers=token_for(bob))
+        status, body = server.get(api_path("project-list"), headers=token_for(bob))
         assert status == 200, body
-        status, body = server.get("/api/projects/", headers=headers)
+        status, body = server.get(api_path("project-list"), headers=headers)
         assert status == 200, body
         # The streams of the cap still deliver.
         event = ping(tenant, 1)

@@ -25,6 +25,7 @@ from rest_framework.authtoken.models import Token
 from photos import storage
 from photos.models import Photo
 from tests.factories import make_project, make_tenant, make_user
+from tests.urls import api_path
 
 MiB = 1024 * 1024
 BOUNDARY = "gate-boundary"
@@ -160,7 +161,7 @@ def test_a_missing_project_is_refused_exactly_as_the_api_refuses_it(
     api = client_for(editor)
     for project_id in (other.pk, other.pk + 1000):
         # The view's answer (the test client has no gate in front of the view).
-        expected = api.post(f"/api/projects/{project_id}/upload", {"files": []})
+        expected = api.post(api_path("project-upload", pk=project_id), {"files": []})
         conn = send_part(asgi_live_server, project_id, token_for(editor), body)
         with conn:
             status, _, reply = reply_of(conn)

@@ -17,6 +17,7 @@ from projects.models import Project
 from projects.roles import Role
 from projects.services import staff_permissions_grant
 from tests.factories import make_photo, make_project, make_user
+from tests.urls import api_path
 
 WAIT = re.compile(r"try again in (\d+) s\.")
 
@@ -74,7 +75,7 @@ def test_api_then_admin_use_up_one_commit_budget(tenant, editor, client, client_
     projects = pending_projects(tenant, 13)
     api = client_for(editor)
     for project in projects[:6]:
-        assert api.post(f"/api/projects/{project.pk}/commit-changes").status_code == 202
+        assert api.post(api_path("project-commit-changes", pk=project.pk)).status_code == 202
     client.force_login(editor)
     texts = admin_commit(client, projects[6:])
     # Four more commits fit in the budget of ten; the other three are refused with the wait.
@@ -83,7 +84,7 @@ def test_api_then_admin_use_up_one_commit_budget(tenant, editor, client, client_
     assert len(refused) == 1
     assert "Shoot 10, Shoot 11, Shoot 12" in refused[0]
     # And the API refuses the eleventh too: one counter.
-    response = api.post(f"/api/projects/{projects[12].pk}/commit-changes")
+    response = api.post(api_path("project-commit-changes", pk=projects[12].pk))
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 300
     assert TaskRun.objects.count() == 10
@@ -100,7 +101,7 @@ def test_admin_commit_thirteen_times_starts_ten_tasks(tenant, editor, client, cl
     assert TaskRun.objects.filter(type="change_commit").count() == 10
     assert refusals == 3
     # The API shares the count: its commit is refused as well.
-    assert client_for(editor).post("/api/photos/commit-changes").status_code == 429
+    assert client_for(editor).post(api_path("photo-commit-changes")).status_code == 429
 
 
 def test_admin_rename_after_the_apis_429_is_refused_with_the_wait(
@@ -109,7 +110,7 @@ def test_admin_rename_after_the_apis_429_is_refused_with_the_wait(
     set_rate(settings, "project_write", "2/5min")
     project = make_project(tenant, "Shoot")
     api = client_for(editor)
-    url = f"/api/projects/{project.pk}/"
+    url = api_path("project-detail", pk=project.pk)
     assert api.patch(url, {"name": "One"}, format="json").status_code == 200
     assert api.patch(url, {"name": "Two"}, format="json").status_code == 200
     assert api.patch(url, {"name": "Three"}, format="json").status_code == 429
@@ -132,7 +133,7 @@ def test_admin_photo_action_shares_the_apis_bulk_budget(
     api = client_for(editor)
     for rating in (1, 2):
         body = {"items": [{"photo_id": photo.pk, "rating": rating}]}
-        assert api.post("/api/photos/rating", body, format="json").status_code == 200
+        assert api.post(api_path("photo-rating"), body, format="json").status_code == 200
     client.force_login(editor)
     response = client.post(
         reverse("admin:photos_photo_changelist"),

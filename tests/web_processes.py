@@ -16,6 +16,7 @@ import os
 from typing import Any
 
 from tests.processes import descendants
+from tests.urls import api_path
 
 
 def _server_socket_inode(server_port: int, client_port: int) -> int | None:
@@ -65,7 +66,7 @@ class PinnedConnection:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         # A first request makes the server accept the connection (the kernel queues it
         # until then), and any process may be the one that takes it.
-        self.request("GET", "/api/jobs/?page_size=1")
+        self.request("GET", api_path("job-list") + "?page_size=1")
         self.client_port = self.conn.sock.getsockname()[1]
         self.pid = self._owner(server_pid)
 

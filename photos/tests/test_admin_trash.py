@@ -6,6 +6,7 @@ from photos.models import Photo
 from photos.services import photos_commit, photos_keep_update
 from photos.storage import project_dir
 from tests.factories import make_photo, make_project, make_user, write_file
+from tests.urls import api_path
 
 TRASH_URL = "/admin/photos/photointrash/"
 
@@ -61,7 +62,7 @@ def test_kept_tombstones_are_listed(staff_client, api_client, tenant):
     wedding = make_project(tenant, "Wedding")
     make_photo(wedding, "OLD_1")
     write_file(project_dir(wedding) / "contract.pdf", b"%PDF")
-    reply = api_client.delete(f"/api/projects/{wedding.pk}/")
+    reply = api_client.delete(api_path("project-detail", pk=wedding.pk))
     drain(task_id=reply.json()["task_id"])
     assert Event.objects.filter(type="project_folder_kept", project=wedding).exists()
 

@@ -14,6 +14,7 @@ from jobs.models import Event, Job, JobItem, TaskRun
 from photos.models import Photo, Tag
 from projects.models import Project
 from tests.factories import make_photo
+from tests.urls import api_path
 
 # The query budget of a 2,000-item request (SPEC §9, STYLE habit 5): a handful of lookups and
 # updates plus bulk inserts, which SQLite splits into batches of its variable limit (~16 for
@@ -65,7 +66,7 @@ def test_list_shows_own_photos_with_tags(api_client, project, foreign):
     tag = Tag.objects.create(project=project, name="sunset")
     photo.tags.add(tag)
     make_photo(foreign, "SECRET")
-    body = api_client.get("/api/photos/").json()
+    body = api_client.get(api_path("photo-list")).json()
     assert [p["basename"] for p in body["results"]] == ["A"]
     row = body["results"][0]
     assert row["tags"] == ["sunset"]
@@ -75,7 +76,7 @@ def test_list_shows_own_photos_with_tags(api_client, project, foreign):
 
 def test_list_uses_cursor_pagination(api_client, project):
     many_photos(project, 5)
-    first = api_client.get("/api/photos?page_size=2").json()
+    first = api_client.get(api_path("photo-list") + "?page_size=2").json()
     assert len(first["results"]) == 2
     assert "count" not in first
     second_page = api_client.get(first["next"]).json()
@@ -88,7 +89,7 @@ def test_list_runs_a_fixed_number_of_queries(api_client, project, django_assert_
     for i, photo in enumerate(many_photos(project, 50)):
         photo.tags.add(Tag.objects.get_or_create(project=project, name=f"t{i % 3}")[0])
     with django_assert_max_num_queries(6):
-        response = api_client.get("/api/photos/?page_size=50")
+        response = api_client.get(api_path("photo-list") + "?page_size=50")
     assert len(response.json()["results"]) == 50
 
 
@@ -102,7 +103,7 @@ def test_list_filters(api_client, project, second):
     a.tags.add(Tag.objects.get(project=project, name="best"))
 
     def ids(query):
-        response = api_client.get(f"/api/photos/?{query}")
+        response = api_client.get(api_path("photo-list") + f"?{query}")
         assert response.status_code == 200, response.content
         return {p["id"] for p in response.json()["results"]}
 
@@ -117,8 +118,8 @@ def test_list_filters(api_client, project, second):
     assert ids("tags=best,blue") == {b.pk}
     assert ids("visibility=public") == {a.pk}
     assert ids("thumbnail_status=failed") == {b.pk}
-    assert api_client.get("/api/photos/?file_type=gif").status_code == 400
-    assert api_client.get("/api/photos/?taken_at_after=yesterday").status_code == 400
+    assert api_client.get(api_path("photo-list") + "?file_type=gif").status_code == 400
+    assert api_client.get(api_path("photo-list") + "?taken_at_after=yesterday").status_code == 400
 
 
 @pytest.mark.parametrize("first_max", [0, 1, 100], ids=["both common", "mixed", "both rare"])
@@ -140,7 +141,7 @@ def test_tags_filter_reads_rare_and_common_tags_alike(
     stranger.tags.add(Tag.objects.create(project=foreign, name="sky"))
 
     def ids(query):
-        response = api_client.get(f"/api/photos/?{query}")
+        response = api_client.get(api_path("photo-list") + f"?{query}")
         assert response.status_code == 200, response.content
         return [p["basename"] for p in response.json()["results"]]
 
@@ -155,15 +156,15 @@ def test_tags_filter_reads_rare_and_common_tags_alike(
 def test_list_filter_by_other_tenants_project_is_empty(api_client, project, foreign):
     make_photo(foreign, "F")
     make_photo(project, "A")
-    assert api_client.get(f"/api/photos/?project={foreign.pk}").json()["results"] == []
+    assert api_client.get(api_path("photo-list") + f"?project={foreign.pk}").json()["results"] == []
 
 
 def test_detail_and_cross_tenant_404(api_client, project, foreign):
     mine = make_photo(project, "A")
     theirs = make_photo(foreign, "F")
-    assert api_client.get(f"/api/photos/{mine.pk}").json()["basename"] == "A"
-    foreign_reply = api_client.get(f"/api/photos/{theirs.pk}/")
-    missing_reply = api_client.get("/api/photos/999999/")
+    assert api_client.get(api_path("photo-detail", pk=mine.pk)).json()["basename"] == "A"
+    foreign_reply = api_client.get(api_path("photo-detail", pk=theirs.pk))
+    missing_reply = api_client.get(api_path("photo-detail", pk=999999))
     assert foreign_reply.status_code == missing_reply.status_code == 404
     assert foreign_reply.json() == missing_reply.json()
 
@@ -171,8 +172,8 @@ def test_detail_and_cross_tenant_404(api_client, project, foreign):
 def test_photos_of_archived_projects_are_not_found(api_client, project):
     photo = make_photo(project, "A")
     Project.objects.filter(pk=project.pk).update(status="archived", archived_at=photo.created_at)
-    assert api_client.get(f"/api/photos/{photo.pk}/").status_code == 404
-    assert api_client.get("/api/photos/").json()["results"] == []
+    assert api_client.get(api_path("photo-detail", pk=photo.pk)).status_code == 404
+    assert api_client.get(api_path("photo-list")).json()["results"] == []
 
 
 # --- files --------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ def test_photos_of_archived_projects_are_not_found(api_client, project):
 def test_thumbnail_with_caching_headers(api_client, project, photos_root):
     photo = make_photo(project, "A")
     path = write_thumb(photos_root, photo)
-    response = api_client.get(f"/api/photos/{photo.pk}/thumbnail", HTTP_ACCEPT="image/webp")
+    response = api_client.get(api_path("photo-thumbnail", pk=photo.pk), HTTP_ACCEPT="image/webp")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
     assert b"".join(response.streaming_content) == path.read_bytes()
@@ -189,43 +190,46 @@ def test_thumbnail_with_caching_headers(api_client, project, photos_root):
     assert response["ETag"].startswith('"')
     assert response["Last-Modified"].endswith("GMT")
     again = api_client.get(
-        f"/api/photos/{photo.pk}/thumbnail/", HTTP_IF_NONE_MATCH=response["ETag"]
+        api_path("photo-thumbnail", pk=photo.pk) + "/", HTTP_IF_NONE_MATCH=response["ETag"]
     )
     assert again.status_code == 304
     os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 10))
     changed = api_client.get(
-        f"/api/photos/{photo.pk}/thumbnail/", HTTP_IF_NONE_MATCH=response["ETag"]
+        api_path("photo-thumbnail", pk=photo.pk) + "/", HTTP_IF_NONE_MATCH=response["ETag"]
     )
     assert changed.status_code == 200
 
 
 def test_preview_and_missing_derivative(api_client, project, photos_root):
     photo = make_photo(project, "A")
-    assert api_client.get(f"/api/photos/{photo.pk}/preview").status_code == 404
+    assert api_client.get(api_path("photo-preview", pk=photo.pk)).status_code == 404
     write_thumb(photos_root, photo, kind=".preview")
-    response = api_client.get(f"/api/photos/{photo.pk}/preview")
+    response = api_client.get(api_path("photo-preview", pk=photo.pk))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/webp"
-    assert api_client.get(f"/api/photos/{photo.pk}/thumbnail").status_code == 404
+    assert api_client.get(api_path("photo-thumbnail", pk=photo.pk)).status_code == 404
 
 
 def test_original_prefers_jpg_and_serves_raw_on_request(api_client, project, photos_root):
     photo = make_photo(project, "A", jpg=True, raw=True)
-    jpg = api_client.get(f"/api/photos/{photo.pk}/original")
+    jpg = api_client.get(api_path("photo-original", pk=photo.pk))
     assert jpg.status_code == 200
     assert jpg["Content-Type"] == "image/jpeg"
     assert b"".join(jpg.streaming_content).startswith(b"\xff\xd8")
     assert "A.jpg" in jpg["Content-Disposition"]
-    raw = api_client.get(f"/api/photos/{photo.pk}/original?file_type=raw&download=1")
+    raw = api_client.get(api_path("photo-original", pk=photo.pk) + "?file_type=raw&download=1")
     assert raw.status_code == 200
     assert b"".join(raw.streaming_content).startswith(b"RAW-STAND-IN")
     assert raw["Content-Disposition"].startswith("attachment")
-    assert api_client.get(f"/api/photos/{photo.pk}/original?file_type=gif").status_code == 400
+    assert (
+        api_client.get(api_path("photo-original", pk=photo.pk) + "?file_type=gif").status_code
+        == 400
+    )
 
 
 def test_original_missing_on_disk_is_404(api_client, project):
     photo = make_photo(project, "A", write=False)
-    assert api_client.get(f"/api/photos/{photo.pk}/original").status_code == 404
+    assert api_client.get(api_path("photo-original", pk=photo.pk)).status_code == 404
 
 
 def test_original_refuses_a_symlink_leaving_the_tenant(api_client, project, photos_root, tmp_path):
@@ -233,7 +237,7 @@ def test_original_refuses_a_symlink_leaving_the_tenant(api_client, project, phot
     secret.write_bytes(b"\xff\xd8secret")
     photo = make_photo(project, "A", write=False)
     (photos_root / "acme" / project.folder / "A.jpg").symlink_to(secret)
-    assert api_client.get(f"/api/photos/{photo.pk}/original").status_code == 404
+    assert api_client.get(api_path("photo-original", pk=photo.pk)).status_code == 404
 
 
 @pytest.mark.parametrize("kind", ["thumbnail", "preview", "original"])
@@ -241,7 +245,7 @@ def test_files_of_other_tenant_are_404(api_client, foreign, photos_root, kind):
     photo = make_photo(foreign, "F")
     write_thumb(photos_root, photo)
     write_thumb(photos_root, photo, kind=".preview")
-    assert api_client.get(f"/api/photos/{photo.pk}/{kind}").status_code == 404
+    assert api_client.get(api_path(f"photo-{kind}", pk=photo.pk)).status_code == 404
 
 
 # --- keep ---------------------------------------------------------------------------------
@@ -251,7 +255,7 @@ def test_keep_across_two_projects(api_client, project, second):
     a = make_photo(project, "A", jpg=True, raw=True)
     b = make_photo(second, "B", jpg=True, raw=True)
     response = api_client.post(
-        "/api/photos/keep",
+        api_path("photo-keep"),
         {"items": [{"photo_id": a.pk, "keep_jpg": False}, {"photo_id": b.pk, "keep_raw": False}]},
         format="json",
     )
@@ -267,7 +271,7 @@ def test_keep_across_two_projects(api_client, project, second):
 def test_keep_dry_run_reports_and_writes_nothing(api_client, project):
     a = make_photo(project, "A")
     response = api_client.post(
-        "/api/photos/keep/",
+        api_path("photo-keep") + "/",
         {"items": [{"photo_id": a.pk, "keep_jpg": False}], "dry_run": True},
         format="json",
     )
@@ -283,7 +287,7 @@ def test_keep_item_without_flags_is_ignored(api_client, project):
     a = make_photo(project, "A")
     b = make_photo(project, "B")
     response = api_client.post(
-        "/api/photos/keep",
+        api_path("photo-keep"),
         {"items": [{"photo_id": a.pk}, {"photo_id": b.pk, "keep_jpg": False}]},
         format="json",
     )
@@ -296,7 +300,7 @@ def test_keep_unknown_and_foreign_ids_are_item_errors(api_client, project, forei
     a = make_photo(project, "A")
     theirs = make_photo(foreign, "F")
     response = api_client.post(
-        "/api/photos/keep",
+        api_path("photo-keep"),
         {
             "items": [
                 {"photo_id": 999999, "keep_jpg": False},
@@ -329,24 +333,24 @@ def test_keep_unknown_and_foreign_ids_are_item_errors(api_client, project, forei
     ],
 )
 def test_keep_wrong_types_are_400(api_client, project, payload, fragment):
-    response = api_client.post("/api/photos/keep", payload, format="json")
+    response = api_client.post(api_path("photo-keep"), payload, format="json")
     assert response.status_code == 400
     assert fragment in response.json()
 
 
 def test_keep_malformed_json_is_400(api_client, project):
-    response = api_client.post("/api/photos/keep", "{items: [", content_type="application/json")
+    response = api_client.post(api_path("photo-keep"), "{items: [", content_type="application/json")
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(
-    "url", ["keep", "tags/add", "tags/remove", "process", "move", "commit-changes"]
+    "name", ["keep", "tags-add", "tags-remove", "process", "move", "commit-changes"]
 )
-def test_more_than_2000_items_is_400_with_spec_text(api_client, project, url):
-    key = "projects" if url == "commit-changes" else "items"
+def test_more_than_2000_items_is_400_with_spec_text(api_client, project, name):
+    key = "projects" if name == "commit-changes" else "items"
     body = {key: [{"photo_id": i} for i in range(1, MAX_ITEMS_PER_JOB + 2)], "dest_project": 1}
-    response = api_client.post(f"/api/photos/{url}", body, format="json")
+    response = api_client.post(api_path(f"photo-{name}"), body, format="json")
     assert response.status_code == 400
     assert response.json() == {"detail": "Payload contains 2001 items, exceeding maximum of 2000."}
     assert not TaskRun.objects.exists()
@@ -355,7 +359,7 @@ def test_more_than_2000_items_is_400_with_spec_text(api_client, project, url):
 def test_oversized_body_is_413(api_client, project, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     items = [{"photo_id": i, "keep_jpg": False} for i in range(1, 200)]
-    response = api_client.post("/api/photos/keep", {"items": items}, format="json")
+    response = api_client.post(api_path("photo-keep"), {"items": items}, format="json")
     assert response.status_code == 413
     assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.json()["detail"]
 
@@ -364,7 +368,7 @@ def test_keep_2000_items_runs_fixed_queries(api_client, project, django_assert_m
     photos = many_photos(project, MAX_ITEMS_PER_JOB)
     items = [{"photo_id": p.pk, "keep_jpg": False} for p in photos]
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
-        response = api_client.post("/api/photos/keep", {"items": items}, format="json")
+        response = api_client.post(api_path("photo-keep"), {"items": items}, format="json")
     assert response.json() == {"updated": MAX_ITEMS_PER_JOB}
     assert Photo.objects.filter(keep_jpg=False).count() == MAX_ITEMS_PER_JOB
 
@@ -373,13 +377,15 @@ def test_bulk_endpoints_are_throttled(api_client, project, settings):
     set_rate(settings, "bulk", "2/min")
     photo = make_photo(project, "A")
     body = {"items": [{"photo_id": photo.pk, "keep_jpg": False}]}
-    assert api_client.post("/api/photos/keep", body, format="json").status_code == 200
-    assert api_client.post("/api/photos/tags/add", {"items": []}, format="json").status_code == 200
-    response = api_client.post("/api/photos/keep", body, format="json")
+    assert api_client.post(api_path("photo-keep"), body, format="json").status_code == 200
+    assert (
+        api_client.post(api_path("photo-tags-add"), {"items": []}, format="json").status_code == 200
+    )
+    response = api_client.post(api_path("photo-keep"), body, format="json")
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 60
     # Reads are not bulk writes.
-    assert api_client.get("/api/photos/").status_code == 200
+    assert api_client.get(api_path("photo-list")).status_code == 200
 
 
 # --- tags ---------------------------------------------------------------------------------
@@ -390,7 +396,7 @@ def test_tags_add_with_overlaps_across_projects(api_client, project, second):
     b = make_photo(second, "B")
     a.tags.add(Tag.objects.create(project=project, name="sky"))
     response = api_client.post(
-        "/api/photos/tags/add",
+        api_path("photo-tags-add"),
         {
             "items": [
                 {"photo_id": a.pk, "tags": ["sky", "sea"]},
@@ -405,7 +411,7 @@ def test_tags_add_with_overlaps_across_projects(api_client, project, second):
     assert sorted(a.tags.values_list("name", flat=True)) == ["sand", "sea", "sky"]
     assert list(b.tags.values_list("name", flat=True)) == ["sky"]
     assert Tag.objects.get(project=second, name="sky")
-    detail = api_client.get(f"/api/photos/{a.pk}/").json()
+    detail = api_client.get(api_path("photo-detail", pk=a.pk)).json()
     assert detail["tags"] == ["sand", "sea", "sky"]
 
 
@@ -413,7 +419,7 @@ def test_tags_add_dry_run(api_client, project):
     a = make_photo(project, "A")
     a.tags.add(Tag.objects.create(project=project, name="sky"))
     response = api_client.post(
-        "/api/photos/tags/add",
+        api_path("photo-tags-add"),
         {"items": [{"photo_id": a.pk, "tags": ["sky", "sea"]}], "dry_run": True},
         format="json",
     )
@@ -429,14 +435,14 @@ def test_tags_remove_with_overlaps_and_dry_run(api_client, project, second):
     b.tags.add(Tag.objects.create(project=second, name="sky"))
     items = [{"photo_id": a.pk, "tags": ["sky", "snow"]}, {"photo_id": b.pk, "tags": ["sky"]}]
     dry = api_client.post(
-        "/api/photos/tags/remove", {"items": items, "dry_run": True}, format="json"
+        api_path("photo-tags-remove"), {"items": items, "dry_run": True}, format="json"
     ).json()
     assert dry["dry_run"]["per_item"] == [
         {"photo_id": a.pk, "would_remove": ["sky"]},
         {"photo_id": b.pk, "would_remove": ["sky"]},
     ]
     assert b.tags.count() == 1
-    response = api_client.post("/api/photos/tags/remove", {"items": items}, format="json")
+    response = api_client.post(api_path("photo-tags-remove"), {"items": items}, format="json")
     assert response.json() == {"updated": 2}
     assert list(a.tags.values_list("name", flat=True)) == ["sea"]
     assert b.tags.count() == 0
@@ -446,7 +452,7 @@ def test_tags_of_foreign_photo_are_item_errors(api_client, project, foreign):
     theirs = make_photo(foreign, "F")
     mine = make_photo(project, "A")
     response = api_client.post(
-        "/api/photos/tags/add",
+        api_path("photo-tags-add"),
         {"items": [{"photo_id": theirs.pk, "tags": ["x"]}, {"photo_id": mine.pk, "tags": ["x"]}]},
         format="json",
     )
@@ -461,10 +467,10 @@ def test_tags_2000_items_run_fixed_queries(api_client, project, django_assert_ma
     photos = many_photos(project, MAX_ITEMS_PER_JOB)
     items = [{"photo_id": p.pk, "tags": ["keeper", "blue"]} for p in photos]
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
-        response = api_client.post("/api/photos/tags/add", {"items": items}, format="json")
+        response = api_client.post(api_path("photo-tags-add"), {"items": items}, format="json")
     assert response.json() == {"updated": MAX_ITEMS_PER_JOB}
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
-        response = api_client.post("/api/photos/tags/remove", {"items": items}, format="json")
+        response = api_client.post(api_path("photo-tags-remove"), {"items": items}, format="json")
     assert response.json() == {"updated": MAX_ITEMS_PER_JOB}
 
 
@@ -475,7 +481,7 @@ def test_process_two_projects_starts_one_task(api_client, project, second):
     a = make_photo(project, "A")
     b = make_photo(second, "B")
     response = api_client.post(
-        "/api/photos/process",
+        api_path("photo-process"),
         {"items": [{"photo_id": a.pk}, {"photo_id": b.pk}, {"photo_id": 999999}]},
         format="json",
     )
@@ -493,7 +499,7 @@ def test_process_two_projects_starts_one_task(api_client, project, second):
 def test_process_without_valid_item_is_400(api_client, project, foreign):
     theirs = make_photo(foreign, "F")
     response = api_client.post(
-        "/api/photos/process", {"items": [{"photo_id": theirs.pk}]}, format="json"
+        api_path("photo-process"), {"items": [{"photo_id": theirs.pk}]}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["errors"] == [{"photo_id": theirs.pk, "error": "Photo not found."}]
@@ -506,7 +512,7 @@ def test_process_2000_items_runs_fixed_queries(
     photos = many_photos(project, 1000) + many_photos(second, 1000)
     items = [{"photo_id": p.pk} for p in photos]
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
-        response = api_client.post("/api/photos/process", {"items": items}, format="json")
+        response = api_client.post(api_path("photo-process"), {"items": items}, format="json")
     assert response.status_code == 202
     assert JobItem.objects.count() == MAX_ITEMS_PER_JOB
 
@@ -515,7 +521,7 @@ def test_process_dry_run_answers_per_item_and_starts_nothing(api_client, project
     a = make_photo(project, "A")
     theirs = make_photo(foreign, "F")
     response = api_client.post(
-        "/api/photos/process",
+        api_path("photo-process"),
         {
             "items": [{"photo_id": a.pk}, {"photo_id": theirs.pk}, {"nope": 1}],
             "dry_run": True,
@@ -541,7 +547,7 @@ def test_process_dry_run_of_2000_items_runs_fixed_queries(
     items = [{"photo_id": p.pk} for p in many_photos(project, MAX_ITEMS_PER_JOB)]
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
         response = api_client.post(
-            "/api/photos/process", {"items": items, "dry_run": True}, format="json"
+            api_path("photo-process"), {"items": items, "dry_run": True}, format="json"
         )
     assert response.status_code == 200
     assert len(response.json()["dry_run"]["per_item"]) == MAX_ITEMS_PER_JOB
@@ -554,7 +560,7 @@ def test_process_dry_run_of_2000_items_runs_fixed_queries(
 def test_move_starts_image_move(api_client, project, second):
     a = make_photo(project, "A")
     response = api_client.post(
-        "/api/photos/move",
+        api_path("photo-move"),
         {"items": [{"photo_id": a.pk}], "dest_project": second.pk},
         format="json",
     )
@@ -570,7 +576,9 @@ def test_move_to_unknown_or_foreign_destination_is_404(api_client, project, fore
     a = make_photo(project, "A")
     for dest in (999999, foreign.pk):
         response = api_client.post(
-            "/api/photos/move", {"items": [{"photo_id": a.pk}], "dest_project": dest}, format="json"
+            api_path("photo-move"),
+            {"items": [{"photo_id": a.pk}], "dest_project": dest},
+            format="json",
         )
         assert response.status_code == 404
     assert not TaskRun.objects.exists()
@@ -580,7 +588,7 @@ def test_move_photo_already_in_destination_is_item_error(api_client, project, se
     a = make_photo(project, "A")
     b = make_photo(second, "B")
     response = api_client.post(
-        "/api/photos/move",
+        api_path("photo-move"),
         {"items": [{"photo_id": a.pk}, {"photo_id": b.pk}], "dest_project": second.pk},
         format="json",
     )
@@ -592,7 +600,9 @@ def test_move_photo_already_in_destination_is_item_error(api_client, project, se
 
 def test_move_without_destination_is_400(api_client, project):
     a = make_photo(project, "A")
-    response = api_client.post("/api/photos/move", {"items": [{"photo_id": a.pk}]}, format="json")
+    response = api_client.post(
+        api_path("photo-move"), {"items": [{"photo_id": a.pk}]}, format="json"
+    )
     assert response.status_code == 400
     assert "dest_project" in response.json()
 
@@ -604,7 +614,7 @@ def test_move_2000_items_runs_fixed_queries(
     items = [{"photo_id": p.pk} for p in photos]
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
         response = api_client.post(
-            "/api/photos/move", {"items": items, "dest_project": second.pk}, format="json"
+            api_path("photo-move"), {"items": items, "dest_project": second.pk}, format="json"
         )
     assert response.status_code == 202
     assert JobItem.objects.count() == MAX_ITEMS_PER_JOB
@@ -619,7 +629,7 @@ def test_move_dry_run_reports_clashes_and_moves_nothing(api_client, project, sec
     disk_file.write_bytes(b"someone else's file")
     before = sorted(p.name for p in (photos_root / project.tenant.slug / project.folder).iterdir())
     response = api_client.post(
-        "/api/photos/move",
+        api_path("photo-move"),
         {
             "items": [
                 {"photo_id": a.pk},
@@ -651,7 +661,7 @@ def test_move_dry_run_reports_clashes_and_moves_nothing(api_client, project, sec
 def test_move_dry_run_to_a_foreign_destination_is_still_404(api_client, project, foreign):
     a = make_photo(project, "A")
     response = api_client.post(
-        "/api/photos/move",
+        api_path("photo-move"),
         {"items": [{"photo_id": a.pk}], "dest_project": foreign.pk, "dry_run": True},
         format="json",
     )
@@ -664,7 +674,7 @@ def test_move_dry_run_of_2000_items_runs_fixed_queries(
     items = [{"photo_id": p.pk} for p in many_photos(project, MAX_ITEMS_PER_JOB)]
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
         response = api_client.post(
-            "/api/photos/move",
+            api_path("photo-move"),
             {"items": items, "dest_project": second.pk, "dry_run": True},
             format="json",
         )
@@ -680,7 +690,7 @@ def test_commit_across_two_projects_starts_one_change_commit_all(api_client, pro
     a = make_photo(project, "A", keep_jpg=False)
     b = make_photo(second, "B", jpg=True, raw=True, keep_jpg=False, keep_raw=False)
     make_photo(second, "KEEP")
-    response = api_client.post("/api/photos/commit-changes", {}, format="json")
+    response = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["queued_projects"] == 2
@@ -697,7 +707,7 @@ def test_commit_named_projects_reports_missing(api_client, project, second, fore
     make_photo(second, "B", keep_jpg=False)
     make_photo(foreign, "F", keep_jpg=False)
     response = api_client.post(
-        "/api/photos/commit-changes",
+        api_path("photo-commit-changes"),
         {"projects": [project.pk, foreign.pk, 999999]},
         format="json",
     )
@@ -709,7 +719,9 @@ def test_commit_named_projects_reports_missing(api_client, project, second, fore
 
 def test_commit_only_unknown_projects_never_means_all(api_client, project):
     make_photo(project, "A", keep_jpg=False)
-    response = api_client.post("/api/photos/commit-changes", {"projects": [999999]}, format="json")
+    response = api_client.post(
+        api_path("photo-commit-changes"), {"projects": [999999]}, format="json"
+    )
     assert response.status_code == 200
     assert response.json()["queued_projects"] == 0
     assert response.json()["missing"] == [999999]
@@ -718,14 +730,14 @@ def test_commit_only_unknown_projects_never_means_all(api_client, project):
 
 def test_commit_with_null_projects_is_400(api_client, project):
     make_photo(project, "A", keep_jpg=False)
-    response = api_client.post("/api/photos/commit-changes", {"projects": None}, format="json")
+    response = api_client.post(api_path("photo-commit-changes"), {"projects": None}, format="json")
     assert response.status_code == 400
     assert not TaskRun.objects.exists()
 
 
 def test_commit_nothing_pending_is_200(api_client, project):
     make_photo(project, "A")
-    response = api_client.post("/api/photos/commit-changes/")
+    response = api_client.post(api_path("photo-commit-changes") + "/")
     assert response.status_code == 200
     assert response.json()["queued_projects"] == 0
     assert response.json()["projects"] == []
@@ -734,7 +746,7 @@ def test_commit_nothing_pending_is_200(api_client, project):
 def test_commit_2000_pending_runs_fixed_queries(api_client, project, django_assert_max_num_queries):
     many_photos(project, MAX_ITEMS_PER_JOB, keep_jpg=False)
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
-        response = api_client.post("/api/photos/commit-changes", {}, format="json")
+        response = api_client.post(api_path("photo-commit-changes"), {}, format="json")
     assert response.status_code == 202
     assert response.json()["total_pending"] == MAX_ITEMS_PER_JOB
 
@@ -742,7 +754,7 @@ def test_commit_2000_pending_runs_fixed_queries(api_client, project, django_asse
 def test_revert_changes(api_client, project, second, foreign):
     a = make_photo(project, "A", keep_jpg=False)
     theirs = make_photo(foreign, "F", keep_jpg=False)
-    response = api_client.post("/api/photos/revert-changes", {}, format="json")
+    response = api_client.post(api_path("photo-revert-changes"), {}, format="json")
     assert response.status_code == 200
     body = response.json()
     assert body["updated_projects"] == 1
@@ -752,16 +764,16 @@ def test_revert_changes(api_client, project, second, foreign):
     assert a.keep_jpg is True
     assert theirs.keep_jpg is False
     foreign_reply = api_client.post(
-        "/api/photos/revert-changes", {"projects": [foreign.pk]}, format="json"
+        api_path("photo-revert-changes"), {"projects": [foreign.pk]}, format="json"
     ).json()
     assert foreign_reply["missing"] == [foreign.pk]
 
 
 def test_commit_and_revert_are_throttled(api_client, project, settings):
     set_rate(settings, "commit", "2/5min")
-    assert api_client.post("/api/photos/commit-changes").status_code == 200
-    assert api_client.post("/api/photos/revert-changes").status_code == 200
-    response = api_client.post("/api/photos/commit-changes")
+    assert api_client.post(api_path("photo-commit-changes")).status_code == 200
+    assert api_client.post(api_path("photo-revert-changes")).status_code == 200
+    response = api_client.post(api_path("photo-commit-changes"))
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 300
 
@@ -770,10 +782,10 @@ def test_pending_deletes(api_client, project, second, foreign):
     make_photo(project, "A", jpg=True, raw=True, keep_jpg=False, keep_raw=False)
     make_photo(second, "B", keep_jpg=False)
     make_photo(foreign, "F", keep_jpg=False)
-    body = api_client.get("/api/photos/pending-deletes").json()
+    body = api_client.get(api_path("photo-pending-deletes")).json()
     assert (body["jpg"], body["raw"], body["total"]) == (2, 1, 3)
     assert {p["project_id"] for p in body["by_project"]} == {project.pk, second.pk}
-    raw_only = api_client.get("/api/photos/pending-deletes/?file_type=raw").json()
+    raw_only = api_client.get(api_path("photo-pending-deletes") + "/?file_type=raw").json()
     assert (raw_only["jpg"], raw_only["raw"]) == (0, 1)
     refused = {
         "file_type=gif": "file_type must be jpg, raw or all.",
@@ -783,7 +795,9 @@ def test_pending_deletes(api_client, project, second, foreign):
         "orientation=diagonal": "orientation must be landscape, portrait, square or an EXIF value 1–8.",
     }
     for query, detail in refused.items():
-        response = api_client.get(f"/api/photos/pending-deletes?{query}")
+        response = api_client.get(api_path("photo-pending-deletes") + f"?{query}")
         assert (response.status_code, response.json()) == (400, {"detail": detail}), query
-    upper = api_client.get("/api/photos/pending-deletes?file_type=%20RAW%20&orientation=any")
+    upper = api_client.get(
+        api_path("photo-pending-deletes") + "?file_type=%20RAW%20&orientation=any"
+    )
     assert (upper.status_code, upper.json()["raw"]) == (200, 1)

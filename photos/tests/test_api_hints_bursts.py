@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -14,8 +13,10 @@ from jobs.models import Event, TaskRun
 from jobs.runtime import drain
 from photos.bursts import project_bursts_update
 from photos.models import Photo
+from photos.storage import project_dir
 from projects.roles import Role
 from tests.factories import make_photo, make_user, write_file
+from tests.urls import api_path
 
 T0 = datetime(2025, 7, 14, 9, 30, tzinfo=UTC)
 
@@ -59,7 +60,7 @@ def test_list_shows_hints_and_the_burst_with_its_size_and_sharpest_frame(api_cli
     frames = shoot_burst(project, "A", [10.0, 80.0, None])
     alone = make_photo(project, "Z", write=False, camera="Nikon Z8", taken_at=at(60))
 
-    results = {p["basename"]: p for p in api_client.get("/api/photos/").json()["results"]}
+    results = {p["basename"]: p for p in api_client.get(api_path("photo-list")).json()["results"]}
 
     assert results["A0"]["burst"] == frames[0].pk
     assert results["A0"]["burst_size"] == 3
@@ -69,7 +70,7 @@ def test_list_shows_hints_and_the_burst_with_its_size_and_sharpest_frame(api_cli
     assert results["Z"]["burst"] is None
     assert results["Z"]["burst_size"] is None
     assert results["Z"]["burst_sharpest"] is None
-    detail = api_client.get(f"/api/photos/{frames[2].pk}/").json()
+    detail = api_client.get(api_path("photo-detail", pk=frames[2].pk)).json()
     assert (detail["burst_size"], detail["burst_sharpest"]) == (3, frames[1].pk)
     assert alone.pk == results["Z"]["id"]
 
@@ -80,7 +81,7 @@ def test_list_with_bursts_runs_a_fixed_number_of_queries(
     for n in range(10):
         shoot_burst(project, f"B{n}_", [1.0 * n, 2.0, 3.0, 4.0, 5.0], start=10 * n)
     with django_assert_max_num_queries(6):
-        response = api_client.get("/api/photos/?page_size=50")
+        response = api_client.get(api_path("photo-list") + "?page_size=50")
     assert len(response.json()["results"]) == 50
     assert all(p["burst_size"] == 5 for p in response.json()["results"])
 
@@ -93,7 +94,7 @@ def test_filters_sharpness_burst_and_clipped(api_client, project):
     crushed = make_photo(project, "DARK", write=False, sharpness=5.0, shadows_clipped=0.05)
 
     def names(query: str) -> list[str]:
-        response = api_client.get(f"/api/photos/?{query}")
+        response = api_client.get(api_path("photo-list") + f"?{query}")
         assert response.status_code == 200, response.content
         return sorted(p["basename"] for p in response.json()["results"])
 
@@ -108,14 +109,14 @@ def test_ordering_by_sharpness_puts_unknown_last_and_pages_through(api_client, p
     for name, value in (("S1", 5.0), ("S2", None), ("S3", 50.0), ("S4", 20.0)):
         make_photo(project, name, write=False, sharpness=value)
     seen: list[str] = []
-    url = "/api/photos/?ordering=-sharpness&page_size=2"
+    url = api_path("photo-list") + "?ordering=-sharpness&page_size=2"
     while url:
         body = api_client.get(url).json()
         seen += [p["basename"] for p in body["results"]]
         url = body["next"]
     assert seen == ["S3", "S4", "S1", "S2"]
     for field in ("rating", "basename", "taken_at"):
-        assert api_client.get(f"/api/photos/?ordering={field}").status_code == 200
+        assert api_client.get(api_path("photo-list") + f"?ordering={field}").status_code == 200
 
 
 # --- capture time ----------------------------------------------------------------------------
@@ -130,7 +131,7 @@ def test_taken_at_is_the_recorded_wall_clock_with_its_offset_only_when_known(api
         taken_at=datetime(2025, 7, 14, 9, 30, 0, 500000, tzinfo=UTC),
         taken_at_offset=120,
     )
-    results = {p["basename"]: p for p in api_client.get("/api/photos/").json()["results"]}
+    results = {p["basename"]: p for p in api_client.get(api_path("photo-list")).json()["results"]}
     assert results["PLAIN"]["taken_at"] == "2025-07-14T09:30:00"
     assert results["OFFSET"]["taken_at"] == "2025-07-14T09:30:00.500000+02:00"
     assert results["OFFSET"]["taken_at_offset"] == 120
@@ -138,7 +139,7 @@ def test_taken_at_is_the_recorded_wall_clock_with_its_offset_only_when_known(api
 
 # --- keep the sharpest -----------------------------------------------------------------------
 
-KEEP_SHARPEST = "/api/photos/bursts/keep-sharpest"
+KEEP_SHARPEST = api_path("photo-bursts-keep-sharpest")
 
 
 def test_keep_sharpest_dry_run_then_apply(culler_client, project):
@@ -200,15 +201,9 @@ def exif_jpeg(when: datetime, *, model: str) -> bytes:
     return buffer.getvalue()
 
 
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def clock(client, project, camera: str, seconds: int):
     return client.post(
-        f"/api/projects/{project.pk}/clock-offset",
+        api_path("project-clock-offset", pk=project.pk),
         {"camera": camera, "seconds": seconds},
         format="json",
     )
@@ -242,9 +237,9 @@ def test_clock_offset_shifts_one_cameras_photos_and_regroups_bursts(api_client, 
 
 def test_clock_correction_runs_once_per_task_and_survives_a_new_metadata_read(api_client, project):
     from photos.capture import project_clock_correct
-    from photos.derivatives import photo_derivatives_generate
+    from tests.derivatives import photo_derivatives_generate
 
-    write_file(folder(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
+    write_file(project_dir(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
     photo = make_photo(project, "Z6_1", write=False)
     photo_derivatives_generate(photo=photo)
     assert Photo.objects.get(pk=photo.pk).camera == "Nikon Z6"
@@ -264,7 +259,7 @@ def test_clock_correction_writes_the_time_to_the_sidecar_when_write_back_is_on(p
     from photos.capture import project_clock_correct
 
     settings.PIPELINE_WRITE_XMP = True
-    write_file(folder(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
+    write_file(project_dir(project) / "Z6_1.jpg", exif_jpeg(at(0), model="Z6"))
     make_photo(project, "Z6_1", write=False, camera="Nikon Z6", taken_at=at(0))
 
     done = project_clock_correct(project=project, camera="Nikon Z6", seconds=60, task_id="t-2")
@@ -272,7 +267,7 @@ def test_clock_correction_writes_the_time_to_the_sidecar_when_write_back_is_on(p
     assert done.sidecars_written == 1
     import pyexiv2
 
-    with pyexiv2.Image(str(folder(project) / "Z6_1.xmp")) as image:
+    with pyexiv2.Image(str(project_dir(project) / "Z6_1.xmp")) as image:
         assert image.read_xmp()[xmp.DATE_TIME_ORIGINAL_KEY] == "2025-07-14T09:31:00"
 
 

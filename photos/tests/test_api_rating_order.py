@@ -14,6 +14,7 @@ from photos.models import Label, Photo
 from photos.storage import project_dir
 from photos.tests.test_api import BULK_QUERY_BUDGET, many_photos, set_rate
 from tests.factories import make_photo, write_file
+from tests.urls import api_path
 
 T0 = datetime(2025, 7, 1, 12, tzinfo=UTC)
 
@@ -25,7 +26,7 @@ def test_rating_sets_rating_and_label_across_projects_with_events(api_client, pr
     a = make_photo(project, "A")
     b = make_photo(second, "B")
     response = api_client.post(
-        "/api/photos/rating",
+        api_path("photo-rating"),
         {"items": [{"photo_id": a.pk, "rating": 4}, {"photo_id": b.pk, "label": "red"}]},
         format="json",
     )
@@ -52,7 +53,7 @@ def test_rating_bad_values_unknown_and_foreign_ids_are_item_errors(api_client, p
         {"rating": 1},
         {"photo_id": a.pk, "rating": 2, "label": "green"},
     ]
-    body = api_client.post("/api/photos/rating/", {"items": items}, format="json").json()
+    body = api_client.post(api_path("photo-rating") + "/", {"items": items}, format="json").json()
     assert body["updated"] == 1
     # Bad values first (checked before the lookup), then the ids not found.
     assert [e["photo_id"] for e in body["errors"]] == [a.pk, a.pk, a.pk, None, theirs.pk, 999999]
@@ -68,7 +69,7 @@ def test_rating_bad_values_unknown_and_foreign_ids_are_item_errors(api_client, p
 def test_rating_dry_run_reports_and_writes_nothing(api_client, project):
     a = make_photo(project, "A", rating=3)
     body = api_client.post(
-        "/api/photos/rating",
+        api_path("photo-rating"),
         {"items": [{"photo_id": a.pk, "rating": 3, "label": "blue"}], "dry_run": True},
         format="json",
     ).json()
@@ -84,7 +85,7 @@ def test_rating_dry_run_reports_and_writes_nothing(api_client, project):
 def test_rating_unchanged_values_do_not_count(api_client, project):
     a = make_photo(project, "A", rating=5, label=Label.PURPLE)
     body = api_client.post(
-        "/api/photos/rating",
+        api_path("photo-rating"),
         {"items": [{"photo_id": a.pk, "rating": 5, "label": "purple"}]},
         format="json",
     ).json()
@@ -93,7 +94,7 @@ def test_rating_unchanged_values_do_not_count(api_client, project):
 
 def test_rating_more_than_2000_items_is_400(api_client, project):
     items = [{"photo_id": i, "rating": 1} for i in range(1, MAX_ITEMS_PER_JOB + 2)]
-    response = api_client.post("/api/photos/rating", {"items": items}, format="json")
+    response = api_client.post(api_path("photo-rating"), {"items": items}, format="json")
     assert response.status_code == 400
     assert response.json() == {"detail": "Payload contains 2001 items, exceeding maximum of 2000."}
 
@@ -105,7 +106,7 @@ def test_rating_2000_items_runs_fixed_queries(api_client, project, django_assert
         for i, p in enumerate(photos)
     ]
     with django_assert_max_num_queries(BULK_QUERY_BUDGET):
-        response = api_client.post("/api/photos/rating", {"items": items}, format="json")
+        response = api_client.post(api_path("photo-rating"), {"items": items}, format="json")
     # Items with rating 0 and label none change nothing.
     assert response.json() == {"updated": MAX_ITEMS_PER_JOB - MAX_ITEMS_PER_JOB // 6 - 1}
     assert Photo.objects.filter(rating=5, label=Label.PURPLE).count() == MAX_ITEMS_PER_JOB // 6
@@ -115,8 +116,8 @@ def test_rating_is_throttled_as_a_bulk_endpoint(api_client, project, settings):
     set_rate(settings, "bulk", "1/min")
     photo = make_photo(project, "A")
     body = {"items": [{"photo_id": photo.pk, "rating": 1}]}
-    assert api_client.post("/api/photos/rating", body, format="json").status_code == 200
-    assert api_client.post("/api/photos/rating", body, format="json").status_code == 429
+    assert api_client.post(api_path("photo-rating"), body, format="json").status_code == 200
+    assert api_client.post(api_path("photo-rating"), body, format="json").status_code == 429
 
 
 def test_rating_write_back_updates_the_sidecar_only_when_enabled(api_client, project, settings):
@@ -132,14 +133,14 @@ def test_rating_write_back_updates_the_sidecar_only_when_enabled(api_client, pro
     before = sidecar.read_bytes()
 
     api_client.post(
-        "/api/photos/rating", {"items": [{"photo_id": a.pk, "rating": 2}]}, format="json"
+        api_path("photo-rating"), {"items": [{"photo_id": a.pk, "rating": 2}]}, format="json"
     )
     assert sidecar.read_bytes() == before  # PIPELINE_WRITE_XMP is off by default
     assert not (project_dir(project) / "B.xmp").exists()
 
     settings.PIPELINE_WRITE_XMP = True
     items = [{"photo_id": a.pk, "rating": 5, "label": "yellow"}, {"photo_id": b.pk, "label": "red"}]
-    assert api_client.post("/api/photos/rating", {"items": items}, format="json").json() == {
+    assert api_client.post(api_path("photo-rating"), {"items": items}, format="json").json() == {
         "updated": 2
     }
     assert xmp.read_sidecar(sidecar) == xmp.RatingLabel(rating=5, label="yellow")
@@ -168,9 +169,9 @@ def test_default_order_is_capture_time_then_base_name_missing_dates_last(
     make_photo(project, "A_NODATE")
     make_photo(second, "C_NODATE")
 
-    names = [p["basename"] for p in api_client.get("/api/photos/").json()["results"]]
+    names = [p["basename"] for p in api_client.get(api_path("photo-list")).json()["results"]]
     assert names == ["B_SAME", "Z_EARLY", "A_LATE", "A_NODATE", "C_NODATE"]
-    in_project = api_client.get(f"/api/photos/?project={project.pk}").json()["results"]
+    in_project = api_client.get(api_path("photo-list") + f"?project={project.pk}").json()["results"]
     assert [p["basename"] for p in in_project] == ["B_SAME", "Z_EARLY", "A_NODATE"]
 
 
@@ -184,11 +185,11 @@ def test_cursor_pages_see_every_photo_once_with_and_without_dates(api_client, pr
         expected.append(f"N{i}")
 
     for size in (1, 2, 3, 5):
-        assert page_through(api_client, f"/api/photos/?page_size={size}") == expected
+        assert page_through(api_client, api_path("photo-list") + f"?page_size={size}") == expected
     # Newest first: ties by base name descending too, missing dates still last.
     newest = ["D6", "D5", "D4", "D3", "D2", "D1", "D0", "N5", "N4", "N3", "N2", "N1", "N0"]
     for size in (1, 4):
-        url = f"/api/photos/?ordering=-taken_at,-basename&page_size={size}"
+        url = api_path("photo-list") + f"?ordering=-taken_at,-basename&page_size={size}"
         assert page_through(api_client, url) == newest
 
 
@@ -197,7 +198,7 @@ def test_a_deep_page_runs_a_fixed_number_of_queries(
 ):
     many_photos(project, 30, taken_at=T0)
     many_photos(project, 30, prefix="U")
-    url = "/api/photos/?page_size=25"
+    url = api_path("photo-list") + "?page_size=25"
     for _ in range(2):
         url = api_client.get(url).json()["next"]
     # The page that crosses from dated to undated photos: two range queries, tags, auth.
@@ -209,7 +210,7 @@ def test_a_deep_page_runs_a_fixed_number_of_queries(
 def test_previous_link_walks_back(api_client, project):
     for i in range(5):
         make_photo(project, f"P{i}", taken_at=T0 + timedelta(minutes=i) if i < 3 else None)
-    first = api_client.get("/api/photos/?page_size=2").json()
+    first = api_client.get(api_path("photo-list") + "?page_size=2").json()
     assert first["previous"] is None
     second_page = api_client.get(first["next"]).json()
     third = api_client.get(second_page["next"]).json()
@@ -238,18 +239,21 @@ def test_ordering_parameter_pages_through_with_missing_values_last(
     make_photo(project, "R3b", rating=3, iso=100, camera="Alpha A2")
     make_photo(project, "NONE")
 
-    assert page_through(api_client, f"/api/photos/?ordering={ordering}&page_size=1") == expected
+    assert (
+        page_through(api_client, api_path("photo-list") + f"?ordering={ordering}&page_size=1")
+        == expected
+    )
 
 
 def test_unknown_ordering_field_is_400(api_client, project):
-    response = api_client.get("/api/photos/?ordering=metadata")
+    response = api_client.get(api_path("photo-list") + "?ordering=metadata")
     assert response.status_code == 400
     assert "ordering" in response.json()
 
 
 def test_tampered_cursor_is_404(api_client, project):
     make_photo(project, "A")
-    assert api_client.get("/api/photos/?cursor=bm9wZQ").status_code == 404
+    assert api_client.get(api_path("photo-list") + "?cursor=bm9wZQ").status_code == 404
 
 
 # --- filters ----------------------------------------------------------------------------------
@@ -262,7 +266,7 @@ def test_filters_by_rating_label_camera_lens_and_iso(api_client, project, foreig
     make_photo(foreign, "THEIRS", rating=5, label=Label.RED, camera="Canon EOS R5")
 
     def names(query: str) -> list[str]:
-        response = api_client.get(f"/api/photos/?{query}")
+        response = api_client.get(api_path("photo-list") + f"?{query}")
         assert response.status_code == 200, response.content
         return sorted(p["basename"] for p in response.json()["results"])
 
@@ -275,7 +279,7 @@ def test_filters_by_rating_label_camera_lens_and_iso(api_client, project, foreig
     assert names("lens=50mm") == ["B"]
     assert names("iso_min=800") == ["B"]
     assert names("iso_max=800") == ["A"]
-    assert api_client.get("/api/photos/?label=orange").status_code == 400
+    assert api_client.get(api_path("photo-list") + "?label=orange").status_code == 400
 
 
 def test_the_label_filter_reads_without_distinct(api_client, project):
@@ -287,7 +291,7 @@ def test_the_label_filter_reads_without_distinct(api_client, project):
     make_photo(project, "A", label=Label.RED)
     make_photo(project, "B", label=Label.GREEN)
     with CaptureQueriesContext(connection) as queries:
-        response = api_client.get("/api/photos/?label=red&label=green")
+        response = api_client.get(api_path("photo-list") + "?label=red&label=green")
     assert sorted(p["basename"] for p in response.json()["results"]) == ["A", "B"]
     photo_reads = [q["sql"] for q in queries if 'FROM "photos_photo"' in q["sql"]]
     assert photo_reads

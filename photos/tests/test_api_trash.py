@@ -8,6 +8,7 @@ from photos.models import Label, Photo, Tag
 from photos.services import photos_commit, photos_keep_update
 from photos.storage import project_dir
 from tests.factories import make_photo, make_user
+from tests.urls import api_path
 
 
 def commit_discarding(user, *photos) -> None:
@@ -40,16 +41,16 @@ def test_trash_lists_trashed_photos_with_files_and_purge_due(api_client, project
 
 
 def test_trash_of_another_tenants_project_is_not_found(other_client, project, trashed):
-    assert other_client.get(f"/api/projects/{project.pk}/trash").status_code == 404
-    assert other_client.get("/api/projects/999999/trash").status_code == 404
+    assert other_client.get(api_path("project-trash", pk=project.pk)).status_code == 404
+    assert other_client.get(api_path("project-trash", pk=999999)).status_code == 404
 
 
 def test_a_trashed_photos_thumbnail_is_served_for_the_trash_view(api_client, project, trashed):
     thumb = project_dir(project) / ".thumb" / "IMG_1.webp"
     thumb.parent.mkdir(exist_ok=True)
     thumb.write_bytes(b"RIFF0000WEBP")
-    assert api_client.get(f"/api/photos/{trashed.pk}/thumbnail").status_code == 200
-    assert api_client.get(f"/api/photos/{trashed.pk}/").status_code == 404
+    assert api_client.get(api_path("photo-thumbnail", pk=trashed.pk)).status_code == 200
+    assert api_client.get(api_path("photo-detail", pk=trashed.pk)).status_code == 404
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
@@ -62,19 +63,19 @@ def test_restore_starts_a_task_and_brings_the_photo_back(api_client, project, tr
     assert body["job_count"] == 1
     assert "errors" not in body
     drain()
-    photo = api_client.get(f"/api/photos/{trashed.pk}/").json()
+    photo = api_client.get(api_path("photo-detail", pk=trashed.pk)).json()
     assert (photo["id"], photo["tags"], photo["rating"], photo["label"]) == (
         trashed.pk,
         ["bride"],
         3,
         "red",
     )
-    assert api_client.get(f"/api/projects/{project.pk}/trash").json()["results"] == []
+    assert api_client.get(api_path("project-trash", pk=project.pk)).json()["results"] == []
 
 
 def test_restore_dry_run_reports_and_starts_nothing(api_client, trashed):
     reply = api_client.post(
-        "/api/photos/restore",
+        api_path("photo-restore"),
         {"items": [{"photo_id": trashed.pk}, {"photo_id": 999999}], "dry_run": True},
         format="json",
     )
@@ -86,7 +87,7 @@ def test_restore_dry_run_reports_and_starts_nothing(api_client, trashed):
 
 def test_restore_of_another_tenants_photo_is_not_found(other_client, trashed):
     reply = other_client.post(
-        "/api/photos/restore", {"items": [{"photo_id": trashed.pk}]}, format="json"
+        api_path("photo-restore"), {"items": [{"photo_id": trashed.pk}]}, format="json"
     )
     assert reply.status_code == 400
     assert reply.json()["errors"] == [{"photo_id": trashed.pk, "error": "Photo not found."}]
@@ -95,7 +96,7 @@ def test_restore_of_another_tenants_photo_is_not_found(other_client, trashed):
 
 def test_restore_over_2000_items_is_refused(api_client):
     reply = api_client.post(
-        "/api/photos/restore", {"items": [{"photo_id": 1}] * 2001}, format="json"
+        api_path("photo-restore"), {"items": [{"photo_id": 1}] * 2001}, format="json"
     )
     assert reply.status_code == 400
     assert reply.json()["detail"] == "Payload contains 2001 items, exceeding maximum of 2000."
@@ -104,17 +105,21 @@ def test_restore_over_2000_items_is_refused(api_client):
 @pytest.mark.parametrize("role", ["viewer", "culler"])
 def test_viewers_and_cullers_may_not_restore(client_for, tenant, trashed, role):
     client = client_for(make_user(tenant, role=role))
-    reply = client.post("/api/photos/restore", {"items": [{"photo_id": trashed.pk}]}, format="json")
+    reply = client.post(
+        api_path("photo-restore"), {"items": [{"photo_id": trashed.pk}]}, format="json"
+    )
     assert reply.status_code == 403
     assert "restore" in reply.json()["detail"]
     assert Photo.all_objects.get(pk=trashed.pk).trashed_at is not None
     # Reading the trash is reading photos: every member may.
-    assert client.get(f"/api/projects/{trashed.project_id}/trash").status_code == 200
+    assert client.get(api_path("project-trash", pk=trashed.project_id)).status_code == 200
 
 
 def test_an_editor_may_restore(client_for, tenant, trashed):
     client = client_for(make_user(tenant, role="editor"))
-    reply = client.post("/api/photos/restore", {"items": [{"photo_id": trashed.pk}]}, format="json")
+    reply = client.post(
+        api_path("photo-restore"), {"items": [{"photo_id": trashed.pk}]}, format="json"
+    )
     assert reply.status_code == 202
 
 
@@ -131,20 +136,20 @@ def test_restore_runs_a_fixed_number_of_queries(
 
         with CaptureQueriesContext(connection) as captured:
             reply = api_client.post(
-                "/api/photos/restore", {"items": items, "dry_run": True}, format="json"
+                api_path("photo-restore"), {"items": items, "dry_run": True}, format="json"
             )
         assert reply.status_code == 200
         return len(captured.captured_queries)
 
     assert queries_for(body["items"][:2]) == queries_for(body["items"])
     with django_assert_max_num_queries(30):
-        reply = api_client.post("/api/photos/restore", body, format="json")
+        reply = api_client.post(api_path("photo-restore"), body, format="json")
     assert reply.status_code == 202
 
 
 def test_photo_restore_started_by_name_through_the_tasks_endpoint(api_client, trashed):
     reply = api_client.post(
-        "/api/tasks/",
+        api_path("task-list"),
         {"task_type": "photo_restore", "items": [{"photo_id": trashed.pk}]},
         format="json",
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -16,6 +15,7 @@ from jobs.tasks import start_task
 from photos.bursts import bursts_of, project_bursts_update
 from photos.models import Photo
 from photos.services.bursts import bursts_keep_sharpest
+from photos.storage import project_dir
 from tests.factories import make_photo, make_project, make_tenant, make_user, write_file
 
 T0 = datetime(2025, 7, 14, 9, 30, tzinfo=UTC)
@@ -101,18 +101,12 @@ def burst_jpeg(when: datetime, subsec: str, *, model: str = "Z8") -> bytes:
     return buffer.getvalue()
 
 
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def test_an_upload_groups_frames_by_their_exif_sub_seconds(project):
     # 09:30:00.10, 09:30:00.90, 09:30:01.50 (one burst), then 09:30:03.00 (alone).
     shots = [("A", 0, "10"), ("B", 0, "90"), ("C", 1, "50"), ("D", 3, "00")]
     photos = []
     for name, second, subsec in shots:
-        write_file(folder(project) / f"{name}.jpg", burst_jpeg(at(second), subsec))
+        write_file(project_dir(project) / f"{name}.jpg", burst_jpeg(at(second), subsec))
         photos.append(make_photo(project, name, write=False))
     start_task(
         "upload_postprocess",
@@ -131,8 +125,8 @@ def test_an_upload_groups_frames_by_their_exif_sub_seconds(project):
 def test_a_move_regroups_both_projects(project, tenant):
     dest = make_project(tenant, "Dest")
     for where, name, second, subsec in ((project, "A", 0, "0"), (project, "B", 0, "5")):
-        write_file(folder(where) / f"{name}.jpg", burst_jpeg(at(second), subsec))
-    write_file(folder(dest) / "C.jpg", burst_jpeg(at(0), "8"))
+        write_file(project_dir(where) / f"{name}.jpg", burst_jpeg(at(second), subsec))
+    write_file(project_dir(dest) / "C.jpg", burst_jpeg(at(0), "8"))
     a = make_photo(project, "A", write=False, camera="Nikon Z8", taken_at=at(0))
     b = make_photo(project, "B", write=False, camera="Nikon Z8", taken_at=at(0.5))
     c = make_photo(dest, "C", write=False, camera="Nikon Z8", taken_at=at(0.8))

@@ -18,8 +18,9 @@ from jobs.models import Event, Job, JobItem, JobStatus
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import imaging
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
+from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 GENERATED = DerivativeStatus.GENERATED
@@ -42,18 +43,12 @@ def image_engine(request, settings, monkeypatch):
     assert set(used) <= {request.param}, used
 
 
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def thumb_of(photo: Photo) -> Path:
-    return folder(photo.project) / ".thumb" / f"{photo.basename}.webp"
+    return project_dir(photo.project) / ".thumb" / f"{photo.basename}.webp"
 
 
 def preview_of(photo: Photo) -> Path:
-    return folder(photo.project) / ".preview" / f"{photo.basename}.webp"
+    return project_dir(photo.project) / ".preview" / f"{photo.basename}.webp"
 
 
 def size_of(path: Path) -> tuple[int, int]:
@@ -64,7 +59,7 @@ def size_of(path: Path) -> tuple[int, int]:
 
 def photo_with_jpeg(project, basename: str, data: bytes, **fields) -> Photo:
     photo = make_photo(project, basename, write=False, **fields)
-    write_file(folder(project) / f"{basename}.jpg", data)
+    write_file(project_dir(project) / f"{basename}.jpg", data)
     return photo
 
 
@@ -139,7 +134,7 @@ def test_up_to_date_derivatives_are_skipped_unless_forced(project):
 def test_a_changed_source_is_regenerated(project):
     photo = photo_with_jpeg(project, "IMG_1", jpeg_bytes(size=(300, 200)))
     photo_derivatives_generate(photo=photo)
-    source = folder(project) / "IMG_1.jpg"
+    source = project_dir(project) / "IMG_1.jpg"
     source.write_bytes(jpeg_bytes(size=(200, 300)))
     later = time.time() + 5
     os.utime(source, (later, later))
@@ -195,7 +190,7 @@ def test_keep_flags_and_visibility_are_never_touched(project):
 def test_corrupt_source_fails_with_a_message_and_drops_stale_derivatives(project):
     photo = photo_with_jpeg(project, "IMG_1", jpeg_bytes(size=(300, 200)))
     photo_derivatives_generate(photo=photo)
-    source = folder(project) / "IMG_1.jpg"
+    source = project_dir(project) / "IMG_1.jpg"
     source.write_bytes(b"not a jpeg any more")
     later = time.time() + 5
     os.utime(source, (later, later))
@@ -217,7 +212,7 @@ def test_missing_source_marks_missing(project):
 
     row = Photo.objects.get(pk=photo.pk)
     assert (row.thumbnail_status, row.preview_status) == (DerivativeStatus.MISSING,) * 2
-    assert not (folder(project) / ".thumb").exists()
+    assert not (project_dir(project) / ".thumb").exists()
 
 
 def test_raw_only_photo_is_not_supported(project):
@@ -234,7 +229,7 @@ def test_raw_only_photo_is_not_supported(project):
 def test_jpg_is_the_source_when_a_raw_exists_and_other_images_work_alone(project):
     both = make_photo(project, "BOTH", raw=True)
     png = make_photo(project, "PNG", jpg=False, write=False, other_available=True)
-    Image.new("RGB", (90, 60), (1, 2, 3)).save(folder(project) / "PNG.png")
+    Image.new("RGB", (90, 60), (1, 2, 3)).save(project_dir(project) / "PNG.png")
 
     assert photo_derivatives_generate(photo=both).startswith("BOTH.jpg:")
     assert photo_derivatives_generate(photo=png).startswith("PNG.png:")
@@ -243,7 +238,7 @@ def test_jpg_is_the_source_when_a_raw_exists_and_other_images_work_alone(project
 
 def test_upper_case_extension_is_found(project):
     photo = make_photo(project, "IMG_9", write=False)
-    write_file(folder(project) / "IMG_9.JPG", jpeg_bytes(size=(120, 80)))
+    write_file(project_dir(project) / "IMG_9.JPG", jpeg_bytes(size=(120, 80)))
 
     photo_derivatives_generate(photo=photo)
 
@@ -264,7 +259,7 @@ def test_a_photo_deleted_meanwhile_is_skipped(project):
 def test_item_job_marks_corrupt_photo_failed_and_completes_the_others(tenant, project):
     good = [photo_with_jpeg(project, f"OK_{i}", jpeg_bytes(size=(320, 240))) for i in range(3)]
     bad = make_photo(project, "BAD", write=False)
-    write_file(folder(project) / "BAD.jpg", b"\xff\xd8\xff garbage")
+    write_file(project_dir(project) / "BAD.jpg", b"\xff\xd8\xff garbage")
     ids = [good[0].pk, bad.pk, good[1].pk, good[2].pk]
 
     started = start_task("generate_derivatives", tenant, items=ids)
@@ -289,7 +284,7 @@ def test_item_job_marks_corrupt_photo_failed_and_completes_the_others(tenant, pr
 def test_item_job_with_a_failed_item_says_so_in_its_message_and_event(tenant, project):
     good = photo_with_jpeg(project, "OK", jpeg_bytes(size=(64, 48)))
     bad = make_photo(project, "BAD", write=False)
-    write_file(folder(project) / "BAD.jpg", b"\xff\xd8\xff garbage")
+    write_file(project_dir(project) / "BAD.jpg", b"\xff\xd8\xff garbage")
 
     started = start_task("generate_derivatives", tenant, items=[good.pk, bad.pk])
     drain()
@@ -306,7 +301,7 @@ def test_item_job_with_a_failed_item_says_so_in_its_message_and_event(tenant, pr
 def test_project_job_with_a_corrupt_photo_completes_but_reports_the_failure(tenant, project):
     good = [photo_with_jpeg(project, f"OK_{i}", jpeg_bytes(size=(64, 48))) for i in range(2)]
     make_photo(project, "BAD", write=False)
-    write_file(folder(project) / "BAD.jpg", b"\xff\xd8\xff garbage")
+    write_file(project_dir(project) / "BAD.jpg", b"\xff\xd8\xff garbage")
 
     started = start_task("generate_derivatives", tenant, project=project)
     drain()
@@ -390,7 +385,7 @@ def test_project_job_stops_between_photos_when_canceled(tenant, project, monkeyp
 def test_a_derivative_folder_that_links_outside_the_project_is_refused(project, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
-    (folder(project) / ".thumb").symlink_to(outside, target_is_directory=True)
+    (project_dir(project) / ".thumb").symlink_to(outside, target_is_directory=True)
     photo = photo_with_jpeg(project, "IMG_1", jpeg_bytes())
 
     with pytest.raises(ItemFailed, match="'.thumb' in the project folder is a symlink"):

@@ -8,8 +8,6 @@ The kill -9 of a real worker inside a batch is tests/faults/test_worker_kill.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,6 +17,7 @@ from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos.handlers import derivatives as handler_module
 from photos.models import DerivativeStatus, Photo
+from photos.storage import project_dir
 from tests.factories import jpeg_bytes, make_photo, write_file
 
 GENERATED = DerivativeStatus.GENERATED
@@ -32,18 +31,12 @@ def tiny_derivatives(settings):
     settings.PIPELINE_BATCH_SECONDS = 3600  # batches end by size unless a test says otherwise
 
 
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def jpeg_photos(project, count: int, *, prefix: str) -> list[Photo]:
     data = jpeg_bytes(size=(64, 48))
     photos = []
     for i in range(count):
         photo = make_photo(project, f"{prefix}{i:04d}", write=False)
-        write_file(folder(project) / f"{photo.basename}.jpg", data)
+        write_file(project_dir(project) / f"{photo.basename}.jpg", data)
         photos.append(photo)
     return photos
 
@@ -89,7 +82,7 @@ def test_derivatives_statements_do_not_grow_per_photo(tenant, project):
 def test_a_batch_keeps_each_photos_own_outcome(tenant, project):
     good = jpeg_photos(project, 1, prefix="GOOD_")[0]
     corrupt = make_photo(project, "CORRUPT", write=False)
-    write_file(folder(project) / "CORRUPT.jpg", b"\xff\xd8 not really a jpeg")
+    write_file(project_dir(project) / "CORRUPT.jpg", b"\xff\xd8 not really a jpeg")
     missing = make_photo(project, "MISSING", write=False)
     removed = jpeg_photos(project, 1, prefix="REMOVED_")[0]
     job = derivatives_job(tenant, [good, corrupt, missing, removed])

@@ -10,6 +10,7 @@ from jobs.models import Event, Job, JobStatus
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from tests.factories import make_photo, make_project
+from tests.urls import api_path
 
 
 def test_a_failing_job_shows_paths_relative_to_the_project_folder(
@@ -32,7 +33,7 @@ def test_a_failing_job_shows_paths_relative_to_the_project_folder(
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
     root = str(Path(settings.PHOTOS_ROOT))
-    detail = api_client.get(f"/api/jobs/{job.pk}/").json()
+    detail = api_client.get(api_path("job-detail", pk=job.pk)).json()
     error = detail["error_message"]
     assert "FileNotFoundError" in error
     assert "'.trash/gone/IMG_0000.CR2'" in error
@@ -40,12 +41,12 @@ def test_a_failing_job_shows_paths_relative_to_the_project_folder(
     assert str(Path(root).resolve()) not in error
     # Members read no traceback; superusers do, its source files named inside the code base.
     assert "Traceback" not in error
-    error = client_for(superuser).get(f"/api/jobs/{job.pk}/").json()["error_message"]
+    error = client_for(superuser).get(api_path("job-detail", pk=job.pk)).json()["error_message"]
     assert 'File "jobs/runtime.py"' in error or 'File "tests/handlers.py"' in error
     assert str(settings.BASE_DIR) not in error
     assert root not in error
 
-    items = api_client.get(f"/api/jobs/{job.pk}/items/").json()["results"]
+    items = api_client.get(api_path("job-items", pk=job.pk)).json()["results"]
     messages = {item["basename"]: item["message"] for item in items}
     assert messages["IMG_0001"] == "read"
     assert "No such file or directory: 'IMG_0002.jpg'" in messages["IMG_0002"]
@@ -61,7 +62,7 @@ def test_rows_stored_before_cleaning_are_cleaned_on_output(api_client, project, 
     Job.objects.filter(pk=job.pk).update(
         error_message=f"PermissionError: [Errno 13] Permission denied: '{folder}/IMG_1.jpg'"
     )
-    body = api_client.get(f"/api/jobs/{job.pk}/").json()
+    body = api_client.get(api_path("job-detail", pk=job.pk)).json()
     assert body["error_message"] == "PermissionError: [Errno 13] Permission denied: 'IMG_1.jpg'"
 
 
@@ -109,14 +110,14 @@ def test_tracebacks_are_for_superusers_only(
     assert "Traceback (most recent call last):" in job.error_message  # kept whole
 
     member_views = [
-        api_client.get(f"/api/jobs/{job.pk}/").json(),
-        *api_client.get("/api/jobs/").json()["results"],
-        *api_client.get(f"/api/tasks/{task_id}/").json()["jobs"],
+        api_client.get(api_path("job-detail", pk=job.pk)).json(),
+        *api_client.get(api_path("job-list")).json()["results"],
+        *api_client.get(api_path("task-detail", task_id=task_id)).json()["jobs"],
     ]
     assert [view["error_message"] for view in member_views] == [BOOM] * 3
     root_views = [
-        client_for(superuser).get(f"/api/jobs/{job.pk}/").json(),
-        *client_for(superuser).get(f"/api/tasks/{task_id}/").json()["jobs"],
+        client_for(superuser).get(api_path("job-detail", pk=job.pk)).json(),
+        *client_for(superuser).get(api_path("task-detail", task_id=task_id)).json()["jobs"],
     ]
     for view in root_views:
         assert view["error_message"].startswith(BOOM)

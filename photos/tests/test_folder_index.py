@@ -17,11 +17,11 @@ from jobs.models import Job, JobStatus
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import storage
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
 from photos.services import photo_file_removal, photo_move_files, photos_move, project_commit
 from photos.services.results import CommitStarted, MoveStarted
 from photos.storage import FolderIndex, files_for_basename, project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 
 

@@ -6,7 +6,6 @@ Real files made by Pillow, pillow-heif and the plugin; real DNG containers for t
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pillow_heif
 import pytest
@@ -16,21 +15,17 @@ from PIL import Image
 from jobs.models import Event
 from jobs.runtime import drain
 from photos import signatures, storage
-from photos.derivatives import photo_derivatives_generate
 from photos.manifest import manifest_write
 from photos.models import DerivativeStatus, Photo
 from photos.reconcile.arrivals import folder_check
+from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import write_file
 from tests.raw_fixtures import dng_bytes
+from tests.urls import api_path
 
 GENERATED = DerivativeStatus.GENERATED
 NEW_RAWS = ("iiq", "3fr", "fff", "pef", "srw", "rwl", "nrw", "x3f", "gpr")
-
-
-def folder(project) -> Path:  # type: ignore[no-untyped-def]
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def image_bytes(fmt: str, size=(96, 64), color=(200, 40, 40)) -> bytes:  # type: ignore[no-untyped-def]
@@ -64,7 +59,7 @@ def test_other_formats_stay_unaccepted(name):
     ("ext", "fmt"), [("hif", "HEIF"), ("avif", "AVIF"), ("jxl", "JXL")], ids=["hif", "avif", "jxl"]
 )
 def test_hif_avif_and_jxl_get_derivatives(project, ext, fmt):
-    write_file(folder(project) / f"PIC.{ext}", image_bytes(fmt))
+    write_file(project_dir(project) / f"PIC.{ext}", image_bytes(fmt))
     photo = Photo.objects.create(project=project, basename="PIC", ext=ext, other_available=True)
 
     message = photo_derivatives_generate(photo=photo)
@@ -72,7 +67,7 @@ def test_hif_avif_and_jxl_get_derivatives(project, ext, fmt):
     assert message == f"PIC.{ext}: thumbnail 96×64, preview 96×64."
     row = Photo.objects.get(pk=photo.pk)
     assert (row.thumbnail_status, row.preview_status, row.width) == (GENERATED, GENERATED, 96)
-    with Image.open(folder(project) / ".preview" / "PIC.webp") as preview:
+    with Image.open(project_dir(project) / ".preview" / "PIC.webp") as preview:
         left, right = preview.convert("RGB").getpixel((10, 32)), preview.getpixel((80, 32))
     assert left[2] > 150  # the pixels, not a grey placeholder
     assert right[0] > 150
@@ -86,7 +81,7 @@ def test_tiff_based_raws_upload_and_get_derivatives(api_client, project, setting
     upload = SimpleUploadedFile(f"CAM_1.{ext}", dng, content_type="application/octet-stream")
 
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": [upload]}, format="multipart"
+        api_path("project-upload", pk=project.pk), {"files": [upload]}, format="multipart"
     )
     assert response.status_code == 201, response.content
     drain()
@@ -101,7 +96,7 @@ def test_tiff_based_raws_upload_and_get_derivatives(api_client, project, setting
     ("ext", "fmt"), [("hif", "HEIF"), ("avif", "AVIF"), ("jxl", "JXL")], ids=["hif", "avif", "jxl"]
 )
 def test_uploaded_hif_avif_and_jxl_are_checked_by_content(api_client, project, ext, fmt):
-    url = f"/api/projects/{project.pk}/upload"
+    url = api_path("project-upload", pk=project.pk)
     good = SimpleUploadedFile(f"OK.{ext}", image_bytes(fmt))
     fake = SimpleUploadedFile(f"FAKE.{ext}", image_bytes("JPEG"))
 
@@ -109,10 +104,10 @@ def test_uploaded_hif_avif_and_jxl_are_checked_by_content(api_client, project, e
     refused = api_client.post(url, {"files": [fake]}, format="multipart")
 
     assert accepted.status_code == 201, accepted.content
-    assert (folder(project) / f"OK.{ext}").is_file()
+    assert (project_dir(project) / f"OK.{ext}").is_file()
     assert refused.status_code == 400, refused.content
     assert "does not match" in refused.content.decode()
-    assert not (folder(project) / f"FAKE.{ext}").exists()
+    assert not (project_dir(project) / f"FAKE.{ext}").exists()
 
 
 def test_signatures_of_the_new_containers():
@@ -125,7 +120,7 @@ def test_signatures_of_the_new_containers():
 
 
 def test_folder_check_ingests_the_new_formats_and_reports_the_rest(project):
-    where = folder(project)
+    where = project_dir(project)
     manifest_write(where, project)
     write_file(where / "A.hif", image_bytes("HEIF"))
     write_file(where / "B.IIQ", dng_bytes())

@@ -12,6 +12,7 @@ from PIL import Image
 from photos.fullsize import FullSizeUnavailable, photo_fullsize
 from tests.factories import image_bytes, jpeg_bytes, make_photo, write_file
 from tests.raw_fixtures import dng_bytes
+from tests.urls import api_path
 
 
 @pytest.fixture(autouse=True)
@@ -36,13 +37,13 @@ def test_a_jpeg_photo_serves_its_original_bytes_with_caching_headers(
     data = jpeg_bytes(size=(300, 200))
     write_file(folder_of(project, photos_root) / "IMG_1.jpg", data)
 
-    response = api_client.get(f"/api/photos/{photo.pk}/full")
+    response = api_client.get(api_path("photo-full", pk=photo.pk))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Full-Size-Source"] == "original"
     assert body(response) == data
     assert "max-age" in response["Cache-Control"]
-    again = api_client.get(f"/api/photos/{photo.pk}/full", HTTP_IF_NONE_MATCH=response["ETag"])
+    again = api_client.get(api_path("photo-full", pk=photo.pk), HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
 
 
@@ -56,7 +57,7 @@ def test_a_raw_with_a_full_size_embedded_jpeg_serves_that_jpeg_undecoded(
     )
     photo = make_photo(project, "DSC_1", jpg=False, raw=True, write=False)
 
-    response = api_client.get(f"/api/photos/{photo.pk}/full")
+    response = api_client.get(api_path("photo-full", pk=photo.pk))
     assert response.status_code == 200
     assert response["X-Full-Size-Source"] == "embedded"
     # The camera's JPEG as stored (LibRaw hands it over with an Exif segment in front): every
@@ -77,7 +78,7 @@ def test_a_raw_with_a_small_preview_gets_a_rendition_from_its_pixels(
     )
     photo = make_photo(project, "DSC_2", jpg=False, raw=True, write=False)
 
-    response = api_client.get(f"/api/photos/{photo.pk}/full")
+    response = api_client.get(api_path("photo-full", pk=photo.pk))
     assert response.status_code == 200
     assert response["X-Full-Size-Source"] == "rendition"
     image = Image.open(io.BytesIO(body(response)))
@@ -93,7 +94,7 @@ def test_a_png_gets_a_cached_jpeg_rendition_made_again_when_the_file_changes(
     write_file(folder / "SCAN.png", image_bytes("PNG", size=(120, 80)))
     photo = make_photo(project, "SCAN", jpg=False, write=False, other_available=True)
 
-    first = api_client.get(f"/api/photos/{photo.pk}/full")
+    first = api_client.get(api_path("photo-full", pk=photo.pk))
     assert first.status_code == 200
     assert first["X-Full-Size-Source"] == "rendition"
     assert Image.open(io.BytesIO(body(first))).size == (120, 80)
@@ -102,12 +103,12 @@ def test_a_png_gets_a_cached_jpeg_rendition_made_again_when_the_file_changes(
     mtime = entries[0].stat().st_mtime_ns
 
     # Served again from the cache: the same entry, not rewritten.
-    api_client.get(f"/api/photos/{photo.pk}/full")
+    api_client.get(api_path("photo-full", pk=photo.pk))
     assert [p.stat().st_mtime_ns for p in fullsize_cache.rglob("*.jpg")] == [mtime]
 
     # The original replaced by a bigger scan: a new rendition, the old entry gone.
     write_file(folder / "SCAN.png", image_bytes("PNG", size=(240, 160)))
-    second = api_client.get(f"/api/photos/{photo.pk}/full")
+    second = api_client.get(api_path("photo-full", pk=photo.pk))
     assert Image.open(io.BytesIO(body(second))).size == (240, 160)
     assert len(list(fullsize_cache.rglob("*.jpg"))) == 1
 
@@ -119,7 +120,7 @@ def test_an_unreadable_original_is_a_404_and_the_file_is_left_alone(
     write_file(folder / "BAD.png", b"not a png at all")
     photo = make_photo(project, "BAD", jpg=False, write=False, other_available=True)
 
-    response = api_client.get(f"/api/photos/{photo.pk}/full")
+    response = api_client.get(api_path("photo-full", pk=photo.pk))
     assert response.status_code == 404
     assert (folder / "BAD.png").read_bytes() == b"not a png at all"
     with pytest.raises(FullSizeUnavailable, match="BAD.png"):
@@ -128,4 +129,4 @@ def test_an_unreadable_original_is_a_404_and_the_file_is_left_alone(
 
 def test_another_tenant_gets_a_404(other_client, project, photos_root):
     photo = make_photo(project, "IMG_2")
-    assert other_client.get(f"/api/photos/{photo.pk}/full").status_code == 404
+    assert other_client.get(api_path("photo-full", pk=photo.pk)).status_code == 404

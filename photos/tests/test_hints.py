@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,9 @@ from jobs.exceptions import ItemSkipped
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import hints, imaging
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
+from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import make_photo, write_file
 from tests.hint_frames import burst, scene
 
@@ -113,18 +113,12 @@ def engine(request, settings):
     return request.param
 
 
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def test_hints_are_recorded_with_the_thumbnail_by_both_engines(project, engine):
     sharp = scene(11, TEST_FRAME)
     photos = {}
     for name, image in (("SHARP", sharp), ("SOFT", sharp.filter(ImageFilter.GaussianBlur(3)))):
         photos[name] = make_photo(project, name, write=False)
-        write_file(folder(project) / f"{name}.jpg", jpeg(image))
+        write_file(project_dir(project) / f"{name}.jpg", jpeg(image))
 
     for photo in photos.values():
         photo_derivatives_generate(photo=photo)
@@ -139,7 +133,7 @@ def test_hints_are_recorded_with_the_thumbnail_by_both_engines(project, engine):
 def test_hints_do_not_decode_the_original_again(project, engine, monkeypatch):
     """The hints come from the thumbnail in memory: no extra open of the source file."""
     photo = make_photo(project, "ONE", write=False)
-    write_file(folder(project) / "ONE.jpg", jpeg(scene(2, TEST_FRAME)))
+    write_file(project_dir(project) / "ONE.jpg", jpeg(scene(2, TEST_FRAME)))
     opened: list[str] = []
     real_open = imaging._open
 
@@ -155,7 +149,7 @@ def test_hints_do_not_decode_the_original_again(project, engine, monkeypatch):
 
 def test_an_existing_photo_gets_its_hints_on_a_forced_derivative_run(project, engine):
     photo = make_photo(project, "OLD", write=False)
-    write_file(folder(project) / "OLD.jpg", jpeg(scene(4, TEST_FRAME)))
+    write_file(project_dir(project) / "OLD.jpg", jpeg(scene(4, TEST_FRAME)))
     photo_derivatives_generate(photo=photo)
     # A row from before the hints existed: derivatives up to date, no hints.
     Photo.objects.filter(pk=photo.pk).update(sharpness=None, highlights_clipped=None)
@@ -173,7 +167,7 @@ def test_an_existing_photo_gets_its_hints_on_a_forced_derivative_run(project, en
 
 def test_a_preview_pass_keeps_the_hints_of_the_thumbnail_pass(project, engine):
     photo = make_photo(project, "TWO", write=False)
-    write_file(folder(project) / "TWO.jpg", jpeg(scene(6, TEST_FRAME)))
+    write_file(project_dir(project) / "TWO.jpg", jpeg(scene(6, TEST_FRAME)))
     photo_derivatives_generate(photo=photo, only=imaging.THUMBNAIL)
     after_thumbnail = Photo.objects.get(pk=photo.pk).sharpness
     photo_derivatives_generate(photo=photo, only=imaging.PREVIEW)

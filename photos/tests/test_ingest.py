@@ -13,6 +13,7 @@ from jobs.runtime import drain
 from photos import storage
 from photos.ingest import photo_files_save, photos_rows_for_disk, upload_finish
 from photos.models import DerivativeStatus, Photo
+from photos.storage import project_dir
 from projects.models import Project
 from tests.factories import (
     image_bytes,
@@ -22,12 +23,6 @@ from tests.factories import (
     raw_bytes,
     write_file,
 )
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def upload(name: str, data: bytes | None = None) -> SimpleUploadedFile:
@@ -54,7 +49,7 @@ class RawUpload:
 
 
 def names_on_disk(project) -> list[str]:
-    return sorted(p.name for p in folder(project).iterdir() if p.is_file())
+    return sorted(p.name for p in project_dir(project).iterdir() if p.is_file())
 
 
 def error_for(result, name: str) -> str:
@@ -151,7 +146,7 @@ def test_a_file_larger_than_it_claims_is_refused_while_streaming(project, settin
 
     assert result.files == []
     assert "over the limit" in error_for(result, "LIAR.jpg")
-    assert list(folder(project).iterdir()) == []  # no temporary file left behind
+    assert list(project_dir(project).iterdir()) == []  # no temporary file left behind
     assert not Photo.objects.exists()
 
 
@@ -167,7 +162,7 @@ def test_base_name_of_another_project_of_the_tenant_is_refused(tenant, other_ten
 
 
 def test_existing_names_are_never_overwritten(project):
-    write_file(folder(project) / "IMG_1.jpg", b"original")
+    write_file(project_dir(project) / "IMG_1.jpg", b"original")
     make_photo(project, "IMG_1", write=False)
 
     result = photo_files_save(
@@ -179,7 +174,7 @@ def test_existing_names_are_never_overwritten(project):
     assert "already exists" in error_for(result, "IMG_1.jpg")
     assert "already exists" in error_for(result, "IMG_1.JPG")
     assert "already has a JPG file ('IMG_1.jpg')" in error_for(result, "IMG_1.jpeg")
-    assert (folder(project) / "IMG_1.jpg").read_bytes() == b"original"
+    assert (project_dir(project) / "IMG_1.jpg").read_bytes() == b"original"
     assert names_on_disk(project) == ["IMG_1.jpg"]
 
 
@@ -213,7 +208,7 @@ def test_archived_project_or_missing_folder_refuses_the_upload(tenant):
         photo_files_save(project=archived, files=[upload("A.jpg")])
     with pytest.raises(ApplicationError, match="missing"):
         photo_files_save(project=gone, files=[upload("A.jpg")])
-    assert not (folder(gone)).exists()
+    assert not (project_dir(gone)).exists()
 
 
 # --- completing photos -----------------------------------------------------------------------
@@ -330,9 +325,9 @@ def test_upload_then_postprocess_generates_derivatives_end_to_end(project, user)
     assert rows["IMG_1"].thumbnail_status == DerivativeStatus.GENERATED
     assert rows["IMG_2"].preview_status == DerivativeStatus.GENERATED
     assert rows["IMG_3"].thumbnail_status == DerivativeStatus.NOT_SUPPORTED
-    assert (folder(project) / ".thumb" / "IMG_1.webp").is_file()
-    assert (folder(project) / ".preview" / "IMG_2.webp").is_file()
-    assert not (folder(project) / ".thumb" / "IMG_3.webp").exists()
+    assert (project_dir(project) / ".thumb" / "IMG_1.webp").is_file()
+    assert (project_dir(project) / ".preview" / "IMG_2.webp").is_file()
+    assert not (project_dir(project) / ".thumb" / "IMG_3.webp").exists()
 
 
 def test_another_image_next_to_a_jpg_leaves_the_derivative_statuses(project):

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from photos.api.filters import TAG_FIRST_MAX
 from photos.models import Photo, Tag
 from tests.factories import make_project
+from tests.urls import api_path
 
 PHOTOS = 20_000
 PROJECTS = 10
@@ -54,7 +55,7 @@ def big_library(tenant):
 def _plans(api_client, params: dict[str, str]) -> list[str]:
     """EXPLAIN of each query of the request that pages ``photos_photo``."""
     with CaptureQueriesContext(connection) as captured:
-        reply = api_client.get("/api/photos/", params)
+        reply = api_client.get(api_path("photo-list"), params)
     assert reply.status_code == 200
     plans = []
     for query in captured.captured_queries:
@@ -68,7 +69,7 @@ def _plans(api_client, params: dict[str, str]) -> list[str]:
 
 
 def _next_cursor(api_client, params: dict[str, str]) -> str:
-    reply = api_client.get("/api/photos/", params).json()
+    reply = api_client.get(api_path("photo-list"), params).json()
     assert reply["next"]
     return parse_qs(urlparse(reply["next"]).query)["cursor"][0]
 
@@ -129,7 +130,7 @@ def test_a_rare_tag_is_read_tag_first_and_a_common_one_in_list_order(
     for tag in ("rare", "common"):
         params = {**base, "tags": tag}
         plans = _plans(api_client, params)
-        reply = api_client.get("/api/photos/", params).json()
+        reply = api_client.get(api_path("photo-list"), params).json()
         expected = Photo.objects.filter(tags__name=tag)
         if scope == "one project":
             expected = expected.filter(project=tagged_library[4])

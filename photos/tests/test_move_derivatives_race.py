@@ -15,7 +15,6 @@ from django.db import transaction
 
 from photos import imaging
 from photos.derivatives import (
-    photo_derivatives_generate,
     photo_derivatives_make,
     photos_current,
     photos_derivatives_record,
@@ -27,6 +26,7 @@ from photos.services.move import (
     photos_move_files_record,
 )
 from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import make_photo, make_project
 
 

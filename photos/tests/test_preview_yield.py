@@ -6,8 +6,6 @@ the waits are counted, not timed.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from jobs.enqueue import job_enqueue
@@ -15,17 +13,12 @@ from jobs.models import Job, JobStatus, Lane
 from jobs.runtime import drain
 from photos.handlers import derivatives as handler
 from photos.models import DerivativeStatus, Photo
+from photos.storage import project_dir
 from tests.factories import jpeg_bytes, make_project, write_file
 
 
-def folder(project) -> Path:  # type: ignore[no-untyped-def]
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def with_thumbnail(project, basename: str) -> Photo:  # type: ignore[no-untyped-def]
-    write_file(folder(project) / f"{basename}.jpg", jpeg_bytes(size=(64, 48)))
+    write_file(project_dir(project) / f"{basename}.jpg", jpeg_bytes(size=(64, 48)))
     return Photo.objects.create(
         project=project,
         basename=basename,
@@ -122,7 +115,7 @@ def test_the_wait_is_bounded(tenant, project, settings, monkeypatch):
 def test_uploads_own_thumbnail_pass_never_waits(tenant, project, sleeps):
     calls, _ = sleeps
     thumbnail_job(tenant, project)
-    write_file(folder(project) / "NEW.jpg", jpeg_bytes(size=(64, 48)))
+    write_file(project_dir(project) / "NEW.jpg", jpeg_bytes(size=(64, 48)))
     photo = Photo.objects.create(
         project=project, basename="NEW", ext="jpg", jpg_available=True, keep_jpg=True
     )

@@ -10,6 +10,7 @@ from django.db import connection
 from photos.models import Photo, ProjectPhotoCounts
 from projects.models import Project
 from tests.factories import make_photo, make_project
+from tests.urls import api_path
 
 
 def counts(project: Project) -> tuple[int, int]:
@@ -70,7 +71,7 @@ def test_project_list_reads_counts_without_touching_photos(
         for m in range(n):
             make_photo(project, f"IMG{m}", write=False, keep_jpg=m != 0)
     with django_assert_max_num_queries(4) as captured:
-        reply = api_client.get("/api/projects/")
+        reply = api_client.get(api_path("project-list"))
     assert reply.status_code == 200
     got = {
         row["name"]: (row["photo_count"], row["pending_delete_count"])
@@ -87,5 +88,5 @@ def test_other_tenants_photos_never_count(tenant, other_tenant, api_client):
     make_photo(theirs, write=False)
     make_photo(mine, write=False)
     make_photo(mine, write=False)
-    rows = api_client.get("/api/projects/").json()["results"]
+    rows = api_client.get(api_path("project-list")).json()["results"]
     assert [(r["name"], r["photo_count"]) for r in rows] == [("Mine", 2)]

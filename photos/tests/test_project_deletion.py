@@ -1,7 +1,5 @@
 """Deleting a project end to end, and scavenging leftover folders of archived projects."""
 
-from pathlib import Path
-
 import pytest
 
 from core.errors import ApplicationError, NotFoundError
@@ -20,14 +18,9 @@ from photos.project_deletion import (
 )
 from photos.services import photos_tags_add
 from photos.services.projects import project_archive
+from photos.storage import project_dir
 from projects.models import Project
 from tests.factories import make_photo, make_project, write_file
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def task_jobs(task_id) -> list[tuple[str, str]]:
@@ -42,7 +35,7 @@ def test_project_delete_end_to_end(user, tenant, project):
     a = make_photo(project, "A", raw=True)
     make_photo(project, "B")
     photos_tags_add(user=user, items=[{"photo_id": a.pk, "tags": ["gone"]}])
-    write_file(folder(project) / ".thumb" / "A.webp", b"webp")
+    write_file(project_dir(project) / ".thumb" / "A.webp", b"webp")
     queued = job_enqueue(tenant=tenant, type="test_noop", project=project)[0]
 
     task_id = project_delete(user=user, project=project)
@@ -58,8 +51,8 @@ def test_project_delete_end_to_end(user, tenant, project):
     ]
     queued.refresh_from_db()
     assert queued.status == JobStatus.CANCELED
-    assert not folder(project).exists()
-    assert not list(folder(project).parent.glob(f"{TOMBSTONE_PREFIX}*"))
+    assert not project_dir(project).exists()
+    assert not list(project_dir(project).parent.glob(f"{TOMBSTONE_PREFIX}*"))
     assert not Photo.objects.filter(project=project).exists()
     assert not Tag.objects.filter(project=project).exists()
     project.refresh_from_db()
@@ -68,7 +61,7 @@ def test_project_delete_end_to_end(user, tenant, project):
     assert removed.payload["photos"] == 2
     # Another project is untouched.
     assert Photo.objects.filter(pk=kept_photo.pk).exists()
-    assert (folder(keep) / "K.jpg").exists()
+    assert (project_dir(keep) / "K.jpg").exists()
 
 
 def test_project_delete_run_twice_leaves_the_same_state(user, project):
@@ -79,7 +72,7 @@ def test_project_delete_run_twice_leaves_the_same_state(user, project):
     drain()
     assert first != again["task_id"]
     assert [s for _, s in task_jobs(again["task_id"])] == ["completed"] * 3
-    assert not folder(project).exists()
+    assert not project_dir(project).exists()
     project.refresh_from_db()
     assert project.status == Project.Status.ARCHIVED
     assert Event.objects.filter(type="project_removed", project=project).count() == 1
@@ -98,7 +91,7 @@ def test_project_delete_of_another_tenant_is_not_found(other_user, project):
         project_delete(user=other_user, project=project)
     project.refresh_from_db()
     assert project.status == Project.Status.ACTIVE
-    assert (folder(project) / "A.jpg").exists()
+    assert (project_dir(project) / "A.jpg").exists()
     assert not TaskRun.objects.exists()
 
 
@@ -120,7 +113,7 @@ def test_folder_of_an_active_project_is_never_deleted(project):
     make_photo(project, "A")
     with pytest.raises(ApplicationError, match="active"):
         project_folder_remove(project=project)
-    assert (folder(project) / "A.jpg").exists()
+    assert (project_dir(project) / "A.jpg").exists()
 
 
 def test_a_symlinked_project_folder_is_unlinked_not_followed(tenant, photos_root, tmp_path):
@@ -128,27 +121,27 @@ def test_a_symlinked_project_folder_is_unlinked_not_followed(tenant, photos_root
     outside.mkdir()
     (outside / "precious.jpg").write_bytes(b"not ours")
     project = make_project(tenant, "Linked", create_dir=False)
-    folder(project).parent.mkdir(parents=True, exist_ok=True)
-    folder(project).symlink_to(outside, target_is_directory=True)
+    project_dir(project).parent.mkdir(parents=True, exist_ok=True)
+    project_dir(project).symlink_to(outside, target_is_directory=True)
     project_archive(project=project, reason="deleted")
     assert project_folder_remove(project=project) is True
-    assert not folder(project).is_symlink()
+    assert not project_dir(project).is_symlink()
     assert (outside / "precious.jpg").read_bytes() == b"not ours"
 
 
 def test_a_folder_carrying_an_active_projects_manifest_is_refused(tenant, project):
     archived = make_project(tenant, "Old")
-    manifest_write(folder(archived), project)  # a copy of an active project's folder
+    manifest_write(project_dir(archived), project)  # a copy of an active project's folder
     project_archive(project=archived, reason="deleted")
     assert project_folder_remove(project=archived) is False
-    assert (folder(archived).parent / "Old").is_dir()
+    assert (project_dir(archived).parent / "Old").is_dir()
 
 
 def test_an_interrupted_delete_leaves_a_tombstone_the_rerun_removes(tenant, project):
     make_photo(project, "A")
     project_archive(project=project, reason="deleted")
-    tomb = folder(project).parent / f"{LEGACY_TOMBSTONE_PREFIX}{project.uid}-deadbeef"
-    folder(project).rename(tomb)  # killed after the rename, before the delete
+    tomb = project_dir(project).parent / f"{LEGACY_TOMBSTONE_PREFIX}{project.uid}-deadbeef"
+    project_dir(project).rename(tomb)  # killed after the rename, before the delete
     assert project_folder_remove(project=project) is True
     assert not tomb.exists()
 
@@ -158,7 +151,7 @@ def test_an_interrupted_delete_leaves_a_tombstone_the_rerun_removes(tenant, proj
 
 def test_scavenge_global_removes_archived_leftovers_only(tenant, project, other_tenant):
     old = make_project(tenant, "Old shoot")
-    manifest_write(folder(old), old)  # the proof that the folder is the deleted project's
+    manifest_write(project_dir(old), old)  # the proof that the folder is the deleted project's
     make_photo(old, "LEFT")
     project_archive(project=old, reason="deleted")
     make_photo(project, "ACTIVE")
@@ -169,14 +162,14 @@ def test_scavenge_global_removes_archived_leftovers_only(tenant, project, other_
     started = start_task("project_scavenge_global", tenant)
     drain()
     assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
-    assert not folder(old).exists()
-    assert (folder(project) / "ACTIVE.jpg").exists()
-    assert (folder(theirs) / "T.jpg").exists()  # another tenant's job never touches it
+    assert not project_dir(old).exists()
+    assert (project_dir(project) / "ACTIVE.jpg").exists()
+    assert (project_dir(theirs) / "T.jpg").exists()  # another tenant's job never touches it
 
     again = start_task("project_scavenge_global", tenant)
     drain()
     assert task_jobs(again["task_id"]) == [("project_scavenge", "completed")]
-    assert (folder(project) / "ACTIVE.jpg").exists()
+    assert (project_dir(project) / "ACTIVE.jpg").exists()
 
 
 def test_scavenge_of_one_project_skips_an_active_one(tenant, project):
@@ -184,14 +177,14 @@ def test_scavenge_of_one_project_skips_an_active_one(tenant, project):
     started = start_task("project_scavenge", tenant, project=project)
     drain()
     assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
-    assert (folder(project) / "A.jpg").exists()
+    assert (project_dir(project) / "A.jpg").exists()
 
-    manifest_write(folder(project), project)
+    manifest_write(project_dir(project), project)
     project_archive(project=project, reason="deleted")
     start_task("project_scavenge", tenant, project=project)
     drain()
-    assert not (folder(project).parent / "Iceland July 2025").exists()
-    assert not list(folder(project).parent.glob(f"{TOMBSTONE_PREFIX}*"))
+    assert not (project_dir(project).parent / "Iceland July 2025").exists()
+    assert not list(project_dir(project).parent.glob(f"{TOMBSTONE_PREFIX}*"))
 
 
 def test_scavenge_keeps_the_folder_of_a_project_archived_for_a_missing_folder(tenant, project):
@@ -201,10 +194,10 @@ def test_scavenge_keeps_the_folder_of_a_project_archived_for_a_missing_folder(te
     started = start_task("project_scavenge_global", tenant)
     drain()
     assert task_jobs(started["task_id"]) == [("project_scavenge", "completed")]
-    assert (folder(project) / "ONLY_COPY.jpg").exists()
+    assert (project_dir(project) / "ONLY_COPY.jpg").exists()
     with pytest.raises(ApplicationError, match="not deleted"):
         project_folder_remove(project=project)
-    assert (folder(project) / "ONLY_COPY.jpg").exists()
+    assert (project_dir(project) / "ONLY_COPY.jpg").exists()
 
 
 def test_deleting_an_orphan_archived_project_marks_it_deleted(tenant, project, user):

@@ -19,19 +19,15 @@ from jobs.exceptions import ItemSkipped
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import metadata, rawfiles, xmp
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Label, Photo
+from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, write_file
 from tests.raw_fixtures import dng_bytes
+from tests.urls import api_path
 
 GENERATED = DerivativeStatus.GENERATED
 SHOT = datetime(2024, 5, 6, 7, 8, 9)  # noqa: DTZ001  (EXIF local time)
-
-
-def folder(project) -> Path:
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def size_of(path: Path) -> tuple[int, int]:
@@ -79,7 +75,7 @@ def heic_bytes(*, size=(60, 40), orientation: int | None = None) -> bytes:  # ty
 
 
 def raw_photo(project, basename: str, data: bytes, ext: str = "dng", **fields) -> Photo:  # type: ignore[no-untyped-def]
-    write_file(folder(project) / f"{basename}.{ext}", data)
+    write_file(project_dir(project) / f"{basename}.{ext}", data)
     return Photo.objects.create(
         project=project, basename=basename, ext=ext, raw_available=True, keep_raw=True, **fields
     )
@@ -159,8 +155,8 @@ def test_raw_only_photo_gets_thumbnail_preview_and_metadata_from_its_preview(pro
     assert (row.thumbnail_status, row.preview_status) == (GENERATED, GENERATED)
     assert message == "RAW_1.dng: thumbnail 75×100, preview 240×320."
     # Turned upright from the RAW's orientation; the embedded 320×240 is never enlarged.
-    assert size_of(folder(project) / ".preview" / "RAW_1.webp") == (240, 320)
-    assert size_of(folder(project) / ".thumb" / "RAW_1.webp") == (75, 100)
+    assert size_of(project_dir(project) / ".preview" / "RAW_1.webp") == (240, 320)
+    assert size_of(project_dir(project) / ".thumb" / "RAW_1.webp") == (75, 100)
     assert (row.width, row.height, row.orientation) == (300, 400, 6)
     assert (row.taken_at, row.taken_at_offset) == (
         datetime(2024, 5, 6, 7, 8, 9, 250000, tzinfo=UTC),
@@ -178,8 +174,8 @@ def test_small_embedded_preview_makes_a_preview_of_its_own_size(project, setting
 
     photo_derivatives_generate(photo=photo)
 
-    assert size_of(folder(project) / ".preview" / "SMALL.webp") == (160, 120)
-    assert size_of(folder(project) / ".thumb" / "SMALL.webp") == (64, 48)
+    assert size_of(project_dir(project) / ".preview" / "SMALL.webp") == (160, 120)
+    assert size_of(project_dir(project) / ".thumb" / "SMALL.webp") == (64, 48)
 
 
 def test_raw_without_a_usable_preview_is_demosaiced(project, small_sizes):
@@ -189,7 +185,7 @@ def test_raw_without_a_usable_preview_is_demosaiced(project, small_sizes):
 
     row = Photo.objects.get(pk=photo.pk)
     assert row.preview_status == GENERATED
-    assert size_of(folder(project) / ".preview" / "NOPREV.webp") == (200, 150)
+    assert size_of(project_dir(project) / ".preview" / "NOPREV.webp") == (200, 150)
     assert row.metadata["derivative_source"] == "half-size demosaic"
 
 
@@ -205,14 +201,14 @@ def test_unreadable_raw_is_not_supported_and_the_reason_is_kept(project):
 
 
 def test_jpg_stays_the_source_when_a_raw_exists(project, small_sizes):
-    write_file(folder(project) / "PAIR.jpg", jpeg_bytes(size=(90, 60), color=(250, 0, 0)))
+    write_file(project_dir(project) / "PAIR.jpg", jpeg_bytes(size=(90, 60), color=(250, 0, 0)))
     photo = raw_photo(project, "PAIR", shoot_dng(preview_color=(0, 0, 250)))
     Photo.objects.filter(pk=photo.pk).update(jpg_available=True, ext="jpg")
 
     message = photo_derivatives_generate(photo=photo)
 
     assert message.startswith("PAIR.jpg:")
-    red, _, blue = pixel(folder(project) / ".preview" / "PAIR.webp")
+    red, _, blue = pixel(project_dir(project) / ".preview" / "PAIR.webp")
     assert (red > 200, blue < 50) == (True, True)
     row = Photo.objects.get(pk=photo.pk)
     # The JPG has no lens or exposure: the RAW next to it fills the gaps.
@@ -221,7 +217,7 @@ def test_jpg_stays_the_source_when_a_raw_exists(project, small_sizes):
 
 
 def test_heic_photo_gets_derivatives_and_exif(project):
-    write_file(folder(project) / "PHONE.heic", heic_bytes(size=(60, 40), orientation=6))
+    write_file(project_dir(project) / "PHONE.heic", heic_bytes(size=(60, 40), orientation=6))
     photo = Photo.objects.create(
         project=project, basename="PHONE", ext="heic", other_available=True
     )
@@ -231,7 +227,7 @@ def test_heic_photo_gets_derivatives_and_exif(project):
     row = Photo.objects.get(pk=photo.pk)
     assert (row.thumbnail_status, row.preview_status) == (GENERATED, GENERATED)
     # pillow-heif applies the rotation itself: the row and the pixels agree.
-    assert size_of(folder(project) / ".preview" / "PHONE.webp") == (row.width, row.height)
+    assert size_of(project_dir(project) / ".preview" / "PHONE.webp") == (row.width, row.height)
     assert (row.width, row.height) == (40, 60)
     assert (row.taken_at, row.taken_at_offset) == (datetime(2023, 1, 2, 3, 4, 5, tzinfo=UTC), -300)
     assert (row.camera, row.iso) == ("Apple iPhone 15", 64)
@@ -254,11 +250,11 @@ def sidecar(rating: int, label: str) -> bytes:
 
 
 def test_sidecar_rated_shoot_arrives_rated(tenant, project, small_sizes):
-    write_file(folder(project) / "S_1.dng", shoot_dng())
-    write_file(folder(project) / "S_1.xmp", sidecar(4, "Red"))
-    write_file(folder(project) / "S_2.jpg", jpeg_bytes())
-    write_file(folder(project) / "S_2.jpg.xmp", sidecar(2, "Purple"))
-    write_file(folder(project) / "S_3.jpg", jpeg_bytes())
+    write_file(project_dir(project) / "S_1.dng", shoot_dng())
+    write_file(project_dir(project) / "S_1.xmp", sidecar(4, "Red"))
+    write_file(project_dir(project) / "S_2.jpg", jpeg_bytes())
+    write_file(project_dir(project) / "S_2.jpg.xmp", sidecar(2, "Purple"))
+    write_file(project_dir(project) / "S_3.jpg", jpeg_bytes())
     photos = [
         Photo.objects.create(project=project, basename="S_1", ext="dng", raw_available=True),
         Photo.objects.create(project=project, basename="S_2", ext="jpg", jpg_available=True),
@@ -285,7 +281,7 @@ def test_embedded_xmp_rating_is_read(project, small_sizes):
 
 def test_regenerating_keeps_a_rating_set_since_unless_the_sidecar_changed(project, small_sizes):
     photo = raw_photo(project, "KEEP", shoot_dng())
-    write_file(folder(project) / "KEEP.xmp", sidecar(3, "Blue"))
+    write_file(project_dir(project) / "KEEP.xmp", sidecar(3, "Blue"))
     photo_derivatives_generate(photo=photo)
     Photo.objects.filter(pk=photo.pk).update(rating=1, label=Label.NONE)
 
@@ -293,7 +289,7 @@ def test_regenerating_keeps_a_rating_set_since_unless_the_sidecar_changed(projec
     row = Photo.objects.get(pk=photo.pk)
     assert (row.rating, row.label) == (1, Label.NONE)
 
-    write_file(folder(project) / "KEEP.xmp", sidecar(5, "Blue"))
+    write_file(project_dir(project) / "KEEP.xmp", sidecar(5, "Blue"))
     photo_derivatives_generate(photo=photo, force=True)
     row = Photo.objects.get(pk=photo.pk)
     assert (row.rating, row.label) == (5, Label.NONE)
@@ -336,7 +332,7 @@ def test_raw_only_and_heic_uploads_get_derivatives_and_metadata(api_client, proj
         SimpleUploadedFile("PHONE_1.heic", heic_bytes(), content_type="image/heic"),
     ]
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
+        api_path("project-upload", pk=project.pk), {"files": files}, format="multipart"
     )
     assert response.status_code == 201, response.content
 
@@ -346,27 +342,27 @@ def test_raw_only_and_heic_uploads_get_derivatives_and_metadata(api_client, proj
     raw, heic = rows["DSC_1"], rows["PHONE_1"]
     for row in (raw, heic):
         assert (row.thumbnail_status, row.preview_status) == (GENERATED, GENERATED)
-        assert (folder(project) / ".thumb" / f"{row.basename}.webp").is_file()
-        assert (folder(project) / ".preview" / f"{row.basename}.webp").is_file()
+        assert (project_dir(project) / ".thumb" / f"{row.basename}.webp").is_file()
+        assert (project_dir(project) / ".preview" / f"{row.basename}.webp").is_file()
     assert raw.taken_at == datetime(2024, 5, 6, 7, 8, 9, 250000, tzinfo=UTC)
     assert (raw.camera, raw.lens, raw.iso) == ("Testcam TC-1", "Testar 50mm F1.8", 800)
     assert heic.camera == "Apple iPhone 15"
 
-    detail = api_client.get(f"/api/photos/{raw.pk}/").json()
+    detail = api_client.get(api_path("photo-detail", pk=raw.pk)).json()
     assert (detail["camera"], detail["iso"], detail["rating"], detail["label"]) == (
         "Testcam TC-1",
         800,
         0,
         "none",
     )
-    thumbnail = api_client.get(f"/api/photos/{raw.pk}/thumbnail")
+    thumbnail = api_client.get(api_path("photo-thumbnail", pk=raw.pk))
     assert thumbnail.status_code == 200
 
 
 def test_raw_derivatives_of_a_rebuilt_database_are_adopted_with_metadata(project, small_sizes):
     photo = raw_photo(project, "ADOPT", shoot_dng(orientation=6))
     photo_derivatives_generate(photo=photo)
-    thumb = folder(project) / ".thumb" / "ADOPT.webp"
+    thumb = project_dir(project) / ".thumb" / "ADOPT.webp"
     made = thumb.stat().st_mtime_ns
     Photo.objects.filter(pk=photo.pk).update(
         thumbnail_status=None, preview_status=None, camera="", iso=None, width=None
@@ -414,7 +410,7 @@ def test_truncated_embedded_preview_falls_back_to_the_demosaic(project, small_si
     row = Photo.objects.get(pk=photo.pk)
     assert row.preview_status == GENERATED
     assert row.metadata["derivative_source"] == "half-size demosaic"
-    assert size_of(folder(project) / ".preview" / "BROKEN.webp") == (200, 150)
+    assert size_of(project_dir(project) / ".preview" / "BROKEN.webp") == (200, 150)
 
 
 def test_preview_that_fails_to_decode_is_replaced_by_the_demosaic(tmp_path, monkeypatch):

@@ -7,7 +7,6 @@ reads them as a camera's.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageOps
@@ -15,19 +14,15 @@ from PIL import Image, ImageOps
 from jobs.exceptions import ItemSkipped
 from jobs.runtime import drain
 from photos import imaging, rawfiles
-from photos.derivatives import photo_derivatives_generate
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_move
+from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, make_project, write_file
 from tests.raw_fixtures import dng_bytes
+from tests.urls import api_path
 
 GENERATED = DerivativeStatus.GENERATED
-
-
-def folder(project) -> Path:  # type: ignore[no-untyped-def]
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def camera_jpeg(size: tuple[int, int], *, orientation: int | None = None) -> bytes:
@@ -54,7 +49,7 @@ def full_size_dng(size=(400, 300), orientation: int = 1, jpeg: bytes | None = No
 
 
 def raw_photo(project, basename: str, data: bytes) -> Photo:  # type: ignore[no-untyped-def]
-    write_file(folder(project) / f"{basename}.dng", data)
+    write_file(project_dir(project) / f"{basename}.dng", data)
     return Photo.objects.create(
         project=project, basename=basename, ext="dng", raw_available=True, keep_raw=True
     )
@@ -127,22 +122,22 @@ def test_full_size_embedded_jpeg_is_the_preview_as_it_is(project, sizes, api_cli
 
     message = photo_derivatives_generate(photo=photo)
 
-    preview = folder(project) / ".preview" / "FULL.jpg"
+    preview = project_dir(project) / ".preview" / "FULL.jpg"
     assert message == "FULL.dng: thumbnail 75×100, preview 300×400."
-    assert not (folder(project) / ".preview" / "FULL.webp").exists()
+    assert not (project_dir(project) / ".preview" / "FULL.webp").exists()
     data = preview.read_bytes()
     assert scan_data(data) == scan_data(embedded)  # not decoded, not re-encoded
     with Image.open(preview) as image:
         assert image.size == (400, 300)
         assert ImageOps.exif_transpose(image).size == (300, 400)  # orientation kept (6)
-    with Image.open(folder(project) / ".thumb" / "FULL.webp") as thumb:
+    with Image.open(project_dir(project) / ".thumb" / "FULL.webp") as thumb:
         assert thumb.size == (75, 100)
     row = Photo.objects.get(pk=photo.pk)
     assert (row.thumbnail_status, row.preview_status) == (GENERATED, GENERATED)
     assert (row.width, row.height, row.orientation) == (300, 400, 6)
     assert row.sharpness is not None  # hints still come with the thumbnail
 
-    response = api_client.get(f"/api/photos/{photo.pk}/preview")
+    response = api_client.get(api_path("photo-preview", pk=photo.pk))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert b"".join(response.streaming_content) == data
@@ -155,7 +150,7 @@ def test_embedded_jpeg_at_least_the_preview_box_is_kept_as_it_is(project, settin
 
     photo_derivatives_generate(photo=photo)
 
-    with Image.open(folder(project) / ".preview" / "BIG.jpg") as image:
+    with Image.open(project_dir(project) / ".preview" / "BIG.jpg") as image:
         assert image.size == (400, 300)
 
 
@@ -163,13 +158,13 @@ def test_thumbnails_first_then_the_preview_pass_writes_the_jpeg(project, sizes):
     photo = raw_photo(project, "TWO", full_size_dng(orientation=8))
 
     photo_derivatives_generate(photo=photo, only=imaging.THUMBNAIL)
-    assert (folder(project) / ".thumb" / "TWO.webp").is_file()
-    assert not (folder(project) / ".preview" / "TWO.jpg").exists()
+    assert (project_dir(project) / ".thumb" / "TWO.webp").is_file()
+    assert not (project_dir(project) / ".preview" / "TWO.jpg").exists()
 
     message = photo_derivatives_generate(photo=photo, only=imaging.PREVIEW)
 
     assert message == "TWO.dng: preview 300×400."
-    with Image.open(folder(project) / ".preview" / "TWO.jpg") as image:
+    with Image.open(project_dir(project) / ".preview" / "TWO.jpg") as image:
         assert image.getexif()[0x0112] == 8
     assert Photo.objects.get(pk=photo.pk).preview_status == GENERATED
     # Up to date now: a second preview pass does nothing.
@@ -183,8 +178,8 @@ def test_truncated_full_size_jpeg_is_never_served_as_it_is(project, sizes):
 
     photo_derivatives_generate(photo=photo)
 
-    assert not (folder(project) / ".preview" / "CUT.jpg").exists()
-    with Image.open(folder(project) / ".preview" / "CUT.webp") as image:
+    assert not (project_dir(project) / ".preview" / "CUT.jpg").exists()
+    with Image.open(project_dir(project) / ".preview" / "CUT.webp") as image:
         assert image.size == (200, 150)  # the half-size demosaic
     assert Photo.objects.get(pk=photo.pk).metadata["derivative_source"] == "half-size demosaic"
 
@@ -192,14 +187,14 @@ def test_truncated_full_size_jpeg_is_never_served_as_it_is(project, sizes):
 def test_a_jpg_arriving_later_replaces_the_jpeg_preview_with_a_webp(project, sizes):
     photo = raw_photo(project, "PAIR", full_size_dng())
     photo_derivatives_generate(photo=photo)
-    assert (folder(project) / ".preview" / "PAIR.jpg").is_file()
+    assert (project_dir(project) / ".preview" / "PAIR.jpg").is_file()
 
-    write_file(folder(project) / "PAIR.jpg", jpeg_bytes(size=(90, 60), color=(0, 0, 250)))
+    write_file(project_dir(project) / "PAIR.jpg", jpeg_bytes(size=(90, 60), color=(0, 0, 250)))
     Photo.objects.filter(pk=photo.pk).update(jpg_available=True, keep_jpg=True, ext="jpg")
     photo_derivatives_generate(photo=Photo.objects.get(pk=photo.pk), force=True)
 
-    assert not (folder(project) / ".preview" / "PAIR.jpg").exists()
-    with Image.open(folder(project) / ".preview" / "PAIR.webp") as image:
+    assert not (project_dir(project) / ".preview" / "PAIR.jpg").exists()
+    with Image.open(project_dir(project) / ".preview" / "PAIR.webp") as image:
         assert image.size == (90, 60)
 
 
@@ -211,6 +206,6 @@ def test_the_jpeg_preview_moves_with_its_photo(user, project, sizes):
     photos_move(user=user, items=[{"photo_id": photo.pk}], dest_project_id=dest.pk)
     drain()
 
-    assert (folder(dest) / ".preview" / "MOVE.jpg").is_file()
-    assert not (folder(project) / ".preview" / "MOVE.jpg").exists()
+    assert (project_dir(dest) / ".preview" / "MOVE.jpg").is_file()
+    assert not (project_dir(project) / ".preview" / "MOVE.jpg").exists()
     assert Photo.objects.get(pk=photo.pk).preview_status == GENERATED

@@ -17,6 +17,7 @@ import pytest
 from core.api.throttling import TASK_THROTTLE_SCOPES, task_throttle_scope
 from jobs.definitions import TASK_DEFINITIONS
 from jobs.models import TaskRun
+from tests.urls import api_path
 
 
 def set_rate(settings, scope: str, rate: str) -> None:
@@ -44,21 +45,25 @@ def test_every_task_type_maps_to_a_throttle_scope(settings):
 def test_commits_through_api_tasks_are_throttled(api_client, project, settings):
     set_rate(settings, "commit", "2/5min")
     for _ in range(2):
-        response = api_client.post("/api/tasks/", {"task_type": "change_commit_all"}, format="json")
+        response = api_client.post(
+            api_path("task-list"), {"task_type": "change_commit_all"}, format="json"
+        )
         assert response.status_code == 202, response.json()
-    response = api_client.post("/api/tasks/", {"task_type": "change_commit_all"}, format="json")
+    response = api_client.post(
+        api_path("task-list"), {"task_type": "change_commit_all"}, format="json"
+    )
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 300
     assert TaskRun.objects.filter(type="change_commit_all").count() == 2
     # The dedicated endpoint shares the same count.
-    assert api_client.post("/api/photos/commit-changes").status_code == 429
+    assert api_client.post(api_path("photo-commit-changes")).status_code == 429
 
 
 def test_dedicated_endpoint_and_generic_one_share_the_commit_count(api_client, project, settings):
     set_rate(settings, "commit", "1/5min")
-    assert api_client.post("/api/photos/commit-changes").status_code in (200, 202)
+    assert api_client.post(api_path("photo-commit-changes")).status_code in (200, 202)
     response = api_client.post(
-        f"/api/projects/{project.pk}/jobs/", {"task_type": "change_commit"}, format="json"
+        api_path("project-jobs", pk=project.pk), {"task_type": "change_commit"}, format="json"
     )
     assert response.status_code == 429
     assert not TaskRun.objects.filter(type="change_commit").exists()
@@ -68,22 +73,26 @@ def test_discovery_and_maintenance_through_project_jobs_are_throttled(
     api_client, project, settings
 ):
     set_rate(settings, "maintenance", "1/10min")
-    url = f"/api/projects/{project.pk}/jobs/"
+    url = api_path("project-jobs", pk=project.pk)
     assert api_client.post(url, {"task_type": "maintenance"}, format="json").status_code == 202
     assert api_client.post(url, {"task_type": "maintenance"}, format="json").status_code == 429
-    response = api_client.post("/api/tasks/", {"task_type": "folder_discovery"}, format="json")
+    response = api_client.post(
+        api_path("task-list"), {"task_type": "folder_discovery"}, format="json"
+    )
     assert response.status_code == 429
-    assert api_client.post("/api/maintenance/discover").status_code == 429
+    assert api_client.post(api_path("maintenance-discover")).status_code == 429
     assert not TaskRun.objects.filter(type="folder_discovery").exists()
 
 
 def test_forced_reprocessing_through_api_tasks_is_throttled(api_client, project, settings):
     set_rate(settings, "bulk", "1/min")
     body = {"task_type": "generate_derivatives", "project": project.pk, "payload": {"force": True}}
-    assert api_client.post("/api/tasks/", body, format="json").status_code == 202
-    assert api_client.post("/api/tasks/", body, format="json").status_code == 429
+    assert api_client.post(api_path("task-list"), body, format="json").status_code == 202
+    assert api_client.post(api_path("task-list"), body, format="json").status_code == 429
     # Other scopes are not touched by bulk work.
-    response = api_client.post("/api/tasks/", {"task_type": "change_commit_all"}, format="json")
+    response = api_client.post(
+        api_path("task-list"), {"task_type": "change_commit_all"}, format="json"
+    )
     assert response.status_code == 202
 
 
@@ -91,13 +100,13 @@ def test_throttles_count_per_user(api_client, other_client, project, other_proje
     set_rate(settings, "commit", "1/5min")
     assert (
         api_client.post(
-            "/api/tasks/", {"task_type": "change_commit_all"}, format="json"
+            api_path("task-list"), {"task_type": "change_commit_all"}, format="json"
         ).status_code
         == 202
     )
     assert (
         other_client.post(
-            "/api/tasks/", {"task_type": "change_commit_all"}, format="json"
+            api_path("task-list"), {"task_type": "change_commit_all"}, format="json"
         ).status_code
         == 202
     )
@@ -123,7 +132,7 @@ def test_throttle_state_is_shared_with_another_process(transactional_db, tmp_pat
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    assert client.post("/api/photos/commit-changes").status_code in (200, 202)
+    assert client.post(api_path("photo-commit-changes")).status_code in (200, 202)
 
     script = f"""
 import django

@@ -12,6 +12,7 @@ from jobs.definitions import TASK_DEFINITIONS, task_definitions_public, task_tit
 from jobs.models import Event, Job
 from jobs.tasks import start_task
 from tests.factories import make_photo, make_project
+from tests.urls import api_path
 
 BUILT_IN = (
     "upload_postprocess",
@@ -62,11 +63,11 @@ def test_titles_count_in_words():
 def test_task_api_and_job_events_carry_the_title(api_client, tenant, project):
     started = move_four(tenant, project)
 
-    task = api_client.get(f"/api/tasks/{started['task_id']}").json()
+    task = api_client.get(api_path("task-detail", task_id=started["task_id"])).json()
     assert task["title"] == "Moving 4 photos to Wedding"
-    listed = api_client.get("/api/tasks").json()["results"]
+    listed = api_client.get(api_path("task-list")).json()["results"]
     assert listed[0]["title"] == "Moving 4 photos to Wedding"
-    job = api_client.get(f"/api/jobs/{started['first_job_id']}").json()
+    job = api_client.get(api_path("job-detail", pk=started["first_job_id"])).json()
     assert job["task_title"] == "Moving 4 photos to Wedding"
     queued = Event.objects.get(job_id=started["first_job_id"], type="job_queued")
     assert queued.payload["task_title"] == "Moving 4 photos to Wedding"
@@ -74,7 +75,7 @@ def test_task_api_and_job_events_carry_the_title(api_client, tenant, project):
 
 def test_a_task_cannot_be_given_a_title_through_its_payload(api_client, tenant, project):
     started = start_task("maintenance", tenant, project=project, payload={"title": "<b>x</b>"})
-    task = api_client.get(f"/api/tasks/{started['task_id']}").json()
+    task = api_client.get(api_path("task-detail", task_id=started["task_id"])).json()
     assert task["title"] == f"Maintenance of {project.name}"
 
 
@@ -113,8 +114,11 @@ def test_registered_definitions_title_their_tasks_too(api_client, tenant, projec
     photos = [make_photo(project) for _ in range(3)]
     titled = start_task("test_chunked", tenant, items=[{"photo_id": p.pk} for p in photos])
     untitled = start_task("test_slow", tenant)
-    assert api_client.get(f"/api/tasks/{titled['task_id']}").json()["title"] == (
+    assert api_client.get(api_path("task-detail", task_id=titled["task_id"])).json()["title"] == (
         "Recording 3 photos"
     )
     # A definition without a title reads as its type in words.
-    assert api_client.get(f"/api/tasks/{untitled['task_id']}").json()["title"] == "Test slow"
+    assert (
+        api_client.get(api_path("task-detail", task_id=untitled["task_id"])).json()["title"]
+        == "Test slow"
+    )

@@ -18,6 +18,7 @@ from photos.services import photos_move, project_commit
 from photos.storage import project_dir
 from tests.factories import jpeg_bytes, make_photo, make_project, write_file
 from tests.raw_fixtures import dng_bytes
+from tests.urls import api_path
 
 GENERATED = DerivativeStatus.GENERATED
 PENDING = DerivativeStatus.PENDING
@@ -72,7 +73,7 @@ def test_upload_announces_every_thumbnail_before_the_first_preview(
         )
     )
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
+        api_path("project-upload", pk=project.pk), {"files": files}, format="multipart"
     )
     assert response.status_code == 201, response.content
     bases = sorted(p.basename for p in Photo.objects.filter(project=project))

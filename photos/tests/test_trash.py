@@ -26,6 +26,7 @@ from photos.services.restore import (
 from photos.services.results import DryRunReport
 from photos.storage import project_dir
 from tests.factories import make_photo, write_file
+from tests.urls import api_path
 
 
 def with_derivatives(project, basename: str) -> tuple[Path, Path]:
@@ -111,10 +112,10 @@ def test_trashed_rows_are_hidden_from_lists_counts_and_pending_totals(user, proj
     assert list(project.photos.all()) == [keep]
     assert ProjectPhotoCounts.objects.get(project=project).photo_count == 1
     assert pending_totals([project.pk])[project.pk]["photos"] == 0
-    listed = api_client.get("/api/photos/", {"project": project.pk}).json()["results"]
+    listed = api_client.get(api_path("photo-list"), {"project": project.pk}).json()["results"]
     assert [p["id"] for p in listed] == [keep.pk]
-    assert api_client.get(f"/api/photos/{gone.pk}/").status_code == 404
-    projects = api_client.get("/api/projects/").json()["results"]
+    assert api_client.get(api_path("photo-detail", pk=gone.pk)).status_code == 404
+    projects = api_client.get(api_path("project-list")).json()["results"]
     assert [p.get("photo_count") for p in projects if p["id"] == project.pk] == [1]
 
 

@@ -31,6 +31,7 @@ from photos import storage
 from photos.models import Photo, ResumableUpload
 from photos.tus import resumable_uploads_purge
 from tests.factories import jpeg_bytes, make_project, make_tenant, make_user
+from tests.urls import api_path
 
 CHUNK = 16 * 1024
 
@@ -432,12 +433,12 @@ def test_a_session_needs_its_csrf_token(db, tenant, project):
         "HTTP_UPLOAD_LENGTH": "100",
         "HTTP_UPLOAD_METADATA": f"project {b64(str(project.pk))},filename {b64('IMG_1.jpg')}",
     }
-    refused = browser.post("/api/uploads/", **headers)
+    refused = browser.post(api_path("upload-list"), **headers)
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["detail"]
     browser.get("/admin/login/")  # sets the CSRF cookie, as the workspace's page does
     token = browser.cookies["csrftoken"].value
-    created = browser.post("/api/uploads/", HTTP_X_CSRFTOKEN=token, **headers)
+    created = browser.post(api_path("upload-list"), HTTP_X_CSRFTOKEN=token, **headers)
     assert created.status_code == 201, created.content
     location = created.headers["Location"]
     assert location.startswith("/api/uploads/")

@@ -15,6 +15,7 @@ from photos.models import Photo
 from photos.renaming import RenameTemplateInvalid
 from photos.services.upload import photos_upload
 from tests.factories import jpeg_bytes, make_project, raw_bytes
+from tests.urls import api_path
 
 XMP = (
     b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
@@ -181,7 +182,7 @@ def test_the_multipart_endpoint_takes_a_rename_template_and_lists_the_renamed(
     project, user, client_for
 ):
     client = client_for(user)
-    url = f"/api/projects/{project.pk}/upload"
+    url = api_path("project-upload", pk=project.pk)
     first = client.post(url, {"files": [upload("IMG_4507.JPG", jpeg_bytes())]}, format="multipart")
     assert first.status_code == 201, first.content
     assert "renamed" not in first.json()

@@ -6,13 +6,14 @@ from jobs.models import Event
 from photos.models import Photo
 from projects.roles import Role
 from tests.factories import make_photo, make_user
+from tests.urls import api_path
 
 
 def test_visibility_changes_photos_and_writes_an_item_event_per_changed_photo(api_client, project):
     a = make_photo(project, "A")
     b = make_photo(project, "B", visibility="public")
     response = api_client.post(
-        "/api/photos/visibility",
+        api_path("photo-visibility"),
         {
             "items": [
                 {"photo_id": a.pk, "visibility": "public"},
@@ -34,7 +35,7 @@ def test_visibility_changes_photos_and_writes_an_item_event_per_changed_photo(ap
 def test_visibility_dry_run_writes_nothing_and_says_what_would_change(api_client, project):
     a = make_photo(project, "A")
     response = api_client.post(
-        "/api/photos/visibility/",
+        api_path("photo-visibility") + "/",
         {"items": [{"photo_id": a.pk, "visibility": "public"}], "dry_run": True},
         format="json",
     )
@@ -52,7 +53,7 @@ def test_visibility_collects_per_item_errors_while_valid_items_apply(api_client,
     a = make_photo(project, "A")
     b = make_photo(project, "B")
     response = api_client.post(
-        "/api/photos/visibility",
+        api_path("photo-visibility"),
         {
             "items": [
                 {"photo_id": a.pk, "visibility": "public"},
@@ -81,7 +82,7 @@ def test_visibility_collects_per_item_errors_while_valid_items_apply(api_client,
 def test_visibility_of_another_tenants_photo_is_not_found(api_client, other_project):
     theirs = make_photo(other_project, "THEIRS")
     response = api_client.post(
-        "/api/photos/visibility",
+        api_path("photo-visibility"),
         {"items": [{"photo_id": theirs.pk, "visibility": "public"}]},
         format="json",
     )
@@ -96,7 +97,7 @@ def test_visibility_of_another_tenants_photo_is_not_found(api_client, other_proj
 
 def test_visibility_refuses_more_than_2000_items(api_client, project):
     items = [{"photo_id": n, "visibility": "public"} for n in range(1, 2002)]
-    response = api_client.post("/api/photos/visibility", {"items": items}, format="json")
+    response = api_client.post(api_path("photo-visibility"), {"items": items}, format="json")
     assert response.status_code == 400
     assert response.json()["detail"] == "Payload contains 2001 items, exceeding maximum of 2000."
 
@@ -107,7 +108,7 @@ def test_visibility_runs_a_fixed_number_of_queries(
     photos = [make_photo(project, f"P{n}", write=False) for n in range(40)]
     items = [{"photo_id": p.pk, "visibility": "public"} for p in photos]
     with django_assert_max_num_queries(20):
-        response = api_client.post("/api/photos/visibility", {"items": items}, format="json")
+        response = api_client.post(api_path("photo-visibility"), {"items": items}, format="json")
     assert response.json() == {"updated": 40}
 
 
@@ -115,7 +116,7 @@ def test_a_culler_may_not_change_visibility(client_for, project):
     photo = make_photo(project, "A")
     culler = client_for(make_user(project.tenant, "cully", role=Role.CULLER))
     response = culler.post(
-        "/api/photos/visibility",
+        api_path("photo-visibility"),
         {"items": [{"photo_id": photo.pk, "visibility": "public"}]},
         format="json",
     )
@@ -127,5 +128,5 @@ def test_a_culler_may_not_change_visibility(client_for, project):
 def test_the_photo_list_filters_by_visibility(api_client, project):
     make_photo(project, "A")
     public = make_photo(project, "B", visibility="public")
-    response = api_client.get("/api/photos/?visibility=public")
+    response = api_client.get(api_path("photo-list") + "?visibility=public")
     assert [p["id"] for p in response.json()["results"]] == [public.pk]

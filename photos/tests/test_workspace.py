@@ -15,6 +15,7 @@ from jobs.models import TaskRun
 from jobs.runtime import drain
 from photos.models import Photo
 from tests.factories import make_photo, make_project, make_user
+from tests.urls import api_path
 
 CULL = "/admin/cull/"
 CHANGELIST = "/admin/photos/photo/"
@@ -173,7 +174,7 @@ def assorted(project):
 
 
 def listed(api_client, query: str) -> set[str]:
-    response = api_client.get(f"/api/photos/?{query}")
+    response = api_client.get(api_path("photo-list") + f"?{query}")
     assert response.status_code == 200, response.content
     return {p["basename"] for p in response.json()["results"]}
 
@@ -200,7 +201,7 @@ def test_projects_filter_takes_several_and_never_another_tenants(
     make_photo(other_project, "FOREIGN", write=False)
     assert listed(api_client, f"projects={project.pk},{second.pk}") == {"A", "B"}
     assert listed(api_client, f"projects={second.pk},{other_project.pk}") == {"B"}
-    assert api_client.get("/api/photos/?projects=1,x").status_code == 400
+    assert api_client.get(api_path("photo-list") + "?projects=1,x").status_code == 400
 
 
 # --- bulk actions in the photo list ------------------------------------------------------

@@ -5,23 +5,17 @@ label when ``PIPELINE_WRITE_XMP`` is on. Real JPEGs and XMP sidecars on disk, ex
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from jobs.models import Event
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos import xmp
-from photos.derivatives import photo_derivatives_generate
 from photos.models import Photo
+from photos.storage import project_dir
+from tests.derivatives import photo_derivatives_generate
 from tests.factories import jpeg_bytes, write_file
-
-
-def folder(project) -> Path:  # type: ignore[no-untyped-def]
-    from django.conf import settings
-
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
+from tests.urls import api_path
 
 
 def lightroom_xmp(*, rating: int, keywords: tuple[str, ...] = (), label: str = "") -> bytes:
@@ -41,9 +35,9 @@ def lightroom_xmp(*, rating: int, keywords: tuple[str, ...] = (), label: str = "
 
 
 def jpeg_photo(project, basename: str, *, sidecar: bytes | None = None) -> Photo:  # type: ignore[no-untyped-def]
-    write_file(folder(project) / f"{basename}.jpg", jpeg_bytes(size=(64, 48)))
+    write_file(project_dir(project) / f"{basename}.jpg", jpeg_bytes(size=(64, 48)))
     if sidecar is not None:
-        write_file(folder(project) / f"{basename}.xmp", sidecar)
+        write_file(project_dir(project) / f"{basename}.xmp", sidecar)
     return Photo.objects.create(
         project=project, basename=basename, ext="jpg", jpg_available=True, keep_jpg=True
     )
@@ -97,7 +91,7 @@ def test_a_reject_never_undoes_a_keep_the_user_set_since(project):
     assert Photo.objects.get(pk=photo.pk).keep_jpg is True
     assert tags_of(photo) == []
     # A keyword added in Lightroom later is read; the one removed here stays removed.
-    write_file(folder(project) / "AGAIN.xmp", lightroom_xmp(rating=-1, keywords=("a", "b")))
+    write_file(project_dir(project) / "AGAIN.xmp", lightroom_xmp(rating=-1, keywords=("a", "b")))
     photo_derivatives_generate(photo=photo, force=True)
     assert tags_of(photo) == ["b"]
     assert Photo.objects.get(pk=photo.pk).keep_jpg is True
@@ -116,20 +110,24 @@ def test_invalid_keywords_are_left_out(project):
 def test_tags_are_written_back_as_keywords_with_rating_and_label(api_client, project, settings):
     photo = jpeg_photo(project, "WB", sidecar=lightroom_xmp(rating=2, keywords=("old",)))
     photo_derivatives_generate(photo=photo)
-    sidecar = folder(project) / "WB.xmp"
+    sidecar = project_dir(project) / "WB.xmp"
     before = sidecar.read_bytes()
     api_client.post(
-        "/api/photos/tags/add", {"items": [{"photo_id": photo.pk, "tags": ["new"]}]}, format="json"
+        api_path("photo-tags-add"),
+        {"items": [{"photo_id": photo.pk, "tags": ["new"]}]},
+        format="json",
     )
     assert sidecar.read_bytes() == before  # write-back is off by default
 
     settings.PIPELINE_WRITE_XMP = True
     reply = api_client.post(
-        "/api/photos/tags/add", {"items": [{"photo_id": photo.pk, "tags": ["late"]}]}, format="json"
+        api_path("photo-tags-add"),
+        {"items": [{"photo_id": photo.pk, "tags": ["late"]}]},
+        format="json",
     )
     assert reply.status_code == 200, reply.content
     api_client.post(
-        "/api/photos/rating",
+        api_path("photo-rating"),
         {"items": [{"photo_id": photo.pk, "rating": 5, "label": "red"}]},
         format="json",
     )
@@ -138,7 +136,7 @@ def test_tags_are_written_back_as_keywords_with_rating_and_label(api_client, pro
     assert "Exposure2012" in sidecar.read_text()  # Lightroom's develop settings are kept
 
     api_client.post(
-        "/api/photos/tags/remove",
+        api_path("photo-tags-remove"),
         {"items": [{"photo_id": photo.pk, "tags": ["old", "new", "late"]}]},
         format="json",
     )
@@ -159,7 +157,7 @@ def test_embedded_xmp_reject_and_keywords_of_a_raw_are_read(project, settings):
     settings.PIPELINE_THUMB_SIZE = 64
     settings.PIPELINE_PREVIEW_SIZE = 200
     write_file(
-        folder(project) / "R.dng",
+        project_dir(project) / "R.dng",
         dng_bytes(
             raw_size=(200, 150),
             preview_size=(160, 120),
@@ -182,13 +180,13 @@ def test_a_sidecar_with_keywords_only_keeps_the_embedded_rating(project, setting
     settings.PIPELINE_THUMB_SIZE = 64
     settings.PIPELINE_PREVIEW_SIZE = 200
     write_file(
-        folder(project) / "K.dng",
+        project_dir(project) / "K.dng",
         dng_bytes(raw_size=(200, 150), preview_size=(160, 120), xmp=lightroom_xmp(rating=4)),
     )
     keywords_only = lightroom_xmp(rating=0, keywords=("north",)).replace(
         b'xmp:Rating="0" xmp:Label=""', b""
     )
-    write_file(folder(project) / "K.xmp", keywords_only)
+    write_file(project_dir(project) / "K.xmp", keywords_only)
     photo = Photo.objects.create(
         project=project, basename="K", ext="dng", raw_available=True, keep_raw=True
     )

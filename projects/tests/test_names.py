@@ -17,6 +17,7 @@ from photos.services.projects import project_create, project_rename
 from projects.folders import FOLDER_MAX_BYTES, folder_name_sanitize, folder_name_unique
 from projects.models import Project
 from tests.factories import jpeg_bytes, make_photo, raw_bytes, write_file
+from tests.urls import api_path
 
 LONG_UMLAUT = "Ü" * 128  # 128 characters, 256 bytes of UTF-8
 NFC_E = "\u00c9"  # É
@@ -52,7 +53,7 @@ def test_numbered_folder_names_stay_within_240_bytes():
 
 
 def test_api_creates_a_project_with_a_256_byte_name_in_a_capped_folder(api_client, photos_root):
-    response = api_client.post("/api/projects/", {"name": LONG_UMLAUT}, format="json")
+    response = api_client.post(api_path("project-list"), {"name": LONG_UMLAUT}, format="json")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["name"] == LONG_UMLAUT
@@ -64,7 +65,7 @@ def test_folder_alignment_converges_after_a_rename_to_a_256_byte_name(
     api_client, project, photos_root
 ):
     response = api_client.patch(
-        f"/api/projects/{project.pk}/", {"name": LONG_UMLAUT}, format="json"
+        api_path("project-detail", pk=project.pk), {"name": LONG_UMLAUT}, format="json"
     )
     assert response.status_code == 200, response.content
     project.refresh_from_db()
@@ -80,7 +81,9 @@ def test_folder_alignment_converges_after_a_rename_to_a_256_byte_name(
 
 
 def test_project_names_are_stored_in_nfc(api_client, tenant, project):
-    response = api_client.post("/api/projects/", {"name": f"{NFD_E}t{NFD_E}"}, format="json")
+    response = api_client.post(
+        api_path("project-list"), {"name": f"{NFD_E}t{NFD_E}"}, format="json"
+    )
     assert response.status_code == 201
     created = Project.objects.get(pk=response.json()["id"])
     assert created.name == f"{NFC_E}t{NFC_E}"
@@ -99,7 +102,7 @@ def test_an_nfd_and_an_nfc_project_name_get_different_folders_never_the_same(ten
 def test_an_upload_named_in_nfd_is_stored_in_nfc(api_client, project, photos_root):
     files = [SimpleUploadedFile(f"{NFD_E}.jpg", jpeg_bytes(), content_type="image/jpeg")]
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
+        api_path("project-upload", pk=project.pk), {"files": files}, format="multipart"
     )
     assert response.status_code == 201, response.content
     folder = photos_root / "acme" / project.folder
@@ -117,7 +120,7 @@ def test_an_upload_in_nfc_clashes_with_the_same_name_on_disk_in_nfd(
     write_file(folder / f"{NFD_E}.jpg", jpeg_bytes())
     files = [SimpleUploadedFile(f"{NFC_E}.jpg", jpeg_bytes(), content_type="image/jpeg")]
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
+        api_path("project-upload", pk=project.pk), {"files": files}, format="multipart"
     )
     assert response.status_code == 400, response.content
     assert "already exists" in str(response.json())
@@ -170,10 +173,12 @@ def test_a_folder_discovered_in_nfd_is_named_in_nfc_and_aligned(tenant, photos_r
 def test_invisible_and_lone_combining_characters_are_refused_with_a_clear_400(
     api_client, project, name, text
 ):
-    response = api_client.post("/api/projects/", {"name": name}, format="json")
+    response = api_client.post(api_path("project-list"), {"name": name}, format="json")
     assert response.status_code == 400
     assert text in str(response.json())
-    response = api_client.patch(f"/api/projects/{project.pk}/", {"name": name}, format="json")
+    response = api_client.patch(
+        api_path("project-detail", pk=project.pk), {"name": name}, format="json"
+    )
     assert response.status_code == 400
     assert text in str(response.json())
     with pytest.raises(ApplicationError, match="U\\+0"):
@@ -186,7 +191,7 @@ def test_uploads_named_with_invisible_or_lone_combining_characters_are_refused(
 ):
     files = [SimpleUploadedFile(name, jpeg_bytes(), content_type="image/jpeg")]
     response = api_client.post(
-        f"/api/projects/{project.pk}/upload", {"files": files}, format="multipart"
+        api_path("project-upload", pk=project.pk), {"files": files}, format="multipart"
     )
     assert response.status_code == 400
     assert "U+03" in str(response.json())

@@ -14,6 +14,7 @@ from jobs.models import Event
 from photos.models import Photo
 from sharing.models import ShareLink
 from tests.factories import make_photo
+from tests.urls import api_path
 
 from .factories import pick_record
 
@@ -21,7 +22,7 @@ BASE = {"title": "Wedding selects", "downloads": "preview", "allow_picks": True}
 
 
 def create(client, **body):
-    return client.post("/api/shares/", {**BASE, **body}, format="json")
+    return client.post(api_path("share-list"), {**BASE, **body}, format="json")
 
 
 def test_create_links_the_photos_makes_them_public_and_shows_the_token_once(api_client, photos):
@@ -52,10 +53,10 @@ def test_create_links_the_photos_makes_them_public_and_shows_the_token_once(api_
     # The expiry defaults to 30 days.
     assert timedelta(days=29) < link.expires_at - timezone.now() <= timedelta(days=30)
     # Never again: not in the detail, the list, nor any event.
-    detail = api_client.get(f"/api/shares/{link.pk}/").json()
+    detail = api_client.get(api_path("share-detail", pk=link.pk)).json()
     assert "url" not in detail
     assert token not in str(detail)
-    assert token not in str(api_client.get("/api/shares/").json())
+    assert token not in str(api_client.get(api_path("share-list")).json())
     assert token not in str(list(Event.objects.values_list("payload", flat=True)))
     created = Event.objects.get(type="share_created")
     assert created.payload["share_id"] == link.pk
@@ -73,7 +74,9 @@ def test_create_dry_run_says_what_becomes_public_and_writes_nothing(api_client, 
     for response in (
         create(api_client, photo_ids=[a.pk, b.pk], dry_run=True),
         api_client.post(
-            "/api/shares/?dry_run=1", {**BASE, "photo_ids": [a.pk, b.pk]}, format="json"
+            api_path("share-list") + "?dry_run=1",
+            {**BASE, "photo_ids": [a.pk, b.pk]},
+            format="json",
         ),
     ):
         assert response.status_code == 200, response.content
@@ -109,7 +112,7 @@ def test_create_from_a_project_and_filter(api_client, project, photos):
 )
 def test_create_refuses_bad_fields_in_drf_shape(api_client, photos, body, field):
     data = {**BASE, "photo_ids": [photos[0].pk], **body}
-    response = api_client.post("/api/shares/", data, format="json")
+    response = api_client.post(api_path("share-list"), data, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()
     assert not ShareLink.objects.exists()
@@ -117,10 +120,10 @@ def test_create_refuses_bad_fields_in_drf_shape(api_client, photos, body, field)
 
 def test_create_needs_photo_ids_or_a_project_not_both(api_client, project, photos):
     for extra in ({}, {"photo_ids": [photos[0].pk], "project": project.pk}):
-        response = api_client.post("/api/shares/", {**BASE, **extra}, format="json")
+        response = api_client.post(api_path("share-list"), {**BASE, **extra}, format="json")
         assert response.status_code == 400
         assert "photo_ids" in response.json()
-    missing = api_client.post("/api/shares/", {"photo_ids": [photos[0].pk]}, format="json")
+    missing = api_client.post(api_path("share-list"), {"photo_ids": [photos[0].pk]}, format="json")
     assert set(missing.json()) >= {"title", "downloads", "allow_picks"}
 
 
@@ -147,22 +150,27 @@ def test_another_tenants_photos_are_not_found_and_never_made_public(
 
 def test_another_tenants_link_is_not_found(api_client, other_client, photos):
     link_id = create(api_client, photo_ids=[photos[0].pk]).json()["id"]
-    assert other_client.get(f"/api/shares/{link_id}/").status_code == 404
-    assert other_client.get(f"/api/shares/{link_id}/picks").status_code == 404
+    assert other_client.get(api_path("share-detail", pk=link_id)).status_code == 404
+    assert other_client.get(api_path("share-picks", pk=link_id)).status_code == 404
     assert (
-        other_client.patch(f"/api/shares/{link_id}/", {"title": "x"}, format="json").status_code
-        == 404
-    )
-    assert other_client.delete(f"/api/shares/{link_id}/").status_code == 404
-    assert (
-        other_client.post(
-            f"/api/shares/{link_id}/apply-picks", {"set": {"rating": 5}}, format="json"
+        other_client.patch(
+            api_path("share-detail", pk=link_id), {"title": "x"}, format="json"
         ).status_code
         == 404
     )
-    assert other_client.get("/api/shares/").json()["results"] == []
+    assert other_client.delete(api_path("share-detail", pk=link_id)).status_code == 404
+    assert (
+        other_client.post(
+            api_path("share-apply-picks", pk=link_id), {"set": {"rating": 5}}, format="json"
+        ).status_code
+        == 404
+    )
+    assert other_client.get(api_path("share-list")).json()["results"] == []
     assert ShareLink.objects.get(pk=link_id).revoked_at is None
-    assert other_client.get(f"/api/photos/?picked_by_share={link_id}").json()["results"] == []
+    assert (
+        other_client.get(api_path("photo-list") + f"?picked_by_share={link_id}").json()["results"]
+        == []
+    )
 
 
 def test_list_and_detail_carry_counters(api_client, photos):
@@ -172,7 +180,7 @@ def test_list_and_detail_carry_counters(api_client, photos):
     pick_record(link, a, comment="Love it")
     pick_record(link, b, client_name="Ben", picked=False, comment="Too dark")
     ShareLink.objects.filter(pk=link_id).update(view_count=7, download_count=2)
-    listed = api_client.get("/api/shares/").json()["results"]
+    listed = api_client.get(api_path("share-list")).json()["results"]
     assert [row["id"] for row in listed] == [link_id]
     row = listed[0]
     assert (row["view_count"], row["download_count"]) == (7, 2)
@@ -186,7 +194,7 @@ def test_patch_changes_fields_and_photos_and_new_photos_become_public(api_client
     link_id = create(api_client, photo_ids=[a.pk, b.pk], password="pw").json()["id"]
     later = (timezone.now() + timedelta(days=3)).isoformat()
     response = api_client.patch(
-        f"/api/shares/{link_id}",
+        api_path("share-detail", pk=link_id),
         {
             "title": "Final selects",
             "message": "New",
@@ -218,14 +226,16 @@ def test_patch_changes_fields_and_photos_and_new_photos_become_public(api_client
         "downloads",
         "password",
     }
-    new_password = api_client.patch(f"/api/shares/{link_id}/", {"password": "n3w"}, format="json")
+    new_password = api_client.patch(
+        api_path("share-detail", pk=link_id), {"password": "n3w"}, format="json"
+    )
     assert new_password.json()["has_password"] is True
     assert check_password("n3w", ShareLink.objects.get(pk=link_id).password)
 
 
 def test_patch_refuses_bad_values(api_client, photos):
     link_id = create(api_client, photo_ids=[photos[0].pk]).json()["id"]
-    url = f"/api/shares/{link_id}/"
+    url = api_path("share-detail", pk=link_id)
     assert (
         "expires_at"
         in api_client.patch(url, {"expires_at": "2001-01-01T00:00:00Z"}, format="json").json()
@@ -237,21 +247,23 @@ def test_patch_refuses_bad_values(api_client, photos):
 
 def test_delete_revokes_at_once_and_the_link_stays_listed(api_client, photos):
     link_id = create(api_client, photo_ids=[photos[0].pk]).json()["id"]
-    response = api_client.delete(f"/api/shares/{link_id}/")
+    response = api_client.delete(api_path("share-detail", pk=link_id))
     assert response.status_code == 204
     link = ShareLink.objects.get(pk=link_id)
     assert link.revoked_at is not None
     assert not link.is_live
     assert not ShareLink.objects.live().filter(pk=link_id).exists()
     assert Event.objects.filter(type="share_revoked", payload__share_id=link_id).count() == 1
-    detail = api_client.get(f"/api/shares/{link_id}/").json()
+    detail = api_client.get(api_path("share-detail", pk=link_id)).json()
     assert detail["is_live"] is False
     assert detail["revoked_at"]
     # Again: nothing more happens. A revoked link cannot change.
-    assert api_client.delete(f"/api/shares/{link_id}/").status_code == 204
+    assert api_client.delete(api_path("share-detail", pk=link_id)).status_code == 204
     assert Event.objects.filter(type="share_revoked").count() == 1
     assert (
-        api_client.patch(f"/api/shares/{link_id}/", {"title": "x"}, format="json").status_code
+        api_client.patch(
+            api_path("share-detail", pk=link_id), {"title": "x"}, format="json"
+        ).status_code
         == 409
     )
 
@@ -262,7 +274,7 @@ def test_picks_lists_the_clients_hearts_and_comments(api_client, photos):
     pick_record(link, a, comment="Love it")
     pick_record(link, b, client_name="Ben", picked=False, comment="Too dark")
     pick_record(link, c, picked=False)  # An unpicked heart without comment: nothing to show.
-    rows = api_client.get(f"/api/shares/{link.pk}/picks").json()["results"]
+    rows = api_client.get(api_path("share-picks", pk=link.pk)).json()["results"]
     assert {(r["photo_id"], r["picked"], r["comment"], r["client_name"]) for r in rows} == {
         (a.pk, True, "Love it", "Anna"),
         (b.pk, False, "Too dark", "Ben"),
@@ -278,15 +290,20 @@ def test_photo_list_filters_by_the_clients_picks(api_client, photos):
     pick_record(link, b, picked=False)
     pick_record(other, c)
     ids = [
-        p["id"] for p in api_client.get(f"/api/photos/?picked_by_share={link.pk}").json()["results"]
+        p["id"]
+        for p in api_client.get(api_path("photo-list") + f"?picked_by_share={link.pk}").json()[
+            "results"
+        ]
     ]
     assert ids == [a.pk]
     ids = [
         p["id"]
-        for p in api_client.get(f"/api/photos/?picked_by_share={other.pk}").json()["results"]
+        for p in api_client.get(api_path("photo-list") + f"?picked_by_share={other.pk}").json()[
+            "results"
+        ]
     ]
     assert ids == [c.pk]
-    assert api_client.get("/api/photos/?picked_by_share=abc").status_code == 400
+    assert api_client.get(api_path("photo-list") + "?picked_by_share=abc").status_code == 400
 
 
 def test_apply_picks_dry_run_then_apply_through_keep_and_rating(api_client, photos):
@@ -296,7 +313,7 @@ def test_apply_picks_dry_run_then_apply_through_keep_and_rating(api_client, phot
     pick_record(link, a)
     pick_record(link, b, client_name="Ben")
     pick_record(link, b, client_name="Anna")
-    url = f"/api/shares/{link.pk}/apply-picks"
+    url = api_path("share-apply-picks", pk=link.pk)
     before = Event.objects.count()
     dry = api_client.post(
         url, {"set": {"rating": 5, "label": "green"}, "dry_run": True}, format="json"
@@ -327,7 +344,7 @@ def test_apply_picks_dry_run_then_apply_through_keep_and_rating(api_client, phot
 
 def test_apply_picks_refuses_an_empty_or_bad_set(api_client, photos):
     link_id = create(api_client, photo_ids=[photos[0].pk]).json()["id"]
-    url = f"/api/shares/{link_id}/apply-picks"
+    url = api_path("share-apply-picks", pk=link_id)
     assert "set" in api_client.post(url, {"set": {}}, format="json").json()
     assert "set" in api_client.post(url, {"set": {"rating": 9}}, format="json").json()
     assert "set" in api_client.post(url, {}, format="json").json()
@@ -338,6 +355,6 @@ def test_the_list_runs_a_fixed_number_of_queries(api_client, photos, django_asse
         link_id = create(api_client, title=f"L{n}", photo_ids=[p.pk for p in photos]).json()["id"]
         pick_record(ShareLink.objects.get(pk=link_id), photos[n % 4], comment="x")
     with django_assert_max_num_queries(8):
-        response = api_client.get("/api/shares/")
+        response = api_client.get(api_path("share-list"))
     assert response.json()["count"] == 12
     assert {row["picks_count"] for row in response.json()["results"]} == {1}

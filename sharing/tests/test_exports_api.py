@@ -16,8 +16,9 @@ from photos.models import Photo
 from sharing import exportfiles
 from sharing.models import Export, ShareLink, SharePick
 from tests.factories import make_photo, make_user
+from tests.urls import api_path
 
-URL = "/api/exports/"
+URL = api_path("export-list")
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def _export(client, body):  # type: ignore[no-untyped-def]
 def _completed(client, photos) -> dict:  # type: ignore[no-untyped-def]
     started = _export(client, {"items": _items(*photos), "kind": "originals"})
     drain()
-    return client.get(f"{URL}{started['id']}/").json()
+    return client.get(api_path("export-detail", pk=started["id"])).json()
 
 
 # --- POST -----------------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def test_bad_bodies_are_400_in_drf_shape_and_start_nothing(editor_client, body, 
 
 def test_the_generic_task_endpoint_does_not_start_an_export(editor_client, photos):
     reply = editor_client.post(
-        "/api/tasks/", {"task_type": "export", "items": _items(photos[0])}, format="json"
+        api_path("task-list"), {"task_type": "export", "items": _items(photos[0])}, format="json"
     )
     assert reply.status_code == 400
     assert reply.json() == {"detail": "An export task starts only through POST /api/exports/."}
@@ -286,9 +287,9 @@ def test_list_and_detail_show_only_the_tenants_exports(
     )
     listed = editor_client.get(URL).json()
     assert [e["id"] for e in listed["results"]] == [ours["id"]]
-    assert editor_client.get(f"{URL}{theirs['id']}/").status_code == 404
-    assert editor_client.get(f"{URL}{theirs['id']}/download").status_code == 404
-    assert other_client.get(f"{URL}{ours['id']}").status_code == 404
+    assert editor_client.get(api_path("export-detail", pk=theirs["id"])).status_code == 404
+    assert editor_client.get(api_path("export-download", pk=theirs["id"])).status_code == 404
+    assert other_client.get(api_path("export-detail", pk=ours["id"])).status_code == 404
 
 
 def test_the_list_filters_by_task(editor_client, photos):
@@ -312,13 +313,13 @@ def test_detail_reports_progress_size_expiry_and_the_download_url(editor_client,
 def test_a_failed_job_shows_the_export_failed(editor_client, photos):
     body = _export(editor_client, {"items": _items(photos[0]), "kind": "originals"})
     TaskRun.objects.filter(pk=body["task_id"]).update(status="failed")
-    assert editor_client.get(f"{URL}{body['id']}/").json()["status"] == "failed"
+    assert editor_client.get(api_path("export-detail", pk=body["id"])).json()["status"] == "failed"
 
 
 def test_a_viewer_may_read_and_download(tenant, client_for, editor_client, photos):
     body = _completed(editor_client, photos)
     viewer = client_for(make_user(tenant, "vic", role="viewer"))
-    assert viewer.get(f"{URL}{body['id']}/").status_code == 200
+    assert viewer.get(api_path("export-detail", pk=body["id"])).status_code == 200
     assert viewer.get(body["download_url"]).status_code == 200
 
 
@@ -331,7 +332,7 @@ def _bytes(reply) -> bytes:  # type: ignore[no-untyped-def]
 
 def test_download_before_completion_is_404(editor_client, photos):
     body = _export(editor_client, {"items": _items(photos[0]), "kind": "originals"})
-    reply = editor_client.get(f"{URL}{body['id']}/download")
+    reply = editor_client.get(api_path("export-download", pk=body["id"]))
     assert reply.status_code == 404
     assert reply.json() == {"detail": f"Export {body['id']} is queued, not ready."}
 
@@ -415,7 +416,7 @@ def test_an_expired_export_is_gone(editor_client, photos):
     body = _completed(editor_client, photos)
     Export.objects.filter(pk=body["id"]).update(expires_at=timezone.now())
     assert exports_expired_delete(now=timezone.now()) == 1
-    detail = editor_client.get(f"{URL}{body['id']}/").json()
+    detail = editor_client.get(api_path("export-detail", pk=body["id"])).json()
     assert detail["status"] == "expired"
     assert detail["download_url"] is None
     assert editor_client.get(body["download_url"]).status_code == 404

@@ -10,6 +10,7 @@ import pytest
 
 from sharing.models import Export
 from tests.factories import make_photo, make_user
+from tests.urls import api_path
 from tests.workers import wait_for
 
 pytestmark = [pytest.mark.workers, pytest.mark.timeout(240)]
@@ -21,7 +22,7 @@ def test_a_worker_makes_the_export_and_the_api_serves_it(workers, tenant, projec
     workers.start(lanes=("default",))
 
     reply = client.post(
-        "/api/exports/",
+        api_path("export-list"),
         {"items": [{"photo_id": p.pk} for p in photos], "kind": "originals"},
         format="json",
     )
@@ -33,7 +34,7 @@ def test_a_worker_makes_the_export_and_the_api_serves_it(workers, tenant, projec
         what="export completed by the worker",
     )
 
-    body = client.get(f"/api/exports/{export_id}/").json()
+    body = client.get(api_path("export-detail", pk=export_id)).json()
     download = client.get(body["download_url"])
     assert download.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as archive:

@@ -17,7 +17,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -26,6 +25,7 @@ from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos.models import Photo
 from photos.services import photos_rating_update
+from photos.storage import project_dir
 from projects.models import Project
 from projects.services import staff_permissions_grant
 from tests.factories import jpeg_bytes, make_project, make_user, write_file
@@ -69,10 +69,6 @@ def login(page, asgi_live_server, username: str) -> None:
     page.wait_for_selector("#user-tools")
 
 
-def folder(project: Project) -> Path:
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
-
-
 def shoot(project: Project, count: int, *, raw: bool = True, prefix: str = "IMG_") -> list[str]:
     """Write ``count`` photos (a JPEG with a capture time, and a RAW beside every one when
     ``raw``) and index them with the pipeline's own maintenance task."""
@@ -82,11 +78,11 @@ def shoot(project: Project, count: int, *, raw: bool = True, prefix: str = "IMG_
         taken = SHOT + timedelta(minutes=count - n)  # Reverse of name order: sorting shows.
         color = (40 + 50 * (n % 4), 90 + 30 * (n % 3), 200 - 40 * (n % 5))
         write_file(
-            folder(project) / f"{base}.jpg",
+            project_dir(project) / f"{base}.jpg",
             jpeg_bytes(size=(480, 320), color=color, taken_at=taken, make="Fujifilm", model="X-T5"),
         )
         if raw:
-            write_file(folder(project) / f"{base}.raf", b"RAW-STAND-IN " + base.encode())
+            write_file(project_dir(project) / f"{base}.raf", b"RAW-STAND-IN " + base.encode())
         names.append(base)
     return names
 
@@ -273,7 +269,7 @@ def test_cull_a_project_by_keyboard_only(page, asgi_live_server, tenant, artifac
     page.wait_for_selector("text=Commit started")
     drain()
 
-    trash = sorted(p.name for p in (folder(project) / ".trash").iterdir())
+    trash = sorted(p.name for p in (project_dir(project) / ".trash").iterdir())
     assert trash == sorted([f"{first}.raf", f"{second}.jpg", f"{second}.raf"])
     assert not Photo.objects.filter(project=project, basename=second).exists()
     # The grid follows the commit through the event stream.
@@ -330,7 +326,7 @@ def test_select_all_across_two_projects_and_commit(page, asgi_live_server, tenan
     assert [(t.type, t.scope) for t in commits] == [("change_commit_all", "photo_set")]
     drain()
     for project, prefix, count in ((first, "ONE_", 3), (second, "TWO_", 2)):
-        trashed = sorted(p.name for p in (folder(project) / ".trash").iterdir())
+        trashed = sorted(p.name for p in (project_dir(project) / ".trash").iterdir())
         assert trashed == [f"{prefix}{n:04d}.raf" for n in range(1, count + 1)]
     page.wait_for_selector("#cull-pending:has-text('Nothing to trash')", timeout=15_000)
     assert page.errors == []
@@ -342,7 +338,7 @@ def test_move_a_selection_shows_name_clashes_first(page, asgi_live_server, tenan
     shoot(source, 3, raw=False)
     index(source)
     # A file of that name already sits in the destination's folder (not yet indexed).
-    write_file(folder(dest) / "IMG_0001.jpg", jpeg_bytes())
+    write_file(project_dir(dest) / "IMG_0001.jpg", jpeg_bytes())
 
     open_workspace(page, asgi_live_server, f"?project={source.pk}")
     press_all(page)
@@ -360,7 +356,7 @@ def test_move_a_selection_shows_name_clashes_first(page, asgi_live_server, tenan
     moved = Photo.objects.filter(project=dest).values_list("basename", flat=True)
     assert sorted(moved) == ["IMG_0002", "IMG_0003"]
     assert Photo.objects.get(project=source).basename == "IMG_0001"
-    assert (folder(dest) / "IMG_0002.jpg").is_file()
+    assert (project_dir(dest) / "IMG_0002.jpg").is_file()
     # The moved photos leave this project's grid through the event stream.
     page.wait_for_function(
         "() => document.querySelectorAll('.cull-tile').length === 1", timeout=15_000
@@ -569,8 +565,8 @@ def test_upload_by_drop(page, asgi_live_server, tenant, artifacts):
     )
     page.wait_for_selector("#cull-upload:has-text('Uploaded 2 of 3 file(s); 1 refused.')")
     assert "notes.txt" in page.inner_text("#cull-upload .cull-refused")
-    assert (folder(project) / "DROP_0001.jpg").is_file()
-    assert not (folder(project) / "notes.txt").exists()
+    assert (project_dir(project) / "DROP_0001.jpg").is_file()
+    assert not (project_dir(project) / "notes.txt").exists()
     # The upload task indexes them; the tiles appear with their thumbnails, in capture order.
     drain()
     page.wait_for_function(
@@ -1049,7 +1045,7 @@ def test_upload_a_folder_with_the_folder_picker(
 
     # Nested folders land flat in the project folder, as from a drop.
     present = sorted(
-        p.name for p in folder(project).iterdir() if p.is_file() and not p.name.startswith(".")
+        p.name for p in project_dir(project).iterdir() if p.is_file() and not p.name.startswith(".")
     )
     assert present == [
         "FOLD_0001.jpg",
@@ -1058,9 +1054,9 @@ def test_upload_a_folder_with_the_folder_picker(
         "IMG_0001.jpg",
         "IMG_0001.raf",
     ]
-    assert not (folder(project) / "day2").exists()
+    assert not (project_dir(project) / "day2").exists()
     # The one IMG_0001.jpg is the one shot first, not the upload's.
-    assert (folder(project) / "IMG_0001.jpg").read_bytes() != (
+    assert (project_dir(project) / "IMG_0001.jpg").read_bytes() != (
         card / "day2" / "IMG_0001.jpg"
     ).read_bytes()
 

@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from photos.storage import project_dir
 from tests.deployment import manage
 from tests.factories import make_project
-from tests.faults.disk import add_photos, folder
+from tests.faults.disk import add_photos
 
 pytestmark = [pytest.mark.deployed, pytest.mark.timeout(180)]
 
@@ -55,9 +56,10 @@ def test_dry_run_move_changes_nothing(deployment, tenant):
     photos = add_photos(source, 3, raw=True)
 
     def disk() -> dict[str, str]:
+        tenant_root = project_dir(source).parent
         return {
-            str(p.relative_to(folder(source).parent)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for root in (folder(source), folder(dest))
+            str(p.relative_to(tenant_root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for root in (project_dir(source), project_dir(dest))
             for p in sorted(root.rglob("*"))
             if p.is_file()
         }

@@ -9,9 +9,10 @@ import time
 
 import pytest
 
+from photos.storage import project_dir
 from tests.deployment import FIRST_TICK_SECONDS, TICK_SLACK_SECONDS
 from tests.factories import make_project
-from tests.faults.disk import add_photos, folder
+from tests.faults.disk import add_photos
 from tests.processes import proc_cmdline, proc_stat
 from tests.workers import wait_for
 
@@ -102,7 +103,7 @@ def test_worker_killed_mid_job_is_requeued_by_the_scheduled_sweeper(deployment, 
     assert Job.objects.get(pk=job_id).worker_id.split(":")[1] != str(pid)
     for photo in photos:
         for kind in (".thumb", ".preview"):
-            assert (folder(project) / kind / f"{photo.basename}.webp").is_file()
+            assert (project_dir(project) / kind / f"{photo.basename}.webp").is_file()
     # The console: one line as each attempt starts, one as the job ends; a warning for the
     # recovery; no django-q2 line per message.
     log = host.log()

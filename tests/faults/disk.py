@@ -9,19 +9,14 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
-from django.conf import settings
 from PIL import Image
 
 from photos.fsrules import split_name
 from photos.models import Photo
-from photos.storage import JPG_EXTENSIONS, RAW_EXTENSIONS
+from photos.storage import JPG_EXTENSIONS, RAW_EXTENSIONS, project_dir
 from projects.models import Project
 
 ORIGINAL_EXTENSIONS = JPG_EXTENSIONS | RAW_EXTENSIONS
-
-
-def folder(project: Project) -> Path:
-    return Path(settings.PHOTOS_ROOT) / project.tenant.slug / project.folder
 
 
 def sha(path: Path) -> str:
@@ -48,7 +43,7 @@ def add_photos(
     **fields,
 ) -> list[Photo]:  # type: ignore[no-untyped-def]
     """``count`` photos with a distinct real JPEG (and a distinct RAW stand-in) each."""
-    where = folder(project)
+    where = project_dir(project)
     where.mkdir(parents=True, exist_ok=True)
     photos = []
     for i in range(count):
@@ -76,7 +71,7 @@ def originals(*projects: Project) -> dict[str, str]:
     """``{hash: "<project folder>/<name>"}`` of every original in the projects' folders."""
     found = {}
     for project in projects:
-        for path in folder(project).iterdir():
+        for path in project_dir(project).iterdir():
             if path.is_file() and split_name(path.name)[1].lower() in ORIGINAL_EXTENSIONS:
                 found[sha(path)] = f"{project.folder}/{path.name}"
     return found
@@ -86,7 +81,7 @@ def where_now(*projects: Project) -> Counter[str]:
     """Hashes of every file in the projects' folders and their ``.trash/`` (a multiset)."""
     hashes: Counter[str] = Counter()
     for project in projects:
-        for place in (folder(project), folder(project) / ".trash"):
+        for place in (project_dir(project), project_dir(project) / ".trash"):
             if place.is_dir():
                 hashes.update(sha(p) for p in place.iterdir() if p.is_file())
     return hashes

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from config.asgi import application
+from tests.urls import api_path
 
 pytestmark = pytest.mark.fault
 
@@ -94,7 +95,7 @@ def test_declared_oversized_body_is_refused_before_reading_a_byte(db, settings):
     settings.PIPELINE_MAX_BODY_BYTES = 10 * MiB
     receive = CountingBody(60 * MiB)
     status, body = call_app(
-        "/api/photos/keep",
+        api_path("photo-keep"),
         receive,
         headers=[
             (b"content-length", str(60 * MiB).encode()),
@@ -112,7 +113,7 @@ def test_anonymous_60_mib_upload_is_refused_before_authentication(db, settings, 
     settings.PIPELINE_MAX_UPLOAD_BYTES = 500 * MiB
     receive = CountingBody(60 * MiB)
     status, _ = call_app(
-        f"/api/projects/{project.pk}/upload",
+        api_path("project-upload", pk=project.pk),
         receive,
         headers=[
             (b"content-length", str(60 * MiB).encode()),
@@ -128,7 +129,7 @@ def test_chunked_body_stops_being_read_once_past_the_cap(db, settings):
     settings.PIPELINE_MAX_BODY_BYTES = 10 * MiB
     receive = CountingBody(60 * MiB, chunk=MiB)
     status, _ = call_app(
-        "/api/photos/keep", receive, headers=[(b"content-type", b"application/json")]
+        api_path("photo-keep"), receive, headers=[(b"content-type", b"application/json")]
     )
     assert status == 413
     # The chunk that crossed the cap is the last one pulled.
@@ -137,7 +138,7 @@ def test_chunked_body_stops_being_read_once_past_the_cap(db, settings):
 
 def test_invalid_content_length_is_refused(db):
     receive = CountingBody(10)
-    status, _ = call_app("/api/photos/keep", receive, headers=[(b"content-length", b"-5")])
+    status, _ = call_app(api_path("photo-keep"), receive, headers=[(b"content-length", b"-5")])
     assert status == 400
     assert receive.pulled == 0
 
@@ -178,7 +179,7 @@ def test_authenticated_upload_gets_the_upload_cap(transactional_db, settings, ph
     ]
     receive = CountingBody(0, chunk=4096, body=body)
     status, reply = call_app(
-        f"/api/projects/{project.pk}/upload",
+        api_path("project-upload", pk=project.pk),
         receive,
         headers=[*headers, (b"content-length", str(len(body)).encode())],
     )
@@ -190,7 +191,7 @@ def test_authenticated_upload_gets_the_upload_cap(transactional_db, settings, ph
     other = multipart({"IMG_0003.jpg": jpeg(3)}) * 2
     receive = CountingBody(0, chunk=1024, body=other)
     status, _ = call_app(
-        f"/api/projects/{project.pk}/upload",
+        api_path("project-upload", pk=project.pk),
         receive,
         headers=[*headers, (b"content-length", str(len(other)).encode())],
     )
@@ -198,7 +199,7 @@ def test_authenticated_upload_gets_the_upload_cap(transactional_db, settings, ph
     assert receive.pulled == 0
     # Streamed without a length (chunked): 411, the length is required before anything is read.
     receive = CountingBody(0, chunk=1024, body=other)
-    status, _ = call_app(f"/api/projects/{project.pk}/upload", receive, headers=headers)
+    status, _ = call_app(api_path("project-upload", pk=project.pk), receive, headers=headers)
     assert status == 411
     assert receive.pulled == 0
     assert not (photos_root / "acme" / project.folder / "IMG_0003.jpg").exists()
@@ -212,7 +213,7 @@ def test_small_requests_pass_through(transactional_db, settings):
     token = Token.objects.create(user=make_user(make_tenant("acme"), "reader"))
     receive = CountingBody(0, body=b"")
     status, body = call_app(
-        "/api/projects/",
+        api_path("project-list"),
         receive,
         method="GET",
         headers=[(b"authorization", f"Token {token.key}".encode())],
@@ -294,7 +295,7 @@ def test_a_logged_in_session_gets_the_upload_cap(transactional_db, settings):
         (b"content-length", str(len(body)).encode()),
         (b"content-type", b"multipart/form-data; boundary=pl-boundary"),
     ]
-    path = f"/api/projects/{project.pk}/upload"
+    path = api_path("project-upload", pk=project.pk)
 
     # A session's POST carries its CSRF token, as the workspace's does.
     csrf = "a" * 32

@@ -16,9 +16,10 @@ from jobs.models import Event, Job, JobItem, JobStatus, TaskRun
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_process
 from photos.services.results import ProcessStarted
+from photos.storage import project_dir
 from tests.workers import wait_for
 
-from .disk import add_photos, folder, originals
+from .disk import add_photos, originals
 
 pytestmark = [
     pytest.mark.fault,
@@ -84,5 +85,5 @@ def test_connection_dropped_mid_job_is_retried_and_completes(workers, user, proj
         thumbnail_status=DerivativeStatus.GENERATED
     )
     for photo in photos:
-        assert (folder(project) / ".preview" / f"{photo.basename}.webp").is_file()
+        assert (project_dir(project) / ".preview" / f"{photo.basename}.webp").is_file()
     assert originals(project) == before

@@ -20,8 +20,9 @@ from photos import imaging
 from photos.models import DerivativeStatus, Photo
 from photos.services import photos_commit, photos_process
 from photos.services.results import CommitStarted, ProcessStarted
+from photos.storage import project_dir
 
-from .disk import add_photos, assert_no_original_lost, folder, originals
+from .disk import add_photos, assert_no_original_lost, originals
 
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(120)]
 
@@ -64,7 +65,7 @@ def test_commit_with_unwritable_trash_fails_items_clearly_and_moves_nothing(
     photos = add_photos(project, 3, raw=True, keep_raw=False)
     before = originals(project)
     if fault == "trash is a file":
-        (folder(project) / ".trash").write_bytes(b"not a folder")
+        (project_dir(project) / ".trash").write_bytes(b"not a folder")
     else:
         refuse_in_trash(monkeypatch, errno.EACCES if fault == "permission denied" else errno.ENOSPC)
 
@@ -84,10 +85,10 @@ def test_commit_with_unwritable_trash_fails_items_clearly_and_moves_nothing(
     # Once the trash works again, the next commit finishes the job.
     monkeypatch.undo()
     if fault == "trash is a file":
-        (folder(project) / ".trash").unlink()
+        (project_dir(project) / ".trash").unlink()
     job = commit(user, project)
     assert set(JobItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
-    assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == sorted(
+    assert sorted(p.name for p in (project_dir(project) / ".trash").iterdir()) == sorted(
         f"{p.basename}.cr2" for p in photos
     )
     assert_no_original_lost(before, project)
@@ -133,7 +134,7 @@ def test_derivatives_on_a_full_disk_fail_the_job_with_the_error_and_leave_no_par
     assert "No space left on device" in job.error_message
     # No torn or temporary derivative is left behind, and no photo claims to have one.
     for kind in (".thumb", ".preview"):
-        assert [p.name for p in (folder(project) / kind).iterdir()] == []
+        assert [p.name for p in (project_dir(project) / kind).iterdir()] == []
     assert not Photo.objects.filter(
         project=project, thumbnail_status=DerivativeStatus.GENERATED
     ).exists()

@@ -22,9 +22,10 @@ from jobs.sweeper import sweep
 from photos.models import Photo
 from photos.services import photos_commit
 from photos.services.results import CommitStarted
+from photos.storage import project_dir
 from tests.workers import wait_for
 
-from .disk import add_photos, assert_no_original_lost, folder, originals
+from .disk import add_photos, assert_no_original_lost, originals
 
 pytestmark = [
     pytest.mark.fault,
@@ -126,7 +127,7 @@ def test_wake_ups_lost_in_a_redis_restart_are_resent_by_the_sweeper(
     assert swept["woken"] == {"priority": 1}
     task = wait_for(task_end(started.task_id), timeout=90, what="commit task end")
     assert task.status == "completed", workers.logs()
-    assert sorted(p.name for p in (folder(project) / ".trash").iterdir()) == sorted(
+    assert sorted(p.name for p in (project_dir(project) / ".trash").iterdir()) == sorted(
         f"{p.basename}.cr2" for p in photos
     )
     assert not Photo.objects.filter(project=project, raw_available=True).exists()

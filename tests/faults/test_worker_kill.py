@@ -23,10 +23,11 @@ from jobs.sweeper import sweep
 from photos.models import DerivativeStatus, Photo, TrashedFile
 from photos.services import photos_commit, photos_move, photos_process
 from photos.services.results import CommitStarted, MoveStarted, ProcessStarted
+from photos.storage import project_dir
 from tests.factories import make_project
 from tests.workers import wait_for
 
-from .disk import add_photos, assert_no_original_lost, folder, originals, sha
+from .disk import add_photos, assert_no_original_lost, originals, sha
 
 pytestmark = [pytest.mark.fault, pytest.mark.workers, pytest.mark.timeout(240)]
 
@@ -95,7 +96,7 @@ def test_kill_during_derivatives_resumes_and_writes_every_derivative(workers, us
     assert isinstance(started, ProcessStarted)
 
     def written_not_recorded(item: JobItem) -> bool:
-        return (folder(project) / ".preview" / f"{item.basename}.webp").exists()
+        return (project_dir(project) / ".preview" / f"{item.basename}.webp").exists()
 
     job = kill_worker_mid_job(
         "generate_derivatives", started.task_id, in_window=written_not_recorded, after_items=3
@@ -119,7 +120,7 @@ def test_kill_during_derivatives_resumes_and_writes_every_derivative(workers, us
         ), photo.basename
         assert preview_events(photo) == 1, photo.basename  # recorded once, by one attempt
         for kind in (".thumb", ".preview"):
-            with Image.open(folder(project) / kind / f"{photo.basename}.webp") as image:
+            with Image.open(project_dir(project) / kind / f"{photo.basename}.webp") as image:
                 image.load()  # a complete WebP, not a torn write
                 assert image.size == ((1200, 800) if kind == ".preview" else (800, 533))
     # Originals untouched, byte for byte, where they were.
@@ -131,7 +132,7 @@ def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
 ):
     photos = add_photos(project, 10, raw=True, keep_raw=False)
     before = originals(project)
-    jpgs = {sha(folder(project) / f"{p.basename}.jpg"): p.basename for p in photos}
+    jpgs = {sha(project_dir(project) / f"{p.basename}.jpg"): p.basename for p in photos}
     # Batches of 4: the first batch commits, the kill lands inside the second one, after
     # some of its files are in the trash and before any of its rows or items are written.
     workers.start(
@@ -141,7 +142,7 @@ def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
     assert isinstance(started, CommitStarted)
 
     def trashed_not_recorded(item: JobItem) -> bool:
-        return (folder(project) / ".trash" / f"{item.basename}.cr2").exists()
+        return (project_dir(project) / ".trash" / f"{item.basename}.cr2").exists()
 
     job = kill_worker_mid_job(
         "file_removal", started.task_id, in_window=trashed_not_recorded, after_items=4
@@ -156,14 +157,14 @@ def test_kill_during_commit_trashes_each_discarded_file_once_and_loses_nothing(
     assert (job.status, job.attempts) == (JobStatus.COMPLETED, 2)
     assert set(JobItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
     assert_no_original_lost(before, project)
-    trash = sorted(p.name for p in (folder(project) / ".trash").iterdir())
+    trash = sorted(p.name for p in (project_dir(project) / ".trash").iterdir())
     assert trash == sorted(f"{p.basename}.cr2" for p in photos)  # each RAW once, no ~2 copy
     # Every trashed RAW is recorded, those of the killed batch too: a restore can bring it back.
     recorded = TrashedFile.objects.filter(photo__project=project)
     assert sorted(recorded.values_list("trash_name", flat=True)) == trash
-    assert not list(folder(project).glob("*.cr2"))
+    assert not list(project_dir(project).glob("*.cr2"))
     for digest, base in jpgs.items():  # the kept JPGs never moved
-        assert sha(folder(project) / f"{base}.jpg") == digest
+        assert sha(project_dir(project) / f"{base}.jpg") == digest
     assert not Photo.objects.filter(project=project, raw_available=True).exists()
     assert Photo.objects.filter(project=project).count() == 10
 
@@ -173,7 +174,7 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
     photos = add_photos(project, 10, raw=True)
     for photo in photos:  # derivatives travel with the photo
         for kind in (".thumb", ".preview"):
-            path = folder(project) / kind / f"{photo.basename}.webp"
+            path = project_dir(project) / kind / f"{photo.basename}.webp"
             path.parent.mkdir(exist_ok=True)
             Image.new("RGB", (8, 6), (photo.pk % 256, 0, 0)).save(path, "WEBP")
     Photo.objects.filter(project=project).update(
@@ -191,7 +192,7 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
     assert isinstance(started, MoveStarted)
 
     def moved_not_recorded(item: JobItem) -> bool:
-        return (folder(dest) / f"{item.basename}.jpg").exists()
+        return (project_dir(dest) / f"{item.basename}.jpg").exists()
 
     job = kill_worker_mid_job(
         "image_move_files", started.task_id, in_window=moved_not_recorded, after_items=4
@@ -212,9 +213,9 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
     assert originals(dest).keys() == before.keys()  # every original now in the destination
     assert originals(project) == {}
     # Each file moved once, under its own name: no copy, no renamed clash with itself.
-    assert sorted(p.name for p in folder(dest).iterdir() if p.is_file() and p.name[0] != ".") == (
-        sorted(f"{p.basename}.{e}" for p in photos for e in ("cr2", "jpg"))
-    )
+    assert sorted(
+        p.name for p in project_dir(dest).iterdir() if p.is_file() and p.name[0] != "."
+    ) == (sorted(f"{p.basename}.{e}" for p in photos for e in ("cr2", "jpg")))
     assert set(
         Photo.objects.filter(pk__in=[p.pk for p in photos]).values_list("project", flat=True)
     ) == {dest.pk}
@@ -222,5 +223,5 @@ def test_kill_during_move_finishes_the_move_and_loses_nothing(workers, user, ten
     assert sorted(e.photo_id for e in moved_events) == sorted(p.pk for p in photos)  # once each
     for photo in photos:
         for kind in (".thumb", ".preview"):
-            assert (folder(dest) / kind / f"{photo.basename}.webp").is_file()
-            assert not (folder(project) / kind / f"{photo.basename}.webp").exists()
+            assert (project_dir(dest) / kind / f"{photo.basename}.webp").is_file()
+            assert not (project_dir(project) / kind / f"{photo.basename}.webp").exists()
