@@ -75,6 +75,7 @@ OTHER_API_PATHS = [
     ("/api/", "api-root", {}),
     (f"/api/projects/{PK}/clock-offset", "project-clock-offset", {"pk": PK}),
     (f"/api/photos/{PK}/full", "photo-full", {"pk": PK}),
+    (f"/api/photos/{PK}/screen", "photo-screen", {"pk": PK}),
     ("/api/photos/bursts/keep-sharpest", "photo-bursts-keep-sharpest", {}),
     (f"/api/uploads/{'ab' * 16}", "upload-detail", {"pk": "ab" * 16}),
     (f"/api/shares/{PK}/apply-picks", "share-apply-picks", {"pk": PK}),

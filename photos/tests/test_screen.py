@@ -7,11 +7,11 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.urls import reverse
 from PIL import Image
 
 from photos.storage import preview_jpeg_path, preview_path, project_dir
 from tests.factories import image_bytes, jpeg_bytes, make_photo, write_file
+from tests.urls import api_path
 
 
 def body(response) -> bytes:
@@ -19,7 +19,7 @@ def body(response) -> bytes:
 
 
 def screen_url(photo) -> str:
-    return reverse("photo-screen", kwargs={"pk": photo.pk})
+    return api_path("photo-screen", pk=photo.pk)
 
 
 @pytest.fixture(autouse=True)
