@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests import factories
 
 # ``asgi_live_server``: uvicorn serving the product's ASGI app in the test process.
 pytest_plugins = ("tests.asgi_server",)
+
+
+# What a test needs of the database, by fixture: without one of these it touches none.
+DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "asgi_live_server"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``PHOTOLIB_TEST_DATABASE_ONLY=1`` (bin/test's second database) only the tests that
+    use the database run: the others (image decoding, file rules, parsers) ran on the first."""
+    if os.environ.get("PHOTOLIB_TEST_DATABASE_ONLY") != "1":
+        return
+    kept, dropped = [], []
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ())) & DATABASE_FIXTURES
+        (kept if uses or item.get_closest_marker("django_db") else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

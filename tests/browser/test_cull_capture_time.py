@@ -7,7 +7,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.browser.test_cull_workspace import PASSWORD, folder, index, login, open_workspace
+from photos.storage import project_dir
+from tests.browser.test_cull_workspace import PASSWORD, index, login, open_workspace
 from tests.factories import jpeg_bytes, make_project, make_user, write_file
 
 pytestmark = pytest.mark.browser
@@ -24,7 +25,7 @@ def shot(transactional_db, tenant):
     project = make_project(tenant, "Morning")
     taken = datetime(2025, 7, 14, 9, 30, 0)  # noqa: DTZ001 - an EXIF time has no zone
     write_file(
-        folder(project) / "DSC_0930.jpg",
+        project_dir(project) / "DSC_0930.jpg",
         jpeg_bytes(size=(480, 320), taken_at=taken, make="Nikon", model="Z8"),
     )
     index(project)

@@ -26,9 +26,10 @@ import pytest
 from django.urls import reverse
 
 from photos.models import Photo
+from photos.storage import project_dir
 from projects.services import staff_permissions_grant
 from tests.browser.test_cull_focus_check import IMAGE_POINT, jpeg_of
-from tests.browser.test_cull_workspace import PASSWORD, folder, index, shoot
+from tests.browser.test_cull_workspace import PASSWORD, index, shoot
 from tests.deployment import free_port
 from tests.factories import make_project, make_user, write_file
 from tests.hint_frames import burst, scene
@@ -295,14 +296,14 @@ def test_firefox_zoom_compare_survey_stacks_and_the_capture_time(
     for n, name in enumerate(["DSC_0001", "DSC_0002"]):
         image = scene(n + 1, (2400, 1600))
         write_file(
-            folder(project) / f"{name}.jpg",
+            project_dir(project) / f"{name}.jpg",
             jpeg_of(image, taken=MORNING + timedelta(minutes=n)),
         )
     frames = burst(7, (960, 640))
     stacked = ["DSC_0101", "DSC_0102", "DSC_0103"]
     for name, frame in zip(stacked, frames, strict=False):
         write_file(
-            folder(project) / f"{name}.jpg",
+            project_dir(project) / f"{name}.jpg",
             jpeg_of(frame.image, taken=MORNING + timedelta(minutes=30)),
         )
     index(project)

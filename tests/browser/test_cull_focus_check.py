@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from photos.models import Photo
+from photos.storage import project_dir
 from tests.browser import test_cull_workspace as workspace
 from tests.browser.test_cull_workspace import (
-    folder,
     index,
     open_workspace,
     order_in_grid,
@@ -58,7 +58,7 @@ def shoot_detailed(project, names: list[str], *, size=(2400, 1600), seconds: flo
     for n, name in enumerate(names):
         frame = burst(n + 1, size)[0].image
         taken = SHOT + timedelta(seconds=seconds * n)
-        write_file(folder(project) / f"{name}.jpg", jpeg_of(frame, taken=taken))
+        write_file(project_dir(project) / f"{name}.jpg", jpeg_of(frame, taken=taken))
 
 
 def test_zoom_to_100_percent_keeps_the_point_under_the_pointer_and_drag_pans(
@@ -253,10 +253,10 @@ def test_a_burst_shows_as_a_stack_with_hints_and_keep_the_sharpest_discards_the_
     }
     for name, frame in chosen.items():
         # The same second in the files' whole seconds: 0 s apart, one burst.
-        write_file(folder(project) / f"{name}.jpg", jpeg_of(frame.image, taken=SHOT))
+        write_file(project_dir(project) / f"{name}.jpg", jpeg_of(frame.image, taken=SHOT))
         assert kinds[name] in frame.kind
     write_file(
-        folder(project) / "DSC_0200.jpg",
+        project_dir(project) / "DSC_0200.jpg",
         jpeg_of(frames[0].image, taken=SHOT + timedelta(minutes=5)),
     )
     index(project)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from photos.storage import project_dir
 from projects.models import Project
 from projects.services import staff_permissions_grant
 from tests.browser.test_cull_workspace import (
     PASSWORD,
-    folder,
     index,
     login,
     open_workspace,
@@ -79,7 +79,7 @@ def test_a_project_made_renamed_and_archived_in_one_browser_shows_live_in_anothe
     a.click("#cull-dialog-ok")
     a.wait_for_selector("#cull-f-projects-summary:has-text('Wedding Anna')")
     made = Project.objects.get(tenant=tenant, name="Wedding Anna")
-    assert folder(made).is_dir()
+    assert project_dir(made).is_dir()
     # A shows the new project: the filter is on it, its box checked.
     assert a.is_checked(f"{PICKER} input[value='{made.pk}']")
     # B sees it arrive from the event stream: the picker and the Move dialog.
@@ -107,7 +107,7 @@ def test_a_project_made_renamed_and_archived_in_one_browser_shows_live_in_anothe
     assert move_choices(b) == ["Iceland"]
     made.refresh_from_db()
     assert made.status == Project.Status.ARCHIVED
-    assert folder(made).is_dir()
+    assert project_dir(made).is_dir()
 
     assert a.evaluate("window.notReloaded")
     assert b.evaluate("window.notReloaded")

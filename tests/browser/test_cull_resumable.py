@@ -14,10 +14,10 @@ import pytest
 
 from jobs.runtime import drain
 from photos.models import Photo, ResumableUpload
+from photos.storage import project_dir
 from tests.browser import test_cull_workspace as workspace
 from tests.browser.test_cull_workspace import (
     drop_files,
-    folder,
     index,
     login,
     open_workspace,
@@ -71,10 +71,10 @@ def test_an_upload_whose_connection_is_cut_resumes_and_completes(page, asgi_live
     page.wait_for_selector("#cull-upload:has-text('Uploaded 1 of 1 file(s).')", timeout=20_000)
     # The cut chunk was sent again after asking the server where the upload stood.
     assert seen[:3] == ["PATCH", "HEAD", "PATCH"]
-    assert (folder(project) / "CUT_0001.jpg").read_bytes() == data
+    assert (project_dir(project) / "CUT_0001.jpg").read_bytes() == data
     assert Photo.objects.filter(project=project, basename="CUT_0001").count() == 1
     assert ResumableUpload.objects.get().completed_at is not None
-    assert not [p for p in folder(project).iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in project_dir(project).iterdir() if p.name.endswith(".tmp")]
     drain()
     page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 2")
     assert page.errors == []
@@ -84,7 +84,7 @@ def test_a_taken_name_is_offered_a_rename_that_keeps_both(page, asgi_live_server
     project = make_project(tenant, "Wedding")
     shoot(project, 1, raw=False)
     index(project)
-    first = (folder(project) / "IMG_0001.jpg").read_bytes()
+    first = (project_dir(project) / "IMG_0001.jpg").read_bytes()
     open_workspace(page, asgi_live_server, f"?project={project.pk}")
     second = jpeg_bytes(size=(300, 200), make="Canon", model="Canon EOS R6")
     drop_files(page, {"IMG_0001.jpg": second})
@@ -94,8 +94,8 @@ def test_a_taken_name_is_offered_a_rename_that_keeps_both(page, asgi_live_server
     summary.get_by_role("button", name="{basename}_{camera}").click()
     summary.locator("text=Uploaded 1 of 1 file(s); 1 renamed.").wait_for()
     assert "IMG_0001.jpg → IMG_0001_Canon-EOS-R6.jpg" in summary.inner_text()
-    assert (folder(project) / "IMG_0001.jpg").read_bytes() == first
-    assert (folder(project) / "IMG_0001_Canon-EOS-R6.jpg").read_bytes() == second
+    assert (project_dir(project) / "IMG_0001.jpg").read_bytes() == first
+    assert (project_dir(project) / "IMG_0001_Canon-EOS-R6.jpg").read_bytes() == second
     assert page.errors == []
 
 
@@ -107,7 +107,7 @@ def test_a_pre_rated_shoot_dropped_keeps_its_sidecars(page, asgi_live_server, te
     # The sidecar first, as a file manager may list it: the photo is sent before it.
     drop_files(page, {"RATED_0001.xmp": XMP, "RATED_0001.jpg": jpeg_bytes(size=(300, 200))})
     page.wait_for_selector("#cull-upload:has-text('Uploaded 2 of 2 file(s).')", timeout=20_000)
-    assert (folder(project) / "RATED_0001.xmp").read_bytes() == XMP
+    assert (project_dir(project) / "RATED_0001.xmp").read_bytes() == XMP
     drain()
     photo = Photo.objects.get(project=project, basename="RATED_0001")
     assert photo.rating == 5

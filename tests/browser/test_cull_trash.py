@@ -10,9 +10,9 @@ import pytest
 
 from jobs.runtime import drain
 from photos.models import Photo, Tag
+from photos.storage import project_dir
 from tests.browser import test_cull_workspace as workspace
 from tests.browser.test_cull_workspace import (
-    folder,
     index,
     login,
     open_workspace,
@@ -62,7 +62,7 @@ def test_commit_then_undo_commit_brings_the_photo_back_with_its_tags(
     drain()
     page.wait_for_function("() => document.querySelectorAll('.cull-tile').length === 2")
     assert Photo.all_objects.get(pk=gone.pk).trashed_at is not None
-    assert (folder(project) / ".trash" / "IMG_0002.jpg").is_file()
+    assert (project_dir(project) / ".trash" / "IMG_0002.jpg").is_file()
 
     page.wait_for_selector("#cull-undo-commit:not([hidden])", timeout=15_000)
     page.screenshot(path=str(artifacts / "undo-offered.png"))
@@ -75,7 +75,7 @@ def test_commit_then_undo_commit_brings_the_photo_back_with_its_tags(
     assert [t.name for t in back.tags.all()] == ["bride"]
     assert back.rating == 4
     assert back.keep_jpg
-    assert (folder(project) / "IMG_0002.jpg").is_file()
+    assert (project_dir(project) / "IMG_0002.jpg").is_file()
     assert page.errors == []
 
 

@@ -16,10 +16,10 @@ from jobs.models import Job
 from jobs.runtime import drain
 from jobs.tasks import start_task
 from photos.models import Photo
+from photos.storage import project_dir
 from tests.browser import test_cull_workspace as workspace
 from tests.browser.test_cull_workspace import (
     drop_files,
-    folder,
     index,
     login,
     open_workspace,
@@ -175,7 +175,7 @@ def test_an_upload_with_refusals_keeps_its_summary_until_dismissed(
     project = make_project(tenant, "Iceland July 2025")
     shoot(project, 1)
     index(project)
-    write_file(folder(project) / "CLASH_0001.jpg", jpeg_bytes())
+    write_file(project_dir(project) / "CLASH_0001.jpg", jpeg_bytes())
     live_workspace(page, asgi_live_server, project, settings)
     drop_files(page, {"CLASH_0001.jpg": jpeg_bytes(), "notes.txt": b"not a photo"})
     summary = page.locator("#cull-upload")
