@@ -249,6 +249,20 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
         )
         return file_reply(request, path, content_type=content_type)
 
+    def _rendition(
+        self, request: Request, make: Any, source_header: str, what: str
+    ) -> HttpResponseBase:
+        """An image made on demand (``photos.screen``, ``photos.fullsize``): the file, with
+        the header that says what it was made from; 404 when there is none."""
+        photo = self._photo()
+        try:
+            found = make(photo)
+        except (ApplicationError, ScreenUnavailable, FullSizeUnavailable, FileNotFoundError):
+            raise Http404(f"No {what} for this photo.") from None
+        response = file_reply(request, found.path, content_type=found.content_type)
+        response[source_header] = found.source
+        return response
+
     @extend_schema(summary="The photo's thumbnail (WebP)", responses=_FILE_RESPONSES)
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
     def thumbnail(self, request: Request, pk: str | None = None) -> HttpResponseBase:
@@ -273,14 +287,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
     def screen(self, request: Request, pk: str | None = None) -> HttpResponseBase:
-        photo = self._photo()
-        try:
-            found = photo_screen(photo)
-        except (ApplicationError, ScreenUnavailable, FileNotFoundError):
-            raise Http404("No screen-sized image for this photo.") from None
-        response = file_reply(request, found.path, content_type=found.content_type)
-        response["X-Screen-Source"] = found.source
-        return response
+        return self._rendition(request, photo_screen, "X-Screen-Source", "screen-sized image")
 
     @extend_schema(
         summary="The photo's full-size image for the 100 % view (JPEG)",
@@ -293,14 +300,7 @@ class PhotoViewSet(ActionThrottleMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAcceptNegotiation)
     def full(self, request: Request, pk: str | None = None) -> HttpResponseBase:
-        photo = self._photo()
-        try:
-            found = photo_fullsize(photo)
-        except (ApplicationError, FullSizeUnavailable, FileNotFoundError):
-            raise Http404("No full-size image for this photo.") from None
-        response = file_reply(request, found.path, content_type=found.content_type)
-        response["X-Full-Size-Source"] = found.source
-        return response
+        return self._rendition(request, photo_fullsize, "X-Full-Size-Source", "full-size image")
 
     @extend_schema(
         summary="The photo's original file (the JPG, else another image, else the RAW)",
