@@ -16,17 +16,32 @@ pytest_plugins = ("tests.asgi_server",)
 DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_setup", "asgi_live_server"})
 
 
+@pytest.hookimpl(trylast=True)  # after ``-m`` has deselected what it does
 def pytest_collection_modifyitems(config, items):
-    """With ``PHOTOLIB_TEST_DATABASE_ONLY=1`` (bin/test's second database) only the tests that
-    use the database run: the others (image decoding, file rules, parsers) ran on the first."""
-    if os.environ.get("PHOTOLIB_TEST_DATABASE_ONLY") != "1":
-        return
-    kept, dropped = [], []
-    for item in items:
-        uses = set(getattr(item, "fixturenames", ())) & DATABASE_FIXTURES
-        (kept if uses or item.get_closest_marker("django_db") else dropped).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
+    """Two selections for bin/test's lanes, by environment variable:
+
+    - ``PHOTOLIB_TEST_DATABASE_ONLY=1`` (the second database): only the tests that use the
+      database run; the others (image decoding, file rules, parsers) ran on the first.
+    - ``PHOTOLIB_TEST_SHARD=k/n``: every n-th test from the k-th (1-based), so that n lanes
+      share the suite evenly (a module's parametrized cases are spread over all of them).
+    """
+    kept = list(items)
+    if os.environ.get("PHOTOLIB_TEST_DATABASE_ONLY") == "1":
+        kept = [
+            item
+            for item in kept
+            if set(getattr(item, "fixturenames", ())) & DATABASE_FIXTURES
+            or item.get_closest_marker("django_db")
+        ]
+    shard = os.environ.get("PHOTOLIB_TEST_SHARD", "").strip()
+    if shard:
+        index, count = (int(part) for part in shard.split("/"))
+        if not 1 <= index <= count:
+            raise pytest.UsageError(f"PHOTOLIB_TEST_SHARD={shard}: expected k/n with 1 <= k <= n")
+        kept = kept[index - 1 :: count]
+    if len(kept) != len(items):
+        chosen = set(map(id, kept))
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in chosen])
         items[:] = kept
 
 
