@@ -1,5 +1,5 @@
 """Shared bits of the benchmarks: Django setup, timing statistics, one-core pinning, tables,
-private databases, ``manage.py`` processes, and the product driven through its API.
+private databases, ``manage.py`` and uvicorn processes, and the product driven through its API.
 
 Benchmarks print figures and ratios measured in one run; nothing here asserts a duration.
 """
@@ -372,3 +372,30 @@ def upload_photos(  # type: ignore[no-untyped-def]
                 fh.close()
         if reply.status_code != 201:
             raise RuntimeError(f"upload: {reply.status_code} {reply.text[:500]}")
+
+
+def uvicorn(
+    port: int, env: Mapping[str, str], log: Path, *, cwd: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """``uvicorn config.asgi:application`` of the checkout ``cwd`` on 127.0.0.1:``port`` in
+    its own process group (no access log, 1 s graceful shutdown), its output in ``log``."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "1",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
