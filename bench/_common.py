@@ -11,7 +11,7 @@ import platform
 import statistics
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,17 @@ def setup_django(**env: str) -> None:
     import django
 
     django.setup()
+
+
+def setup_workdir(workdir: Path, **env: str) -> None:
+    """Django on the test settings for a script that keeps everything in ``workdir``: the photo
+    root there, and a throw-away SQLite file there unless ``DATABASE_URL`` names a database;
+    migrated. ``env``: more variables to set first."""
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
+    setup_django(PHOTOS_ROOT=str(workdir / "photos"), **env)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
 
 
 def pin_to_core(core: int = 0) -> None:
@@ -175,6 +186,28 @@ def job_backlog(tenant, n: int, *, type: str = "test_noop", payload: dict | None
     )
     Event.objects.bulk_create(
         [Event(tenant=tenant, type=EventType.JOB_QUEUED, job=job, payload={}) for job in jobs],
+        batch_size=1000,
+    )
+
+
+def stub_photos(project, names: Iterable[str]) -> None:  # type: ignore[no-untyped-def]
+    """Rows for ``names`` in ``project``, bulk inserted: a JPG, available and kept, its
+    thumbnail and preview generated (nothing for the pipeline to do)."""
+    from photos.models import Photo
+
+    Photo.objects.bulk_create(
+        [
+            Photo(
+                project=project,
+                basename=name,
+                ext="jpg",
+                jpg_available=True,
+                keep_jpg=True,
+                thumbnail_status="generated",
+                preview_status="generated",
+            )
+            for name in names
+        ],
         batch_size=1000,
     )
 
