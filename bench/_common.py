@@ -1,4 +1,5 @@
-"""Shared bits of the benchmarks: Django setup, timing statistics, one-core pinning, tables.
+"""Shared bits of the benchmarks: Django setup, timing statistics, one-core pinning, tables,
+private databases, ``manage.py`` and uvicorn processes, and the product driven through its API.
 
 Benchmarks print figures and ratios measured in one run; nothing here asserts a duration.
 """
@@ -10,7 +11,7 @@ import platform
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,17 @@ def setup_django(**env: str) -> None:
     import django
 
     django.setup()
+
+
+def setup_workdir(workdir: Path, **env: str) -> None:
+    """Django on the test settings for a script that keeps everything in ``workdir``: the photo
+    root there, and a throw-away SQLite file there unless ``DATABASE_URL`` names a database;
+    migrated. ``env``: more variables to set first."""
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
+    setup_django(PHOTOS_ROOT=str(workdir / "photos"), **env)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
 
 
 def pin_to_core(core: int = 0) -> None:
@@ -178,6 +190,28 @@ def job_backlog(tenant, n: int, *, type: str = "test_noop", payload: dict | None
     )
 
 
+def stub_photos(project, names: Iterable[str]) -> None:  # type: ignore[no-untyped-def]
+    """Rows for ``names`` in ``project``, bulk inserted: a JPG, available and kept, its
+    thumbnail and preview generated (nothing for the pipeline to do)."""
+    from photos.models import Photo
+
+    Photo.objects.bulk_create(
+        [
+            Photo(
+                project=project,
+                basename=name,
+                ext="jpg",
+                jpg_available=True,
+                keep_jpg=True,
+                thumbnail_status="generated",
+                preview_status="generated",
+            )
+            for name in names
+        ],
+        batch_size=1000,
+    )
+
+
 _RUNNING: list[Managed] = []
 
 
@@ -191,9 +225,11 @@ class Managed:
         *,
         core: int | None = None,
         settings: str = "bench.settings",
+        environ: Mapping[str, str] | None = None,
         **env: str,
     ) -> None:
-        child_env = dict(os.environ)
+        # ``environ``: the environment to start from (this process's when not given).
+        child_env = dict(os.environ if environ is None else environ)
         child_env.update(DJANGO_SETTINGS_MODULE=settings, PYTHONUNBUFFERED="1")
         child_env.update(env)
         self.name = " ".join(args)
@@ -222,7 +258,7 @@ class Managed:
 
         os.killpg(self.proc.pid, signal.SIGTERM)
 
-    def stop(self) -> None:
+    def stop(self, *, timeout: float = 15) -> None:
         import signal
 
         if self in _RUNNING:
@@ -230,7 +266,7 @@ class Managed:
         if self.proc.poll() is None:
             self._terminate()
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 pass
         # Whatever is left of the group (a stuck worker) is killed.
@@ -274,3 +310,125 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.05):
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+# --- the product as bin/run starts it, driven through its API ---------------------------------
+
+
+def product_env(tmp: Path, *, secret_key: str, **extra: str) -> dict[str, str]:
+    """``bin/run``'s environment (production settings, the embedded defaults) with a private
+    SQLite database and photo root under ``tmp``; ``extra``: more variables (throttles)."""
+    env = os.environ.copy()
+    for name in ("DJANGO_DEBUG", "Q_BROKER", "PIPELINE_LOG_LEVEL", "DJANGO_SETTINGS_MODULE"):
+        env.pop(name, None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SECRET_KEY=secret_key,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        PHOTOS_ROOT=str(tmp / "photos"),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: Mapping[str, str], *args: str) -> str:
+    """``manage.py <args>`` in ``env`` (see ``product_env``); its standard output."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def product_serve(env: Mapping[str, str], *, port: int, log_path: Path) -> Serve:
+    """``manage.py serve --port <port>`` in ``env`` (see ``product_env``)."""
+    return Serve(
+        ["serve", "--port", str(port)],
+        log_path,
+        settings=env["DJANGO_SETTINGS_MODULE"],
+        environ=env,
+    )
+
+
+def api_session(env: Mapping[str, str], *tenant_user_args: str):  # type: ignore[no-untyped-def]
+    """A ``requests`` session signed in with the API token of the user that
+    ``manage.py tenant_user <tenant_user_args>`` makes (the token is its last line)."""
+    import requests
+
+    token = manage(env, "tenant_user", *tenant_user_args).strip().splitlines()[-1]
+    http = requests.Session()
+    http.headers["Authorization"] = f"Token {token}"
+    return http
+
+
+def http_wait(url: str, *, http=None, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``url`` (through the ``requests`` session ``http`` when given) until it answers
+    200; raise when a started process exits (see ``wait_until``) or after ``timeout`` s."""
+    import requests
+
+    def answers() -> bool:
+        try:
+            return (http or requests).get(url, timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    wait_until(answers, timeout=timeout, what=f"{url} to answer", interval=0.3)
+
+
+def upload_photos(  # type: ignore[no-untyped-def]
+    http, api: str, project_id: int, files: Sequence[Path], n: int, *, batch: int
+) -> None:
+    """``n`` JPEGs, ``files`` over and over under the names ``IMG_0000.jpg`` …, uploaded
+    through ``POST <api>/projects/<id>/upload`` in requests of ``batch`` files, one after
+    another, as a browser would."""
+    names = [(f"IMG_{i:04d}.jpg", files[i % len(files)]) for i in range(n)]
+    for first in range(0, n, batch):
+        chunk = names[first : first + batch]
+        handles = [open(path, "rb") for _, path in chunk]  # noqa: SIM115
+        try:
+            reply = http.post(
+                f"{api}/projects/{project_id}/upload",
+                files=[
+                    ("files", (name, fh, "image/jpeg"))
+                    for (name, _), fh in zip(chunk, handles, strict=True)
+                ],
+                timeout=600,
+            )
+        finally:
+            for fh in handles:
+                fh.close()
+        if reply.status_code != 201:
+            raise RuntimeError(f"upload: {reply.status_code} {reply.text[:500]}")
+
+
+def uvicorn(
+    port: int, env: Mapping[str, str], log: Path, *, cwd: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """``uvicorn config.asgi:application`` of the checkout ``cwd`` on 127.0.0.1:``port`` in
+    its own process group (no access log, 1 s graceful shutdown), its output in ``log``."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "1",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )

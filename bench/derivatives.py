@@ -262,6 +262,17 @@ def breakdown_vips(files: list[Path], *, core: int | None) -> list[tuple[str, fl
     def opened() -> pyvips.Source:
         return pyvips.Source.new_from_file(str(src))
 
+    def shrunk(target: tuple[int, int]) -> pyvips.Image:
+        """The file decoded and resized to ``target`` (shrink-on-load), into memory."""
+        return pyvips.Image.thumbnail_source(
+            opened(),
+            target[0],
+            height=target[1],
+            size="force",
+            no_rotate=True,
+            option_string="fail_on=error",
+        ).copy_memory()
+
     for src in files * 2:
         t = time.process_time()
         with imaging._open(src) as image:
@@ -272,14 +283,7 @@ def breakdown_vips(files: list[Path], *, core: int | None) -> list[tuple[str, fl
         assert (header.width, header.height) == size
         t = tick("libvips: header, loader check", t)
         preview_target = imaging.fit_within(size, PREVIEW[0])
-        preview = pyvips.Image.thumbnail_source(
-            opened(),
-            preview_target[0],
-            height=preview_target[1],
-            size="force",
-            no_rotate=True,
-            option_string="fail_on=error",
-        ).copy_memory()
+        preview = shrunk(preview_target)
         t = tick("decode + resize 6000×4000 → 5000×3333 into memory (thumbnail_source)", t)
         thumb_target = imaging.fit_within(size, THUMB[0])
         thumb = preview.thumbnail_image(
@@ -290,14 +294,7 @@ def breakdown_vips(files: list[Path], *, core: int | None) -> list[tuple[str, fl
         t = tick("turn upright (the portrait) + encode preview WebP q60 effort 0", t)
         imaging._vips_encode(imaging._vips_upright(thumb, info.orientation), quality=THUMB[1])
         t = tick("turn upright + encode thumbnail WebP q50 effort 0", t)
-        pyvips.Image.thumbnail_source(
-            opened(),
-            thumb_target[0],
-            height=thumb_target[1],
-            size="force",
-            no_rotate=True,
-            option_string="fail_on=error",
-        ).copy_memory()
+        shrunk(thumb_target)
         t = tick("not used — thumbnail from the file instead (shrink-on-load 1/4)", t)
         pyvips.Image.new_from_source(opened(), "", access="sequential").copy_memory()
         tick("for reference: decode alone at full size", t)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, machine, percentile, table
+from bench._common import ROOT, machine, percentile, table, uvicorn
 from bench.library import BENCH_TOKEN, DEFAULT_DB, library_ensure, library_root
 
 
@@ -103,26 +103,7 @@ def _server(port: int, db_url: str, mode: str, log: Path, streams: int) -> subpr
         EVENT_STREAMS_PER_USER=str(streams),
         EVENT_STREAMS_PER_PROCESS=str(streams),
     )
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--timeout-graceful-shutdown",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return uvicorn(port, env, log)
 
 
 def _wait_http(port: int, proc: subprocess.Popen[bytes]) -> None:

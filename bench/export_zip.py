@@ -30,22 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def setup(workdir: Path) -> None:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ["PHOTOS_ROOT"] = str(workdir / "photos")
-    os.environ["EXPORTS_ROOT"] = str(workdir / "exports")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from bench._common import setup_workdir
 
 
 def shoot(photos: int, jpg_mb: int, raw_mb: int) -> tuple[object, list[int], list[Path]]:
@@ -113,7 +100,7 @@ def main() -> int:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="export-bench-"))
     try:
-        setup(workdir)
+        setup_workdir(workdir, EXPORTS_ROOT=str(workdir / "exports"))
         user, ids, files = shoot(args.photos, args.jpg_mb, args.raw_mb)
         total = sum(p.stat().st_size for p in files)
         cat(files, os.devnull)  # warm the page cache

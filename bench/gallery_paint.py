@@ -18,18 +18,14 @@ A phone (390×844, 3× pixels, touch) and a desktop (1280×800) screen, ``--runs
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, machine, table
+from bench._common import http_wait, machine, manage, product_env, product_serve, table
 
 FAST_3G = {
     "offline": False,
@@ -99,33 +95,13 @@ print("TOKEN", token)
 """
 
 
-def product_env(tmp: Path) -> dict[str, str]:
-    env = os.environ.copy()
-    for name in ("DJANGO_DEBUG", "Q_BROKER", "PIPELINE_LOG_LEVEL", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_SECRET_KEY="bench-gallery-paint-secret-key-not-for-production",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+def gallery_env(tmp: Path) -> dict[str, str]:
+    return product_env(
+        tmp,
+        secret_key="bench-gallery-paint-secret-key-not-for-production",
         PHOTOLIB_VAR_DIR=str(tmp / "var"),
-        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
-        PHOTOS_ROOT=str(tmp / "photos"),
-        PYTHONUNBUFFERED="1",
         THROTTLE_GALLERY="100000/min",
     )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
 
 
 def measure(browser, url: str, screen: dict) -> dict:  # type: ignore[no-untyped-def]
@@ -170,34 +146,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-gallery-") as name:
         tmp = Path(name)
-        env = product_env(tmp)
+        env = gallery_env(tmp)
         manage(env, "migrate", "--noinput")
         out = manage(env, "shell", "-c", SETUP.replace("__N__", str(args.photos)))
         token = next(line.split()[1] for line in out.splitlines() if line.startswith("TOKEN"))
-        log = open(tmp / "serve.log", "wb")  # noqa: SIM115
-        serve = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(args.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        serve = product_serve(env, port=args.port, log_path=tmp / "serve.log")
         url = f"http://127.0.0.1:{args.port}/s/{token}/"
         rows = []
         try:
-            import requests
-
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if requests.get(url, timeout=5).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                if serve.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp / "serve.log").read_text()[-3000:])
-                time.sleep(0.3)
+            http_wait(url)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
                     executable_path="/usr/bin/chromium",
@@ -220,11 +177,7 @@ def main() -> None:
                 finally:
                     browser.close()
         finally:
-            os.killpg(serve.pid, signal.SIGINT)
-            try:
-                serve.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(serve.pid, signal.SIGKILL)
+            serve.stop(timeout=30)
     print(
         f"Gallery of {args.photos} photos, Fast-3G-like (150 ms RTT, 1.6 Mbit/s down), "
         f"median of {args.runs} runs; {machine()}"

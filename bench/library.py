@@ -100,28 +100,22 @@ def library_ensure(
 
     from projects.models import Tenant
 
-    timings: dict[str, float] = {}
-    started = time.monotonic()
-    call_command("migrate", verbosity=0)
-    Schedule.objects.all().delete()
-    timings["migrate"] = time.monotonic() - started
-    tenant = Tenant.objects.filter(slug=TENANT_SLUG).first()
-    if tenant is not None and tenant.name == _marker(photos, projects):
-        log(f"reusing the library in {db} ({photos} photos, {projects} projects)")
-        timings["reused"] = 1
-        return timings
-    if tenant is not None:
+    while True:
+        timings: dict[str, float] = {}
+        started = time.monotonic()
+        call_command("migrate", verbosity=0)
+        Schedule.objects.all().delete()
+        timings["migrate"] = time.monotonic() - started
+        tenant = Tenant.objects.filter(slug=TENANT_SLUG).first()
+        if tenant is None:
+            break
+        if tenant.name == _marker(photos, projects):
+            log(f"reusing the library in {db} ({photos} photos, {projects} projects)")
+            timings["reused"] = 1
+            return timings
         log("an unfinished or different library is there: rebuilding")
+        # The next pass migrates the empty database and finds no tenant.
         _database_create(db, drop=True)
-        return library_ensure(
-            db=db,
-            photos=photos,
-            projects=projects,
-            sample_projects=sample_projects,
-            placeholders=placeholders,
-            rebuild=False,
-            log=log,
-        )
     return _build(
         photos=photos,
         projects=projects,

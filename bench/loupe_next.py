@@ -30,18 +30,25 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, machine, median, percentile, table
+from bench._common import (
+    api_session,
+    http_wait,
+    machine,
+    manage,
+    median,
+    percentile,
+    product_serve,
+    table,
+    upload_photos,
+)
 from bench.derivatives import sources
-from bench.time_to_cull import _wait_for_derivatives, manage, product_env
+from bench.time_to_cull import _wait_for_derivatives, upload_env
 
 # The browser tests' Chromium and flags (tests/browser/conftest.py, which needs Django's settings).
 CHROMIUM = "/usr/bin/chromium"
@@ -80,55 +87,6 @@ async (previous) => {
           size: [img.naturalWidth, img.naturalHeight]};
 }
 """
-
-
-def serve(env: dict[str, str], *, port: int, tmp: Path) -> subprocess.Popen:
-    log = open(tmp / "serve.log", "wb")  # noqa: SIM115
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def upload(base: str, token: str, files: list[Path], n: int, *, batch: int = 10) -> int:
-    import requests
-
-    http = requests.Session()
-    http.headers["Authorization"] = f"Token {token}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if http.get(f"{base}/api/projects/", timeout=5).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not answer")
-        time.sleep(0.3)
-    project = http.post(f"{base}/api/projects/", json={"name": "Loupe"}, timeout=30).json()
-    names = [(f"IMG_{i:04d}.jpg", files[i % len(files)]) for i in range(n)]
-    for first in range(0, n, batch):
-        chunk = names[first : first + batch]
-        handles = [open(path, "rb") for _, path in chunk]  # noqa: SIM115
-        try:
-            reply = http.post(
-                f"{base}/api/projects/{project['id']}/upload",
-                files=[
-                    ("files", (name, fh, "image/jpeg"))
-                    for (name, _), fh in zip(chunk, handles, strict=True)
-                ],
-                timeout=600,
-            )
-        finally:
-            for fh in handles:
-                fh.close()
-        if reply.status_code != 201:
-            raise RuntimeError(f"upload: {reply.status_code} {reply.text[:300]}")
-    return int(project["id"])
 
 
 def browse(base: str, project_id: int, *, steps: int, dwell_ms: int) -> list[dict]:
@@ -186,20 +144,18 @@ def main() -> None:
     args = parser.parse_args()
     files = sources(3)
     tmp = Path(tempfile.mkdtemp(prefix="photolib-loupe-"))
-    env = product_env(tmp)
+    env = upload_env(tmp)
     server = None
     try:
         manage(env, "migrate", "--noinput")
-        token = (
-            manage(env, "tenant_user", "bench", "ana", "--staff", "--password", PASSWORD)
-            .strip()
-            .splitlines()[-1]
-        )
-        server = serve(env, port=args.port, tmp=tmp)
+        http = api_session(env, "bench", "ana", "--staff", "--password", PASSWORD)
+        server = product_serve(env, port=args.port, log_path=tmp / "serve.log")
         base = f"http://127.0.0.1:{args.port}"
-        project_id = upload(base, token, files, args.photos, batch=args.batch)
-        _wait_for_derivatives(tmp, args.photos, server)
-        results = browse(base, project_id, steps=args.steps, dwell_ms=args.dwell)
+        http_wait(f"{base}/api/projects/", http=http)
+        project = http.post(f"{base}/api/projects/", json={"name": "Loupe"}, timeout=30).json()
+        upload_photos(http, f"{base}/api", project["id"], files, args.photos, batch=args.batch)
+        _wait_for_derivatives(tmp, args.photos)
+        results = browse(base, int(project["id"]), steps=args.steps, dwell_ms=args.dwell)
     except Exception:
         log = tmp / "serve.log"
         if log.exists():
@@ -207,12 +163,7 @@ def main() -> None:
         raise
     finally:
         if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            server.stop(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
     timeouts = [r for r in results if r.get("timeout")]

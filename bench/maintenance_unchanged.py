@@ -140,7 +140,6 @@ def main() -> None:
 
 def _build(args: argparse.Namespace, tenant) -> list:  # type: ignore[no-untyped-def]
     from photos import storage
-    from photos.models import Photo
     from projects.models import Project
 
     built = time.perf_counter()
@@ -150,21 +149,7 @@ def _build(args: argparse.Namespace, tenant) -> list:  # type: ignore[no-untyped
         folder = storage.project_dir(project)
         folder.mkdir(parents=True)
         names = [f"P{p:04d}_{i:06d}" for i in range(args.photos)]
-        Photo.objects.bulk_create(
-            [
-                Photo(
-                    project=project,
-                    basename=name,
-                    ext="jpg",
-                    jpg_available=True,
-                    keep_jpg=True,
-                    thumbnail_status="generated",
-                    preview_status="generated",
-                )
-                for name in names
-            ],
-            batch_size=1000,
-        )
+        _common.stub_photos(project, names)
         for name in names:
             (folder / f"{name}.jpg").touch()
         projects.append(project)

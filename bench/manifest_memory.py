@@ -29,21 +29,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def setup(workdir: Path) -> None:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ["PHOTOS_ROOT"] = str(workdir / "photos")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from bench._common import setup_workdir, stub_photos
 
 
 def make_project(n: int, *, label: str):  # type: ignore[no-untyped-def]
@@ -60,21 +48,7 @@ def make_project(n: int, *, label: str):  # type: ignore[no-untyped-def]
     batch = 5000
     for start in range(0, n, batch):
         names = [f"IMG_{i:07d}" for i in range(start, min(n, start + batch))]
-        Photo.objects.bulk_create(
-            [
-                Photo(
-                    project=project,
-                    basename=name,
-                    ext="jpg",
-                    jpg_available=True,
-                    keep_jpg=True,
-                    thumbnail_status="generated",
-                    preview_status="generated",
-                )
-                for name in names
-            ],
-            batch_size=1000,
-        )
+        stub_photos(project, names)
         for index, name in enumerate(names, start):
             if index % 100 != 99:  # 1% of the photos lost their file.
                 (folder / f"{name}.jpg").touch()
@@ -115,7 +89,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="manifest-memory-"))
     try:
-        setup(workdir)
+        setup_workdir(workdir)
         from django.conf import settings
         from django.db import connection
 

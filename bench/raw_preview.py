@@ -22,7 +22,6 @@ of this process (pinned to one core) and wall time, median over the rounds.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -30,42 +29,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import VAR, machine, median, pin_to_core, table
-from bench.raw_previews import HEIGHT, PREVIEW, THUMB, WIDTH, _bayer, _jpeg
+from bench._common import VAR, machine, median, table
+from bench.raw_previews import HEIGHT, WIDTH, derive, dng_write, pinned_args, rounds_parser
 
 
 def sources(folder: Path) -> dict[str, Path]:
-    from tests.raw_fixtures import dng_bytes
-
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
-    bayer = jpeg = None
     for name, orientation in (("landscape", 1), ("portrait (orientation 6)", 6)):
         path = folder / f"as-is-{orientation}.dng"
-        if not path.exists():
-            bayer = bayer or _bayer(1)
-            jpeg = jpeg or _jpeg((WIDTH, HEIGHT), 2)
-            path.write_bytes(
-                dng_bytes(
-                    raw_size=(WIDTH, HEIGHT),
-                    preview_size=(WIDTH, HEIGHT),
-                    preview_jpeg=jpeg,
-                    bayer=bayer,
-                    orientation=orientation,
-                )
-            )
+        dng_write(path, (WIDTH, HEIGHT), orientation=orientation)
         out[name] = path
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--core", type=int, default=0, help="-1: all cores")
+    parser = rounds_parser(__doc__.split("\n")[0])
     parser.add_argument("--engine", default="pyvips", choices=("pyvips", "pillow"))
-    args = parser.parse_args()
-    if args.core >= 0:
-        pin_to_core(args.core)
+    args = pinned_args(parser)
     from photos import imaging
 
     files = sources(VAR / "raw")
@@ -73,14 +54,9 @@ def main() -> None:
         out = Path(tmp)
 
         def call(path: Path, *, as_is: bool, only: str | None) -> imaging.DerivativesResult:
-            return imaging.make_derivatives(
+            return derive(
                 path,
-                thumb_path=out / "t.webp",
-                thumb_size=THUMB[0],
-                thumb_quality=THUMB[1],
-                preview_path=out / "p.webp",
-                preview_size=PREVIEW[0],
-                preview_quality=PREVIEW[1],
+                out,
                 engine=args.engine,
                 only=only,
                 preview_jpeg_path=out / "p.jpg" if as_is else None,

@@ -22,15 +22,20 @@ process (one core by default), median over the rounds.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import VAR, machine, median, pin_to_core, table
+
+if TYPE_CHECKING:
+    from photos.imaging import DerivativesResult
 
 WIDTH, HEIGHT = 6000, 4000
 ENGINES = ("pyvips", "pillow")
@@ -38,6 +43,7 @@ THUMB = (800, 50)
 PREVIEW = (5000, 60)
 
 
+@functools.cache
 def _jpeg(size: tuple[int, int], seed: int) -> bytes:
     import numpy as np
     from PIL import Image
@@ -54,6 +60,7 @@ def _jpeg(size: tuple[int, int], seed: int) -> bytes:
     return buffer.getvalue()
 
 
+@functools.cache
 def _bayer(seed: int) -> bytes:
     import numpy as np
 
@@ -64,11 +71,67 @@ def _bayer(seed: int) -> bytes:
     return np.clip(data, 0, 4095).astype("<u2").tobytes()
 
 
-def sources(folder: Path) -> dict[str, Path]:
+def dng_write(path: Path, preview: tuple[int, int] | None, *, orientation: int = 1) -> None:
+    """Unless ``path`` exists: a 6000×4000 DNG, its embedded JPEG (q92) ``preview`` pixels
+    large (``None``: no usable preview), with this EXIF orientation."""
     from tests.raw_fixtures import dng_bytes
 
+    if path.exists():
+        return
+    path.write_bytes(
+        dng_bytes(
+            raw_size=(WIDTH, HEIGHT),
+            preview_size=preview,
+            preview_jpeg=_jpeg(preview, 2) if preview else None,
+            bayer=_bayer(1),
+            orientation=orientation,
+        )
+    )
+
+
+def derive(
+    path: Path,
+    out: Path,
+    *,
+    engine: str,
+    only: str | None = None,
+    preview_jpeg_path: Path | None = None,
+) -> DerivativesResult:
+    """``make_derivatives`` of ``path`` into ``out`` at the pipeline's sizes and qualities."""
+    from photos import imaging
+
+    return imaging.make_derivatives(
+        path,
+        thumb_path=out / "t.webp",
+        thumb_size=THUMB[0],
+        thumb_quality=THUMB[1],
+        preview_path=out / "p.webp",
+        preview_size=PREVIEW[0],
+        preview_quality=PREVIEW[1],
+        engine=engine,
+        only=only,
+        preview_jpeg_path=preview_jpeg_path,
+    )
+
+
+def rounds_parser(description: str) -> argparse.ArgumentParser:
+    """The options of both RAW benchmarks: ``--rounds`` and ``--core``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--core", type=int, default=0, help="-1: all cores")
+    return parser
+
+
+def pinned_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The parsed options, this process pinned to ``--core`` (unless it is -1)."""
+    args = parser.parse_args()
+    if args.core >= 0:
+        pin_to_core(args.core)
+    return args
+
+
+def sources(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    bayer = None
     out = {}
     for name, preview in (
         ("full-size preview", (WIDTH, HEIGHT)),
@@ -76,28 +139,15 @@ def sources(folder: Path) -> dict[str, Path]:
         ("half-size demosaic", None),
     ):
         path = folder / f"{name.split()[0].replace('×', 'x')}.dng"
-        if not path.exists():
-            bayer = bayer or _bayer(1)
-            path.write_bytes(
-                dng_bytes(
-                    raw_size=(WIDTH, HEIGHT),
-                    preview_size=preview,
-                    preview_jpeg=_jpeg(preview, 2) if preview else None,
-                    bayer=bayer,
-                )
-            )
+        dng_write(path, preview)
         out[name] = path
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--core", type=int, default=0, help="-1: all cores")
-    args = parser.parse_args()
-    if args.core >= 0:
-        pin_to_core(args.core)
-    from photos import imaging
+    args = pinned_args(rounds_parser(__doc__.split("\n")[0]))
+    # Loaded before the first timed call, so the import is not in its time.
+    from photos import imaging  # noqa: F401
 
     files = sources(VAR / "raw")
     rows = []
@@ -111,16 +161,7 @@ def main() -> None:
             for (name, engine), runs in times.items():
                 path = files[name]
                 start = time.process_time()
-                results[name, engine] = imaging.make_derivatives(
-                    path,
-                    thumb_path=out / "t.webp",
-                    thumb_size=THUMB[0],
-                    thumb_quality=THUMB[1],
-                    preview_path=out / "p.webp",
-                    preview_size=PREVIEW[0],
-                    preview_quality=PREVIEW[1],
-                    engine=engine,
-                )
+                results[name, engine] = derive(path, out, engine=engine)
                 runs.append((time.process_time() - start) * 1000)
         for (name, engine), runs in times.items():
             result = results[name, engine]
@@ -175,17 +216,7 @@ def _two_passes(files: dict[str, Path], *, out: Path, rounds: int) -> list[tuple
     from photos import imaging, rawfiles
 
     def call(path: Path, only: str | None) -> None:
-        imaging.make_derivatives(
-            path,
-            thumb_path=out / "t.webp",
-            thumb_size=THUMB[0],
-            thumb_quality=THUMB[1],
-            preview_path=out / "p.webp",
-            preview_size=PREVIEW[0],
-            preview_quality=PREVIEW[1],
-            engine="pyvips",
-            only=only,
-        )
+        derive(path, out, engine="pyvips", only=only)
 
     def timed(fn, *fn_args) -> float:  # type: ignore[no-untyped-def]
         start = time.process_time()

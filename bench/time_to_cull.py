@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,104 +36,52 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, machine, table
+from bench._common import (
+    ROOT,
+    api_session,
+    http_wait,
+    machine,
+    manage,
+    product_env,
+    product_serve,
+    table,
+    upload_photos,
+    wait_until,
+)
 from bench.derivatives import BENCH_DIR, sources
 
 
-def product_env(tmp: Path) -> dict[str, str]:
+def upload_env(tmp: Path) -> dict[str, str]:
     """``bin/run``'s environment with a private database and photo root."""
-    env = os.environ.copy()
-    for name in ("DJANGO_DEBUG", "Q_BROKER", "PIPELINE_LOG_LEVEL", "DJANGO_SETTINGS_MODULE"):
-        env.pop(name, None)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_SECRET_KEY="bench-time-to-cull-secret-key-not-for-production",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
-        PHOTOS_ROOT=str(tmp / "photos"),
-        PYTHONUNBUFFERED="1",
+    return product_env(
+        tmp,
+        secret_key="bench-time-to-cull-secret-key-not-for-production",
         # Uploads of a shoot are many requests: keep the per-user throttle out of the timing.
         THROTTLE_BULK="100000/min",
         THROTTLE_PROJECT_WRITE="1000/min",
     )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
 
 
 def run_ours(files: list[Path], *, n: int, batch: int, port: int, tmp: Path) -> dict:
-    import requests
-
-    env = product_env(tmp)
+    env = upload_env(tmp)
     manage(env, "migrate", "--noinput")
-    token = manage(env, "tenant_user", "bench", "ana").strip().splitlines()[-1]
-    log = open(tmp / "serve.log", "wb")  # noqa: SIM115
-    serve = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}/api"
-    http = requests.Session()
-    http.headers["Authorization"] = f"Token {token}"
+    http = api_session(env, "bench", "ana")
+    serve = product_serve(env, port=port, log_path=tmp / "serve.log")
+    api = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if http.get(f"{base}/projects/", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if serve.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp / "serve.log").read_text()[-3000:])
-            time.sleep(0.3)
-        project = http.post(f"{base}/projects/", json={"name": "Shoot"}, timeout=30).json()
-        names = [(f"IMG_{i:04d}.jpg", files[i % len(files)]) for i in range(n)]
+        http_wait(f"{api}/projects/", http=http)
+        project = http.post(f"{api}/projects/", json={"name": "Shoot"}, timeout=30).json()
         started = time.time()
-        for first in range(0, n, batch):
-            chunk = names[first : first + batch]
-            handles = [open(path, "rb") for _, path in chunk]  # noqa: SIM115
-            try:
-                reply = http.post(
-                    f"{base}/projects/{project['id']}/upload",
-                    files=[
-                        ("files", (name, fh, "image/jpeg"))
-                        for (name, _), fh in zip(chunk, handles, strict=True)
-                    ],
-                    timeout=600,
-                )
-            finally:
-                for fh in handles:
-                    fh.close()
-            if reply.status_code != 201:
-                raise RuntimeError(f"upload: {reply.status_code} {reply.text[:500]}")
+        upload_photos(http, api, project["id"], files, n, batch=batch)
         uploaded = time.time() - started
-        return {"started": started, "uploaded": uploaded, **_wait_for_derivatives(tmp, n, serve)}
+        return {"started": started, "uploaded": uploaded, **_wait_for_derivatives(tmp, n)}
     finally:
-        serve.send_signal(signal.SIGTERM)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, signal.SIGKILL)
-            serve.wait()
-        log.close()
+        serve.stop(timeout=30)
 
 
-def _wait_for_derivatives(tmp: Path, n: int, serve: subprocess.Popen) -> dict:
-    """Poll the database (read-only) until every photo has both derivatives; event times."""
+def _wait_for_derivatives(tmp: Path, n: int) -> dict:
+    """Poll the database (read-only) until every photo has both derivatives, raising if the
+    server exits first; event times."""
     import sqlite3
 
     def announced(field: str) -> list[float]:
@@ -144,17 +91,12 @@ def _wait_for_derivatives(tmp: Path, n: int, serve: subprocess.Popen) -> dict:
         ).fetchall()
         return sorted(datetime.fromisoformat(r[0].replace(" ", "T")).timestamp() for r in rows)
 
+    def previews_done() -> bool:
+        query = "SELECT COUNT(*) FROM photos_photo WHERE preview_status = 'generated'"
+        return db.execute(query).fetchone()[0] >= n
+
     db = sqlite3.connect(f"file:{tmp / 'db.sqlite3'}?mode=ro", uri=True, timeout=30)
-    deadline = time.monotonic() + 3 * 3600
-    while True:
-        done = db.execute(
-            "SELECT COUNT(*) FROM photos_photo WHERE preview_status = 'generated'"
-        ).fetchone()[0]
-        if done >= n:
-            break
-        if serve.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError((tmp / "serve.log").read_text()[-3000:])
-        time.sleep(1)
+    wait_until(previews_done, timeout=3 * 3600, what=f"{n} previews", interval=1)
     thumbs, previews = announced("thumbnail_status"), announced("preview_status")
     db.close()
     return {"thumbs": thumbs, "previews": previews}

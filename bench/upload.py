@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import PG_BASE_URL, ROOT, VAR, machine, table
+from bench._common import PG_BASE_URL, ROOT, VAR, machine, table, uvicorn
 
 WORK = VAR / "upload"
 BOUNDARY = "bench-upload-boundary-7d1f"
@@ -147,26 +147,7 @@ def server(code: Path, port: int, db_url: str, photos_root: Path, tmp: Path, log
         TMPDIR=str(tmp),
         PYTHONUNBUFFERED="1",
     )
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--timeout-graceful-shutdown",
-            "1",
-        ],
-        cwd=code,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return uvicorn(port, env, log, cwd=code)
 
 
 def wait_http(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
