@@ -114,7 +114,11 @@ def library_ensure(
             timings["reused"] = 1
             return timings
         log("an unfinished or different library is there: rebuilding")
-        # The next pass migrates the empty database and finds no tenant.
+        # Django's connection to the database must go before the database does; the next
+        # pass opens a new one, migrates the empty database and finds no tenant.
+        from django.db import connections
+
+        connections.close_all()
         _database_create(db, drop=True)
     return _build(
         photos=photos,
