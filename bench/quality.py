@@ -179,7 +179,10 @@ def main() -> None:
     scores: dict[str, dict[str, list[tuple[float, int]]]] = {}
     settings: dict[tuple[str, int, int], list[tuple[float, int, float]]] = {}
     try:
-        outputs = {"ours (effort 0)": run_ours(files, out=tmp / "ours")}
+        from photos.imaging import PREVIEW_WEBP_METHOD, WEBP_METHOD
+
+        ours = f"ours (effort {WEBP_METHOD} / {PREVIEW_WEBP_METHOD})"
+        outputs = {ours: run_ours(files, out=tmp / "ours")}
         if (BENCH_DIR / "node_modules" / "sharp").is_dir():
             outputs["sharp, effort 4"] = run_sharp(files, effort=4, out=tmp / "sharp4")
             outputs["sharp, effort 0"] = run_sharp(files, effort=0, out=tmp / "sharp0")

@@ -90,6 +90,11 @@ WEBP_MAX_SIDE = 16383
 # reference at at most 1.1x its bytes for a third of its encode time; 0 saves a third of the
 # preview encode but writes 13-36 % more bytes (docs/BENCHMARKS.md §8).
 WEBP_METHOD = 2
+# The preview's effort: 1 stays within 1.1x sharp's bytes at no lower SSIM on the three
+# sources of §8 (1.09x, +0.0015) for about a quarter less encode CPU than 2 (docs/BENCHMARKS.md
+# §7, "The last preview back under 0.5x"). The thumbnail keeps 2: at effort 1 or 0 its bytes
+# grow by a third.
+PREVIEW_WEBP_METHOD = 1
 # Derivatives are served like originals, whatever the file they replace had.
 DERIVATIVE_MODE = 0o644
 # Bicubic (antialiased when shrinking): Lanczos costs about 30% more on a 24-megapixel preview
@@ -488,11 +493,18 @@ def _rgb_profile(profile: object) -> bytes | None:
     return None
 
 
-def _write_webp(image: Image.Image, path: Path, *, quality: int, icc_profile: bytes | None) -> None:
+def _write_webp(
+    image: Image.Image,
+    path: Path,
+    *,
+    quality: int,
+    icc_profile: bytes | None,
+    method: int = WEBP_METHOD,
+) -> None:
     write_atomic(
         path,
         lambda fh: image.save(
-            fh, "WEBP", quality=quality, method=WEBP_METHOD, icc_profile=icc_profile or ""
+            fh, "WEBP", quality=quality, method=method, icc_profile=icc_profile or ""
         ),
         mode=DERIVATIVE_MODE,
     )
@@ -571,12 +583,12 @@ def _vips_webp_ready(image: pyvips.Image) -> pyvips.Image:
     return image if image.format == "uchar" else image.cast("uchar")
 
 
-def _vips_encode(image: pyvips.Image, *, quality: int) -> bytes:
+def _vips_encode(image: pyvips.Image, *, quality: int, effort: int = WEBP_METHOD) -> bytes:
     import pyvips
 
     profile = image.get("icc-profile-data") if image.get_typeof("icc-profile-data") else None
     keep = pyvips.ForeignKeep.ICC if _rgb_profile(profile) else pyvips.ForeignKeep.NONE
-    return image.webpsave_buffer(Q=quality, effort=WEBP_METHOD, keep=keep)
+    return image.webpsave_buffer(Q=quality, effort=effort, keep=keep)
 
 
 def _vips_hints(image: pyvips.Image) -> Hints:
@@ -693,7 +705,9 @@ def _vips_encode_derivatives(
         thumb=_vips_encode(thumb, quality=targets.thumb_quality) if thumb is not None else None,
         thumb_size=(thumb.width, thumb.height) if thumb is not None else None,
         preview=(
-            _vips_encode(preview, quality=targets.preview_quality) if preview is not None else None
+            _vips_encode(preview, quality=targets.preview_quality, effort=PREVIEW_WEBP_METHOD)
+            if preview is not None
+            else None
         ),
         preview_size=(preview.width, preview.height) if preview is not None else None,
         hints=_vips_hints(thumb) if thumb is not None else None,
@@ -759,7 +773,12 @@ def _pillow_derivatives(
             decoded, preview_target, info.orientation, pool=pool, workers=workers
         )
         preview_done = pool.submit(
-            _write_webp, preview, preview_path, quality=preview_quality, icc_profile=icc_profile
+            _write_webp,
+            preview,
+            preview_path,
+            quality=preview_quality,
+            icc_profile=icc_profile,
+            method=PREVIEW_WEBP_METHOD,
         )
         if only == PREVIEW:
             preview_done.result()
